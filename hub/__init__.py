@@ -1,0 +1,1 @@
+"""UniLLM Hub: the core. Knows nothing of any platform; connectors call `Hub.chat`."""

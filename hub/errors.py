@@ -1,0 +1,160 @@
+"""The hub's one error tree. Connectors translate it into platform messages in one place.
+
+HubError                        user_message: one sentence the asker sees
+├── BadRequest                  the request itself is malformed (HTTP 400)
+├── AuthError                   no or wrong credentials (401)
+│   ├── KeyExpired
+│   └── KeyRevoked
+├── Forbidden                   credentials fine, not allowed (403)
+├── NotFound                    (404)
+│   └── UnknownModel            alias not configured; lists the aliases
+├── NotBound                    a workspace/guild not bound to a hub team
+├── LimitError                  (429, retry_after seconds)
+│   ├── QuotaExceeded           a budget or token quota is used up until `resets_at`
+│   └── RateLimited             too many requests or tokens per minute
+├── ProviderError               upstream trouble (502/503)
+│   ├── ProviderAuthError       upstream refused our credentials (configuration problem)
+│   ├── ProviderRateLimited     upstream 429, carries Retry-After
+│   ├── ProviderUnavailable     5xx, overloaded, timeouts, connection errors
+│   ├── ProviderBadRequest      upstream 400/404/422: retrying will not help
+│   └── StreamInterrupted       the stream broke after text reached the caller
+└── Cancelled                   the caller went away or pressed Stop
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class HubError(Exception):
+    status: int = 500
+    code: str = "hub_error"
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.user_message = message
+        # `detail` is for logs only: never shown to the user, never holds a secret.
+        self.detail = detail
+
+
+class BadRequest(HubError):
+    status = 400
+    code = "invalid_request_error"
+
+
+class AuthError(HubError):
+    status = 401
+    code = "invalid_api_key"
+
+
+class KeyExpired(AuthError):
+    code = "key_expired"
+
+
+class KeyRevoked(AuthError):
+    code = "key_revoked"
+
+
+class Forbidden(HubError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(HubError):
+    status = 404
+    code = "not_found"
+
+
+class UnknownModel(NotFound):
+    code = "model_not_found"
+
+    def __init__(self, alias: str, known: list[str]) -> None:
+        super().__init__(
+            f"Unknown model '{alias}'. Available models: {', '.join(known) or 'none'}."
+        )
+        self.alias = alias
+        self.known = known
+
+
+class NotBound(HubError):
+    status = 403
+    code = "not_bound"
+
+
+class LimitError(HubError):
+    status = 429
+    code = "rate_limit_exceeded"
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message, detail=detail)
+        self.retry_after = retry_after
+
+
+class QuotaExceeded(LimitError):
+    code = "quota_exceeded"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resets_at: datetime,
+        retry_after: float | None = None,
+        limit_name: str = "",
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.resets_at = resets_at
+        self.limit_name = limit_name
+
+
+class RateLimited(LimitError):
+    code = "rate_limited"
+
+
+class ProviderError(HubError):
+    status = 502
+    code = "provider_error"
+    retryable = False
+
+    def __init__(
+        self,
+        message: str = "The model provider failed to answer.",
+        *,
+        detail: str | None = None,
+        retry_after: float | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message, detail=detail)
+        self.retry_after = retry_after
+        self.attempts = attempts
+
+
+class ProviderAuthError(ProviderError):
+    code = "provider_auth_error"
+
+
+class ProviderRateLimited(ProviderError):
+    status = 503
+    code = "provider_rate_limited"
+    retryable = True
+
+
+class ProviderUnavailable(ProviderError):
+    status = 503
+    code = "provider_unavailable"
+    retryable = True
+
+
+class ProviderBadRequest(ProviderError):
+    status = 400
+    code = "provider_bad_request"
+
+
+class StreamInterrupted(ProviderError):
+    code = "stream_interrupted"
+
+
+class Cancelled(HubError):
+    status = 499
+    code = "cancelled"

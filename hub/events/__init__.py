@@ -1,0 +1,1 @@
+"""Outbound events: the outbox written in the causing transaction, and its delivery."""

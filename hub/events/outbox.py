@@ -1,0 +1,62 @@
+"""Writing events into the outbox, inside the transaction of the change that caused them.
+
+Only events some active subscription wants are written, so a hub with no subscribers stores
+no prompts or answers here.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.clock import Clock
+from hub.store.event_tables import OutboxEvent, Subscription
+
+EVENT_TYPES = ("completion.created", "budget.threshold", "key.created", "key.revoked")
+
+
+class EventSink(Protocol):
+    async def emit(
+        self, session: AsyncSession, *, team_id: int, type: str, data: Mapping[str, object]
+    ) -> str | None: ...
+
+
+def new_event_id() -> str:
+    return "evt_" + secrets.token_hex(12)
+
+
+class OutboxSink:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    async def wanted(self, session: AsyncSession, *, team_id: int, type: str) -> bool:
+        rows = await session.scalars(
+            select(Subscription.events).where(
+                Subscription.team_id == team_id, Subscription.active.is_(True)
+            )
+        )
+        return any(type in events.split(",") for events in rows)
+
+    async def emit(
+        self, session: AsyncSession, *, team_id: int, type: str, data: Mapping[str, object]
+    ) -> str | None:
+        if not await self.wanted(session, team_id=team_id, type=type):
+            return None
+        event_id = new_event_id()
+        now = self._clock.now()
+        envelope = {"id": event_id, "type": type, "timestamp": now.isoformat(), "data": dict(data)}
+        session.add(
+            OutboxEvent(
+                event_id=event_id,
+                team_id=team_id,
+                type=type,
+                payload=json.dumps(envelope, separators=(",", ":")),
+                created_at=now,
+            )
+        )
+        return event_id

@@ -1,0 +1,1 @@
+"""The ledger: teams, keys, quotas with reserve-then-settle budgets, and usage records."""

@@ -1,0 +1,69 @@
+"""What settle writes: one usage record per request, and the event that announces it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub.ledger.money import micros_to_usd
+from hub.model import Caller, Origin, Usage
+from hub.store.ledger_tables import UsageRecord
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEntry:
+    request_id: str
+    caller: Caller
+    origin: Origin
+    alias: str
+    deployment: str | None
+    usage: Usage
+    cost_micros: int
+    latency_ms: int
+    ttft_ms: int | None
+    status: str
+    error_code: str | None = None
+    prompt: str = ""
+    output: str = ""
+
+    def to_row(self, now: datetime) -> UsageRecord:
+        return UsageRecord(
+            request_id=self.request_id,
+            team_id=self.caller.team_id,
+            key_id=self.caller.key_id,
+            member_id=self.caller.member_id,
+            connector=self.origin.connector,
+            user=self.origin.user,
+            channel=self.origin.channel,
+            workspace=self.origin.workspace,
+            alias=self.alias,
+            deployment=self.deployment,
+            prompt_tokens=self.usage.prompt_tokens,
+            completion_tokens=self.usage.completion_tokens,
+            cost_micros=self.cost_micros,
+            latency_ms=self.latency_ms,
+            ttft_ms=self.ttft_ms,
+            status=self.status,
+            error_code=self.error_code,
+            created_at=now,
+        )
+
+    def event_data(self) -> dict[str, object]:
+        return {
+            "id": self.request_id,
+            "team": self.caller.team_name,
+            "connector": self.origin.connector,
+            "user": self.origin.user,
+            "model": self.alias,
+            "deployment": self.deployment,
+            "status": self.status,
+            "prompt": self.prompt,
+            "output": self.output,
+            "usage": {
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+                "total_tokens": self.usage.total_tokens,
+            },
+            "cost_usd": micros_to_usd(self.cost_micros),
+            "latency_ms": self.latency_ms,
+        }

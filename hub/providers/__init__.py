@@ -1,0 +1,1 @@
+"""Providers: one module per wire protocol, each an httpx client."""

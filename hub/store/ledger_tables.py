@@ -1,0 +1,144 @@
+"""Tables of the ledger: teams, keys, members, quotas, counters, reservations, usage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.store.base import Base, BigId, UTCDateTime
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # Platform users who are not members: "open" lets them ask, "members_only" refuses them.
+    member_policy: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemberIdentity(Base):
+    """A platform account (Slack user in a workspace, Discord user) linked to a member."""
+
+    __tablename__ = "member_identities"
+    __table_args__ = (UniqueConstraint("platform", "workspace", "external_user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(30))
+    workspace: Mapped[str] = mapped_column(String(100), default="")
+    external_user_id: Mapped[str] = mapped_column(String(100))
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    prefix: Mapped[str] = mapped_column(String(32))
+    # SHA-256 of the whole secret; the secret itself is shown once and never stored.
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # During rotation the previous secret stays valid until `previous_valid_until`.
+    previous_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    previous_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ip_allowlist: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Quota(Base):
+    """A limit on one scope (team, member or key) for one calendar window (day or month)."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (UniqueConstraint("scope", "scope_id", "window"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    scope_id: Mapped[int] = mapped_column(BigId)
+    window: Mapped[str] = mapped_column(String(10))
+    cost_limit_micros: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    token_limit: Mapped[int | None] = mapped_column(BigId, nullable=True)
+
+
+class BudgetCounter(Base):
+    """Running totals for one scope and window period; budget checks read these, not usage."""
+
+    __tablename__ = "budget_counters"
+    __table_args__ = (UniqueConstraint("scope", "scope_id", "window", "period_start"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    scope_id: Mapped[int] = mapped_column(BigId)
+    window: Mapped[str] = mapped_column(String(10))
+    period_start: Mapped[date] = mapped_column(Date)
+    cost_reserved_micros: Mapped[int] = mapped_column(BigId, default=0)
+    cost_spent_micros: Mapped[int] = mapped_column(BigId, default=0)
+    tokens_reserved: Mapped[int] = mapped_column(BigId, default=0)
+    tokens_spent: Mapped[int] = mapped_column(BigId, default=0)
+
+
+class Reservation(Base):
+    """Money held for a request in flight; a crash leaves it here for the sweeper to release."""
+
+    __tablename__ = "reservations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(BigId, index=True)
+    counter_ids: Mapped[str] = mapped_column(Text)  # comma-separated budget_counters ids
+    cost_micros: Mapped[int] = mapped_column(BigId)
+    tokens: Mapped[int] = mapped_column(BigId)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class UsageRecord(Base):
+    __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_team_created", "team_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    key_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    member_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    connector: Mapped[str] = mapped_column(String(30))
+    user: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    workspace: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    alias: Mapped[str] = mapped_column(String(100))
+    deployment: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_micros: Mapped[int] = mapped_column(BigId, default=0)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    ttft_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

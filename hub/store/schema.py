@@ -1,0 +1,7 @@
+"""Every table module, imported once so `Base.metadata` is complete (for Alembic and tests)."""
+
+from hub.store import event_tables, ledger_tables, platform_tables
+from hub.store.base import Base
+
+metadata = Base.metadata
+__all__ = ["metadata", "event_tables", "ledger_tables", "platform_tables"]

@@ -24,7 +24,7 @@ from hub.ledger.periods import describe_reset, period_start, resets_at
 from hub.ledger.thresholds import announce_thresholds
 from hub.ledger.usage_entry import UsageEntry
 from hub.model import Caller
-from hub.store.ledger_tables import BudgetCounter, Quota, Reservation, UsageRecord
+from hub.store.ledger_tables import BudgetCounter, Quota, Reservation
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +145,11 @@ class Budget:
                 data=entry.event_data(),
             )
             await announce_thresholds(
-                session, events=self._events, caller=entry.caller, before=before, now=self._clock.now()
+                session,
+                events=self._events,
+                caller=entry.caller,
+                before=before,
+                now=self._clock.now(),
             )
             return record.id
 

@@ -12,8 +12,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
-from hub.events.outbox import EventSink
 from hub.errors import AuthError, KeyExpired, KeyRevoked, NotFound
+from hub.events.outbox import EventSink
 from hub.model import Caller
 from hub.store.ledger_tables import ApiKey, Team
 
@@ -98,7 +98,10 @@ class Keys:
                 team = await session.get(Team, row.team_id)
                 assert team is not None
                 await self._events.emit(
-                    session, team_id=row.team_id, type="key.revoked", data=_key_event(row, team.name)
+                    session,
+                    team_id=row.team_id,
+                    type="key.revoked",
+                    data=_key_event(row, team.name),
                 )
         return row
 
@@ -119,9 +122,13 @@ class Keys:
             if row.revoked_at is not None:
                 raise KeyRevoked(f"This API key ({row.prefix}) was revoked.")
             if row.expires_at is not None and row.expires_at <= now:
-                raise KeyExpired(f"This API key ({row.prefix}) expired on {row.expires_at:%Y-%m-%d}.")
+                raise KeyExpired(
+                    f"This API key ({row.prefix}) expired on {row.expires_at:%Y-%m-%d}."
+                )
             current = hmac.compare_digest(row.secret_hash, digest)
-            if not current and (row.previous_valid_until is None or row.previous_valid_until <= now):
+            if not current and (
+                row.previous_valid_until is None or row.previous_valid_until <= now
+            ):
                 raise KeyExpired(
                     f"This API key ({row.prefix}) was rotated and its old secret is no longer valid."
                 )
@@ -134,7 +141,9 @@ class Keys:
                 )
                 await session.commit()
         return AuthenticatedKey(
-            caller=Caller(team_id=team.id, team_name=team.name, key_id=row.id, member_id=row.member_id),
+            caller=Caller(
+                team_id=team.id, team_name=team.name, key_id=row.id, member_id=row.member_id
+            ),
             key=row,
         )
 

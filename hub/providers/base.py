@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 from hub.config import DeploymentSettings
-from hub.model import ChatRequest, ChatChunk
+from hub.model import ChatChunk, ChatRequest
 
 
 class Provider(Protocol):

@@ -11,7 +11,7 @@ from hub.model import ChatChunk, ChatRequest, Usage
 
 ANSWER = (
     "[demo provider] This is a canned answer from UniLLM Hub's built-in demo provider, "
-    "so you can try the hub with nothing configured. You asked: \"{question}\". "
+    'so you can try the hub with nothing configured. You asked: "{question}". '
     "Add a real provider in config/hub.toml to get real answers."
 )
 
@@ -30,9 +30,7 @@ class DemoProvider:
         max_tokens: int,
         api_key: str | None = None,
     ) -> AsyncIterator[ChatChunk]:
-        question = next(
-            (m.plain_text for m in reversed(request.messages) if m.role == "user"), ""
-        )
+        question = next((m.plain_text for m in reversed(request.messages) if m.role == "user"), "")
         if len(question) > 80:
             question = question[:77] + "..."
         every_word = ANSWER.format(question=question).split(" ")

@@ -1,0 +1,1 @@
+"""Connectors: one package per platform, each depending only on the hub's public API."""

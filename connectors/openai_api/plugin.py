@@ -1,0 +1,42 @@
+"""Registration of the OpenAI-compatible API with the hub's web app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from aiohttp import web
+
+from connectors.openai_api.routes import OpenAIRoutes
+from hub.service import Hub
+
+
+class OpenAIConnector:
+    name = "openai_api"
+
+    def __init__(self, hub: Hub) -> None:
+        self._routes = OpenAIRoutes(hub)
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return self._routes.definitions()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class OpenAIPlugin:
+    name = "openai_api"
+    enabled_by_default = True
+
+    def create(self, hub: Hub, section: Mapping[str, Any]) -> OpenAIConnector:
+        return OpenAIConnector(hub)
+
+    def commands(self) -> Sequence[click.Command]:
+        return ()
+
+
+plugin = OpenAIPlugin()

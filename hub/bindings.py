@@ -1,0 +1,98 @@
+"""Which hub team pays for a Slack workspace or Discord guild, and channel default models."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.clock import Clock
+from hub.model import Caller
+from hub.store.ledger_tables import Team
+from hub.store.platform_tables import Binding, ChannelSetting
+
+
+class Bindings:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def bind(self, platform: str, external_id: str, team: Team) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(Binding).where(
+                    Binding.platform == platform, Binding.external_id == external_id
+                )
+            )
+            if row is None:
+                session.add(
+                    Binding(
+                        platform=platform,
+                        external_id=external_id,
+                        team_id=team.id,
+                        created_at=self._clock.now(),
+                    )
+                )
+            else:
+                row.team_id = team.id
+
+    async def unbind(self, platform: str, external_id: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(Binding).where(
+                    Binding.platform == platform, Binding.external_id == external_id
+                )
+            )
+
+    async def caller_for(self, platform: str, external_id: str) -> Caller | None:
+        """The paying team for a workspace or guild, or None when it is not bound."""
+        async with self._sessions() as session:
+            row = await session.execute(
+                select(Team.id, Team.name)
+                .join(Binding, Binding.team_id == Team.id)
+                .where(Binding.platform == platform, Binding.external_id == external_id)
+            )
+            found = row.first()
+        return None if found is None else Caller(team_id=found[0], team_name=found[1])
+
+    async def list(self) -> list[tuple[str, str, str]]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Binding.platform, Binding.external_id, Team.name)
+                .join(Team, Team.id == Binding.team_id)
+                .order_by(Binding.platform, Binding.external_id)
+            )
+            return [(p, e, t) for p, e, t in rows.tuples()]
+
+
+class ChannelDefaults:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def get(self, platform: str, channel_id: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(ChannelSetting.default_alias).where(
+                    ChannelSetting.platform == platform, ChannelSetting.channel_id == channel_id
+                )
+            )
+
+    async def set(self, platform: str, channel_id: str, alias: str | None) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(ChannelSetting).where(
+                    ChannelSetting.platform == platform, ChannelSetting.channel_id == channel_id
+                )
+            )
+            if row is None:
+                session.add(
+                    ChannelSetting(
+                        platform=platform,
+                        channel_id=channel_id,
+                        default_alias=alias,
+                        updated_at=self._clock.now(),
+                    )
+                )
+            else:
+                row.default_alias = alias
+                row.updated_at = self._clock.now()

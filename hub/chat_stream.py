@@ -1,0 +1,185 @@
+"""One chat request from admission to settlement.
+
+    async with hub.chat(request) as stream:   # model resolved, limits checked, budget reserved
+        async for chunk in stream:            # text deltas, from whichever deployment answered
+            ...
+    stream.result                             # text, usage, cost, status; already settled
+
+Settlement happens in `__aexit__`, however the block ends: done, provider error, the caller
+leaving early (`break`), or the task being cancelled. It is shielded from cancellation so a
+client that disconnects cannot leave money reserved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from hub.errors import BadRequest, Cancelled, HubError, ProviderError, StreamInterrupted
+from hub.ledger.budget import Hold
+from hub.ledger.estimate import estimate_prompt_tokens
+from hub.ledger.usage_entry import UsageEntry
+from hub.logs import log_chat
+from hub.model import ChatChunk, ChatRequest, ChatResult, Status, Usage
+from hub.router import RouteState
+
+if TYPE_CHECKING:
+    from hub.service import Hub
+
+log = logging.getLogger("hub.chat")
+
+
+def new_request_id() -> str:
+    return "chatcmpl-" + secrets.token_hex(12)
+
+
+class ChatStream:
+    def __init__(self, hub: Hub, request: ChatRequest) -> None:
+        self._hub = hub
+        self.request = request
+        self._model = hub.router.resolve(request.model)
+        self.result = ChatResult(request_id=new_request_id(), alias=self._model.alias)
+        self._route = RouteState()
+        self._hold: Hold | None = None
+        self._iterator: AsyncIterator[ChatChunk] | None = None
+        self._finished = False
+        self._prompt_estimate = estimate_prompt_tokens(request.messages)
+        self._max_tokens = request.options.max_tokens or hub.settings.ledger.default_max_tokens
+        self._started = 0.0
+
+    @property
+    def log_content(self) -> bool:
+        return self._hub.settings.logging.log_content
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    async def __aenter__(self) -> ChatStream:
+        if self._max_tokens < 1:
+            raise BadRequest("max_tokens must be a positive number.")
+        if any(m.has_images for m in self.request.messages) and not self._model.vision:
+            raise BadRequest(
+                f"Model '{self._model.alias}' cannot read images; pick a vision-capable model."
+            )
+        worst = max(
+            d.cost_micros(self._prompt_estimate, self._max_tokens) for d in self._model.deployments
+        )
+        self._hold = await self._hub.budget.reserve(
+            self.request.caller,
+            cost_micros=worst,
+            tokens=self._prompt_estimate + self._max_tokens,
+        )
+        self._started = self._hub.clock.monotonic()
+        return self
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        if self._iterator is None:
+            self._iterator = self._run()
+        return self._iterator
+
+    async def _run(self) -> AsyncIterator[ChatChunk]:
+        parts: list[str] = []
+        try:
+            async for chunk in self._hub.router.stream(
+                self._model,
+                self.request,
+                max_tokens=self._max_tokens,
+                state=self._route,
+            ):
+                if chunk.usage is not None:
+                    self.result.usage = chunk.usage
+                if chunk.finish_reason is not None:
+                    self.result.finish_reason = chunk.finish_reason
+                if chunk.text:
+                    if self.result.ttft_ms is None:
+                        self.result.ttft_ms = self._elapsed_ms()
+                    parts.append(chunk.text)
+                    self.result.text = "".join(parts)
+                    yield chunk
+            self._finished = True
+        finally:
+            self.result.text = "".join(parts)
+
+    async def collect(self) -> ChatResult:
+        """Drain the stream (for callers that want the whole answer at once)."""
+        async for _ in self:
+            pass
+        return self.result
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._iterator is not None and not self._finished:
+            closer = getattr(self._iterator, "aclose", None)
+            if closer is not None:
+                try:
+                    await asyncio.shield(closer())
+                except Exception:  # noqa: BLE001 - closing upstream must not mask `exc`
+                    log.debug("closing the upstream stream failed", exc_info=True)
+        self._classify(exc)
+        if self._hold is not None:
+            await asyncio.shield(self._settle())
+        log_chat(self, log)
+
+    def _classify(self, exc: BaseException | None) -> None:
+        result = self.result
+        result.deployment = self._route.deployment.label if self._route.deployment else None
+        result.attempts = self._route.attempts
+        result.latency_ms = self._elapsed_ms()
+        if exc is None and self._finished:
+            result.status = Status.OK
+        elif isinstance(exc, StreamInterrupted) or (isinstance(exc, ProviderError) and result.text):
+            result.status, result.error = Status.PARTIAL, exc
+        elif isinstance(exc, HubError) and not isinstance(exc, Cancelled):
+            result.status, result.error = Status.ERROR, exc
+        elif exc is None or isinstance(exc, asyncio.CancelledError | GeneratorExit | Cancelled):
+            result.status = Status.CANCELLED  # left early, pressed Stop, or task cancelled
+        else:
+            result.status, result.error = Status.ERROR, exc
+        if result.usage == Usage() and (result.text or result.status == Status.CANCELLED):
+            # The provider never reported usage (cut short): count what was seen.
+            result.usage = Usage(
+                prompt_tokens=self._prompt_estimate if self._route.attempts else 0,
+                completion_tokens=len(result.text) // 4 + (1 if result.text else 0),
+            )
+        deployment = self._route.deployment
+        result.cost_micros = (
+            deployment.cost_micros(result.usage.prompt_tokens, result.usage.completion_tokens)
+            if deployment is not None
+            else 0
+        )
+
+    async def _settle(self) -> None:
+        assert self._hold is not None
+        request, result = self.request, self.result
+        error = result.error
+        entry = UsageEntry(
+            request_id=result.request_id,
+            caller=request.caller,
+            origin=request.origin,
+            alias=result.alias,
+            deployment=result.deployment,
+            usage=result.usage,
+            cost_micros=result.cost_micros,
+            latency_ms=result.latency_ms,
+            ttft_ms=result.ttft_ms,
+            status=result.status.value,
+            error_code=getattr(error, "code", type(error).__name__) if error else None,
+            prompt=next((m.plain_text for m in reversed(request.messages) if m.role == "user"), ""),
+            output=result.text,
+        )
+        result.usage_id = await self._hub.budget.settle(self._hold, entry)
+        self._hold = None
+
+    def _elapsed_ms(self) -> int:
+        if not self._started:
+            return 0
+        return int((self._hub.clock.monotonic() - self._started) * 1000)

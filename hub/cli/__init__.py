@@ -1,0 +1,5 @@
+"""The `hub` command."""
+
+from hub.cli.main import main
+
+__all__ = ["main"]

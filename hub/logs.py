@@ -1,0 +1,75 @@
+"""Structured logs: JSON lines, a request id on each, and never a secret or a prompt."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.chat_stream import ChatStream
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            line["request_id"] = request_id
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def log_chat(stream: ChatStream, logger: logging.Logger) -> None:
+    """The one line per chat request; content only when debug logging of content is on."""
+    result, request = stream.result, stream.request
+    fields: dict[str, Any] = {
+        "event": "chat",
+        "chat_id": result.request_id,
+        "team": request.caller.team_name,
+        "key_id": request.caller.key_id,
+        "connector": request.origin.connector,
+        "user": request.origin.user,
+        "alias": result.alias,
+        "deployment": result.deployment,
+        "status": result.status.value,
+        "attempts": result.attempts,
+        "prompt_tokens": result.usage.prompt_tokens,
+        "completion_tokens": result.usage.completion_tokens,
+        "cost_micros": result.cost_micros,
+        "latency_ms": result.latency_ms,
+        "ttft_ms": result.ttft_ms,
+    }
+    if result.error is not None:
+        fields["error"] = getattr(result.error, "code", type(result.error).__name__)
+        detail = getattr(result.error, "detail", None)
+        if detail:
+            fields["error_detail"] = detail
+    if stream.log_content:
+        fields["prompt"] = [m.plain_text for m in request.messages]
+        fields["output"] = result.text
+    logger.info("chat %s", result.status.value, extra={"fields": fields})

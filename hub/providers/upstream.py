@@ -1,0 +1,195 @@
+"""What every HTTP provider shares: SSE parsing and the one translation of upstream failures.
+
+Upstream trouble becomes a `ProviderError` here and nowhere else. The user message is one
+sentence naming the provider by its config name; status codes and upstream text go to
+`detail`, truncated and with the API key blanked out, never to the user.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from hub.errors import (
+    ProviderAuthError,
+    ProviderBadRequest,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnavailable,
+    StreamInterrupted,
+)
+
+DETAIL_MAX_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class SseEvent:
+    event: str
+    data: str
+
+
+async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
+    """Server-sent events from response lines: comments and keepalives skipped, data joined."""
+    event = ""
+    data: list[str] = []
+    async for raw in lines:
+        line = raw.rstrip("\r\n")
+        if not line:
+            if data:
+                yield SseEvent(event=event or "message", data="\n".join(data))
+            event, data = "", []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            event = value
+    if data:
+        yield SseEvent(event=event or "message", data="\n".join(data))
+
+
+def parse_retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
+    """Seconds to wait, from `retry-after-ms`, or `Retry-After` as seconds or an HTTP date."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+class StreamProgress:
+    """How far a request got: a connection lost after the headers is a cut stream."""
+
+    def __init__(self) -> None:
+        self.streaming = False
+
+
+class UpstreamErrors:
+    """Builds the `ProviderError` for each way one provider can fail."""
+
+    def __init__(self, provider: str, api_key: str) -> None:
+        self.provider = provider
+        self._api_key = api_key
+
+    def _detail(self, text: str) -> str:
+        if self._api_key:
+            text = text.replace(self._api_key, "***")
+        if len(text) > DETAIL_MAX_CHARS:
+            text = text[: DETAIL_MAX_CHARS - 3] + "..."
+        return text
+
+    def for_status(self, status: int, body: bytes, retry_after: float | None) -> ProviderError:
+        name = self.provider
+        detail = self._detail(f"{name}: HTTP {status}: {upstream_message(body)}")
+        if status in (401, 403):
+            return ProviderAuthError(
+                f"The model provider '{name}' refused the hub's credentials; "
+                "an operator needs to check its API key.",
+                detail=detail,
+            )
+        if status == 404:
+            return ProviderBadRequest(
+                f"The model provider '{name}' does not know the requested model.", detail=detail
+            )
+        if status == 429:
+            wait = f"in {retry_after:g} seconds" if retry_after is not None else "in a moment"
+            return ProviderRateLimited(
+                f"The model provider '{name}' is rate limiting the hub; try again {wait}.",
+                detail=detail,
+                retry_after=retry_after,
+            )
+        if 400 <= status < 500:
+            return ProviderBadRequest(
+                f"The model provider '{name}' rejected the request as invalid.", detail=detail
+            )
+        return ProviderUnavailable(
+            f"The model provider '{name}' is unavailable right now; try again shortly.",
+            detail=detail,
+        )
+
+    def cut(self, why: str) -> StreamInterrupted:
+        """The stream stopped before its end marker."""
+        return StreamInterrupted(
+            f"The answer from the model provider '{self.provider}' was cut off before it finished.",
+            detail=self._detail(f"{self.provider}: {why}"),
+        )
+
+    def in_stream(self, error: Any) -> ProviderError:
+        """An error payload sent inside an otherwise healthy stream."""
+        return ProviderUnavailable(
+            f"The model provider '{self.provider}' failed while answering; try again shortly.",
+            detail=self._detail(f"{self.provider}: error in stream: {upstream_message(error)}"),
+        )
+
+    @contextmanager
+    def translated(self, progress: StreamProgress) -> Iterator[None]:
+        """Turn httpx failures raised inside the block into `ProviderError`s."""
+        try:
+            yield
+        except httpx.TimeoutException as exc:
+            raise ProviderUnavailable(
+                f"The model provider '{self.provider}' did not answer in time; try again shortly.",
+                detail=self._detail(f"{self.provider}: timed out: {exc!r}"),
+            ) from exc
+        except httpx.TransportError as exc:
+            if progress.streaming:
+                raise self.cut(f"connection lost: {exc!r}") from exc
+            raise ProviderUnavailable(
+                f"The hub could not reach the model provider '{self.provider}'; try again shortly.",
+                detail=self._detail(f"{self.provider}: connection failed: {exc!r}"),
+            ) from exc
+
+
+async def raise_for_status(
+    response: httpx.Response, errors: UpstreamErrors, progress: StreamProgress, now: datetime
+) -> None:
+    """Read an error response's body and raise its `ProviderError`; else mark streaming."""
+    if response.status_code < 400:
+        progress.streaming = True
+        return
+    body = await response.aread()
+    retry_after = parse_retry_after(response.headers, now)
+    raise errors.for_status(response.status_code, body, retry_after)
+
+
+def upstream_message(body: Any) -> str:
+    """The human part of an upstream error: `error.message` if there is one, else the text."""
+    payload = body
+    if isinstance(body, bytes | str):
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            text = body.decode(errors="replace") if isinstance(body, bytes) else body
+            return text.strip()
+    if isinstance(payload, dict):
+        inner = payload.get("error", payload)
+        if isinstance(inner, dict):
+            kind, message = inner.get("type"), inner.get("message")
+            if message:
+                return f"{kind}: {message}" if kind else str(message)
+        elif isinstance(inner, str):
+            return inner
+    return json.dumps(payload)[:DETAIL_MAX_CHARS]

@@ -1,0 +1,35 @@
+"""Background jobs run inside `hub serve` (and the `worker` process) with APScheduler."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from hub.service import Hub
+
+STALE_RESERVATION = timedelta(hours=1)
+DELIVERY_MEMORY = timedelta(days=7)
+
+
+def build_scheduler(hub: Hub) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        hub.budget.release_stale,
+        "interval",
+        minutes=5,
+        args=[STALE_RESERVATION],
+        id="release-stale-reservations",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        hub.deliveries.prune,
+        "interval",
+        hours=1,
+        args=[DELIVERY_MEMORY],
+        id="prune-deliveries",
+        coalesce=True,
+        max_instances=1,
+    )
+    return scheduler

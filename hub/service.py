@@ -1,0 +1,98 @@
+"""The Hub: the one door into the core, and the composition of router, ledger and store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.bindings import Bindings, ChannelDefaults
+from hub.chat_stream import ChatStream
+from hub.clock import Clock, SystemClock
+from hub.config import Settings
+from hub.events.outbox import EventSink, OutboxSink
+from hub.idempotency import Deliveries
+from hub.ledger.budget import Budget
+from hub.ledger.keys import Keys
+from hub.ledger.reports import UsageReports
+from hub.ledger.teams import Teams
+from hub.model import ChatRequest
+from hub.providers.base import Provider
+from hub.providers.registry import build_provider
+from hub.router import Router
+from hub.store.engine import create_engine, session_factory
+from hub.store.secretbox import SecretBox
+
+
+class Hub:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: AsyncEngine,
+        clock: Clock,
+        http: httpx.AsyncClient,
+        providers: Mapping[str, Provider] | None = None,
+        events: EventSink | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock
+        self.http = http
+        self.secrets = SecretBox(settings.security.secret_keys)
+        self.sessions = session_factory(engine)
+        self.events: EventSink = events or OutboxSink(clock)
+        self.teams = Teams(self.sessions, clock)
+        self.keys = Keys(self.sessions, clock, self.events)
+        self.budget = Budget(self.sessions, clock, self.events)
+        self.usage = UsageReports(self.sessions, clock)
+        self.deliveries = Deliveries(self.sessions, clock)
+        self.bindings = Bindings(self.sessions, clock)
+        self.channels = ChannelDefaults(self.sessions, clock)
+        self.providers: Mapping[str, Provider] = providers or {
+            name: build_provider(p, client=http, clock=clock)
+            for name, p in settings.providers.items()
+        }
+        self.router = Router(
+            models=settings.models,
+            default_alias=settings.default_alias,
+            providers=self.providers,
+            settings=settings.router,
+            clock=clock,
+        )
+
+    @classmethod
+    def open(cls, settings: Settings, *, clock: Clock | None = None) -> Hub:
+        """Build a hub with its own engine and HTTP client; `close()` releases both."""
+        http = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            timeout=httpx.Timeout(60.0, connect=10.0),
+        )
+        return cls(
+            settings,
+            engine=create_engine(settings.database_url),
+            clock=clock or SystemClock(),
+            http=http,
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.engine.dispose()
+
+    def chat(self, request: ChatRequest) -> ChatStream:
+        """Admit, route, stream and settle one request: `async with hub.chat(r) as stream:`."""
+        return ChatStream(self, request)
+
+    @property
+    def aliases(self) -> list[str]:
+        return self.router.aliases
+
+    async def database_ready(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+        return True

@@ -1,0 +1,83 @@
+"""The aiohttp application: health endpoints, request ids, and each enabled connector's routes."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+from hub.connector import Connector, ConnectorPlugin, discover, enabled
+from hub.logs import request_id_var
+from hub.service import Hub
+
+HUB_KEY = web.AppKey("hub", Hub)
+CONNECTORS_KEY = web.AppKey("connectors", list)
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    given = request.headers.get("X-Request-ID", "")
+    request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+    request["request_id"] = request_id
+    token = request_id_var.set(request_id)
+    try:
+        return await handler(request)
+    finally:
+        request_id_var.reset(token)
+
+
+async def _add_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    if "request_id" in request:
+        response.headers["X-Request-ID"] = request["request_id"]
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    hub = request.app[HUB_KEY]
+    checks = {"database": await hub.database_ready()}
+    ready = all(checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+def create_app(
+    hub: Hub,
+    *,
+    plugins: Sequence[ConnectorPlugin] | None = None,
+    close_hub: bool = False,
+) -> web.Application:
+    app = web.Application(middlewares=[request_id_middleware], client_max_size=20 * 1024**2)
+    app[HUB_KEY] = hub
+    app.on_response_prepare.append(_add_request_id)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    chosen = list(plugins) if plugins is not None else enabled(discover(), hub.settings.connectors)
+    connectors: list[Connector] = []
+    for plugin in chosen:
+        connector = plugin.create(hub, hub.settings.connectors.get(plugin.name, {}))
+        app.router.add_routes(connector.routes())
+        connectors.append(connector)
+    app[CONNECTORS_KEY] = connectors
+
+    async def start(_: web.Application) -> None:
+        for connector in connectors:
+            await connector.start()
+
+    async def stop(_: web.Application) -> None:
+        for connector in reversed(connectors):
+            await connector.stop()
+        if close_hub:
+            await hub.close()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    return app

@@ -1,0 +1,39 @@
+"""Shared fixtures: databases (SQLite per test; PostgreSQL on demand) and the fake servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import create_postgres_database, drop_postgres_database
+
+pytest_plugins = ["tests.fakes.fixtures"]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/hub.db"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    url, name = await create_postgres_database()
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Runs a test on both backends."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/hub.db"
+        return
+    url, name = await create_postgres_database()
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(name)

@@ -1,0 +1,113 @@
+"""Building hubs for tests: settings from a small dict, a migrated database, a team and key,
+and the aiohttp app served for real on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from aiohttp import web
+from cryptography.fernet import Fernet
+
+from hub.clock import Clock, FakeClock
+from hub.config import Settings, parse_settings
+from hub.connector import ConnectorPlugin
+from hub.ledger.keys import IssuedKey
+from hub.service import Hub
+from hub.store.ledger_tables import Team
+from hub.store.migrate import upgrade
+from hub.web import create_app
+
+SECRET_KEY = Fernet.generate_key().decode()
+
+
+def settings_from(data: Mapping[str, Any], *, database_url: str) -> Settings:
+    raw = dict(data)
+    raw.setdefault("database", {"url": database_url})
+    raw.setdefault("security", {"secret_key": SECRET_KEY})
+    raw.setdefault("router", {"backoff_base_s": 0.01, "backoff_max_s": 0.05})
+    if "providers" not in raw:
+        raw["providers"] = {"demo": {"type": "demo"}}
+        raw["models"] = {
+            "demo": {
+                "deployments": [
+                    {"provider": "demo", "model": "demo-1", "input_usd_per_mtok": 0.5,
+                     "output_usd_per_mtok": 1.5}
+                ]
+            }
+        }
+    return parse_settings(raw, env={})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningHub:
+    hub: Hub
+    clock: Clock
+    team: Team
+    key: IssuedKey
+    base_url: str = ""
+    runner: web.AppRunner | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, timeout=30, **kwargs)
+
+    async def serve(self, plugins: list[ConnectorPlugin] | None = None) -> str:
+        app = create_app(self.hub, plugins=plugins)
+        self.runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        await self.runner.setup()
+        port = free_port()
+        await web.TCPSite(self.runner, "127.0.0.1", port).start()
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self.base_url
+
+    async def close(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await self.hub.close()
+
+
+async def start_hub(
+    config: Mapping[str, Any],
+    *,
+    database_url: str,
+    clock: Clock | None = None,
+    team: str = "acme",
+    monthly_budget_micros: int | None = None,
+    monthly_token_quota: int | None = None,
+) -> RunningHub:
+    """A migrated hub with one team and one key (not yet serving HTTP)."""
+    settings = settings_from(config, database_url=database_url)
+    clock = clock or FakeClock()
+    hub = Hub.open(settings, clock=clock)
+    await upgrade(hub.engine)
+    created = await hub.teams.create(
+        team,
+        monthly_budget_micros=monthly_budget_micros,
+        monthly_token_quota=monthly_token_quota,
+    )
+    issued = await hub.keys.create(created, name="test")
+    return RunningHub(hub=hub, clock=clock, team=created, key=issued)
+
+
+def openai_provider_config(base_url: str, *, api_key: str = "sk-upstream-secret") -> dict[str, Any]:
+    return {"type": "openai", "base_url": base_url, "api_key": api_key}
+
+
+def model_config(*deployments: tuple[str, str, float, float], vision: bool = False) -> dict[str, Any]:
+    return {
+        "vision": vision,
+        "deployments": [
+            {"provider": p, "model": m, "input_usd_per_mtok": i, "output_usd_per_mtok": o}
+            for p, m, i, o in deployments
+        ],
+    }

@@ -1,0 +1,201 @@
+"""A fake OpenAI-compatible server: /v1/chat/completions (JSON and SSE) and /v1/models.
+
+async with FakeOpenAI() as fake:       # or the `fake_openai` fixture
+    fake.script(reply("Hi there", prompt_tokens=7, completion_tokens=2), error(500))
+    settings = ProviderSettings(name="oa", type="openai", base_url=fake.base_url)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.llm_script import (
+    ErrorReply,
+    FakeLLMServer,
+    Reply,
+    StreamGuard,
+    cut,
+    cut_after,
+    error,
+    mid_stream_error,
+    reply,
+    slow,
+    stall,
+)
+
+__all__ = [
+    "FakeOpenAI",
+    "cut_after",
+    "error",
+    "mid_stream_error",
+    "reply",
+    "slow",
+    "stall",
+]
+
+ERROR_TYPES = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "unsupported_country_region_territory"),
+    404: ("invalid_request_error", "model_not_found"),
+    422: ("invalid_request_error", None),
+    429: ("requests", "rate_limit_exceeded"),
+}
+
+
+class FakeOpenAI(FakeLLMServer):
+    models: tuple[str, ...] = ("gpt-4o-mini", "gpt-4o")
+
+    @property
+    def base_url(self) -> str:
+        """What goes in `ProviderSettings.base_url` (the SDKs' `base_url`)."""
+        return f"{self.origin}/v1"
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/v1/chat/completions", self._chat),
+            web.get("/v1/models", self._models),
+        ]
+
+    def _unauthorized(self, request: web.Request) -> bool:
+        return self.api_key is not None and (
+            request.headers.get("Authorization") != f"Bearer {self.api_key}"
+        )
+
+    async def _models(self, request: web.Request) -> web.StreamResponse:
+        await self.record(request)
+        if self._unauthorized(request):
+            return error_response(ErrorReply(401, message="Incorrect API key provided."))
+        data = [
+            {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "fake"}
+            for m in self.models
+        ]
+        return web.json_response({"object": "list", "data": data})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        recorded = await self.record(request)
+        if self._unauthorized(request):
+            return error_response(ErrorReply(401, message="Incorrect API key provided."))
+        behaviour = self.next_behaviour()
+        body = recorded.json if isinstance(recorded.json, dict) else {}
+        if isinstance(behaviour, Reply) and behaviour.stall and not await self.wait_gate():
+            return web.Response(status=503)
+        if isinstance(behaviour, ErrorReply):
+            return error_response(behaviour)
+        model = str(body.get("model", "gpt-4o-mini"))
+        if not body.get("stream"):
+            return web.json_response(completion(behaviour, model))
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        return await self._stream(request, behaviour, model, include_usage)
+
+    async def _stream(
+        self, request: web.Request, behaviour: Reply, model: str, include_usage: bool
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        chunk = ChunkMaker(model, include_usage)
+        with StreamGuard(self):
+            await response.prepare(request)
+
+            async def send(payload: Any) -> None:
+                if behaviour.sse_comments:
+                    await response.write(b": keep-alive\n\n\n")
+                await response.write(f"data: {json.dumps(payload)}\n\n".encode())
+
+            await send(chunk({"role": "assistant", "content": ""}))
+            for sent, delta in enumerate(behaviour.deltas()):
+                if not await self.pace(behaviour, sent):
+                    return response
+                if sent == behaviour.cut_after:
+                    return await cut(self, request, response, behaviour)
+                if sent == behaviour.error_after:
+                    await send(stream_error(behaviour))
+                    return response
+                await send(chunk({"content": delta}))
+            if behaviour.cut_after is not None:
+                return await cut(self, request, response, behaviour)
+            if behaviour.error_after is not None:
+                await send(stream_error(behaviour))
+                return response
+            finish = chunk({}, finish_reason=behaviour.finish)
+            await send(finish)
+            if include_usage and behaviour.usage:
+                await send({**finish, "choices": [], "usage": usage(behaviour)})
+            await response.write(b"data: [DONE]\n\n")
+        return response
+
+
+class ChunkMaker:
+    def __init__(self, model: str, include_usage: bool) -> None:
+        self.base = {
+            "id": "chatcmpl-fake0001",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": "fp_fake",
+        }
+        self.include_usage = include_usage
+
+    def __call__(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        extra = {"usage": None} if self.include_usage else {}
+        return {**self.base, "choices": [choice], **extra}
+
+
+def usage(behaviour: Reply) -> dict[str, int]:
+    prompt, completion_tokens = behaviour.prompt_tokens, behaviour.output_tokens()
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt + completion_tokens,
+    }
+
+
+def completion(behaviour: Reply, model: str) -> dict[str, Any]:
+    message = {"role": "assistant", "content": "".join(behaviour.deltas()), "refusal": None}
+    body: dict[str, Any] = {
+        "id": "chatcmpl-fake0001",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": "fp_fake",
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": behaviour.finish}
+        ],
+    }
+    if behaviour.usage:
+        body["usage"] = usage(behaviour)
+    return body
+
+
+def error_body(status: int, message: str, error_type: str | None) -> dict[str, Any]:
+    default_type, code = ERROR_TYPES.get(status, ("server_error", None))
+    return {
+        "error": {
+            "message": message,
+            "type": error_type or default_type,
+            "param": None,
+            "code": code,
+        }
+    }
+
+
+def error_response(behaviour: ErrorReply) -> web.Response:
+    headers = behaviour.response_headers()
+    if behaviour.body is not None:
+        return web.Response(status=behaviour.status, text=behaviour.body, headers=headers)
+    body = error_body(behaviour.status, behaviour.message, behaviour.error_type)
+    return web.json_response(body, status=behaviour.status, headers=headers)
+
+
+def stream_error(behaviour: Reply) -> dict[str, Any]:
+    return error_body(
+        500,
+        "The server had an error while processing your request.",
+        (behaviour.error_type or "server_error"),
+    )

@@ -43,7 +43,7 @@ def discover() -> dict[str, ConnectorPlugin]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             found[ep.name] = ep.load()
-        except ImportError:
+        except (ImportError, AttributeError):
             # A connector whose package or dependencies are missing must not take the
             # others down; say so loudly instead.
             log.exception("connector %r could not be loaded and is unavailable", ep.name)

@@ -14,6 +14,7 @@ from hub.service import Hub
 
 HUB_KEY = web.AppKey("hub", Hub)
 CONNECTORS_KEY = web.AppKey("connectors", list)
+REQUEST_ID_KEY = web.RequestKey("request_id", str)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -22,7 +23,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get("X-Request-ID", "")
     request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
-    request["request_id"] = request_id
+    request[REQUEST_ID_KEY] = request_id
     token = request_id_var.set(request_id)
     try:
         return await handler(request)
@@ -31,8 +32,8 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 
 
 async def _add_request_id(request: web.Request, response: web.StreamResponse) -> None:
-    if "request_id" in request:
-        response.headers["X-Request-ID"] = request["request_id"]
+    if REQUEST_ID_KEY in request:
+        response.headers["X-Request-ID"] = request[REQUEST_ID_KEY]
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.logs import LogCapture, capture_logs
 from tests.support.services import create_postgres_database, drop_postgres_database
 
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -37,3 +38,10 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield url
     finally:
         await drop_postgres_database(name)
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    """Every log record of the test, formatted as the hub formats them."""
+    with capture_logs() as handler:
+        yield handler

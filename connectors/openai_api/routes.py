@@ -21,6 +21,7 @@ from hub.chat_stream import ChatStream
 from hub.errors import AuthError, BadRequest, Cancelled, HubError
 from hub.model import Caller
 from hub.service import Hub
+from hub.web import REQUEST_ID_KEY
 
 log = logging.getLogger("connectors.openai_api")
 OVERHEAD_HEADER = "X-UniLLM-Overhead-Ms"
@@ -60,7 +61,7 @@ class OpenAIRoutes:
         try:
             caller = await self._caller(request)
             body = await _json_body(request)
-            chat = parse_chat_request(body, caller=caller, request_id=request.get("request_id"))
+            chat = parse_chat_request(body, caller=caller, request_id=request.get(REQUEST_ID_KEY))
             stream = self._hub.chat(chat)
             async with stream:
                 overhead_ms = (time.perf_counter() - arrived) * 1000

@@ -221,7 +221,11 @@ async def _ensure_counter(
     return counter_id
 
 
-_WHO = {"team": "Team '{team}'", "member": "Your", "key": "This API key's"}
+_SUBJECT = {
+    "team": ("Team '{team}' has", "its"),
+    "member": ("You have", "your"),
+    "key": ("This API key has", "its"),
+}
 _WINDOW = {"day": "daily", "month": "monthly"}
 
 
@@ -235,42 +239,35 @@ def _refusal(
     now: datetime,
 ) -> QuotaExceeded:
     reset = resets_at(item.window, now)
-    who = _WHO[item.scope].format(team=caller.team_name)
-    if item.scope == "team":
-        who += "'s"
+    subject, its = _SUBJECT[item.scope]
+    subject = subject.format(team=caller.team_name)
     window = _WINDOW[item.window]
-    cost_full = (
-        quota.cost_limit_micros is not None
-        and counter.cost_spent_micros + counter.cost_reserved_micros + cost_micros
-        > quota.cost_limit_micros
-    )
-    if cost_full:
-        limit = quota.cost_limit_micros or 0
-        used = counter.cost_spent_micros + counter.cost_reserved_micros
-        figure = f"{window} budget of {format_usd(limit)}"
-        if used >= limit:
-            head = f"{who} {figure} is reached"
+    cost_limit, token_limit = quota.cost_limit_micros, quota.token_limit
+    cost_used = counter.cost_spent_micros + counter.cost_reserved_micros
+    if cost_limit is not None and cost_used + cost_micros > cost_limit:
+        figure = f"{its} {window} budget of {format_usd(cost_limit)}"
+        if cost_used >= cost_limit:
+            head = f"{subject} reached {figure}"
         else:
             head = (
-                f"{who} {figure} has {format_usd(limit - used)} left, less than this request "
-                f"could cost ({format_usd(cost_micros)}); lower max_tokens or wait"
+                f"{subject} {format_usd(cost_limit - cost_used)} left of {figure}, less than "
+                f"this request could cost ({format_usd(cost_micros)}); lower max_tokens or wait"
             )
         name = f"{item.scope}_{item.window}_budget"
     else:
-        limit = quota.token_limit or 0
+        limit = token_limit or 0
         used = counter.tokens_spent + counter.tokens_reserved
-        figure = f"{window} token quota of {limit:,} tokens"
+        figure = f"{its} {window} token quota of {limit:,} tokens"
         if used >= limit:
-            head = f"{who} {figure} is reached"
+            head = f"{subject} reached {figure}"
         else:
             head = (
-                f"{who} {figure} has {limit - used:,} tokens left, fewer than this request "
+                f"{subject} {limit - used:,} tokens left of {figure}, fewer than this request "
                 f"may use ({tokens:,}); lower max_tokens or wait"
             )
         name = f"{item.scope}_{item.window}_tokens"
-    message = f"{head}; it resets on {describe_reset(reset)}."
     return QuotaExceeded(
-        message[0].upper() + message[1:],
+        f"{head}; it resets on {describe_reset(reset)}.",
         resets_at=reset,
         retry_after=max(1.0, (reset - now).total_seconds()),
         limit_name=name,

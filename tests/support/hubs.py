@@ -34,8 +34,12 @@ def settings_from(data: Mapping[str, Any], *, database_url: str) -> Settings:
         raw["models"] = {
             "demo": {
                 "deployments": [
-                    {"provider": "demo", "model": "demo-1", "input_usd_per_mtok": 0.5,
-                     "output_usd_per_mtok": 1.5}
+                    {
+                        "provider": "demo",
+                        "model": "demo-1",
+                        "input_usd_per_mtok": 0.5,
+                        "output_usd_per_mtok": 1.5,
+                    }
                 ]
             }
         }
@@ -62,7 +66,10 @@ class RunningHub:
         return httpx.AsyncClient(base_url=self.base_url, timeout=30, **kwargs)
 
     async def serve(self, plugins: list[ConnectorPlugin] | None = None) -> str:
-        app = create_app(self.hub, plugins=plugins)
+        """Serve the given connectors (default: the OpenAI-compatible API) on 127.0.0.1."""
+        from connectors.openai_api import plugin as openai_api
+
+        app = create_app(self.hub, plugins=[openai_api] if plugins is None else plugins)
         self.runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self.runner.setup()
         port = free_port()
@@ -103,7 +110,9 @@ def openai_provider_config(base_url: str, *, api_key: str = "sk-upstream-secret"
     return {"type": "openai", "base_url": base_url, "api_key": api_key}
 
 
-def model_config(*deployments: tuple[str, str, float, float], vision: bool = False) -> dict[str, Any]:
+def model_config(
+    *deployments: tuple[str, str, float, float], vision: bool = False
+) -> dict[str, Any]:
     return {
         "vision": vision,
         "deployments": [

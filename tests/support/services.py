@@ -13,9 +13,7 @@ import secrets
 import pytest
 
 REQUIRE = os.environ.get("HUB_TEST_REQUIRE_SERVICES") == "1"
-POSTGRES_URL = os.environ.get(
-    "HUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_TAG = secrets.token_hex(4)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from hub.cli.admin import bind, key, team
@@ -18,8 +16,9 @@ from hub.connector import discover
 @click.option(
     "--config",
     "config_path",
-    default=lambda: os.environ.get("HUB_CONFIG", "config/hub.toml"),
-    show_default="$HUB_CONFIG or config/hub.toml",
+    envvar="HUB_CONFIG",
+    default="config/hub.toml",
+    show_default=True,
     help="Path to the hub's TOML configuration.",
 )
 @click.pass_context

@@ -63,12 +63,9 @@ async def usage(
     else:
         who = f"team '{team_name}'" if team_name else "all teams"
         click.echo(f"Usage for {who} since {header['since']}:")
-        for name, t in groups:
+        for name, t in [*groups, ("total", totals)]:
+            tokens = t.prompt_tokens + t.completion_tokens
             click.echo(
-                f"  {name:<30} {t.requests:>6} req  {t.prompt_tokens + t.completion_tokens:>10,} tok"
+                f"  {name:<30} {t.requests:>6} req  {tokens:>10,} tok"
                 f"  {format_usd(t.cost_micros):>12}"
             )
-        click.echo(
-            f"  {'total':<30} {totals.requests:>6} req  "
-            f"{totals.prompt_tokens + totals.completion_tokens:>10,} tok  {format_usd(totals.cost_micros):>12}"
-        )

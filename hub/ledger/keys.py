@@ -130,7 +130,7 @@ class Keys:
                 row.previous_valid_until is None or row.previous_valid_until <= now
             ):
                 raise KeyExpired(
-                    f"This API key ({row.prefix}) was rotated and its old secret is no longer valid."
+                    f"This API key ({row.prefix}) was rotated; its old secret is no longer valid."
                 )
             team = await session.get(Team, row.team_id)
             assert team is not None  # foreign key

@@ -1,0 +1,19 @@
+"""`hub worker`: only the background delivery jobs (the Procfile `worker` process)."""
+
+from __future__ import annotations
+
+import click
+
+from hub.cli.context import pass_hub
+from hub.events.worker import run_worker
+from hub.logs import configure_logging
+from hub.service import Hub
+
+
+@click.command()
+@pass_hub
+async def worker(hub: Hub) -> None:
+    """Deliver outbound events and webhook callbacks until stopped (SIGINT/SIGTERM)."""
+    configure_logging(hub.settings.logging.level)
+    click.echo("UniLLM Hub worker: delivering events.")
+    await run_worker(hub)

@@ -1,0 +1,159 @@
+"""Event subscriptions per team: a target URL, the event types it wants, and its secret."""
+
+from __future__ import annotations
+
+import builtins
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.clock import Clock
+from hub.errors import BadRequest, NotFound
+from hub.events.outbox import EVENT_TYPES
+from hub.events.signing import new_webhook_secret
+from hub.events.targets import check_target
+from hub.store.event_tables import DeliveryAttempt, EventDelivery, Subscription
+from hub.store.secretbox import SecretBox
+
+if TYPE_CHECKING:
+    from hub.service import Hub
+
+# Subscriptions with this source carry one inbound webhook's callback; they want no events.
+CALLBACK_SOURCE = "callback"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedSubscription:
+    id: str
+    team_id: int
+    url: str
+    events: tuple[str, ...]
+    secret: str  # shown once, to sign what the target receives
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptLog:
+    event_id: str
+    delivery_status: str
+    attempted_at: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+def new_subscription_id(prefix: str = "sub_") -> str:
+    return prefix + secrets.token_hex(10)
+
+
+def parse_events(events: Sequence[str]) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(e.strip() for e in events if e.strip()))
+    if not chosen:
+        raise BadRequest(f"Name at least one event: {', '.join(EVENT_TYPES)}.")
+    unknown = [e for e in chosen if e not in EVENT_TYPES]
+    if unknown:
+        raise BadRequest(
+            f"Unknown event type '{unknown[0]}'; known types: {', '.join(EVENT_TYPES)}."
+        )
+    return chosen
+
+
+class Subscriptions:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Clock,
+        secrets_box: SecretBox,
+        allow_private: bool,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._box = secrets_box
+        self._allow_private = allow_private
+
+    @classmethod
+    def for_hub(cls, hub: Hub) -> Subscriptions:
+        return cls(
+            hub.sessions,
+            clock=hub.clock,
+            secrets_box=hub.secrets,
+            allow_private=hub.settings.webhooks.allow_private_targets,
+        )
+
+    async def create(
+        self, *, team_id: int, url: str, events: Sequence[str], source: str = "cli"
+    ) -> CreatedSubscription:
+        chosen = parse_events(events)
+        await check_target(url, allow_private=self._allow_private)
+        secret = new_webhook_secret()
+        row = Subscription(
+            id=new_subscription_id(),
+            team_id=team_id,
+            url=url,
+            events=",".join(chosen),
+            secret_encrypted=self._box.encrypt(secret),
+            source=source,
+            active=True,
+            created_at=self._clock.now(),
+        )
+        async with self._sessions.begin() as session:
+            session.add(row)
+        return CreatedSubscription(row.id, team_id, url, chosen, secret)
+
+    async def list(self, *, team_id: int | None = None) -> list[Subscription]:
+        query = select(Subscription).where(Subscription.source != CALLBACK_SOURCE)
+        if team_id is not None:
+            query = query.where(Subscription.team_id == team_id)
+        async with self._sessions() as session:
+            return list(await session.scalars(query.order_by(Subscription.created_at)))
+
+    async def get(self, subscription_id: str, *, team_id: int | None = None) -> Subscription:
+        async with self._sessions() as session:
+            row = await session.get(Subscription, subscription_id)
+        # Another team's subscription is reported exactly like a missing one.
+        if (
+            row is None
+            or row.source == CALLBACK_SOURCE
+            or (team_id is not None and row.team_id != team_id)
+        ):
+            raise NotFound(f"No subscription with id '{subscription_id}'.")
+        return row
+
+    async def delete(self, subscription_id: str, *, team_id: int | None = None) -> None:
+        row = await self.get(subscription_id, team_id=team_id)
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(EventDelivery)
+                .where(EventDelivery.subscription_id == row.id, EventDelivery.status == "pending")
+                .values(status="cancelled")
+            )
+            found = await session.get(Subscription, row.id)
+            if found is not None:
+                await session.delete(found)
+
+    async def attempts(self, subscription_id: str, *, limit: int = 50) -> builtins.list[AttemptLog]:
+        """The delivery log, newest attempt first."""
+        await self.get(subscription_id)
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(EventDelivery, DeliveryAttempt)
+                .join(DeliveryAttempt, DeliveryAttempt.delivery_id == EventDelivery.id)
+                .where(EventDelivery.subscription_id == subscription_id)
+                .order_by(DeliveryAttempt.id.desc())
+                .limit(limit)
+            )
+            return [
+                AttemptLog(
+                    event_id=delivery.event_id,
+                    delivery_status=delivery.status,
+                    attempted_at=attempt.attempted_at.isoformat(timespec="seconds"),
+                    status_code=attempt.status_code,
+                    error=attempt.error,
+                    duration_ms=attempt.duration_ms,
+                )
+                for delivery, attempt in rows.all()
+            ]

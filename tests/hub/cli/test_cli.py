@@ -1,0 +1,128 @@
+"""The `hub` command as a user runs it: a real process, a config file, a SQLite database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+HUB = str(Path(sys.executable).with_name("hub"))
+
+
+class Cli:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.config = workdir / "hub.toml"
+        self.config.write_text(
+            '[database]\nurl = "sqlite:///var/cli.db"\n'
+            '[security]\nsecret_key_file = "var/secret-key"\n'
+            '[providers.demo]\ntype = "demo"\n'
+            "[models.demo]\n"
+            'deployments = [{ provider = "demo", model = "demo-1", '
+            "input_usd_per_mtok = 0.5, output_usd_per_mtok = 1.5 }]\n"
+        )
+        (workdir / "var").mkdir()
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DATABASE_URL"))
+        }
+        self.env["HUB_SECRET_KEY"] = Fernet.generate_key().decode()
+
+    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [HUB, "--config", str(self.config), *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    runner = Cli(tmp_path_factory.mktemp("cli"))
+    assert "up to date" in runner("migrate").stdout
+    return runner
+
+
+def test_team_key_ask_usage_flow(cli: Cli) -> None:
+    assert (
+        "Created team 'acme'"
+        in cli(
+            "team", "create", "acme", "--monthly-budget-usd", "5", "--monthly-token-quota", "100000"
+        ).stdout
+    )
+    listed = cli("team", "list").stdout
+    assert "acme" in listed and "month budget $5.00" in listed and "month tokens 100,000" in listed
+
+    created = json.loads(cli("key", "create", "--team", "acme", "--name", "ci", "--json").stdout)
+    assert set(created) >= {"id", "key"}
+    assert created["key"].startswith("uh-") and created["name"] == "ci"
+    keys = cli("key", "list", "--team", "acme").stdout
+    assert created["prefix"] in keys and created["key"] not in keys
+
+    asked = cli("ask", "What is the hub?", "--team", "acme")
+    assert asked.stdout.startswith("[demo provider] This is a canned answer")
+    assert "What is the hub?" in asked.stdout
+    assert "demo via demo/demo-1" in asked.stderr
+
+    usage = json.loads(cli("usage", "--team", "acme", "--json").stdout)
+    assert usage["requests"] == 1
+    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    # Demo prices: $0.50 and $1.50 per million tokens, rounded up to the micro-dollar.
+    expected = -(
+        -(usage["prompt_tokens"] * 500_000 + usage["completion_tokens"] * 1_500_000) // 10**6
+    )
+    assert usage["cost_usd"] == expected / 1_000_000
+
+    by_user = json.loads(cli("usage", "--team", "acme", "--by", "connector", "--json").stdout)
+    assert [g["key"] for g in by_user["groups"]] == ["cli"]
+    csv_out = cli("usage", "--team", "acme", "--by", "model", "--csv").stdout.splitlines()
+    assert csv_out[0] == "model,requests,prompt_tokens,completion_tokens,cost_usd"
+    assert csv_out[1].startswith("demo,1,")
+    by_day = json.loads(cli("usage", "--by", "day", "--json").stdout)
+    assert len(by_day["groups"]) == 1 and by_day["groups"][0]["requests"] == 1
+
+    revoked = cli("key", "revoke", str(created["id"])).stdout
+    assert f"Revoked key {created['id']}" in revoked
+    assert "revoked" in cli("key", "list").stdout
+
+
+def test_errors_are_one_line_and_exit_nonzero(cli: Cli) -> None:
+    missing = cli("usage", "--team", "nobody", ok=False)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines()[-1] == "error: No team named 'nobody'."
+    unknown_model = cli("ask", "x", "--team", "acme", "--model", "gpt-9", ok=False)
+    assert unknown_model.returncode == 1
+    assert "Unknown model 'gpt-9'. Available models: demo." in unknown_model.stderr
+    duplicate = cli("team", "create", "acme", ok=False)
+    assert "already exists" in duplicate.stderr
+
+
+def test_bootstrap_demo_writes_key_file_once(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    cli("migrate")
+    first = cli("bootstrap-demo").stdout
+    key_file = tmp_path / "var" / "demo-key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    key = key_file.read_text().strip()
+    assert key in first and "curl -s http://127.0.0.1:8080/v1/chat/completions" in first
+    second = cli("bootstrap-demo").stdout
+    assert "Created team" not in second and key in second
+    assert "demo" in cli("team", "list").stdout
+
+
+def test_refuses_to_run_without_secret_key(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    del cli.env["HUB_SECRET_KEY"]
+    done = cli("migrate", ok=False)
+    assert done.returncode == 1
+    assert "No secret key: set HUB_SECRET_KEY" in done.stderr

@@ -1,0 +1,44 @@
+"""Registration of inbound webhooks with the hub: routes, and the `hub webhook` commands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from aiohttp import web
+
+from connectors.webhooks.cli import webhook
+from connectors.webhooks.config import parse_config
+from connectors.webhooks.routes import WebhookRoutes
+from hub.service import Hub
+
+
+class WebhooksConnector:
+    name = "webhooks"
+
+    def __init__(self, hub: Hub, section: Mapping[str, Any]) -> None:
+        self.routes_ = WebhookRoutes(hub, parse_config(section))
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return self.routes_.definitions()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self.routes_.answers.stop()
+
+
+class WebhooksPlugin:
+    name = "webhooks"
+    enabled_by_default = False
+
+    def create(self, hub: Hub, section: Mapping[str, Any]) -> WebhooksConnector:
+        return WebhooksConnector(hub, section)
+
+    def commands(self) -> Sequence[click.Command]:
+        return (webhook,)
+
+
+plugin = WebhooksPlugin()

@@ -1,0 +1,56 @@
+"""`hub discord` (the gateway bot process) and `hub discord sync-commands [--guild ID]`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import click
+
+from connectors.discord.command_defs import sync_commands
+from connectors.discord.config import parse_discord_config
+from connectors.discord.gateway import GatewayBot
+from connectors.discord.rest import DiscordRest
+from hub.cli.context import pass_hub
+from hub.service import Hub
+
+
+@click.group("discord", invoke_without_command=True)
+@click.pass_context
+def discord_group(ctx: click.Context) -> None:
+    """Run the Discord gateway bot (answers mentions and DMs); see also sync-commands."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run_bot)
+
+
+@click.command("run")
+@pass_hub
+async def run_bot(hub: Hub) -> None:
+    config = parse_discord_config(hub.settings.connectors.get("discord", {}))
+    bot = GatewayBot(hub, config)
+    runner = asyncio.create_task(bot.run())
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+        loop.add_signal_handler(signal.SIGTERM, runner.cancel)
+    click.echo("Discord bot connecting; stop with Ctrl-C.")
+    with contextlib.suppress(asyncio.CancelledError):
+        await runner
+
+
+@discord_group.command("sync-commands")
+@click.option("--guild", "guild_id", help="Register in one server (instant) instead of globally.")
+@pass_hub
+async def sync_commands_command(hub: Hub, guild_id: str | None) -> None:
+    """Register /ask, /usage and /model with Discord (a bulk overwrite: safe to repeat)."""
+    config = parse_discord_config(hub.settings.connectors.get("discord", {}))
+    config.require("application_id", "bot_token")
+    rest = DiscordRest(
+        hub.http, base_url=config.api_base_url, bot_token=config.bot_token, clock=hub.clock
+    )
+    registered = await sync_commands(
+        rest, application_id=config.application_id, aliases=hub.aliases, guild_id=guild_id
+    )
+    where = f"server {guild_id}" if guild_id else "all servers (global; may take up to an hour)"
+    names = ", ".join("/" + str(c.get("name")) for c in registered)
+    click.echo(f"Registered {len(registered)} commands for {where}: {names}")

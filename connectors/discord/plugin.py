@@ -1,0 +1,56 @@
+"""Registration of the Discord connector: the interactions route and the `hub discord` CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from aiohttp import web
+
+from connectors.discord.ask import AskRunner
+from connectors.discord.config import parse_discord_config
+from connectors.discord.interactions import InteractionsEndpoint
+from connectors.discord.rest import DiscordRest
+from hub.service import Hub
+
+
+class DiscordConnector:
+    """The web process's part: interactions. The gateway bot runs as `hub discord`."""
+
+    name = "discord"
+
+    def __init__(self, hub: Hub, section: Mapping[str, Any]) -> None:
+        config = parse_discord_config(section)
+        config.require("application_id", "public_key")
+        rest = DiscordRest(
+            hub.http, base_url=config.api_base_url, bot_token=config.bot_token, clock=hub.clock
+        )
+        self._runner = AskRunner(hub, rest)
+        self._endpoint = InteractionsEndpoint(hub, config, self._runner)
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return self._endpoint.definitions()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self._runner.close()
+
+
+class DiscordPlugin:
+    name = "discord"
+    enabled_by_default = False
+
+    def create(self, hub: Hub, section: Mapping[str, Any]) -> DiscordConnector:
+        return DiscordConnector(hub, section)
+
+    def commands(self) -> Sequence[click.Command]:
+        # Imported here so the web process never loads discord.py, which only the bot needs.
+        from connectors.discord.cli import discord_group
+
+        return (discord_group,)
+
+
+plugin = DiscordPlugin()

@@ -1,0 +1,49 @@
+"""The Slack Web API client: base URL from config, and Slack's 429s waited out on the hub clock."""
+
+from __future__ import annotations
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from hub.clock import Clock
+
+MAX_RETRY_AFTER_S = 30.0
+
+
+class ClockRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, sleeping Retry-After on the hub clock (a FakeClock in tests)."""
+
+    def __init__(self, clock: Clock, *, max_retry_count: int = 2) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._clock = clock
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("retry without a response")
+        state.next_attempt_requested = True
+        value = {k.lower(): v for k, v in response.headers.items()}.get("retry-after") or "1"
+        try:
+            wait = float(value[0] if isinstance(value, list) else value)
+        except (ValueError, IndexError):
+            wait = 1.0
+        await self._clock.sleep(min(max(wait, 0.0), MAX_RETRY_AFTER_S))
+        state.increment_current_attempt()
+
+
+def retry_handlers(clock: Clock) -> list[AsyncRetryHandler]:
+    return [ClockRateLimitRetryHandler(clock)]
+
+
+def web_client(*, base_url: str, clock: Clock, token: str | None = None) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(clock))

@@ -1,0 +1,110 @@
+"""Registration of the Slack connector with the hub: routes, Socket Mode, and `hub slack`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from connectors.slack.answer import Answerer
+from connectors.slack.bolt_app import build_bolt, file_hosts
+from connectors.slack.config import SlackSettings, parse_slack_settings
+from connectors.slack.install import InstallRoutes, install_link_path
+from connectors.slack.listeners import Listeners
+from connectors.slack.routes import EventRoutes
+from connectors.slack.runs import Runs
+from hub.cli.context import pass_hub
+from hub.service import Hub
+
+log = logging.getLogger("connectors.slack")
+STOP_GRACE_S = 20.0
+
+
+class SlackConnector:
+    name = "slack"
+
+    def __init__(self, hub: Hub, settings: SlackSettings) -> None:
+        self.settings = settings
+        self.runs = Runs()
+        parts = build_bolt(hub, settings)
+        self.app: AsyncApp = parts.app
+        answerer = Answerer(hub, settings, self.runs, file_hosts=file_hosts(settings))
+        Listeners(hub, settings, self.runs, answerer).register(self.app)
+        self._routes: list[web.AbstractRouteDef] = []
+        if not settings.socket_mode:
+            self._routes += EventRoutes(
+                self.app, signing_secret=settings.signing_secret, clock=hub.clock
+            ).definitions()
+        if parts.flow is not None and parts.states is not None and parts.installations:
+            self._routes += InstallRoutes(
+                hub,
+                flow=parts.flow,
+                states=parts.states,
+                installations=parts.installations,
+                link_key=settings.client_secret,
+            ).definitions()
+        self._socket: AsyncSocketModeHandler | None = None
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return list(self._routes)
+
+    async def start(self) -> None:
+        if self.settings.socket_mode:
+            self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token, logger=log)
+            await self._socket.connect_async()
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        try:
+            async with asyncio.timeout(STOP_GRACE_S):
+                await self.runs.drain()
+        except TimeoutError:
+            log.warning("stopping with slack answers still running; cancelling them")
+            await self.runs.cancel_all()
+
+    async def drain(self) -> None:
+        """Wait for every answer in progress (tests, and graceful shutdown)."""
+        await self.runs.drain()
+
+
+@click.group("slack")
+def slack_group() -> None:
+    """Slack connector: install links."""
+
+
+@slack_group.command("install-link")
+@click.option("--team", "team_name", required=True, help="Hub team that will pay.")
+@click.option("--hours", default=72, show_default=True, help="How long the link stays valid.")
+@click.option("--base-url", default="", help="The hub's public URL, e.g. https://hub.example.com")
+@pass_hub
+async def install_link(hub: Hub, team_name: str, hours: int, base_url: str) -> None:
+    """Print a signed link that installs the app and binds the workspace to TEAM."""
+    settings = parse_slack_settings(hub.settings.connectors.get("slack", {}))
+    if not settings.multi_workspace:
+        raise click.UsageError("install links need connectors.slack.client_id and client_secret")
+    await hub.teams.get(team_name)
+    expires = int(hub.clock.now().timestamp()) + hours * 3600
+    path = install_link_path(key=settings.client_secret, team=team_name, expires=expires)
+    click.echo(base_url.rstrip("/") + path)
+
+
+class SlackPlugin:
+    name = "slack"
+    enabled_by_default = False
+
+    def create(self, hub: Hub, section: Mapping[str, Any]) -> SlackConnector:
+        return SlackConnector(hub, parse_slack_settings(section))
+
+    def commands(self) -> Sequence[click.Command]:
+        return (slack_group,)
+
+
+plugin = SlackPlugin()

@@ -1,0 +1,46 @@
+"""Registration of the Zapier REST API with the hub's web app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from aiohttp import web
+
+from connectors.zapier.routes import ZapierRoutes
+from hub.config import ConfigError
+from hub.service import Hub
+
+
+class ZapierConnector:
+    name = "zapier"
+
+    def __init__(self, hub: Hub) -> None:
+        self._routes = ZapierRoutes(hub)
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return self._routes.definitions()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class ZapierPlugin:
+    name = "zapier"
+    enabled_by_default = False
+
+    def create(self, hub: Hub, section: Mapping[str, Any]) -> ZapierConnector:
+        unknown = sorted(set(section) - {"enabled"})
+        if unknown:
+            raise ConfigError(f"[connectors.zapier]: unknown option '{unknown[0]}'")
+        return ZapierConnector(hub)
+
+    def commands(self) -> Sequence[click.Command]:
+        return ()
+
+
+plugin = ZapierPlugin()

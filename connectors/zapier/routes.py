@@ -1,0 +1,170 @@
+"""The REST API the Zapier app calls, authenticated by a team key in `X-API-Key`."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from aiohttp import web
+
+from connectors.zapier import samples
+from connectors.zapier.events import hub_event
+from hub.errors import AuthError, BadRequest, HubError, LimitError, NotFound, UnknownModel
+from hub.events.subscriptions import Subscriptions
+from hub.events.targets import TargetRefused
+from hub.ledger.keys import AuthenticatedKey
+from hub.ledger.money import micros_to_usd
+from hub.model import ChatOptions, ChatRequest, Message, Origin
+from hub.service import Hub
+
+SAMPLERS = {"completion.created": samples.completions, "budget.threshold": samples.budget_alerts}
+
+
+class ZapierRoutes:
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        self._subscriptions = Subscriptions.for_hub(hub)
+
+    def definitions(self) -> list[web.AbstractRouteDef]:
+        return [
+            web.get("/zapier/me", self._wrap(self.me)),
+            web.post("/zapier/actions/ask", self._wrap(self.ask)),
+            web.post("/zapier/hooks", self._wrap(self.subscribe)),
+            web.delete("/zapier/hooks/{hook_id}", self._wrap(self.unsubscribe)),
+            web.get("/zapier/triggers/{event}/samples", self._wrap(self.samples)),
+        ]
+
+    def _wrap(self, handler: Any) -> Any:
+        async def run(request: web.Request) -> web.StreamResponse:
+            try:
+                key = await self._authenticate(request)
+                response: web.StreamResponse = await handler(request, key)
+                return response
+            except HubError as exc:
+                return _error(exc)
+
+        return run
+
+    async def _authenticate(self, request: web.Request) -> AuthenticatedKey:
+        secret = request.headers.get("X-API-Key", "").strip()
+        if not secret:
+            raise AuthError("Missing API key: send a team key in the X-API-Key header.")
+        return await self._hub.keys.authenticate(secret)
+
+    async def me(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
+        return web.json_response(
+            {
+                "team": key.caller.team_name,
+                "key_name": key.key.name,
+                "key_prefix": key.key.prefix,
+            }
+        )
+
+    async def ask(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
+        body = await _body(request)
+        prompt, system, model = body.get("prompt"), body.get("system"), body.get("model")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise _field("prompt", "'prompt' is required: the question to ask.")
+        if system is not None and not isinstance(system, str):
+            raise _field("system", "'system' must be text.")
+        if model is not None and (not isinstance(model, str) or not model):
+            raise _field("model", "'model' must be a model alias.")
+        max_tokens = body.get("max_tokens")
+        if max_tokens is not None and (
+            isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1
+        ):
+            raise _field("max_tokens", "'max_tokens' must be a positive integer.")
+        messages = (Message.text("system", system),) if system else ()
+        stream = self._hub.chat(
+            ChatRequest(
+                caller=key.caller,
+                origin=Origin(connector="zapier", user=key.key.prefix),
+                messages=(*messages, Message.text("user", prompt)),
+                model=model or None,
+                options=ChatOptions(stream=True, max_tokens=max_tokens),
+            )
+        )
+        async with stream:
+            result = await stream.collect()
+        return web.json_response(
+            {
+                "id": result.request_id,
+                "output": result.text,
+                "model": result.alias,
+                "usage": {
+                    "prompt_tokens": result.usage.prompt_tokens,
+                    "completion_tokens": result.usage.completion_tokens,
+                },
+                "cost_usd": micros_to_usd(result.cost_micros),
+                "metadata": body.get("metadata"),
+            }
+        )
+
+    async def subscribe(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
+        body = await _body(request)
+        event, target = body.get("event"), body.get("target_url")
+        if not isinstance(event, str):
+            raise _field("event", "'event' is required, e.g. new_completion or budget_alert.")
+        if not isinstance(target, str):
+            raise _field("target_url", "'target_url' is required.")
+        try:
+            event_type = hub_event(event)
+        except BadRequest as exc:
+            raise _field("event", exc.user_message) from exc
+        try:
+            created = await self._subscriptions.create(
+                team_id=key.caller.team_id, url=target, events=[event_type], source="zapier"
+            )
+        except TargetRefused as exc:
+            raise _field("target_url", exc.user_message) from exc
+        return web.json_response({"id": created.id, "event": event}, status=201)
+
+    async def unsubscribe(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
+        hook_id = request.match_info["hook_id"]
+        row = await self._subscriptions.get(hook_id, team_id=key.caller.team_id)
+        if row.source != "zapier":
+            raise NotFound(f"No subscription with id '{hook_id}'.")
+        await self._subscriptions.delete(hook_id, team_id=key.caller.team_id)
+        return web.Response(status=204)
+
+    async def samples(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
+        event = hub_event(request.match_info["event"])
+        sampler = SAMPLERS.get(event)
+        if sampler is None:
+            raise NotFound(f"No samples for '{request.match_info['event']}'.")
+        async with self._hub.sessions() as session:
+            items = await sampler(session, key.caller)
+        return web.json_response(items)
+
+
+class _FieldError(BadRequest):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _field(field: str, message: str) -> _FieldError:
+    return _FieldError(field, message)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.read())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _field("body", f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise _field("body", "The body must be a JSON object.")
+    return body
+
+
+def _error(error: HubError) -> web.Response:
+    body: dict[str, Any] = {"error": {"message": error.user_message, "code": error.code}}
+    field = "model" if isinstance(error, UnknownModel) else getattr(error, "field", None)
+    if field:
+        body["error"]["field"] = field
+    status = 400 if isinstance(error, UnknownModel) else error.status
+    headers = {}
+    if isinstance(error, LimitError) and error.retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+    return web.json_response(body, status=400 if status == 499 else status, headers=headers)

@@ -1,0 +1,163 @@
+"""Recent real items for a trigger's `performList`, newest first, each with a stable `id`.
+
+Completions come from usage records, enriched with prompt and output where an outbox event
+holds them (only when a subscription existed at the time). Budget alerts come from outbox
+events, else from the alert ledger. Only when a team has none yet is one sample returned,
+marked `"sample": true`, because Zapier needs an item to map fields from.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connectors.zapier.events import budget_item_id
+from hub.ledger.money import micros_to_usd
+from hub.ledger.periods import resets_at
+from hub.model import Caller
+from hub.store.event_tables import BudgetAlert, OutboxEvent
+from hub.store.ledger_tables import ApiKey, Quota, UsageRecord
+
+LIMIT = 10
+
+
+async def _events(session: AsyncSession, team_id: int, type_: str) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.team_id == team_id, OutboxEvent.type == type_)
+        .order_by(OutboxEvent.id.desc())
+        .limit(100)
+    )
+    return [json.loads(row.payload) for row in rows]
+
+
+def event_item(envelope: dict[str, Any]) -> dict[str, Any]:
+    data = dict(envelope["data"])
+    if envelope["type"] == "budget.threshold":
+        data["id"] = budget_item_id(data)
+    data["created_at"] = envelope["timestamp"]
+    return data
+
+
+async def completions(session: AsyncSession, caller: Caller) -> list[dict[str, Any]]:
+    stored = {
+        e["data"]["id"]: e for e in await _events(session, caller.team_id, "completion.created")
+    }
+    rows = await session.scalars(
+        select(UsageRecord)
+        .where(UsageRecord.team_id == caller.team_id)
+        .order_by(UsageRecord.created_at.desc(), UsageRecord.id.desc())
+        .limit(LIMIT)
+    )
+    items = []
+    for row in rows:
+        if row.request_id in stored:
+            items.append(event_item(stored[row.request_id]))
+            continue
+        items.append(
+            {
+                "id": row.request_id,
+                "team": caller.team_name,
+                "connector": row.connector,
+                "user": row.user,
+                "model": row.alias,
+                "deployment": row.deployment,
+                "status": row.status,
+                "prompt": "",  # not kept outside the outbox
+                "output": "",
+                "usage": {
+                    "prompt_tokens": row.prompt_tokens,
+                    "completion_tokens": row.completion_tokens,
+                    "total_tokens": row.prompt_tokens + row.completion_tokens,
+                },
+                "cost_usd": micros_to_usd(row.cost_micros),
+                "latency_ms": row.latency_ms,
+                "created_at": row.created_at.isoformat(),
+            }
+        )
+    return items or [SAMPLE_COMPLETION | {"team": caller.team_name}]
+
+
+async def budget_alerts(session: AsyncSession, caller: Caller) -> list[dict[str, Any]]:
+    events = await _events(session, caller.team_id, "budget.threshold")
+    if events:
+        return [event_item(e) for e in events[:LIMIT]]
+    key_ids = select(ApiKey.id).where(ApiKey.team_id == caller.team_id)
+    alerts = await session.scalars(
+        select(BudgetAlert)
+        .where(
+            or_(
+                (BudgetAlert.scope == "team") & (BudgetAlert.scope_id == caller.team_id),
+                (BudgetAlert.scope == "key") & BudgetAlert.scope_id.in_(key_ids),
+            )
+        )
+        .order_by(BudgetAlert.created_at.desc(), BudgetAlert.id.desc())
+        .limit(LIMIT)
+    )
+    items = []
+    for alert in alerts:
+        quota = await session.scalar(
+            select(Quota).where(
+                Quota.scope == alert.scope,
+                Quota.scope_id == alert.scope_id,
+                Quota.window == alert.window,
+            )
+        )
+        limit: float | int | None = None
+        if quota is not None:
+            limit = (
+                micros_to_usd(quota.cost_limit_micros or 0)
+                if alert.metric == "cost"
+                else quota.token_limit
+            )
+        data: dict[str, Any] = {
+            "team": caller.team_name,
+            "scope": alert.scope,
+            "scope_id": alert.scope_id,
+            "window": alert.window,
+            "period": alert.period,
+            "metric": alert.metric,
+            "threshold_percent": alert.threshold,
+            "limit": limit,
+            "used": None,  # the alert ledger keeps the crossing, not the amount
+            "resets_at": resets_at(alert.window, alert.created_at).isoformat(),
+        }
+        items.append(
+            data | {"id": budget_item_id(data), "created_at": alert.created_at.isoformat()}
+        )
+    return items or [SAMPLE_BUDGET_ALERT | {"team": caller.team_name}]
+
+
+SAMPLE_COMPLETION: dict[str, Any] = {
+    "id": "sample-completion",
+    "sample": True,
+    "connector": "webhooks",
+    "user": None,
+    "model": "default",
+    "deployment": "openai/gpt-4o-mini",
+    "status": "ok",
+    "prompt": "Summarise this ticket in one sentence.",
+    "output": "The customer cannot log in after the password reset.",
+    "usage": {"prompt_tokens": 42, "completion_tokens": 12, "total_tokens": 54},
+    "cost_usd": 0.000014,
+    "latency_ms": 850,
+    "created_at": "2026-01-01T00:00:00+00:00",
+}
+
+SAMPLE_BUDGET_ALERT: dict[str, Any] = {
+    "id": "sample-budget-alert",
+    "sample": True,
+    "scope": "team",
+    "scope_id": 0,
+    "window": "month",
+    "period": "2026-01-01",
+    "metric": "cost",
+    "threshold_percent": 80,
+    "limit": 50.0,
+    "used": 40.0,
+    "resets_at": "2026-02-01T00:00:00+00:00",
+    "created_at": "2026-01-20T00:00:00+00:00",
+}

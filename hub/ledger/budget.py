@@ -2,29 +2,30 @@
 overspend a quota.
 
 `reserve` holds the worst case on every counter that applies (team, member, key; day and
-month), each with one conditional UPDATE that only succeeds while the limit has room. `settle`
-releases the hold, adds the actual cost and writes the usage record, in one transaction.
+month), each with one upsert whose update only happens while the limit has room. `settle`
+releases the hold, books the actual cost and writes the usage record, in one transaction.
+Budget checks read these counters, never the usage table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
-from hub.errors import QuotaExceeded
 from hub.events.outbox import EventSink
-from hub.ledger.money import format_usd
-from hub.ledger.periods import describe_reset, period_start, resets_at
-from hub.ledger.thresholds import announce_thresholds
+from hub.ledger.periods import period_start
+from hub.ledger.refusal import refusal
+from hub.ledger.thresholds import CounterLimit, announce_thresholds
 from hub.ledger.usage_entry import UsageEntry
 from hub.model import Caller
-from hub.store.ledger_tables import BudgetCounter, Quota, Reservation
+from hub.store.ledger_tables import BudgetCounter, Quota, Reservation, UsageRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +35,7 @@ class Hold:
     counter_ids: tuple[int, ...]
     cost_micros: int
     tokens: int
-
-
-@dataclass(slots=True)
-class _Tracked:
-    scope: str
-    scope_id: int
-    window: str
-    quota: Quota | None = None
-    counter_id: int = 0
-    labels: dict[str, str] = field(default_factory=dict)
+    limits: tuple[CounterLimit, ...] = ()
 
 
 def _scopes(caller: Caller) -> list[tuple[str, int]]:
@@ -66,78 +58,87 @@ class Budget:
     async def reserve(self, caller: Caller, *, cost_micros: int, tokens: int) -> Hold:
         now = self._clock.now()
         async with self._sessions.begin() as session:
-            tracked = await self._tracked(session, caller)
-            for item in tracked:
-                item.counter_id = await _ensure_counter(
-                    session, item.scope, item.scope_id, item.window, now
+            tracked = await _tracked(session, caller)
+            counter_ids: list[int] = []
+            limits: list[CounterLimit] = []
+            # One lock order for every transaction, so PostgreSQL never deadlocks.
+            for (scope, scope_id, window), quota in sorted(tracked.items()):
+                start = period_start(window, now)
+                counter_id = await _hold_on(
+                    session, (scope, scope_id, window, start), quota, cost_micros, tokens
                 )
-            for item in sorted(tracked, key=lambda t: t.counter_id):  # one lock order
-                stmt = update(BudgetCounter).where(BudgetCounter.id == item.counter_id)
-                quota = item.quota
-                if quota is not None and quota.cost_limit_micros is not None:
-                    stmt = stmt.where(
-                        BudgetCounter.cost_spent_micros
-                        + BudgetCounter.cost_reserved_micros
-                        + cost_micros
-                        <= quota.cost_limit_micros
+                if counter_id is None:
+                    counter = await session.scalar(
+                        select(BudgetCounter).where(*_counter_is(scope, scope_id, window, start))
                     )
-                if quota is not None and quota.token_limit is not None:
-                    stmt = stmt.where(
-                        BudgetCounter.tokens_spent + BudgetCounter.tokens_reserved + tokens
-                        <= quota.token_limit
+                    assert quota is not None
+                    raise refusal(
+                        caller=caller,
+                        scope=scope,
+                        window=window,
+                        quota=quota,
+                        counter=counter,
+                        cost_micros=cost_micros,
+                        tokens=tokens,
+                        now=now,
                     )
-                result = await session.execute(
-                    stmt.values(
-                        cost_reserved_micros=BudgetCounter.cost_reserved_micros + cost_micros,
-                        tokens_reserved=BudgetCounter.tokens_reserved + tokens,
-                    ).execution_options(synchronize_session=False)
+                counter_ids.append(counter_id)
+                if quota is not None:
+                    limits.append(
+                        CounterLimit(
+                            counter_id=counter_id,
+                            scope=scope,
+                            scope_id=scope_id,
+                            window=window,
+                            period_start=start,
+                            cost_limit_micros=quota.cost_limit_micros,
+                            token_limit=quota.token_limit,
+                        )
+                    )
+            ids = tuple(sorted(counter_ids))
+            hold_id = await session.scalar(
+                insert(Reservation)
+                .values(
+                    team_id=caller.team_id,
+                    counter_ids=",".join(map(str, ids)),
+                    cost_micros=cost_micros,
+                    tokens=tokens,
+                    created_at=now,
                 )
-                if result.rowcount != 1:  # type: ignore[attr-defined]
-                    counter = await session.get(BudgetCounter, item.counter_id)
-                    assert counter is not None and quota is not None
-                    raise _refusal(caller, item, quota, counter, cost_micros, tokens, now)
-            counter_ids = tuple(sorted(t.counter_id for t in tracked))
-            row = Reservation(
-                team_id=caller.team_id,
-                counter_ids=",".join(map(str, counter_ids)),
-                cost_micros=cost_micros,
-                tokens=tokens,
-                created_at=now,
+                .returning(Reservation.id)
             )
-            session.add(row)
-            await session.flush()
-            return Hold(row.id, caller.team_id, counter_ids, cost_micros, tokens)
+            assert hold_id is not None
+            return Hold(hold_id, caller.team_id, ids, cost_micros, tokens, tuple(limits))
 
     async def settle(self, hold: Hold, entry: UsageEntry) -> int:
         """Release the hold, book the actual cost and write the usage record, atomically."""
+        now = self._clock.now()
         async with self._sessions.begin() as session:
             released = await session.execute(delete(Reservation).where(Reservation.id == hold.id))
             # A hold the sweeper already released must not be released twice.
-            still_held = released.rowcount == 1  # type: ignore[attr-defined]
+            held = released.rowcount == 1  # type: ignore[attr-defined]
             tokens = entry.usage.total_tokens
-            before = {
-                c.id: (c.cost_spent_micros, c.tokens_spent)
-                for c in await session.scalars(
-                    select(BudgetCounter).where(BudgetCounter.id.in_(hold.counter_ids))
-                )
-            }
+            spent: dict[int, tuple[int, int]] = {}
             for counter_id in hold.counter_ids:
-                await session.execute(
+                row = await session.execute(
                     update(BudgetCounter)
                     .where(BudgetCounter.id == counter_id)
                     .values(
                         cost_reserved_micros=BudgetCounter.cost_reserved_micros
-                        - (hold.cost_micros if still_held else 0),
+                        - (hold.cost_micros if held else 0),
                         tokens_reserved=BudgetCounter.tokens_reserved
-                        - (hold.tokens if still_held else 0),
+                        - (hold.tokens if held else 0),
                         cost_spent_micros=BudgetCounter.cost_spent_micros + entry.cost_micros,
                         tokens_spent=BudgetCounter.tokens_spent + tokens,
                     )
-                    .execution_options(synchronize_session=False)
+                    .returning(BudgetCounter.cost_spent_micros, BudgetCounter.tokens_spent)
                 )
-            record = entry.to_row(self._clock.now())
-            session.add(record)
-            await session.flush()
+                cost_after, tokens_after = row.one()
+                spent[counter_id] = (cost_after, tokens_after)
+            usage_id = await session.scalar(
+                insert(UsageRecord).values(**entry.row_values(now)).returning(UsageRecord.id)
+            )
+            assert usage_id is not None
             await self._events.emit(
                 session,
                 team_id=entry.caller.team_id,
@@ -148,10 +149,12 @@ class Budget:
                 session,
                 events=self._events,
                 caller=entry.caller,
-                before=before,
-                now=self._clock.now(),
+                limits=hold.limits,
+                spent_after=spent,
+                added=(entry.cost_micros, tokens),
+                now=now,
             )
-            return record.id
+            return usage_id
 
     async def release_stale(self, older_than: timedelta) -> int:
         """Give back holds of requests that never settled (a crashed process)."""
@@ -170,105 +173,81 @@ class Budget:
                             - hold.cost_micros,
                             tokens_reserved=BudgetCounter.tokens_reserved - hold.tokens,
                         )
-                        .execution_options(synchronize_session=False)
                     )
                 await session.delete(hold)
                 released += 1
         return released
 
-    async def _tracked(self, session: AsyncSession, caller: Caller) -> list[_Tracked]:
-        tracked: dict[tuple[str, int, str], _Tracked] = {
-            ("team", caller.team_id, "month"): _Tracked("team", caller.team_id, "month")
-        }
-        for scope, scope_id in _scopes(caller):
-            for quota in await session.scalars(
-                select(Quota).where(Quota.scope == scope, Quota.scope_id == scope_id)
-            ):
-                key = (scope, scope_id, quota.window)
-                tracked.setdefault(key, _Tracked(scope, scope_id, quota.window)).quota = quota
-        return list(tracked.values())
+
+async def _tracked(
+    session: AsyncSession, caller: Caller
+) -> dict[tuple[str, int, str], Quota | None]:
+    """Every counter this caller's request moves: those with a quota, and the team's month."""
+    tracked: dict[tuple[str, int, str], Quota | None] = {("team", caller.team_id, "month"): None}
+    scopes = _scopes(caller)
+    quotas = await session.scalars(
+        select(Quota).where(or_(*(and_(Quota.scope == s, Quota.scope_id == i) for s, i in scopes)))
+    )
+    for quota in quotas:
+        tracked[(quota.scope, quota.scope_id, quota.window)] = quota
+    return tracked
 
 
-async def _ensure_counter(
-    session: AsyncSession, scope: str, scope_id: int, window: str, now: datetime
-) -> int:
-    start = period_start(window, now)
-    values = dict(
+def _counter_is(scope: str, scope_id: int, window: str, start: date) -> tuple[Any, ...]:
+    return (
+        BudgetCounter.scope == scope,
+        BudgetCounter.scope_id == scope_id,
+        BudgetCounter.window == window,
+        BudgetCounter.period_start == start,
+    )
+
+
+async def _hold_on(
+    session: AsyncSession,
+    key: tuple[str, int, str, date],
+    quota: Quota | None,
+    cost_micros: int,
+    tokens: int,
+) -> int | None:
+    """Add the hold to one counter if its limit has room; the counter id, or None if not.
+
+    One statement: insert the period's counter, or, when it exists, update it only where the
+    limit still fits. A new counter starts empty, so only the request itself must fit.
+    """
+    cost_limit = quota.cost_limit_micros if quota else None
+    token_limit = quota.token_limit if quota else None
+    if (cost_limit is not None and cost_micros > cost_limit) or (
+        token_limit is not None and tokens > token_limit
+    ):
+        return None
+    scope, scope_id, window, start = key
+    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = dialect_insert(BudgetCounter).values(
         scope=scope,
         scope_id=scope_id,
         window=window,
         period_start=start,
-        cost_reserved_micros=0,
+        cost_reserved_micros=cost_micros,
         cost_spent_micros=0,
-        tokens_reserved=0,
+        tokens_reserved=tokens,
         tokens_spent=0,
     )
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(BudgetCounter)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["scope", "scope_id", "window", "period_start"])
-    )
-    counter_id = await session.scalar(
-        select(BudgetCounter.id).where(
-            BudgetCounter.scope == scope,
-            BudgetCounter.scope_id == scope_id,
-            BudgetCounter.window == window,
-            BudgetCounter.period_start == start,
+    room = []
+    if cost_limit is not None:
+        room.append(
+            BudgetCounter.cost_spent_micros + BudgetCounter.cost_reserved_micros + cost_micros
+            <= cost_limit
         )
-    )
-    assert counter_id is not None
-    return counter_id
-
-
-_SUBJECT = {
-    "team": ("Team '{team}' has", "its"),
-    "member": ("You have", "your"),
-    "key": ("This API key has", "its"),
-}
-_WINDOW = {"day": "daily", "month": "monthly"}
-
-
-def _refusal(
-    caller: Caller,
-    item: _Tracked,
-    quota: Quota,
-    counter: BudgetCounter,
-    cost_micros: int,
-    tokens: int,
-    now: datetime,
-) -> QuotaExceeded:
-    reset = resets_at(item.window, now)
-    subject, its = _SUBJECT[item.scope]
-    subject = subject.format(team=caller.team_name)
-    window = _WINDOW[item.window]
-    cost_limit, token_limit = quota.cost_limit_micros, quota.token_limit
-    cost_used = counter.cost_spent_micros + counter.cost_reserved_micros
-    if cost_limit is not None and cost_used + cost_micros > cost_limit:
-        figure = f"{its} {window} budget of {format_usd(cost_limit)}"
-        if cost_used >= cost_limit:
-            head = f"{subject} reached {figure}"
-        else:
-            head = (
-                f"{subject} {format_usd(cost_limit - cost_used)} left of {figure}, less than "
-                f"this request could cost ({format_usd(cost_micros)}); lower max_tokens or wait"
-            )
-        name = f"{item.scope}_{item.window}_budget"
-    else:
-        limit = token_limit or 0
-        used = counter.tokens_spent + counter.tokens_reserved
-        figure = f"{its} {window} token quota of {limit:,} tokens"
-        if used >= limit:
-            head = f"{subject} reached {figure}"
-        else:
-            head = (
-                f"{subject} {limit - used:,} tokens left of {figure}, fewer than this request "
-                f"may use ({tokens:,}); lower max_tokens or wait"
-            )
-        name = f"{item.scope}_{item.window}_tokens"
-    return QuotaExceeded(
-        f"{head}; it resets on {describe_reset(reset)}.",
-        resets_at=reset,
-        retry_after=max(1.0, (reset - now).total_seconds()),
-        limit_name=name,
-    )
+    if token_limit is not None:
+        room.append(
+            BudgetCounter.tokens_spent + BudgetCounter.tokens_reserved + tokens <= token_limit
+        )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["scope", "scope_id", "window", "period_start"],
+        set_={
+            "cost_reserved_micros": BudgetCounter.cost_reserved_micros + cost_micros,
+            "tokens_reserved": BudgetCounter.tokens_reserved + tokens,
+        },
+        where=and_(*room) if room else None,
+    ).returning(BudgetCounter.id)
+    return await session.scalar(stmt)

@@ -112,13 +112,16 @@ class Keys:
         digest = hash_secret(secret)
         now = self._clock.now()
         async with self._sessions() as session:
-            row = await session.scalar(
-                select(ApiKey).where(
-                    or_(ApiKey.secret_hash == digest, ApiKey.previous_hash == digest)
+            found = (
+                await session.execute(
+                    select(ApiKey, Team.name)
+                    .join(Team, Team.id == ApiKey.team_id)
+                    .where(or_(ApiKey.secret_hash == digest, ApiKey.previous_hash == digest))
                 )
-            )
-            if row is None:
+            ).first()
+            if found is None:
                 raise AuthError("Invalid API key.")
+            row, team_name = found
             if row.revoked_at is not None:
                 raise KeyRevoked(f"This API key ({row.prefix}) was revoked.")
             if row.expires_at is not None and row.expires_at <= now:
@@ -132,8 +135,6 @@ class Keys:
                 raise KeyExpired(
                     f"This API key ({row.prefix}) was rotated; its old secret is no longer valid."
                 )
-            team = await session.get(Team, row.team_id)
-            assert team is not None  # foreign key
             # Written at most once a minute per key, so authentication stays a read.
             if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
                 await session.execute(
@@ -142,7 +143,7 @@ class Keys:
                 await session.commit()
         return AuthenticatedKey(
             caller=Caller(
-                team_id=team.id, team_name=team.name, key_id=row.id, member_id=row.member_id
+                team_id=row.team_id, team_name=team_name, key_id=row.id, member_id=row.member_id
             ),
             key=row,
         )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +15,21 @@ from hub.ledger.money import micros_to_usd
 from hub.ledger.periods import resets_at
 from hub.model import Caller
 from hub.store.event_tables import BudgetAlert
-from hub.store.ledger_tables import BudgetCounter, Quota
 
 THRESHOLDS = (80, 100)
+
+
+@dataclass(frozen=True, slots=True)
+class CounterLimit:
+    """A counter a request moved, with the limits that applied when it was reserved."""
+
+    counter_id: int
+    scope: str
+    scope_id: int
+    window: str
+    period_start: date
+    cost_limit_micros: int | None
+    token_limit: int | None
 
 
 async def announce_thresholds(
@@ -25,48 +37,38 @@ async def announce_thresholds(
     *,
     events: EventSink,
     caller: Caller,
-    before: Mapping[int, tuple[int, int]],
+    limits: Sequence[CounterLimit],
+    spent_after: Mapping[int, tuple[int, int]],
+    added: tuple[int, int],
     now: datetime,
 ) -> list[dict[str, object]]:
-    """Compare spend before and after this settle; emit `budget.threshold` for crossings."""
+    """Emit `budget.threshold` for every threshold this settle crossed, once per period."""
     announced: list[dict[str, object]] = []
-    counters = await session.scalars(
-        select(BudgetCounter).where(BudgetCounter.id.in_(list(before)))
-    )
-    for counter in counters:
-        quota = await session.scalar(
-            select(Quota).where(
-                Quota.scope == counter.scope,
-                Quota.scope_id == counter.scope_id,
-                Quota.window == counter.window,
-            )
-        )
-        if quota is None:
-            continue
-        old_cost, old_tokens = before[counter.id]
-        for metric, limit, old, new in (
-            ("cost", quota.cost_limit_micros, old_cost, counter.cost_spent_micros),
-            ("tokens", quota.token_limit, old_tokens, counter.tokens_spent),
+    for limit in limits:
+        cost_after, tokens_after = spent_after[limit.counter_id]
+        for metric, ceiling, new, delta in (
+            ("cost", limit.cost_limit_micros, cost_after, added[0]),
+            ("tokens", limit.token_limit, tokens_after, added[1]),
         ):
-            if not limit:
+            if not ceiling:
                 continue
             for percent in THRESHOLDS:
-                mark = limit * percent / 100
-                if not (old < mark <= new):
+                mark = ceiling * percent / 100
+                if not (new - delta < mark <= new):
                     continue
-                if not await _first_time(session, counter, metric, percent, now):
+                if not await _first_time(session, limit, metric, percent, now):
                     continue
                 data: dict[str, object] = {
                     "team": caller.team_name,
-                    "scope": counter.scope,
-                    "scope_id": counter.scope_id,
-                    "window": counter.window,
-                    "period": counter.period_start.isoformat(),
+                    "scope": limit.scope,
+                    "scope_id": limit.scope_id,
+                    "window": limit.window,
+                    "period": limit.period_start.isoformat(),
                     "metric": metric,
                     "threshold_percent": percent,
-                    "limit": micros_to_usd(limit) if metric == "cost" else limit,
+                    "limit": micros_to_usd(ceiling) if metric == "cost" else ceiling,
                     "used": micros_to_usd(new) if metric == "cost" else new,
-                    "resets_at": resets_at(counter.window, now).isoformat(),
+                    "resets_at": resets_at(limit.window, now).isoformat(),
                 }
                 await events.emit(
                     session, team_id=caller.team_id, type="budget.threshold", data=data
@@ -76,16 +78,16 @@ async def announce_thresholds(
 
 
 async def _first_time(
-    session: AsyncSession, counter: BudgetCounter, metric: str, percent: int, now: datetime
+    session: AsyncSession, limit: CounterLimit, metric: str, percent: int, now: datetime
 ) -> bool:
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(
         insert(BudgetAlert)
         .values(
-            scope=counter.scope,
-            scope_id=counter.scope_id,
-            window=counter.window,
-            period=counter.period_start.isoformat(),
+            scope=limit.scope,
+            scope_id=limit.scope_id,
+            window=limit.window,
+            period=limit.period_start.isoformat(),
             metric=metric,
             threshold=percent,
             created_at=now,

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from hub.ledger.money import micros_to_usd
 from hub.model import Caller, Origin, Usage
-from hub.store.ledger_tables import UsageRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +25,8 @@ class UsageEntry:
     prompt: str = ""
     output: str = ""
 
-    def to_row(self, now: datetime) -> UsageRecord:
-        return UsageRecord(
+    def row_values(self, now: datetime) -> dict[str, object]:
+        return dict(
             request_id=self.request_id,
             team_id=self.caller.team_id,
             key_id=self.caller.key_id,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-import discord
-
+from connectors.discord.discord_lib import discord
 from hub.ledger.estimate import estimate_prompt_tokens
 from hub.model import ContentPart, ImagePart, Message, Role, TextPart
 
@@ -77,7 +76,7 @@ async def conversation(
         else:
             turns.insert(0, (role, parts))
     messages = [Message(role=role, content=_merge_text(parts)) for role, parts in turns]
-    return _trim(messages, budget_tokens)
+    return trim_to_budget(messages, budget_tokens)
 
 
 def strip_mention(content: str, bot_id: int) -> str:
@@ -89,7 +88,7 @@ def _merge_text(parts: list[ContentPart]) -> tuple[ContentPart, ...]:
     return (TextPart(texts), *(p for p in parts if isinstance(p, ImagePart)))
 
 
-def _trim(messages: list[Message], budget_tokens: int) -> tuple[Message, ...]:
+def trim_to_budget(messages: list[Message], budget_tokens: int) -> tuple[Message, ...]:
     while len(messages) > 1 and estimate_prompt_tokens(messages) > budget_tokens:
         messages.pop(0)
     while len(messages) > 1 and messages[0].role == "assistant":

@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import discord
 import yarl
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
 from connectors.discord.config import DISCORD_API, DiscordConfig
+from connectors.discord.discord_lib import discord
 from connectors.discord.mentions import MentionHandler
 from connectors.discord.rest import DiscordRest
 from hub.service import Hub
@@ -62,9 +60,9 @@ class GatewayBot:
 
     async def run(self) -> None:
         """Run until the connection ends for good (or the process is stopped)."""
-        await self.start()
-        assert self._connection is not None
         try:
+            await self.start()
+            assert self._connection is not None
             await self._connection
         finally:
             await self.close()
@@ -77,8 +75,13 @@ class GatewayBot:
         if self._connection is not None:
             await asyncio.gather(self._connection, return_exceptions=True)
         if self._saved is not None:
-            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
             self._saved = None
+
+    async def drain(self) -> None:
+        """Wait for the answers in progress (a graceful stop; tests use it as a sync point)."""
+        while self._answers:
+            await asyncio.gather(*self._answers, return_exceptions=True)
 
     def spawn(self, message: discord.Message) -> None:
         me = self.client.user
@@ -107,7 +110,7 @@ class GatewayBot:
             gateway = await rest.gateway_url()
         if config.api_base_url == DISCORD_API and not gateway:
             return
-        self._saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
-        Route.BASE = config.api_base_url
+        self._saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+        discord.http.Route.BASE = config.api_base_url
         if gateway:
-            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)

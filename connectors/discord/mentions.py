@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import discord
-
 from connectors.discord.billing import PLATFORM, Place, alias_for, caller_for
 from connectors.discord.config import DiscordConfig
 from connectors.discord.context import conversation
+from connectors.discord.discord_lib import discord
 from connectors.discord.errors import user_sentence
 from connectors.discord.live import LiveAnswer
 from connectors.discord.pages import PagedMessages

@@ -195,17 +195,15 @@ class FakeDiscordRest:
         for failure in self.failures:
             if failure.method == call.method and failure.matches(call):
                 self.failures.remove(failure)
-                return web.json_response(
-                    failure.body, status=failure.status, headers=failure.headers
-                )
+                return _json(failure.body, status=failure.status, headers=failure.headers)
         for method, pattern, handler in self._routes:
             match = pattern.fullmatch(path)
             if method == call.method and match:
                 if not path.startswith("/webhooks/") and not self._authorized(call):
                     unauthorized = {"message": "401: Unauthorized", "code": 0}
-                    return web.json_response(unauthorized, status=401)
+                    return _json(unauthorized, status=401)
                 return await handler(call, match)
-        return web.json_response({"message": "404: Not Found", "code": 0}, status=404)
+        return _json({"message": "404: Not Found", "code": 0}, status=404)
 
     def _authorized(self, call: Call) -> bool:
         return call.headers.get("authorization") == f"Bot {self.bot_token}"
@@ -215,10 +213,10 @@ class FakeDiscordRest:
         return web.Response(body=data, content_type=content_type)
 
     async def _me(self, call: Call, match: re.Match[str]) -> web.Response:
-        return web.json_response({**BOT_USER, "flags": 0, "mfa_enabled": False, "verified": True})
+        return _json({**BOT_USER, "flags": 0, "mfa_enabled": False, "verified": True})
 
     async def _application(self, call: Call, match: re.Match[str]) -> web.Response:
-        return web.json_response(
+        return _json(
             {
                 "id": APP_ID,
                 "name": "Hub",
@@ -236,9 +234,7 @@ class FakeDiscordRest:
 
     async def _gateway(self, call: Call, match: re.Match[str]) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return web.json_response(
-            {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
-        )
+        return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
 
     async def _no_content(self, call: Call, match: re.Match[str]) -> web.Response:
         return web.Response(status=204)
@@ -252,13 +248,13 @@ class FakeDiscordRest:
         data = self._message(match.group(1), BOT_USER, body.get("content", ""), reply_to=reply_to)
         data["components"] = body.get("components", [])
         self.messages[data["id"]] = data
-        return web.json_response(data)
+        return _json(data)
 
     async def _get_message(self, call: Call, match: re.Match[str]) -> web.Response:
         found = self.messages.get(match.group(2))
         if found is None:
-            return web.json_response({"message": "Unknown Message", "code": 10008}, status=404)
-        return web.json_response(found)
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        return _json(found)
 
     async def _history(self, call: Call, match: re.Match[str]) -> web.Response:
         channel = match.group(1)
@@ -270,22 +266,22 @@ class FakeDiscordRest:
             if m["channel_id"] == channel and int(m["id"]) < before
         ]
         found.sort(key=lambda m: int(m["id"]), reverse=True)  # newest first, like Discord
-        return web.json_response(found[:limit])
+        return _json(found[:limit])
 
     async def _edit_message(self, call: Call, match: re.Match[str]) -> web.Response:
         found = self.messages.get(match.group(2))
         if found is None:
-            return web.json_response({"message": "Unknown Message", "code": 10008}, status=404)
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
         found.update({k: v for k, v in (call.json or {}).items() if k in ("content", "components")})
         found["edited_timestamp"] = EPOCH
-        return web.json_response(found)
+        return _json(found)
 
     async def _followup(self, call: Call, match: re.Match[str]) -> web.Response:
         body = call.json or {}
         data = self._message("0", BOT_USER, body.get("content", ""))
         data.update(webhook_id=match.group(1), flags=body.get("flags", 0))
         self.messages[data["id"]] = data
-        return web.json_response(data)
+        return _json(data)
 
     async def _edit(self, call: Call, match: re.Match[str]) -> web.Response:
         body = call.json or {}
@@ -298,7 +294,7 @@ class FakeDiscordRest:
         else:
             found = self.messages[message_id]
         found.update({k: v for k, v in body.items() if k in ("content", "components")})
-        return web.json_response(found)
+        return _json(found)
 
     async def _put_commands(self, call: Call, match: re.Match[str]) -> web.Response:
         scope = match.group(2) or "global"
@@ -307,10 +303,10 @@ class FakeDiscordRest:
             for c in call.json
         ]
         self.commands[scope] = registered
-        return web.json_response(registered)
+        return _json(registered)
 
     async def _get_commands(self, call: Call, match: re.Match[str]) -> web.Response:
-        return web.json_response(self.commands.get(match.group(2) or "global", []))
+        return _json(self.commands.get(match.group(2) or "global", []))
 
     def _message(
         self,
@@ -350,3 +346,12 @@ class FakeDiscordRest:
                 k: v for k, v in reply_to.items() if k != "referenced_message"
             }
         return data
+
+
+def _json(body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # Exactly "application/json", as Discord sends it: discord.py parses nothing else.
+    return web.Response(
+        body=json.dumps(body).encode(),
+        status=status,
+        headers={**(headers or {}), "Content-Type": "application/json"},
+    )

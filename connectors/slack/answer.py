@@ -16,6 +16,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from connectors.slack import messages
 from connectors.slack.adapter import Question, quote_question, request_for
+from connectors.slack.client import api_error
 from connectors.slack.config import SlackSettings
 from connectors.slack.conversation import Thread, fit_context, read_thread
 from connectors.slack.files import FileProblem, FileReader
@@ -58,7 +59,7 @@ class Answerer:
         try:
             await self._answer(question, slack)
         except SlackApiError as exc:
-            error = str(exc.response.get("error"))
+            error = api_error(exc)
             log.warning("slack refused a call while answering: %s", error)
             if error in ("not_in_channel", "channel_not_found"):
                 await self.tell(question, slack, messages.NOT_IN_CHANNEL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
@@ -47,3 +48,11 @@ def retry_handlers(clock: Clock) -> list[AsyncRetryHandler]:
 
 def web_client(*, base_url: str, clock: Clock, token: str | None = None) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(clock))
+
+
+def api_error(exc: SlackApiError) -> str:
+    """Slack's error code (`msg_too_long`, `ratelimited`...), or the HTTP status if no JSON."""
+    data = getattr(exc.response, "data", None)
+    if isinstance(data, dict):
+        return str(data.get("error") or "unknown_error")
+    return f"http_{getattr(exc.response, 'status_code', 'error')}"

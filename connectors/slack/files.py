@@ -112,7 +112,8 @@ class FileReader:
             text = data.decode("utf-8", errors="replace")
         if len(text) > MAX_FILE_CHARS:
             raise FileProblem(
-                f"'{name}' has more than {MAX_FILE_CHARS:,} characters of text; attach a shorter file."
+                f"'{name}' has more than {MAX_FILE_CHARS:,} characters of text; "
+                "attach a shorter file."
             )
         return TextPart(f"[Attached file: {name}]\n{text}")
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 
+from connectors.slack.client import api_error
 from hub.clock import Clock
 
 log = logging.getLogger("connectors.slack.pacing")
@@ -66,7 +67,7 @@ class Pacer:
                 self._sent = text
             except SlackApiError as exc:
                 # A failed live edit is not fatal: the final send carries the whole text.
-                log.warning("slack live update failed: %s", exc.response.get("error"))
+                log.warning("slack live update failed: %s", api_error(exc))
 
     async def _stop_loop(self) -> None:
         self._closing = True

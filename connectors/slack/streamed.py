@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
+from connectors.slack.client import api_error
 from connectors.slack.messages import THINKING
 from connectors.slack.pacing import Pacer
 from connectors.slack.split import CLOSE_ROOM, choose_cut, close_fence, open_fence
@@ -81,7 +82,9 @@ class StreamedReply:
         self._pacer.offer(text)
 
     async def finish(self, text: str, *, footer: str | None = None) -> None:
-        full = "\n\n".join(p for p in (text.rstrip(), footer) if p) or "_(no answer)_"
+        # No rstrip: streamed text cannot be taken back, so the footer goes after all of it.
+        full = (text + "\n\n" + footer if text else footer) if footer else text
+        full = full or "_(no answer)_"
         if self.begun:
             await self._pacer.finish(full)
         else:
@@ -99,7 +102,7 @@ class StreamedReply:
         try:
             await self._client.chat_delete(channel=self._channel, ts=ts)
         except SlackApiError as exc:
-            log.info("could not remove the control message: %s", exc.response.get("error"))
+            log.info("could not remove the control message: %s", api_error(exc))
 
     async def render(self, text: str, final: bool) -> None:
         if self._fallback is not None:
@@ -108,9 +111,9 @@ class StreamedReply:
         try:
             await self._stream_render(text, final)
         except SlackApiError as exc:
-            if exc.response.get("error") not in STREAM_GONE:
+            if api_error(exc) not in STREAM_GONE:
                 raise
-            log.info("slack ended the stream (%s); continuing with edits", exc.response["error"])
+            log.info("slack ended the stream (%s); continuing with edits", api_error(exc))
             shown = self._prefix + text[self._start : self._start + self._sent - len(self._prefix)]
             opener = open_fence(shown) if self._sent else None
             self._fallback_prefix = opener + "\n" if opener else ""

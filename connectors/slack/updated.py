@@ -9,6 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from connectors.slack.client import api_error
 from connectors.slack.markdown import to_mrkdwn
 from connectors.slack.messages import THINKING
 from connectors.slack.pacing import Pacer
@@ -95,7 +96,7 @@ class UpdatedReply:
                     await self._show(i, part, live=not final and i == len(parts) - 1)
                 return
             except SlackApiError as exc:
-                if exc.response.get("error") != "msg_too_long" or self._limit <= MIN_LIMIT:
+                if api_error(exc) != "msg_too_long" or self._limit <= MIN_LIMIT:
                     raise
                 # Slack counts differently from us (entities, emoji): cut smaller and redo.
                 self._limit = max(MIN_LIMIT, self._limit // 2)

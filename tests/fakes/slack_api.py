@@ -121,6 +121,7 @@ class FakeSlack:
         app.add_routes(
             [
                 web.post("/api/{method}", self._api),
+                web.get("/api/{method}", self._api),
                 web.get("/files-pri/{name:.+}", self._file),
                 web.post("/response/{id}", self._response_url),
             ]

@@ -55,7 +55,8 @@ class SlackHarness:
     async def post(
         self, body: bytes, content_type: str, *, headers: dict[str, str] | None = None
     ) -> httpx.Response:
-        sent = {"Content-Type": content_type, **(headers or self.headers(body))}
+        signed = self.headers(body) if headers is None else headers
+        sent = {"Content-Type": content_type, **signed}
         return await self.http.post("/slack/events", content=body, headers=sent)
 
     def event_body(

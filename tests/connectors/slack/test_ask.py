@@ -37,9 +37,9 @@ async def test_ask_acks_while_the_provider_is_still_held(slack_hub: HarnessFacto
         await h.connector.drain()
         async with h.running.hub.sessions() as session:
             rows = list(await session.scalars(select(UsageRecord)))
-        assert [(r.team_id, r.connector, r.user, r.channel, r.workspace, r.status) for r in rows] == [
-            (h.running.team.id, "slack", USER, CHANNEL, TEAM, "ok")
-        ]
+        assert [
+            (r.team_id, r.connector, r.user, r.channel, r.workspace, r.status) for r in rows
+        ] == [(h.running.team.id, "slack", USER, CHANNEL, TEAM, "ok")]
         # 10 prompt tokens at $1/M and 6 completion tokens at $2/M, rounded up to a micro-dollar.
         assert rows[0].cost_micros == 10 + 12
 

@@ -13,8 +13,10 @@ from tests.fakes.openai_server import FakeOpenAI, error, reply
 from tests.fakes.receivers import Receiver
 
 
-async def test_accepted_then_one_signed_callback(sqlite_url: str, fake_openai: FakeOpenAI) -> None:
-    rig = await hook_rig(config_for(fake_openai.base_url), database_url=sqlite_url)
+async def test_accepted_then_one_signed_callback(
+    database_url: str, fake_openai: FakeOpenAI
+) -> None:
+    rig = await hook_rig(config_for(fake_openai.base_url), database_url=database_url)
     fake_openai.script(reply("Done: 42.", prompt_tokens=8, completion_tokens=3))
     try:
         async with Receiver(clock=rig.running.clock, secret=rig.issued.secret) as rx:

@@ -34,9 +34,9 @@ async def test_repeat_gets_the_first_answer(sqlite_url: str, fake_openai: FakeOp
 
 
 async def test_concurrent_repeat_waits_for_the_first(
-    sqlite_url: str, fake_openai: FakeOpenAI
+    database_url: str, fake_openai: FakeOpenAI
 ) -> None:
-    rig = await hook_rig(config_for(fake_openai.base_url), database_url=sqlite_url)
+    rig = await hook_rig(config_for(fake_openai.base_url), database_url=database_url)
     fake_openai.script(reply("slow answer here", gate_after=1))
     try:
         body = json.dumps({"input": "hi"}).encode()

@@ -10,12 +10,12 @@ from tests.hub.events.support import ask_openai, fake_provider_config, served_hu
 
 
 async def test_eighty_then_hundred_percent_once_each(
-    sqlite_url: str, fake_openai: FakeOpenAI
+    database_url: str, fake_openai: FakeOpenAI
 ) -> None:
     # Budget $0.001 = 1000 micro-dollars; prompt tokens cost 1 each, completion tokens 2.
     running = await served_hub(
         fake_provider_config(fake_openai.base_url),
-        database_url=sqlite_url,
+        database_url=database_url,
         monthly_budget_micros=1000,
     )
     fake_openai.script(

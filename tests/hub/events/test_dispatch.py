@@ -13,8 +13,8 @@ from tests.fakes.receivers import Answer, Receiver
 from tests.hub.events.support import PRIVATE_OK, ask_openai, served_hub
 
 
-async def test_completion_reaches_each_subscribed_target_once(sqlite_url: str) -> None:
-    running = await served_hub(PRIVATE_OK, database_url=sqlite_url)
+async def test_completion_reaches_each_subscribed_target_once(database_url: str) -> None:
+    running = await served_hub(PRIVATE_OK, database_url=database_url)
     subs = Subscriptions.for_hub(running.hub)
     try:
         async with (
@@ -55,9 +55,9 @@ async def test_completion_reaches_each_subscribed_target_once(sqlite_url: str) -
         await running.close()
 
 
-async def test_failing_target_gets_it_on_third_try_across_a_restart(sqlite_url: str) -> None:
+async def test_failing_target_gets_it_on_third_try_across_a_restart(database_url: str) -> None:
     clock = FakeClock()
-    running = await served_hub(PRIVATE_OK, database_url=sqlite_url, clock=clock)
+    running = await served_hub(PRIVATE_OK, database_url=database_url, clock=clock)
     async with Receiver(clock=clock) as rx:
         created = await Subscriptions.for_hub(running.hub).create(
             team_id=running.team.id, url=rx.url, events=["completion.created"]

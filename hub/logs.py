@@ -42,6 +42,7 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def log_chat(stream: ChatStream, logger: logging.Logger) -> None:

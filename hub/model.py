@@ -124,7 +124,7 @@ class ChatResult:
     status: Status = Status.OK
     deployment: str | None = None
     finish_reason: str | None = None
-    error: Exception | None = None
+    error: BaseException | None = None
     latency_ms: int = 0
     ttft_ms: int | None = None
     attempts: int = 0

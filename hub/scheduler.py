@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from hub.events.worker import add_delivery_jobs
 from hub.service import Hub
 
 STALE_RESERVATION = timedelta(hours=1)
@@ -32,4 +33,5 @@ def build_scheduler(hub: Hub) -> AsyncIOScheduler:
         coalesce=True,
         max_instances=1,
     )
+    add_delivery_jobs(scheduler, hub)
     return scheduler

@@ -52,12 +52,11 @@ def fail(message: str) -> None:
 def pass_hub(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
     """Run an async command body as `func(hub, **options)`, turning hub errors into messages."""
 
-    @click.pass_obj
-    @functools.wraps(func)
-    def wrapper(ctx: CliContext, **kwargs: Any) -> Any:
+    def wrapper(ctx: CliContext, /, **kwargs: Any) -> Any:
         try:
             return ctx.run(lambda hub: func(hub, **kwargs))
         except (HubError, ConfigError, SecretBoxError) as exc:
             fail(getattr(exc, "user_message", str(exc)))
 
-    return wrapper
+    functools.update_wrapper(wrapper, func)
+    return click.pass_obj(wrapper)

@@ -8,7 +8,9 @@ from hub.cli.admin import bind, key, team
 from hub.cli.ask import ask
 from hub.cli.context import CliContext
 from hub.cli.serve import bootstrap_demo, migrate, serve
+from hub.cli.subscriptions import subscription
 from hub.cli.usage import usage
+from hub.cli.worker import worker
 from hub.connector import discover
 
 
@@ -27,7 +29,7 @@ def cli(ctx: click.Context, config_path: str) -> None:
     ctx.obj = CliContext(config_path)
 
 
-for command in (serve, migrate, bootstrap_demo, team, key, usage, ask, bind):
+for command in (serve, migrate, bootstrap_demo, team, key, usage, ask, bind, subscription, worker):
     cli.add_command(command)
 
 

@@ -25,6 +25,7 @@ from hub.ledger.refusal import refusal
 from hub.ledger.thresholds import CounterLimit, announce_thresholds
 from hub.ledger.usage_entry import UsageEntry
 from hub.model import Caller
+from hub.store.engine import dialect_name
 from hub.store.ledger_tables import BudgetCounter, Quota, Reservation, UsageRecord
 
 
@@ -139,6 +140,7 @@ class Budget:
                 insert(UsageRecord).values(**entry.row_values(now)).returning(UsageRecord.id)
             )
             assert usage_id is not None
+            usage_id = int(usage_id)
             await self._events.emit(
                 session,
                 team_id=entry.caller.team_id,
@@ -221,8 +223,8 @@ async def _hold_on(
     ):
         return None
     scope, scope_id, window, start = key
-    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = dialect_insert(BudgetCounter).values(
+    dialect_insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    upsert = dialect_insert(BudgetCounter).values(
         scope=scope,
         scope_id=scope_id,
         window=window,
@@ -242,7 +244,7 @@ async def _hold_on(
         room.append(
             BudgetCounter.tokens_spent + BudgetCounter.tokens_reserved + tokens <= token_limit
         )
-    stmt = stmt.on_conflict_do_update(
+    stmt = upsert.on_conflict_do_update(
         index_elements=["scope", "scope_id", "window", "period_start"],
         set_={
             "cost_reserved_micros": BudgetCounter.cost_reserved_micros + cost_micros,
@@ -250,4 +252,5 @@ async def _hold_on(
         },
         where=and_(*room) if room else None,
     ).returning(BudgetCounter.id)
-    return await session.scalar(stmt)
+    counter_id = await session.scalar(stmt)
+    return None if counter_id is None else int(counter_id)

@@ -13,6 +13,7 @@ from hub.clock import Clock
 from hub.ledger.money import micros_to_usd
 from hub.ledger.periods import period_start, resets_at
 from hub.model import Caller
+from hub.store.engine import dialect_name
 from hub.store.ledger_tables import BudgetCounter, Quota, UsageRecord
 
 GroupBy = Literal["model", "user", "connector", "day"]
@@ -91,7 +92,7 @@ class UsageReports:
             "day": cast(UsageRecord.created_at, Date),
         }[by]
         async with self._sessions() as session:
-            if by == "day" and session.bind.dialect.name == "sqlite":
+            if by == "day" and dialect_name(session) == "sqlite":
                 column = func.date(UsageRecord.created_at)
             query = _filtered(select(column, *_SUMS), team_id, since, until, None)
             rows = await session.execute(query.group_by(column).order_by(column))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -79,7 +80,7 @@ class Teams:
         async with self._sessions.begin() as session:
             await set_quota_in(session, spec)
 
-    async def quotas_for(self, scope: str, scope_id: int) -> list[Quota]:
+    async def quotas_for(self, scope: str, scope_id: int) -> builtins.list[Quota]:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(Quota).where(Quota.scope == scope, Quota.scope_id == scope_id)

@@ -14,6 +14,7 @@ from hub.events.outbox import EventSink
 from hub.ledger.money import micros_to_usd
 from hub.ledger.periods import resets_at
 from hub.model import Caller
+from hub.store.engine import dialect_name
 from hub.store.event_tables import BudgetAlert
 
 THRESHOLDS = (80, 100)
@@ -80,7 +81,7 @@ async def announce_thresholds(
 async def _first_time(
     session: AsyncSession, limit: CounterLimit, metric: str, percent: int, now: datetime
 ) -> bool:
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     result = await session.execute(
         insert(BudgetAlert)
         .values(

@@ -50,5 +50,10 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """ "sqlite" or "postgresql": for the few statements whose spelling differs."""
+    return session.get_bind().dialect.name
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)

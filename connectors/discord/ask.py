@@ -85,8 +85,10 @@ class AskRunner:
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if not chat.cancelled() or (current is not None and current.cancelling()):
+                # The hub is shutting down, not a Stop: let the chat settle its usage first.
+                await asyncio.wait([chat])
                 await live.close()
-                raise  # the hub is shutting down, not a Stop
+                raise
             await self._quietly(live.finish(STOPPED_NOTE))
         except HubError as exc:
             await self._quietly(live.finish() if live.text else live.close())

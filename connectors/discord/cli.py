@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 
 import click
 
 from connectors.discord.command_defs import sync_commands
 from connectors.discord.config import parse_discord_config
+from connectors.discord.discord_lib import discord
 from connectors.discord.gateway import GatewayBot
 from connectors.discord.rest import DiscordRest
 from hub.cli.context import pass_hub
@@ -24,18 +24,32 @@ def discord_group(ctx: click.Context) -> None:
         ctx.invoke(run_bot)
 
 
-@click.command("run")
+@discord_group.command("run")
 @pass_hub
 async def run_bot(hub: Hub) -> None:
+    """Run the gateway bot (the same as a bare `hub discord`)."""
     config = parse_discord_config(hub.settings.connectors.get("discord", {}))
     bot = GatewayBot(hub, config)
     runner = asyncio.create_task(bot.run())
     loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+    try:
         loop.add_signal_handler(signal.SIGTERM, runner.cancel)
+    except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+        pass
     click.echo("Discord bot connecting; stop with Ctrl-C.")
-    with contextlib.suppress(asyncio.CancelledError):
+    try:
         await runner
+    except asyncio.CancelledError:
+        click.echo("Discord bot stopped.")
+    except discord.LoginFailure as exc:
+        raise click.ClickException(
+            "Discord refused the bot token: check connectors.discord.bot_token."
+        ) from exc
+    except discord.ConnectionClosed as exc:
+        raise click.ClickException(
+            f"Discord closed the gateway connection (code {exc.code}); check the bot token "
+            "and that the Message Content intent is enabled in the Developer Portal."
+        ) from exc
 
 
 @discord_group.command("sync-commands")

@@ -143,6 +143,11 @@ class FakeDiscordGateway:
         assert self._ws is not None
         await self._ws.close(code=4000, message=b"please resume")
 
+    async def close_with(self, code: int) -> None:
+        """Close as Discord does on a fatal error (4004: authentication failed)."""
+        assert self._ws is not None
+        await self._ws.close(code=code, message=b"closed by the fake")
+
     async def heartbeat_roundtrip(self) -> None:
         """Ask for a heartbeat (op 1) and wait for the client's answer: proves its loop is free."""
         assert self._ws is not None

@@ -25,6 +25,9 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     # Platform users who are not members: "open" lets them ask, "members_only" refuses them.
     member_policy: Mapped[str] = mapped_column(String(20), default="open")
+    # Where budget notices go: a Slack or Discord channel ("slack", "C123").
+    notify_platform: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    notify_channel: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

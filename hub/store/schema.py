@@ -1,7 +1,13 @@
 """Every table module, imported once so `Base.metadata` is complete (for Alembic and tests)."""
 
-from hub.store import event_tables, ledger_tables, platform_tables
+from hub.store import event_tables, governance_tables, ledger_tables, platform_tables
 from hub.store.base import Base
 
 metadata = Base.metadata
-__all__ = ["metadata", "event_tables", "ledger_tables", "platform_tables"]
+__all__ = [
+    "metadata",
+    "event_tables",
+    "governance_tables",
+    "ledger_tables",
+    "platform_tables",
+]

@@ -99,7 +99,10 @@ class Answerer:
         except (HubError, FileProblem) as exc:
             await self.tell(question, slack, exc.user_message)
             return
-        current = Message("user", (TextPart(question.text), *parts))
+        # Providers join text parts without a separator: fold file texts into one part.
+        texts = [question.text, *(p.text for p in parts if isinstance(p, TextPart))]
+        images = tuple(p for p in parts if not isinstance(p, TextPart))
+        current = Message("user", (TextPart("\n\n".join(t for t in texts if t)), *images))
         context, trimmed = fit_context(
             thread.history if thread else (),
             current,

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
-from connectors.slack.client import web_client
+from connectors.slack.client import oauth_client, web_client
 from connectors.slack.config import SlackSettings
 from connectors.slack.install import BOT_SCOPES
 from connectors.slack.stores import HubInstallationStore, HubOAuthStateStore
@@ -59,7 +59,7 @@ def build_bolt(hub: Hub, settings: SlackSettings) -> BoltParts:
     installations = HubInstallationStore(hub)
     states = HubOAuthStateStore(hub, key=settings.client_secret)
     flow = AsyncOAuthFlow(
-        client=client,
+        client=oauth_client(base_url=settings.api_base_url, clock=hub.clock),
         logger=log,
         settings=AsyncOAuthSettings(
             client_id=settings.client_id,

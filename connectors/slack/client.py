@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -9,6 +11,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from hub.clock import Clock
 
@@ -46,8 +49,38 @@ def retry_handlers(clock: Clock) -> list[AsyncRetryHandler]:
     return [ClockRateLimitRetryHandler(clock)]
 
 
+class OAuthWebClient(AsyncWebClient):
+    """oauth.v2.access with the app credentials in the form body (Slack accepts either way):
+    slack_sdk's HTTP Basic route uses aiohttp.BasicAuth, deprecated and gone in aiohttp 4."""
+
+    async def oauth_v2_access(  # type: ignore[override]
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        code: str | None = None,
+        redirect_uri: str | None = None,
+        grant_type: str | None = None,
+        refresh_token: str | None = None,
+        **kwargs: Any,
+    ) -> AsyncSlackResponse:
+        optional = {
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "grant_type": grant_type,
+            "refresh_token": refresh_token,
+        }
+        data = {k: v for k, v in optional.items() if v is not None}
+        data.update(kwargs, client_id=client_id, client_secret=client_secret)
+        return await self.api_call("oauth.v2.access", data=data)
+
+
 def web_client(*, base_url: str, clock: Clock, token: str | None = None) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retry_handlers(clock))
+
+
+def oauth_client(*, base_url: str, clock: Clock) -> OAuthWebClient:
+    return OAuthWebClient(base_url=base_url, retry_handlers=retry_handlers(clock))
 
 
 def api_error(exc: SlackApiError) -> str:

@@ -95,7 +95,13 @@ class SlackHarness:
         return self.slack.next_ts()
 
     async def mention(
-        self, text: str, *, ts: str | None = None, thread_ts: str | None = None, **extra: Any
+        self,
+        text: str,
+        *,
+        ts: str | None = None,
+        thread_ts: str | None = None,
+        team: str = TEAM,
+        **extra: Any,
     ) -> tuple[httpx.Response, str]:
         ts = ts or self.slack.add_message(CHANNEL, f"<@{BOT_USER}> {text}", thread_ts=thread_ts)
         event = {
@@ -108,7 +114,7 @@ class SlackHarness:
             **({"thread_ts": thread_ts} if thread_ts else {}),
             **extra,
         }
-        return await self.event(event), ts
+        return await self.event(event, team=team), ts
 
     async def command(
         self,

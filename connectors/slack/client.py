@@ -53,7 +53,7 @@ class OAuthWebClient(AsyncWebClient):
     """oauth.v2.access with the app credentials in the form body (Slack accepts either way):
     slack_sdk's HTTP Basic route uses aiohttp.BasicAuth, deprecated and gone in aiohttp 4."""
 
-    async def oauth_v2_access(  # type: ignore[override]
+    async def oauth_v2_access(
         self,
         *,
         client_id: str,

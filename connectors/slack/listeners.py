@@ -19,7 +19,7 @@ from slack_bolt.middleware.assistant.async_assistant import AsyncAssistant
 from slack_sdk.web.async_client import AsyncWebClient
 
 from connectors.slack import messages
-from connectors.slack.adapter import Question, parse_ask
+from connectors.slack.adapter import Question, Surface, parse_ask
 from connectors.slack.answer import Answerer, SlackSide
 from connectors.slack.commands import model_text, usage_text
 from connectors.slack.config import SlackSettings
@@ -134,6 +134,7 @@ class Listeners:
         text = str(event.get("text", ""))
         thread, ts = event.get("thread_ts"), str(event["ts"])
         is_dm = event.get("channel_type") == "im"
+        surface: Surface
         if is_dm and thread is None:
             surface, needs_bot = "dm", False
         elif not is_dm and thread is not None and thread != ts:

@@ -57,11 +57,11 @@ class SlackConnector:
     async def start(self) -> None:
         if self.settings.socket_mode:
             self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token, logger=log)
-            await self._socket.connect_async()
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
         if self._socket is not None:
-            await self._socket.close_async()
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
         try:
             async with asyncio.timeout(STOP_GRACE_S):

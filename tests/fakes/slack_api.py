@@ -104,6 +104,8 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self._server: TestServer | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self.socket_ready = asyncio.Event()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -124,6 +126,7 @@ class FakeSlack:
                 web.get("/api/{method}", self._api),
                 web.get("/files-pri/{name:.+}", self._file),
                 web.post("/response/{id}", self._response_url),
+                web.get("/link", self._socket),
             ]
         )
         self._server = TestServer(app, host="127.0.0.1")
@@ -131,6 +134,8 @@ class FakeSlack:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        for socket in self._sockets:
+            await socket.close()
         if self._server is not None:
             await self._server.close()
 
@@ -246,6 +251,10 @@ class FakeSlack:
             return web.json_response(body, status=failure.status, headers=headers)
         if method == "oauth.v2.access":
             return web.json_response(self._oauth(args))
+        if method == "apps.connections.open":
+            if not (token or "").startswith("xapp-"):
+                return web.json_response({"ok": False, "error": "not_allowed_token_type"})
+            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self._port}/link"})
         bot = self.bots.get(token or "")
         if bot is None:
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -261,6 +270,29 @@ class FakeSlack:
             return web.Response(text="<html>Sign in</html>", content_type="text/html")
         data, mimetype = found
         return web.Response(body=data, content_type=mimetype)
+
+    @property
+    def _port(self) -> int:
+        assert self._server is not None and self._server.port is not None
+        return self._server.port
+
+    async def socket_send(self, envelope: dict[str, Any]) -> None:
+        """Deliver a Socket Mode envelope to the connected app."""
+        await self.socket_ready.wait()
+        await self._sockets[-1].send_json(envelope)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}}
+        )
+        self.socket_ready.set()
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                await self._record("socket_ack", json.loads(message.data), None)
+        return socket
 
     async def _response_url(self, request: web.Request) -> web.Response:
         await self._record("response_url", await request.json(), None)

@@ -7,7 +7,9 @@ discord.py's loop and only awaits, so heartbeats keep flowing under a slow provi
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from connectors.discord.billing import PLATFORM, Place, alias_for, caller_for
@@ -68,7 +70,7 @@ class MentionHandler:
         try:
             async with stream:
                 chunks = aiter(stream)
-                async with message.channel.typing():
+                async with _typing(message.channel):
                     first = await anext(chunks, None)
                 if first is not None:
                     live.add(first.text)
@@ -109,6 +111,22 @@ class MentionHandler:
             )
         except discord.HTTPException:
             log.warning("could not tell the user about an error", exc_info=True)
+
+
+@contextlib.asynccontextmanager
+async def _typing(channel: discord.abc.Messageable) -> AsyncIterator[None]:
+    """The typing indicator, best effort: lacking the permission must not lose the answer."""
+    indicator = channel.typing()
+    try:
+        await indicator.__aenter__()
+    except discord.HTTPException:
+        log.info("could not show the typing indicator", exc_info=True)
+        yield
+        return
+    try:
+        yield
+    finally:
+        await indicator.__aexit__(None, None, None)
 
 
 def _addressed(message: discord.Message, bot_id: int) -> bool:

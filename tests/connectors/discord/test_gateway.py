@@ -53,7 +53,7 @@ class Bot:
 
         def replies(call: Call) -> bool:
             reference = (call.json or {}).get("message_reference") or {}
-            return str(reference.get("message_id")) == question["id"]
+            return bool(str(reference.get("message_id")) == question["id"])
 
         async with asyncio.timeout(TIMEOUT):
             call = await self.rest.wait_for("POST", replies)
@@ -184,7 +184,7 @@ async def test_a_slow_provider_leaves_the_heartbeat_alone(
 async def test_thread_history_is_context_and_images_become_image_parts(
     bot: Bot, fake_openai: FakeOpenAI
 ) -> None:
-    earlier = dict(channel_id=THREAD, guild_id=GUILD)
+    earlier: dict[str, Any] = {"channel_id": THREAD, "guild_id": GUILD}
     bot.rest.user_message(author=BOB, content="Is this a cat?", **earlier)
     bot.rest.user_message(author=BOT_USER, content="Show me the picture.", **earlier)
     picture = bot.rest.host_file("cat.png", b"\x89PNG fake image", "image/png")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from typing import Any
 
 from nacl.signing import SigningKey
 
@@ -22,14 +24,15 @@ from tests.connectors.discord.helpers import (
     usage_records,
     webhook_path,
 )
-from tests.fakes.discord_rest import FakeDiscordRest
+from tests.fakes.discord_rest import Call, FakeDiscordRest
 from tests.fakes.openai_server import FakeOpenAI, reply, slow
 from tests.support.hubs import RunningHub
 
 TIMEOUT = 10
 
 
-def final(payload: dict[str, object]):  # the last edit of @original removes the Stop button
+def final(payload: dict[str, Any]) -> Callable[[Call], bool]:
+    """The last edit of @original: it removes the Stop button."""
     is_original = original(payload)
     return lambda call: is_original(call) and call.json.get("components") == []
 

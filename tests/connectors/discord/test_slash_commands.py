@@ -4,6 +4,8 @@ outlive their interaction token."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 from tests.connectors.discord.helpers import (
     CHANNEL,
@@ -21,7 +23,7 @@ TIMEOUT = 10
 MANAGE_CHANNELS = 1 << 4
 
 
-def finished(payload: dict[str, object]):
+def finished(payload: dict[str, Any]) -> Callable[[Call], bool]:
     is_original = original(payload)
     return lambda call: is_original(call) and call.json.get("components") == []
 

@@ -42,6 +42,8 @@ async def test_ask_acks_while_the_provider_is_still_held(slack_hub: HarnessFacto
         ] == [(h.running.team.id, "slack", USER, CHANNEL, TEAM, "ok")]
         # 10 prompt tokens at $1/M and 6 completion tokens at $2/M, rounded up to a micro-dollar.
         assert rows[0].cost_micros == 10 + 12
+        by_user = await h.running.hub.usage.grouped("user", team_id=h.running.team.id)
+        assert [(key, totals.requests) for key, totals in by_user] == [(f"slack:{USER}", 1)]
 
 
 async def test_ask_with_model_flag_uses_that_alias(slack_hub: HarnessFactory) -> None:

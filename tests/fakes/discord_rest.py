@@ -91,7 +91,6 @@ class FakeDiscordRest:
             ("PATCH", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/(@original|\d+)"), self._edit),
             ("DELETE", re.compile(r"/webhooks/(\d+)/([^/]+)/messages/@original"), self._no_content),
             ("PUT", re.compile(r"/applications/(\d+)(/guilds/\d+)?/commands"), self._put_commands),
-            ("GET", re.compile(r"/applications/(\d+)(/guilds/\d+)?/commands"), self._get_commands),
         ]
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -304,9 +303,6 @@ class FakeDiscordRest:
         ]
         self.commands[scope] = registered
         return _json(registered)
-
-    async def _get_commands(self, call: Call, match: re.Match[str]) -> web.Response:
-        return _json(self.commands.get(match.group(2) or "global", []))
 
     def _message(
         self,

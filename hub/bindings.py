@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import audit
 from hub.clock import Clock
 from hub.model import Caller
 from hub.store.ledger_tables import Team
@@ -23,6 +24,7 @@ class Bindings:
                     Binding.platform == platform, Binding.external_id == external_id
                 )
             )
+            before = None if row is None else {"team_id": row.team_id}
             if row is None:
                 session.add(
                     Binding(
@@ -34,13 +36,33 @@ class Bindings:
                 )
             else:
                 row.team_id = team.id
+            await audit.record(
+                session,
+                now=self._clock.now(),
+                action="binding.set",
+                team_id=team.id,
+                target=f"{platform}:{external_id}",
+                before=before,
+                after={"team_id": team.id},
+            )
 
     async def unbind(self, platform: str, external_id: str) -> None:
         async with self._sessions.begin() as session:
-            await session.execute(
-                delete(Binding).where(
+            row = await session.scalar(
+                select(Binding).where(
                     Binding.platform == platform, Binding.external_id == external_id
                 )
+            )
+            if row is None:
+                return
+            await session.execute(delete(Binding).where(Binding.id == row.id))
+            await audit.record(
+                session,
+                now=self._clock.now(),
+                action="binding.remove",
+                team_id=row.team_id,
+                target=f"{platform}:{external_id}",
+                before={"team_id": row.team_id},
             )
 
     async def caller_for(self, platform: str, external_id: str) -> Caller | None:
@@ -61,7 +83,7 @@ class Bindings:
                 .join(Team, Team.id == Binding.team_id)
                 .order_by(Binding.platform, Binding.external_id)
             )
-            return [(p, e, t) for p, e, t in rows.tuples()]
+            return [(p, e, t) for p, e, t in rows]
 
 
 class ChannelDefaults:
@@ -77,12 +99,23 @@ class ChannelDefaults:
                 )
             )
 
-    async def set(self, platform: str, channel_id: str, alias: str | None) -> None:
+    async def set(
+        self, platform: str, channel_id: str, alias: str | None, *, team_id: int | None = None
+    ) -> None:
         async with self._sessions.begin() as session:
             row = await session.scalar(
                 select(ChannelSetting).where(
                     ChannelSetting.platform == platform, ChannelSetting.channel_id == channel_id
                 )
+            )
+            await audit.record(
+                session,
+                now=self._clock.now(),
+                action="channel.default_model",
+                team_id=team_id,
+                target=f"{platform}:{channel_id}",
+                before=None if row is None else {"default_alias": row.default_alias},
+                after={"default_alias": alias},
             )
             if row is None:
                 session.add(

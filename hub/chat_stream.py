@@ -13,6 +13,7 @@ client that disconnects cannot leave money reserved.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from hub.ledger.estimate import estimate_prompt_tokens
 from hub.ledger.usage_entry import UsageEntry
 from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Status, Usage
+from hub.ratelimit import AppliedLimit
 from hub.router import RouteState
 
 if TYPE_CHECKING:
@@ -50,6 +52,8 @@ class ChatStream:
         self._prompt_estimate = estimate_prompt_tokens(request.messages)
         self._max_tokens = request.options.max_tokens or hub.settings.ledger.default_max_tokens
         self._started = 0.0
+        self._limits: list[AppliedLimit] = []
+        self._api_keys: dict[str, str] = {}
 
     @property
     def log_content(self) -> bool:
@@ -66,6 +70,10 @@ class ChatStream:
             raise BadRequest(
                 f"Model '{self._model.alias}' cannot read images; pick a vision-capable model."
             )
+        admitted = await self._hub.admission.admit(self.request)
+        self.request = dataclasses.replace(self.request, caller=admitted.caller)
+        self._limits = admitted.limits
+        self._api_keys = await self._hub.provider_keys.for_team(admitted.caller.team_id)
         worst = max(
             d.cost_micros(self._prompt_estimate, self._max_tokens) for d in self._model.deployments
         )
@@ -90,6 +98,7 @@ class ChatStream:
                 self.request,
                 max_tokens=self._max_tokens,
                 state=self._route,
+                api_keys=self._api_keys,
             ):
                 if chunk.usage is not None:
                     self.result.usage = chunk.usage
@@ -176,8 +185,14 @@ class ChatStream:
             prompt=next((m.plain_text for m in reversed(request.messages) if m.role == "user"), ""),
             output=result.text,
         )
-        result.usage_id = await self._hub.budget.settle(self._hold, entry)
+        settlement = await self._hub.budget.settle(self._hold, entry)
         self._hold = None
+        result.usage_id = settlement.usage_id
+        self._hub.notices.budget_crossed(request.caller.team_id, settlement.thresholds)
+        try:
+            await self._hub.rate_limits.charge_tokens(self._limits, result.usage.total_tokens)
+        except Exception:  # noqa: BLE001 - the request is done and paid; say so and move on
+            log.warning("could not charge tokens to the rate limiter", exc_info=True)
 
     def _elapsed_ms(self) -> int:
         if not self._started:

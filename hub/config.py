@@ -102,6 +102,18 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitDefaults:
+    """Per-minute limits for scopes that have none of their own (0: unlimited)."""
+
+    key_rpm: int = 0
+    key_tpm: int = 0
+    member_rpm: int = 0
+    member_tpm: int = 0
+    team_rpm: int = 0
+    team_tpm: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings
     database_url: str
@@ -113,6 +125,8 @@ class Settings:
     security: SecuritySettings = SecuritySettings()
     webhooks: WebhookSettings = WebhookSettings()
     redis_url: str = ""
+    redis_key_prefix: str = "unillm"
+    rate_limits: RateLimitDefaults = RateLimitDefaults()
     # Each connector parses its own section (connectors/<name>/config.py).
     connectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -205,6 +219,17 @@ def _secret_keys(raw: Mapping[str, Any], env: Mapping[str, str], base: Path) -> 
     return tuple(k.strip() for k in value.split(",") if k.strip())
 
 
+def _rate_limits(raw: Mapping[str, Any]) -> RateLimitDefaults:
+    known = set(RateLimitDefaults.__dataclass_fields__)
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"rate_limits: unknown option(s) {', '.join(sorted(unknown))}")
+    try:
+        return RateLimitDefaults(**{k: int(v) for k, v in raw.items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("rate_limits values must be whole numbers per minute") from exc
+
+
 def parse_settings(
     data: Mapping[str, Any], env: Mapping[str, str], base: Path = Path(".")
 ) -> Settings:
@@ -247,6 +272,8 @@ def parse_settings(
             allow_private_targets=bool(data.get("webhooks", {}).get("allow_private_targets", False))
         ),
         redis_url=env.get("REDIS_URL") or str(data.get("redis", {}).get("url", "")),
+        redis_key_prefix=str(data.get("redis", {}).get("key_prefix", "unillm")),
+        rate_limits=_rate_limits(data.get("rate_limits", {})),
         connectors={k: dict(v) for k, v in data.get("connectors", {}).items()},
     )
 

@@ -8,6 +8,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.admission import Admission
+from hub.audit import AuditLog
 from hub.bindings import Bindings, ChannelDefaults
 from hub.chat_stream import ChatStream
 from hub.clock import Clock, SystemClock
@@ -18,9 +20,13 @@ from hub.ledger.budget import Budget
 from hub.ledger.keys import Keys
 from hub.ledger.reports import UsageReports
 from hub.ledger.teams import Teams
+from hub.members import Members
 from hub.model import ChatRequest
+from hub.notices import Notices
+from hub.provider_keys import ProviderKeys
 from hub.providers.base import Provider
 from hub.providers.registry import build_provider
+from hub.ratelimit import RateLimits, build_storage
 from hub.router import Router
 from hub.store.engine import create_engine, session_factory
 from hub.store.secretbox import SecretBox
@@ -51,6 +57,20 @@ class Hub:
         self.deliveries = Deliveries(self.sessions, clock)
         self.bindings = Bindings(self.sessions, clock)
         self.channels = ChannelDefaults(self.sessions, clock)
+        self.members = Members(self.sessions, clock)
+        self.audit = AuditLog(self.sessions, clock)
+        self.notices = Notices(self.sessions)
+        self.provider_keys = ProviderKeys(
+            self.sessions, clock, self.secrets, frozenset(settings.providers)
+        )
+        self.rate_limits = RateLimits(
+            self.sessions,
+            clock,
+            defaults=settings.rate_limits,
+            storage=build_storage(settings.redis_url, settings.redis_key_prefix),
+            shared=bool(settings.redis_url),
+        )
+        self.admission = Admission(self.members, self.rate_limits)
         self.providers: Mapping[str, Provider] = providers or {
             name: build_provider(p, client=http, clock=clock)
             for name, p in settings.providers.items()
@@ -78,6 +98,7 @@ class Hub:
         )
 
     async def close(self) -> None:
+        await self.notices.drain()
         await self.http.aclose()
         await self.engine.dispose()
 
@@ -88,6 +109,14 @@ class Hub:
     @property
     def aliases(self) -> list[str]:
         return self.router.aliases
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency and its state: "ok" or why not."""
+        checks = {"database": "ok" if await self.database_ready() else "unreachable"}
+        if self.rate_limits.shared:
+            ok, why = await self.rate_limits.ready()
+            checks["redis"] = "ok" if ok else why
+        return checks
 
     async def database_ready(self) -> bool:
         try:

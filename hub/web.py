@@ -42,8 +42,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     hub = request.app[HUB_KEY]
-    checks = {"database": await hub.database_ready()}
-    ready = all(checks.values())
+    checks = await hub.readiness()
+    ready = all(state == "ok" for state in checks.values())
     return web.json_response(
         {"status": "ready" if ready else "not ready", "checks": checks},
         status=200 if ready else 503,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from pathlib import Path
@@ -20,6 +21,7 @@ from hub.store.secretbox import SecretBoxError
 from hub.web import create_app
 
 DEMO_KEY_FILE = Path("var/demo-key")
+log = logging.getLogger("hub.serve")
 
 
 @click.command()
@@ -39,6 +41,12 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
 
 
 async def _serve(hub: Hub, host: str, port: int) -> None:
+    for name, state in (await hub.readiness()).items():
+        if state != "ok":
+            # Loud on purpose: a hub without its shared limit store refuses chat requests
+            # rather than quietly enforcing per-process limits.
+            log.error("start-up check failed: %s: %s", name, state)
+            click.echo(f"WARNING: {name} is not ready: {state}. /readyz will fail.", err=True)
     app = create_app(hub, close_hub=True)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()

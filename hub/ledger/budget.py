@@ -30,6 +30,12 @@ from hub.store.ledger_tables import BudgetCounter, Quota, Reservation, UsageReco
 
 
 @dataclass(frozen=True, slots=True)
+class Settlement:
+    usage_id: int
+    thresholds: list[dict[str, object]]
+
+
+@dataclass(frozen=True, slots=True)
 class Hold:
     id: int
     team_id: int
@@ -111,7 +117,7 @@ class Budget:
             assert hold_id is not None
             return Hold(hold_id, caller.team_id, ids, cost_micros, tokens, tuple(limits))
 
-    async def settle(self, hold: Hold, entry: UsageEntry) -> int:
+    async def settle(self, hold: Hold, entry: UsageEntry) -> Settlement:
         """Release the hold, book the actual cost and write the usage record, atomically."""
         now = self._clock.now()
         async with self._sessions.begin() as session:
@@ -147,7 +153,7 @@ class Budget:
                 type="completion.created",
                 data=entry.event_data(),
             )
-            await announce_thresholds(
+            thresholds = await announce_thresholds(
                 session,
                 events=self._events,
                 caller=entry.caller,
@@ -156,7 +162,7 @@ class Budget:
                 added=(entry.cost_micros, tokens),
                 now=now,
             )
-            return usage_id
+            return Settlement(usage_id, thresholds)
 
     async def release_stale(self, older_than: timedelta) -> int:
         """Give back holds of requests that never settled (a crashed process)."""

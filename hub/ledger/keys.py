@@ -1,20 +1,30 @@
-"""Team API keys: shown once, stored as a SHA-256 hash with a visible prefix."""
+"""Team API keys: shown once, stored as a SHA-256 hash with a visible prefix.
+
+A key can expire, be revoked, be rotated with a grace period (same id, so limits and budgets
+carry over; the previous secret keeps working until the grace ends) and be limited to a list
+of client networks.
+"""
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
+import ipaddress
+import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import audit
 from hub.clock import Clock
-from hub.errors import AuthError, KeyExpired, KeyRevoked, NotFound
+from hub.errors import AuthError, BadRequest, Forbidden, KeyExpired, KeyRevoked, NotFound
 from hub.events.outbox import EventSink
 from hub.model import Caller
+from hub.roles import ROLES
 from hub.store.ledger_tables import ApiKey, Team
 
 KEY_PREFIX = "uh-"
@@ -24,11 +34,18 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def new_secret() -> tuple[str, str]:
+def new_secret(public: str | None = None) -> tuple[str, str]:
     """A fresh key and its visible prefix: `uh-<8 id chars>_<43 secret chars>`."""
-    public = secrets.token_hex(4)
+    public = public or secrets.token_hex(4)
     secret = f"{KEY_PREFIX}{public}_{secrets.token_urlsafe(32)}"
     return secret, f"{KEY_PREFIX}{public}"
+
+
+def parse_networks(cidrs: builtins.list[str]) -> builtins.list[str]:
+    try:
+        return [str(ipaddress.ip_network(c.strip(), strict=False)) for c in cidrs if c.strip()]
+    except ValueError as exc:
+        raise BadRequest(f"Not a network address: {exc}.") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +55,33 @@ class IssuedKey:
     name: str
     prefix: str
     key: str  # the only time the secret exists outside the caller's hands
+    role: str = "member"
+    expires_at: datetime | None = None
+    previous_valid_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AuthenticatedKey:
     caller: Caller
     key: ApiKey
+
+
+def key_view(row: ApiKey) -> dict[str, object]:
+    """What may be shown of a key: never its hash."""
+    return {
+        "id": row.id,
+        "team_id": row.team_id,
+        "member_id": row.member_id,
+        "name": row.name,
+        "role": row.role,
+        "prefix": row.prefix,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+        "last_used_at": row.last_used_at,
+        "previous_valid_until": row.previous_valid_until,
+        "ip_allowlist": json.loads(row.ip_allowlist) if row.ip_allowlist else [],
+    }
 
 
 class Keys:
@@ -60,33 +98,64 @@ class Keys:
         *,
         name: str = "",
         role: str = "member",
+        member_id: int | None = None,
         expires_at: datetime | None = None,
+        ip_allowlist: builtins.list[str] | None = None,
     ) -> IssuedKey:
+        if role not in ROLES:
+            raise BadRequest(f"A key's role is one of: {', '.join(ROLES)}.")
+        networks = parse_networks(ip_allowlist or [])
         secret, prefix = new_secret()
+        now = self._clock.now()
         async with self._sessions.begin() as session:
             row = ApiKey(
                 team_id=team.id,
+                member_id=member_id,
                 name=name,
                 role=role,
                 prefix=prefix,
                 secret_hash=hash_secret(secret),
-                created_at=self._clock.now(),
+                created_at=now,
                 expires_at=expires_at,
+                ip_allowlist=json.dumps(networks) if networks else None,
             )
             session.add(row)
             await session.flush()
+            await audit.record(
+                session,
+                now=now,
+                action="key.create",
+                team_id=team.id,
+                target=f"key:{row.id}",
+                after=key_view(row),
+            )
             await self._events.emit(
                 session, team_id=team.id, type="key.created", data=_key_event(row, team.name)
             )
-        return IssuedKey(id=row.id, team=team.name, name=name, prefix=prefix, key=secret)
+        return IssuedKey(
+            id=row.id,
+            team=team.name,
+            name=name,
+            prefix=prefix,
+            key=secret,
+            role=role,
+            expires_at=expires_at,
+        )
 
-    async def list(self, team: Team | None = None) -> list[tuple[ApiKey, str]]:
+    async def get(self, key_id: int) -> ApiKey:
+        async with self._sessions() as session:
+            row = await session.get(ApiKey, key_id)
+        if row is None:
+            raise NotFound(f"No key with id {key_id}.")
+        return row
+
+    async def list(self, team: Team | None = None) -> builtins.list[tuple[ApiKey, str]]:
         async with self._sessions() as session:
             query = select(ApiKey, Team.name).join(Team, Team.id == ApiKey.team_id)
             if team is not None:
                 query = query.where(ApiKey.team_id == team.id)
             rows = await session.execute(query.order_by(ApiKey.id))
-            return [(key, team_name) for key, team_name in rows.tuples()]
+            return [(key, team_name) for key, team_name in rows]
 
     async def revoke(self, key_id: int) -> ApiKey:
         async with self._sessions.begin() as session:
@@ -94,9 +163,19 @@ class Keys:
             if row is None:
                 raise NotFound(f"No key with id {key_id}.")
             if row.revoked_at is None:
+                before = key_view(row)
                 row.revoked_at = self._clock.now()
                 team = await session.get(Team, row.team_id)
                 assert team is not None
+                await audit.record(
+                    session,
+                    now=self._clock.now(),
+                    action="key.revoke",
+                    team_id=row.team_id,
+                    target=f"key:{row.id}",
+                    before=before,
+                    after=key_view(row),
+                )
                 await self._events.emit(
                     session,
                     team_id=row.team_id,
@@ -105,8 +184,76 @@ class Keys:
                 )
         return row
 
-    async def authenticate(self, secret: str) -> AuthenticatedKey:
-        """Resolve a presented secret to its team; refuses unknown, revoked and expired keys."""
+    async def rotate(self, key_id: int, *, grace: timedelta) -> IssuedKey:
+        """A new secret now; the old one stays valid until the grace period ends."""
+        if grace < timedelta(0):
+            raise BadRequest("The grace period cannot be negative.")
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            row = await session.get(ApiKey, key_id)
+            if row is None:
+                raise NotFound(f"No key with id {key_id}.")
+            if row.revoked_at is not None:
+                raise BadRequest(f"Key {key_id} is revoked; create a new one instead.")
+            team = await session.get(Team, row.team_id)
+            assert team is not None
+            before = key_view(row)
+            secret, _ = new_secret(row.prefix[len(KEY_PREFIX) :])
+            row.previous_hash = row.secret_hash if grace else None
+            row.previous_valid_until = now + grace if grace else None
+            row.secret_hash = hash_secret(secret)
+            await audit.record(
+                session,
+                now=now,
+                action="key.rotate",
+                team_id=row.team_id,
+                target=f"key:{row.id}",
+                before=before,
+                after=key_view(row),
+            )
+        return IssuedKey(
+            id=row.id,
+            team=team.name,
+            name=row.name,
+            prefix=row.prefix,
+            key=secret,
+            role=row.role,
+            expires_at=row.expires_at,
+            previous_valid_until=row.previous_valid_until,
+        )
+
+    async def update(
+        self,
+        key_id: int,
+        *,
+        ip_allowlist: builtins.list[str] | None = None,
+        expires_at: datetime | None = None,
+        clear_expiry: bool = False,
+    ) -> ApiKey:
+        async with self._sessions.begin() as session:
+            row = await session.get(ApiKey, key_id)
+            if row is None:
+                raise NotFound(f"No key with id {key_id}.")
+            before = key_view(row)
+            if ip_allowlist is not None:
+                networks = parse_networks(ip_allowlist)
+                row.ip_allowlist = json.dumps(networks) if networks else None
+            if expires_at is not None or clear_expiry:
+                row.expires_at = expires_at
+            await audit.record(
+                session,
+                now=self._clock.now(),
+                action="key.update",
+                team_id=row.team_id,
+                target=f"key:{row.id}",
+                before=before,
+                after=key_view(row),
+            )
+        return row
+
+    async def authenticate(self, secret: str, *, client_ip: str | None = None) -> AuthenticatedKey:
+        """Resolve a presented secret to its team; refuses unknown, revoked, expired keys and
+        clients outside the key's allowed networks."""
         if not secret.startswith(KEY_PREFIX):
             raise AuthError("Invalid API key.")
         digest = hash_secret(secret)
@@ -122,19 +269,8 @@ class Keys:
             if found is None:
                 raise AuthError("Invalid API key.")
             row, team_name = found
-            if row.revoked_at is not None:
-                raise KeyRevoked(f"This API key ({row.prefix}) was revoked.")
-            if row.expires_at is not None and row.expires_at <= now:
-                raise KeyExpired(
-                    f"This API key ({row.prefix}) expired on {row.expires_at:%Y-%m-%d}."
-                )
-            current = hmac.compare_digest(row.secret_hash, digest)
-            if not current and (
-                row.previous_valid_until is None or row.previous_valid_until <= now
-            ):
-                raise KeyExpired(
-                    f"This API key ({row.prefix}) was rotated; its old secret is no longer valid."
-                )
+            _check_validity(row, digest, now)
+            _check_network(row, client_ip)
             # Written at most once a minute per key, so authentication stays a read.
             if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
                 await session.execute(
@@ -146,6 +282,36 @@ class Keys:
                 team_id=row.team_id, team_name=team_name, key_id=row.id, member_id=row.member_id
             ),
             key=row,
+        )
+
+
+def _check_validity(row: ApiKey, digest: str, now: datetime) -> None:
+    if row.revoked_at is not None:
+        raise KeyRevoked(f"This API key ({row.prefix}) was revoked.")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise KeyExpired(
+            f"This API key ({row.prefix}) expired on {row.expires_at:%Y-%m-%d %H:%M} UTC."
+        )
+    current = hmac.compare_digest(row.secret_hash, digest)
+    if not current and (row.previous_valid_until is None or row.previous_valid_until <= now):
+        raise KeyExpired(
+            f"This API key ({row.prefix}) was rotated; its old secret is no longer valid."
+        )
+
+
+def _check_network(row: ApiKey, client_ip: str | None) -> None:
+    if not row.ip_allowlist:
+        return
+    networks = [ipaddress.ip_network(n) for n in json.loads(row.ip_allowlist)]
+    try:
+        address = ipaddress.ip_address(client_ip or "")
+    except ValueError:
+        address = None
+    if address is not None and isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address is None or not any(address in n for n in networks):
+        raise Forbidden(
+            f"This API key ({row.prefix}) may not be used from {client_ip or 'this address'}."
         )
 
 

@@ -1,17 +1,21 @@
-"""Teams and their quotas."""
+"""Teams, their policies and their quotas."""
 
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import audit
 from hub.clock import Clock
 from hub.errors import BadRequest, NotFound
 from hub.store.ledger_tables import Quota, Team
+
+POLICIES = ("open", "members_only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,21 +43,26 @@ class Teams:
         if not name or len(name) > 100:
             raise BadRequest("A team name must be 1 to 100 characters.")
         async with self._sessions.begin() as session:
-            team = Team(name=name, created_at=self._clock.now())
+            team = Team(name=name, member_policy="open", created_at=self._clock.now())
             session.add(team)
             try:
                 await session.flush()
             except IntegrityError as exc:
                 raise BadRequest(f"A team named '{name}' already exists.") from exc
+            await audit.record(
+                session,
+                now=self._clock.now(),
+                action="team.create",
+                team_id=team.id,
+                target=f"team:{team.name}",
+                after={"name": team.name},
+            )
             if monthly_budget_micros is not None or monthly_token_quota is not None:
-                session.add(
-                    Quota(
-                        scope="team",
-                        scope_id=team.id,
-                        window="month",
-                        cost_limit_micros=monthly_budget_micros,
-                        token_limit=monthly_token_quota,
-                    )
+                await set_quota_in(
+                    session,
+                    QuotaSpec("team", team.id, "month", monthly_budget_micros, monthly_token_quota),
+                    team_id=team.id,
+                    now=self._clock.now(),
                 )
         return team
 
@@ -71,24 +80,59 @@ class Teams:
             raise NotFound(f"No team with id {team_id}.")
         return team
 
-    async def list(self) -> list[Team]:
+    async def list(self) -> builtins.list[Team]:
         async with self._sessions() as session:
-            return list(await session.scalars(select(Team).order_by(Team.name)))
+            return builtins.list(await session.scalars(select(Team).order_by(Team.name)))
 
-    async def set_quota(self, spec: QuotaSpec) -> None:
+    async def set_policy(self, team: Team, policy: str) -> None:
+        if policy not in POLICIES:
+            raise BadRequest(f"A member policy is one of: {', '.join(POLICIES)}.")
+        await self._update(team, "team.policy", member_policy=policy)
+
+    async def set_notice_channel(
+        self, team: Team, *, platform: str | None, channel: str | None
+    ) -> None:
+        await self._update(team, "team.notify", notify_platform=platform, notify_channel=channel)
+
+    async def _update(self, team: Team, action: str, **values: str | None) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.get(Team, team.id)
+            if row is None:
+                raise NotFound(f"No team with id {team.id}.")
+            before = {k: getattr(row, k) for k in values}
+            for k, v in values.items():
+                setattr(row, k, v)
+            await audit.record(
+                session,
+                now=self._clock.now(),
+                action=action,
+                team_id=row.id,
+                target=f"team:{row.name}",
+                before=before,
+                after=values,
+            )
+
+    async def set_quota(self, spec: QuotaSpec, *, team_id: int) -> None:
         """Create or replace the limit for one scope and window; None limits mean unlimited."""
         async with self._sessions.begin() as session:
-            await set_quota_in(session, spec)
+            await set_quota_in(session, spec, team_id=team_id, now=self._clock.now())
 
     async def quotas_for(self, scope: str, scope_id: int) -> builtins.list[Quota]:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(Quota).where(Quota.scope == scope, Quota.scope_id == scope_id)
             )
-            return list(rows)
+            return builtins.list(rows)
 
 
-async def set_quota_in(session: AsyncSession, spec: QuotaSpec) -> None:
+async def set_quota_in(
+    session: AsyncSession, spec: QuotaSpec, *, team_id: int, now: datetime
+) -> None:
+    if spec.window not in ("day", "month") or spec.scope not in ("team", "member", "key"):
+        raise BadRequest("A quota is per day or per month, on a team, member or key.")
+    for value in (spec.cost_limit_micros, spec.token_limit):
+        if value is not None and value < 0:
+            raise BadRequest("A quota cannot be negative.")
     existing = await session.scalar(
         select(Quota).where(
             Quota.scope == spec.scope,
@@ -96,6 +140,7 @@ async def set_quota_in(session: AsyncSession, spec: QuotaSpec) -> None:
             Quota.window == spec.window,
         )
     )
+    before = None
     if existing is None:
         session.add(
             Quota(
@@ -107,5 +152,19 @@ async def set_quota_in(session: AsyncSession, spec: QuotaSpec) -> None:
             )
         )
     else:
+        before = {
+            "cost_limit_micros": existing.cost_limit_micros,
+            "token_limit": existing.token_limit,
+        }
         existing.cost_limit_micros = spec.cost_limit_micros
         existing.token_limit = spec.token_limit
+    after = asdict(spec)
+    await audit.record(
+        session,
+        now=now,
+        action="quota.set",
+        team_id=team_id,
+        target=f"{spec.scope}:{spec.scope_id}:{spec.window}",
+        before=before,
+        after={k: after[k] for k in ("cost_limit_micros", "token_limit")},
+    )

@@ -1,0 +1,154 @@
+"""The audit log: every administrative change, with who made it and before/after values.
+
+Who is acting travels in a context variable, set once where a change enters the hub: the CLI
+(the operating-system user), the admin API (the key), a chat command (the platform user).
+Services record inside the same transaction as the change, so neither exists without the other.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import getpass
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.clock import Clock
+from hub.store.governance_tables import AuditEntry
+
+REDACTED = "[redacted]"
+_SECRET_WORDS = ("secret", "token", "password", "api_key", "key_hash", "hash", "encrypted")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    kind: str  # cli | key | operator | slack | discord | system
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def cli(cls) -> Actor:
+        try:
+            user = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no login name (containers): still an actor
+            user = "unknown"
+        return cls("cli", user)
+
+
+SYSTEM = Actor("system", "hub")
+_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("audit_actor", default=SYSTEM)
+
+
+def current_actor() -> Actor:
+    return _actor.get()
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    token = _actor.set(actor)
+    try:
+        yield actor
+    finally:
+        _actor.reset(token)
+
+
+def redact(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {
+        k: REDACTED if any(word in k.lower() for word in _SECRET_WORDS) and v is not None else v
+        for k, v in values.items()
+    }
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    action: str,
+    team_id: int | None,
+    target: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> None:
+    def dump(values: Mapping[str, Any] | None) -> str | None:
+        cleaned = redact(values)
+        return None if cleaned is None else json.dumps(cleaned, default=str, sort_keys=True)
+
+    await session.execute(
+        insert(AuditEntry).values(
+            at=now,
+            actor=str(current_actor()),
+            team_id=team_id,
+            action=action,
+            target=target,
+            before=dump(before),
+            after=dump(after),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    actor: str
+    team_id: int | None
+    action: str
+    target: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "team_id": self.team_id,
+            "action": self.action,
+            "target": self.target,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+class AuditLog:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def entries(
+        self,
+        *,
+        team_id: int | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[AuditRecord]:
+        query = select(AuditEntry).order_by(AuditEntry.id)
+        if team_id is not None:
+            query = query.where(AuditEntry.team_id == team_id)
+        if since is not None:
+            query = query.where(AuditEntry.at >= since)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.limit(limit))
+            return [
+                AuditRecord(
+                    id=r.id,
+                    at=r.at,
+                    actor=r.actor,
+                    team_id=r.team_id,
+                    action=r.action,
+                    target=r.target,
+                    before=json.loads(r.before) if r.before else None,
+                    after=json.loads(r.after) if r.after else None,
+                )
+                for r in rows
+            ]

@@ -1,0 +1,185 @@
+"""Requests and tokens per minute, per key, member and team, through the `limits` library.
+
+In-process memory by default; Redis when `REDIS_URL` / `[redis] url` is set, so several hub
+processes share one limit. Requests per minute use a moving window (exact: the eleventh
+request in any 60 seconds is refused); tokens per minute use a fixed window that counts what
+requests actually used, checked before each request and charged after it.
+
+If Redis is configured but unreachable, requests are refused with a clear error and
+`/readyz` fails: the hub never falls back to per-process limits silently.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub import audit
+from hub.clock import Clock
+from hub.config import RateLimitDefaults
+from hub.errors import BadRequest, ProviderUnavailable, RateLimited
+from hub.model import Caller
+from hub.store.governance_tables import RateLimit
+
+_WHO = {"key": "this API key", "member": "you", "team": "team '{team}'"}
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedLimit:
+    scope: str
+    scope_id: int
+    rpm: int | None
+    tpm: int | None
+
+
+class RateLimiterUnavailable(ProviderUnavailable):
+    code = "rate_limiter_unavailable"
+
+
+def build_storage(redis_url: str, key_prefix: str) -> Storage:
+    if not redis_url:
+        return MemoryStorage()
+    scheme, _, rest = redis_url.partition("://")
+    return RedisStorage(f"async+{scheme}://{rest}", implementation="redispy", key_prefix=key_prefix)
+
+
+class RateLimits:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        defaults: RateLimitDefaults,
+        storage: Storage,
+        shared: bool,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._defaults = defaults
+        self._storage = storage
+        self.shared = shared
+        self._requests = MovingWindowRateLimiter(storage)
+        self._tokens = FixedWindowRateLimiter(storage)
+
+    async def ready(self) -> tuple[bool, str]:
+        try:
+            ok = await self._storage.check()
+        except Exception as exc:  # noqa: BLE001 - any failure: report it, do not crash
+            return False, f"rate-limit storage unreachable: {type(exc).__name__}"
+        return (True, "ok") if ok else (False, "rate-limit storage unreachable")
+
+    async def set(
+        self, *, scope: str, scope_id: int, team_id: int, rpm: int | None, tpm: int | None
+    ) -> None:
+        if scope not in ("team", "member", "key"):
+            raise BadRequest("A rate limit applies to a team, a member or a key.")
+        if any(v is not None and v < 1 for v in (rpm, tpm)):
+            raise BadRequest("A rate limit is a positive number per minute.")
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(RateLimit).where(RateLimit.scope == scope, RateLimit.scope_id == scope_id)
+            )
+            before = None if row is None else {"rpm": row.rpm, "tpm": row.tpm}
+            if row is None:
+                session.add(RateLimit(scope=scope, scope_id=scope_id, rpm=rpm, tpm=tpm))
+            else:
+                row.rpm, row.tpm = rpm, tpm
+            await audit.record(
+                session,
+                now=self._clock.now(),
+                action="rate_limit.set",
+                team_id=team_id,
+                target=f"{scope}:{scope_id}",
+                before=before,
+                after={"rpm": rpm, "tpm": tpm},
+            )
+
+    async def applicable(self, caller: Caller) -> list[AppliedLimit]:
+        scopes = [("team", caller.team_id)]
+        if caller.member_id is not None:
+            scopes.append(("member", caller.member_id))
+        if caller.key_id is not None:
+            scopes.append(("key", caller.key_id))
+        async with self._sessions() as session:
+            rows = {
+                (r.scope, r.scope_id): r
+                for r in await session.scalars(
+                    select(RateLimit).where(
+                        or_(
+                            *(
+                                and_(RateLimit.scope == s, RateLimit.scope_id == i)
+                                for s, i in scopes
+                            )
+                        )
+                    )
+                )
+            }
+        applied = []
+        for scope, scope_id in scopes:
+            row = rows.get((scope, scope_id))
+            rpm = row.rpm if row else getattr(self._defaults, f"{scope}_rpm")
+            tpm = row.tpm if row else getattr(self._defaults, f"{scope}_tpm")
+            if rpm or tpm:
+                applied.append(AppliedLimit(scope, scope_id, rpm or None, tpm or None))
+        return applied
+
+    async def admit(self, caller: Caller) -> list[AppliedLimit]:
+        """Count this request against every requests-per-minute limit; refuse if one is full
+        or a tokens-per-minute limit has nothing left."""
+        applied = await self.applicable(caller)
+        try:
+            for limit in applied:
+                ids = (limit.scope, str(limit.scope_id))
+                if limit.tpm is not None:
+                    item = RateLimitItemPerMinute(limit.tpm)
+                    if not await self._tokens.test(item, "tpm", *ids):
+                        raise await self._refusal(caller, limit, item, "tpm", self._tokens)
+                if limit.rpm is not None:
+                    item = RateLimitItemPerMinute(limit.rpm)
+                    if not await self._requests.hit(item, "rpm", *ids):
+                        raise await self._refusal(caller, limit, item, "rpm", self._requests)
+        except RateLimited:
+            raise
+        except Exception as exc:  # noqa: BLE001 - storage down: refuse loudly, never skip
+            raise RateLimiterUnavailable(
+                "Rate limits cannot be checked right now (the shared limit store is "
+                "unreachable); please try again shortly.",
+                detail=f"{type(exc).__name__}: {exc}"[:200],
+            ) from exc
+        return applied
+
+    async def charge_tokens(self, applied: list[AppliedLimit], tokens: int) -> None:
+        if tokens <= 0:
+            return
+        for limit in applied:
+            if limit.tpm is not None:
+                item = RateLimitItemPerMinute(limit.tpm)
+                # A fixed window counts the whole charge even past the limit: the next
+                # request is then refused until the window turns over.
+                await self._tokens.hit(item, "tpm", limit.scope, str(limit.scope_id), cost=tokens)
+
+    async def _refusal(
+        self,
+        caller: Caller,
+        limit: AppliedLimit,
+        item: RateLimitItemPerMinute,
+        kind: str,
+        limiter: MovingWindowRateLimiter | FixedWindowRateLimiter,
+    ) -> RateLimited:
+        stats = await limiter.get_window_stats(item, kind, limit.scope, str(limit.scope_id))
+        # `limits` keeps its windows in wall-clock epoch seconds, so ours must too here.
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        who = _WHO[limit.scope].format(team=caller.team_name)
+        figure = f"{limit.rpm} requests" if kind == "rpm" else f"{limit.tpm:,} tokens"
+        return RateLimited(
+            f"Rate limit reached: {who} may use {figure} per minute; try again in {wait} "
+            f"second{'s' if wait != 1 else ''}.",
+            retry_after=wait,
+        )

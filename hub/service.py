@@ -12,6 +12,7 @@ from hub.admission import Admission
 from hub.audit import AuditLog
 from hub.bindings import Bindings, ChannelDefaults
 from hub.chat_stream import ChatStream
+from hub.client_address import parse_proxies
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
 from hub.events.outbox import EventSink, OutboxSink
@@ -71,6 +72,7 @@ class Hub:
             shared=bool(settings.redis_url),
         )
         self.admission = Admission(self.members, self.rate_limits)
+        self.trusted_proxies = parse_proxies(settings.server.trusted_proxies)
         self.providers: Mapping[str, Provider] = providers or {
             name: build_provider(p, client=http, clock=clock)
             for name, p in settings.providers.items()

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
+from hub.client_address import client_address
 from hub.connector import Connector, ConnectorPlugin, discover, enabled
 from hub.logs import request_id_var
 from hub.service import Hub
@@ -34,6 +35,14 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 async def _add_request_id(request: web.Request, response: web.StreamResponse) -> None:
     if REQUEST_ID_KEY in request:
         response.headers["X-Request-ID"] = request[REQUEST_ID_KEY]
+
+
+def client_ip(request: web.Request) -> str | None:
+    """The client's address for allowlists: X-Forwarded-For counts only via trusted proxies."""
+    hub = request.app[HUB_KEY]
+    return client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), hub.trusted_proxies
+    )
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -21,7 +21,7 @@ from hub.chat_stream import ChatStream
 from hub.errors import AuthError, BadRequest, Cancelled, HubError
 from hub.model import Caller
 from hub.service import Hub
-from hub.web import REQUEST_ID_KEY
+from hub.web import REQUEST_ID_KEY, client_ip
 
 log = logging.getLogger("connectors.openai_api")
 OVERHEAD_HEADER = "X-UniLLM-Overhead-Ms"
@@ -42,7 +42,10 @@ class OpenAIRoutes:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("Missing API key: send 'Authorization: Bearer <team key>'.")
-        return (await self._hub.keys.authenticate(token.strip())).caller
+        authenticated = await self._hub.keys.authenticate(
+            token.strip(), client_ip=client_ip(request)
+        )
+        return authenticated.caller
 
     async def models(self, request: web.Request) -> web.Response:
         try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from hub.cli.context import pass_hub
@@ -54,60 +52,6 @@ async def team_list(hub: Hub) -> None:
         click.echo(f"{row.id}\t{row.name}\t{', '.join(limits) or 'no limits'}")
 
 
-@click.group()
-def key() -> None:
-    """Create, list and revoke team API keys."""
-
-
-@key.command("create")
-@click.option("--team", "team_name", required=True, help="Team the key spends for.")
-@click.option("--name", "label", default="", help="A label to recognise the key by.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@pass_hub
-async def key_create(hub: Hub, team_name: str, label: str, as_json: bool) -> None:
-    """Create a key; its secret is shown this once."""
-    issued = await hub.keys.create(await hub.teams.get(team_name), name=label)
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "id": issued.id,
-                    "key": issued.key,
-                    "team": issued.team,
-                    "name": issued.name,
-                    "prefix": issued.prefix,
-                }
-            )
-        )
-        return
-    click.echo(f"Key {issued.id} for team '{issued.team}' ({issued.prefix}...):")
-    click.echo(issued.key)
-    click.echo("Store it now: it is not shown again.")
-
-
-@key.command("list")
-@click.option("--team", "team_name", help="Only this team's keys.")
-@pass_hub
-async def key_list(hub: Hub, team_name: str | None) -> None:
-    """List keys (prefixes only; secrets are never stored)."""
-    team_row = await hub.teams.get(team_name) if team_name else None
-    for row, owner in await hub.keys.list(team_row):
-        state = "revoked" if row.revoked_at else "active"
-        used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
-        click.echo(
-            f"{row.id}\t{owner}\t{row.prefix}...\t{row.name or '-'}\t{state}\tlast used {used}"
-        )
-
-
-@key.command("revoke")
-@click.argument("key_id", type=int)
-@pass_hub
-async def key_revoke(hub: Hub, key_id: int) -> None:
-    """Revoke key KEY_ID at once."""
-    row = await hub.keys.revoke(key_id)
-    click.echo(f"Revoked key {row.id} ({row.prefix}...).")
-
-
 @click.command()
 @click.argument("platform", type=click.Choice(["slack", "discord"]))
 @click.argument("external_id")
@@ -117,3 +61,33 @@ async def bind(hub: Hub, platform: str, external_id: str, team_name: str) -> Non
     """Bind a Slack workspace or Discord guild (EXTERNAL_ID) to a team."""
     await hub.bindings.bind(platform, external_id, await hub.teams.get(team_name))
     click.echo(f"Bound {platform} {external_id} to team '{team_name}'.")
+
+
+@team.command("policy")
+@click.argument("name")
+@click.argument("policy", type=click.Choice(["open", "members_only"]))
+@pass_hub
+async def team_policy(hub: Hub, name: str, policy: str) -> None:
+    """Who may ask from a bound workspace: anyone (open) or only linked members."""
+    await hub.teams.set_policy(await hub.teams.get(name), policy)
+    click.echo(f"Team '{name}' member policy: {policy}.")
+
+
+@team.command("notify")
+@click.argument("name")
+@click.option("--platform", type=click.Choice(["slack", "discord"]))
+@click.option("--channel", help="Channel id for budget notices.")
+@click.option("--off", is_flag=True, help="Stop posting budget notices.")
+@pass_hub
+async def team_notify(
+    hub: Hub, name: str, platform: str | None, channel: str | None, off: bool
+) -> None:
+    """Post budget notices (80%, 100%) to a Slack or Discord channel."""
+    if not off and not (platform and channel):
+        raise click.UsageError("give --platform and --channel, or --off")
+    await hub.teams.set_notice_channel(
+        await hub.teams.get(name),
+        platform=None if off else platform,
+        channel=None if off else channel,
+    )
+    click.echo(f"Team '{name}' budget notices: {'off' if off else f'{platform} {channel}'}.")

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import click
 
+from hub.audit import Actor, acting_as
 from hub.config import ConfigError, Settings, load_settings
 from hub.errors import HubError
 from hub.service import Hub
@@ -37,7 +40,9 @@ class CliContext:
         async def go() -> T:
             hub = Hub.open(self.settings)
             try:
-                return await work(hub)
+                # Changes made from the command line are audited as the OS user's.
+                with acting_as(Actor.cli()):
+                    return await work(hub)
             finally:
                 await hub.close()
 
@@ -60,3 +65,25 @@ def pass_hub(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
 
     functools.update_wrapper(wrapper, func)
     return click.pass_obj(wrapper)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `30m`, `24h`, `7d` (or `0`)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text)
+    if not match:
+        raise click.BadParameter(f"'{text}' is not a duration like 30m, 24h or 7d")
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 3600}[match.group(2)]
+    return timedelta(seconds=int(match.group(1)) * unit)
+
+
+def parse_moment(text: str, now: datetime) -> datetime:
+    """An ISO date or time (UTC), or a duration from now (`30d`)."""
+    try:
+        return now + parse_duration(text)
+    except click.BadParameter:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"'{text}' is neither a date (2027-01-31) nor a duration") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import click
 
-from hub.cli.admin import bind, key, team
+from hub.cli.admin import bind, team
 from hub.cli.ask import ask
+from hub.cli.audit import audit
 from hub.cli.context import CliContext
+from hub.cli.keys import key
+from hub.cli.members import member
+from hub.cli.provider_keys import provider_key
+from hub.cli.quotas import limit, quota
 from hub.cli.serve import bootstrap_demo, migrate, serve
 from hub.cli.subscriptions import subscription
 from hub.cli.usage import usage
@@ -29,7 +34,24 @@ def cli(ctx: click.Context, config_path: str) -> None:
     ctx.obj = CliContext(config_path)
 
 
-for command in (serve, migrate, bootstrap_demo, team, key, usage, ask, bind, subscription, worker):
+CORE_COMMANDS = (
+    serve,
+    migrate,
+    bootstrap_demo,
+    team,
+    key,
+    member,
+    quota,
+    limit,
+    provider_key,
+    usage,
+    ask,
+    bind,
+    audit,
+    subscription,
+    worker,
+)
+for command in CORE_COMMANDS:
     cli.add_command(command)
 
 

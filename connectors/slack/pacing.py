@@ -68,6 +68,8 @@ class Pacer:
             except SlackApiError as exc:
                 # A failed live edit is not fatal: the final send carries the whole text.
                 log.warning("slack live update failed: %s", api_error(exc))
+            except Exception:  # noqa: BLE001 - same reason: network trouble on one live edit
+                log.warning("slack live update failed", exc_info=True)
 
     async def _stop_loop(self) -> None:
         self._closing = True

@@ -65,3 +65,19 @@ async def test_msg_too_long_is_recut_smaller(slack_hub: HarnessFactory) -> None:
         await h.connector.drain()
         shown = [m.blocks[-1]["text"]["text"] for m in h.slack.bot_messages(CHANNEL)[1:]]
         assert any("Paragraph 2" in s for s in shown)
+
+
+async def test_ask_in_a_channel_without_the_bot_says_how_to_fix_it(
+    slack_hub: HarnessFactory,
+) -> None:
+    async with slack_hub() as h:
+        h.slack.fail("chat.postMessage", "not_in_channel")
+        h.llm.script(reply("never shown"))
+        await h.command("hello")
+        told = await h.slack.wait_for("response_url")
+        await h.connector.drain()
+        assert told.args == {
+            "text": "I can't post in this channel; invite me with `/invite @UniLLM` and ask again.",
+            "response_type": "ephemeral",
+        }
+        assert h.llm.requests == []

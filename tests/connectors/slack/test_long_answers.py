@@ -47,8 +47,7 @@ async def test_long_streamed_answer_is_split_with_fences_intact(slack_hub: Harne
     async with slack_hub() as h:
         h.llm.script(reply(ANSWER, chunks=chunks(ANSWER)))
         _, root = await h.mention("write a lot")
-        await h.slack.wait_for("chat.stopStream", lambda c: "Paragraph 20" in c.text)
-        await h.connector.drain()
+        await h.connector.drain()  # the answer task was spawned before the ack returned
         messages = [m.text for m in h.slack.thread(CHANNEL, root)[1:]]
         assert len(messages) >= 3
         assert all(len(m) <= 3_500 for m in messages)

@@ -38,6 +38,20 @@ class ConnectorPlugin(Protocol):
     def commands(self) -> Sequence[click.Command]: ...  # extra `hub` subcommands
 
 
+class DocumentedPlugin(Protocol):
+    """Optional on a plugin: its part of `/openapi.json`, an OpenAPI 3.1 fragment holding
+    `paths` and, if it needs them, `components` (schemas, securitySchemes) and `tags`."""
+
+    def openapi_fragment(self) -> Mapping[str, Any]: ...
+
+
+def openapi_fragment(plugin: ConnectorPlugin) -> Mapping[str, Any] | None:
+    """The plugin's OpenAPI fragment, or None when it documents nothing (the hook is optional,
+    so older connectors keep working)."""
+    hook = getattr(plugin, "openapi_fragment", None)
+    return hook() if callable(hook) else None
+
+
 def discover() -> dict[str, ConnectorPlugin]:
     found: dict[str, ConnectorPlugin] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):

@@ -9,12 +9,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 
 from hub.client_address import client_address
-from hub.connector import Connector, ConnectorPlugin, discover, enabled
+from hub.connector import Connector, ConnectorPlugin, discover, enabled, openapi_fragment
+from hub.docs_page import DOCS_HTML
 from hub.logs import request_id_var
+from hub.openapi import build_document
 from hub.service import Hub
 
 HUB_KEY = web.AppKey("hub", Hub)
 CONNECTORS_KEY = web.AppKey("connectors", list)
+OPENAPI_KEY = web.AppKey("openapi", dict)
 REQUEST_ID_KEY = web.RequestKey("request_id", str)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,6 +62,14 @@ async def readyz(request: web.Request) -> web.Response:
     )
 
 
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(request.app[OPENAPI_KEY])
+
+
+async def docs(request: web.Request) -> web.Response:
+    return web.Response(text=DOCS_HTML, content_type="text/html")
+
+
 def create_app(
     hub: Hub,
     *,
@@ -70,6 +81,8 @@ def create_app(
     app.on_response_prepare.append(_add_request_id)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/openapi.json", openapi_json)
+    app.router.add_get("/docs", docs)
     chosen = list(plugins) if plugins is not None else enabled(discover(), hub.settings.connectors)
     connectors: list[Connector] = []
     for plugin in chosen:
@@ -77,6 +90,9 @@ def create_app(
         app.router.add_routes(connector.routes())
         connectors.append(connector)
     app[CONNECTORS_KEY] = connectors
+    # Built once from the connectors actually mounted, so disabled ones are not described.
+    fragments = [f for f in map(openapi_fragment, chosen) if f is not None]
+    app[OPENAPI_KEY] = build_document(fragments)
 
     async def start(_: web.Application) -> None:
         for connector in connectors:

@@ -17,6 +17,7 @@ from hub.ledger.keys import AuthenticatedKey
 from hub.ledger.money import micros_to_usd
 from hub.model import ChatOptions, ChatRequest, Message, Origin
 from hub.service import Hub
+from hub.web import client_ip
 
 SAMPLERS = {"completion.created": samples.completions, "budget.threshold": samples.budget_alerts}
 
@@ -50,7 +51,7 @@ class ZapierRoutes:
         secret = request.headers.get("X-API-Key", "").strip()
         if not secret:
             raise AuthError("Missing API key: send a team key in the X-API-Key header.")
-        return await self._hub.keys.authenticate(secret)
+        return await self._hub.keys.authenticate(secret, client_ip=client_ip(request))
 
     async def me(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
         return web.json_response(

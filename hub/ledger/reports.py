@@ -71,8 +71,12 @@ class UsageReports:
         since: datetime | None = None,
         until: datetime | None = None,
         user: str | None = None,
+        member_id: int | None = None,
+        alias: str | None = None,
+        connector: str | None = None,
     ) -> UsageTotals:
         query = _filtered(select(*_SUMS), team_id, since, until, user)
+        query = _narrowed(query, member_id=member_id, alias=alias, connector=connector)
         async with self._sessions() as session:
             row = (await session.execute(query)).one()
         return UsageTotals(*(int(v) for v in row))
@@ -84,6 +88,9 @@ class UsageReports:
         team_id: int | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        member_id: int | None = None,
+        alias: str | None = None,
+        connector: str | None = None,
     ) -> list[tuple[str, UsageTotals]]:
         column: Any = {
             "model": UsageRecord.alias,
@@ -95,6 +102,7 @@ class UsageReports:
             if by == "day" and dialect_name(session) == "sqlite":
                 column = func.date(UsageRecord.created_at)
             query = _filtered(select(column, *_SUMS), team_id, since, until, None)
+            query = _narrowed(query, member_id=member_id, alias=alias, connector=connector)
             rows = await session.execute(query.group_by(column).order_by(column))
             return [(str(key), UsageTotals(*(int(v) for v in rest))) for key, *rest in rows]
 
@@ -145,4 +153,16 @@ def _filtered(
         query = query.where(UsageRecord.created_at < until)
     if user is not None:
         query = query.where(UsageRecord.user == user)
+    return query
+
+
+def _narrowed(
+    query: Any, *, member_id: int | None, alias: str | None, connector: str | None
+) -> Any:
+    if member_id is not None:
+        query = query.where(UsageRecord.member_id == member_id)
+    if alias is not None:
+        query = query.where(UsageRecord.alias == alias)
+    if connector is not None:
+        query = query.where(UsageRecord.connector == connector)
     return query

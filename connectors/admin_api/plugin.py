@@ -1,0 +1,71 @@
+"""Registration of the admin API with the hub's web app, and its OpenAPI fragment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from aiohttp import web
+
+from connectors.admin_api import (
+    routes_bindings,
+    routes_keys,
+    routes_limits,
+    routes_members,
+    routes_reports,
+    routes_subscriptions,
+    routes_teams,
+)
+from connectors.admin_api.endpoint import Endpoint
+from connectors.admin_api.openapi import fragment
+from hub.config import ConfigError
+from hub.service import Hub
+
+
+def all_endpoints() -> list[Endpoint]:
+    return [
+        *routes_teams.endpoints(),
+        *routes_members.endpoints(),
+        *routes_keys.endpoints(),
+        *routes_limits.endpoints(),
+        *routes_bindings.endpoints(),
+        *routes_subscriptions.endpoints(),
+        *routes_reports.endpoints(),
+    ]
+
+
+class AdminApiConnector:
+    name = "admin_api"
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return [endpoint.route(self._hub) for endpoint in all_endpoints()]
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class AdminApiPlugin:
+    name = "admin_api"
+    enabled_by_default = True
+
+    def create(self, hub: Hub, section: Mapping[str, Any]) -> AdminApiConnector:
+        unknown = sorted(set(section) - {"enabled"})
+        if unknown:
+            raise ConfigError(f"[connectors.admin_api]: unknown option '{unknown[0]}'")
+        return AdminApiConnector(hub)
+
+    def commands(self) -> Sequence[click.Command]:
+        return ()
+
+    def openapi_fragment(self) -> Mapping[str, Any]:
+        return fragment(all_endpoints())
+
+
+plugin = AdminApiPlugin()

@@ -1,0 +1,128 @@
+"""Quotas (cost and tokens per day and month) and rate limits (requests and tokens per minute)
+on a team, its members and its keys. Money is US dollars in JSON, micro-dollars inside."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import and_, or_, select
+
+from connectors.admin_api.endpoint import Call, Endpoint
+from connectors.admin_api.render import ok, quota_json, rate_limit_json
+from connectors.admin_api.schemas import ref
+from connectors.admin_api.validation import MAX_ID, MAX_PER_MINUTE, MAX_TOKENS, Body, InvalidField
+from hub.ledger.teams import QuotaSpec
+from hub.store.governance_tables import RateLimit
+from hub.store.ledger_tables import ApiKey, Member, Quota
+
+SCOPES = ("team", "member", "key")
+
+
+def _team_scopes(table: Any, team_id: int) -> Any:
+    """Rows of `table` (Quota or RateLimit) that belong to the team, its members or its keys."""
+    return or_(
+        and_(table.scope == "team", table.scope_id == team_id),
+        and_(
+            table.scope == "member",
+            table.scope_id.in_(select(Member.id).where(Member.team_id == team_id)),
+        ),
+        and_(
+            table.scope == "key",
+            table.scope_id.in_(select(ApiKey.id).where(ApiKey.team_id == team_id)),
+        ),
+    )
+
+
+async def _scope(call: Call, body: Body) -> tuple[str, int]:
+    """The scope named by the body, checked to be this team's own."""
+    scope = body.choice("scope", SCOPES)
+    scope_id = body.integer("scope_id", low=1, high=MAX_ID)
+    team = call.own_team
+    if scope == "team":
+        if scope_id not in (None, team.id):
+            raise InvalidField("scope_id", "For scope 'team', scope_id is the team's own id.")
+        return scope, team.id
+    if scope_id is None:
+        raise InvalidField("scope_id", f"'scope_id' is required: the {scope}'s id.")
+    if scope == "member":
+        await call.member(scope_id)
+    else:
+        await call.key(scope_id)
+    return scope, scope_id
+
+
+async def list_quotas(call: Call) -> web.Response:
+    async with call.hub.sessions() as session:
+        rows = await session.scalars(
+            select(Quota)
+            .where(_team_scopes(Quota, call.own_team.id))
+            .order_by(Quota.scope, Quota.scope_id, Quota.window)
+        )
+        return ok({"data": [quota_json(row) for row in rows]})
+
+
+async def set_quota(call: Call) -> web.Response:
+    body = await call.body("scope", "scope_id", "window", "cost_usd", "tokens")
+    scope, scope_id = await _scope(call, body)
+    spec = QuotaSpec(
+        scope=scope,
+        scope_id=scope_id,
+        window=body.choice("window", ("day", "month")),
+        cost_limit_micros=body.usd_micros("cost_usd"),
+        token_limit=body.integer("tokens", low=0, high=MAX_TOKENS),
+    )
+    await call.hub.teams.set_quota(spec, team_id=call.own_team.id)
+    for row in await call.hub.teams.quotas_for(scope, scope_id):
+        if row.window == spec.window:
+            return ok(quota_json(row))
+    raise AssertionError("the quota just set is missing")
+
+
+async def list_rate_limits(call: Call) -> web.Response:
+    async with call.hub.sessions() as session:
+        rows = await session.scalars(
+            select(RateLimit)
+            .where(_team_scopes(RateLimit, call.own_team.id))
+            .order_by(RateLimit.scope, RateLimit.scope_id)
+        )
+        return ok({"data": [rate_limit_json(row) for row in rows]})
+
+
+async def set_rate_limit(call: Call) -> web.Response:
+    body = await call.body("scope", "scope_id", "rpm", "tpm")
+    scope, scope_id = await _scope(call, body)
+    rpm = body.integer("rpm", low=1, high=MAX_PER_MINUTE)
+    tpm = body.integer("tpm", low=1, high=MAX_PER_MINUTE)
+    await call.hub.rate_limits.set(
+        scope=scope, scope_id=scope_id, team_id=call.own_team.id, rpm=rpm, tpm=tpm
+    )
+    return ok({"scope": scope, "scope_id": scope_id, "rpm": rpm, "tpm": tpm})
+
+
+def endpoints() -> list[Endpoint]:
+    return [
+        Endpoint(
+            "GET", "/teams/{team_id}/quotas", list_quotas,
+            "List quotas of the team, its members and its keys",
+            action="manage", tag="quotas", response=ref("AdminQuotaList"),
+        ),
+        Endpoint(
+            "PUT", "/teams/{team_id}/quotas", set_quota,
+            "Set the cost budget and token quota of a team, member or key for a day or month",
+            action="manage", tag="quotas", request=ref("AdminQuotaSet"),
+            response=ref("AdminQuota"),
+        ),
+        Endpoint(
+            "GET", "/teams/{team_id}/rate-limits", list_rate_limits,
+            "List rate limits of the team, its members and its keys (configured defaults "
+            "apply where none is set)",
+            action="manage", tag="rate limits", response=ref("AdminRateLimitList"),
+        ),
+        Endpoint(
+            "PUT", "/teams/{team_id}/rate-limits", set_rate_limit,
+            "Set requests and tokens per minute for a team, member or key",
+            action="manage", tag="rate limits", request=ref("AdminRateLimitSet"),
+            response=ref("AdminRateLimit"),
+        ),
+    ]  # fmt: skip

@@ -1,0 +1,98 @@
+"""A team's event subscriptions, through the events service (its validation, including the
+refusal of private targets); the signing secret is in the creation answer only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from connectors.admin_api.endpoint import Call, Endpoint
+from connectors.admin_api.render import no_content, ok, subscription_json
+from connectors.admin_api.schemas import ref
+from connectors.admin_api.validation import InvalidField
+from hub import audit
+from hub.errors import BadRequest
+from hub.events.subscriptions import Subscriptions
+from hub.events.targets import TargetRefused
+
+SOURCE = "api"
+
+
+async def _record(
+    call: Call, action: str, subscription_id: str, *, before: Any = None, after: Any = None
+) -> None:
+    # The events service writes no audit entry of its own, so the API records the change.
+    async with call.hub.sessions.begin() as session:
+        await audit.record(
+            session,
+            now=call.hub.clock.now(),
+            action=action,
+            team_id=call.own_team.id,
+            target=f"subscription:{subscription_id}",
+            before=before,
+            after=after,
+        )
+
+
+def _audit_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {"url": row["url"], "events": row["events"], "source": row["source"]}
+
+
+async def list_subscriptions(call: Call) -> web.Response:
+    rows = await Subscriptions.for_hub(call.hub).list(team_id=call.own_team.id)
+    return ok({"data": [subscription_json(row) for row in rows]})
+
+
+async def create_subscription(call: Call) -> web.Response:
+    body = await call.body("url", "events")
+    url = body.text("url", required=True, max_len=2000)
+    events = body.texts("events", max_items=20, max_len=100)
+    assert url is not None
+    if events is None:
+        raise InvalidField("events", "'events' is required: an array of event types.")
+    service = Subscriptions.for_hub(call.hub)
+    try:
+        created = await service.create(
+            team_id=call.own_team.id, url=url, events=events, source=SOURCE
+        )
+    except TargetRefused as exc:
+        raise InvalidField("url", exc.user_message) from exc
+    except BadRequest as exc:
+        raise InvalidField("events", exc.user_message) from exc
+    view = subscription_json(await service.get(created.id, team_id=call.own_team.id))
+    await _record(call, "subscription.create", created.id, after=_audit_view(view))
+    return ok(view | {"secret": created.secret}, status=201)
+
+
+async def delete_subscription(call: Call) -> web.Response:
+    service = Subscriptions.for_hub(call.hub)
+    subscription_id = call.path_text("subscription_id")
+    row = await service.get(subscription_id, team_id=call.own_team.id)
+    before = _audit_view(subscription_json(row))
+    await service.delete(subscription_id, team_id=call.own_team.id)
+    await _record(call, "subscription.delete", subscription_id, before=before)
+    return no_content()
+
+
+def endpoints() -> list[Endpoint]:
+    return [
+        Endpoint(
+            "GET", "/teams/{team_id}/subscriptions", list_subscriptions,
+            "List event subscriptions (never their secrets)",
+            action="manage", tag="subscriptions", response=ref("AdminSubscriptionList"),
+        ),
+        Endpoint(
+            "POST", "/teams/{team_id}/subscriptions", create_subscription,
+            "Subscribe a URL to events; the signing secret is shown once",
+            action="manage", tag="subscriptions", request=ref("AdminSubscriptionCreate"),
+            response=ref("AdminSubscriptionCreated"), status=201,
+            description="Targets on private or loopback addresses are refused unless the "
+            "operator allows them ([webhooks] allow_private_targets).",
+        ),
+        Endpoint(
+            "DELETE", "/teams/{team_id}/subscriptions/{subscription_id}", delete_subscription,
+            "Delete a subscription; its pending deliveries are cancelled",
+            action="manage", tag="subscriptions", status=204,
+        ),
+    ]  # fmt: skip

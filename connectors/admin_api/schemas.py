@@ -1,0 +1,270 @@
+"""JSON Schemas (2020-12, as OpenAPI 3.1 allows) of the admin API's bodies and answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connectors.admin_api.validation import MAX_ID, MAX_PER_MINUTE, MAX_TOKENS, MAX_USD
+from hub.events.outbox import EVENT_TYPES
+from hub.members import PLATFORMS
+from hub.roles import ROLES
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: Schema, *, required: tuple[str, ...] = (), description: str = "") -> Schema:
+    schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def listing(item: str) -> Schema:
+    return obj({"data": {"type": "array", "items": ref(item)}}, required=("data",))
+
+
+ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+TEXT: Schema = {"type": "string", "minLength": 1, "maxLength": 200}
+TIME: Schema = {"type": "string", "format": "date-time"}
+USD: Schema = {"type": "number", "minimum": 0, "maximum": int(MAX_USD)}
+TOKENS: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_TOKENS}
+PER_MINUTE: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_PER_MINUTE}
+ROLE: Schema = {"type": "string", "enum": list(ROLES)}
+PLATFORM: Schema = {"type": "string", "enum": list(PLATFORMS)}
+SCOPE: Schema = {"type": "string", "enum": ["team", "member", "key"]}
+WINDOW: Schema = {"type": "string", "enum": ["day", "month"]}
+POLICY: Schema = {"type": "string", "enum": ["open", "members_only"]}
+CHANNEL = obj(
+    {"platform": PLATFORM, "channel": {"type": "string", "minLength": 1, "maxLength": 100}},
+    required=("platform", "channel"),
+)
+TOTALS = obj(
+    {
+        "requests": {"type": "integer"},
+        "prompt_tokens": {"type": "integer"},
+        "completion_tokens": {"type": "integer"},
+        "total_tokens": {"type": "integer"},
+        "cost_usd": {"type": "number"},
+    },
+    required=("requests", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd"),
+)
+_KEY: Schema = {
+    "id": ID,
+    "team_id": ID,
+    "member_id": nullable(ID),
+    "name": {"type": "string"},
+    "role": ROLE,
+    "prefix": {"type": "string", "description": "The visible start of the secret."},
+    "created_at": TIME,
+    "expires_at": nullable(TIME),
+    "revoked_at": nullable(TIME),
+    "last_used_at": nullable(TIME),
+    "previous_valid_until": nullable(TIME),
+    "ip_allowlist": {"type": "array", "items": {"type": "string"}},
+}
+_SUBSCRIPTION: Schema = {
+    "id": {"type": "string"},
+    "team_id": ID,
+    "url": {"type": "string"},
+    "events": {"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)}},
+    "source": {"type": "string"},
+    "active": {"type": "boolean"},
+    "disabled_reason": nullable({"type": "string"}),
+    "created_at": TIME,
+}
+_SECRET_ONCE = "The secret, shown in this response only; store it now."
+
+SCHEMAS: dict[str, Schema] = {
+    "AdminError": obj(
+        {
+            "error": obj(
+                {
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                    "field": {"type": "string", "description": "The field at fault, on 400."},
+                },
+                required=("message", "code"),
+            )
+        },
+        required=("error",),
+    ),
+    "AdminMe": obj(
+        {
+            "kind": {"type": "string", "enum": ["operator", "key"]},
+            "role": ROLE,
+            "team_id": nullable(ID),
+            "key_id": nullable(ID),
+        },
+        required=("kind", "role", "team_id", "key_id"),
+    ),
+    "AdminTeam": obj(
+        {
+            "id": ID,
+            "name": {"type": "string"},
+            "member_policy": POLICY,
+            "notice_channel": nullable(CHANNEL),
+            "created_at": TIME,
+        },
+        required=("id", "name", "member_policy", "notice_channel", "created_at"),
+    ),
+    "AdminTeamList": listing("AdminTeam"),
+    "AdminTeamCreate": obj(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "monthly_budget_usd": nullable(USD),
+            "monthly_tokens": nullable(TOKENS),
+        },
+        required=("name",),
+    ),
+    "AdminTeamUpdate": obj(
+        {"member_policy": POLICY, "notice_channel": nullable(CHANNEL)},
+        description="Fields left out are unchanged; notice_channel null stops budget notices.",
+    ),
+    "AdminMember": obj(
+        {
+            "id": ID,
+            "team_id": ID,
+            "name": {"type": "string"},
+            "role": ROLE,
+            "identities": {"type": "array", "items": {"type": "string"}},
+            "created_at": TIME,
+        },
+        required=("id", "team_id", "name", "role", "identities", "created_at"),
+    ),
+    "AdminMemberList": listing("AdminMember"),
+    "AdminMemberCreate": obj({"name": TEXT, "role": ROLE}, required=("name",)),
+    "AdminMemberUpdate": obj({"role": ROLE}, required=("role",)),
+    "AdminIdentityLink": obj(
+        {
+            "platform": PLATFORM,
+            "workspace": {"type": "string", "maxLength": 100},
+            "user": {"type": "string", "minLength": 1, "maxLength": 100},
+        },
+        required=("platform", "user"),
+    ),
+    "AdminKey": obj(_KEY, required=tuple(_KEY)),
+    "AdminKeyList": listing("AdminKey"),
+    "AdminKeyCreate": obj(
+        {
+            "name": {"type": "string", "maxLength": 200},
+            "role": ROLE,
+            "member_id": nullable(ID),
+            "expires_at": nullable(TIME),
+            "ip_allowlist": {"type": "array", "maxItems": 100, "items": {"type": "string"}},
+        }
+    ),
+    "AdminKeyIssued": obj(
+        _KEY | {"key": {"type": "string", "description": _SECRET_ONCE}},
+        required=(*_KEY, "key"),
+    ),
+    "AdminKeyUpdate": obj(
+        {
+            "expires_at": nullable(TIME),
+            "ip_allowlist": {"type": "array", "maxItems": 100, "items": {"type": "string"}},
+        },
+        description="Fields left out are unchanged; expires_at null removes the expiry.",
+    ),
+    "AdminKeyRotate": obj(
+        {"grace_seconds": {"type": "integer", "minimum": 0, "maximum": 90 * 86400}},
+        description="How long the old secret keeps working (default 24 hours).",
+    ),
+    "AdminQuota": obj(
+        {
+            "scope": SCOPE,
+            "scope_id": ID,
+            "window": WINDOW,
+            "cost_usd": nullable(USD),
+            "tokens": nullable(TOKENS),
+        },
+        required=("scope", "scope_id", "window", "cost_usd", "tokens"),
+    ),
+    "AdminQuotaList": listing("AdminQuota"),
+    "AdminQuotaSet": obj(
+        {
+            "scope": SCOPE,
+            "scope_id": ID,
+            "window": WINDOW,
+            "cost_usd": nullable(USD),
+            "tokens": nullable(TOKENS),
+        },
+        required=("scope", "window"),
+        description="scope_id names the member or key (the team's own id, or left out, for "
+        "scope team); a null or missing limit means unlimited.",
+    ),
+    "AdminRateLimit": obj(
+        {"scope": SCOPE, "scope_id": ID, "rpm": nullable(PER_MINUTE), "tpm": nullable(PER_MINUTE)},
+        required=("scope", "scope_id", "rpm", "tpm"),
+    ),
+    "AdminRateLimitList": listing("AdminRateLimit"),
+    "AdminRateLimitSet": obj(
+        {"scope": SCOPE, "scope_id": ID, "rpm": nullable(PER_MINUTE), "tpm": nullable(PER_MINUTE)},
+        required=("scope",),
+        description="Requests and tokens per minute; null or missing means no limit.",
+    ),
+    "AdminBinding": obj(
+        {"platform": PLATFORM, "external_id": {"type": "string"}, "team_id": ID},
+        required=("platform", "external_id", "team_id"),
+    ),
+    "AdminBindingList": listing("AdminBinding"),
+    "AdminSubscription": obj(_SUBSCRIPTION, required=tuple(_SUBSCRIPTION)),
+    "AdminSubscriptionList": listing("AdminSubscription"),
+    "AdminSubscriptionCreate": obj(
+        {
+            "url": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 20,
+                "items": {"type": "string", "enum": list(EVENT_TYPES)},
+            },
+        },
+        required=("url", "events"),
+    ),
+    "AdminSubscriptionCreated": obj(
+        _SUBSCRIPTION | {"secret": {"type": "string", "description": _SECRET_ONCE}},
+        required=(*_SUBSCRIPTION, "secret"),
+    ),
+    "AdminProviderKey": obj({"provider": {"type": "string"}}, required=("provider",)),
+    "AdminProviderKeyList": listing("AdminProviderKey"),
+    "AdminProviderKeySet": obj(
+        {"api_key": {"type": "string", "minLength": 1, "maxLength": 4000}},
+        required=("api_key",),
+        description="Stored encrypted; never shown again.",
+    ),
+    "AdminUsageGroup": obj(
+        {"key": {"type": "string"}} | TOTALS["properties"],
+        required=("key", *TOTALS["required"]),
+    ),
+    "AdminUsage": obj(
+        {
+            "totals": TOTALS,
+            "group_by": nullable({"type": "string", "enum": ["day", "model", "user", "connector"]}),
+            "groups": {"type": "array", "items": ref("AdminUsageGroup")},
+        },
+        required=("totals", "group_by", "groups"),
+    ),
+    "AdminAuditEntry": obj(
+        {
+            "id": ID,
+            "at": TIME,
+            "actor": {"type": "string", "description": "key:<id>, operator:config, cli:<user>"},
+            "team_id": nullable(ID),
+            "action": {"type": "string"},
+            "target": {"type": "string"},
+            "before": nullable({"type": "object"}),
+            "after": nullable({"type": "object"}),
+        },
+        required=("id", "at", "actor", "team_id", "action", "target", "before", "after"),
+    ),
+    "AdminAuditList": listing("AdminAuditEntry"),
+}

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from aiohttp import web
 
+from connectors.openai_api import openapi
 from connectors.openai_api.routes import OpenAIRoutes
 from hub.service import Hub
 
@@ -37,6 +38,9 @@ class OpenAIPlugin:
 
     def commands(self) -> Sequence[click.Command]:
         return ()
+
+    def openapi_fragment(self) -> Mapping[str, Any]:
+        return openapi.fragment()
 
 
 plugin = OpenAIPlugin()

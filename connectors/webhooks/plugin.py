@@ -8,6 +8,7 @@ from typing import Any
 import click
 from aiohttp import web
 
+from connectors.webhooks import openapi
 from connectors.webhooks.cli import webhook
 from connectors.webhooks.config import parse_config
 from connectors.webhooks.routes import WebhookRoutes
@@ -39,6 +40,9 @@ class WebhooksPlugin:
 
     def commands(self) -> Sequence[click.Command]:
         return (webhook,)
+
+    def openapi_fragment(self) -> Mapping[str, Any]:
+        return openapi.fragment()
 
 
 plugin = WebhooksPlugin()

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from aiohttp import web
 
+from connectors.zapier import openapi
 from connectors.zapier.routes import ZapierRoutes
 from hub.config import ConfigError
 from hub.service import Hub
@@ -41,6 +42,9 @@ class ZapierPlugin:
 
     def commands(self) -> Sequence[click.Command]:
         return ()
+
+    def openapi_fragment(self) -> Mapping[str, Any]:
+        return openapi.fragment()
 
 
 plugin = ZapierPlugin()

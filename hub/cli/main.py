@@ -19,7 +19,33 @@ from hub.cli.worker import worker
 from hub.connector import discover
 
 
-@click.group()
+class HubGroup(click.Group):
+    """Core commands at once; connectors' commands loaded only when one of them is asked
+    for (or for --help), since importing every platform SDK costs a second per invocation."""
+
+    _plugins_loaded = False
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for plugin in discover().values():
+            for command in plugin.commands():
+                self.add_command(command)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None:
+            self._load_plugins()
+            found = super().get_command(ctx, cmd_name)
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugins()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=HubGroup)
 @click.option(
     "--config",
     "config_path",
@@ -56,7 +82,4 @@ for command in CORE_COMMANDS:
 
 
 def main() -> None:
-    for plugin in discover().values():
-        for command in plugin.commands():
-            cli.add_command(command)
     cli()

@@ -126,3 +126,74 @@ def test_refuses_to_run_without_secret_key(tmp_path: Path) -> None:
     done = cli("migrate", ok=False)
     assert done.returncode == 1
     assert "No secret key: set HUB_SECRET_KEY" in done.stderr
+
+
+def test_governance_commands_are_audited_as_the_cli_user(cli: Cli) -> None:
+    cli("team", "create", "initech")
+    assert (
+        "Added ann (admin)"
+        in cli("member", "add", "ann", "--team", "initech", "--role", "admin").stdout
+    )
+    cli(
+        "member",
+        "link",
+        "ann",
+        "--team",
+        "initech",
+        "--platform",
+        "slack",
+        "--user",
+        "U_ANN",
+        "--workspace",
+        "T1",
+    )
+    assert "slack:T1/U_ANN" in cli("member", "list", "--team", "initech").stdout
+    out = cli(
+        "quota", "set", "--team", "initech", "--member", "ann", "--window", "day", "--usd", "2"
+    ).stdout
+    assert out.strip() == "member ann: daily $2.00, no token limit."
+    assert (
+        "member ann\tday\tbudget $2.00\ttokens -"
+        in cli("quota", "list", "--team", "initech").stdout
+    )
+    created = json.loads(
+        cli("key", "create", "--team", "initech", "--json", "--expires", "30d").stdout
+    )
+    rotated = json.loads(cli("key", "rotate", str(created["id"]), "--grace", "1h", "--json").stdout)
+    assert rotated["id"] == created["id"] and rotated["key"] != created["key"]
+    assert rotated["previous_valid_until"] is not None
+    done = subprocess.run(
+        [
+            HUB,
+            "--config",
+            str(cli.config),
+            "provider-key",
+            "set",
+            "--team",
+            "initech",
+            "--provider",
+            "demo",
+        ],
+        input="sk-own-provider-key\n",
+        cwd=cli.workdir,
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert cli("provider-key", "list", "--team", "initech").stdout.split() == ["demo"]
+    lines = [json.loads(x) for x in cli("audit", "--team", "initech", "--json").stdout.splitlines()]
+    assert [e["action"] for e in lines] == [
+        "team.create",
+        "member.add",
+        "member.link",
+        "quota.set",
+        "key.create",
+        "key.rotate",
+        "provider_key.set",
+    ]
+    assert {e["actor"].split(":")[0] for e in lines} == {"cli"}
+    everything = json.dumps(lines)
+    assert "sk-own-provider-key" not in everything
+    assert created["key"] not in everything and rotated["key"] not in everything

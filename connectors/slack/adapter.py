@@ -6,6 +6,7 @@ Every surface (slash command, mention, thread follow-up, DM, AI-app thread) beco
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -14,6 +15,8 @@ from connectors.slack.markdown import escape
 from hub.model import Caller, ChatRequest, Message, Origin
 
 Surface = Literal["command", "mention", "thread", "dm", "assistant"]
+# A user mention in slash-command text (the command must escape mentions): <@U123> or <@U123|ann>
+_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*(.*)$", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +38,16 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class AskCommand:
-    kind: Literal["ask", "usage", "model", "help"]
+    kind: Literal["ask", "usage", "model", "quota", "help"]
     question: str = ""
     model: str | None = None
+    target: str | None = None  # `quota`: the Slack user id mentioned; None if not a mention
+    limit: str = ""  # `quota`: the limit as written (5usd/month)
 
 
 def parse_ask(text: str) -> AskCommand:
-    """`/ask [--model ALIAS] question`, `/ask usage`, `/ask model [ALIAS]`."""
+    """`/ask [--model ALIAS] question`, `/ask usage`, `/ask model [ALIAS]`,
+    `/ask quota @user LIMIT`."""
     text = text.strip()
     if not text:
         return AskCommand("help")
@@ -50,6 +56,11 @@ def parse_ask(text: str) -> AskCommand:
         return AskCommand("usage")
     if word.lower() == "model" and len(rest.split()) <= 1:
         return AskCommand("model", model=rest.strip() or None)
+    if word.lower() == "quota" and rest.lstrip().startswith(("<@", "@")):
+        mention = _USER_MENTION.match(rest.strip())
+        if mention is None:  # a plain "@ann": Slack did not escape it into a user id
+            return AskCommand("quota")
+        return AskCommand("quota", target=mention[1], limit=mention[2].strip())
     model = None
     if word in ("--model", "-m"):
         pieces = rest.split(maxsplit=1)

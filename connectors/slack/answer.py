@@ -125,7 +125,7 @@ class Answerer:
                 channel=question.channel,
                 thread_ts=None,
                 header=quote_question(question.user, question.text, alias),
-                stop_value=run.id,
+                stop_value=run.stop_value,
             )
         return StreamedReply(
             slack.client,
@@ -134,7 +134,7 @@ class Answerer:
             thread_ts=question.reply_thread,
             team_id=question.workspace,
             user_id=question.user,
-            stop_value=run.id,
+            stop_value=run.stop_value,
         )
 
     async def _respond(

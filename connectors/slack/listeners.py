@@ -21,10 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from connectors.slack import messages
 from connectors.slack.adapter import Question, Surface, parse_ask
 from connectors.slack.answer import Answerer, SlackSide
-from connectors.slack.commands import model_text, usage_text
+from connectors.slack.commands import model_text, quota_text, usage_text
 from connectors.slack.config import SlackSettings
 from connectors.slack.conversation import clean_text, mentions
-from connectors.slack.runs import Runs
+from connectors.slack.runs import CANCEL, SIGNAL_CHANNEL, Runs, parse_stop_value
 from connectors.slack.updated import STOP_ACTION
 from hub.service import Hub
 
@@ -82,8 +82,19 @@ class Listeners:
             text = await usage_text(self._hub, workspace=workspace, user=user)
             await ack(response_type="ephemeral", text=text)
         elif parsed.kind == "model":
-            channel = str(command["channel_id"])
-            text = await model_text(self._hub, self._settings, channel=channel, alias=parsed.model)
+            text = await model_text(
+                self._hub,
+                self._settings,
+                workspace=workspace,
+                user=user,
+                channel=str(command["channel_id"]),
+                alias=parsed.model,
+            )
+            await ack(response_type="ephemeral", text=text)
+        elif parsed.kind == "quota":
+            text = await quota_text(
+                self._hub, workspace=workspace, user=user, target=parsed.target, limit=parsed.limit
+            )
             await ack(response_type="ephemeral", text=text)
         else:
             await ack()
@@ -203,10 +214,17 @@ class Listeners:
         self, ack: AsyncAck, body: Payload, action: Payload, respond: AsyncRespond
     ) -> None:
         await ack()
-        stopped = self._runs.stop(str(action.get("value", "")), user=str(body["user"]["id"]))
+        run_id, asker = parse_stop_value(str(action.get("value", "")))
+        presser = str(body["user"]["id"])
+        stopped = False if asker is not None and asker != presser else None
+        if stopped is None:
+            stopped = self._runs.stop(run_id, user=presser)
         if stopped is False:
             await respond(
                 text="Only the person who asked can stop this answer.",
                 response_type="ephemeral",
                 replace_original=False,
             )
+        elif stopped is None and self._hub.signals.shared:
+            # Not running in this process: the process that runs it cancels it.
+            await self._hub.signals.publish(SIGNAL_CHANNEL, CANCEL + run_id)

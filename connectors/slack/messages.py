@@ -15,12 +15,24 @@ NOT_IN_CHANNEL = "I can't post in this channel; invite me with `/invite @UniLLM`
 SLACK_FAILED = "Slack refused my answer ({error}); please try again."
 INTERNAL = "Something went wrong on the hub while answering; please try again."
 EMPTY_QUESTION = (
-    "Ask a question: `/ask [--model ALIAS] question`, `/ask usage`, or `/ask model [ALIAS]`."
+    "Ask a question: `/ask [--model ALIAS] question`, `/ask usage`, `/ask model [ALIAS]`, "
+    "or (admins) `/ask quota @user 5usd/month`."
+)
+QUOTA_HELP = (
+    "Set a member's quota with `/ask quota @user LIMIT`, mentioning the person, e.g. "
+    "`/ask quota @ann 5usd/month` or `/ask quota @ann 100k tokens/day`."
 )
 
 
 def not_bound(workspace: str) -> str:
     return NOT_BOUND.format(workspace=workspace)
+
+
+def not_admin(team: str, action: str) -> str:
+    return (
+        f"Only admins of team '{team}' can {action}. An owner can make you one: "
+        f"hub member role NAME admin --team {team}"
+    )
 
 
 def for_error(exc: HubError) -> str:

@@ -17,10 +17,12 @@ from connectors.slack.bolt_app import build_bolt, file_hosts
 from connectors.slack.config import SlackSettings, parse_slack_settings
 from connectors.slack.install import InstallRoutes, install_link_path
 from connectors.slack.listeners import Listeners
+from connectors.slack.notices import SlackNoticeSender
 from connectors.slack.routes import EventRoutes
-from connectors.slack.runs import Runs
+from connectors.slack.runs import CANCEL, SIGNAL_CHANNEL, Runs
 from hub.cli.context import pass_hub
 from hub.service import Hub
+from hub.signals import Subscription
 
 log = logging.getLogger("connectors.slack")
 STOP_GRACE_S = 20.0
@@ -30,6 +32,7 @@ class SlackConnector:
     name = "slack"
 
     def __init__(self, hub: Hub, settings: SlackSettings) -> None:
+        self._hub = hub
         self.settings = settings
         self.runs = Runs()
         parts = build_bolt(hub, settings)
@@ -50,16 +53,29 @@ class SlackConnector:
                 link_key=settings.client_secret,
             ).definitions()
         self._socket: AsyncSocketModeHandler | None = None
+        self._notices = SlackNoticeSender(settings, hub.clock, parts.installations)
+        self._signals: Subscription | None = None
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return list(self._routes)
 
     async def start(self) -> None:
+        self._hub.notices.register("slack", self._notices)
+        self._signals = await self._hub.signals.subscribe(SIGNAL_CHANNEL, self._on_signal)
         if self.settings.socket_mode:
             self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token, logger=log)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
 
+    async def _on_signal(self, message: str) -> None:
+        if message.startswith(CANCEL):
+            # The process that received the press already checked who pressed it.
+            self.runs.stop(message.removeprefix(CANCEL), user=None)
+
     async def stop(self) -> None:
+        self._hub.notices.unregister("slack")
+        if self._signals is not None:
+            await self._signals.close()
+            self._signals = None
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None

@@ -1,5 +1,9 @@
 """The answers being worked on in this process: background tasks to drain on shutdown (and in
-tests), and the generation each Stop button cancels."""
+tests), and the generation each Stop button cancels.
+
+A Stop button's value is `<run id>:<asker>`, so whichever web process Slack delivers the press
+to can refuse someone else's press at once, and otherwise ask the process that owns the run
+(through hub.signals) to cancel it."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger("connectors.slack.runs")
+SIGNAL_CHANNEL = "slack.runs"  # hub.signals channel every Slack web process listens on
+CANCEL = "cancel:"
 
 
 @dataclass
@@ -20,6 +26,16 @@ class Run:
     text: str = ""
     stopped_by: str | None = None
     generation: asyncio.Task[Any] | None = field(default=None, repr=False)
+
+    @property
+    def stop_value(self) -> str:
+        return f"{self.id}:{self.user}"
+
+
+def parse_stop_value(value: str) -> tuple[str, str | None]:
+    """(run id, asker); the asker is None for a value without one."""
+    run_id, sep, asker = value.partition(":")
+    return run_id, (asker if sep else None)
 
 
 class Runs:
@@ -46,14 +62,15 @@ class Runs:
     def close(self, run: Run) -> None:
         self._live.pop(run.id, None)
 
-    def stop(self, run_id: str, *, user: str) -> bool | None:
-        """Cancel a live answer: True if stopped, False if `user` may not, None if not live."""
+    def stop(self, run_id: str, *, user: str | None) -> bool | None:
+        """Cancel a live answer: True if stopped, False if `user` may not, None if not live
+        here. `user=None`: the press was already checked (by the process that received it)."""
         run = self._live.get(run_id)
         if run is None or run.generation is None or run.generation.done():
             return None
-        if user != run.user:
+        if user is not None and user != run.user:
             return False
-        run.stopped_by = user
+        run.stopped_by = user or run.user
         run.generation.cancel()
         return True
 

@@ -59,6 +59,12 @@ async def test_channel_default_model_is_shown_set_and_used(slack_hub: HarnessFac
     async with slack_hub() as h:
         shown = await h.command("model")
         assert "not set (using *default*)" in shown.json()["text"]
+        refused = await h.command("model vision")
+        assert refused.json()["text"].startswith(
+            "Only admins of team 'acme' can change a channel's default model."
+        )
+        admin = await h.running.hub.members.add(h.running.team, "alice", role="admin")
+        await h.running.hub.members.link(admin, platform="slack", workspace=TEAM, user=USER)
         unknown = await h.command("model nope")
         assert unknown.json()["text"] == "Unknown model 'nope'. Available models: default, vision."
         done = await h.command("model vision")
@@ -70,6 +76,16 @@ async def test_channel_default_model_is_shown_set_and_used(slack_hub: HarnessFac
         await h.command("hello")
         await h.slack.wait_for("chat.update", lambda c: "ok" in str(c.args.get("blocks")))
         assert h.llm.requests[-1].json["model"] == "gpt-4o"
+        [entry] = [
+            e
+            for e in await h.running.hub.audit.entries(team_id=h.running.team.id)
+            if e.action == "channel.default_model"
+        ]
+        assert (entry.actor, entry.target, entry.after) == (
+            f"slack:{USER}",
+            f"slack:{CHANNEL}",
+            {"default_alias": "vision"},
+        )
 
 
 async def test_usage_shows_team_and_own_share(slack_hub: HarnessFactory) -> None:

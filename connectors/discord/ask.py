@@ -2,6 +2,10 @@
 
 Each answer runs the hub's chat in its own task; Stop cancels that task, which cancels the
 upstream request and settles the usage record as cancelled.
+
+The Stop button's custom id is `stop:<request id>:<asker>`, so whichever web process Discord
+delivers the press to can refuse someone else's press at once; when the answer runs in
+another process, the press is passed on through hub.signals and that process cancels it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from hub.service import Hub
 log = logging.getLogger("connectors.discord.ask")
 
 STOP_PREFIX = "stop:"
+SIGNAL_CHANNEL = "discord.runs"  # hub.signals channel every Discord web process listens on
+CANCEL = "cancel:"
 STOPPED_NOTE = "\n\n*Stopped.*"
 
 
@@ -48,15 +54,29 @@ class AskRunner:
         self._workers.add(worker)
         worker.add_done_callback(self._workers.discard)
 
-    def stop(self, custom_id: str, *, user_id: str) -> str | None:
-        """Cancel the answer a Stop button belongs to; a refusal sentence, or None when done."""
-        running = self._running.get(custom_id.removeprefix(STOP_PREFIX))
+    async def stop(self, custom_id: str, *, user_id: str) -> str | None:
+        """Cancel the answer a Stop button belongs to; a refusal sentence, or None when done
+        (or passed on to the process that runs it)."""
+        request_id, sep, asker = custom_id.removeprefix(STOP_PREFIX).partition(":")
+        if sep and asker != user_id:
+            return "Only the person who asked can stop this answer."
+        running = self._running.get(request_id)
         if running is None:
-            return "This answer has already finished."
+            if not self._hub.signals.shared:
+                return "This answer has already finished."
+            await self._hub.signals.publish(SIGNAL_CHANNEL, CANCEL + request_id)
+            return None
         if running.user_id != user_id:
             return "Only the person who asked can stop this answer."
         running.task.cancel()
         return None
+
+    async def on_signal(self, message: str) -> None:
+        """A Stop pressed in another process: cancel the answer if it runs here."""
+        if message.startswith(CANCEL):
+            running = self._running.get(message.removeprefix(CANCEL))
+            if running is not None:
+                running.task.cancel()
 
     async def close(self) -> None:
         for worker in list(self._workers):
@@ -72,7 +92,7 @@ class AskRunner:
             target,
             clock=self._hub.clock,
             received_at=received_at,
-            controls=stop_button(STOP_PREFIX + request_id),
+            controls=stop_button(f"{STOP_PREFIX}{request_id}:{user_id}"),
         )
         live = LiveAnswer(surface, self._hub.clock)
         chat = asyncio.create_task(_pump(stream, live))

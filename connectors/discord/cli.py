@@ -56,7 +56,7 @@ async def run_bot(hub: Hub) -> None:
 @click.option("--guild", "guild_id", help="Register in one server (instant) instead of globally.")
 @pass_hub
 async def sync_commands_command(hub: Hub, guild_id: str | None) -> None:
-    """Register /ask, /usage and /model with Discord (a bulk overwrite: safe to repeat)."""
+    """Register /ask, /usage, /model and /quota with Discord (a bulk overwrite: safe to repeat)."""
     config = parse_discord_config(hub.settings.connectors.get("discord", {}))
     config.require("application_id", "bot_token")
     rest = DiscordRest(

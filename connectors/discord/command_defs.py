@@ -1,6 +1,6 @@
 """The slash commands as Discord's application-command JSON, and registering them.
 
-Registration is a bulk overwrite (PUT), so running it again leaves the same three commands.
+Registration is a bulk overwrite (PUT), so running it again leaves the same four commands.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from connectors.discord.rest import DiscordRest
 
 CHAT_INPUT = 1
 STRING = 3
+USER = 6
 MAX_CHOICES = 25  # Discord's limit on an option's fixed choices
 GUILD, BOT_DM = 0, 1  # interaction contexts
 GUILD_INSTALL = 0
@@ -61,11 +62,32 @@ def command_definitions(aliases: Sequence[str], *, for_guild: bool) -> list[dict
             "description": "Show or set this channel's default model",
             "options": [alias_option],
         },
+        {
+            "name": "quota",
+            "type": CHAT_INPUT,
+            "description": "Set a member's spending or token limit (hub team admins)",
+            "options": [
+                {
+                    "type": USER,
+                    "name": "user",
+                    "description": "Who the limit is for",
+                    "required": True,
+                },
+                {
+                    "type": STRING,
+                    "name": "limit",
+                    "description": "e.g. 5usd/month, $2/day, 100k tokens/month",
+                    "required": True,
+                    "max_length": 100,
+                },
+            ],
+        },
     ]
     if not for_guild:
         # Global commands also work in DMs with the bot; guild commands have no such setting.
+        # A quota is for a member of the server's team, so /quota stays in servers.
         for command in commands:
-            command["contexts"] = [GUILD, BOT_DM]
+            command["contexts"] = [GUILD] if command["name"] == "quota" else [GUILD, BOT_DM]
             command["integration_types"] = [GUILD_INSTALL]
     return commands
 

@@ -1,6 +1,6 @@
 """`POST /discord/interactions`: verify, then answer within Discord's 3 seconds.
 
-PING gets PONG; `/usage` and `/model` are answered in the response itself; `/ask` gets a
+PING gets PONG; `/usage`, `/model` and `/quota` are answered in the response itself; `/ask` gets a
 deferred response at once and its answer streams afterwards (see ask.py); the Stop button
 cancels a running answer.
 """
@@ -30,6 +30,7 @@ from connectors.discord.slash import (
     DEFERRED_UPDATE_MESSAGE,
     message,
     model_reply,
+    quota_reply,
     usage_reply,
 )
 from connectors.discord.verify import InteractionVerifier
@@ -69,7 +70,7 @@ class InteractionsEndpoint:
         received_at = self._hub.clock.monotonic()
         try:
             if interaction.type == MESSAGE_COMPONENT:
-                return web.json_response(self._component(interaction))
+                return web.json_response(await self._component(interaction))
             if interaction.type != APPLICATION_COMMAND:
                 return web.json_response({"error": "unsupported interaction type"}, status=400)
             if interaction.command == "ask":
@@ -78,14 +79,16 @@ class InteractionsEndpoint:
                 return web.json_response(await usage_reply(self._hub, self._config, interaction))
             if interaction.command == "model":
                 return web.json_response(await model_reply(self._hub, self._config, interaction))
+            if interaction.command == "quota":
+                return web.json_response(await quota_reply(self._hub, self._config, interaction))
             return web.json_response(message("I don't know that command.", ephemeral=True))
         except HubError as exc:
             return web.json_response(message(user_sentence(exc), ephemeral=True))
 
-    def _component(self, interaction: Interaction) -> dict[str, Any]:
+    async def _component(self, interaction: Interaction) -> dict[str, Any]:
         if not interaction.custom_id.startswith(STOP_PREFIX):
             return message("That button is no longer in use.", ephemeral=True)
-        refusal = self._runner.stop(interaction.custom_id, user_id=interaction.user_id)
+        refusal = await self._runner.stop(interaction.custom_id, user_id=interaction.user_id)
         if refusal is not None:
             return message(refusal, ephemeral=True)
         # The answer's own task removes the button and marks the message as stopped.

@@ -8,11 +8,13 @@ from typing import Any
 import click
 from aiohttp import web
 
-from connectors.discord.ask import AskRunner
+from connectors.discord.ask import SIGNAL_CHANNEL, AskRunner
 from connectors.discord.config import parse_discord_config
 from connectors.discord.interactions import InteractionsEndpoint
+from connectors.discord.pages import NO_MENTIONS
 from connectors.discord.rest import DiscordRest
 from hub.service import Hub
+from hub.signals import Subscription
 
 
 class DiscordConnector:
@@ -26,17 +28,33 @@ class DiscordConnector:
         rest = DiscordRest(
             hub.http, base_url=config.api_base_url, bot_token=config.bot_token, clock=hub.clock
         )
+        self._hub = hub
+        self._rest = rest
+        self._bot_token = config.bot_token
         self._runner = AskRunner(hub, rest)
         self._endpoint = InteractionsEndpoint(hub, config, self._runner)
+        self._signals: Subscription | None = None
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return self._endpoint.definitions()
 
     async def start(self) -> None:
-        return None
+        if self._bot_token:  # posting into a channel needs the bot
+            self._hub.notices.register("discord", self.post_notice)
+        self._signals = await self._hub.signals.subscribe(SIGNAL_CHANNEL, self._runner.on_signal)
 
     async def stop(self) -> None:
+        self._hub.notices.unregister("discord")
+        if self._signals is not None:
+            await self._signals.close()
+            self._signals = None
         await self._runner.close()
+
+    async def post_notice(self, channel_id: str, text: str) -> None:
+        """A budget notice in the team's channel, as the bot (POST /channels/{id}/messages)."""
+        await self._rest.send_message(
+            channel_id, {"content": text, "allowed_mentions": NO_MENTIONS}
+        )
 
 
 class DiscordPlugin:

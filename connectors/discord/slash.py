@@ -1,4 +1,10 @@
-"""`/usage` and `/model`: quick answers given within the interaction request itself."""
+"""`/usage`, `/model` and `/quota`: quick answers given within the interaction request itself.
+
+Who may change what is the hub's decision (hub.chat_admin), through the asker's linked hub
+account: setting a channel's model or a member's quota needs a hub admin of the server's team.
+Discord's own Manage Channels permission does not count, since the choice spends the team's
+money, which is what hub admins answer for.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,9 @@ from connectors.discord.billing import PLATFORM, Place, alias_for, caller_for
 from connectors.discord.config import DiscordConfig
 from connectors.discord.interaction_model import Interaction
 from connectors.discord.pages import NO_MENTIONS
+from hub.audit import Actor, acting_as
+from hub.chat_admin import may_manage, set_member_quota
+from hub.ledger.member_status import member_limits
 from hub.ledger.money import format_usd
 from hub.service import Hub
 
@@ -15,9 +24,6 @@ CHANNEL_MESSAGE = 4
 DEFERRED_CHANNEL_MESSAGE = 5
 DEFERRED_UPDATE_MESSAGE = 6
 EPHEMERAL = 64
-# Setting a channel's model affects everyone there: Manage Channels, or Administrator.
-MANAGE_CHANNELS = 1 << 4
-ADMINISTRATOR = 1 << 3
 
 
 def message(content: str, *, ephemeral: bool = False) -> dict[str, Any]:
@@ -28,7 +34,12 @@ def message(content: str, *, ephemeral: bool = False) -> dict[str, Any]:
 
 
 async def usage_reply(hub: Hub, config: DiscordConfig, interaction: Interaction) -> dict[str, Any]:
-    caller = await caller_for(hub, config, interaction.place)
+    place = interaction.place
+    caller = await caller_for(hub, config, place)
+    # The same rule as asking: under `members_only`, people who are not members are refused.
+    asker, _ = await hub.members.resolve(
+        caller, place.origin(user_id=interaction.user_id, external_id=interaction.id)
+    )
     status = await hub.usage.month_status(caller, user=interaction.user_id)
     spent = format_usd(status.spent_micros)
     money = f"{spent} of {format_usd(status.budget_micros)}" if status.budget_micros else spent
@@ -40,12 +51,15 @@ async def usage_reply(hub: Hub, config: DiscordConfig, interaction: Interaction)
         f"Your share: {format_usd(status.user_spent_micros)}, {status.user_tokens:,} tokens.",
         f"Resets {status.resets_at:%Y-%m-%d %H:%M} UTC.",
     ]
+    if asker.member_id is not None:
+        limits = await member_limits(hub.sessions, hub.clock, member_id=asker.member_id)
+        lines += [limit.describe() for limit in limits]
     return message("\n".join(lines), ephemeral=True)
 
 
 async def model_reply(hub: Hub, config: DiscordConfig, interaction: Interaction) -> dict[str, Any]:
     place = interaction.place
-    await caller_for(hub, config, place)  # only bound servers get to configure anything
+    caller = await caller_for(hub, config, place)  # only bound servers configure anything
     wanted = interaction.options.get("alias")
     if wanted is None:
         current = await alias_for(hub, config, place, None)
@@ -53,16 +67,41 @@ async def model_reply(hub: Hub, config: DiscordConfig, interaction: Interaction)
             f"This channel uses **{current}**. Available: {', '.join(hub.aliases)}.",
             ephemeral=True,
         )
-    if place.guild_id is not None and not interaction.permissions & (
-        MANAGE_CHANNELS | ADMINISTRATOR
-    ):
+    workspace = place.guild_id or ""
+    user = interaction.user_id
+    if not await may_manage(hub, caller, platform=PLATFORM, workspace=workspace, user=user):
         return message(
-            "Changing this channel's model needs the Manage Channels permission.",
+            f"Only admins of team '{caller.team_name}' can change a channel's default model. "
+            f"An owner can make you one: hub member role NAME admin --team {caller.team_name}",
             ephemeral=True,
         )
     alias = hub.router.resolve(wanted).alias  # UnknownModel lists the choices
-    await hub.channels.set(PLATFORM, _channel_key(place), alias)
+    with acting_as(Actor(PLATFORM, user)):
+        await hub.channels.set(PLATFORM, _channel_key(place), alias, team_id=caller.team_id)
     return message(f"This channel now uses **{alias}** by default.")
+
+
+async def quota_reply(hub: Hub, config: DiscordConfig, interaction: Interaction) -> dict[str, Any]:
+    place = interaction.place
+    if place.guild_id is None:
+        return message("Set quotas from a server bound to the team.", ephemeral=True)
+    caller = await caller_for(hub, config, place)
+    target = interaction.options.get("user", "")
+    if not target:
+        return message(
+            "Pick whom the limit is for: `/quota user:@someone limit:5usd/month`.", ephemeral=True
+        )
+    sentence = await set_member_quota(
+        hub,
+        caller,
+        platform=PLATFORM,
+        workspace=place.guild_id,
+        asker=interaction.user_id,
+        target=target,
+        text=interaction.options.get("limit", ""),
+        target_label=f"<@{target}>",
+    )
+    return message(sentence, ephemeral=True)
 
 
 def _channel_key(place: Place) -> str:

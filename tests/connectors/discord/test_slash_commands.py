@@ -9,6 +9,8 @@ from typing import Any
 
 from tests.connectors.discord.helpers import (
     CHANNEL,
+    GUILD,
+    USER,
     Interactions,
     command,
     original,
@@ -56,24 +58,41 @@ async def test_usage_shows_the_team_month_and_the_askers_share_ephemerally(
 
 
 async def test_model_shows_and_sets_the_channel_default(
-    interactions: Interactions, rest: FakeDiscordRest, fake_openai: FakeOpenAI
+    running: RunningHub,
+    interactions: Interactions,
+    rest: FakeDiscordRest,
+    fake_openai: FakeOpenAI,
 ) -> None:
     shown = await interactions.post(command("model"))
     assert shown.json()["data"]["content"] == "This channel uses **gpt**. Available: gpt, small."
-    refused = await interactions.post(command("model", {"alias": "small"}))
-    assert "Manage Channels" in refused.json()["data"]["content"]
-    unknown = await interactions.post(
-        command("model", {"alias": "nope"}, permissions=MANAGE_CHANNELS)
+    # Discord's Manage Channels is not enough: the channel's model spends the team's money.
+    refused = await interactions.post(
+        command("model", {"alias": "small"}, permissions=MANAGE_CHANNELS)
     )
+    assert refused.json()["data"]["flags"] == 64
+    assert refused.json()["data"]["content"].startswith(
+        "Only admins of team 'acme' can change a channel's default model."
+    )
+    admin = await running.hub.members.add(running.team, "ann", role="admin")
+    await running.hub.members.link(admin, platform="discord", workspace=GUILD, user=USER)
+    unknown = await interactions.post(command("model", {"alias": "nope"}))
     assert unknown.json()["data"] == {
         "content": "Unknown model 'nope'. Available models: gpt, small.",
         "allowed_mentions": {"parse": [], "replied_user": False},
         "flags": 64,
     }
-    changed = await interactions.post(
-        command("model", {"alias": "small"}, permissions=MANAGE_CHANNELS)
-    )
+    changed = await interactions.post(command("model", {"alias": "small"}))
     assert changed.json()["data"]["content"] == "This channel now uses **small** by default."
+    [entry] = [
+        e
+        for e in await running.hub.audit.entries(team_id=running.team.id)
+        if e.action == "channel.default_model"
+    ]
+    assert (entry.actor, entry.target, entry.after) == (
+        f"discord:{USER}",
+        f"discord:{CHANNEL}",
+        {"default_alias": "small"},
+    )
     asked = command("ask", {"prompt": "Which model?"})
     await interactions.post(asked)
     async with asyncio.timeout(TIMEOUT):

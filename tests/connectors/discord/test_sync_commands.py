@@ -65,7 +65,7 @@ async def test_sync_commands_overwrites_the_guild_commands(
 ) -> None:
     config = write_config(tmp_path, rest)
     output = await run_cli(config, "sync-commands", "--guild", GUILD)
-    assert output == f"Registered 3 commands for server {GUILD}: /ask, /usage, /model\n"
+    assert output == f"Registered 4 commands for server {GUILD}: /ask, /usage, /model, /quota\n"
     await run_cli(config, "sync-commands", "--guild", GUILD)
     first, second = rest.matching("PUT")
     assert first.path == second.path == f"/applications/{APP_ID}/guilds/{GUILD}/commands"
@@ -113,16 +113,42 @@ async def test_sync_commands_overwrites_the_guild_commands(
                 }
             ],
         },
+        {
+            "name": "quota",
+            "type": 1,
+            "description": "Set a member's spending or token limit (hub team admins)",
+            "options": [
+                {
+                    "type": 6,
+                    "name": "user",
+                    "description": "Who the limit is for",
+                    "required": True,
+                },
+                {
+                    "type": 3,
+                    "name": "limit",
+                    "description": "e.g. 5usd/month, $2/day, 100k tokens/month",
+                    "required": True,
+                    "max_length": 100,
+                },
+            ],
+        },
     ]
-    assert [c["name"] for c in rest.commands[f"/guilds/{GUILD}"]] == ["ask", "usage", "model"]
+    names = [c["name"] for c in rest.commands[f"/guilds/{GUILD}"]]
+    assert names == ["ask", "usage", "model", "quota"]
 
 
 async def test_sync_commands_globally_allows_dms(tmp_path: Path, rest: FakeDiscordRest) -> None:
     output = await run_cli(write_config(tmp_path, rest), "sync-commands")
-    assert output.startswith("Registered 3 commands for all servers")
+    assert output.startswith("Registered 4 commands for all servers")
     [put] = rest.matching("PUT")
     assert put.path == f"/applications/{APP_ID}/commands"
-    assert all(c["contexts"] == [0, 1] and c["integration_types"] == [0] for c in put.json)
+    assert [(c["name"], c["contexts"], c["integration_types"]) for c in put.json] == [
+        ("ask", [0, 1], [0]),
+        ("usage", [0, 1], [0]),
+        ("model", [0, 1], [0]),
+        ("quota", [0], [0]),  # a member's quota belongs to a server's team: not in DMs
+    ]
 
 
 async def test_bare_hub_discord_runs_the_gateway_bot(tmp_path: Path, rest: FakeDiscordRest) -> None:

@@ -220,7 +220,7 @@ SCHEMAS: dict[str, Schema] = {
     "AdminSubscriptionList": listing("AdminSubscription"),
     "AdminSubscriptionCreate": obj(
         {
-            "url": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "url": {"type": "string", "pattern": "^https?://", "maxLength": 2000},
             "events": {
                 "type": "array",
                 "minItems": 1,

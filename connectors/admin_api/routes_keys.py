@@ -50,16 +50,19 @@ async def create_key(call: Call) -> web.Response:
     member_id = body.integer("member_id", low=1, high=2**63 - 1)
     if member_id is not None:
         await call.member(member_id)
+    name = body.text("name", min_len=0) or ""
+    expires_at = body.moment("expires_at")
+    networks = body.texts("ip_allowlist", max_len=100)
     try:
         issued = await call.hub.keys.create(
             call.own_team,
-            name=body.text("name", min_len=0) or "",
+            name=name,
             role=role,
             member_id=member_id,
-            expires_at=body.moment("expires_at"),
-            ip_allowlist=body.texts("ip_allowlist", max_len=100),
+            expires_at=expires_at,
+            ip_allowlist=networks,
         )
-    except BadRequest as exc:
+    except BadRequest as exc:  # the only thing the service can refuse here: a network
         raise InvalidField("ip_allowlist", exc.user_message) from exc
     return await _issued(call, issued)
 

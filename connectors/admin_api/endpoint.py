@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -97,7 +97,6 @@ class Endpoint:
     query: Sequence[QueryParam] = ()
     errors: Sequence[int] = (400, 401, 403, 404)
     description: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def full_path(self) -> str:

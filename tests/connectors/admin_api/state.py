@@ -18,11 +18,12 @@ async def team_state(hub: Hub, team: Team) -> dict[str, Any]:
     row = await hub.teams.get_by_id(team.id)
     members = await hub.members.list(team)
     keys = [key_view(k) for k, _ in await hub.keys.list(team)]
+    key_ids = [k.id for k, _ in await hub.keys.list(team)]
     quotas = []
     for scope, ids in (
         ("team", [team.id]),
         ("member", [m.id for m, _ in members]),
-        ("key", [k["id"] for k in keys]),
+        ("key", key_ids),
     ):
         for scope_id in ids:
             quotas += [
@@ -38,8 +39,7 @@ async def team_state(hub: Hub, team: Team) -> dict[str, Any]:
                         (RateLimit.scope == "team") & (RateLimit.scope_id == team.id),
                         (RateLimit.scope == "member")
                         & RateLimit.scope_id.in_([m.id for m, _ in members]),
-                        (RateLimit.scope == "key")
-                        & RateLimit.scope_id.in_([k["id"] for k in keys]),
+                        (RateLimit.scope == "key") & RateLimit.scope_id.in_(key_ids),
                     )
                 )
             )

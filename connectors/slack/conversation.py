@@ -19,13 +19,35 @@ _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 HISTORY_LIMIT = 200
 
 
+_ENTITY = re.compile(r"<([@#!]?)([^>|]+)(?:\|([^>]*))?>")
+
+
+def _readable_entity(match: re.Match[str]) -> str:
+    sigil, target, label = match.group(1), match.group(2), match.group(3)
+    if sigil == "@":
+        return f"@{label or target}"
+    if sigil == "#":
+        return f"#{label or target}"
+    if sigil == "!":  # <!here>, <!channel>, <!subteam^S123|@team>
+        return label or f"@{target}"
+    return f"{label} ({target})" if label and label != target else target
+
+
+def readable(text: str) -> str:
+    """Slack's escaped message text as a person reads it: `<@U1|ann>` is `@ann`, links show
+    their label and address, and `&lt;` `&gt;` `&amp;` are the characters again. The model
+    gets what the user saw, not Slack's wire format."""
+    text = _ENTITY.sub(_readable_entity, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def clean_text(text: str, *, bot_user_id: str | None) -> str:
-    """The message without the bot's mention and without the bot's own notes."""
+    """The message without the bot's mention and the bot's own notes, made readable."""
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", "", text)
     for note in _NOTES:
         text = text.replace(note, "")
-    return text.strip()
+    return readable(text).strip()
 
 
 def mentions(text: str, user_id: str | None) -> bool:

@@ -23,7 +23,7 @@ from connectors.slack.adapter import Question, Surface, parse_ask
 from connectors.slack.answer import Answerer, SlackSide
 from connectors.slack.commands import model_text, quota_text, usage_text
 from connectors.slack.config import SlackSettings
-from connectors.slack.conversation import clean_text, mentions
+from connectors.slack.conversation import clean_text, mentions, readable
 from connectors.slack.runs import CANCEL, SIGNAL_CHANNEL, Runs, parse_stop_value
 from connectors.slack.updated import STOP_ACTION
 from hub.service import Hub
@@ -103,7 +103,7 @@ class Listeners:
                 workspace=workspace,
                 user=user,
                 channel=str(command["channel_id"]),
-                text=parsed.question,
+                text=readable(parsed.question),
                 model=parsed.model,
                 external_id=f"command:{command['trigger_id']}",
                 response_url=command.get("response_url"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.slack.conversation import readable
 from connectors.slack.markdown import to_mrkdwn
 from connectors.slack.split import choose_cut, open_fence, split_message
 
@@ -66,3 +67,19 @@ def test_split_without_boundaries_cuts_hard() -> None:
     parts = split_message("z" * 250, 100)
     assert "".join(parts) == "z" * 250
     assert all(len(p) <= 100 for p in parts)
+
+
+@pytest.mark.parametrize(
+    ("wire", "seen"),
+    [
+        ("ask <@U123|ann> about <#C9|general>", "ask @ann about #general"),
+        (
+            "see <https://example.com|the docs> or <https://x.io>",
+            "see the docs (https://example.com) or https://x.io",
+        ),
+        ("<!here> is 1 &lt; 2 &amp;&amp; 3 &gt; 2?", "@here is 1 < 2 && 3 > 2?"),
+        ("<@U123> hi", "@U123 hi"),
+    ],
+)
+def test_escaped_slack_text_reaches_the_model_readable(wire: str, seen: str) -> None:
+    assert readable(wire) == seen

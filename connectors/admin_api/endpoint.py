@@ -12,7 +12,7 @@ from aiohttp import web
 
 from connectors.admin_api.auth import Principal, authenticate
 from connectors.admin_api.render import error_response
-from connectors.admin_api.validation import Body, InvalidField, Query, parse_id
+from connectors.admin_api.validation import Body, InvalidField, Query, parse_id, storable
 from hub.audit import acting_as
 from hub.errors import HubError, NotFound
 from hub.service import Hub
@@ -49,7 +49,7 @@ class Call:
 
     def path_text(self, name: str, *, max_len: int = 100) -> str:
         value = self.request.match_info[name]
-        if not 1 <= len(value) <= max_len or "\x00" in value:
+        if not 1 <= len(value) <= max_len or not storable(value):
             raise InvalidField(name, f"'{name}' must be 1 to {max_len} characters long.")
         return value
 

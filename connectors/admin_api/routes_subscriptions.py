@@ -10,7 +10,7 @@ from aiohttp import web
 from connectors.admin_api.endpoint import Call, Endpoint
 from connectors.admin_api.render import no_content, ok, subscription_json
 from connectors.admin_api.schemas import ref
-from connectors.admin_api.validation import InvalidField
+from connectors.admin_api.validation import InvalidField, http_url
 from hub import audit
 from hub.errors import BadRequest
 from hub.events.subscriptions import Subscriptions
@@ -49,6 +49,7 @@ async def create_subscription(call: Call) -> web.Response:
     url = body.text("url", required=True, max_len=2000)
     events = body.texts("events", max_items=20, max_len=100)
     assert url is not None
+    http_url(url, "url")
     if events is None:
         raise InvalidField("events", "'events' is required: an array of event types.")
     service = Subscriptions.for_hub(call.hub)

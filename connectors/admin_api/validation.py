@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.errors import BadRequest, HubError
 from hub.ledger.money import usd_to_micros
@@ -52,10 +53,34 @@ def parse_moment(raw: Any, field: str) -> datetime:
 
 
 def _text(value: Any, field: str, *, min_len: int, max_len: int) -> str:
-    if not isinstance(value, str) or "\x00" in value:
-        raise InvalidField(field, f"'{field}' must be a string.")
+    if not isinstance(value, str) or not storable(value):
+        raise InvalidField(field, f"'{field}' must be a string of valid Unicode text.")
     if not min_len <= len(value) <= max_len:
         raise InvalidField(field, f"'{field}' must be {min_len} to {max_len} characters long.")
+    return value
+
+
+def storable(value: str) -> bool:
+    """Text both databases accept: no NUL, no lone surrogate (JSON allows both)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def http_url(value: str, field: str) -> str:
+    """An http(s) URL with a host; malformed ones (such as a broken IPv6 literal) are a 400."""
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InvalidField(field, f"'{field}' must be an http(s) URL.")
     return value
 
 

@@ -3,40 +3,17 @@ refusal of private targets); the signing secret is in the creation answer only."
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from connectors.admin_api.endpoint import Call, Endpoint
 from connectors.admin_api.render import no_content, ok, subscription_json
 from connectors.admin_api.schemas import ref
 from connectors.admin_api.validation import InvalidField, http_url
-from hub import audit
 from hub.errors import BadRequest
 from hub.events.subscriptions import Subscriptions
 from hub.events.targets import TargetRefused
 
 SOURCE = "api"
-
-
-async def _record(
-    call: Call, action: str, subscription_id: str, *, before: Any = None, after: Any = None
-) -> None:
-    # The events service writes no audit entry of its own, so the API records the change.
-    async with call.hub.sessions.begin() as session:
-        await audit.record(
-            session,
-            now=call.hub.clock.now(),
-            action=action,
-            team_id=call.own_team.id,
-            target=f"subscription:{subscription_id}",
-            before=before,
-            after=after,
-        )
-
-
-def _audit_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {"url": row["url"], "events": row["events"], "source": row["source"]}
 
 
 async def list_subscriptions(call: Call) -> web.Response:
@@ -62,17 +39,13 @@ async def create_subscription(call: Call) -> web.Response:
     except BadRequest as exc:
         raise InvalidField("events", exc.user_message) from exc
     view = subscription_json(await service.get(created.id, team_id=call.own_team.id))
-    await _record(call, "subscription.create", created.id, after=_audit_view(view))
     return ok(view | {"secret": created.secret}, status=201)
 
 
 async def delete_subscription(call: Call) -> web.Response:
     service = Subscriptions.for_hub(call.hub)
     subscription_id = call.path_text("subscription_id")
-    row = await service.get(subscription_id, team_id=call.own_team.id)
-    before = _audit_view(subscription_json(row))
     await service.delete(subscription_id, team_id=call.own_team.id)
-    await _record(call, "subscription.delete", subscription_id, before=before)
     return no_content()
 
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from connectors.zapier import samples
 from connectors.zapier.events import hub_event
+from hub.audit import Actor, acting_as
 from hub.errors import AuthError, BadRequest, HubError, LimitError, NotFound, UnknownModel
 from hub.events.subscriptions import Subscriptions
 from hub.events.targets import TargetRefused
@@ -40,7 +41,9 @@ class ZapierRoutes:
         async def run(request: web.Request) -> web.StreamResponse:
             try:
                 key = await self._authenticate(request)
-                response: web.StreamResponse = await handler(request, key)
+                # Hooks Zapier subscribes are audited as changes made by this key.
+                with acting_as(Actor("key", str(key.key.id))):
+                    response: web.StreamResponse = await handler(request, key)
                 return response
             except HubError as exc:
                 return _error(exc)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub import audit
 from hub.clock import Clock
 from hub.errors import BadRequest, NotFound
 from hub.events.outbox import EVENT_TYPES
@@ -61,6 +62,10 @@ def parse_events(events: Sequence[str]) -> tuple[str, ...]:
     return chosen
 
 
+def _audit_view(row: Subscription) -> dict[str, object]:
+    return {"url": row.url, "events": row.events.split(","), "source": row.source}
+
+
 class Subscriptions:
     def __init__(
         self,
@@ -102,6 +107,15 @@ class Subscriptions:
         )
         async with self._sessions.begin() as session:
             session.add(row)
+            if source != CALLBACK_SOURCE:  # a webhook's own callback is not an admin change
+                await audit.record(
+                    session,
+                    now=self._clock.now(),
+                    action="subscription.create",
+                    team_id=team_id,
+                    target=f"subscription:{row.id}",
+                    after=_audit_view(row),
+                )
         return CreatedSubscription(row.id, team_id, url, chosen, secret)
 
     async def list(self, *, team_id: int | None = None) -> list[Subscription]:
@@ -134,6 +148,14 @@ class Subscriptions:
             found = await session.get(Subscription, row.id)
             if found is not None:
                 await session.delete(found)
+                await audit.record(
+                    session,
+                    now=self._clock.now(),
+                    action="subscription.delete",
+                    team_id=row.team_id,
+                    target=f"subscription:{row.id}",
+                    before=_audit_view(row),
+                )
 
     async def attempts(self, subscription_id: str, *, limit: int = 50) -> builtins.list[AttemptLog]:
         """The delivery log, newest attempt first."""

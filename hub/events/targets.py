@@ -34,7 +34,10 @@ def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 def parse_target(url: str) -> tuple[str, int]:
     """Host and port of an http(s) URL, or TargetRefused saying what is wrong."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise TargetRefused(f"'{url[:200]}' is not a valid URL.") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetRefused(f"'{url[:200]}' is not an http(s) URL.")
     if parts.username or parts.password:

@@ -6,6 +6,7 @@ through the hub: plain and streaming, sequential and concurrent. Prints p50/p99 
 latency the hub adds, and throughput as a ratio of direct throughput measured in the same run.
 
     .venv/bin/python bench/overhead.py [--requests 300] [--concurrency 20]
+        [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/DB]   (a fresh database)
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import argparse
 import asyncio
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -25,6 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from hub.clock import SystemClock  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI, reply  # noqa: E402
 from tests.support.hubs import model_config, openai_provider_config, start_hub  # noqa: E402
 
@@ -36,7 +37,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def timed(n: int, concurrency: int, call: Callable[[], Awaitable[None]]) -> tuple[list[float], float]:
+async def timed(
+    n: int, concurrency: int, call: Callable[[], Awaitable[None]]
+) -> tuple[list[float], float]:
     latencies: list[float] = []
     queue = list(range(n))
 
@@ -52,8 +55,10 @@ async def timed(n: int, concurrency: int, call: Callable[[], Awaitable[None]]) -
     return latencies, n / (time.perf_counter() - began)
 
 
-async def main(requests: int, concurrency: int) -> None:
-    async with FakeOpenAI(default=reply("Hello there, how are you today?", prompt_tokens=12)) as fake:
+async def main(requests: int, concurrency: int, database_url: str | None) -> None:
+    async with FakeOpenAI(
+        default=reply("Hello there, how are you today?", prompt_tokens=12)
+    ) as fake:
         with tempfile.TemporaryDirectory() as tmp:
             running = await start_hub(
                 {
@@ -61,11 +66,9 @@ async def main(requests: int, concurrency: int) -> None:
                     "models": {"gpt": model_config(("up", "gpt-4o-mini", 0.15, 0.6))},
                     "logging": {"level": "WARNING"},
                 },
-                database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+                database_url=database_url or f"sqlite+aiosqlite:///{tmp}/bench.db",
+                clock=SystemClock(),
             )
-            from hub.clock import SystemClock
-
-            running.hub.clock = SystemClock()
             await running.serve()
             limits = httpx.Limits(max_connections=concurrency * 2)
             direct = httpx.AsyncClient(base_url=fake.base_url, limits=limits, timeout=30)
@@ -76,10 +79,15 @@ async def main(requests: int, concurrency: int) -> None:
                 timeout=30,
             )
             print(f"# UniLLM Hub overhead benchmark: {requests} requests per case")
-            print(f"# python {platform.python_version()}, {os.cpu_count()} cores, SQLite ledger, "
-                  "fake upstream on 127.0.0.1 answering at once, uvloop off")
-            print(f"{'case':<28}{'direct p50':>11}{'p99':>8}{'hub p50':>10}{'p99':>8}"
-                  f"{'added p50':>11}{'added p99':>11}{'thru ratio':>12}")
+            ledger = "PostgreSQL" if database_url else "SQLite"
+            print(
+                f"# python {platform.python_version()}, {os.cpu_count()} cores, {ledger} ledger; "
+                "client, hub and a fake upstream answering at once share one event loop"
+            )
+            print(
+                f"{'case':<28}{'direct p50':>11}{'p99':>8}{'hub p50':>10}{'p99':>8}"
+                f"{'added p50':>11}{'added p99':>11}{'thru ratio':>12}"
+            )
             try:
                 for stream in (False, True):
                     for conc in (1, concurrency):
@@ -96,14 +104,13 @@ async def main(requests: int, concurrency: int) -> None:
                         h_lat, h_tp = await timed(requests, conc, lambda: via(hub))
                         name = f"{'stream' if stream else 'plain'}, concurrency {conc}"
                         print(
-                            f"{name:<28}{pct(d_lat, .5):>9.2f}ms{pct(d_lat, .99):>6.1f}ms"
-                            f"{pct(h_lat, .5):>8.2f}ms{pct(h_lat, .99):>6.1f}ms"
-                            f"{pct(h_lat, .5) - pct(d_lat, .5):>9.2f}ms"
-                            f"{pct(h_lat, .99) - pct(d_lat, .99):>9.1f}ms"
+                            f"{name:<28}{pct(d_lat, 0.5):>9.2f}ms{pct(d_lat, 0.99):>6.1f}ms"
+                            f"{pct(h_lat, 0.5):>8.2f}ms{pct(h_lat, 0.99):>6.1f}ms"
+                            f"{pct(h_lat, 0.5) - pct(d_lat, 0.5):>9.2f}ms"
+                            f"{pct(h_lat, 0.99) - pct(d_lat, 0.99):>9.1f}ms"
                             f"{h_tp / d_tp:>12.2f}"
                         )
-                print(f"# mean hub-reported overhead header not sampled; "
-                      f"usage rows written: {(await running.hub.usage.totals()).requests}")
+                print(f"# usage records written: {(await running.hub.usage.totals()).requests}")
             finally:
                 await direct.aclose()
                 await hub.aclose()
@@ -114,6 +121,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--database-url", help="an empty database to migrate (default: SQLite)")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.concurrency))
-    _ = statistics
+    asyncio.run(main(args.requests, args.concurrency, args.database_url))

@@ -11,6 +11,7 @@ from hub.errors import BadRequest, NotFound
 from hub.store.governance_tables import ProviderKey
 from hub.store.ledger_tables import Team
 from hub.store.secretbox import SecretBox
+from hub.ttl_cache import TTLCache
 
 
 class ProviderKeys:
@@ -25,6 +26,7 @@ class ProviderKeys:
         self._clock = clock
         self._secrets = secrets
         self._providers = providers
+        self._cache: TTLCache[int, dict[str, str]] = TTLCache(clock, ttl_s=5.0)
 
     async def set(self, team: Team, provider: str, secret: str) -> None:
         if provider not in self._providers:
@@ -56,6 +58,7 @@ class ProviderKeys:
                 before={"api_key": "set"} if existed else None,
                 after={"api_key": "set"},
             )
+        self._cache.invalidate(team.id)
 
     async def delete(self, team: Team, provider: str) -> None:
         async with self._sessions.begin() as session:
@@ -74,6 +77,7 @@ class ProviderKeys:
                 target=f"provider:{provider}",
                 before={"api_key": "set"},
             )
+        self._cache.invalidate(team.id)
 
     async def providers_with_keys(self, team: Team) -> list[str]:
         async with self._sessions() as session:
@@ -83,7 +87,11 @@ class ProviderKeys:
             return sorted(rows)
 
     async def for_team(self, team_id: int) -> dict[str, str]:
-        """Decrypted keys by provider name, for the router; empty when the team has none."""
+        """Decrypted keys by provider name, for the router; empty when the team has none.
+        Read on every request, so cached briefly (another process's change shows in 5 s)."""
+        return await self._cache.get(team_id, lambda: self._load(team_id))
+
+    async def _load(self, team_id: int) -> dict[str, str]:
         async with self._sessions() as session:
             rows = await session.execute(
                 select(ProviderKey.provider, ProviderKey.secret_encrypted).where(

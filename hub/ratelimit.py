@@ -27,6 +27,7 @@ from hub.config import RateLimitDefaults
 from hub.errors import BadRequest, ProviderUnavailable, RateLimited
 from hub.model import Caller
 from hub.store.governance_tables import RateLimit
+from hub.ttl_cache import TTLCache
 
 _WHO = {"key": "this API key", "member": "you", "team": "team '{team}'"}
 
@@ -65,6 +66,8 @@ class RateLimits:
         self._defaults = defaults
         self._storage = storage
         self.shared = shared
+        self._rows: TTLCache[tuple[tuple[str, int], ...], dict[tuple[str, int], RateLimit]]
+        self._rows = TTLCache(clock, ttl_s=5.0)
         self._requests = MovingWindowRateLimiter(storage)
         self._tokens = FixedWindowRateLimiter(storage)
 
@@ -100,6 +103,7 @@ class RateLimits:
                 before=before,
                 after={"rpm": rpm, "tpm": tpm},
             )
+        self._rows.invalidate()
 
     async def applicable(self, caller: Caller) -> list[AppliedLimit]:
         scopes = [("team", caller.team_id)]
@@ -107,20 +111,7 @@ class RateLimits:
             scopes.append(("member", caller.member_id))
         if caller.key_id is not None:
             scopes.append(("key", caller.key_id))
-        async with self._sessions() as session:
-            rows = {
-                (r.scope, r.scope_id): r
-                for r in await session.scalars(
-                    select(RateLimit).where(
-                        or_(
-                            *(
-                                and_(RateLimit.scope == s, RateLimit.scope_id == i)
-                                for s, i in scopes
-                            )
-                        )
-                    )
-                )
-            }
+        rows = await self._rows.get(tuple(scopes), lambda: self._load(scopes))
         applied = []
         for scope, scope_id in scopes:
             row = rows.get((scope, scope_id))
@@ -129,6 +120,14 @@ class RateLimits:
             if rpm or tpm:
                 applied.append(AppliedLimit(scope, scope_id, rpm or None, tpm or None))
         return applied
+
+    async def _load(self, scopes: list[tuple[str, int]]) -> dict[tuple[str, int], RateLimit]:
+        """Limits are read on every request, so cached briefly: another process's change
+        shows within 5 s, this process's at once."""
+        wanted = or_(*(and_(RateLimit.scope == s, RateLimit.scope_id == i) for s, i in scopes))
+        async with self._sessions() as session:
+            found = await session.scalars(select(RateLimit).where(wanted))
+            return {(r.scope, r.scope_id): r for r in found}
 
     async def admit(self, caller: Caller) -> list[AppliedLimit]:
         """Count this request against every requests-per-minute limit; refuse if one is full

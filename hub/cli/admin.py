@@ -7,6 +7,7 @@ import click
 from hub.cli.context import pass_hub
 from hub.ledger.money import format_usd, usd_to_micros
 from hub.service import Hub
+from hub.store.rekey import rotate_secrets
 
 
 @click.group()
@@ -91,3 +92,13 @@ async def team_notify(
         channel=None if off else channel,
     )
     click.echo(f"Team '{name}' budget notices: {'off' if off else f'{platform} {channel}'}.")
+
+
+@click.command("rotate-secrets")
+@pass_hub
+async def rotate_secrets_command(hub: Hub) -> None:
+    """Re-encrypt stored secrets with the first HUB_SECRET_KEY (after adding a new key)."""
+    count = await rotate_secrets(hub.sessions, hub.secrets)
+    click.echo(
+        f"Re-encrypted {count} stored secret{'s' if count != 1 else ''} with the newest key."
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hub.cli.admin import bind, team
+from hub.cli.admin import bind, rotate_secrets_command, team
 from hub.cli.ask import ask
 from hub.cli.audit import audit
 from hub.cli.context import CliContext
@@ -74,6 +74,7 @@ CORE_COMMANDS = (
     ask,
     bind,
     audit,
+    rotate_secrets_command,
     subscription,
     worker,
 )

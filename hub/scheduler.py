@@ -7,6 +7,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hub.events.worker import add_delivery_jobs
+from hub.retention import prune_history
 from hub.service import Hub
 
 STALE_RESERVATION = timedelta(hours=1)
@@ -30,6 +31,15 @@ def build_scheduler(hub: Hub) -> AsyncIOScheduler:
         hours=1,
         args=[DELIVERY_MEMORY],
         id="prune-deliveries",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        prune_history,
+        "interval",
+        hours=6,
+        args=[hub.sessions, hub.clock],
+        id="prune-history",
         coalesce=True,
         max_instances=1,
     )

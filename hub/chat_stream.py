@@ -59,10 +59,6 @@ class ChatStream:
     def log_content(self) -> bool:
         return self._hub.settings.logging.log_content
 
-    @property
-    def max_tokens(self) -> int:
-        return self._max_tokens
-
     async def __aenter__(self) -> ChatStream:
         if self._max_tokens < 1:
             raise BadRequest("max_tokens must be a positive number.")
@@ -107,8 +103,7 @@ class ChatStream:
                 if chunk.text:
                     if self.result.ttft_ms is None:
                         self.result.ttft_ms = self._elapsed_ms()
-                    parts.append(chunk.text)
-                    self.result.text = "".join(parts)
+                    parts.append(chunk.text)  # joined once, at the end: long answers stay linear
                     yield chunk
             self._finished = True
         finally:

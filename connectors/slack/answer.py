@@ -169,7 +169,7 @@ class Answerer:
             await reply.begin()
             async for chunk in stream:
                 if chunk.text:
-                    run.text = stream.result.text
+                    run.text += chunk.text
                     reply.offer(run.text)
 
     async def tell(self, question: Question, slack: SlackSide, text: str) -> None:

@@ -13,7 +13,6 @@ TRIMMED = "_Older messages in this thread were left out to fit the model's conte
 THINKING = "_Thinking…_"
 NOT_IN_CHANNEL = "I can't post in this channel; invite me with `/invite @UniLLM` and ask again."
 SLACK_FAILED = "Slack refused my answer ({error}); please try again."
-INTERNAL = "Something went wrong on the hub while answering; please try again."
 EMPTY_QUESTION = (
     "Ask a question: `/ask [--model ALIAS] question`, `/ask usage`, `/ask model [ALIAS]`, "
     "or (admins) `/ask quota @user 5usd/month`."

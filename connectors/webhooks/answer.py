@@ -11,10 +11,11 @@ from aiohttp import web
 
 from connectors.webhooks.adapter import WebhookCall
 from connectors.webhooks.hooks import HookInfo, InboundHooks
-from connectors.webhooks.render import compact, error_json, result_json, sse_event
+from connectors.webhooks.render import compact, error_json, sse_event
 from hub.chat_stream import ChatStream
 from hub.errors import Cancelled, HubError
 from hub.events.direct import enqueue_direct
+from hub.results import result_summary
 from hub.service import Hub
 
 log = logging.getLogger("connectors.webhooks")
@@ -55,7 +56,7 @@ class Answerer:
             except ConnectionResetError:
                 log.debug("client left before the error event")
             return response, None
-        body = result_json(stream.result, call.metadata)
+        body = result_summary(stream.result, call.metadata)
         await response.write(sse_event("done", body))
         await response.write_eof()
         return response, body
@@ -79,7 +80,7 @@ class Answerer:
                 await stream.__aexit__(type(exc), exc, exc.__traceback__)
                 raise
             await stream.__aexit__(None, None, None)
-            payload = result_json(stream.result, call.metadata)
+            payload = result_summary(stream.result, call.metadata)
         except HubError as exc:
             payload = error_json(exc, request_id=stream.result.request_id, metadata=call.metadata)
         except asyncio.CancelledError:

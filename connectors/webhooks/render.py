@@ -9,22 +9,6 @@ from typing import Any
 from aiohttp import web
 
 from hub.errors import HubError, LimitError, ProviderError, UnknownModel
-from hub.ledger.money import micros_to_usd
-from hub.model import ChatResult
-
-
-def result_json(result: ChatResult, metadata: Any) -> dict[str, Any]:
-    return {
-        "id": result.request_id,
-        "output": result.text,
-        "model": result.alias,
-        "usage": {
-            "prompt_tokens": result.usage.prompt_tokens,
-            "completion_tokens": result.usage.completion_tokens,
-        },
-        "cost_usd": micros_to_usd(result.cost_micros),
-        "metadata": metadata,
-    }
 
 
 def error_json(

@@ -16,11 +16,12 @@ from connectors.webhooks.answer import Answerer
 from connectors.webhooks.config import WebhooksConfig
 from connectors.webhooks.dedupe import STILL_RUNNING, Dedupe, Stored
 from connectors.webhooks.hooks import HookInfo, InboundHooks
-from connectors.webhooks.render import error_response, result_json, sse_event
+from connectors.webhooks.render import error_response, sse_event
 from connectors.webhooks.verify import verify_request
 from hub.errors import HubError, NotFound
 from hub.events.targets import TargetRefused, check_target
 from hub.model import Caller
+from hub.results import result_summary
 from hub.service import Hub
 
 # A repeat finding the first attempt abandoned claims it again; this bounds the ping-pong.
@@ -128,7 +129,7 @@ class WebhookRoutes:
             # The client left (handler cancelled) or a bug: a retry must be able to run.
             await asyncio.shield(self.dedupe.abandon(key))
             raise
-        body = result_json(stream.result, call.metadata)
+        body = result_summary(stream.result, call.metadata)
         await self.dedupe.finish(key, 200, body)
         return web.json_response(body)
 

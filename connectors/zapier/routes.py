@@ -15,8 +15,8 @@ from hub.errors import AuthError, BadRequest, HubError, LimitError, NotFound, Un
 from hub.events.subscriptions import Subscriptions
 from hub.events.targets import TargetRefused
 from hub.ledger.keys import AuthenticatedKey
-from hub.ledger.money import micros_to_usd
 from hub.model import ChatOptions, ChatRequest, Message, Origin
+from hub.results import result_summary
 from hub.service import Hub
 from hub.web import client_ip
 
@@ -91,19 +91,7 @@ class ZapierRoutes:
         )
         async with stream:
             result = await stream.collect()
-        return web.json_response(
-            {
-                "id": result.request_id,
-                "output": result.text,
-                "model": result.alias,
-                "usage": {
-                    "prompt_tokens": result.usage.prompt_tokens,
-                    "completion_tokens": result.usage.completion_tokens,
-                },
-                "cost_usd": micros_to_usd(result.cost_micros),
-                "metadata": body.get("metadata"),
-            }
-        )
+        return web.json_response(result_summary(result, body.get("metadata")))
 
     async def subscribe(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
         body = await _body(request)

@@ -127,21 +127,12 @@ class Budget:
             tokens = entry.usage.total_tokens
             spent: dict[int, tuple[int, int]] = {}
             for counter_id in hold.counter_ids:
-                row = await session.execute(
-                    update(BudgetCounter)
-                    .where(BudgetCounter.id == counter_id)
-                    .values(
-                        cost_reserved_micros=BudgetCounter.cost_reserved_micros
-                        - (hold.cost_micros if held else 0),
-                        tokens_reserved=BudgetCounter.tokens_reserved
-                        - (hold.tokens if held else 0),
-                        cost_spent_micros=BudgetCounter.cost_spent_micros + entry.cost_micros,
-                        tokens_spent=BudgetCounter.tokens_spent + tokens,
-                    )
-                    .returning(BudgetCounter.cost_spent_micros, BudgetCounter.tokens_spent)
+                spent[counter_id] = await _move(
+                    session,
+                    counter_id,
+                    release=(hold.cost_micros, hold.tokens) if held else (0, 0),
+                    spend=(entry.cost_micros, tokens),
                 )
-                cost_after, tokens_after = row.one()
-                spent[counter_id] = (cost_after, tokens_after)
             usage_id = await session.scalar(
                 insert(UsageRecord).values(**entry.row_values(now)).returning(UsageRecord.id)
             )
@@ -165,26 +156,46 @@ class Budget:
             return Settlement(usage_id, thresholds)
 
     async def release_stale(self, older_than: timedelta) -> int:
-        """Give back holds of requests that never settled (a crashed process)."""
+        """Give back holds of requests that never settled (a crashed process).
+
+        Each hold is claimed by deleting it: a settle racing the sweeper finds it gone and
+        releases nothing, so no hold is ever released twice."""
         cutoff = self._clock.now() - older_than
-        released = 0
         async with self._sessions.begin() as session:
-            for hold in await session.scalars(
-                select(Reservation).where(Reservation.created_at < cutoff)
-            ):
-                for counter_id in map(int, hold.counter_ids.split(",")):
-                    await session.execute(
-                        update(BudgetCounter)
-                        .where(BudgetCounter.id == counter_id)
-                        .values(
-                            cost_reserved_micros=BudgetCounter.cost_reserved_micros
-                            - hold.cost_micros,
-                            tokens_reserved=BudgetCounter.tokens_reserved - hold.tokens,
-                        )
-                    )
-                await session.delete(hold)
-                released += 1
-        return released
+            claimed = await session.execute(
+                delete(Reservation)
+                .where(Reservation.created_at < cutoff)
+                .returning(Reservation.counter_ids, Reservation.cost_micros, Reservation.tokens)
+            )
+            holds = claimed.all()
+            for counter_ids, cost_micros, tokens in holds:
+                for counter_id in map(int, counter_ids.split(",")):
+                    await _move(session, counter_id, release=(cost_micros, tokens), spend=(0, 0))
+        return len(holds)
+
+
+async def _move(
+    session: AsyncSession,
+    counter_id: int,
+    *,
+    release: tuple[int, int],
+    spend: tuple[int, int],
+) -> tuple[int, int]:
+    """Release (cost, tokens) held on a counter and add (cost, tokens) spent; the new spent
+    figures."""
+    row = await session.execute(
+        update(BudgetCounter)
+        .where(BudgetCounter.id == counter_id)
+        .values(
+            cost_reserved_micros=BudgetCounter.cost_reserved_micros - release[0],
+            tokens_reserved=BudgetCounter.tokens_reserved - release[1],
+            cost_spent_micros=BudgetCounter.cost_spent_micros + spend[0],
+            tokens_spent=BudgetCounter.tokens_spent + spend[1],
+        )
+        .returning(BudgetCounter.cost_spent_micros, BudgetCounter.tokens_spent)
+    )
+    cost_after, tokens_after = row.one()
+    return int(cost_after), int(tokens_after)
 
 
 async def _tracked(

@@ -156,7 +156,7 @@ class ChatStream:
             )
         deployment = self._route.deployment
         result.cost_micros = (
-            deployment.cost_micros(result.usage.prompt_tokens, result.usage.completion_tokens)
+            deployment.cost_of(result.usage)
             if deployment is not None
             else 0
         )

@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from hub.model import Usage
+
 ProviderType = Literal["openai", "anthropic", "demo"]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -48,16 +50,30 @@ class DeploymentSettings:
     # Prices are kept as integer micro-USD per million tokens: integer money everywhere.
     input_micros_per_mtok: int
     output_micros_per_mtok: int
+    # Cache reads and writes default to the input price when a deployment names none.
+    cached_input_micros_per_mtok: int | None = None
+    cache_write_micros_per_mtok: int | None = None
 
     @property
     def label(self) -> str:
         return f"{self.provider}/{self.model}"
 
     def cost_micros(self, prompt_tokens: int, completion_tokens: int) -> int:
-        """Cost in micro-USD, rounded up to the next whole micro-dollar."""
+        """Cost in micro-USD of uncached tokens, rounded up to the next whole micro-dollar."""
+        return self.cost_of(Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
+
+    def cost_of(self, usage: Usage) -> int:
+        """Cost in micro-USD of a usage, each token type at its price, rounded up once."""
+        cached_price = self.cached_input_micros_per_mtok
+        write_price = self.cache_write_micros_per_mtok
+        plain_input = max(0, usage.prompt_tokens - usage.cached_tokens - usage.cache_write_tokens)
         numerator = (
-            prompt_tokens * self.input_micros_per_mtok
-            + completion_tokens * self.output_micros_per_mtok
+            plain_input * self.input_micros_per_mtok
+            + usage.cached_tokens
+            * (self.input_micros_per_mtok if cached_price is None else cached_price)
+            + usage.cache_write_tokens
+            * (self.input_micros_per_mtok if write_price is None else write_price)
+            + usage.completion_tokens * self.output_micros_per_mtok
         )
         return -(-numerator // 1_000_000)
 
@@ -164,6 +180,10 @@ def _micros_per_mtok(value: Any, where: str) -> int:
         raise ConfigError(f"{where} must be a number") from exc
 
 
+def _optional_micros(value: Any, where: str) -> int | None:
+    return None if value is None else _micros_per_mtok(value, where)
+
+
 def _provider(name: str, raw: Mapping[str, Any]) -> ProviderSettings:
     kind = raw.get("type")
     if kind not in ("openai", "anthropic", "demo"):
@@ -196,6 +216,12 @@ def _model(alias: str, raw: Mapping[str, Any], providers: Mapping[str, Any]) -> 
                 ),
                 output_micros_per_mtok=_micros_per_mtok(
                     dep.get("output_usd_per_mtok", 0), f"{where}.output_usd_per_mtok"
+                ),
+                cached_input_micros_per_mtok=_optional_micros(
+                    dep.get("cached_input_usd_per_mtok"), f"{where}.cached_input_usd_per_mtok"
+                ),
+                cache_write_micros_per_mtok=_optional_micros(
+                    dep.get("cache_write_usd_per_mtok"), f"{where}.cache_write_usd_per_mtok"
                 ),
             )
         )

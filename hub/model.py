@@ -88,8 +88,17 @@ class ChatRequest:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """Token counts as the provider reported them.
+
+    `prompt_tokens` is all input, cached and cache-write tokens included (OpenAI's convention;
+    Anthropic's input + cache read + cache creation); `completion_tokens` includes reasoning.
+    """
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -110,6 +119,8 @@ class Status(StrEnum):
     ERROR = "error"
     CANCELLED = "cancelled"
     PARTIAL = "partial"  # text reached the caller, then the stream broke
+    INTERRUPTED = "interrupted"  # the process serving it died; settled from its last checkpoint
+    CACHED = "cached"  # answered from the response cache, no provider call
 
 
 @dataclass(slots=True)

@@ -29,6 +29,7 @@ from hub.providers.base import Provider
 from hub.providers.registry import build_provider
 from hub.ratelimit import RateLimits, build_storage
 from hub.router import Router
+from hub.scheduled_once import ScheduledOnce
 from hub.signals import Signals
 from hub.store.engine import create_engine, session_factory
 from hub.store.secretbox import SecretBox
@@ -61,6 +62,7 @@ class Hub:
         self.channels = ChannelDefaults(self.sessions, clock)
         self.members = Members(self.sessions, clock)
         self.audit = AuditLog(self.sessions, clock)
+        self.jobs = ScheduledOnce(self.sessions, clock)
         self.notices = Notices(self.sessions)
         self.signals = Signals(
             clock, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix

@@ -24,9 +24,10 @@ from hub.ledger.periods import period_start
 from hub.ledger.refusal import refusal
 from hub.ledger.thresholds import CounterLimit, announce_thresholds
 from hub.ledger.usage_entry import UsageEntry
+from hub.ledger.usage_writer import record_usage
 from hub.model import Caller
 from hub.store.engine import dialect_name
-from hub.store.ledger_tables import BudgetCounter, Quota, Reservation, UsageRecord
+from hub.store.ledger_tables import BudgetCounter, Quota, Reservation
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +134,7 @@ class Budget:
                     release=(hold.cost_micros, hold.tokens) if held else (0, 0),
                     spend=(entry.cost_micros, tokens),
                 )
-            usage_id = await session.scalar(
-                insert(UsageRecord).values(**entry.row_values(now)).returning(UsageRecord.id)
-            )
-            assert usage_id is not None
-            usage_id = int(usage_id)
+            usage_id = await record_usage(session, entry, now=now)
             await self._events.emit(
                 session,
                 team_id=entry.caller.team_id,

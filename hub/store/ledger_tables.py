@@ -139,6 +139,10 @@ class UsageRecord(Base):
     deployment: Mapped[str | None] = mapped_column(String(200), nullable=True)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # Parts of the counts above: cache reads and writes of the prompt, reasoning of the answer.
+    cached_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reasoning_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cost_micros: Mapped[int] = mapped_column(BigId, default=0)
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     ttft_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)

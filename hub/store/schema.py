@@ -1,6 +1,12 @@
 """Every table module, imported once so `Base.metadata` is complete (for Alembic and tests)."""
 
-from hub.store import event_tables, governance_tables, ledger_tables, platform_tables
+from hub.store import (
+    event_tables,
+    governance_tables,
+    job_tables,
+    ledger_tables,
+    platform_tables,
+)
 from hub.store.base import Base
 
 metadata = Base.metadata
@@ -8,6 +14,7 @@ __all__ = [
     "metadata",
     "event_tables",
     "governance_tables",
+    "job_tables",
     "ledger_tables",
     "platform_tables",
 ]

@@ -89,3 +89,26 @@ def test_shipped_configs_load() -> None:
 def test_database_url_spellings() -> None:
     assert async_database_url("sqlite:///var/hub.db") == "sqlite+aiosqlite:///var/hub.db"
     assert async_database_url("postgres://u@h/d") == "postgresql+asyncpg://u@h/d"
+
+
+def test_cached_and_cache_write_tokens_have_their_own_prices_defaulting_to_input() -> None:
+    from hub.config import DeploymentSettings
+    from hub.model import Usage
+
+    priced = DeploymentSettings(
+        provider="p",
+        model="m",
+        input_micros_per_mtok=2_000_000,  # $2 / Mtok
+        output_micros_per_mtok=8_000_000,
+        cached_input_micros_per_mtok=500_000,
+        cache_write_micros_per_mtok=2_500_000,
+    )
+    usage = Usage(
+        prompt_tokens=1_000, completion_tokens=100, cached_tokens=600, cache_write_tokens=100
+    )
+    # 300 plain * 2 + 600 * 0.5 + 100 * 2.5 + 100 * 8 = 600 + 300 + 250 + 800 = 1950 micro-USD
+    assert priced.cost_of(usage) == 1_950
+    unpriced = DeploymentSettings(
+        provider="p", model="m", input_micros_per_mtok=2_000_000, output_micros_per_mtok=8_000_000
+    )
+    assert unpriced.cost_of(usage) == (1_000 * 2 + 100 * 8)  # every input token at the input price

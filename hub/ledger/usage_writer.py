@@ -1,0 +1,24 @@
+"""The one place a usage record is written.
+
+Settle, the lease sweeper's `interrupted` records, embeddings and cache hits all come here, so
+whatever must move with a usage record (rollups) moves in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.ledger.usage_entry import UsageEntry
+from hub.store.ledger_tables import UsageRecord
+
+
+async def record_usage(session: AsyncSession, entry: UsageEntry, *, now: datetime) -> int:
+    """Insert the usage record inside the caller's transaction; its id."""
+    usage_id = await session.scalar(
+        insert(UsageRecord).values(**entry.row_values(now)).returning(UsageRecord.id)
+    )
+    assert usage_id is not None
+    return int(usage_id)

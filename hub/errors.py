@@ -2,6 +2,7 @@
 
 HubError                        user_message: one sentence the asker sees
 ├── BadRequest                  the request itself is malformed (HTTP 400)
+│   └── InvalidField            one named field is malformed (`field`)
 ├── AuthError                   no or wrong credentials (401)
 │   ├── KeyExpired
 │   └── KeyRevoked
@@ -40,6 +41,19 @@ class HubError(Exception):
 class BadRequest(HubError):
     status = 400
     code = "invalid_request_error"
+
+
+class InvalidField(BadRequest):
+    """A malformed field; `field` names it (`messages[0].content`, a header, `body`)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+    @property
+    def param(self) -> str:
+        """OpenAI's name for the same thing."""
+        return self.field
 
 
 class AuthError(HubError):

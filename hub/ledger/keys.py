@@ -28,10 +28,13 @@ from hub.roles import ROLES
 from hub.store.ledger_tables import ApiKey, Team
 
 KEY_PREFIX = "uh-"
+MAX_SECRET_LENGTH = 200  # ours are 55 characters; longer is not one of ours
 
 
 def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+    # surrogatepass: header bytes that are not UTF-8 arrive as lone surrogates; hashing must
+    # not raise on them (such a secret matches nothing anyway).
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def new_secret(public: str | None = None) -> tuple[str, str]:
@@ -254,7 +257,11 @@ class Keys:
     async def authenticate(self, secret: str, *, client_ip: str | None = None) -> AuthenticatedKey:
         """Resolve a presented secret to its team; refuses unknown, revoked, expired keys and
         clients outside the key's allowed networks."""
-        if not secret.startswith(KEY_PREFIX):
+        if (
+            not secret.startswith(KEY_PREFIX)
+            or len(secret) > MAX_SECRET_LENGTH
+            or not secret.isascii()
+        ):
             raise AuthError("Invalid API key.")
         digest = hash_secret(secret)
         now = self._clock.now()

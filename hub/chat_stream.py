@@ -6,8 +6,19 @@
     stream.result                             # text, usage, cost, status; already settled
 
 Settlement happens in `__aexit__`, however the block ends: done, provider error, the caller
-leaving early (`break`), or the task being cancelled. It is shielded from cancellation so a
-client that disconnects cannot leave money reserved.
+leaving early (`break`), or the task being cancelled. A cancellation that arrives while the
+hold is being taken or settled waits for that to finish and is re-raised afterwards, so a
+client that disconnects cannot leave money reserved, a request without its usage record, or
+a request without its log line.
+
+Work that outlives the caller (a webhook's 202 + callback, chat platforms' lazy answers)
+uses `start`: admission happens (and refuses) at once, the rest runs in a task that settles
+however it ends:
+
+    stream = hub.chat(request)
+    task = await stream.start(lambda s: s.collect())   # QuotaExceeded raises here
+    ...                                               # answer "accepted"
+    await task                                        # settled; stream.result is final
 """
 
 from __future__ import annotations
@@ -16,9 +27,9 @@ import asyncio
 import dataclasses
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from hub.errors import BadRequest, Cancelled, HubError, ProviderError, StreamInterrupted
 from hub.ledger.budget import Hold
@@ -28,11 +39,13 @@ from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Status, Usage
 from hub.ratelimit import AppliedLimit
 from hub.router import RouteState
+from hub.uncancelled import outlast
 
 if TYPE_CHECKING:
     from hub.service import Hub
 
 log = logging.getLogger("hub.chat")
+T = TypeVar("T")
 
 
 def new_request_id() -> str:
@@ -54,6 +67,7 @@ class ChatStream:
         self._started = 0.0
         self._limits: list[AppliedLimit] = []
         self._api_keys: dict[str, str] = {}
+        self._exited = False
 
     @property
     def log_content(self) -> bool:
@@ -73,13 +87,46 @@ class ChatStream:
         worst = max(
             d.cost_micros(self._prompt_estimate, self._max_tokens) for d in self._model.deployments
         )
-        self._hold = await self._hub.budget.reserve(
-            self.request.caller,
-            cost_micros=worst,
-            tokens=self._prompt_estimate + self._max_tokens,
+        reserving = asyncio.ensure_future(
+            self._hub.budget.reserve(
+                self.request.caller,
+                cost_micros=worst,
+                tokens=self._prompt_estimate + self._max_tokens,
+            )
         )
+        cancelled = await outlast(reserving)
+        self._hold = reserving.result()  # a refusal raises here, with nothing held
         self._started = self._hub.clock.monotonic()
+        if cancelled:
+            # Admitted while the caller was going away: settle it as cancelled, then go.
+            await self.__aexit__(asyncio.CancelledError, asyncio.CancelledError(), None)
+            raise asyncio.CancelledError
         return self
+
+    async def start(self, work: Callable[[ChatStream], Awaitable[T]]) -> asyncio.Task[T]:
+        """Admit now (a refusal raises here and holds nothing), then run `work(self)` in a
+        background task that settles however it ends; the task is done once settled."""
+        await self.__aenter__()
+
+        async def run() -> T:
+            try:
+                outcome = await work(self)
+            except BaseException as exc:
+                await self.__aexit__(type(exc), exc, exc.__traceback__)
+                raise
+            await self.__aexit__(None, None, None)
+            return outcome
+
+        task = asyncio.create_task(run())
+        # A task cancelled before its first step never runs `run`: settle it from here.
+        task.add_done_callback(self._settle_unstarted)
+        return task
+
+    def _settle_unstarted(self, task: asyncio.Task[object]) -> None:
+        if not self._exited:
+            self._hub.track(
+                self.__aexit__(asyncio.CancelledError, asyncio.CancelledError(), None)
+            )
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
         if self._iterator is None:
@@ -121,17 +168,30 @@ class ChatStream:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._iterator is not None and not self._finished:
-            closer = getattr(self._iterator, "aclose", None)
-            if closer is not None:
-                try:
-                    await asyncio.shield(closer())
-                except Exception:  # noqa: BLE001 - closing upstream must not mask `exc`
-                    log.debug("closing the upstream stream failed", exc_info=True)
-        self._classify(exc)
-        if self._hold is not None:
-            await asyncio.shield(self._settle())
-        log_chat(self, log)
+        if self._exited:
+            return
+        self._exited = True
+        ending = asyncio.ensure_future(self._end(exc))
+        cancelled = await outlast(ending)
+        ending.result()
+        if cancelled and not isinstance(exc, asyncio.CancelledError):
+            raise asyncio.CancelledError
+
+    async def _end(self, exc: BaseException | None) -> None:
+        """Close the upstream, classify, settle, log: run to the end even if cancelled."""
+        try:
+            if self._iterator is not None and not self._finished:
+                closer = getattr(self._iterator, "aclose", None)
+                if closer is not None:
+                    try:
+                        await closer()
+                    except Exception:  # noqa: BLE001 - closing upstream must not mask `exc`
+                        log.debug("closing the upstream stream failed", exc_info=True)
+            self._classify(exc)
+            if self._hold is not None:
+                await self._settle()
+        finally:
+            log_chat(self, log)
 
     def _classify(self, exc: BaseException | None) -> None:
         result = self.result

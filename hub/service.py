@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Coroutine, Mapping
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -47,6 +49,7 @@ class Hub:
         events: EventSink | None = None,
     ) -> None:
         self.settings = settings
+        self._background: set[asyncio.Task[Any]] = set()
         self.engine = engine
         self.clock = clock
         self.http = http
@@ -105,7 +108,16 @@ class Hub:
             http=http,
         )
 
+    def track(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run hub bookkeeping in the background; `close()` waits for it."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
     async def close(self) -> None:
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.notices.drain()
         await self.signals.close()
         await self.http.aclose()

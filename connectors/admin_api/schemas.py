@@ -248,7 +248,9 @@ SCHEMAS: dict[str, Schema] = {
     "AdminUsage": obj(
         {
             "totals": TOTALS,
-            "group_by": nullable({"type": "string", "enum": ["day", "model", "user", "connector"]}),
+            "group_by": nullable(
+                {"type": "string", "enum": ["day", "model", "user", "connector", "status"]}
+            ),
             "groups": {"type": "array", "items": ref("AdminUsageGroup")},
         },
         required=("totals", "group_by", "groups"),

@@ -61,25 +61,27 @@ class Answerer:
         await response.write_eof()
         return response, body
 
-    def spawn_callback(
+    async def start_callback(
         self, stream: ChatStream, hook: HookInfo, call: WebhookCall, key: str
     ) -> None:
-        """Finish an entered stream in the background, then queue the signed callback."""
-        task = asyncio.create_task(self._run_callback(stream, hook, call, key))
+        """Admit the request (refusals raise here), answer it in the background, then queue
+        the signed callback with the settled result."""
+        chat = await stream.start(lambda s: s.collect())
+        task = asyncio.create_task(self._run_callback(chat, stream, hook, call, key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _run_callback(
-        self, stream: ChatStream, hook: HookInfo, call: WebhookCall, key: str
+        self,
+        chat: asyncio.Task[object],
+        stream: ChatStream,
+        hook: HookInfo,
+        call: WebhookCall,
+        key: str,
     ) -> None:
         cancelled = False
         try:
-            try:
-                await stream.collect()
-            except BaseException as exc:
-                await stream.__aexit__(type(exc), exc, exc.__traceback__)
-                raise
-            await stream.__aexit__(None, None, None)
+            await chat  # done once settled, however it ended
             payload = result_summary(stream.result, call.metadata)
         except HubError as exc:
             payload = error_json(exc, request_id=stream.result.request_id, metadata=call.metadata)

@@ -108,10 +108,11 @@ class WebhookRoutes:
                 )
             )
             if call.callback_url is not None:
-                await stream.__aenter__()  # budget and limits refuse here, before the 202
+                # Budget and limits refuse here, before the 202; once admitted, the answer
+                # runs (and settles) in the background whatever happens to this handler.
+                await self.answers.start_callback(stream, hook, call, key)
                 accepted = {"id": stream.result.request_id}
                 await self.dedupe.finish(key, 202, accepted)
-                self.answers.spawn_callback(stream, hook, call, key)
                 return web.json_response(accepted, status=202)
             if wants_sse:
                 response, body = await self.answers.stream_sse(request, stream, call)

@@ -23,7 +23,9 @@ from hub.service import Hub
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="From this UTC date (default: the start of this month).",
 )
-@click.option("--by", "group_by", type=click.Choice(["model", "user", "connector", "day"]))
+@click.option(
+    "--by", "group_by", type=click.Choice(["model", "user", "connector", "day", "status"])
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--csv", "as_csv", is_flag=True)
 @pass_hub

@@ -16,7 +16,9 @@ from hub.model import Caller
 from hub.store.engine import dialect_name
 from hub.store.ledger_tables import BudgetCounter, Quota, UsageRecord
 
-GroupBy = Literal["model", "user", "connector", "day"]
+GroupBy = Literal["model", "user", "connector", "day", "status"]
+# Every status a usage record can end with, reported even when none did (`--by status`).
+STATUSES = ("ok", "error", "cancelled", "partial", "interrupted")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ class UsageReports:
             "user": func.coalesce(UsageRecord.connector + ":" + UsageRecord.user, "-"),
             "connector": UsageRecord.connector,
             "day": cast(UsageRecord.created_at, Date),
+            "status": UsageRecord.status,
         }[by]
         async with self._sessions() as session:
             if by == "day" and dialect_name(session) == "sqlite":
@@ -104,7 +107,12 @@ class UsageReports:
             query = _filtered(select(column, *_SUMS), team_id, since, until, None)
             query = _narrowed(query, member_id=member_id, alias=alias, connector=connector)
             rows = await session.execute(query.group_by(column).order_by(column))
-            return [(str(key), UsageTotals(*(int(v) for v in rest))) for key, *rest in rows]
+            groups = [(str(key), UsageTotals(*(int(v) for v in rest))) for key, *rest in rows]
+        if by == "status":
+            found = dict(groups)
+            order = [*STATUSES, *sorted(set(found) - set(STATUSES))]
+            return [(status, found.get(status, UsageTotals())) for status in order]
+        return groups
 
     async def month_status(self, caller: Caller, *, user: str | None = None) -> MonthStatus:
         now = self._clock.now()

@@ -18,6 +18,7 @@ from tests.support.logs import LogCapture
 from tests.support.records import usage_rows
 
 N = 30
+pytestmark = pytest.mark.timeout(120)  # 180 requests: slow when the machine is busy
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ async def test_thirty_streamed_requests_leave_thirty_records_and_no_hold(
         )
     assert set(endings) == {"hung up" if hang_up_after else "error"}
     # The hub finishes each request after the client left: wait for its log lines.
-    await logs.wait_for_chats(N)
+    await logs.wait_for_chats(N, timeout=50)
     fake_openai.gate.set()
     rows = await usage_rows(running.hub)
     assert [r.status for r in rows] == [status] * N

@@ -70,16 +70,20 @@ class ChatStream:
         self._exited = False
 
     @property
+    def deployment(self) -> str | None:
+        """The deployment answering (provider/model), known once the first chunk is out."""
+        if self.result.deployment:
+            return self.result.deployment
+        return self._route.deployment.label if self._route.deployment else None
+
+    @property
     def log_content(self) -> bool:
         return self._hub.settings.logging.log_content
 
     async def __aenter__(self) -> ChatStream:
         if self._max_tokens < 1:
             raise BadRequest("max_tokens must be a positive number.")
-        if any(m.has_images for m in self.request.messages) and not self._model.vision:
-            raise BadRequest(
-                f"Model '{self._model.alias}' cannot read images; pick a vision-capable model."
-            )
+        self._hub.router.check(self._model, self.request)  # images, tools, length (#18)
         admitted = await self._hub.admission.admit(self.request)
         self.request = dataclasses.replace(self.request, caller=admitted.caller)
         self._limits = admitted.limits

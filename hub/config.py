@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hub.model import Usage
+from hub.routing import settings as routing
+from hub.routing.settings import CacheScope, CacheSettings, Sticky, Strategy
 
 ProviderType = Literal["openai", "anthropic", "demo"]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -53,6 +55,12 @@ class DeploymentSettings:
     # Cache reads and writes default to the input price when a deployment names none.
     cached_input_micros_per_mtok: int | None = None
     cache_write_micros_per_mtok: int | None = None
+    # Routing (hub/routing): share of weighted traffic, and what the deployment can take.
+    weight: float = 1.0
+    vision: bool | None = None  # None: the alias's `vision`
+    tools: bool = True
+    json_schema: bool = True
+    max_input_tokens: int | None = None  # None: the alias's `context_tokens`
 
     @property
     def label(self) -> str:
@@ -84,6 +92,17 @@ class ModelSettings:
     deployments: tuple[DeploymentSettings, ...]
     context_tokens: int = 8192
     vision: bool = False
+    # Routing and caching (hub/routing, hub/cache); hub/routing/settings.py checks the keys.
+    strategy: Strategy = "priority"
+    sticky: Sticky = "none"
+    tiers: tuple[tuple[str, str], ...] = ()  # (tier, alias), weakest tier first
+    classifier: str | None = None
+    downgrade_at_percent: float | None = None
+    downgrade_to: str | None = None
+    cache_ttl_s: int = 0
+    cache_scope: CacheScope = "team"
+    cache_sampled: bool = False
+    show_model: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +116,14 @@ class RouterSettings:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 8.0
     retry_after_max_s: float = 30.0
+    # Circuit breakers and latency estimates (hub/routing/circuits.py, hub/routing/health.py).
+    circuit_failures: int = 5
+    circuit_cooldown_s: float = 30.0
+    circuit_cooldown_max_s: float = 600.0
+    circuit_error_rate: float = 0.5
+    circuit_window_s: float = 60.0
+    circuit_min_requests: int = 20
+    latency_decay_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +170,7 @@ class Settings:
     redis_url: str = ""
     redis_key_prefix: str = "unillm"
     rate_limits: RateLimitDefaults = RateLimitDefaults()
+    cache: CacheSettings = CacheSettings()
     # Each connector parses its own section (connectors/<name>/config.py).
     connectors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -223,16 +251,25 @@ def _model(alias: str, raw: Mapping[str, Any], providers: Mapping[str, Any]) -> 
                 cache_write_micros_per_mtok=_optional_micros(
                     dep.get("cache_write_usd_per_mtok"), f"{where}.cache_write_usd_per_mtok"
                 ),
+                **_routing(routing.deployment_fields, dep, where),
             )
         )
-    if not deployments:
+    if not deployments and raw.get("strategy") != "auto":
         raise ConfigError(f"models.{alias}.deployments needs at least one deployment")
     return ModelSettings(
         alias=alias,
         deployments=tuple(deployments),
         context_tokens=int(raw.get("context_tokens", 8192)),
         vision=bool(raw.get("vision", False)),
+        **_routing(routing.model_fields, raw, f"models.{alias}"),
     )
+
+
+def _routing(parse: Any, raw: Any, where: str) -> Any:
+    try:
+        return parse(raw, where)
+    except routing.RoutingConfigError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _secret_keys(raw: Mapping[str, Any], env: Mapping[str, str], base: Path) -> tuple[str, ...]:
@@ -263,6 +300,7 @@ def parse_settings(
     server = data.get("server", {})
     providers = {n: _provider(n, p) for n, p in data.get("providers", {}).items()}
     models = {a: _model(a, m, providers) for a, m in data.get("models", {}).items()}
+    _routing(lambda raw, _: routing.check_references(raw), models, "models")
     database_url = env.get("DATABASE_URL") or data.get("database", {}).get(
         "url", "sqlite:///var/hub.db"
     )
@@ -285,6 +323,7 @@ def parse_settings(
             backoff_base_s=float(router.get("backoff_base_s", 0.5)),
             backoff_max_s=float(router.get("backoff_max_s", 8.0)),
             retry_after_max_s=float(router.get("retry_after_max_s", 30.0)),
+            **_routing(lambda raw, _: routing.router_fields(raw), router, "router"),
         ),
         logging=LoggingSettings(
             level=str(logging_.get("level", "INFO")).upper(),
@@ -300,6 +339,7 @@ def parse_settings(
         redis_url=env.get("REDIS_URL") or str(data.get("redis", {}).get("url", "")),
         redis_key_prefix=str(data.get("redis", {}).get("key_prefix", "unillm")),
         rate_limits=_rate_limits(data.get("rate_limits", {})),
+        cache=_routing(lambda raw, _: routing.cache_settings(raw), data.get("cache", {}), "cache"),
         connectors={k: dict(v) for k, v in data.get("connectors", {}).items()},
     )
 

@@ -1,5 +1,9 @@
 """From a model alias to an answer: deployments in order, retries with backoff, fallback.
 
+The order comes from the alias's strategy (hub/routing/strategies.py), over the deployments
+that can take the request (hub/routing/capabilities.py) and whose circuits admit traffic
+(hub/routing/circuits.py); every attempt is measured (hub/routing/health.py).
+
 Failover happens only before the first chunk reaches the caller. Once text has been passed
 on, a failure ends the stream with `StreamInterrupted`: the caller must never mistake half
 an answer for a whole one.
@@ -13,9 +17,21 @@ from dataclasses import dataclass, field
 
 from hub.clock import Clock
 from hub.config import DeploymentSettings, ModelSettings, RouterSettings
-from hub.errors import ProviderError, ProviderUnavailable, StreamInterrupted, UnknownModel
+from hub.errors import (
+    ProviderError,
+    ProviderRateLimited,
+    ProviderUnavailable,
+    StreamInterrupted,
+    UnknownModel,
+)
 from hub.model import ChatChunk, ChatRequest
 from hub.providers.base import Provider
+from hub.routing.capabilities import capable, needs_of
+from hub.routing.circuits import CircuitPolicy, Circuits
+from hub.routing.errors import AllCircuitsOpen
+from hub.routing.health import Attempt, HealthBoard
+from hub.routing.sticky import sticky_identifier
+from hub.routing.strategies import OrderInputs, order
 
 
 @dataclass(slots=True)
@@ -25,6 +41,7 @@ class RouteState:
     deployment: DeploymentSettings | None = None
     attempts: int = 0
     errors: list[ProviderError] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # deployments passed over: open circuits
 
 
 class Router:
@@ -37,6 +54,8 @@ class Router:
         settings: RouterSettings,
         clock: Clock,
         rng: random.Random | None = None,
+        health: HealthBoard | None = None,
+        circuits: Circuits | None = None,
     ) -> None:
         self._models = models
         self._default = default_alias
@@ -44,6 +63,12 @@ class Router:
         self._settings = settings
         self._clock = clock
         self._rng = rng or random.Random()
+        self.health = health or HealthBoard(
+            clock, decay_s=settings.latency_decay_s, window_s=settings.circuit_window_s
+        )
+        self.circuits = circuits or Circuits(
+            clock, CircuitPolicy.from_settings(settings), self.health
+        )
 
     @property
     def aliases(self) -> list[str]:
@@ -54,6 +79,43 @@ class Router:
         if name is None or name not in self._models:
             raise UnknownModel(name or "", self.aliases)
         return self._models[name]
+
+    @property
+    def models(self) -> Mapping[str, ModelSettings]:
+        return self._models
+
+    def check(self, model: ModelSettings, request: ChatRequest) -> list[DeploymentSettings]:
+        """The deployments that can take the request; a 400 naming what is missing if none."""
+        return capable(model, needs_of(request))
+
+    def plan(self, model: ModelSettings, request: ChatRequest) -> list[DeploymentSettings]:
+        """The deployments to try, in order: capable, admitted by their circuits, ordered by
+        the alias's strategy. Every circuit open: a 503 that says which and until when."""
+        needs = needs_of(request)
+        ordered = order(
+            model,
+            capable(model, needs),
+            OrderInputs(
+                sticky_id=sticky_identifier(request, model.sticky),
+                input_tokens=needs.input_tokens,
+                max_tokens=request.options.max_tokens,
+            ),
+            health=self.health,
+            rng=self._rng,
+        )
+        admitted = [d for d in ordered if self.circuits.admits(d.label)]
+        if not admitted:
+            raise self._all_open(model, [d.label for d in ordered])
+        return admitted
+
+    def _all_open(self, model: ModelSettings, labels: list[str]) -> AllCircuitsOpen:
+        views = [self.circuits.view(label) for label in labels]
+        paused = [(v.label, v.until, v.reason) for v in views if v.until is not None]
+        return AllCircuitsOpen(
+            model.alias,
+            [(label, until, reason or "probing") for label, until, reason in paused],
+            self.circuits.retry_after(labels),
+        )
 
     def backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with full jitter; an upstream Retry-After wins within a bound."""
@@ -71,25 +133,42 @@ class Router:
         state: RouteState,
         api_keys: Mapping[str, str] | None = None,
     ) -> AsyncIterator[ChatChunk]:
-        for deployment in model.deployments:
+        await self.circuits.start()
+        plan = self.plan(model, request)
+        for deployment in plan:
             provider = self._providers[deployment.provider]
             key = (api_keys or {}).get(deployment.provider)
-            for attempt in range(self._settings.max_retries + 1):
+            label = deployment.label
+            if not await self.circuits.acquire(label):
+                state.skipped.append(label)
+                continue
+            for attempt_number in range(self._settings.max_retries + 1):
                 state.attempts += 1
                 state.deployment = deployment
+                attempt = self.health.start(label)
                 upstream = provider.stream(deployment, request, max_tokens=max_tokens, api_key=key)
                 try:
                     held = await _first_chunks(upstream)
                 except ProviderError as exc:
                     await _close(upstream)
                     state.errors.append(exc)
-                    if not exc.retryable or attempt == self._settings.max_retries:
+                    await self._failed(label, attempt, exc, own_key=key is not None)
+                    if not exc.retryable or attempt_number == self._settings.max_retries:
                         break  # next deployment
-                    await self._clock.sleep(self.backoff(attempt, exc.retry_after))
+                    wait = self.backoff(attempt_number, exc.retry_after)
+                    paused_until = self.circuits.open_until(label)
+                    if paused_until is not None and paused_until > self._wall() + wait:
+                        break  # its circuit opened: waiting would not help
+                    await self._clock.sleep(wait)
+                    if not await self.circuits.acquire(label):
+                        break
                     continue
                 except BaseException:
+                    attempt.abandoned()
+                    self.circuits.release(label)
                     await _close(upstream)
                     raise
+                attempt.first_token()
                 try:
                     for chunk in held:
                         yield chunk
@@ -97,16 +176,47 @@ class Router:
                         yield chunk
                 except ProviderError as exc:
                     state.errors.append(exc)
+                    await self._failed(label, attempt, exc, own_key=key is not None)
                     raise StreamInterrupted(
                         "The answer was cut off because the model provider failed mid-stream; "
                         "the text above is incomplete.",
                         detail=exc.detail,
                         attempts=state.attempts,
                     ) from exc
+                except BaseException:
+                    attempt.abandoned()
+                    self.circuits.release(label)
+                    raise
                 finally:
                     await _close(upstream)
+                attempt.succeeded()
+                await self.circuits.succeeded(label)
                 return
+        if not state.attempts:
+            raise self._all_open(model, [d.label for d in plan])
         raise _exhausted(model, state)
+
+    async def _failed(
+        self, label: str, attempt: Attempt, error: ProviderError, *, own_key: bool
+    ) -> None:
+        """Count a failed attempt against the deployment when it says the deployment is in
+        trouble (not the request's fault, not a team's own key being rate limited)."""
+        trouble = isinstance(error, ProviderUnavailable | StreamInterrupted) or (
+            isinstance(error, ProviderRateLimited) and not own_key
+        )
+        if not trouble:
+            attempt.abandoned()
+            self.circuits.release(label)
+            return
+        attempt.failed(error.code)
+        await self.circuits.failed(
+            label,
+            retry_after=error.retry_after,
+            rate_limited=isinstance(error, ProviderRateLimited),
+        )
+
+    def _wall(self) -> float:
+        return self._clock.now().timestamp()
 
 
 async def _first_chunks(upstream: AsyncIterator[ChatChunk]) -> list[ChatChunk]:

@@ -31,6 +31,10 @@ from hub.providers.base import Provider
 from hub.providers.registry import build_provider
 from hub.ratelimit import RateLimits, build_storage
 from hub.router import Router
+from hub.routing.circuit_link import RedisCircuitLink
+from hub.routing.circuits import CircuitPolicy, Circuits
+from hub.routing.health import HealthBoard
+from hub.routing.status import DeploymentStatus, deployment_status
 from hub.scheduled_once import ScheduledOnce
 from hub.signals import Signals
 from hub.store.engine import create_engine, session_factory
@@ -86,12 +90,31 @@ class Hub:
             name: build_provider(p, client=http, clock=clock)
             for name, p in settings.providers.items()
         }
+        # Routing (#18): per-process health, circuits shared through Redis when configured.
+        self.health = HealthBoard(
+            clock,
+            decay_s=settings.router.latency_decay_s,
+            window_s=settings.router.circuit_window_s,
+        )
+        policy = CircuitPolicy.from_settings(settings.router)
+        link = None
+        if settings.redis_url:
+            link = RedisCircuitLink(
+                redis_url=settings.redis_url,
+                key_prefix=settings.redis_key_prefix,
+                signals=self.signals,
+                policy=policy,
+                window_s=settings.router.circuit_window_s,
+            )
+        self.circuits = Circuits(clock, policy, self.health, link=link)
         self.router = Router(
             models=settings.models,
             default_alias=settings.default_alias,
             providers=self.providers,
             settings=settings.router,
             clock=clock,
+            health=self.health,
+            circuits=self.circuits,
         )
 
     @classmethod
@@ -115,10 +138,15 @@ class Hub:
         task.add_done_callback(self._background.discard)
         return task
 
+    async def start(self) -> None:
+        """Join the other processes (shared circuit state) before serving; idempotent."""
+        await self.circuits.start()
+
     async def close(self) -> None:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.notices.drain()
+        await self.circuits.close()
         await self.signals.close()
         await self.http.aclose()
         await self.engine.dispose()
@@ -130,6 +158,10 @@ class Hub:
     @property
     def aliases(self) -> list[str]:
         return self.router.aliases
+
+    def deployment_status(self) -> list[DeploymentStatus]:
+        """Every deployment's circuit (shared) and health (this process): hub/routing/status."""
+        return deployment_status(self.settings.models, self.circuits, self.health)
 
     async def readiness(self) -> dict[str, str]:
         """Each dependency and its state: "ok" or why not."""

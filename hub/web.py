@@ -95,6 +95,7 @@ def create_app(
     app[OPENAPI_KEY] = build_document(fragments)
 
     async def start(_: web.Application) -> None:
+        await hub.start()
         for connector in connectors:
             await connector.start()
 

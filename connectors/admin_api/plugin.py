@@ -10,6 +10,7 @@ from aiohttp import web
 
 from connectors.admin_api import (
     routes_bindings,
+    routes_deployments,
     routes_keys,
     routes_limits,
     routes_members,
@@ -32,6 +33,7 @@ def all_endpoints() -> list[Endpoint]:
         *routes_bindings.endpoints(),
         *routes_subscriptions.endpoints(),
         *routes_reports.endpoints(),
+        *routes_deployments.endpoints(),
     ]
 
 

@@ -17,6 +17,7 @@ from connectors.openai_api.render import (
     error_response,
     sse,
 )
+from connectors.openai_api.routing_headers import routing_headers
 from hub.chat_stream import ChatStream
 from hub.errors import AuthError, BadRequest, Cancelled, HubError
 from hub.model import Caller
@@ -80,7 +81,9 @@ class OpenAIRoutes:
                 return response  # the error already went out as an SSE event
             return error_response(exc)
         total_ms = (time.perf_counter() - arrived) * 1000
-        response = web.json_response(completion_json(stream.result, int(time.time())))
+        response = web.json_response(
+            completion_json(stream.result, int(time.time())), headers=routing_headers(stream)
+        )
         response.headers[OVERHEAD_HEADER] = f"{total_ms - upstream_ms:.2f}"
         return response
 
@@ -91,13 +94,20 @@ class OpenAIRoutes:
         stream: ChatStream,
         body: dict[str, Any],
     ) -> None:
+        # The headers go out with the first chunk: they name the deployment that answers, and
+        # a failure before any text is still a plain HTTP error.
+        chunks = aiter(stream)
+        first = await anext(chunks, None)
+        response.headers.update(routing_headers(stream))
         await response.prepare(request)
         result, created = stream.result, int(time.time())
         try:
             await response.write(
                 chunk_json(result, created, delta={"role": "assistant", "content": ""})
             )
-            async for chunk in stream:
+            if first is not None:
+                await response.write(chunk_json(result, created, delta={"content": first.text}))
+            async for chunk in chunks:
                 await response.write(chunk_json(result, created, delta={"content": chunk.text}))
         except HubError as exc:
             # Headers are gone: the error travels as an SSE event, and there is no [DONE].

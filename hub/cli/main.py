@@ -8,6 +8,7 @@ from hub.cli.admin import bind, rotate_secrets_command, team
 from hub.cli.ask import ask
 from hub.cli.audit import audit
 from hub.cli.context import CliContext
+from hub.cli.deployments import deployments
 from hub.cli.keys import key
 from hub.cli.members import member
 from hub.cli.provider_keys import provider_key
@@ -71,6 +72,7 @@ CORE_COMMANDS = (
     limit,
     provider_key,
     usage,
+    deployments,
     ask,
     bind,
     audit,

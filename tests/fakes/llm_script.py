@@ -25,6 +25,8 @@ from typing import Any, Self
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from hub.clock import FakeClock
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -129,14 +131,29 @@ class FakeLLMServer:
         self._queue: deque[Behaviour] = deque()
         self._closing = asyncio.Event()
         self._server: TestServer | None = None
+        # Per upstream model (routing tests): what it does once the queue is empty, and how
+        # long each request takes on `clock` (the hub's FakeClock, advanced, never slept).
+        self.by_model: dict[str, Behaviour] = {}
+        self.latency: dict[str, float] = {}
+        self.clock: FakeClock | None = None
 
     # -- scripting ------------------------------------------------------------------------
 
     def script(self, *behaviours: Behaviour) -> None:
         self._queue.extend(behaviours)
 
-    def next_behaviour(self) -> Behaviour:
-        return self._queue.popleft() if self._queue else self.default
+    def next_behaviour(self, model: str | None = None) -> Behaviour:
+        if self._queue:
+            return self._queue.popleft()
+        return self.by_model.get(model or "", self.default)
+
+    def elapse(self, model: str | None) -> None:
+        """Let the scripted latency of `model` pass on the hub's fake clock."""
+        if self.clock is not None and model in self.latency:
+            self.clock.advance(self.latency[model])
+
+    def models_called(self) -> list[str]:
+        return [r.json.get("model", "") for r in self.requests if isinstance(r.json, dict)]
 
     @property
     def last_json(self) -> Any:

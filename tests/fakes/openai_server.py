@@ -80,8 +80,9 @@ class FakeOpenAI(FakeLLMServer):
         recorded = await self.record(request)
         if self._unauthorized(request):
             return error_response(ErrorReply(401, message="Incorrect API key provided."))
-        behaviour = self.next_behaviour()
         body = recorded.json if isinstance(recorded.json, dict) else {}
+        behaviour = self.next_behaviour(body.get("model"))
+        self.elapse(body.get("model"))
         if isinstance(behaviour, Reply) and behaviour.stall and not await self.wait_gate():
             return web.Response(status=503)
         if isinstance(behaviour, ErrorReply):

@@ -85,6 +85,7 @@ ROUTES: dict[tuple[str, str], Check] = {
     ("DELETE", API + "/teams/{team_id}/provider-keys/{provider}"): Check(TEAM),
     ("GET", API + "/teams/{team_id}/usage"): Check(TEAM),
     ("GET", API + "/teams/{team_id}/audit"): Check(TEAM),
+    ("GET", API + "/deployments"): Check(OPERATOR_ONLY),
     ("POST", "/v1/chat/completions"): Check(KEY),
     ("GET", "/v1/models"): Check(KEY),
     ("GET", "/zapier/me"): Check(KEY),

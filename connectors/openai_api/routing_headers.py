@@ -1,0 +1,20 @@
+"""The response headers that say how the hub answered (issue #18).
+
+`X-UniLLM-Deployment: <provider>/<upstream model>` names the deployment that produced the
+answer (for a cache hit, the one that produced the cached answer); `X-UniLLM-Cache` is `hit`,
+`miss` or `bypass` when the alias has a response cache.
+"""
+
+from __future__ import annotations
+
+from hub.chat_stream import ChatStream
+
+DEPLOYMENT_HEADER = "X-UniLLM-Deployment"
+CACHE_HEADER = "X-UniLLM-Cache"
+
+
+def routing_headers(stream: ChatStream) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if stream.deployment:
+        headers[DEPLOYMENT_HEADER] = stream.deployment
+    return headers

@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
+from hub.cache.responses import CacheLookup, replay
 from hub.errors import BadRequest, Cancelled, HubError, ProviderError, StreamInterrupted
 from hub.ledger.budget import Hold
 from hub.ledger.estimate import estimate_prompt_tokens
@@ -68,12 +69,16 @@ class ChatStream:
         self._limits: list[AppliedLimit] = []
         self._api_keys: dict[str, str] = {}
         self._exited = False
+        self._cache: CacheLookup | None = None  # the response cache's verdict (#18)
+        self._charged_tokens: int | None = None
 
     @property
     def deployment(self) -> str | None:
         """The deployment answering (provider/model), known once the first chunk is out."""
         if self.result.deployment:
             return self.result.deployment
+        if self._cache is not None and self._cache.answer is not None:
+            return self._cache.answer.deployment  # the one that produced the cached answer
         return self._route.deployment.label if self._route.deployment else None
 
     @property
@@ -87,16 +92,18 @@ class ChatStream:
         admitted = await self._hub.admission.admit(self.request)
         self.request = dataclasses.replace(self.request, caller=admitted.caller)
         self._limits = admitted.limits
+        if await self._answered_from_cache():
+            return self
         self._api_keys = await self._hub.provider_keys.for_team(admitted.caller.team_id)
         worst = max(
             d.cost_micros(self._prompt_estimate, self._max_tokens) for d in self._model.deployments
         )
+        await self._hold_budget(cost_micros=worst, tokens=self._prompt_estimate + self._max_tokens)
+        return self
+
+    async def _hold_budget(self, *, cost_micros: int, tokens: int) -> None:
         reserving = asyncio.ensure_future(
-            self._hub.budget.reserve(
-                self.request.caller,
-                cost_micros=worst,
-                tokens=self._prompt_estimate + self._max_tokens,
-            )
+            self._hub.budget.reserve(self.request.caller, cost_micros=cost_micros, tokens=tokens)
         )
         cancelled = await outlast(reserving)
         self._hold = reserving.result()  # a refusal raises here, with nothing held
@@ -105,7 +112,6 @@ class ChatStream:
             # Admitted while the caller was going away: settle it as cancelled, then go.
             await self.__aexit__(asyncio.CancelledError, asyncio.CancelledError(), None)
             raise asyncio.CancelledError
-        return self
 
     async def start(self, work: Callable[[ChatStream], Awaitable[T]]) -> asyncio.Task[T]:
         """Admit now (a refusal raises here and holds nothing), then run `work(self)` in a
@@ -132,6 +138,33 @@ class ChatStream:
                 self.__aexit__(asyncio.CancelledError, asyncio.CancelledError(), None)
             )
 
+    async def _answered_from_cache(self) -> bool:
+        """Look the request up in the response cache; on a hit reserve what the hit will be
+        charged ([cache] charge) and answer from it (#18)."""
+        self._cache = await self._hub.caching.lookup(self._model, self.request)
+        if self._cache is None:
+            return False
+        self.result.cache = self._cache.outcome
+        hit = self._cache.answer
+        if hit is None:
+            return False
+        charge = self._hub.settings.cache.charge
+        self._charged_tokens = charge.of(hit.usage.total_tokens)
+        await self._hold_budget(cost_micros=charge.of(hit.cost_micros), tokens=self._charged_tokens)
+        return True
+
+    def _upstream(self) -> AsyncIterator[ChatChunk]:
+        hit = self._cache.answer if self._cache is not None else None
+        if hit is not None:
+            return _replayed(hit.text, hit.usage, hit.finish_reason)
+        return self._hub.router.stream(
+            self._model,
+            self.request,
+            max_tokens=self._max_tokens,
+            state=self._route,
+            api_keys=self._api_keys,
+        )
+
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
         if self._iterator is None:
             self._iterator = self._run()
@@ -140,13 +173,7 @@ class ChatStream:
     async def _run(self) -> AsyncIterator[ChatChunk]:
         parts: list[str] = []
         try:
-            async for chunk in self._hub.router.stream(
-                self._model,
-                self.request,
-                max_tokens=self._max_tokens,
-                state=self._route,
-                api_keys=self._api_keys,
-            ):
+            async for chunk in self._upstream():
                 if chunk.usage is not None:
                     self.result.usage = chunk.usage
                 if chunk.finish_reason is not None:
@@ -194,6 +221,8 @@ class ChatStream:
             self._classify(exc)
             if self._hold is not None:
                 await self._settle()
+            if self._cache is not None:
+                await self._hub.caching.remember(self._cache, self.result)
         finally:
             log_chat(self, log)
 
@@ -224,6 +253,13 @@ class ChatStream:
             if deployment is not None
             else 0
         )
+        hit = self._cache.answer if self._cache is not None else None
+        if hit is not None:  # no provider call: the charge of [cache] charge, the cost saved
+            result.deployment, result.saved_micros = hit.deployment, hit.cost_micros
+            result.cost_micros = 0
+            if result.status == Status.OK:
+                result.status = Status.CACHED
+                result.cost_micros = self._hub.settings.cache.charge.of(hit.cost_micros)
 
     async def _settle(self) -> None:
         assert self._hold is not None
@@ -243,13 +279,20 @@ class ChatStream:
             error_code=getattr(error, "code", type(error).__name__) if error else None,
             prompt=next((m.plain_text for m in reversed(request.messages) if m.role == "user"), ""),
             output=result.text,
+            saved_micros=result.saved_micros,
+            counterfactual_micros=result.counterfactual_micros,
+            requested_alias=result.requested_alias,
+            routed_by=result.routed_by,
+            experiment_id=result.experiment_id,
+            variant=result.variant,
+            charged_tokens=self._charged_tokens if result.status == Status.CACHED else None,
         )
         settlement = await self._hub.budget.settle(self._hold, entry)
         self._hold = None
         result.usage_id = settlement.usage_id
         self._hub.notices.budget_crossed(request.caller.team_id, settlement.thresholds)
         try:
-            await self._hub.rate_limits.charge_tokens(self._limits, result.usage.total_tokens)
+            await self._hub.rate_limits.charge_tokens(self._limits, entry.tokens_charged)
         except Exception:  # noqa: BLE001 - the request is done and paid; say so and move on
             log.warning("could not charge tokens to the rate limiter", exc_info=True)
 
@@ -257,3 +300,10 @@ class ChatStream:
         if not self._started:
             return 0
         return int((self._hub.clock.monotonic() - self._started) * 1000)
+
+
+async def _replayed(text: str, usage: Usage, finish_reason: str) -> AsyncIterator[ChatChunk]:
+    """A cached answer as a stream: its text in pieces, then the usage and the ending."""
+    for piece in replay(text):
+        yield ChatChunk(text=piece)
+    yield ChatChunk(usage=usage, finish_reason=finish_reason)

@@ -308,6 +308,9 @@ def parse_settings(
     router = data.get("router", {})
     logging_ = data.get("logging", {})
     security = data.get("security", {})
+    redis_url = env.get("REDIS_URL") or str(data.get("redis", {}).get("url", ""))
+    if data.get("cache", {}).get("backend") == "redis" and not redis_url:
+        raise ConfigError('cache.backend = "redis" needs [redis] url (or REDIS_URL)')
     return Settings(
         server=ServerSettings(
             host=str(server.get("host", "127.0.0.1")),
@@ -336,7 +339,7 @@ def parse_settings(
         webhooks=WebhookSettings(
             allow_private_targets=bool(data.get("webhooks", {}).get("allow_private_targets", False))
         ),
-        redis_url=env.get("REDIS_URL") or str(data.get("redis", {}).get("url", "")),
+        redis_url=redis_url,
         redis_key_prefix=str(data.get("redis", {}).get("key_prefix", "unillm")),
         rate_limits=_rate_limits(data.get("rate_limits", {})),
         cache=_routing(lambda raw, _: routing.cache_settings(raw), data.get("cache", {}), "cache"),

@@ -84,6 +84,7 @@ class ChatRequest:
     model: str | None = None  # alias; None means the hub's default alias
     options: ChatOptions = field(default_factory=ChatOptions)
     metadata: Mapping[str, str] = field(default_factory=dict)
+    no_cache: bool = False  # the client sent Cache-Control: no-cache (hub/cache)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +141,14 @@ class ChatResult:
     ttft_ms: int | None = None
     attempts: int = 0
     usage_id: int | None = None
+    # Smart routing (#18): the response cache's verdict (X-UniLLM-Cache; None: no cache for
+    # the alias), what a hit saved, and how routing chose (hub/routing/selection.py).
+    cache: str | None = None
+    saved_micros: int = 0
+    requested_alias: str | None = None
+    routed_by: str | None = None
+    counterfactual_micros: int | None = None
+    experiment_id: int | None = None
+    variant: str | None = None
+    notice: str | None = None  # one sentence for the asker (a budget downgrade, once)
+    show_model: bool = False  # chat connectors name `deployment` in the answer's footer

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.admission import Admission
 from hub.audit import AuditLog
 from hub.bindings import Bindings, ChannelDefaults
+from hub.cache.responses import ResponseCaching
+from hub.cache.store import MemoryResponseCache, RedisResponseCache, ResponseCache
 from hub.chat_stream import ChatStream
 from hub.client_address import parse_proxies
 from hub.clock import Clock, SystemClock
@@ -107,6 +109,12 @@ class Hub:
                 window_s=settings.router.circuit_window_s,
             )
         self.circuits = Circuits(clock, policy, self.health, link=link)
+        store: ResponseCache = MemoryResponseCache(clock, max_entries=settings.cache.max_entries)
+        if settings.cache.backend == "redis":
+            store = RedisResponseCache(
+                redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix
+            )
+        self.caching = ResponseCaching(store)
         self.router = Router(
             models=settings.models,
             default_alias=settings.default_alias,
@@ -147,6 +155,7 @@ class Hub:
             await asyncio.gather(*list(self._background), return_exceptions=True)
         await self.notices.drain()
         await self.circuits.close()
+        await self.caching.store.close()
         await self.signals.close()
         await self.http.aclose()
         await self.engine.dispose()

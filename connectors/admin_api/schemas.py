@@ -55,9 +55,20 @@ TOTALS = obj(
         "completion_tokens": {"type": "integer"},
         "total_tokens": {"type": "integer"},
         "cost_usd": {"type": "number"},
+        "cached_requests": {
+            "type": "integer",
+            "description": "Answered from the response cache (status `cached`).",
+        },
+        "saved_usd": {
+            "type": "number",
+            "description": "The provider cost that cache hits avoided.",
+        },
     },
-    required=("requests", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd"),
-)
+    required=(
+        "requests", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd",
+        "cached_requests", "saved_usd",
+    ),
+)  # fmt: skip
 _KEY: Schema = {
     "id": ID,
     "team_id": ID,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -17,7 +18,7 @@ from connectors.openai_api.render import (
     error_response,
     sse,
 )
-from connectors.openai_api.routing_headers import routing_headers
+from connectors.openai_api.routing_headers import bypasses_cache, routing_headers
 from hub.chat_stream import ChatStream
 from hub.errors import AuthError, BadRequest, Cancelled, HubError
 from hub.model import Caller
@@ -66,6 +67,8 @@ class OpenAIRoutes:
             caller = await self._caller(request)
             body = await _json_body(request)
             chat = parse_chat_request(body, caller=caller, request_id=request.get(REQUEST_ID_KEY))
+            if bypasses_cache(request.headers):
+                chat = dataclasses.replace(chat, no_cache=True)
             stream = self._hub.chat(chat)
             async with stream:
                 overhead_ms = (time.perf_counter() - arrived) * 1000

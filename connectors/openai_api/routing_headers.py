@@ -2,10 +2,13 @@
 
 `X-UniLLM-Deployment: <provider>/<upstream model>` names the deployment that produced the
 answer (for a cache hit, the one that produced the cached answer); `X-UniLLM-Cache` is `hit`,
-`miss` or `bypass` when the alias has a response cache.
+`miss` or `bypass` when the alias has a response cache. A client's `Cache-Control: no-cache`
+(or `no-store`, `max-age=0`) bypasses the cache for that request.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from hub.chat_stream import ChatStream
 
@@ -17,4 +20,11 @@ def routing_headers(stream: ChatStream) -> dict[str, str]:
     headers: dict[str, str] = {}
     if stream.deployment:
         headers[DEPLOYMENT_HEADER] = stream.deployment
+    if stream.result.cache:
+        headers[CACHE_HEADER] = stream.result.cache
     return headers
+
+
+def bypasses_cache(headers: Mapping[str, str]) -> bool:
+    directives = {d.strip().lower() for d in headers.get("Cache-Control", "").split(",")}
+    return bool(directives & {"no-cache", "no-store", "max-age=0"})

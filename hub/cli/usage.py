@@ -71,3 +71,9 @@ async def usage(
                 f"  {name:<30} {t.requests:>6} req  {tokens:>10,} tok"
                 f"  {format_usd(t.cost_micros):>12}"
             )
+        if totals.cached_requests:
+            share = totals.cached_requests / totals.requests
+            click.echo(
+                f"  response cache: {totals.cached_requests} hits ({share:.0%} of requests), "
+                f"saved {format_usd(totals.saved_micros)} of provider cost"
+            )

@@ -125,7 +125,7 @@ class Budget:
             released = await session.execute(delete(Reservation).where(Reservation.id == hold.id))
             # A hold the sweeper already released must not be released twice.
             held = released.rowcount == 1  # type: ignore[attr-defined]
-            tokens = entry.usage.total_tokens
+            tokens = entry.tokens_charged
             spent: dict[int, tuple[int, int]] = {}
             for counter_id in hold.counter_ids:
                 spent[counter_id] = await _move(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import Date, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
@@ -18,7 +18,7 @@ from hub.store.ledger_tables import BudgetCounter, Quota, UsageRecord
 
 GroupBy = Literal["model", "user", "connector", "day", "status"]
 # Every status a usage record can end with, reported even when none did (`--by status`).
-STATUSES = ("ok", "error", "cancelled", "partial", "interrupted")
+STATUSES = ("ok", "error", "cancelled", "partial", "interrupted", "cached")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,8 @@ class UsageTotals:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_micros: int = 0
+    cached_requests: int = 0  # answered from the response cache (#18)
+    saved_micros: int = 0  # the provider cost those hits avoided
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +37,8 @@ class UsageTotals:
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.prompt_tokens + self.completion_tokens,
             "cost_usd": micros_to_usd(self.cost_micros),
+            "cached_requests": self.cached_requests,
+            "saved_usd": micros_to_usd(self.saved_micros),
         }
 
 
@@ -54,6 +58,8 @@ _SUMS = (
     func.coalesce(func.sum(UsageRecord.prompt_tokens), 0),
     func.coalesce(func.sum(UsageRecord.completion_tokens), 0),
     func.coalesce(func.sum(UsageRecord.cost_micros), 0),
+    func.coalesce(func.sum(case((UsageRecord.status == "cached", 1), else_=0)), 0),
+    func.coalesce(func.sum(UsageRecord.saved_micros), 0),
 )
 
 

@@ -24,6 +24,20 @@ class UsageEntry:
     error_code: str | None = None
     prompt: str = ""
     output: str = ""
+    # Smart routing (#18): see the columns of hub/store/ledger_tables.UsageRecord.
+    saved_micros: int = 0
+    counterfactual_micros: int | None = None
+    requested_alias: str | None = None
+    routed_by: str | None = None
+    experiment_id: int | None = None
+    variant: str | None = None
+    charged_tokens: int | None = None  # tokens the budget counts, when not all (cache hits)
+
+    @property
+    def tokens_charged(self) -> int:
+        if self.charged_tokens is not None:
+            return self.charged_tokens
+        return self.usage.total_tokens
 
     def row_values(self, now: datetime) -> dict[str, object]:
         return dict(
@@ -48,6 +62,12 @@ class UsageEntry:
             status=self.status,
             error_code=self.error_code,
             created_at=now,
+            saved_micros=self.saved_micros,
+            counterfactual_micros=self.counterfactual_micros,
+            requested_alias=self.requested_alias,
+            routed_by=self.routed_by,
+            experiment_id=self.experiment_id,
+            variant=self.variant,
         )
 
     def event_data(self) -> dict[str, object]:

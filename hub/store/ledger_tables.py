@@ -149,3 +149,14 @@ class UsageRecord(Base):
     status: Mapped[str] = mapped_column(String(20))
     error_code: Mapped[str | None] = mapped_column(String(50), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Smart routing (#18). A `cached` record's provider cost is 0: `cost_micros` is what the
+    # team was charged ([cache] charge), `saved_micros` the provider cost the hit avoided.
+    saved_micros: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
+    # Auto-routed: the same usage priced at the strongest tier (savings are a ledger query).
+    counterfactual_micros: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    # The alias asked for, when routing answered from another (auto tier, budget downgrade,
+    # experiment variant), and how: "auto:<tier>", "downgrade", "experiment".
+    requested_alias: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    routed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    experiment_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
+    variant: Mapped[str | None] = mapped_column(String(40), nullable=True)

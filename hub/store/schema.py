@@ -6,6 +6,7 @@ from hub.store import (
     job_tables,
     ledger_tables,
     platform_tables,
+    routing_tables,
 )
 from hub.store.base import Base
 
@@ -17,4 +18,5 @@ __all__ = [
     "job_tables",
     "ledger_tables",
     "platform_tables",
+    "routing_tables",
 ]

@@ -1,0 +1,71 @@
+"""The cache key: a hash of the request's canonical form.
+
+Everything that shapes the answer is in it: the alias, every message (roles, text, images by
+content hash), and every option the request carries (sampling parameters, max_tokens, stop,
+and whatever the model grows: tools, response_format, the parameter bag), taken from the
+dataclass fields themselves so a new option cannot be forgotten. What does not shape the answer
+is left out: who asks (caller, origin; the team enters through the scope instead), whether
+the answer is streamed (`stream`, `stream_options`), and the hub's own instructions (the
+cache bypass). Keys are scoped to the team unless the alias says `cache_scope = "global"`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from hub.model import ChatRequest
+
+# Fields of ChatRequest and its options that never change the answer.
+NOT_IN_KEY = frozenset({"caller", "origin", "metadata", "model", "no_cache"})
+NOT_IN_KEY_OPTIONS = frozenset({"stream", "stream_options"})
+KEY_VERSION = "1"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able form of `value`, the same for equal values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            "~": type(value).__name__,
+            **{f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
+    if isinstance(value, bytes):
+        return {"sha256": hashlib.sha256(value).hexdigest()}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # temperature 1 and 1.0 ask for the same thing
+    return value
+
+
+def canonical_request(request: ChatRequest, *, alias: str) -> dict[str, Any]:
+    form: dict[str, Any] = {"alias": alias}
+    for field in dataclasses.fields(request):
+        if field.name in NOT_IN_KEY:
+            continue
+        value = getattr(request, field.name)
+        if field.name == "options":
+            value = {
+                f.name: getattr(value, f.name)
+                for f in dataclasses.fields(value)
+                if f.name not in NOT_IN_KEY_OPTIONS
+            }
+        form[field.name] = _plain(value)
+    return form
+
+
+def cache_key(request: ChatRequest, *, alias: str, scope: str) -> str:
+    """`scope` is "team:<id>" or "global"."""
+    canonical = json.dumps(
+        canonical_request(request, alias=alias), sort_keys=True, separators=(",", ":")
+    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return f"v{KEY_VERSION}:{scope}:{alias}:{digest}"

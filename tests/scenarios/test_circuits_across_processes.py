@@ -54,6 +54,7 @@ async def circuit_state(http: httpx.AsyncClient, base_url: str, label: str) -> s
 
 
 @pytest.mark.redis
+@pytest.mark.timeout(180)  # three processes start on a shared 2-core machine
 async def test_an_opened_circuit_crosses_three_processes_within_a_second(
     fake_openai: FakeOpenAI, prefix: str, tmp_path: Path
 ) -> None:

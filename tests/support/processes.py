@@ -39,7 +39,7 @@ class HubProcess:
             stderr=asyncio.subprocess.PIPE,
         )
         assert self._process.stdout is not None
-        async with asyncio.timeout(30):  # wait for the line it prints once it listens
+        async with asyncio.timeout(90):  # wait for the line it prints once it listens (busy CI)
             while b"listening on" not in await self._process.stdout.readline():
                 if self._process.returncode is not None:
                     raise RuntimeError("hub serve exited early")

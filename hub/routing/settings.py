@@ -162,8 +162,8 @@ def check_references(models: Mapping[str, Any]) -> None:
                 raise RoutingConfigError(f"{where}.{key} names no configured alias: {target!r}")
             if target == alias:
                 raise RoutingConfigError(f"{where}.{key} cannot name the alias itself")
-            if key.startswith("tiers.") and models[target].strategy == "auto":
-                raise RoutingConfigError(f"{where}.{key}: a tier cannot be another auto alias")
+            if key != "downgrade_to" and models[target].strategy == "auto":
+                raise RoutingConfigError(f"{where}.{key} cannot be another auto alias")
 
 
 def router_fields(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,14 @@ async def running(fake_openai: FakeOpenAI, sqlite_url: str) -> AsyncIterator[Run
         {
             "providers": {"up": openai_provider_config(fake_openai.base_url)},
             "models": {"gpt": model_config(("up", "gpt-4o-mini", 1.0, 2.0))},
+            # The deployment fails on purpose 30 times at once: its circuit breaker would open
+            # after 5 and answer the rest 503 before any call. This test is about endings.
+            "router": {
+                "backoff_base_s": 0.01,
+                "backoff_max_s": 0.05,
+                "circuit_failures": 1000,
+                "circuit_min_requests": 100000,
+            },
         },
         database_url=sqlite_url,
         monthly_budget_micros=10_000_000,

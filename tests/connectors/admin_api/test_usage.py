@@ -66,6 +66,8 @@ def totals(requests: int, prompt: int, completion: int, micros: int) -> dict[str
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
         "cost_usd": micros / 1_000_000,
+        "cached_requests": 0,  # response cache hits (#18): none here
+        "saved_usd": 0.0,
     }
 
 

@@ -42,6 +42,7 @@ def test_routing_keys_reach_the_settings() -> None:
         },
         router={"circuit_failures": 3, "circuit_cooldown_s": 10},
         cache={"backend": "redis", "charge": "discount:80"},
+        redis={"url": "redis://127.0.0.1:6379/0"},
     )
     strong = parsed.models["strong"]
     assert (strong.strategy, strong.sticky, strong.show_model) == ("weighted", "thread", True)
@@ -86,6 +87,7 @@ def test_routing_keys_reach_the_settings() -> None:
         ({"a": alias(cache_scope="everyone")}, {}, "models.a.cache_scope must be one of"),
         ({"a": alias()}, {"cache": {"charge": "half"}}, 'cache.charge must be "none"'),
         ({"a": alias()}, {"cache": {"size": 3}}, "cache: unknown option(s) size"),
+        ({"a": alias()}, {"cache": {"backend": "redis"}}, 'cache.backend = "redis" needs'),
         ({"a": alias()}, {"router": {"circuit_failures": 0}}, "router.circuit_failures must be"),
     ],
 )

@@ -8,7 +8,7 @@ PORT ?= 8080
 HUB_CONFIG ?= config/hub.toml
 export HUB_CONFIG
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean docs
 
 install: $(STAMP)
 
@@ -40,6 +40,9 @@ zapier-test:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+docs: install
+	$(BIN)/python -m hub.config.reference > docs/configuration.md
 
 bench: install
 	$(BIN)/python bench/overhead.py

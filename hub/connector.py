@@ -6,20 +6,20 @@ never imports a connector package by name.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import click
 from aiohttp import web
 
-log = logging.getLogger("hub.connector")
+from hub.config.connectors import ConnectorSection, plugin_objects, section_enabled
 
 if TYPE_CHECKING:
     from hub.service import Hub
 
-ENTRY_POINT_GROUP = "unillm_hub.connectors"
+# What a plugin's `create()` receives: its typed section (when it offers `settings_model()`),
+# else its `[connectors.<name>]` table as a dict.
+SectionValue = ConnectorSection | Mapping[str, Any]
 
 
 class Connector(Protocol):
@@ -32,10 +32,18 @@ class Connector(Protocol):
 
 class ConnectorPlugin(Protocol):
     name: str
+    # Used only by plugins without a settings model; a model's `enabled` default decides.
     enabled_by_default: bool
 
-    def create(self, hub: Hub, section: Mapping[str, Any]) -> Connector: ...
+    def create(self, hub: Hub, section: SectionValue) -> Connector: ...
     def commands(self) -> Sequence[click.Command]: ...  # extra `hub` subcommands
+
+
+class ConfiguredPlugin(Protocol):
+    """Optional on a plugin: the model of its `[connectors.<name>]` section, so the loader
+    types it, refuses unknown keys, masks its secrets and documents it."""
+
+    def settings_model(self) -> type[ConnectorSection]: ...
 
 
 class DocumentedPlugin(Protocol):
@@ -53,23 +61,14 @@ def openapi_fragment(plugin: ConnectorPlugin) -> Mapping[str, Any] | None:
 
 
 def discover() -> dict[str, ConnectorPlugin]:
-    found: dict[str, ConnectorPlugin] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            found[ep.name] = ep.load()
-        except (ImportError, AttributeError):
-            # A connector whose package or dependencies are missing must not take the
-            # others down; say so loudly instead.
-            log.exception("connector %r could not be loaded and is unavailable", ep.name)
-    return found
+    return {name: cast(ConnectorPlugin, p) for name, p in plugin_objects().items()}
 
 
 def enabled(
-    plugins: Mapping[str, ConnectorPlugin], sections: Mapping[str, Mapping[str, Any]]
+    plugins: Mapping[str, ConnectorPlugin], sections: Mapping[str, SectionValue]
 ) -> list[ConnectorPlugin]:
-    chosen = []
-    for name, plugin in plugins.items():
-        section = sections.get(name, {})
-        if section.get("enabled", plugin.enabled_by_default):
-            chosen.append(plugin)
-    return chosen
+    return [
+        plugin
+        for name, plugin in plugins.items()
+        if section_enabled(sections.get(name, {}), plugin.enabled_by_default)
+    ]

@@ -86,7 +86,7 @@ def create_app(
     chosen = list(plugins) if plugins is not None else enabled(discover(), hub.settings.connectors)
     connectors: list[Connector] = []
     for plugin in chosen:
-        connector = plugin.create(hub, hub.settings.connectors.get(plugin.name, {}))
+        connector = plugin.create(hub, hub.settings.connector(plugin.name))
         app.router.add_routes(connector.routes())
         connectors.append(connector)
     app[CONNECTORS_KEY] = connectors

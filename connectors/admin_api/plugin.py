@@ -18,9 +18,10 @@ from connectors.admin_api import (
     routes_subscriptions,
     routes_teams,
 )
+from connectors.admin_api.config import AdminApiSettings
 from connectors.admin_api.endpoint import Endpoint
 from connectors.admin_api.openapi import fragment
-from hub.config import ConfigError
+from hub.connector import SectionValue
 from hub.service import Hub
 
 
@@ -57,11 +58,12 @@ class AdminApiPlugin:
     name = "admin_api"
     enabled_by_default = True
 
-    def create(self, hub: Hub, section: Mapping[str, Any]) -> AdminApiConnector:
-        unknown = sorted(set(section) - {"enabled"})
-        if unknown:
-            raise ConfigError(f"[connectors.admin_api]: unknown option '{unknown[0]}'")
+    def create(self, hub: Hub, section: SectionValue) -> AdminApiConnector:
+        AdminApiSettings.usable(section, name="admin_api")
         return AdminApiConnector(hub)
+
+    def settings_model(self) -> type[AdminApiSettings]:
+        return AdminApiSettings
 
     def commands(self) -> Sequence[click.Command]:
         return ()

@@ -8,7 +8,7 @@ import signal
 import click
 
 from connectors.discord.command_defs import sync_commands
-from connectors.discord.config import parse_discord_config
+from connectors.discord.config import DiscordConfig
 from connectors.discord.discord_lib import discord
 from connectors.discord.gateway import GatewayBot
 from connectors.discord.rest import DiscordRest
@@ -28,7 +28,7 @@ def discord_group(ctx: click.Context) -> None:
 @pass_hub
 async def run_bot(hub: Hub) -> None:
     """Run the gateway bot (the same as a bare `hub discord`)."""
-    config = parse_discord_config(hub.settings.connectors.get("discord", {}))
+    config = DiscordConfig.model_validate(hub.settings.connector("discord"))
     bot = GatewayBot(hub, config)
     runner = asyncio.create_task(bot.run())
     loop = asyncio.get_running_loop()
@@ -57,7 +57,7 @@ async def run_bot(hub: Hub) -> None:
 @pass_hub
 async def sync_commands_command(hub: Hub, guild_id: str | None) -> None:
     """Register /ask, /usage, /model and /quota with Discord (a bulk overwrite: safe to repeat)."""
-    config = parse_discord_config(hub.settings.connectors.get("discord", {}))
+    config = DiscordConfig.model_validate(hub.settings.connector("discord"))
     config.require("application_id", "bot_token")
     rest = DiscordRest(
         hub.http, base_url=config.api_base_url, bot_token=config.bot_token, clock=hub.clock

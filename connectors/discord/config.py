@@ -1,81 +1,105 @@
-"""The `[connectors.discord]` section, parsed once into frozen settings with clear errors."""
+"""The `[connectors.discord]` section: typed by the hub's settings loader, checked when enabled."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from hub.config import ConfigError
+from pydantic import BeforeValidator, Field, field_validator
+
+from hub.config import ConfigError, ConnectorSection, Secret
 
 DISCORD_API = "https://discord.com/api/v10"
 _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
 _SNOWFLAKE = re.compile(r"^[0-9]{1,20}$")
-_KNOWN = {
-    "enabled",
-    "application_id",
-    "public_key",
-    "bot_token",
-    "api_base_url",
-    "gateway_url",
-    "default_model",
-    "dm_team",
-}
 
 
-@dataclass(frozen=True, slots=True)
-class DiscordConfig:
-    application_id: str = ""
-    public_key: str = ""
-    bot_token: str = field(default="", repr=False)
+def _id_text(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # ids written as TOML integers
+    return value.strip() if isinstance(value, str) else value
+
+
+class DiscordConfig(ConnectorSection):
+    application_id: Annotated[str, BeforeValidator(_id_text)] = Field(
+        "", description="Developer Portal → General Information → Application ID."
+    )
+    public_key: str = Field(
+        "", description="Developer Portal → General Information → Public Key (64 hex digits)."
+    )
+    bot_token: Secret = Field(
+        "",
+        description="Developer Portal → Bot → Reset Token: the gateway bot, "
+        "`hub discord sync-commands`, and answers after the 15-minute interaction token.",
+    )
     # Tests point both at fake servers; production leaves them at Discord's defaults.
-    api_base_url: str = DISCORD_API
-    gateway_url: str = ""
-    default_model: str | None = None
+    api_base_url: str = Field(
+        DISCORD_API, description="Discord's REST API base, with the version (tests, proxies)."
+    )
+    gateway_url: str = Field(
+        "",
+        description="The gateway's URL; without it a non-default api_base_url is asked "
+        "with GET /gateway/bot (tests, proxies).",
+    )
+    default_model: str | None = Field(
+        None, description="Model alias when neither `model:` nor a channel default is set."
+    )
     # DMs have no guild to bind; this team pays for them, or DMs are refused.
-    dm_team: str | None = None
-    enabled: bool = False
+    dm_team: str | None = Field(
+        None, description="Team that pays for DMs with the bot; unset: DMs are refused."
+    )
+
+    @field_validator("application_id")
+    @classmethod
+    def _snowflake(cls, value: str) -> str:
+        if value and not _SNOWFLAKE.match(value):
+            raise ValueError("application_id must be the numeric application id")
+        return value
+
+    @field_validator("public_key")
+    @classmethod
+    def _hex_key(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _HEX_KEY.match(value):
+            raise ValueError("public_key must be the 64-character hex public key")
+        return value.lower()
+
+    @field_validator("bot_token")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        value = (value.strip() or DISCORD_API).rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("api_base_url must be an http(s) URL")
+        return value
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _ws(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("wss://", "ws://")):
+            raise ValueError("gateway_url must be a ws(s) URL")
+        return value
+
+    @field_validator("default_model", "dm_team")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
+
+    def check(self) -> None:
+        for name in ("application_id", "public_key"):
+            if not getattr(self, name):
+                raise ValueError(
+                    f"{name} is required to serve interactions (Developer Portal → General "
+                    "Information)"
+                )
 
     def require(self, *names: str) -> None:
         """Fail with the missing key's name, for the feature that needs it."""
         for name in names:
             if not getattr(self, name):
                 raise ConfigError(f"connectors.discord.{name} is required")
-
-
-def parse_discord_config(section: Mapping[str, Any]) -> DiscordConfig:
-    unknown = sorted(set(section) - _KNOWN)
-    if unknown:
-        raise ConfigError(f"connectors.discord has unknown keys: {', '.join(unknown)}")
-    application_id = _text(section, "application_id")
-    if application_id and not _SNOWFLAKE.match(application_id):
-        raise ConfigError("connectors.discord.application_id must be the numeric application id")
-    public_key = _text(section, "public_key")
-    if public_key and not _HEX_KEY.match(public_key):
-        raise ConfigError("connectors.discord.public_key must be the 64-character hex public key")
-    api_base_url = (_text(section, "api_base_url") or DISCORD_API).rstrip("/")
-    if not api_base_url.startswith(("https://", "http://")):
-        raise ConfigError("connectors.discord.api_base_url must be an http(s) URL")
-    gateway_url = _text(section, "gateway_url")
-    if gateway_url and not gateway_url.startswith(("wss://", "ws://")):
-        raise ConfigError("connectors.discord.gateway_url must be a ws(s) URL")
-    return DiscordConfig(
-        enabled=bool(section.get("enabled", False)),
-        application_id=application_id,
-        public_key=public_key.lower(),
-        bot_token=_text(section, "bot_token"),
-        api_base_url=api_base_url,
-        gateway_url=gateway_url,
-        default_model=_text(section, "default_model") or None,
-        dm_team=_text(section, "dm_team") or None,
-    )
-
-
-def _text(section: Mapping[str, Any], name: str) -> str:
-    value = section.get(name, "")
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)  # ids written as TOML integers
-    if not isinstance(value, str):
-        raise ConfigError(f"connectors.discord.{name} must be a string")
-    return value.strip()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import click
 from aiohttp import web
 
 from connectors.discord.ask import SIGNAL_CHANNEL, AskRunner
-from connectors.discord.config import parse_discord_config
+from connectors.discord.config import DiscordConfig
 from connectors.discord.interactions import InteractionsEndpoint
 from connectors.discord.pages import NO_MENTIONS
 from connectors.discord.rest import DiscordRest
+from hub.connector import SectionValue
 from hub.service import Hub
 from hub.signals import Subscription
 
@@ -22,9 +22,7 @@ class DiscordConnector:
 
     name = "discord"
 
-    def __init__(self, hub: Hub, section: Mapping[str, Any]) -> None:
-        config = parse_discord_config(section)
-        config.require("application_id", "public_key")
+    def __init__(self, hub: Hub, config: DiscordConfig) -> None:
         rest = DiscordRest(
             hub.http, base_url=config.api_base_url, bot_token=config.bot_token, clock=hub.clock
         )
@@ -61,8 +59,11 @@ class DiscordPlugin:
     name = "discord"
     enabled_by_default = False
 
-    def create(self, hub: Hub, section: Mapping[str, Any]) -> DiscordConnector:
-        return DiscordConnector(hub, section)
+    def create(self, hub: Hub, section: SectionValue) -> DiscordConnector:
+        return DiscordConnector(hub, DiscordConfig.usable(section, name="discord"))
+
+    def settings_model(self) -> type[DiscordConfig]:
+        return DiscordConfig
 
     def commands(self) -> Sequence[click.Command]:
         # Imported here so the web process never loads discord.py, which only the bot needs.

@@ -9,7 +9,9 @@ import click
 from aiohttp import web
 
 from connectors.openai_api import openapi
+from connectors.openai_api.config import OpenAIApiSettings
 from connectors.openai_api.routes import OpenAIRoutes
+from hub.connector import SectionValue
 from hub.service import Hub
 
 
@@ -33,8 +35,12 @@ class OpenAIPlugin:
     name = "openai_api"
     enabled_by_default = True
 
-    def create(self, hub: Hub, section: Mapping[str, Any]) -> OpenAIConnector:
+    def create(self, hub: Hub, section: SectionValue) -> OpenAIConnector:
+        OpenAIApiSettings.usable(section, name="openai_api")
         return OpenAIConnector(hub)
+
+    def settings_model(self) -> type[OpenAIApiSettings]:
+        return OpenAIApiSettings
 
     def commands(self) -> Sequence[click.Command]:
         return ()

@@ -1,89 +1,70 @@
-"""The `[connectors.slack]` section, parsed once into frozen settings with clear errors."""
+"""The `[connectors.slack]` section: typed by the hub's settings loader, checked when enabled."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from pydantic import Field, field_validator
 
-from hub.config import ConfigError
+from hub.config import ConnectorSection, Secret
 
 DEFAULT_API_BASE_URL = "https://slack.com/api/"
-KNOWN_KEYS = frozenset(
-    {
-        "enabled",
-        "signing_secret",
-        "bot_token",
-        "client_id",
-        "client_secret",
-        "app_token",
-        "socket_mode",
-        "api_base_url",
-        "default_model",
-    }
-)
 
 
-@dataclass(frozen=True, slots=True)
-class SlackSettings:
-    signing_secret: str = field(default="", repr=False)
-    bot_token: str = field(default="", repr=False)
-    client_id: str = ""
-    client_secret: str = field(default="", repr=False)
-    app_token: str = field(default="", repr=False)
-    socket_mode: bool = False
-    api_base_url: str = DEFAULT_API_BASE_URL
-    default_model: str | None = None
+class SlackSettings(ConnectorSection):
+    signing_secret: Secret = Field(
+        "", description="Verifies every request from Slack (v0 HMAC, 5-minute window)."
+    )
+    bot_token: Secret = Field(
+        "", description="xoxb-...: one workspace. Leave empty when using OAuth installs."
+    )
+    client_id: str = Field("", description="OAuth installs for many workspaces.")
+    client_secret: Secret = Field(
+        "", description="OAuth installs for many workspaces; also signs install links."
+    )
+    socket_mode: bool = Field(
+        False, description="Connect out over WebSocket instead of receiving HTTP requests."
+    )
+    app_token: Secret = Field("", description="xapp-...: only for socket_mode.")
+    api_base_url: str = Field(
+        DEFAULT_API_BASE_URL, description="A Slack-compatible Web API (tests, proxies)."
+    )
+    default_model: str | None = Field(
+        None, description="Model alias when neither --model nor a channel default is set."
+    )
+
+    @field_validator("signing_secret", "bot_token", "client_id", "client_secret", "app_token")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("default_model")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # slack_sdk joins method names onto the base URL, so it must end with a slash.
+        value = value.strip() or DEFAULT_API_BASE_URL
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"api_base_url '{value}' must be an http(s) URL")
+        return value.rstrip("/") + "/"
 
     @property
     def multi_workspace(self) -> bool:
         """OAuth installs (many workspaces) rather than one bot token from config."""
         return bool(self.client_id and self.client_secret)
 
-
-def _text(section: Mapping[str, Any], key: str) -> str:
-    value = section.get(key, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ConfigError(f"connectors.slack.{key} must be a string")
-    return value.strip()
-
-
-def parse_slack_settings(section: Mapping[str, Any]) -> SlackSettings:
-    unknown = sorted(set(section) - KNOWN_KEYS)
-    if unknown:
-        raise ConfigError(f"connectors.slack has unknown keys: {', '.join(unknown)}")
-    socket_mode = section.get("socket_mode", False)
-    if not isinstance(socket_mode, bool):
-        raise ConfigError("connectors.slack.socket_mode must be true or false")
-    settings = SlackSettings(
-        signing_secret=_text(section, "signing_secret"),
-        bot_token=_text(section, "bot_token"),
-        client_id=_text(section, "client_id"),
-        client_secret=_text(section, "client_secret"),
-        app_token=_text(section, "app_token"),
-        socket_mode=socket_mode,
-        # slack_sdk joins method names onto the base URL, so it must end with a slash.
-        api_base_url=(_text(section, "api_base_url") or DEFAULT_API_BASE_URL).rstrip("/") + "/",
-        default_model=_text(section, "default_model") or None,
-    )
-    _check(settings)
-    return settings
-
-
-def _check(settings: SlackSettings) -> None:
-    if bool(settings.client_id) != bool(settings.client_secret):
-        raise ConfigError("connectors.slack needs both client_id and client_secret for OAuth")
-    if not settings.multi_workspace and not settings.bot_token:
-        raise ConfigError(
-            "connectors.slack needs bot_token (one workspace) or client_id and client_secret "
-            "(installs through /slack/install)"
-        )
-    if settings.socket_mode:
-        if not settings.app_token.startswith("xapp-"):
-            raise ConfigError("connectors.slack.socket_mode needs app_token (xapp-...)")
-    elif not settings.signing_secret:
-        raise ConfigError(
-            "connectors.slack.signing_secret is required: every request from Slack is verified"
-        )
+    def check(self) -> None:
+        if bool(self.client_id) != bool(self.client_secret):
+            raise ValueError("needs both client_id and client_secret for OAuth installs")
+        if not self.multi_workspace and not self.bot_token:
+            raise ValueError(
+                "needs bot_token (one workspace) or client_id and client_secret "
+                "(installs through /slack/install)"
+            )
+        if self.socket_mode:
+            if not self.app_token.startswith("xapp-"):
+                raise ValueError("socket_mode needs app_token (xapp-...)")
+        elif not self.signing_secret:
+            raise ValueError("signing_secret is required: every request from Slack is verified")

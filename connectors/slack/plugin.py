@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import click
 from aiohttp import web
@@ -14,13 +13,14 @@ from slack_bolt.async_app import AsyncApp
 
 from connectors.slack.answer import Answerer
 from connectors.slack.bolt_app import build_bolt, file_hosts
-from connectors.slack.config import SlackSettings, parse_slack_settings
+from connectors.slack.config import SlackSettings
 from connectors.slack.install import InstallRoutes, install_link_path
 from connectors.slack.listeners import Listeners
 from connectors.slack.notices import SlackNoticeSender
 from connectors.slack.routes import EventRoutes
 from connectors.slack.runs import CANCEL, SIGNAL_CHANNEL, Runs
 from hub.cli.context import pass_hub
+from hub.connector import SectionValue
 from hub.service import Hub
 from hub.signals import Subscription
 
@@ -103,7 +103,7 @@ def slack_group() -> None:
 @pass_hub
 async def install_link(hub: Hub, team_name: str, hours: int, base_url: str) -> None:
     """Print a signed link that installs the app and binds the workspace to TEAM."""
-    settings = parse_slack_settings(hub.settings.connectors.get("slack", {}))
+    settings = SlackSettings.usable(hub.settings.connector("slack"), name="slack")
     if not settings.multi_workspace:
         raise click.UsageError("install links need connectors.slack.client_id and client_secret")
     await hub.teams.get(team_name)
@@ -116,8 +116,11 @@ class SlackPlugin:
     name = "slack"
     enabled_by_default = False
 
-    def create(self, hub: Hub, section: Mapping[str, Any]) -> SlackConnector:
-        return SlackConnector(hub, parse_slack_settings(section))
+    def create(self, hub: Hub, section: SectionValue) -> SlackConnector:
+        return SlackConnector(hub, SlackSettings.usable(section, name="slack"))
+
+    def settings_model(self) -> type[SlackSettings]:
+        return SlackSettings
 
     def commands(self) -> Sequence[click.Command]:
         return (slack_group,)

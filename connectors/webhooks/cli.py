@@ -6,7 +6,7 @@ import json
 
 import click
 
-from connectors.webhooks.config import parse_config
+from connectors.webhooks.config import WebhooksConfig
 from connectors.webhooks.hooks import InboundHooks, IssuedHook
 from hub.cli.context import pass_hub
 from hub.service import Hub
@@ -84,7 +84,7 @@ async def webhook_list(hub: Hub, team_name: str | None) -> None:
 @pass_hub
 async def webhook_rotate(hub: Hub, hook_id: str, as_json: bool) -> None:
     """New secret for HOOK_ID; the old one keeps working for the grace period."""
-    grace = parse_config(hub.settings.connectors.get("webhooks", {})).rotation_grace
+    grace = WebhooksConfig.model_validate(hub.settings.connector("webhooks")).rotation_grace
     issued = await _hooks(hub).rotate(hook_id, grace=grace)
     _print_issued(issued, as_json, "Rotated")
     if not as_json:

@@ -10,16 +10,17 @@ from aiohttp import web
 
 from connectors.webhooks import openapi
 from connectors.webhooks.cli import webhook
-from connectors.webhooks.config import parse_config
+from connectors.webhooks.config import WebhooksConfig
 from connectors.webhooks.routes import WebhookRoutes
+from hub.connector import SectionValue
 from hub.service import Hub
 
 
 class WebhooksConnector:
     name = "webhooks"
 
-    def __init__(self, hub: Hub, section: Mapping[str, Any]) -> None:
-        self.routes_ = WebhookRoutes(hub, parse_config(section))
+    def __init__(self, hub: Hub, config: WebhooksConfig) -> None:
+        self.routes_ = WebhookRoutes(hub, config)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return self.routes_.definitions()
@@ -35,8 +36,11 @@ class WebhooksPlugin:
     name = "webhooks"
     enabled_by_default = False
 
-    def create(self, hub: Hub, section: Mapping[str, Any]) -> WebhooksConnector:
-        return WebhooksConnector(hub, section)
+    def create(self, hub: Hub, section: SectionValue) -> WebhooksConnector:
+        return WebhooksConnector(hub, WebhooksConfig.usable(section, name="webhooks"))
+
+    def settings_model(self) -> type[WebhooksConfig]:
+        return WebhooksConfig
 
     def commands(self) -> Sequence[click.Command]:
         return (webhook,)

@@ -9,8 +9,9 @@ import click
 from aiohttp import web
 
 from connectors.zapier import openapi
+from connectors.zapier.config import ZapierSettings
 from connectors.zapier.routes import ZapierRoutes
-from hub.config import ConfigError
+from hub.connector import SectionValue
 from hub.service import Hub
 
 
@@ -34,11 +35,12 @@ class ZapierPlugin:
     name = "zapier"
     enabled_by_default = False
 
-    def create(self, hub: Hub, section: Mapping[str, Any]) -> ZapierConnector:
-        unknown = sorted(set(section) - {"enabled"})
-        if unknown:
-            raise ConfigError(f"[connectors.zapier]: unknown option '{unknown[0]}'")
+    def create(self, hub: Hub, section: SectionValue) -> ZapierConnector:
+        ZapierSettings.usable(section, name="zapier")
         return ZapierConnector(hub)
+
+    def settings_model(self) -> type[ZapierSettings]:
+        return ZapierSettings
 
     def commands(self) -> Sequence[click.Command]:
         return ()

@@ -7,6 +7,7 @@ import click
 from hub.cli.admin import bind, rotate_secrets_command, team
 from hub.cli.ask import ask
 from hub.cli.audit import audit
+from hub.cli.config_cmd import config_group
 from hub.cli.context import CliContext
 from hub.cli.deployments import deployments
 from hub.cli.keys import key
@@ -79,6 +80,7 @@ CORE_COMMANDS = (
     rotate_secrets_command,
     subscription,
     worker,
+    config_group,
 )
 for command in CORE_COMMANDS:
     cli.add_command(command)

@@ -30,4 +30,4 @@ def test_only_config_reads_the_environment() -> None:
         for p in (ROOT / "hub").rglob("*.py")
         if "os.environ" in p.read_text() or "os.getenv" in p.read_text()
     )
-    assert readers == ["hub/config.py"]
+    assert readers == ["hub/config/load.py"]

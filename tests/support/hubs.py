@@ -46,6 +46,14 @@ def settings_from(data: Mapping[str, Any], *, database_url: str) -> Settings:
     return parse_settings(raw, env={})
 
 
+def connector_section(name: str, section: Mapping[str, Any], *, enabled: bool = True) -> Any:
+    """`[connectors.<name>]` as the settings loader types it (enabled unless told)."""
+    settings = settings_from(
+        {"connectors": {name: {"enabled": enabled, **section}}}, database_url="sqlite://"
+    )
+    return settings.connectors[name]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest_asyncio
 
-from connectors.discord.config import parse_discord_config
+from connectors.discord.config import DiscordConfig
 from connectors.discord.gateway import GatewayBot
 from tests.connectors.discord.helpers import (
     CHANNEL,
@@ -84,8 +84,9 @@ async def start_bot(running: RunningHub, rest: FakeDiscordRest, **changes: Any) 
     gateway = FakeDiscordGateway(guilds=[guild])
     await gateway.__aenter__()
     rest.gateway_url = gateway.url  # discovered through GET /gateway/bot
-    config = parse_discord_config(running.hub.settings.connectors["discord"])
-    bot = GatewayBot(running.hub, dataclasses.replace(config, **changes))
+    config = running.hub.settings.connectors["discord"]
+    assert isinstance(config, DiscordConfig)
+    bot = GatewayBot(running.hub, config.model_copy(update=changes))
     try:
         await bot.start()
         async with asyncio.timeout(TIMEOUT):

@@ -27,14 +27,19 @@ type = "demo"
 [[models.gpt.deployments]]
 provider = "up"
 model = "demo-1"
+input_usd_per_mtok = 0.5
+output_usd_per_mtok = 1.5
 
 [[models.small.deployments]]
 provider = "up"
 model = "demo-small"
+input_usd_per_mtok = 0.1
+output_usd_per_mtok = 0.2
 
 [connectors.discord]
 enabled = true
 application_id = "{app_id}"
+public_key = "{public_key}"
 bot_token = "{token}"
 api_base_url = "{api}"
 """
@@ -44,7 +49,12 @@ def write_config(tmp_path: Path, rest: FakeDiscordRest) -> str:
     path = tmp_path / "hub.toml"
     path.write_text(
         CONFIG.format(
-            tmp=tmp_path, secret=SECRET_KEY, app_id=APP_ID, token=BOT_TOKEN, api=rest.base_url
+            tmp=tmp_path,
+            secret=SECRET_KEY,
+            app_id=APP_ID,
+            public_key="ab" * 32,
+            token=BOT_TOKEN,
+            api=rest.base_url,
         )
     )
     return str(path)

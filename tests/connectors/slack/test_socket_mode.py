@@ -6,31 +6,33 @@ import json
 
 import pytest
 
-from connectors.slack.config import parse_slack_settings
+from connectors.slack.config import SlackSettings
 from hub.config import ConfigError
 from tests.connectors.slack.conftest import HarnessFactory, hub_config
 from tests.connectors.slack.harness import BOT_USER, CHANNEL
 from tests.fakes.openai_server import reply
+from tests.support.hubs import connector_section
 
 
 def test_socket_mode_needs_an_app_token() -> None:
     with pytest.raises(ConfigError, match="app_token"):
-        parse_slack_settings({"bot_token": "xoxb-1", "socket_mode": True})
-    settings = parse_slack_settings(
-        {"bot_token": "xoxb-1", "socket_mode": True, "app_token": "xapp-1"}
+        connector_section("slack", {"bot_token": "xoxb-1", "socket_mode": True})
+    settings = connector_section(
+        "slack", {"bot_token": "xoxb-1", "socket_mode": True, "app_token": "xapp-1"}
     )
+    assert isinstance(settings, SlackSettings)
     assert settings.socket_mode and not settings.signing_secret
 
 
 def test_config_errors_name_the_key() -> None:
-    with pytest.raises(ConfigError, match="unknown keys: colour"):
-        parse_slack_settings({"bot_token": "x", "signing_secret": "s", "colour": "red"})
-    with pytest.raises(ConfigError, match="signing_secret is required"):
-        parse_slack_settings({"bot_token": "x"})
+    with pytest.raises(ConfigError, match="connectors.slack.colour is not a setting"):
+        connector_section("slack", {"bot_token": "x", "signing_secret": "s", "colour": "red"})
+    with pytest.raises(ConfigError, match="connectors.slack: signing_secret is required"):
+        connector_section("slack", {"bot_token": "x"})
     with pytest.raises(ConfigError, match="needs bot_token"):
-        parse_slack_settings({"signing_secret": "s"})
+        connector_section("slack", {"signing_secret": "s"})
     with pytest.raises(ConfigError, match="both client_id and client_secret"):
-        parse_slack_settings({"signing_secret": "s", "client_id": "1"})
+        connector_section("slack", {"signing_secret": "s", "client_id": "1"})
 
 
 async def test_events_over_socket_mode_are_answered(

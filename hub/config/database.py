@@ -1,0 +1,81 @@
+"""`[database]` and `[redis]`: the two things several hub processes share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, ValidationInfo
+
+from hub.config.base import Section, base_dir
+
+_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
+
+
+def _database_url(value: str, info: ValidationInfo) -> str:
+    scheme, sep, _ = value.partition("://")
+    if not sep or scheme not in _SCHEMES:
+        raise ValueError(
+            f"'{shown_url(value)}' is not a supported database URL: use sqlite:///path/hub.db "
+            "or postgresql://user:password@host:5432/name"
+        )
+    return absolute_sqlite_url(value, base_dir(info))
+
+
+def absolute_sqlite_url(url: str, base: Path) -> str:
+    """`sqlite:///relative/path` made absolute against `base`; other URLs unchanged."""
+    scheme, _, rest = url.partition("://")
+    if scheme.startswith("sqlite") and rest.startswith("/") and rest not in ("/", "/:memory:"):
+        path = Path(rest[1:])  # sqlite:///relative/path, sqlite:////absolute/path
+        if not path.is_absolute():
+            return f"{scheme}:///{(base / path).resolve()}"
+    return url
+
+
+def _redis_url(value: str) -> str:
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"'{shown_url(value)}' is not a Redis URL such as redis://host:6379/0")
+    return value
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if at and ":" in userinfo:
+        return f"{scheme}{sep}{userinfo.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
+
+
+def async_database_url(url: str) -> str:
+    """Accept the usual URL spellings and pick the async driver for each."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url[len("sqlite:") :]
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+class DatabaseSettings(Section):
+    url: DatabaseUrl = Field(
+        "sqlite:///var/hub.db",
+        description="SQLite (`sqlite:///path`, relative to this file's folder) or PostgreSQL "
+        "(`postgresql://user:pass@host:5432/hub`). `DATABASE_URL` overrides it.",
+        json_schema_extra={"secret_url": True},
+    )
+
+
+class RedisSettings(Section):
+    url: Annotated[str, AfterValidator(_redis_url)] = Field(
+        "",
+        description="Shared rate limits and cross-instance signals for several hub "
+        "processes (`redis://host:6379/0`). Empty: in-process. `REDIS_URL` overrides it.",
+        json_schema_extra={"secret_url": True},
+    )
+    key_prefix: str = Field(
+        "unillm", min_length=1, description="Every Redis key the hub writes starts with this."
+    )

@@ -1,0 +1,17 @@
+"""`[ledger]`: how much of a budget a request holds before its provider answers."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from hub.config.base import Section
+
+
+class LedgerSettings(Section):
+    default_max_tokens: int = Field(
+        1024,
+        ge=1,
+        le=10_000_000,
+        description="max_tokens assumed when a request names none; the worst case reserved "
+        "before each call.",
+    )

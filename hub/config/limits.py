@@ -1,0 +1,27 @@
+"""`[rate_limits]` and `[webhooks]`: defaults for scopes without their own limits, and where
+outbound deliveries may go."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from hub.config.base import Section
+
+
+class RateLimitDefaults(Section):
+    """Per-minute limits for scopes that have none of their own (0: unlimited)."""
+
+    key_rpm: int = Field(0, ge=0, description="Requests per minute per key.")
+    key_tpm: int = Field(0, ge=0, description="Tokens per minute per key.")
+    member_rpm: int = Field(0, ge=0, description="Requests per minute per member.")
+    member_tpm: int = Field(0, ge=0, description="Tokens per minute per member.")
+    team_rpm: int = Field(0, ge=0, description="Requests per minute per team.")
+    team_tpm: int = Field(0, ge=0, description="Tokens per minute per team.")
+
+
+class WebhookSettings(Section):
+    allow_private_targets: bool = Field(
+        False,
+        description="Outbound deliveries (event subscriptions, Zapier hooks, webhook "
+        "callbacks) to private, loopback or link-local addresses are refused unless true.",
+    )

@@ -1,0 +1,28 @@
+"""`[server]`: where `hub serve` listens, and whom it trusts for client addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from hub.config.base import Section
+
+
+def _network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not an IP address or CIDR such as 10.0.0.0/8") from exc
+    return value
+
+
+class ServerSettings(Section):
+    host: str = Field("127.0.0.1", description="Interface `hub serve` listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="TCP port `hub serve` listens on.")
+    trusted_proxies: tuple[Annotated[str, AfterValidator(_network)], ...] = Field(
+        (),
+        description="Client addresses come from X-Forwarded-For only when the peer is one "
+        "of these (addresses or CIDRs).",
+    )

@@ -1,0 +1,115 @@
+"""The whole configuration: one frozen model whose sections mirror the TOML file's tables.
+
+To add a setting: add a field (with a default, its range and a `description`) to the section's
+model in `hub/config/<section>.py`, document it in `config/hub.example.toml`, and regenerate
+docs/configuration.md (`make docs`). A new section is a new `Section` subclass and one field
+here. Connectors bring their own sections (hub/config/connectors.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from hub.config.base import Section
+from hub.config.cache import CacheSettings
+from hub.config.connectors import ConnectorSection
+from hub.config.database import DatabaseSettings, RedisSettings, async_database_url
+from hub.config.ledger import LedgerSettings
+from hub.config.limits import RateLimitDefaults, WebhookSettings
+from hub.config.logs import LoggingSettings
+from hub.config.models import ModelSettings
+from hub.config.providers import ProviderSettings
+from hub.config.router import RouterSettings
+from hub.config.security import SecuritySettings
+from hub.config.server import ServerSettings
+from hub.routing.settings import check_references
+
+
+class Settings(Section):
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    providers: dict[str, ProviderSettings] = Field(
+        default_factory=dict,
+        description="One upstream per table, named by the deployments that use it.",
+    )
+    models: dict[str, ModelSettings] = Field(
+        min_length=1,
+        description="An alias clients ask for, and the deployments it falls back through. "
+        "At least one; a request naming no model uses `default`, else the first.",
+    )
+    ledger: LedgerSettings = LedgerSettings()
+    router: RouterSettings = RouterSettings()
+    logging: LoggingSettings = LoggingSettings()
+    security: SecuritySettings = SecuritySettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    rate_limits: RateLimitDefaults = RateLimitDefaults()
+    cache: CacheSettings = CacheSettings()
+    # `[connectors.<name>]`: typed by each connector's own model (filled in by the loader).
+    connectors: dict[str, ConnectorSection | dict[str, Any]] = Field(
+        default_factory=dict, json_schema_extra={"connectors": True}
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_from_tables(cls, data: Any) -> Any:
+        """A provider's name and a model's alias are their table's name."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for table, key in (("providers", "name"), ("models", "alias")):
+            entries = data.get(table)
+            if isinstance(entries, dict):
+                data[table] = {n: _named(table, n, v, key) for n, v in entries.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _deployments_name_providers(self) -> Settings:
+        for alias, model in self.models.items():
+            for i, deployment in enumerate(model.deployments):
+                if deployment.provider not in self.providers:
+                    known = ", ".join(sorted(self.providers)) or "none"
+                    raise ValueError(
+                        f"models.{alias}.deployments[{i}].provider '{deployment.provider}' "
+                        f"names no [providers.*] table (configured: {known})"
+                    )
+        check_references(self.models)
+        if self.cache.backend == "redis" and not self.redis.url:
+            raise ValueError('cache.backend = "redis" needs [redis] url (or REDIS_URL)')
+        return self
+
+    # Short names the rest of the hub has always used.
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL with its async driver (aiosqlite, asyncpg)."""
+        return async_database_url(self.database.url)
+
+    @property
+    def redis_url(self) -> str:
+        return self.redis.url
+
+    @property
+    def redis_key_prefix(self) -> str:
+        return self.redis.key_prefix
+
+    @property
+    def default_alias(self) -> str | None:
+        if "default" in self.models:
+            return "default"
+        return next(iter(self.models), None)
+
+    def connector(self, name: str) -> ConnectorSection | Mapping[str, Any]:
+        return self.connectors.get(name, {})
+
+
+def _named(table: str, name: str, value: Any, key: str) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if key in value:
+        raise ValueError(
+            f"{table}.{name}.{key} is not a setting: the table's name, '{name}', is the {key}"
+        )
+    return {**value, key: name}

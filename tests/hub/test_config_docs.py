@@ -25,3 +25,11 @@ def test_every_section_of_the_example_is_documented() -> None:
                 assert f"## `[connectors.{name}]`" in text
             continue
         assert f"## `[{table}]`" in text
+
+
+def test_every_connector_brings_its_settings_model() -> None:
+    from hub.config.connectors import section_models
+
+    models = section_models()
+    packages = sorted(p.parent.name for p in (ROOT / "connectors").glob("*/plugin.py"))
+    assert sorted(name for name, model in models.items() if model is not None) == packages

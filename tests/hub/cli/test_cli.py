@@ -12,6 +12,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 HUB = str(Path(sys.executable).with_name("hub"))
+# Each test chains real `hub` processes; on a busy 2-core machine one start costs seconds.
+pytestmark = pytest.mark.timeout(240)
 
 
 class Cli:

@@ -8,6 +8,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 HUB = str(Path(sys.executable).with_name("hub"))
@@ -43,6 +44,7 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.timeout(180)
 def test_an_unknown_key_stops_serve_migrate_and_check_with_one_line(tmp_path: Path) -> None:
     config = str(write(tmp_path / "etc", price="input_usd_per_mtoken"))
     commands = [

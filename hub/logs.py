@@ -43,6 +43,8 @@ def configure_logging(level: str) -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Its "Context impl ..." lines on every schema check say nothing an operator needs.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def log_chat(stream: ChatStream, logger: logging.Logger) -> None:

@@ -40,6 +40,7 @@ from hub.routing.status import DeploymentStatus, deployment_status
 from hub.scheduled_once import ScheduledOnce
 from hub.signals import Signals
 from hub.store.engine import create_engine, session_factory
+from hub.store.migrate import schema_problem
 from hub.store.secretbox import SecretBox
 
 
@@ -175,6 +176,8 @@ class Hub:
     async def readiness(self) -> dict[str, str]:
         """Each dependency and its state: "ok" or why not."""
         checks = {"database": "ok" if await self.database_ready() else "unreachable"}
+        if checks["database"] == "ok":
+            checks["schema"] = await schema_problem(self.engine) or "ok"
         if self.rate_limits.shared:
             ok, why = await self.rate_limits.ready()
             checks["redis"] = "ok" if ok else why

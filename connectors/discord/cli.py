@@ -11,7 +11,7 @@ from connectors.discord.command_defs import sync_commands
 from connectors.discord.config import DiscordConfig
 from connectors.discord.discord_lib import discord
 from connectors.discord.gateway import GatewayBot
-from connectors.discord.rest import DiscordRest
+from connectors.discord.rest import DiscordAPIError, DiscordRest
 from hub.cli.context import pass_hub
 from hub.service import Hub
 
@@ -62,9 +62,26 @@ async def sync_commands_command(hub: Hub, guild_id: str | None) -> None:
     rest = DiscordRest(
         hub.http, base_url=config.api_base_url, bot_token=config.bot_token, clock=hub.clock
     )
-    registered = await sync_commands(
-        rest, application_id=config.application_id, aliases=hub.aliases, guild_id=guild_id
-    )
+    try:
+        registered = await sync_commands(
+            rest, application_id=config.application_id, aliases=hub.aliases, guild_id=guild_id
+        )
+    except DiscordAPIError as exc:
+        raise click.ClickException(_refusal(exc, guild_id)) from exc
     where = f"server {guild_id}" if guild_id else "all servers (global; may take up to an hour)"
     names = ", ".join("/" + str(c.get("name")) for c in registered)
     click.echo(f"Registered {len(registered)} commands for {where}: {names}")
+
+
+def _refusal(exc: DiscordAPIError, guild_id: str | None) -> str:
+    if exc.status == 401:
+        return "Discord refused the bot token (401): check connectors.discord.bot_token"
+    if exc.status == 403:
+        where = f"server {guild_id}" if guild_id else "this application"
+        return f"Discord refused (403): the bot may not manage commands in {where}"
+    if exc.status == 404:
+        return (
+            "Discord does not know this application (404): check "
+            "connectors.discord.application_id"
+        )
+    return f"Discord refused the commands: {exc}"

@@ -103,9 +103,11 @@ def slack_group() -> None:
 @pass_hub
 async def install_link(hub: Hub, team_name: str, hours: int, base_url: str) -> None:
     """Print a signed link that installs the app and binds the workspace to TEAM."""
-    settings = SlackSettings.usable(hub.settings.connector("slack"), name="slack")
+    settings = SlackSettings.model_validate(hub.settings.connector("slack"))
     if not settings.multi_workspace:
-        raise click.UsageError("install links need connectors.slack.client_id and client_secret")
+        raise click.ClickException(
+            "install links need connectors.slack.client_id and client_secret (OAuth installs)"
+        )
     await hub.teams.get(team_name)
     expires = int(hub.clock.now().timestamp()) + hours * 3600
     path = install_link_path(key=settings.client_secret, team=team_name, expires=expires)

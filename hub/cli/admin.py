@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from hub.cli.context import pass_hub
-from hub.ledger.money import format_usd, usd_to_micros
+from hub.cli.params import TOKENS, USD
+from hub.ledger.money import format_usd
 from hub.service import Hub
 from hub.store.rekey import rotate_secrets
 
@@ -17,21 +18,15 @@ def team() -> None:
 
 @team.command("create")
 @click.argument("name")
-@click.option("--monthly-budget-usd", type=float, help="Monthly cost budget in USD.")
-@click.option("--monthly-token-quota", type=int, help="Monthly token quota.")
+@click.option("--monthly-budget-usd", type=USD, help="Monthly cost budget in USD.")
+@click.option("--monthly-token-quota", type=TOKENS, help="Monthly token quota.")
 @pass_hub
 async def team_create(
-    hub: Hub, name: str, monthly_budget_usd: float | None, monthly_token_quota: int | None
+    hub: Hub, name: str, monthly_budget_usd: int | None, monthly_token_quota: int | None
 ) -> None:
     """Create team NAME."""
-    if monthly_budget_usd is not None and monthly_budget_usd < 0:
-        raise click.BadParameter("must not be negative", param_hint="--monthly-budget-usd")
     created = await hub.teams.create(
-        name,
-        monthly_budget_micros=None
-        if monthly_budget_usd is None
-        else usd_to_micros(monthly_budget_usd),
-        monthly_token_quota=monthly_token_quota,
+        name, monthly_budget_micros=monthly_budget_usd, monthly_token_quota=monthly_token_quota
     )
     click.echo(f"Created team '{created.name}' (id {created.id}).")
 

@@ -17,9 +17,11 @@ from typing import Any, TypeVar
 import click
 
 from hub.audit import Actor, acting_as
+from hub.cli.boundary import CliFailure
 from hub.config import ConfigError, Settings, load_settings
 from hub.errors import HubError
 from hub.service import Hub
+from hub.store.migrate import schema_problem
 from hub.store.secretbox import SecretBoxError
 
 T = TypeVar("T")
@@ -36,10 +38,17 @@ class CliContext:
             self._settings = load_settings(self.config_path)
         return self._settings
 
-    def run(self, work: Callable[[Hub], Awaitable[T]]) -> T:
+    def loaded_database_url(self) -> str | None:
+        """The database URL, when the settings were loaded (for error messages)."""
+        return self._settings.database.url if self._settings is not None else None
+
+    def run(self, work: Callable[[Hub], Awaitable[T]], *, check_schema: bool = True) -> T:
         async def go() -> T:
             hub = Hub.open(self.settings)
             try:
+                problem = await schema_problem(hub.engine) if check_schema else None
+                if problem is not None:
+                    raise CliFailure(problem)
                 # Changes made from the command line are audited as the OS user's.
                 with acting_as(Actor.cli()):
                     return await work(hub)

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 import click
 
 from hub.cli.context import pass_hub
-from hub.ledger.money import format_usd, usd_to_micros
+from hub.cli.params import TOKENS, USD
+from hub.ledger.money import format_usd
 from hub.ledger.teams import QuotaSpec
 from hub.service import Hub
 from hub.store.ledger_tables import Team
@@ -54,8 +55,8 @@ def quota() -> None:
 @quota.command("set")
 @scoped
 @click.option("--window", type=click.Choice(["day", "month"]), default="month", show_default=True)
-@click.option("--usd", type=float, help="Cost budget in USD (omit for no cost limit).")
-@click.option("--tokens", type=int, help="Token quota (omit for no token limit).")
+@click.option("--usd", type=USD, help="Cost budget in USD (omit for no cost limit).")
+@click.option("--tokens", type=TOKENS, help="Token quota (omit for no token limit).")
 @pass_hub
 async def quota_set(
     hub: Hub,
@@ -63,13 +64,13 @@ async def quota_set(
     member_name: str | None,
     key_id: int | None,
     window: str,
-    usd: float | None,
+    usd: int | None,
     tokens: int | None,
 ) -> None:
     """Set the budget and/or token quota of a team, member or key."""
     team = await hub.teams.get(team_name)
     scope, scope_id, label = await _scope(hub, team, member_name, key_id)
-    spec = QuotaSpec(scope, scope_id, window, None if usd is None else usd_to_micros(usd), tokens)
+    spec = QuotaSpec(scope, scope_id, window, usd, tokens)
     await hub.teams.set_quota(spec, team_id=team.id)
     budget = "no cost limit" if usd is None else f"{format_usd(spec.cost_limit_micros or 0)}"
     token_text = "no token limit" if tokens is None else f"{tokens:,} tokens"

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 from pathlib import Path
 
 import click
 from aiohttp import web
 
+from hub.cli.boundary import CliFailure
 from hub.cli.context import CliContext, fail, pass_hub
 from hub.config import ConfigError
 from hub.logs import configure_logging
 from hub.scheduler import build_scheduler
 from hub.service import Hub
-from hub.store.migrate import upgrade
+from hub.store.migrate import head_revision, schema_problem, upgrade
 from hub.store.secretbox import SecretBoxError
 from hub.web import create_app
 
@@ -26,7 +29,7 @@ log = logging.getLogger("hub.serve")
 
 @click.command()
 @click.option("--host", help="Interface to listen on (default: [server] host).")
-@click.option("--port", type=int, help="Port (default: [server] port).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: [server] port).")
 @click.pass_obj
 def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     """Serve the hub's HTTP API and connectors."""
@@ -37,10 +40,17 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
     except (ConfigError, SecretBoxError) as exc:
         fail(str(exc))
         return
-    asyncio.run(_serve(hub, host or settings.server.host, port or settings.server.port))
+    asyncio.run(
+        _serve(
+            hub,
+            settings.server.host if host is None else host,
+            settings.server.port if port is None else port,
+        )
+    )
 
 
 async def _serve(hub: Hub, host: str, port: int) -> None:
+    await _schema_ready(hub)
     for name, state in (await hub.readiness()).items():
         if state != "ok":
             # Loud on purpose: a hub without its shared limit store refuses chat requests
@@ -50,10 +60,15 @@ async def _serve(hub: Hub, host: str, port: int) -> None:
     app = create_app(hub, close_hub=True)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise CliFailure(_bind_failure(exc, host, port)) from exc
     scheduler = build_scheduler(hub)
     scheduler.start()
-    click.echo(f"UniLLM Hub listening on http://{host}:{port} (models: {', '.join(hub.aliases)})")
+    served = runner.addresses[0][1] if runner.addresses else port  # the real one for --port 0
+    click.echo(f"UniLLM Hub listening on http://{host}:{served} (models: {', '.join(hub.aliases)})")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -65,11 +80,47 @@ async def _serve(hub: Hub, host: str, port: int) -> None:
         await runner.cleanup()
 
 
+async def _schema_ready(hub: Hub) -> None:
+    """Serve only a database whose schema this code expects: migrate it first when
+    `[database] migrate_on_start` says so (the default on SQLite), else refuse."""
+    problem = await schema_problem(hub.engine)
+    if problem is None:
+        return
+    if hub.settings.database.migrates_on_start and "run `hub migrate`" in problem:
+        await upgrade(hub.engine)
+        click.echo(f"Migrated the database to revision {head_revision()}.")
+        return
+    await hub.close()
+    raise CliFailure(problem)
+
+
+def _bind_failure(exc: OSError, host: str, port: int) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use: stop the other process, or choose "
+            "another port with --port or [server] port"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"this machine has no address {host}: listen on 127.0.0.1, 0.0.0.0 or one of its "
+            "own addresses (--host or [server] host)"
+        )
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on port {port}: ports below 1024 need privileges"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve --host {host}: {exc.strerror}"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
 @click.command()
-@pass_hub
-async def migrate(hub: Hub) -> None:
+@click.pass_obj
+def migrate(ctx: CliContext) -> None:
     """Apply database migrations."""
-    await upgrade(hub.engine)
+
+    async def work(hub: Hub) -> None:
+        await upgrade(hub.engine)
+
+    ctx.run(work, check_schema=False)
     click.echo("Database is up to date.")
 
 

@@ -67,6 +67,19 @@ class DatabaseSettings(Section):
         "(`postgresql://user:pass@host:5432/hub`). `DATABASE_URL` overrides it.",
         json_schema_extra={"secret_url": True},
     )
+    migrate_on_start: bool | None = Field(
+        None,
+        description="Apply migrations when `hub serve` starts. Unset: true for SQLite (one "
+        "process owns the file), false for PostgreSQL (run `hub migrate` once per release, "
+        "before starting the processes). When false, `hub serve` refuses an unmigrated or "
+        "older database.",
+    )
+
+    @property
+    def migrates_on_start(self) -> bool:
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return self.url.startswith("sqlite")
 
 
 class RedisSettings(Section):

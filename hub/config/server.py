@@ -20,7 +20,9 @@ def _network(value: str) -> str:
 
 class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Interface `hub serve` listens on.")
-    port: int = Field(8080, ge=1, le=65535, description="TCP port `hub serve` listens on.")
+    port: int = Field(
+        8080, ge=0, le=65535, description="TCP port `hub serve` listens on (0: any free port)."
+    )
     trusted_proxies: tuple[Annotated[str, AfterValidator(_network)], ...] = Field(
         (),
         description="Client addresses come from X-Forwarded-For only when the peer is one "

@@ -39,4 +39,10 @@ class SecretBox:
             raise SecretBoxError("a stored secret cannot be decrypted with the given keys") from exc
 
     def rotate(self, token: str) -> str:
-        return self._fernet.rotate(token.encode()).decode()
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise SecretBoxError(
+                "a stored secret cannot be decrypted with the given keys: keep the old key "
+                "after the new one in HUB_SECRET_KEY (new,old) while rotating"
+            ) from exc

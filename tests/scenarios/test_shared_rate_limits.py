@@ -87,7 +87,10 @@ async def test_two_processes_share_one_limit_through_redis(
     assert refused.json()["error"]["message"].startswith(
         "Rate limit reached: this API key may use 10 requests per minute; try again in"
     )
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "schema": "ok", "redis": "ok"},
+    }
     assert len(fake_openai.requests) == 10
 
 

@@ -325,7 +325,7 @@ async def test_health_and_readiness(running: RunningHub) -> None:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         ready = await http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "schema": "ok"}}
 
 
 async def test_models_lists_aliases(running: RunningHub) -> None:

@@ -2,31 +2,41 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+SERVE_STAMP := $(VENV)/.installed-serve
+DEV_STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 HUB_CONFIG ?= config/hub.toml
 export HUB_CONFIG
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check --no-input
 
-.PHONY: install run test lint bench clean docs
+.PHONY: install install-serve run test lint bench clean docs
 
-install: $(STAMP)
+# What serving needs (make run); the dev tools (pytest, ruff, mypy, ...) only for test/lint.
+install-serve: $(SERVE_STAMP)
+install: $(DEV_STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 
-var/secret-key:
+$(SERVE_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PIP) -e .
+	touch $(SERVE_STAMP)
+
+$(DEV_STAMP): pyproject.toml $(SERVE_STAMP)
+	$(PIP) -e '.[dev]'
+	touch $(DEV_STAMP)
+
+var/secret-key: | $(SERVE_STAMP)
 	mkdir -p var
 	umask 077 && $(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > var/secret-key
 	chmod 600 var/secret-key
 
-run: install var/secret-key
-	$(BIN)/hub migrate
-	$(BIN)/hub bootstrap-demo
-	$(BIN)/hub serve --host $(HOST) --port $(PORT)
+run: install-serve var/secret-key
+	@$(BIN)/hub migrate >/dev/null
+	@$(BIN)/hub bootstrap-demo
+	@echo "The CLI: $(BIN)/hub --help   (or: source $(BIN)/activate, then hub --help)"
+	@exec $(BIN)/hub serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
@@ -48,4 +58,4 @@ bench: install
 	$(BIN)/python bench/overhead.py
 
 clean:
-	rm -rf $(VENV) var/hub.db
+	rm -rf $(VENV) var/hub.db var/hub.db-wal var/hub.db-shm var/demo-key

@@ -15,6 +15,7 @@ from aiohttp import web
 from hub.config.connectors import ConnectorSection, plugin_objects, section_enabled
 
 if TYPE_CHECKING:
+    from hub.doctor import Check
     from hub.service import Hub
 
 # What a plugin's `create()` receives: its typed section (when it offers `settings_model()`),
@@ -44,6 +45,13 @@ class ConfiguredPlugin(Protocol):
     types it, refuses unknown keys, masks its secrets and documents it."""
 
     def settings_model(self) -> type[ConnectorSection]: ...
+
+
+class CheckedPlugin(Protocol):
+    """Optional on a plugin: `hub doctor`'s rows for its platform (a token accepted, a secret
+    present), run when the connector is enabled. Each row says how to fix a failure."""
+
+    async def doctor_checks(self, hub: Hub, section: SectionValue) -> list[Check]: ...
 
 
 class DocumentedPlugin(Protocol):

@@ -13,6 +13,7 @@ from connectors.discord.interactions import InteractionsEndpoint
 from connectors.discord.pages import NO_MENTIONS
 from connectors.discord.rest import DiscordRest
 from hub.connector import SectionValue
+from hub.doctor import Check
 from hub.service import Hub
 from hub.signals import Subscription
 
@@ -64,6 +65,11 @@ class DiscordPlugin:
 
     def settings_model(self) -> type[DiscordConfig]:
         return DiscordConfig
+
+    async def doctor_checks(self, hub: Hub, section: SectionValue) -> list[Check]:
+        from connectors.discord.doctor import discord_checks
+
+        return await discord_checks(hub, section)
 
     def commands(self) -> Sequence[click.Command]:
         # Imported here so the web process never loads discord.py, which only the bot needs.

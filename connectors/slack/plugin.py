@@ -21,6 +21,7 @@ from connectors.slack.routes import EventRoutes
 from connectors.slack.runs import CANCEL, SIGNAL_CHANNEL, Runs
 from hub.cli.context import pass_hub
 from hub.connector import SectionValue
+from hub.doctor import Check
 from hub.service import Hub
 from hub.signals import Subscription
 
@@ -123,6 +124,11 @@ class SlackPlugin:
 
     def settings_model(self) -> type[SlackSettings]:
         return SlackSettings
+
+    async def doctor_checks(self, hub: Hub, section: SectionValue) -> list[Check]:
+        from connectors.slack.doctor import slack_checks
+
+        return await slack_checks(hub, section)
 
     def commands(self) -> Sequence[click.Command]:
         return (slack_group,)

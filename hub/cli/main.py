@@ -15,6 +15,7 @@ from hub.cli.boundary import guarded
 from hub.cli.config_cmd import config_group
 from hub.cli.context import CliContext
 from hub.cli.deployments import deployments
+from hub.cli.doctor import doctor
 from hub.cli.keys import key
 from hub.cli.members import member
 from hub.cli.provider_keys import provider_key
@@ -98,6 +99,7 @@ CORE_COMMANDS = (
     subscription,
     worker,
     config_group,
+    doctor,
 )
 for command in CORE_COMMANDS:
     cli.add_command(command)

@@ -18,6 +18,13 @@ def _network(value: str) -> str:
     return value
 
 
+def _public_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if value and not value.startswith(("https://", "http://")):
+        raise ValueError(f"'{value}' must be an http(s) URL such as https://hub.example.com")
+    return value
+
+
 class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Interface `hub serve` listens on.")
     port: int = Field(
@@ -27,4 +34,10 @@ class ServerSettings(Section):
         (),
         description="Client addresses come from X-Forwarded-For only when the peer is one "
         "of these (addresses or CIDRs).",
+    )
+    public_url: Annotated[str, AfterValidator(_public_url)] = Field(
+        "",
+        description="The URL people and platforms reach the hub at (https://hub.example.com), "
+        "used by every printed link: install links, webhook URLs, the curl line. Empty: "
+        "links are printed as paths.",
     )

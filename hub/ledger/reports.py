@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import Date, String, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
@@ -16,7 +16,7 @@ from hub.model import Caller
 from hub.store.engine import dialect_name
 from hub.store.ledger_tables import BudgetCounter, Quota, UsageRecord
 
-GroupBy = Literal["model", "user", "connector", "day", "status"]
+GroupBy = Literal["model", "user", "connector", "day", "status", "key"]
 # Every status a usage record can end with, reported even when none did (`--by status`).
 STATUSES = ("ok", "error", "cancelled", "partial", "interrupted", "cached")
 
@@ -106,6 +106,7 @@ class UsageReports:
             "connector": UsageRecord.connector,
             "day": cast(UsageRecord.created_at, Date),
             "status": UsageRecord.status,
+            "key": func.coalesce(cast(UsageRecord.key_id, String), "-"),
         }[by]
         async with self._sessions() as session:
             if by == "day" and dialect_name(session) == "sqlite":

@@ -68,7 +68,10 @@ async def _serve(hub: Hub, host: str, port: int) -> None:
     scheduler = build_scheduler(hub)
     scheduler.start()
     served = runner.addresses[0][1] if runner.addresses else port  # the real one for --port 0
-    click.echo(f"UniLLM Hub listening on http://{host}:{served} (models: {', '.join(hub.aliases)})")
+    base = hub.settings.server.public_url or f"http://{_reachable(host)}:{served}"
+    click.echo(f"UniLLM Hub listening on {base} (models: {', '.join(hub.aliases)})")
+    if DEMO_KEY_FILE.exists():
+        click.echo(try_it(base, hub.settings.default_alias or "demo"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -135,15 +138,20 @@ async def bootstrap_demo(hub: Hub) -> None:
         DEMO_KEY_FILE.write_text(issued.key + "\n")
         os.chmod(DEMO_KEY_FILE, 0o600)
         click.echo(f"Created team 'demo' and its key, saved to {DEMO_KEY_FILE} (mode 600).")
-    if not DEMO_KEY_FILE.exists():
-        return
-    demo_key = DEMO_KEY_FILE.read_text().strip()
-    settings = hub.settings
-    alias = settings.default_alias or "demo"
-    click.echo(f"Demo key: {demo_key}")
-    click.echo("Try it:")
-    click.echo(
-        f"  curl -s http://{settings.server.host}:{settings.server.port}/v1/chat/completions "
-        f"-H \"Authorization: Bearer $(cat {DEMO_KEY_FILE})\" -H 'Content-Type: application/json' "
+    elif DEMO_KEY_FILE.exists():
+        click.echo(f"Demo key: in {DEMO_KEY_FILE} (`hub serve` prints how to try it).")
+
+
+def _reachable(host: str) -> str:
+    """Where a client on this machine reaches a server bound to `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
+def try_it(base: str, alias: str) -> str:
+    """The curl line for the demo key (its path, never the key itself)."""
+    return (
+        f"Try it: curl -s {base}/v1/chat/completions "
+        f'-H "Authorization: Bearer $(cat {DEMO_KEY_FILE})" '
+        "-H 'Content-Type: application/json' "
         f'-d \'{{"model": "{alias}", "messages": [{{"role": "user", "content": "Hello!"}}]}}\''
     )

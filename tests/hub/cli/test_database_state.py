@@ -45,6 +45,8 @@ def environment(tmp_path: Path) -> dict[str, str]:
 @pytest.mark.timeout(120)
 def test_serve_on_sqlite_migrates_at_start_and_is_ready(tmp_path: Path) -> None:
     (tmp_path / "hub.toml").write_text(CONFIG.format(database=""))
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "demo-key").write_text("uh-not-printed\n")
     server = subprocess.Popen(
         [HUB, "serve"],
         cwd=tmp_path,
@@ -60,6 +62,10 @@ def test_serve_on_sqlite_migrates_at_start_and_is_ready(tmp_path: Path) -> None:
         assert migrated == f"Migrated the database to revision {head_revision()}.\n"
         assert listening.startswith("UniLLM Hub listening on http://127.0.0.1:")
         base = listening.split()[4]
+        try_it = server.stdout.readline()
+        assert try_it.startswith(f"Try it: curl -s {base}/v1/chat/completions -H ")
+        assert "$(cat var/demo-key)" in try_it and "uh-not-printed" not in try_it
+        assert not base.endswith(":0")  # the port actually served, not the one asked for
         ready = httpx.get(f"{base}/readyz", timeout=30)
         assert ready.status_code == 200
         assert ready.json() == {"status": "ready", "checks": {"database": "ok", "schema": "ok"}}

@@ -105,6 +105,36 @@ class RateLimits:
             )
         self._rows.invalidate()
 
+    async def get(self, *, scope: str, scope_id: int) -> RateLimit | None:
+        """The scope's own limits (None: it has none, the [rate_limits] defaults apply)."""
+        async with self._sessions() as session:
+            found: RateLimit | None = await session.scalar(
+                select(RateLimit).where(RateLimit.scope == scope, RateLimit.scope_id == scope_id)
+            )
+            return found
+
+    async def clear(self, *, scope: str, scope_id: int, team_id: int) -> bool:
+        """Remove the scope's own limits, so the defaults apply again; False if it had none."""
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(RateLimit).where(RateLimit.scope == scope, RateLimit.scope_id == scope_id)
+            )
+            if row is None:
+                return False
+            before = {"rpm": row.rpm, "tpm": row.tpm}
+            await session.delete(row)
+            await audit.record(
+                session,
+                now=self._clock.now(),
+                action="rate_limit.clear",
+                team_id=team_id,
+                target=f"{scope}:{scope_id}",
+                before=before,
+                after=None,
+            )
+        self._rows.invalidate()
+        return True
+
     async def applicable(self, caller: Caller) -> list[AppliedLimit]:
         scopes = [("team", caller.team_id)]
         if caller.member_id is not None:

@@ -197,7 +197,7 @@ def test_secrets_are_not_echoed_in_errors() -> None:
 
 
 def test_every_mistake_is_reported_at_once() -> None:
-    error = problem(with_(server={"port": 0, "hots": "x"}, connectors={"zapier": {"on": 1}}))
+    error = problem(with_(server={"port": -1, "hots": "x"}, connectors={"zapier": {"on": 1}}))
     assert len(error.problems) == 3
     assert str(error).endswith("(and 2 more: run `hub config check`)")
 

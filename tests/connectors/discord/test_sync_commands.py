@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from connectors.discord import plugin
 from hub.cli.context import CliContext
+from hub.store.engine import create_engine
+from hub.store.migrate import upgrade
 from tests.connectors.discord.helpers import GUILD
 from tests.fakes.discord_gateway import FakeDiscordGateway
 from tests.fakes.discord_rest import APP_ID, BOT_TOKEN, FakeDiscordRest
@@ -45,7 +47,8 @@ api_base_url = "{api}"
 """
 
 
-def write_config(tmp_path: Path, rest: FakeDiscordRest) -> str:
+async def write_config(tmp_path: Path, rest: FakeDiscordRest) -> str:
+    """The config, and its database migrated (as `hub migrate` would have)."""
     path = tmp_path / "hub.toml"
     path.write_text(
         CONFIG.format(
@@ -57,6 +60,9 @@ def write_config(tmp_path: Path, rest: FakeDiscordRest) -> str:
             api=rest.base_url,
         )
     )
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/hub.db")
+    await upgrade(engine)
+    await engine.dispose()
     return str(path)
 
 
@@ -73,7 +79,7 @@ async def run_cli(config_path: str, *args: str) -> str:
 async def test_sync_commands_overwrites_the_guild_commands(
     tmp_path: Path, rest: FakeDiscordRest
 ) -> None:
-    config = write_config(tmp_path, rest)
+    config = await write_config(tmp_path, rest)
     output = await run_cli(config, "sync-commands", "--guild", GUILD)
     assert output == f"Registered 4 commands for server {GUILD}: /ask, /usage, /model, /quota\n"
     await run_cli(config, "sync-commands", "--guild", GUILD)
@@ -149,7 +155,7 @@ async def test_sync_commands_overwrites_the_guild_commands(
 
 
 async def test_sync_commands_globally_allows_dms(tmp_path: Path, rest: FakeDiscordRest) -> None:
-    output = await run_cli(write_config(tmp_path, rest), "sync-commands")
+    output = await run_cli(await write_config(tmp_path, rest), "sync-commands")
     assert output.startswith("Registered 4 commands for all servers")
     [put] = rest.matching("PUT")
     assert put.path == f"/applications/{APP_ID}/commands"
@@ -162,13 +168,12 @@ async def test_sync_commands_globally_allows_dms(tmp_path: Path, rest: FakeDisco
 
 
 async def test_bare_hub_discord_runs_the_gateway_bot(tmp_path: Path, rest: FakeDiscordRest) -> None:
+    config = await write_config(tmp_path, rest)
     async with FakeDiscordGateway() as gateway:
         rest.gateway_url = gateway.url
         [group] = plugin.commands()
         running = asyncio.create_task(
-            asyncio.to_thread(
-                CliRunner().invoke, group, [], obj=CliContext(write_config(tmp_path, rest))
-            )
+            asyncio.to_thread(CliRunner().invoke, group, [], obj=CliContext(config))
         )
         async with asyncio.timeout(10):
             await gateway.wait_identified()

@@ -1,4 +1,4 @@
-"""The `hub` command as a user runs it: a real process, a config file, a SQLite database."""
+"""The `hub` command as a user runs it: a process per command, a config file, SQLite."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+
+from tests.support.forked_cli import Finished, run_all
 
 HUB = str(Path(sys.executable).with_name("hub"))
 # Each test chains real `hub` processes; on a busy 2-core machine one start costs seconds.
@@ -34,15 +36,10 @@ class Cli:
         }
         self.env["HUB_SECRET_KEY"] = Fernet.generate_key().decode()
 
-    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [HUB, "--config", str(self.config), *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    def __call__(self, *args: str, ok: bool = True) -> Finished:
+        # A forked `hub` process each (tests/support/forked_cli.py): its own exit status,
+        # output and environment, without a second of start-up per command.
+        [done] = run_all([("--config", str(self.config), *args)], cwd=self.workdir, env=self.env)
         if ok:
             assert done.returncode == 0, done.stderr
         return done
@@ -155,10 +152,9 @@ def test_governance_commands_are_audited_as_the_cli_user(cli: Cli) -> None:
         "quota", "set", "--team", "initech", "--member", "ann", "--window", "day", "--usd", "2"
     ).stdout
     assert out.strip() == "member ann: daily $2.00, no token limit."
-    assert (
-        "member ann\tday\tbudget $2.00\ttokens -"
-        in cli("quota", "list", "--team", "initech").stdout
-    )
+    listed = cli("quota", "list", "--team", "initech").stdout.splitlines()
+    assert listed[0].split() == ["scope", "window", "budget", "tokens"]
+    assert listed[1].split() == ["member", "ann", "day", "$2.00", "-"]
     created = json.loads(
         cli("key", "create", "--team", "initech", "--json", "--expires", "30d").stdout
     )
@@ -200,3 +196,38 @@ def test_governance_commands_are_audited_as_the_cli_user(cli: Cli) -> None:
     everything = json.dumps(lines)
     assert "sk-own-provider-key" not in everything
     assert created["key"] not in everything and rotated["key"] not in everything
+
+
+def test_quota_and_limit_updates_change_only_what_is_given(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    cli("migrate")
+    cli("team", "create", "acme")
+    cli("quota", "set", "--team", "acme", "--usd", "20")
+    out = cli("quota", "set", "--team", "acme", "--tokens", "1000").stdout
+    assert out == "team 'acme': monthly $20.00, 1,000 tokens.\n"  # the budget stayed
+    assert cli("quota", "set", "--team", "acme", "--clear").stdout == (
+        "team 'acme': monthly no cost limit, no token limit.\n"
+    )
+    assert cli("quota", "list", "--team", "acme").stdout.splitlines()[1:] == []
+    nothing = cli("limit", "set", "--team", "acme", ok=False)
+    assert (nothing.returncode, nothing.stderr) == (
+        2,
+        "error: give --rpm, --tpm or --clear (see `hub limit set --help`)\n",
+    )
+    both = cli("quota", "set", "--team", "acme", "--usd", "1", "--clear", ok=False)
+    assert both.returncode == 2 and "not both" in both.stderr
+    cli("limit", "set", "--team", "acme", "--rpm", "60")
+    assert cli("limit", "set", "--team", "acme", "--tpm", "9000").stdout == (
+        "team 'acme': 60 requests/min, 9000 tokens/min.\n"
+    )
+    rows = cli("limit", "list", "--team", "acme").stdout.splitlines()
+    assert rows[0].split() == ["scope", "requests/min", "tokens/min", "source"]
+    assert rows[1].split() == ["team", "acme", "60", "9000", "own"]
+    cli("limit", "set", "--team", "acme", "--clear")
+    assert cli("limit", "list", "--team", "acme").stdout.splitlines()[1].split() == [
+        "team",
+        "acme",
+        "unlimited",
+        "unlimited",
+        "default",
+    ]

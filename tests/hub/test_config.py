@@ -146,7 +146,7 @@ def test_an_unset_variable_without_default_is_named() -> None:
         ),
         (
             with_(models={"x": {"deployments": []}}),
-            "hub.toml: models.x.deployments must have at least 1 item after validation, not 0",
+            "hub.toml: models.x: deployments needs at least one deployment",
         ),
         ({"providers": {"p": {"type": "demo"}}}, "hub.toml: models is required"),
         (

@@ -64,7 +64,11 @@ def test_routing_keys_reach_the_settings() -> None:
     ("models", "sections", "message"),
     [
         ({"a": alias(strategy="random")}, {}, "models.a.strategy must be 'priority', 'weighted'"),
-        ({"a": alias(sticky="session")}, {}, "models.a.sticky must be 'user', 'thread', 'team' or 'none'"),
+        (
+            {"a": alias(sticky="session")},
+            {},
+            "models.a.sticky must be 'user', 'thread', 'team' or 'none'",
+        ),
         (
             {"a": alias(deployments=[{"provider": "p", "model": "m", "weight": -1, **PRICE}])},
             {},
@@ -84,11 +88,23 @@ def test_routing_keys_reach_the_settings() -> None:
         ({"a": {"strategy": "auto", "tiers": {"simple": "x"}}}, {}, "models.a.tiers.simple"),
         ({"a": alias(downgrade_to="a", downgrade_at_percent=90)}, {}, "cannot name the alias"),
         ({"a": alias(downgrade_at_percent=90)}, {}, "downgrade_at_percent and downgrade_to"),
-        ({"a": alias(cache_scope="everyone")}, {}, "models.a.cache_scope must be 'team' or 'global'"),
-        ({"a": alias()}, {"cache": {"charge": "half"}}, 'cache.charge: cache.charge must be "none"'),
+        (
+            {"a": alias(cache_scope="everyone")},
+            {},
+            "models.a.cache_scope must be 'team' or 'global'",
+        ),
+        (
+            {"a": alias()},
+            {"cache": {"charge": "half"}},
+            'cache.charge: cache.charge must be "none"',
+        ),
         ({"a": alias()}, {"cache": {"size": 3}}, "cache.size is not a setting"),
         ({"a": alias()}, {"cache": {"backend": "redis"}}, 'cache.backend = "redis" needs'),
-        ({"a": alias()}, {"router": {"circuit_failures": 0}}, "router.circuit_failures must be greater than or equal to 1"),
+        (
+            {"a": alias()},
+            {"router": {"circuit_failures": 0}},
+            "router.circuit_failures must be greater than or equal to 1",
+        ),
     ],
 )
 def test_bad_routing_keys_are_refused_by_name(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 from standardwebhooks import Webhook
 
@@ -228,6 +229,8 @@ async def probe(
     return response
 
 
+# Hundreds of requests over every route: minutes, not seconds, on a busy 2-core machine.
+@pytest.mark.timeout(240)
 async def test_every_route_is_classified_and_isolated(world: World) -> None:
     found = app_routes(world)
     assert sorted(found - set(ROUTES)) == [], "routes without an isolation check"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -71,6 +72,8 @@ def fuzz(document: dict[str, Any], base_url: str, fixed: dict[str, Any]) -> int:
     return sent
 
 
+# A schemathesis run over the whole document: minutes on a busy 2-core machine.
+@pytest.mark.timeout(240)
 async def test_admin_api_survives_schema_driven_requests(database_url: str) -> None:
     """On SQLite and PostgreSQL: the stricter one refuses NULs and over-long strings."""
     async with admin_hub(database_url) as h:

@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from connectors.admin_api import plugin as admin_api
 from connectors.openai_api import plugin as openai_api
 from tests.fakes.openai_server import FakeOpenAI, error, reply
@@ -41,6 +43,8 @@ def models() -> dict[str, object]:
     }
 
 
+# Two `hub` processes and a served hub: minutes, not seconds, on a busy 2-core machine.
+@pytest.mark.timeout(240)
 async def test_lists_circuit_state_latency_and_error_rate_of_a_running_hub(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:

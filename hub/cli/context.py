@@ -70,7 +70,8 @@ def pass_hub(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
         try:
             return ctx.run(lambda hub: func(hub, **kwargs))
         except (HubError, ConfigError, SecretBoxError) as exc:
-            fail(getattr(exc, "user_message", str(exc)))
+            # A refusal, worded for the operator; chained so `--debug` still shows the cause.
+            raise CliFailure(getattr(exc, "user_message", str(exc))) from exc
 
     functools.update_wrapper(wrapper, func)
     return click.pass_obj(wrapper)

@@ -14,7 +14,7 @@ import click
 from aiohttp import web
 
 from hub.cli.boundary import CliFailure
-from hub.cli.context import CliContext, fail, pass_hub
+from hub.cli.context import CliContext, pass_hub
 from hub.config import ConfigError
 from hub.logs import configure_logging
 from hub.scheduler import build_scheduler
@@ -38,8 +38,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
         configure_logging(settings.logging.level)
         hub = Hub.open(settings)
     except (ConfigError, SecretBoxError) as exc:
-        fail(str(exc))
-        return
+        raise CliFailure(str(exc)) from exc
     asyncio.run(
         _serve(
             hub,

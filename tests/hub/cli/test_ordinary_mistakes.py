@@ -290,3 +290,18 @@ async def test_ordinary_mistakes_are_one_line(tmp_path: Path, postgres_url: str)
     assert len(cases) >= 40
     problems = [p for c, r in zip(cases, results, strict=True) for p in check(r, c)]
     assert problems == [], "\n".join(problems)
+
+
+async def test_debug_shows_the_traceback_and_version_answers(tmp_path: Path) -> None:
+    (tmp_path / "hub.toml").write_text(BASE)
+    env = {"HUB_SECRET_KEY": "not-a-key", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    quiet, loud, version = await asyncio.to_thread(
+        run_all,
+        [("team", "list"), ("team", "list", "--debug"), ("--version",)],
+        cwd=tmp_path,
+        env={**env, "HUB_CONFIG": str(tmp_path / "hub.toml")},
+    )
+    assert quiet.returncode == loud.returncode == 1
+    assert "Traceback" not in quiet.stderr and "Traceback" in loud.stderr
+    assert loud.stderr.strip().splitlines()[-1] == quiet.stderr.strip()
+    assert (version.returncode, version.stdout) == (0, "hub 0.1.0\n")

@@ -131,6 +131,7 @@ class ModelSettings(Section):
     tiers: tuple[tuple[str, str], ...] = Field(
         (),
         description='Auto: `{ simple = "alias", medium = ..., complex = ..., reasoning = ... }`.',
+        json_schema_extra={"shown_as": "table of tier = alias"},
     )
     classifier: str | None = Field(None, description="Auto: the alias that classifies prompts.")
     downgrade_at_percent: float | None = Field(

@@ -99,8 +99,9 @@ def _type(info: FieldInfo) -> str:
     words = [_word(m) for m in _members(info.annotation) if m is not type(None)]
     text = " or ".join(dict.fromkeys(words))
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    if extra.get("shown_as") == "text":
-        text = "string"
+    shown_as = extra.get("shown_as")
+    if isinstance(shown_as, str):
+        text = "string" if shown_as == "text" else shown_as
     if is_secret(info.json_schema_extra):
         text = "secret " + text
     bounds = [_bound(m) for m in _constraints(info)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hub.billing.accounts import BillingAccounts
 from hub.errors import Forbidden
 from hub.members import Members
 from hub.model import Caller, ChatRequest
@@ -20,9 +21,12 @@ class Admitted:
 
 
 class Admission:
-    def __init__(self, members: Members, rate_limits: RateLimits) -> None:
+    def __init__(
+        self, members: Members, rate_limits: RateLimits, billing: BillingAccounts
+    ) -> None:
         self._members = members
         self._rate_limits = rate_limits
+        self._billing = billing
 
     async def admit(self, request: ChatRequest) -> Admitted:
         caller, role = await self._members.resolve(request.caller, request.origin)
@@ -31,5 +35,6 @@ class Admission:
                 f"Your role in team '{caller.team_name}' ({role}) cannot ask; "
                 "ask a team admin for the member role."
             )
+        await self._billing.check(caller.team_id, caller.team_name)  # suspended for non-payment
         limits = await self._rate_limits.admit(caller)
         return Admitted(caller=caller, role=role, limits=limits)

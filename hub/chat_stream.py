@@ -95,8 +95,12 @@ class ChatStream:
         if await self._answered_from_cache():
             return self
         self._api_keys = await self._hub.provider_keys.for_team(admitted.caller.team_id)
-        worst = max(
-            d.cost_micros(self._prompt_estimate, self._max_tokens) for d in self._model.deployments
+        prices = await self._hub.prices.ready()  # the price in force now (hub/billing)
+        worst = prices.worst_case(
+            self._model.deployments,
+            prompt_tokens=self._prompt_estimate,
+            completion_tokens=self._max_tokens,
+            at=self._hub.clock.now(),
         )
         await self._hold_budget(cost_micros=worst, tokens=self._prompt_estimate + self._max_tokens)
         return self
@@ -249,7 +253,7 @@ class ChatStream:
             )
         deployment = self._route.deployment
         result.cost_micros = (
-            deployment.cost_of(result.usage)
+            self._hub.prices.cost_of(deployment, result.usage, at=self._hub.clock.now())
             if deployment is not None
             else 0
         )

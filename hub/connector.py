@@ -15,6 +15,7 @@ from aiohttp import web
 from hub.config.connectors import ConnectorSection, plugin_objects, section_enabled
 
 if TYPE_CHECKING:
+    from hub.billing.platform import PaymentPlatform
     from hub.doctor import Check
     from hub.service import Hub
 
@@ -66,6 +67,17 @@ def openapi_fragment(plugin: ConnectorPlugin) -> Mapping[str, Any] | None:
     so older connectors keep working)."""
     hook = getattr(plugin, "openapi_fragment", None)
     return hook() if callable(hook) else None
+
+
+def payment_platform(hub: Hub) -> PaymentPlatform | None:
+    """The payment platform a plugin offers through its optional `payment_platform(hub)` hook
+    (None from the hook: not configured); the first configured one wins."""
+    for plugin in discover().values():
+        hook = getattr(plugin, "payment_platform", None)
+        found = hook(hub) if callable(hook) else None
+        if found is not None:
+            return cast("PaymentPlatform", found)
+    return None
 
 
 def discover() -> dict[str, ConnectorPlugin]:

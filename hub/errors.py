@@ -7,6 +7,7 @@ HubError                        user_message: one sentence the asker sees
 │   ├── KeyExpired
 │   └── KeyRevoked
 ├── Forbidden                   credentials fine, not allowed (403)
+│   └── BillingSuspended        the team's payment failed past the grace days (402)
 ├── NotFound                    (404)
 │   └── UnknownModel            alias not configured; lists the aliases
 ├── NotBound                    a workspace/guild not bound to a hub team
@@ -72,6 +73,11 @@ class KeyRevoked(AuthError):
 class Forbidden(HubError):
     status = 403
     code = "forbidden"
+
+
+class BillingSuspended(Forbidden):
+    status = 402
+    code = "billing_suspended"
 
 
 class NotFound(HubError):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from hub.billing.jobs import add_export_job, add_invoice_job
 from hub.events.worker import add_delivery_jobs
 from hub.retention import prune_history
 from hub.service import Hub
@@ -44,4 +45,6 @@ def build_scheduler(hub: Hub) -> AsyncIOScheduler:
         max_instances=1,
     )
     add_delivery_jobs(scheduler, hub)
+    add_invoice_job(scheduler, hub)
+    add_export_job(scheduler, hub)
     return scheduler

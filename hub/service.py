@@ -12,6 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.admission import Admission
 from hub.audit import AuditLog
+from hub.billing.catalog import PriceCatalog
+from hub.billing.price_book import PriceBook
+from hub.billing.service import Billing
+from hub.billing.snapshot_catalog import snapshot_path
 from hub.bindings import Bindings, ChannelDefaults
 from hub.cache.responses import ResponseCaching
 from hub.cache.store import MemoryResponseCache, RedisResponseCache, ResponseCache
@@ -19,6 +23,7 @@ from hub.chat_stream import ChatStream
 from hub.client_address import parse_proxies
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
+from hub.connector import payment_platform
 from hub.events.outbox import EventSink, OutboxSink
 from hub.idempotency import Deliveries
 from hub.ledger.budget import Budget
@@ -87,7 +92,26 @@ class Hub:
             storage=build_storage(settings.redis_url, settings.redis_key_prefix),
             shared=bool(settings.redis_url),
         )
-        self.admission = Admission(self.members, self.rate_limits)
+        catalog = PriceCatalog(self.sessions, clock)
+        self.prices = PriceBook(
+            catalog,
+            clock,
+            models=settings.models,
+            providers=settings.providers,
+            snapshot=snapshot_path(settings.billing.price_catalog),
+        )
+        self.billing = Billing(
+            self.sessions,
+            clock,
+            settings=settings.billing,
+            catalog=catalog,
+            prices=self.prices,
+            teams=self.teams,
+            jobs=self.jobs,
+            events=self.events,
+            find_platform=lambda: payment_platform(self),
+        )
+        self.admission = Admission(self.members, self.rate_limits, self.billing.accounts)
         self.trusted_proxies = parse_proxies(settings.server.trusted_proxies)
         self.providers: Mapping[str, Provider] = providers or {
             name: build_provider(p, client=http, clock=clock)
@@ -157,6 +181,7 @@ class Hub:
         await self.notices.drain()
         await self.circuits.close()
         await self.caching.store.close()
+        await self.billing.close()
         await self.signals.close()
         await self.http.aclose()
         await self.engine.dispose()

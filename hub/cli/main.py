@@ -11,6 +11,7 @@ import click
 from hub.cli.admin import bind, rotate_secrets_command, team
 from hub.cli.ask import ask
 from hub.cli.audit import audit
+from hub.cli.billing import billing, invoice, plan, prices, team_billing, team_subscribe
 from hub.cli.boundary import guarded
 from hub.cli.config_cmd import config_group
 from hub.cli.context import CliContext
@@ -100,7 +101,13 @@ CORE_COMMANDS = (
     worker,
     config_group,
     doctor,
+    prices,
+    plan,
+    invoice,
+    billing,
 )
+team.add_command(team_subscribe)
+team.add_command(team_billing)
 for command in CORE_COMMANDS:
     cli.add_command(command)
 

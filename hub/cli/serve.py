@@ -50,6 +50,11 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
 
 async def _serve(hub: Hub, host: str, port: int) -> None:
     await _schema_ready(hub)
+    try:
+        await hub.prices.ready()  # a deployment without a price is refused here, by name
+    except ConfigError as exc:
+        await hub.close()
+        fail(str(exc))
     for name, state in (await hub.readiness()).items():
         if state != "ok":
             # Loud on purpose: a hub without its shared limit store refuses chat requests

@@ -5,6 +5,7 @@ Nothing else in the hub reads the environment. The models live one section per m
 """
 
 from hub.config.base import ConfigPath, Secret, Section
+from hub.config.billing import BillingSettings, StripeSettings
 from hub.config.cache import CacheSettings
 from hub.config.connectors import ConnectorSection, section_enabled
 from hub.config.database import DatabaseSettings, RedisSettings, async_database_url
@@ -23,6 +24,8 @@ from hub.config.settings import Settings
 
 __all__ = [
     "NO_CATALOG",
+    "BillingSettings",
+    "StripeSettings",
     "CacheSettings",
     "ConfigError",
     "ConfigPath",

@@ -32,7 +32,7 @@ ConnectorModels = Mapping[str, type[ConnectorSection] | None]
 
 
 def load_settings(
-    path: str | Path, env: Mapping[str, str] | None = None, *, catalog: PriceCatalog = NO_CATALOG
+    path: str | Path, env: Mapping[str, str] | None = None, *, catalog: PriceCatalog | None = None
 ) -> Settings:
     path = Path(path)
     try:
@@ -66,7 +66,7 @@ def parse_settings(
     *,
     source: str = "config",
     connector_models: ConnectorModels | None = None,
-    catalog: PriceCatalog = NO_CATALOG,
+    catalog: PriceCatalog | None = None,
 ) -> Settings:
     raw = substitute(dict(data), env, source=source)
     _apply_overrides(raw, env)
@@ -82,7 +82,7 @@ def parse_settings(
     connectors, found = _connectors(raw_connectors, models, context=context, source=source)
     problems += found
     if settings is not None:
-        settings, unpriced = _priced(settings, catalog, source=source)
+        settings, unpriced = _priced(settings, catalog or _file_catalog(settings), source=source)
         problems += unpriced
     if problems or settings is None:
         raise ConfigError.of(problems)
@@ -148,9 +148,18 @@ def _priced(
                     )
                 else:
                     deployment = deployment.model_copy(update=_filled(deployment, found))
+                    deployment._catalog_priced = True
             deployments.append(deployment)
         models[alias] = model.model_copy(update={"deployments": tuple(deployments)})
     return settings.model_copy(update={"models": models}), problems
+
+
+def _file_catalog(settings: Settings) -> PriceCatalog:
+    """The price list of `[billing] price_catalog` (default: the shipped snapshot)."""
+    from hub.billing.snapshot_catalog import FileCatalog, snapshot_path  # billing imports config
+
+    path = snapshot_path(settings.billing.price_catalog)
+    return FileCatalog(path) if path.is_file() else NO_CATALOG
 
 
 def _filled(deployment: DeploymentSettings, prices: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from hub.config.base import Section, UsdPerMtok
 from hub.model import Usage
@@ -43,6 +43,13 @@ class DeploymentSettings(Section):
     max_input_tokens: int | None = Field(
         None, ge=1, le=1_000_000_000, description="Longest prompt it takes; unset: no limit."
     )
+    # Set by the loader when the prices came from the price catalog, not the file: billing's
+    # price book then charges the catalog version in force at each moment (hub/billing).
+    _catalog_priced: bool = PrivateAttr(False)
+
+    @property
+    def catalog_priced(self) -> bool:
+        return self._catalog_priced
 
     @model_validator(mode="before")
     @classmethod

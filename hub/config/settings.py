@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from hub.config.base import Section
+from hub.config.billing import BillingSettings
 from hub.config.cache import CacheSettings
 from hub.config.connectors import ConnectorSection
 from hub.config.database import DatabaseSettings, RedisSettings, async_database_url
@@ -48,6 +49,7 @@ class Settings(Section):
     webhooks: WebhookSettings = WebhookSettings()
     rate_limits: RateLimitDefaults = RateLimitDefaults()
     cache: CacheSettings = CacheSettings()
+    billing: BillingSettings = BillingSettings()
     # `[connectors.<name>]`: typed by each connector's own model (filled in by the loader).
     connectors: dict[str, ConnectorSection | dict[str, Any]] = Field(
         default_factory=dict, json_schema_extra={"connectors": True}

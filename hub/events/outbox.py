@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.clock import Clock
 from hub.store.event_tables import OutboxEvent, Subscription
 
-EVENT_TYPES = ("completion.created", "budget.threshold", "key.created", "key.revoked")
+EVENT_TYPES = (
+    "completion.created",
+    "budget.threshold",
+    "key.created",
+    "key.revoked",
+    "invoice.created",
+)
 
 
 class EventSink(Protocol):

@@ -29,15 +29,21 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
 
 
 def next_attempt(
-    *, attempts: int, created_at: datetime, now: datetime, retry_after: float | None
+    *,
+    attempts: int,
+    created_at: datetime,
+    now: datetime,
+    retry_after: float | None,
+    horizon: timedelta = HORIZON,
 ) -> datetime | None:
-    """The time of the next try after `attempts` failures, or None to give up."""
-    if attempts > len(BACKOFF_S):
+    """The time of the next try after `attempts` failures, or None to give up (past the
+    horizon; with a horizon longer than the schedule, the last delay repeats)."""
+    if attempts > len(BACKOFF_S) and horizon <= HORIZON:
         return None
-    delay = float(BACKOFF_S[attempts - 1])
+    delay = float(BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1])
     if retry_after is not None:
         delay = max(delay, retry_after)  # never sooner than the target asked
     when = now + timedelta(seconds=delay)
-    if when > created_at + HORIZON:
+    if when > created_at + horizon:
         return None
     return when

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from hub.billing.jobs import add_export_job, add_invoice_job
 from hub.events.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
@@ -34,9 +35,12 @@ def add_delivery_jobs(scheduler: AsyncIOScheduler, hub: Hub) -> Dispatcher:
 
 
 async def run_worker(hub: Hub) -> None:
-    """Run only the delivery jobs until SIGINT or SIGTERM (the Procfile `worker` process)."""
+    """Run only the delivery jobs (events, usage export to Stripe, monthly invoices) until
+    SIGINT or SIGTERM (the Procfile `worker` process)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     add_delivery_jobs(scheduler, hub)
+    add_export_job(scheduler, hub)
+    add_invoice_job(scheduler, hub)
     scheduler.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,6 +1,7 @@
 """Every table module, imported once so `Base.metadata` is complete (for Alembic and tests)."""
 
 from hub.store import (
+    billing_tables,
     event_tables,
     governance_tables,
     job_tables,
@@ -13,6 +14,7 @@ from hub.store.base import Base
 metadata = Base.metadata
 __all__ = [
     "metadata",
+    "billing_tables",
     "event_tables",
     "governance_tables",
     "job_tables",

@@ -1,0 +1,159 @@
+"""Which price applies to a deployment at a moment: the one place requests are priced.
+
+A deployment's own prices in the config file come first; otherwise the catalog version of its
+model in force at that moment (so a record is always priced at the price in force when it
+was made, and an imported price change takes effect without a restart). A deployment priced
+by neither is refused when the book loads at start-up, by name: never a silent $0.
+
+The book is held in memory (the hot path reads no table) and reloaded from the database at
+most every `RELOAD_S` seconds, or at once in the process that imported a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from hub.billing.catalog import PriceCatalog
+from hub.billing.litellm_prices import CatalogEntry, PriceListError, read_price_list
+from hub.billing.token_prices import UnitPrices
+from hub.clock import Clock
+from hub.config import ConfigError, DeploymentSettings, ModelSettings, ProviderSettings
+from hub.model import Usage
+
+RELOAD_S = 60.0
+
+
+@dataclass(slots=True)
+class _Versions:
+    starts: list[datetime] = field(default_factory=list)
+    prices: list[UnitPrices] = field(default_factory=list)
+
+    def at(self, moment: datetime) -> UnitPrices | None:
+        index = bisect.bisect_right(self.starts, moment) - 1
+        return self.prices[index] if index >= 0 else None
+
+
+def catalog_keys(deployment: DeploymentSettings, provider_type: str) -> list[str]:
+    """Names a deployment's model may have in a LiteLLM-format list, most specific first."""
+    model = deployment.model
+    keys = [f"{provider_type}/{model}", f"{deployment.provider}/{model}", model]
+    if "/" in model:
+        keys.append(model.rsplit("/", 1)[1])
+    return list(dict.fromkeys(keys))
+
+
+class PriceBook:
+    def __init__(
+        self,
+        catalog: PriceCatalog,
+        clock: Clock,
+        *,
+        models: Mapping[str, ModelSettings],
+        providers: Mapping[str, ProviderSettings],
+        snapshot: Path,
+    ) -> None:
+        self._catalog = catalog
+        self._clock = clock
+        self._models = models
+        self._providers = providers
+        self._snapshot = snapshot
+        self._versions: dict[str, _Versions] = {}
+        self._loaded_at: float | None = None
+        self._loading = asyncio.Lock()  # concurrent first requests load it once
+        self._by_label = {d.label: d for m in models.values() for d in m.deployments}
+
+    async def load(self) -> None:
+        """Sync the shipped snapshot, read every version, and refuse unpriced deployments."""
+        await self._catalog.sync_snapshot(self._read_snapshot())
+        await self.reload()
+        now = self._clock.now()
+        unpriced = [
+            f"models.{alias}: deployment {d.label}"
+            for alias, m in self._models.items()
+            for d in m.deployments
+            if self.deployment_prices(d, now) is None
+        ]
+        if unpriced:
+            raise ConfigError(
+                "no price for " + "; ".join(unpriced) + ". Give the deployment "
+                "input_usd_per_mtok and output_usd_per_mtok, or import a price list that "
+                "names its model (`hub prices import FILE`)."
+            )
+
+    async def reload(self) -> None:
+        versions: dict[str, _Versions] = {}
+        for version in await self._catalog.versions():
+            entry = versions.setdefault(version.model, _Versions())
+            entry.starts.append(version.effective_from)
+            entry.prices.append(version.prices)
+        self._versions = versions
+        self._loaded_at = self._clock.monotonic()
+
+    async def ready(self) -> PriceBook:
+        """The book, loaded (first use) and no older than RELOAD_S."""
+        if self._loaded_at is not None and self._clock.monotonic() - self._loaded_at <= RELOAD_S:
+            return self
+        async with self._loading:
+            if self._loaded_at is None:
+                await self.load()
+            elif self._clock.monotonic() - self._loaded_at > RELOAD_S:
+                await self.reload()
+        return self
+
+    def _read_snapshot(self) -> list[CatalogEntry]:
+        try:
+            return read_price_list(self._snapshot)
+        except PriceListError as exc:
+            raise ConfigError(f"billing.price_catalog: {exc}") from exc
+
+    def _provider_type(self, deployment: DeploymentSettings) -> str:
+        provider = self._providers.get(deployment.provider)
+        return provider.type if provider is not None else deployment.provider
+
+    def deployment_prices(self, deployment: DeploymentSettings, at: datetime) -> UnitPrices | None:
+        own = UnitPrices.of_deployment(deployment)
+        if own is not None:
+            return own
+        for key in catalog_keys(deployment, self._provider_type(deployment)):
+            versions = self._versions.get(key)
+            if versions is not None:
+                found = versions.at(at)
+                if found is not None:
+                    return found
+        return None
+
+    def label_prices(self, label: str | None, at: datetime) -> UnitPrices | None:
+        """Prices of a usage record's deployment (`provider/model`) at the record's time."""
+        if not label:
+            return None
+        deployment = self._by_label.get(label)
+        if deployment is None:
+            provider, _, model = label.partition("/")
+            deployment = DeploymentSettings(provider=provider, model=model or provider)
+        return self.deployment_prices(deployment, at)
+
+    def require(self, deployment: DeploymentSettings, at: datetime) -> UnitPrices:
+        found = self.deployment_prices(deployment, at)
+        if found is None:
+            raise ConfigError(f"deployment {deployment.label} has no price in force at {at}")
+        return found
+
+    def cost_of(self, deployment: DeploymentSettings, usage: Usage, *, at: datetime) -> int:
+        return self.require(deployment, at).cost_of(usage)
+
+    def worst_case(
+        self,
+        deployments: Iterable[DeploymentSettings],
+        *,
+        prompt_tokens: int,
+        completion_tokens: int,
+        at: datetime,
+    ) -> int:
+        return max(
+            self.require(d, at).worst_case(prompt_tokens, completion_tokens) for d in deployments
+        )

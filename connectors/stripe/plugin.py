@@ -1,0 +1,66 @@
+"""Registration of the Stripe connector: the webhook route (when a signing secret is set) and
+the payment platform billing exports usage through (when an API key is set).
+
+Stripe is an external platform, so it lives here and not in hub/: the core's billing
+(hub/billing) knows only the `PaymentPlatform` protocol and finds this one through the plugin
+hook `payment_platform(hub)`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+from aiohttp import web
+
+from connectors.stripe.openapi import fragment
+from connectors.stripe.platform import StripePlatform
+from connectors.stripe.webhook import PATH, StripeWebhook
+from hub.config import ConfigError
+from hub.service import Hub
+
+
+class StripeConnector:
+    name = "stripe"
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        secret = self._hub.settings.billing.stripe.webhook_secret
+        if not secret:
+            return []
+        return [web.post(PATH, StripeWebhook(self._hub, secret).handle)]
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class StripePlugin:
+    name = "stripe"
+    enabled_by_default = True
+
+    def create(self, hub: Hub, section: Mapping[str, Any]) -> StripeConnector:
+        unknown = sorted(set(section) - {"enabled"})
+        if unknown:
+            raise ConfigError(
+                f"[connectors.stripe]: unknown option '{unknown[0]}' (Stripe's settings are "
+                "in [billing.stripe])"
+            )
+        return StripeConnector(hub)
+
+    def commands(self) -> Sequence[click.Command]:
+        return ()
+
+    def openapi_fragment(self) -> Mapping[str, Any]:
+        return fragment()
+
+    def payment_platform(self, hub: Hub) -> StripePlatform | None:
+        settings = hub.settings.billing.stripe
+        return StripePlatform(settings) if settings.api_key else None
+
+
+plugin = StripePlugin()

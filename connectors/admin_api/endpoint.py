@@ -97,6 +97,7 @@ class Endpoint:
     query: Sequence[QueryParam] = ()
     errors: Sequence[int] = (400, 401, 403, 404)
     description: str = ""
+    content_type: str = "application/json"  # of the success body
 
     @property
     def full_path(self) -> str:

@@ -17,6 +17,7 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "external_id": {"type": "string", "minLength": 1, "maxLength": 100},
     "provider": {"type": "string", "minLength": 1, "maxLength": 100},
     "subscription_id": {"type": "string", "minLength": 1, "maxLength": 100},
+    "invoice_id": ID,
 }
 _ERRORS = {
     400: "Invalid request; `error.field` names the field",
@@ -44,7 +45,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     ]
     success: dict[str, Any] = {"description": "Done"}
     if endpoint.response is not None:
-        success["content"] = {"application/json": {"schema": dict(endpoint.response)}}
+        success["content"] = {endpoint.content_type: {"schema": dict(endpoint.response)}}
     responses: dict[str, Any] = {str(endpoint.status): success}
     for status in endpoint.errors:
         responses[str(status)] = {

@@ -9,6 +9,7 @@ import click
 from aiohttp import web
 
 from connectors.admin_api import (
+    routes_billing,
     routes_bindings,
     routes_deployments,
     routes_keys,
@@ -35,6 +36,7 @@ def all_endpoints() -> list[Endpoint]:
         *routes_subscriptions.endpoints(),
         *routes_reports.endpoints(),
         *routes_deployments.endpoints(),
+        *routes_billing.endpoints(),
     ]
 
 

@@ -54,6 +54,11 @@ async def usage_reply(hub: Hub, config: DiscordConfig, interaction: Interaction)
     if asker.member_id is not None:
         limits = await member_limits(hub.sessions, hub.clock, member_id=asker.member_id)
         lines += [limit.describe() for limit in limits]
+    plan, estimate = await hub.billing.plan_and_estimate(caller.team_id)
+    lines.append(
+        f"Plan **{plan or 'none'}**: invoice estimate so far {format_usd(estimate)}"
+        f" (the draft for {hub.clock.now():%Y-%m})."
+    )
     return message("\n".join(lines), ephemeral=True)
 
 

@@ -87,6 +87,11 @@ ROUTES: dict[tuple[str, str], Check] = {
     ("GET", API + "/teams/{team_id}/usage"): Check(TEAM),
     ("GET", API + "/teams/{team_id}/audit"): Check(TEAM),
     ("GET", API + "/deployments"): Check(OPERATOR_ONLY),
+    ("GET", API + "/plans"): Check(OWN),
+    ("GET", API + "/teams/{team_id}/invoices"): Check(TEAM),
+    ("GET", API + "/teams/{team_id}/invoices/{invoice_id}"): Check(TEAM),
+    ("GET", API + "/teams/{team_id}/invoices/{invoice_id}/pdf"): Check(TEAM),
+    ("GET", API + "/teams/{team_id}/reconciliation"): Check(TEAM),
     ("POST", "/v1/chat/completions"): Check(KEY),
     ("GET", "/v1/models"): Check(KEY),
     ("GET", "/zapier/me"): Check(KEY),
@@ -159,7 +164,10 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
         async with h.running.client(headers={"Authorization": f"Bearer {b.member.key}"}) as c:
             answer = await c.post("/v1/chat/completions", json=CHAT)
         assert answer.status_code == 200, answer.text
+        ((_, draft),) = await hub.billing.invoices.generate("2026-11", teams=[b.team])
+        assert draft is not None
         ids = {
+            "invoice_id": draft.id,
             "team_id": b.team.id,
             "member_id": member.id,
             "key_id": b.admin.id,
@@ -196,7 +204,7 @@ def fill(path: str, ids: dict[str, Any], **override: Any) -> str:
     values = ids | override
     for name in ("team_id", "member_id", "key_id", "platform", "external_id"):
         path = path.replace("{" + name + "}", str(values[name]))
-    for name in ("subscription_id", "provider"):
+    for name in ("subscription_id", "provider", "invoice_id"):
         path = path.replace("{" + name + "}", str(values[name]))
     return path
 
@@ -272,7 +280,9 @@ async def cross_probe(
     """Team A's own path, naming B's member, key, binding, subscription in path or body."""
     h, ids = world.admin, world.ids
     own = fill(path, ids, team_id=h.a.team.id)
-    names_b = any(p in path for p in ("member_id", "key_id", "external_id", "subscription_id"))
+    names_b = any(
+        p in path for p in ("member_id", "key_id", "external_id", "subscription_id", "invoice_id")
+    )
     async with h.client(h.a.owner.key) as c:
         if names_b:
             await probe(world, c, method, own, expect={check.cross_status}, body=body)

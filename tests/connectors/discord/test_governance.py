@@ -89,7 +89,8 @@ async def test_usage_shows_the_askers_own_limits(
         "**acme** this month: $2.00 spent, 1,500,000 tokens.\n"
         "Your share: $2.00, 1,500,000 tokens.\n"
         "Resets 2026-12-01 00:00 UTC.\n"
-        "Your monthly limit: $5.00 ($3.00 left), resets 2026-12-01 00:00 UTC."
+        "Your monthly limit: $5.00 ($3.00 left), resets 2026-12-01 00:00 UTC.\n"
+        "Plan **none**: invoice estimate so far $2.00 (the draft for 2026-11)."
     )
 
 

@@ -53,7 +53,8 @@ async def test_usage_shows_the_team_month_and_the_askers_share_ephemerally(
     assert data["content"] == (
         "**acme** this month: $0.000016 spent, 13 tokens.\n"
         "Your share: $0.000016, 13 tokens.\n"
-        "Resets 2026-12-01 00:00 UTC."
+        "Resets 2026-12-01 00:00 UTC.\n"
+        "Plan **none**: invoice estimate so far $0.00 (the draft for 2026-11)."
     )
 
 

@@ -99,7 +99,8 @@ async def test_usage_shows_team_and_own_share(slack_hub: HarnessFactory) -> None
             assert response.json()["text"] == (
                 "*Usage this month* (resets 2026-12-01 00:00 UTC)\n"
                 "Team *acme*: $0.002 of $5.00 budget, 1,500 tokens\n"
-                "You: $0.002, 1,500 tokens"
+                "You: $0.002, 1,500 tokens\n"
+                "Plan *none*: invoice estimate so far $0.00 (the draft for 2026-11)"
             )
 
 

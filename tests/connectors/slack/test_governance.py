@@ -90,7 +90,8 @@ async def test_usage_shows_the_askers_own_limits(slack_hub: HarnessFactory) -> N
             "You: $2.00, 1,500,000 tokens\n"
             "Your daily limit: 2,000,000 tokens (500,000 left), resets 2026-11-16 00:00 UTC.\n"
             "Your monthly limit: $5.00 ($3.00 left) and 10,000,000 tokens (8,500,000 left), "
-            "resets 2026-12-01 00:00 UTC.",
+            "resets 2026-12-01 00:00 UTC.\n"
+            "Plan *none*: invoice estimate so far $2.00 (the draft for 2026-11)",
         }
 
 

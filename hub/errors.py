@@ -20,6 +20,7 @@ HubError                        user_message: one sentence the asker sees
 │   ├── ProviderUnavailable     5xx, overloaded, timeouts, connection errors
 │   ├── ProviderBadRequest      upstream 400/404/422: retrying will not help
 │   └── StreamInterrupted       the stream broke after text reached the caller
+├── PaymentPlatformError        the payment platform (Stripe) failed or refused (502)
 └── Cancelled                   the caller went away or pressed Stop
 """
 
@@ -173,6 +174,11 @@ class ProviderBadRequest(ProviderError):
 
 class StreamInterrupted(ProviderError):
     code = "stream_interrupted"
+
+
+class PaymentPlatformError(HubError):
+    status = 502
+    code = "payment_platform_error"
 
 
 class Cancelled(HubError):

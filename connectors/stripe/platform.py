@@ -14,6 +14,7 @@ import stripe
 from connectors.stripe.client import build_client
 from hub.billing.platform import MeterEvent, MeterOutcome
 from hub.config import StripeSettings
+from hub.errors import PaymentPlatformError
 
 
 def _is_duplicate(exc: stripe.StripeError) -> bool:
@@ -58,9 +59,18 @@ class StripePlatform:
         }
         if email:
             params["email"] = email
-        customer = await self._client.v1.customers.create_async(
-            params, options={"idempotency_key": f"unillm-hub-customer-team-{team_id}"}
-        )
+        try:
+            customer = await self._client.v1.customers.create_async(
+                params, options={"idempotency_key": f"unillm-hub-customer-team-{team_id}"}
+            )
+        except stripe.StripeError as exc:
+            raise PaymentPlatformError(
+                f"Stripe did not create a customer for team '{team_name}' "
+                f"({exc.user_message or type(exc).__name__}). The plan is recorded; subscribe "
+                "again to retry, or map an existing customer with "
+                f"`hub team billing {team_name} --stripe-customer cus_...`.",
+                detail=str(exc),
+            ) from exc
         return str(customer.id)
 
     async def send_meter_event(self, event: MeterEvent) -> MeterOutcome:

@@ -13,7 +13,8 @@ from hub.service import Hub
 @click.command()
 @pass_hub
 async def worker(hub: Hub) -> None:
-    """Deliver outbound events and webhook callbacks until stopped (SIGINT/SIGTERM)."""
+    """Deliver outbound events, webhook callbacks and usage to Stripe, and issue the monthly
+    invoices, until stopped (SIGINT/SIGTERM)."""
     configure_logging(hub.settings.logging.level)
     click.echo("UniLLM Hub worker: delivering events.")
     await run_worker(hub)

@@ -11,7 +11,6 @@ from connectors.admin_api.endpoint import Call, Endpoint, QueryParam
 from connectors.admin_api.render import ok
 from connectors.admin_api.schemas import ref
 from connectors.admin_api.validation import InvalidField
-from hub.billing.invoice_pdf import render_pdf
 from hub.billing.invoices import InvoiceView
 from hub.errors import NotFound
 
@@ -59,6 +58,8 @@ async def invoice(call: Call) -> web.Response:
 
 
 async def invoice_pdf(call: Call) -> web.Response:
+    from hub.billing.invoice_pdf import render_pdf  # fpdf2 loads on the first PDF, not at start
+
     view = await _own_invoice(call)
     body = render_pdf(view, issuer=call.hub.settings.billing.issuer)
     name = f"{view.number or 'draft-' + view.period}.pdf"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from hub.billing.invoice_pdf import render_pdf
 from hub.billing.invoice_render import render_csv, render_text
 from hub.billing.invoices import InvoiceView, check_period, previous_period
 from hub.billing.litellm_prices import PriceListError
@@ -329,6 +328,8 @@ async def invoice_show(hub: Hub, invoice_id: str, as_json: bool) -> None:
 @pass_hub
 async def invoice_pdf(hub: Hub, invoice_id: str, output: Path) -> None:
     """Write invoice ID as a PDF."""
+    from hub.billing.invoice_pdf import render_pdf  # fpdf2 is imported only when drawing
+
     view = await hub.billing.invoices.get(invoice_id)
     output.write_bytes(render_pdf(view, issuer=hub.settings.billing.issuer))
     click.echo(f"Wrote {output}.")

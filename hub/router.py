@@ -12,7 +12,7 @@ an answer for a whole one.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 
 from hub.clock import Clock
@@ -56,7 +56,9 @@ class Router:
         rng: random.Random | None = None,
         health: HealthBoard | None = None,
         circuits: Circuits | None = None,
+        cost: Callable[[DeploymentSettings, int, int], int] | None = None,
     ) -> None:
+        self._cost = cost  # the price book's, for the cost strategy (catalog-priced deployments)
         self._models = models
         self._default = default_alias
         self._providers = providers
@@ -99,6 +101,7 @@ class Router:
                 sticky_id=sticky_identifier(request, model.sticky),
                 input_tokens=needs.input_tokens,
                 max_tokens=request.options.max_tokens,
+                cost=self._cost,
             ),
             health=self.health,
             rng=self._rng,

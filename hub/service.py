@@ -148,6 +148,9 @@ class Hub:
             clock=clock,
             health=self.health,
             circuits=self.circuits,
+            cost=lambda d, i, o: self.prices.worst_case(
+                [d], prompt_tokens=i, completion_tokens=o, at=clock.now()
+            ),
         )
 
     @classmethod

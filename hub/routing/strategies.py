@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hub.config import DeploymentSettings, ModelSettings
@@ -36,6 +36,9 @@ class OrderInputs:
     sticky_id: str | None
     input_tokens: int
     max_tokens: int | None
+    # A deployment's cost for (input, output) tokens at the price in force (the price book:
+    # hub/billing); None: its own config prices.
+    cost: Callable[[DeploymentSettings, int, int], int] | None = None
 
 
 def weighted_order(
@@ -72,12 +75,17 @@ def latency_order(
 
 
 def cost_order(
-    deployments: Sequence[DeploymentSettings], *, input_tokens: int, max_tokens: int | None
+    deployments: Sequence[DeploymentSettings],
+    *,
+    input_tokens: int,
+    max_tokens: int | None,
+    cost: Callable[[DeploymentSettings, int, int], int] | None = None,
 ) -> list[DeploymentSettings]:
     output = max_tokens or EXPECTED_OUTPUT_TOKENS
+    price = cost or (lambda d, i, o: d.cost_micros(i, o))
     ranked = sorted(
         enumerate(deployments),
-        key=lambda item: (item[1].cost_micros(input_tokens, output), item[0]),
+        key=lambda item: (price(item[1], input_tokens, output), item[0]),
     )
     return [d for _, d in ranked]
 
@@ -96,6 +104,9 @@ def order(
         return latency_order(deployments, health=health, rng=rng)
     if model.strategy == "cost":
         return cost_order(
-            deployments, input_tokens=inputs.input_tokens, max_tokens=inputs.max_tokens
+            deployments,
+            input_tokens=inputs.input_tokens,
+            max_tokens=inputs.max_tokens,
+            cost=inputs.cost,
         )
     return list(deployments)

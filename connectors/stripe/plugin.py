@@ -13,10 +13,10 @@ from typing import Any
 import click
 from aiohttp import web
 
+from connectors.stripe.config import StripeConnectorSettings
 from connectors.stripe.openapi import fragment
 from connectors.stripe.platform import StripePlatform
 from connectors.stripe.webhook import PATH, StripeWebhook
-from hub.config import ConfigError
 from hub.service import Hub
 
 
@@ -43,14 +43,12 @@ class StripePlugin:
     name = "stripe"
     enabled_by_default = True
 
-    def create(self, hub: Hub, section: Mapping[str, Any]) -> StripeConnector:
-        unknown = sorted(set(section) - {"enabled"})
-        if unknown:
-            raise ConfigError(
-                f"[connectors.stripe]: unknown option '{unknown[0]}' (Stripe's settings are "
-                "in [billing.stripe])"
-            )
+    def create(self, hub: Hub, section: object) -> StripeConnector:
+        StripeConnectorSettings.usable(section, name="stripe")
         return StripeConnector(hub)
+
+    def settings_model(self) -> type[StripeConnectorSettings]:
+        return StripeConnectorSettings
 
     def commands(self) -> Sequence[click.Command]:
         return ()

@@ -54,7 +54,7 @@ async def _serve(hub: Hub, host: str, port: int) -> None:
         await hub.prices.ready()  # a deployment without a price is refused here, by name
     except ConfigError as exc:
         await hub.close()
-        fail(str(exc))
+        raise CliFailure(str(exc)) from exc
     for name, state in (await hub.readiness()).items():
         if state != "ok":
             # Loud on purpose: a hub without its shared limit store refuses chat requests

@@ -59,7 +59,8 @@ class ChatStream:
         self.request = request
         self._model = hub.router.resolve(request.model)
         self.result = ChatResult(request_id=new_request_id(), alias=self._model.alias)
-        self._route = RouteState()
+        self._watch = hub.observer.request(request, self._model)  # metrics, traces
+        self._route = RouteState(watch=self._watch)
         self._hold: Hold | None = None
         self._iterator: AsyncIterator[ChatChunk] | None = None
         self._finished = False
@@ -89,11 +90,21 @@ class ChatStream:
         if self._max_tokens < 1:
             raise BadRequest("max_tokens must be a positive number.")
         self._hub.router.check(self._model, self.request)  # images, tools, length (#18)
+        try:
+            with self._watch.step("admission"):
+                await self._admit()
+        except BaseException as exc:
+            self._watch.refused(exc)
+            raise
+        return self
+
+    async def _admit(self) -> None:
+        """Member, limits, the cache, and the budget hold."""
         admitted = await self._hub.admission.admit(self.request)
         self.request = dataclasses.replace(self.request, caller=admitted.caller)
         self._limits = admitted.limits
         if await self._answered_from_cache():
-            return self
+            return
         self._api_keys = await self._hub.provider_keys.for_team(admitted.caller.team_id)
         prices = await self._hub.prices.ready()  # the price in force now (hub/billing)
         worst = prices.worst_case(
@@ -103,7 +114,6 @@ class ChatStream:
             at=self._hub.clock.now(),
         )
         await self._hold_budget(cost_micros=worst, tokens=self._prompt_estimate + self._max_tokens)
-        return self
 
     async def _hold_budget(self, *, cost_micros: int, tokens: int) -> None:
         reserving = asyncio.ensure_future(
@@ -224,11 +234,13 @@ class ChatStream:
                         log.debug("closing the upstream stream failed", exc_info=True)
             self._classify(exc)
             if self._hold is not None:
-                await self._settle()
+                with self._watch.step("settlement"):
+                    await self._settle()
             if self._cache is not None:
                 await self._hub.caching.remember(self._cache, self.result)
         finally:
             log_chat(self, log)
+            self._watch.finished(self.result)
 
     def _classify(self, exc: BaseException | None) -> None:
         result = self.result

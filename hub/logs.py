@@ -7,6 +7,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import trace
+
 if TYPE_CHECKING:
     from hub.chat_stream import ChatStream
 
@@ -26,6 +28,10 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             line["request_id"] = request_id
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:  # the hub's trace, or the caller's traceparent when tracing is off
+            line["trace_id"] = format(span.trace_id, "032x")
+            line["span_id"] = format(span.span_id, "016x")
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             line.update(fields)

@@ -65,6 +65,9 @@ class Origin:
     thread: str | None = None
     workspace: str | None = None
     external_id: str | None = None
+    # The conversation this request belongs to (a Slack thread, a Discord channel), for
+    # traces (`gen_ai.conversation.id`); None where requests stand alone.
+    conversation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
-"""Notices to a team's chat channel (budget thresholds), sent by whichever connector owns
-that platform. Connectors register a sender when they start; the hub knows no platform."""
+"""Notices to a team's chat channel (budget thresholds, alerts), sent by whichever connector
+owns that platform. Connectors register a sender when they start; the hub knows no platform."""
 
 from __future__ import annotations
 
@@ -52,16 +52,23 @@ class Notices:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _send(self, team_id: int, items: Sequence[dict[str, object]]) -> None:
+        await self.post(team_id, [describe_threshold(item) for item in items], what="budget notice")
+
+    async def post(self, team_id: int, texts: Sequence[str], *, what: str = "notice") -> bool:
+        """Post to the team's notice channel now; False when it has none or none can post."""
         async with self._sessions() as session:
             team = await session.scalar(select(Team).where(Team.id == team_id))
         if team is None or not team.notify_platform or not team.notify_channel:
-            return
+            return False
         sender = self._senders.get(team.notify_platform)
         if sender is None:
-            log.warning("no %s connector running to post a budget notice", team.notify_platform)
-            return
-        for item in items:
+            log.warning("no %s connector running to post a %s", team.notify_platform, what)
+            return False
+        posted = True
+        for text in texts:
             try:
-                await sender(team.notify_channel, describe_threshold(item))
+                await sender(team.notify_channel, text)
             except Exception:  # noqa: BLE001 - a failed notice must not affect anything else
-                log.exception("posting a budget notice failed")
+                log.exception("posting a %s failed", what)
+                posted = False
+        return posted

@@ -50,6 +50,20 @@ def _health_paths() -> dict[str, Any]:
                 },
             }
         },
+        "/metrics": {
+            "get": {
+                "tags": ["health"],
+                "summary": "Prometheus metrics (Authorization: Bearer <[metrics] bearer_token>)",
+                "operationId": "metrics",
+                "responses": {
+                    "200": {
+                        "description": "The Prometheus text format (OpenMetrics if asked)",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    "401": _json("No or wrong metrics token", {"type": "object"}),
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "tags": ["docs"],

@@ -24,7 +24,8 @@ from hub.errors import (
     StreamInterrupted,
     UnknownModel,
 )
-from hub.model import ChatChunk, ChatRequest
+from hub.model import ChatChunk, ChatRequest, Usage
+from hub.observer import NULL_REQUEST, RequestWatch
 from hub.providers.base import Provider
 from hub.routing.capabilities import capable, needs_of
 from hub.routing.circuits import CircuitPolicy, Circuits
@@ -42,6 +43,7 @@ class RouteState:
     attempts: int = 0
     errors: list[ProviderError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # deployments passed over: open circuits
+    watch: RequestWatch = NULL_REQUEST  # hub.observer: told of every attempt
 
 
 class Router:
@@ -138,7 +140,7 @@ class Router:
     ) -> AsyncIterator[ChatChunk]:
         await self.circuits.start()
         plan = self.plan(model, request)
-        for deployment in plan:
+        for index, deployment in enumerate(plan):
             provider = self._providers[deployment.provider]
             key = (api_keys or {}).get(deployment.provider)
             label = deployment.label
@@ -149,13 +151,22 @@ class Router:
                 state.attempts += 1
                 state.deployment = deployment
                 attempt = self.health.start(label)
+                watch = state.watch.attempt(
+                    deployment, number=state.attempts, max_tokens=max_tokens
+                )
                 upstream = provider.stream(deployment, request, max_tokens=max_tokens, api_key=key)
                 try:
-                    held = await _first_chunks(upstream)
+                    with watch.current():  # the upstream request carries this attempt's trace
+                        held = await _first_chunks(upstream)
                 except ProviderError as exc:
                     await _close(upstream)
                     state.errors.append(exc)
                     await self._failed(label, attempt, exc, own_key=key is not None)
+                    retry = exc.retryable and attempt_number < self._settings.max_retries
+                    last = index == len(plan) - 1
+                    watch.ended(
+                        error=exc, next_step="retry" if retry else "give_up" if last else "fallback"
+                    )
                     if not exc.retryable or attempt_number == self._settings.max_retries:
                         break  # next deployment
                     wait = self.backoff(attempt_number, exc.retry_after)
@@ -166,19 +177,27 @@ class Router:
                     if not await self.circuits.acquire(label):
                         break
                     continue
-                except BaseException:
+                except BaseException as exc:
                     attempt.abandoned()
                     self.circuits.release(label)
                     await _close(upstream)
+                    watch.ended(error=exc)
                     raise
                 attempt.first_token()
+                watch.first_chunk()
+                usage: Usage | None = None
+                finish: str | None = None
+                ending: BaseException | None = None
                 try:
                     for chunk in held:
+                        usage, finish = chunk.usage or usage, chunk.finish_reason or finish
                         yield chunk
                     async for chunk in upstream:
+                        usage, finish = chunk.usage or usage, chunk.finish_reason or finish
                         yield chunk
                 except ProviderError as exc:
                     state.errors.append(exc)
+                    ending = exc
                     await self._failed(label, attempt, exc, own_key=key is not None)
                     raise StreamInterrupted(
                         "The answer was cut off because the model provider failed mid-stream; "
@@ -186,12 +205,14 @@ class Router:
                         detail=exc.detail,
                         attempts=state.attempts,
                     ) from exc
-                except BaseException:
+                except BaseException as exc:  # the caller left (GeneratorExit) or was cancelled
+                    ending = exc
                     attempt.abandoned()
                     self.circuits.release(label)
                     raise
                 finally:
                     await _close(upstream)
+                    watch.ended(error=ending, usage=usage, finish_reason=finish)
                 attempt.succeeded()
                 await self.circuits.succeeded(label)
                 return

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from hub.alerts.evaluator import EVERY_S as ALERTS_EVERY_S
+from hub.alerts.evaluator import AlertEvaluator
 from hub.billing.jobs import add_export_job, add_invoice_job
 from hub.events.worker import add_delivery_jobs
 from hub.retention import prune_history
@@ -13,6 +15,7 @@ from hub.service import Hub
 
 STALE_RESERVATION = timedelta(hours=1)
 DELIVERY_MEMORY = timedelta(days=7)
+HEALTH_FLUSH_S = 5  # how stale another process's view of upstream failures may be
 
 
 def build_scheduler(hub: Hub) -> AsyncIOScheduler:
@@ -47,4 +50,20 @@ def build_scheduler(hub: Hub) -> AsyncIOScheduler:
     add_delivery_jobs(scheduler, hub)
     add_invoice_job(scheduler, hub)
     add_export_job(scheduler, hub)
+    scheduler.add_job(
+        AlertEvaluator(hub).tick,
+        "interval",
+        seconds=ALERTS_EVERY_S,
+        id="evaluate-alerts",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        hub.observability.flush_health,
+        "interval",
+        seconds=HEALTH_FLUSH_S,
+        id="flush-deployment-health",
+        coalesce=True,
+        max_instances=1,
+    )
     return scheduler

@@ -33,6 +33,9 @@ from hub.ledger.teams import Teams
 from hub.members import Members
 from hub.model import ChatRequest
 from hub.notices import Notices
+from hub.observability.service import Observability
+from hub.observability.tracing import inject_trace_headers
+from hub.observer import ChatObserver
 from hub.provider_keys import ProviderKeys
 from hub.providers.base import Provider
 from hub.providers.registry import build_provider
@@ -67,6 +70,10 @@ class Hub:
         self.http = http
         self.secrets = SecretBox(settings.security.secret_keys)
         self.sessions = session_factory(engine)
+        self.observability = Observability(settings, sessions=self.sessions, clock=clock)
+        # hub/observer.py: the request path's seam
+        self.observer: ChatObserver = self.observability.observer
+        self.links = self.observability.links
         self.events: EventSink = events or OutboxSink(clock)
         self.teams = Teams(self.sessions, clock)
         self.keys = Keys(self.sessions, clock, self.events)
@@ -159,6 +166,7 @@ class Hub:
         http = httpx.AsyncClient(
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             timeout=httpx.Timeout(60.0, connect=10.0),
+            event_hooks={"request": [inject_trace_headers]},  # W3C traceparent to upstreams
         )
         return cls(
             settings,
@@ -185,6 +193,7 @@ class Hub:
         await self.circuits.close()
         await self.caching.store.close()
         await self.billing.close()
+        await self.observability.close()
         await self.signals.close()
         await self.http.aclose()
         await self.engine.dispose()

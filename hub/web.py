@@ -12,6 +12,8 @@ from hub.client_address import client_address
 from hub.connector import Connector, ConnectorPlugin, discover, enabled, openapi_fragment
 from hub.docs_page import DOCS_HTML
 from hub.logs import request_id_var
+from hub.observability.endpoint import metrics_handler
+from hub.observability.http_server import observe_middleware
 from hub.openapi import build_document
 from hub.service import Hub
 
@@ -76,13 +78,20 @@ def create_app(
     plugins: Sequence[ConnectorPlugin] | None = None,
     close_hub: bool = False,
 ) -> web.Application:
-    app = web.Application(middlewares=[request_id_middleware], client_max_size=20 * 1024**2)
+    app = web.Application(
+        middlewares=[
+            request_id_middleware,
+            observe_middleware(hub.observability.tracing, hub.observability.errors),
+        ],
+        client_max_size=20 * 1024**2,
+    )
     app[HUB_KEY] = hub
     app.on_response_prepare.append(_add_request_id)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/openapi.json", openapi_json)
     app.router.add_get("/docs", docs)
+    app.router.add_get("/metrics", metrics_handler(hub, open_access=False))
     chosen = list(plugins) if plugins is not None else enabled(discover(), hub.settings.connectors)
     connectors: list[Connector] = []
     for plugin in chosen:

@@ -86,6 +86,12 @@ class AskRunner:
     async def _answer(
         self, stream: ChatStream, target: InteractionTarget, user_id: str, received_at: float
     ) -> None:
+        with self._hub.observability.tracing.event("discord", "interaction"):
+            await self._answer_traced(stream, target, user_id, received_at)
+
+    async def _answer_traced(
+        self, stream: ChatStream, target: InteractionTarget, user_id: str, received_at: float
+    ) -> None:
         request_id = stream.result.request_id
         surface = InteractionSurface(
             self._rest,

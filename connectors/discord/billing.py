@@ -28,6 +28,7 @@ class Place:
             thread=self.thread_id,
             workspace=self.guild_id,
             external_id=external_id,
+            conversation=self.thread_id or self.channel_id,  # a Discord thread is a channel
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 import yarl
 
@@ -57,6 +58,12 @@ class GatewayBot:
         await self._redirect()
         await self.client.login(self._config.bot_token)
         self._connection = asyncio.create_task(self.client.connect(reconnect=True))
+        self._hub.links.watch("discord", self._link)  # /metrics and connection_lost alerts
+
+    async def _link(self) -> tuple[bool, float | None]:
+        up = self.client.is_ready() and not self.client.is_closed()
+        latency = self.client.latency  # nan until the first heartbeat is acknowledged
+        return up, latency if up and math.isfinite(latency) else None
 
     async def run(self) -> None:
         """Run until the connection ends for good (or the process is stopped)."""
@@ -68,6 +75,7 @@ class GatewayBot:
             await self.close()
 
     async def close(self) -> None:
+        await self._hub.links.unwatch("discord")
         for answer in list(self._answers):
             answer.cancel()
         await asyncio.gather(*self._answers, return_exceptions=True)
@@ -92,8 +100,10 @@ class GatewayBot:
         task.add_done_callback(self._answers.discard)
 
     async def _answer(self, message: discord.Message, bot_id: int) -> None:
+        tracing = self._hub.observability.tracing
         try:
-            await self._handler.handle(message, bot_id=bot_id)
+            with tracing.event("discord", "message", conversation=str(message.channel.id)):
+                await self._handler.handle(message, bot_id=bot_id)
         except Exception:  # noqa: BLE001 - one failed answer must not reach discord.py's loop
             log.exception("answering message %s failed", message.id)
 

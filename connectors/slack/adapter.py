@@ -90,6 +90,7 @@ def origin_for(question: Question) -> Origin:
         thread=question.reply_thread,
         workspace=question.workspace,
         external_id=question.external_id,
+        conversation=question.reply_thread,
     )
 
 

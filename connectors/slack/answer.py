@@ -56,8 +56,10 @@ class Answerer:
         # The first delivery of an event id wins; Slack's retries and duplicates stop here.
         if not await self._hub.deliveries.claim("slack", question.external_id):
             return
+        tracing = self._hub.observability.tracing
         try:
-            await self._answer(question, slack)
+            with tracing.event("slack", question.surface, conversation=question.reply_thread):
+                await self._answer(question, slack)
         except SlackApiError as exc:
             error = api_error(exc)
             log.warning("slack refused a call while answering: %s", error)

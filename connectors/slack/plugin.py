@@ -66,6 +66,11 @@ class SlackConnector:
         if self.settings.socket_mode:
             self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token, logger=log)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            self._hub.links.watch("slack", self._link)  # /metrics and connection_lost alerts
+
+    async def _link(self) -> tuple[bool, float | None]:
+        socket = self._socket
+        return (socket is not None and bool(await socket.client.is_connected())), None
 
     async def _on_signal(self, message: str) -> None:
         if message.startswith(CANCEL):
@@ -78,6 +83,7 @@ class SlackConnector:
             await self._signals.close()
             self._signals = None
         if self._socket is not None:
+            await self._hub.links.unwatch("slack")
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
         try:

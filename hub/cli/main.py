@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 import click
 
 from hub.cli.admin import bind, rotate_secrets_command, team
+from hub.cli.alerts import alert
 from hub.cli.ask import ask
 from hub.cli.audit import audit
 from hub.cli.billing import billing, invoice, plan, prices, team_billing, team_subscribe
@@ -105,6 +106,7 @@ CORE_COMMANDS = (
     plan,
     invoice,
     billing,
+    alert,
 )
 team.add_command(team_subscribe)
 team.add_command(team_billing)

@@ -17,6 +17,7 @@ from hub.cli.boundary import CliFailure
 from hub.cli.context import CliContext, pass_hub
 from hub.config import ConfigError
 from hub.logs import configure_logging
+from hub.observability.endpoint import metrics_app
 from hub.scheduler import build_scheduler
 from hub.service import Hub
 from hub.store.migrate import head_revision, schema_problem, upgrade
@@ -69,6 +70,12 @@ async def _serve(hub: Hub, host: str, port: int) -> None:
     except OSError as exc:
         await runner.cleanup()
         raise CliFailure(_bind_failure(exc, host, port)) from exc
+    metrics_runner: web.AppRunner | None = None
+    if (address := hub.settings.metrics.listen_address) is not None:
+        # /metrics alone, without a token, on an address only the scraper reaches.
+        metrics_runner = web.AppRunner(metrics_app(hub), access_log=None)
+        await metrics_runner.setup()
+        await web.TCPSite(metrics_runner, *address).start()
     scheduler = build_scheduler(hub)
     scheduler.start()
     served = runner.addresses[0][1] if runner.addresses else port  # the real one for --port 0
@@ -84,6 +91,8 @@ async def _serve(hub: Hub, host: str, port: int) -> None:
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await runner.cleanup()
 
 

@@ -18,6 +18,7 @@ from hub.config.database import absolute_sqlite_url
 from hub.config.environment import substitute
 from hub.config.errors import ConfigError
 from hub.config.models import DeploymentSettings, ModelSettings
+from hub.config.observability import OtelConfigError, OtelSettings, otel_from_env
 from hub.config.prices import NO_CATALOG, PriceCatalog
 from hub.config.problems import describe, unknown_key
 from hub.config.settings import Settings
@@ -84,9 +85,16 @@ def parse_settings(
     if settings is not None:
         settings, unpriced = _priced(settings, catalog or _file_catalog(settings), source=source)
         problems += unpriced
+    otel = OtelSettings()
+    try:
+        otel = otel_from_env(env)
+    except OtelConfigError as exc:
+        problems.append(f"environment: {exc}")
+    if isinstance(raw.get("otel"), dict):
+        problems.append(f"{source}: otel is not a table: set the OTEL_* environment variables")
     if problems or settings is None:
         raise ConfigError.of(problems)
-    return settings.model_copy(update={"connectors": connectors})
+    return settings.model_copy(update={"connectors": connectors, "otel": otel})
 
 
 def _apply_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> None:

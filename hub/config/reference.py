@@ -39,7 +39,7 @@ def render(connectors: dict[str, type[ConnectorSection] | None] | None = None) -
     parts = [INTRO]
     for name, info in Settings.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        if "connectors" in extra:
+        if "connectors" in extra or "environment" in extra:
             continue
         model = _model_of(info.annotation)
         if model is None:
@@ -51,6 +51,8 @@ def render(connectors: dict[str, type[ConnectorSection] | None] | None = None) -
                 inner = _model_of(sub.annotation)
                 if inner is not None:
                     parts.append(_table(f"[[{name}.<{key}>.{sub_name}]]", inner, None))
+        elif get_origin(info.annotation) is tuple:
+            parts.append(_table(f"[[{name}]]", model, info.description))
         else:
             parts.append(_table(f"[{name}]", model, None))
     found = section_models() if connectors is None else connectors

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from hub.config.alerts import AlertRule, check_unique
 from hub.config.base import Section
 from hub.config.billing import BillingSettings
 from hub.config.cache import CacheSettings
@@ -22,6 +23,7 @@ from hub.config.ledger import LedgerSettings
 from hub.config.limits import RateLimitDefaults, WebhookSettings
 from hub.config.logs import LoggingSettings
 from hub.config.models import ModelSettings
+from hub.config.observability import ErrorSettings, MetricsSettings, OtelSettings
 from hub.config.providers import ProviderSettings
 from hub.config.router import RouterSettings
 from hub.config.security import SecuritySettings
@@ -50,10 +52,24 @@ class Settings(Section):
     rate_limits: RateLimitDefaults = RateLimitDefaults()
     cache: CacheSettings = CacheSettings()
     billing: BillingSettings = BillingSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    errors: ErrorSettings = ErrorSettings()
+    alerts: tuple[AlertRule, ...] = Field(
+        default=(), description="`[[alerts]]` rules (README: Alerts)."
+    )
+    # From the standard OTEL_* variables, never the file (filled in by the loader).
+    otel: OtelSettings = Field(
+        default_factory=OtelSettings, json_schema_extra={"environment": True}
+    )
     # `[connectors.<name>]`: typed by each connector's own model (filled in by the loader).
     connectors: dict[str, ConnectorSection | dict[str, Any]] = Field(
         default_factory=dict, json_schema_extra={"connectors": True}
     )
+
+    @model_validator(mode="after")
+    def _alert_names_unique(self) -> Settings:
+        check_unique(self.alerts)
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -23,6 +23,8 @@ EVENT_TYPES = (
     "key.created",
     "key.revoked",
     "invoice.created",
+    "alert.fired",
+    "alert.resolved",
 )
 
 

@@ -1,7 +1,8 @@
 """The one place a usage record is written.
 
 Settle, the lease sweeper's `interrupted` records, embeddings and cache hits all come here, so
-whatever must move with a usage record (rollups) moves in the same transaction.
+whatever must move with a usage record (rollups) moves in the same transaction, and metrics
+count every record exactly once (hub/observer.py: after the transaction commits).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.usage_entry import UsageEntry
+from hub.observer import note_usage
 from hub.store.ledger_tables import UsageRecord
 
 
@@ -21,4 +23,5 @@ async def record_usage(session: AsyncSession, entry: UsageEntry, *, now: datetim
         insert(UsageRecord).values(**entry.row_values(now)).returning(UsageRecord.id)
     )
     assert usage_id is not None
+    note_usage(session, entry)  # metrics count it once the transaction commits
     return int(usage_id)

@@ -6,6 +6,7 @@ from hub.store import (
     governance_tables,
     job_tables,
     ledger_tables,
+    observability_tables,
     platform_tables,
     routing_tables,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "governance_tables",
     "job_tables",
     "ledger_tables",
+    "observability_tables",
     "platform_tables",
     "routing_tables",
 ]

@@ -82,6 +82,7 @@ async def test_disabled_connectors_are_not_described(sqlite_url: str) -> None:
         assert sorted(document["paths"]) == [
             "/docs",
             "/healthz",
+            "/metrics",
             "/openapi.json",
             "/readyz",
             "/v1/chat/completions",

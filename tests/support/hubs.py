@@ -24,7 +24,9 @@ from hub.web import create_app
 SECRET_KEY = Fernet.generate_key().decode()
 
 
-def settings_from(data: Mapping[str, Any], *, database_url: str) -> Settings:
+def settings_from(
+    data: Mapping[str, Any], *, database_url: str, env: Mapping[str, str] | None = None
+) -> Settings:
     raw = dict(data)
     raw.setdefault("database", {"url": database_url})
     raw.setdefault("security", {"secret_key": SECRET_KEY})
@@ -43,7 +45,7 @@ def settings_from(data: Mapping[str, Any], *, database_url: str) -> Settings:
                 ]
             }
         }
-    return parse_settings(raw, env={})
+    return parse_settings(raw, env=dict(env or {}))
 
 
 def connector_section(name: str, section: Mapping[str, Any], *, enabled: bool = True) -> Any:
@@ -99,9 +101,10 @@ async def start_hub(
     team: str = "acme",
     monthly_budget_micros: int | None = None,
     monthly_token_quota: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> RunningHub:
     """A migrated hub with one team and one key (not yet serving HTTP)."""
-    settings = settings_from(config, database_url=database_url)
+    settings = settings_from(config, database_url=database_url, env=env)
     clock = clock or FakeClock()
     hub = Hub.open(settings, clock=clock)
     await upgrade(hub.engine)

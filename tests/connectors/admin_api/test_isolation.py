@@ -33,6 +33,7 @@ OPERATOR_ONLY = "operator"  # team keys get 403
 TEAM = "team"  # under /teams/{team_id}: another team's -> 404
 KEY = "key"  # key-authenticated, acts on the key's own team; nothing of B's is reachable
 SIGNED = "signed"  # inbound webhook: another hook's secret does not verify -> 401
+METRICS = "metrics"  # only the [metrics] bearer token: no team key of any role -> 401
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ ROUTES: dict[tuple[str, str], Check] = {
     ("GET", "/readyz"): Check(PUBLIC),
     ("GET", "/openapi.json"): Check(PUBLIC),
     ("GET", "/docs"): Check(PUBLIC),
+    ("GET", "/metrics"): Check(METRICS),
     ("GET", API + "/me"): Check(OWN),
     ("GET", API + "/teams"): Check(OWN),
     ("POST", API + "/teams"): Check(OPERATOR_ONLY),
@@ -269,6 +271,10 @@ async def test_every_route_is_classified_and_isolated(world: World) -> None:
             await key_probe(world, method, path, body)
         elif check.kind == SIGNED:
             await signed_probe(world, path)
+        elif check.kind == METRICS:
+            for key in [None, *(k.key for k in a_keys)]:
+                async with h.client(key) as c:
+                    await probe(world, c, method, path, expect={401})
     assert world.failures == []
     assert await team_state(h.running.hub, h.b.team) == before
     assert world.requests > 150

@@ -1,0 +1,1 @@
+"""Alert rules, their evaluation once across processes, and delivery of incidents."""

@@ -1,0 +1,1 @@
+"""Metrics, traces and error reports: what hub/observer.py's seam is told, made visible."""

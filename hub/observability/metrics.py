@@ -1,0 +1,151 @@
+"""The hub's Prometheus metrics that count events in this process (requests, tokens, spend,
+attempts, latencies). What lives in the database (budgets, outbox, platform links,
+deployment health) is read at scrape time instead (hub/observability/scrape.py).
+
+Labels come only from this allowlist, so the number of series is bounded by the
+configuration, never by traffic:
+
+    connector   openai_api, slack, discord, webhooks, zapier, cli
+    alias       a configured model alias
+    deployment  "provider/model" of a configured deployment
+    provider    a configured provider name
+    team        a hub team (teams are few and named by operators)
+    status      ok, error, cancelled, partial, interrupted, cached
+    type        input, cached_input, cache_write, output, reasoning
+    outcome     ok, or the error code of a failed attempt
+    reason      the error code that caused a retry, fallback or refusal
+    key         the API key id: only with `[metrics] per_key = true`
+
+No user, channel, member or request id is ever a label.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.metrics import MetricWrapperBase
+
+from hub.ledger.money import micros_to_usd
+from hub.ledger.usage_entry import UsageEntry
+
+REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
+TTFT_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
+OVERHEAD_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+TOKEN_TYPES = ("input", "cached_input", "cache_write", "output", "reasoning")
+
+
+class HubMetrics:
+    """One set per hub. With PROMETHEUS_MULTIPROC_DIR set, prometheus-client keeps the values
+    in files shared by every process of the deployment and /metrics sums them."""
+
+    def __init__(self, *, per_key: bool = False) -> None:
+        self.per_key = per_key
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+        key = ("key",) if per_key else ()
+        r = self.registry
+        self.requests = Counter(
+            "unillm_requests_total",
+            "Chat requests, one per usage record, by how they ended.",
+            ("connector", "alias", "deployment", "team", "status", *key),
+            registry=r,
+        )
+        self.tokens = Counter(
+            "unillm_tokens_total",
+            "Tokens per usage record by type (input counts all input, cached included).",
+            ("connector", "alias", "deployment", "team", "type", *key),
+            registry=r,
+        )
+        self.spend = Counter(
+            "unillm_spend_usd_total",
+            "Spend in USD, as charged to the ledger.",
+            ("connector", "alias", "deployment", "team", *key),
+            registry=r,
+        )
+        self.attempts = Counter(
+            "unillm_upstream_attempts_total",
+            "Upstream calls (every retry and fallback is one), by outcome.",
+            ("provider", "deployment", "outcome"),
+            registry=r,
+        )
+        self.retries = Counter(
+            "unillm_retries_total",
+            "Attempts retried on the same deployment, by the error that caused it.",
+            ("deployment", "reason"),
+            registry=r,
+        )
+        self.fallbacks = Counter(
+            "unillm_fallbacks_total",
+            "Requests passed on to the alias's next deployment, by the error that caused it.",
+            ("alias", "deployment", "reason"),
+            registry=r,
+        )
+        self.rejections = Counter(
+            "unillm_rate_limit_rejections_total",
+            "Requests refused before any spend: rate limits and budget or token quotas.",
+            ("connector", "reason"),
+            registry=r,
+        )
+        self.errors = Counter(
+            "unillm_unexpected_errors_total",
+            "Unexpected exceptions (reported to the error tracker when one is configured).",
+            ("component",),
+            registry=r,
+        )
+        self.duration = Histogram(
+            "unillm_request_duration_seconds",
+            "Time from admission to the end of the answer.",
+            ("connector", "alias", "status"),
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.upstream = Histogram(
+            "unillm_upstream_duration_seconds",
+            "Duration of each upstream attempt.",
+            ("provider", "deployment", "outcome"),
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.ttft = Histogram(
+            "unillm_time_to_first_token_seconds",
+            "Time from admission to the first text delta passed on.",
+            ("alias", "deployment"),
+            buckets=TTFT_BUCKETS,
+            registry=r,
+        )
+        self.overhead = Histogram(
+            "unillm_overhead_seconds",
+            "The hub's own time per request: admission, budget hold and settlement.",
+            ("connector",),
+            buckets=OVERHEAD_BUCKETS,
+            registry=r,
+        )
+
+    def of(self, metric: MetricWrapperBase, *values: str) -> Any:
+        """`metric.labels(*values)`, remembered: prometheus-client validates and locks on
+        every `labels()` call (tens of microseconds); the label sets are few and fixed."""
+        key = (id(metric), values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
+    def usage(self, entry: UsageEntry) -> None:
+        """One usage record committed: the request, its tokens and its spend."""
+        base = (entry.origin.connector, entry.alias, entry.deployment or "", entry.caller.team_name)
+        key = (str(entry.caller.key_id or ""),) if self.per_key else ()
+        self.of(self.requests, *base, entry.status, *key).inc()
+        usage = entry.usage
+        counts = (
+            usage.prompt_tokens,
+            usage.cached_tokens,
+            usage.cache_write_tokens,
+            usage.completion_tokens,
+            usage.reasoning_tokens,
+        )
+        for kind, count in zip(TOKEN_TYPES, counts, strict=True):
+            if count:
+                self.of(self.tokens, *base, kind, *key).inc(count)
+        if entry.cost_micros:
+            self.of(self.spend, *base, *key).inc(micros_to_usd(entry.cost_micros))

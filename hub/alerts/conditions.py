@@ -8,6 +8,7 @@ latencies, budget counters, platform links and the outbox.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config.alerts import AlertRule
 from hub.ledger.periods import period_start
-from hub.observability.health import DOWN, deployment_health, error_counts
+from hub.observability.health import DOWN, combined_state, deployment_health, error_counts
 from hub.observability.links import link_states
 from hub.store.event_tables import EventDelivery, OutboxEvent
 from hub.store.ledger_tables import BudgetCounter, Quota, Team, UsageRecord
@@ -39,15 +40,16 @@ def _matches(rule: AlertRule, deployment: str) -> bool:
 
 
 async def findings(
-    session: AsyncSession, rule: AlertRule, *, now: datetime, deployments: list[str]
+    session: AsyncSession, rule: AlertRule, *, now: datetime, circuits: Mapping[str, str]
 ) -> list[Finding]:
+    """`circuits`: each configured deployment's circuit state, from hub.deployment_status()."""
     kind = rule.kind
     if kind == "provider_error_rate":
         return await _error_rate(session, rule, now)
     if kind == "latency_p95":
         return await _latency(session, rule, now)
     if kind == "deployment_down":
-        return await _down(session, rule, now, deployments)
+        return await _down(session, rule, now, circuits)
     if kind == "budget":
         return await _budget(session, rule, now)
     if kind == "connection_lost":
@@ -117,17 +119,23 @@ def _percentile(values: list[int], share: float) -> float:
 
 
 async def _down(
-    session: AsyncSession, rule: AlertRule, now: datetime, deployments: list[str]
+    session: AsyncSession, rule: AlertRule, now: datetime, circuits: Mapping[str, str]
 ) -> list[Finding]:
-    return [
-        Finding(
-            health.deployment,
-            f"Deployment '{health.deployment}' is down: its last upstream attempts all failed "
-            f"({health.failures} of {health.attempts} in the last five minutes).",
+    found = []
+    for health in await deployment_health(session, deployments=circuits, now=now):
+        circuit = circuits.get(health.deployment, "closed")
+        if combined_state(health.state, circuit) != DOWN or not _matches(rule, health.deployment):
+            continue
+        why = (
+            "its circuit is open"
+            if circuit == "open"
+            else f"its last upstream attempts all failed ({health.failures} of "
+            f"{health.attempts} in the last five minutes)"
         )
-        for health in await deployment_health(session, deployments=deployments, now=now)
-        if health.state == DOWN and _matches(rule, health.deployment)
-    ]
+        found.append(
+            Finding(health.deployment, f"Deployment '{health.deployment}' is down: {why}.")
+        )
+    return found
 
 
 async def _budget(session: AsyncSession, rule: AlertRule, now: datetime) -> list[Finding]:

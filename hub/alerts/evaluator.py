@@ -47,9 +47,9 @@ class AlertEvaluator:
 
     async def check(self, rule: AlertRule) -> list[Finding]:
         hub = self._hub
-        deployments = [d.label for m in hub.settings.models.values() for d in m.deployments]
+        circuits = {s.label: s.circuit.state for s in hub.deployment_status()}
         async with hub.sessions() as session:
-            return await findings(session, rule, now=hub.clock.now(), deployments=deployments)
+            return await findings(session, rule, now=hub.clock.now(), circuits=circuits)
 
     async def evaluate(self) -> list[Transition]:
         # Attempts this process saw since its last flush count too.

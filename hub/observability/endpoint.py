@@ -45,7 +45,7 @@ async def exposition(hub: Hub, *, accept: str = "") -> tuple[bytes, str]:
         gauges = await snapshot(
             session,
             now=hub.clock.now(),
-            deployments=[d.label for m in hub.settings.models.values() for d in m.deployments],
+            circuits={s.label: s.circuit.state for s in hub.deployment_status()},
         )
     if multiprocess():
         counted: Collector = CollectorRegistry()

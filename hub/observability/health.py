@@ -8,7 +8,8 @@ seconds. Readers add up every process's rows:
     degraded (1)  at least a fifth of the attempts of the last five minutes failed
     healthy (0)   otherwise, and for a deployment nobody tried lately
 
-When the routing work publishes circuit state, `unillm_deployment_state` takes it from there.
+The router's circuit (open: down, half-open: at least degraded) is combined with this in
+`unillm_deployment_state` and `deployment_down` alerts (`combined_state`).
 """
 
 from __future__ import annotations
@@ -141,6 +142,16 @@ async def deployment_health(
             )
         )
     return found
+
+
+def combined_state(state: int, circuit: str) -> int:
+    """The router's circuit (hub/routing: shared across processes) wins when it says more:
+    open is down, half-open (probing) is at least degraded."""
+    if circuit == "open":
+        return DOWN
+    if circuit == "half_open":
+        return max(state, DEGRADED)
+    return state
 
 
 def _state(attempts: int, failures: int, rows: Sequence[UpstreamMinute]) -> int:

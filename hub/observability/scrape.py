@@ -5,6 +5,7 @@ process, and no bookkeeping on the request path.
     unillm_team_tokens_remaining / _limit             {team, window}
     unillm_team_budget_reset_hours                    {team, window}
     unillm_deployment_state                           {deployment} 0 healthy, 1 degraded, 2 down
+    unillm_deployment_circuit_open                    {deployment} the router's circuit is open
     unillm_deployment_error_ratio                     {deployment} over the last five minutes
     unillm_platform_connected                         {platform} Slack Socket Mode, Discord gateway
     unillm_platform_heartbeat_latency_seconds         {platform}
@@ -15,7 +16,7 @@ process, and no bookkeeping on the request path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.money import micros_to_usd
 from hub.ledger.periods import period_start, resets_at
-from hub.observability.health import deployment_health
+from hub.observability.health import combined_state, deployment_health
 from hub.observability.links import link_states
 from hub.store.event_tables import EventDelivery, OutboxEvent
 from hub.store.ledger_tables import BudgetCounter, Quota, Team
@@ -44,10 +45,14 @@ class Snapshot(Collector):
         yield from self.families
 
 
-async def snapshot(session: AsyncSession, *, now: datetime, deployments: Iterable[str]) -> Snapshot:
+async def snapshot(
+    session: AsyncSession, *, now: datetime, circuits: Mapping[str, str]
+) -> Snapshot:
+    """`circuits`: each configured deployment's circuit state (closed, open, half_open), as
+    the router shares it across processes (hub.deployment_status())."""
     found = Snapshot()
     found.families += await _budgets(session, now)
-    found.families += await _deployments(session, now, deployments)
+    found.families += await _deployments(session, now, circuits)
     found.families += await _links(session, now)
     found.families += await _outbox(session, now)
     return found
@@ -107,11 +112,16 @@ async def _budgets(session: AsyncSession, now: datetime) -> list[Metric]:
 
 
 async def _deployments(
-    session: AsyncSession, now: datetime, deployments: Iterable[str]
+    session: AsyncSession, now: datetime, circuits: Mapping[str, str]
 ) -> list[Metric]:
     state = GaugeMetricFamily(
         "unillm_deployment_state",
-        "Deployment health: 0 healthy, 1 degraded, 2 down (from recent upstream attempts).",
+        "Deployment health: 0 healthy, 1 degraded, 2 down (open circuit, or recent attempts).",
+        labels=["deployment"],
+    )
+    circuit_open = GaugeMetricFamily(
+        "unillm_deployment_circuit_open",
+        "1 while the deployment's circuit is open (the router skips it), else 0.",
         labels=["deployment"],
     )
     ratio = GaugeMetricFamily(
@@ -119,10 +129,12 @@ async def _deployments(
         "Share of the deployment's upstream attempts that failed in the last five minutes.",
         labels=["deployment"],
     )
-    for health in await deployment_health(session, deployments=deployments, now=now):
-        state.add_metric([health.deployment], health.state)
+    for health in await deployment_health(session, deployments=circuits, now=now):
+        circuit = circuits.get(health.deployment, "closed")
+        state.add_metric([health.deployment], combined_state(health.state, circuit))
         ratio.add_metric([health.deployment], health.error_rate)
-    return [state, ratio]
+        circuit_open.add_metric([health.deployment], 1 if circuit == "open" else 0)
+    return [state, circuit_open, ratio]
 
 
 async def _links(session: AsyncSession, now: datetime) -> list[Metric]:

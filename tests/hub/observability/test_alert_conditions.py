@@ -20,7 +20,9 @@ def rule(kind: str, **extra: object) -> AlertRule:
 
 async def seen(running: RunningHub, alert: AlertRule) -> list[tuple[str, str]]:
     async with running.hub.sessions() as session:
-        found = await findings(session, alert, now=running.clock.now(), deployments=["demo/demo-1"])
+        found = await findings(
+            session, alert, now=running.clock.now(), circuits={"demo/demo-1": "closed"}
+        )
     return [(f.subject, f.summary) for f in found]
 
 

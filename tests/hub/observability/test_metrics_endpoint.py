@@ -78,6 +78,7 @@ async def test_without_the_token_metrics_are_refused(running: RunningHub) -> Non
         "unillm_overhead_seconds",
         "unillm_team_budget_remaining_usd",
         "unillm_deployment_state",
+        "unillm_deployment_circuit_open",
     ):
         assert f"# HELP {name} " in right.text and f"# TYPE {name} " in right.text
 

@@ -12,7 +12,13 @@ from hub.clock import FakeClock
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_writer import record_usage
 from hub.model import Caller, Origin, Status, Usage
-from hub.observability.health import DEGRADED, DOWN, HEALTHY, deployment_health
+from hub.observability.health import (
+    DEGRADED,
+    DOWN,
+    HEALTHY,
+    combined_state,
+    deployment_health,
+)
 from hub.store.ledger_tables import ApiKey
 from tests.hub.observability.support import TOKEN, samples, scrape, total
 from tests.support.hubs import start_hub
@@ -160,3 +166,10 @@ async def test_deployment_state_from_attempts_of_every_process(sqlite_url: str) 
         assert {h.deployment: h.state for h in later}["up/b"] == DEGRADED
     finally:
         await running.close()
+
+
+def test_the_routers_circuit_counts_in_the_state() -> None:
+    assert combined_state(HEALTHY, "open") == DOWN
+    assert combined_state(HEALTHY, "half_open") == DEGRADED
+    assert combined_state(DOWN, "half_open") == DOWN
+    assert combined_state(DEGRADED, "closed") == DEGRADED

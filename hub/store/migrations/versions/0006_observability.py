@@ -1,7 +1,7 @@
 """observability
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 22:26:33.499891
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import hub.store.base
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

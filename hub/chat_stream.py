@@ -72,6 +72,7 @@ class ChatStream:
         self._exited = False
         self._cache: CacheLookup | None = None  # the response cache's verdict (#18)
         self._charged_tokens: int | None = None
+        self._every_chunk = False
 
     @property
     def deployment(self) -> str | None:
@@ -184,6 +185,18 @@ class ChatStream:
             self._iterator = self._run()
         return self._iterator
 
+    def events(self) -> AsyncIterator[ChatChunk]:
+        """Every chunk, not only text: role announcements, tool-call deltas, refusals,
+        logprobs, finish reasons, usage (for the OpenAI-compatible API, which passes the
+        upstream's chunks on as they came). Iterating the stream itself yields text chunks."""
+        self._every_chunk = True
+        return self.__aiter__()
+
+    @property
+    def route(self) -> RouteState:
+        """What the router did so far: the deployment answering, parameters it dropped."""
+        return self._route
+
     async def _run(self) -> AsyncIterator[ChatChunk]:
         parts: list[str] = []
         try:
@@ -192,10 +205,17 @@ class ChatStream:
                     self.result.usage = chunk.usage
                 if chunk.finish_reason is not None:
                     self.result.finish_reason = chunk.finish_reason
+                for choice in chunk.choices:  # output that is not choice 0's text
+                    self.result.other_output_chars += len(choice.refusal) + sum(
+                        len(c.arguments) + len(c.name or "") for c in choice.tool_calls
+                    )
+                    if choice.index:
+                        self.result.other_output_chars += len(choice.text)
+                if self.result.ttft_ms is None and (chunk.text or self.result.has_output):
+                    self.result.ttft_ms = self._elapsed_ms()
                 if chunk.text:
-                    if self.result.ttft_ms is None:
-                        self.result.ttft_ms = self._elapsed_ms()
                     parts.append(chunk.text)  # joined once, at the end: long answers stay linear
+                if chunk.text or self._every_chunk:
                     yield chunk
             self._finished = True
         finally:
@@ -249,7 +269,9 @@ class ChatStream:
         result.latency_ms = self._elapsed_ms()
         if exc is None and self._finished:
             result.status = Status.OK
-        elif isinstance(exc, StreamInterrupted) or (isinstance(exc, ProviderError) and result.text):
+        elif isinstance(exc, StreamInterrupted) or (
+            isinstance(exc, ProviderError) and result.has_output
+        ):
             result.status, result.error = Status.PARTIAL, exc
         elif isinstance(exc, HubError) and not isinstance(exc, Cancelled):
             result.status, result.error = Status.ERROR, exc
@@ -257,11 +279,12 @@ class ChatStream:
             result.status = Status.CANCELLED  # left early, pressed Stop, or task cancelled
         else:
             result.status, result.error = Status.ERROR, exc
-        if result.usage == Usage() and (result.text or result.status == Status.CANCELLED):
+        if result.usage == Usage() and (result.has_output or result.status == Status.CANCELLED):
             # The provider never reported usage (cut short): count what was seen.
+            seen = len(result.text) + result.other_output_chars
             result.usage = Usage(
                 prompt_tokens=self._prompt_estimate if self._route.attempts else 0,
-                completion_tokens=len(result.text) // 4 + (1 if result.text else 0),
+                completion_tokens=seen // 4 + (1 if seen else 0),
             )
         deployment = self._route.deployment
         result.cost_micros = (
@@ -321,5 +344,5 @@ class ChatStream:
 async def _replayed(text: str, usage: Usage, finish_reason: str) -> AsyncIterator[ChatChunk]:
     """A cached answer as a stream: its text in pieces, then the usage and the ending."""
     for piece in replay(text):
-        yield ChatChunk(text=piece)
-    yield ChatChunk(usage=usage, finish_reason=finish_reason)
+        yield ChatChunk.delta(piece)
+    yield ChatChunk.delta(usage=usage, finish_reason=finish_reason)

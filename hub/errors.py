@@ -16,16 +16,21 @@ HubError                        user_message: one sentence the asker sees
 │   └── RateLimited             too many requests or tokens per minute
 ├── ProviderError               upstream trouble (502/503)
 │   ├── ProviderAuthError       upstream refused our credentials (configuration problem)
-│   ├── ProviderRateLimited     upstream 429, carries Retry-After
+│   ├── ProviderRateLimited     upstream 429 after retries and fallbacks (429, Retry-After)
 │   ├── ProviderUnavailable     5xx, overloaded, timeouts, connection errors
-│   ├── ProviderBadRequest      upstream 400/404/422: retrying will not help
+│   ├── ProviderBadRequest      upstream 4xx: retrying will not help; one the caller caused
+│   │                           (context length, a parameter) keeps the upstream's status,
+│   │                           type, code and param (`upstream`), passed on to the client
+│   ├── ProviderMalformed       the upstream answered something that is not its protocol
 │   └── StreamInterrupted       the stream broke after text reached the caller
 ├── PaymentPlatformError        the payment platform (Stripe) failed or refused (502)
+├── UnsupportedParameter        a provider cannot honour a parameter (400, `param` names it)
 └── Cancelled                   the caller went away or pressed Stop
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -156,7 +161,7 @@ class ProviderAuthError(ProviderError):
 
 
 class ProviderRateLimited(ProviderError):
-    status = 503
+    status = 429
     code = "provider_rate_limited"
     retryable = True
 
@@ -167,9 +172,40 @@ class ProviderUnavailable(ProviderError):
     retryable = True
 
 
+@dataclass(frozen=True, slots=True)
+class UpstreamRejection:
+    """An upstream's own 4xx for something the caller sent, as it described it (secrets and
+    the provider's address already removed)."""
+
+    status: int
+    message: str
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
+
+
 class ProviderBadRequest(ProviderError):
-    status = 400
+    status = 502  # the hub's configuration is wrong (an unknown model); see `upstream`
     code = "provider_bad_request"
+
+    def __init__(
+        self,
+        message: str = "The model provider rejected the request.",
+        *,
+        detail: str | None = None,
+        retry_after: float | None = None,
+        attempts: int = 1,
+        upstream: UpstreamRejection | None = None,
+    ) -> None:
+        super().__init__(message, detail=detail, retry_after=retry_after, attempts=attempts)
+        self.upstream = upstream
+        if upstream is not None:
+            self.status = upstream.status  # the caller caused it: the client sees it as it was
+            self.param = upstream.param
+
+
+class ProviderMalformed(ProviderError):
+    code = "provider_malformed_response"
 
 
 class StreamInterrupted(ProviderError):
@@ -184,3 +220,18 @@ class PaymentPlatformError(HubError):
 class Cancelled(HubError):
     status = 499
     code = "cancelled"
+
+
+class UnsupportedParameter(BadRequest):
+    """A parameter the chosen provider cannot honour (and the alias does not drop)."""
+
+    code = "unsupported_parameter"
+
+    def __init__(self, param: str, *, provider: str, alias: str, why: str = "") -> None:
+        super().__init__(
+            f"The model provider '{provider}' behind model '{alias}' does not support "
+            f"'{param}'{': ' + why if why else ''}. Remove it, or set drop_params = true for "
+            f"the model to have it dropped."
+        )
+        self.param = param
+        self.provider = provider

@@ -1,13 +1,22 @@
-"""The normalized shapes every connector speaks: a request in, chunks and a result out."""
+"""The normalized shapes every connector speaks: a request in, chunks and a result out.
+
+Chat connectors (Slack, Discord, webhooks, Zapier) build text requests with `Message.text`
+and read `chunk.text`; the OpenAI-compatible API fills in the rest: tool calls and results,
+file and audio parts, tools, tool_choice, response_format and the other parameters. What
+the client sent as OpenAI JSON also travels as `ChatRequest.openai_body`, so an
+OpenAI-compatible upstream receives it unchanged, and an OpenAI-compatible upstream's chunk
+travels as `ChatChunk.wire`, so the client receives it unchanged.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+ImageDetail = Literal["auto", "low", "high"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,15 +31,46 @@ class ImagePart:
     media_type: str
     data: bytes | None = None
     url: str | None = None
+    detail: ImageDetail | None = None
 
 
-ContentPart = TextPart | ImagePart
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """A document: inline (`data`, e.g. a PDF) or an id in the provider's file store."""
+
+    media_type: str | None = None
+    data: bytes | None = None
+    file_id: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AudioPart:
+    data: bytes
+    format: str  # "wav", "mp3"
+
+
+ContentPart = TextPart | ImagePart | FilePart | AudioPart
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the model asked for; `arguments` is JSON text, as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str = ""
+    type: str = "function"
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
     role: Role
     content: tuple[ContentPart, ...]
+    name: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()  # assistant messages
+    tool_call_id: str | None = None  # tool messages: the call this answers
+    refusal: str | None = None  # assistant messages in history
 
     @classmethod
     def text(cls, role: Role, text: str) -> Message:
@@ -38,11 +78,39 @@ class Message:
 
     @property
     def plain_text(self) -> str:
-        return "".join(p.text for p in self.content if isinstance(p, TextPart))
+        """The text parts, joined by newlines (never glued: "Hello" + "world")."""
+        return "\n".join(p.text for p in self.content if isinstance(p, TextPart) and p.text)
 
     @property
     def has_images(self) -> bool:
         return any(isinstance(p, ImagePart) for p in self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """A function the model may call; `parameters` is its JSON Schema."""
+
+    name: str
+    description: str | None = None
+    parameters: Mapping[str, Any] | None = None
+    strict: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NamedToolChoice:
+    name: str
+
+
+ToolChoice = Literal["auto", "none", "required"] | NamedToolChoice
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFormat:
+    type: Literal["text", "json_object", "json_schema"]
+    name: str | None = None  # json_schema only
+    schema: Mapping[str, Any] | None = None
+    strict: bool | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +148,38 @@ class ChatOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatParams:
+    """The remaining OpenAI parameters, typed; None means "not sent". `extra` holds fields
+    the hub has no name for, as the client sent them."""
+
+    n: int | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    seed: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    logit_bias: Mapping[str, float] | None = None
+    metadata: Mapping[str, str] | None = None
+    store: bool | None = None
+    reasoning_effort: str | None = None
+    service_tier: str | None = None
+    user: str | None = None
+    safety_identifier: str | None = None
+    prompt_cache_key: str | None = None
+    parallel_tool_calls: bool | None = None
+    modalities: tuple[str, ...] | None = None
+    audio: Mapping[str, Any] | None = None
+    prediction: Mapping[str, Any] | None = None
+    web_search_options: Mapping[str, Any] | None = None
+    verbosity: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def choices(self) -> int:
+        return self.n or 1
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     caller: Caller
     origin: Origin
@@ -88,6 +188,15 @@ class ChatRequest:
     options: ChatOptions = field(default_factory=ChatOptions)
     metadata: Mapping[str, str] = field(default_factory=dict)
     no_cache: bool = False  # the client sent Cache-Control: no-cache (hub/cache)
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    response_format: ResponseFormat | None = None
+    params: ChatParams = field(default_factory=ChatParams)
+    # The client's OpenAI body as received (OpenAI-compatible API only): an OpenAI-compatible
+    # upstream gets exactly this, with only model, stream, stream_options and the token cap set.
+    openai_body: Mapping[str, Any] | None = None
+    # Set by the router when the alias allows it: providers leave out what they cannot honour.
+    drop_unsupported: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +219,74 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
-class ChatChunk:
-    """A text delta, and/or the usage so far (providers may report it on the last chunk)."""
+class ToolCallDelta:
+    """A piece of a streamed tool call: `index` says which call, the rest arrives in parts."""
 
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceDelta:
+    """What one choice (`index`, several when n > 1) gained in one chunk."""
+
+    index: int = 0
     text: str = ""
-    usage: Usage | None = None
+    role: str | None = None
+    refusal: str = ""
+    tool_calls: tuple[ToolCallDelta, ...] = ()
+    logprobs: Mapping[str, Any] | None = None  # OpenAI's `choices[].logprobs` shape
     finish_reason: str | None = None
+
+    @property
+    def has_content(self) -> bool:
+        return bool(
+            self.text
+            or self.refusal
+            or self.tool_calls
+            or self.logprobs
+            or self.finish_reason is not None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChunk:
+    """One upstream event: per-choice deltas, and/or the usage (often on the last chunk).
+
+    `wire` is the upstream's OpenAI chunk as received, when the upstream speaks OpenAI; the
+    OpenAI-compatible API forwards it as it is, other connectors read `text`.
+    """
+
+    choices: tuple[ChoiceDelta, ...] = ()
+    usage: Usage | None = None
+    wire: Mapping[str, Any] | None = None
+
+    @classmethod
+    def delta(
+        cls, text: str = "", *, finish_reason: str | None = None, usage: Usage | None = None
+    ) -> ChatChunk:
+        """A chunk for choice 0: text and/or a finish reason, and/or usage."""
+        if not text and finish_reason is None:
+            return cls(usage=usage)
+        return cls(choices=(ChoiceDelta(text=text, finish_reason=finish_reason),), usage=usage)
+
+    @property
+    def text(self) -> str:
+        """Choice 0's text delta: what chat connectors show."""
+        return "".join(c.text for c in self.choices if c.index == 0)
+
+    @property
+    def finish_reason(self) -> str | None:
+        return next(
+            (c.finish_reason for c in self.choices if c.index == 0 and c.finish_reason), None
+        )
+
+    @property
+    def has_content(self) -> bool:
+        """Worth passing on: anything beyond a bare role announcement."""
+        return self.usage is not None or any(c.has_content for c in self.choices)
 
 
 class Status(StrEnum):
@@ -155,3 +326,10 @@ class ChatResult:
     variant: str | None = None
     notice: str | None = None  # one sentence for the asker (a budget downgrade, once)
     show_model: bool = False  # chat connectors name `deployment` in the answer's footer
+    # Characters of tool-call arguments and refusals seen (choice 0 and others): output that is
+    # not `text` but was generated, and counts when the provider never reports usage.
+    other_output_chars: int = 0
+
+    @property
+    def has_output(self) -> bool:
+        return bool(self.text) or self.other_output_chars > 0

@@ -11,6 +11,7 @@ an answer for a whole one.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,11 +19,13 @@ from dataclasses import dataclass, field
 from hub.clock import Clock
 from hub.config import DeploymentSettings, ModelSettings, RouterSettings
 from hub.errors import (
+    ProviderBadRequest,
     ProviderError,
     ProviderRateLimited,
     ProviderUnavailable,
     StreamInterrupted,
     UnknownModel,
+    UnsupportedParameter,
 )
 from hub.model import ChatChunk, ChatRequest, Usage
 from hub.observer import NULL_REQUEST, RequestWatch
@@ -44,6 +47,9 @@ class RouteState:
     errors: list[ProviderError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # deployments passed over: open circuits
     watch: RequestWatch = NULL_REQUEST  # hub.observer: told of every attempt
+    # Parameters the answering deployment could not honour and left out (drop_params).
+    dropped: tuple[str, ...] = ()
+    refusals: list[UnsupportedParameter] = field(default_factory=list)
 
 
 class Router:
@@ -87,6 +93,13 @@ class Router:
     @property
     def models(self) -> Mapping[str, ModelSettings]:
         return self._models
+
+    @property
+    def max_retries(self) -> int:
+        return self._settings.max_retries
+
+    def drops_params(self, model: ModelSettings) -> bool:
+        return self._settings.drop_params if model.drop_params is None else model.drop_params
 
     def check(self, model: ModelSettings, request: ChatRequest) -> list[DeploymentSettings]:
         """The deployments that can take the request; a 400 naming what is missing if none."""
@@ -134,7 +147,7 @@ class Router:
         model: ModelSettings,
         request: ChatRequest,
         *,
-        max_tokens: int,
+        max_tokens: int | None,
         state: RouteState,
         api_keys: Mapping[str, str] | None = None,
     ) -> AsyncIterator[ChatChunk]:
@@ -144,17 +157,29 @@ class Router:
             provider = self._providers[deployment.provider]
             key = (api_keys or {}).get(deployment.provider)
             label = deployment.label
+            call = request
+            unsupported = provider.unsupported(deployment, request)
+            if unsupported and not self.drops_params(model):
+                state.refusals.append(
+                    UnsupportedParameter(
+                        unsupported[0], provider=deployment.provider, alias=model.alias
+                    )
+                )
+                continue  # another deployment may honour it
+            if unsupported:
+                call = dataclasses.replace(request, drop_unsupported=True)
             if not await self.circuits.acquire(label):
                 state.skipped.append(label)
                 continue
             for attempt_number in range(self._settings.max_retries + 1):
                 state.attempts += 1
                 state.deployment = deployment
+                state.dropped = tuple(unsupported)
                 attempt = self.health.start(label)
                 watch = state.watch.attempt(
                     deployment, number=state.attempts, max_tokens=max_tokens
                 )
-                upstream = provider.stream(deployment, request, max_tokens=max_tokens, api_key=key)
+                upstream = provider.stream(deployment, call, max_tokens=max_tokens, api_key=key)
                 try:
                     with watch.current():  # the upstream request carries this attempt's trace
                         held = await _first_chunks(upstream)
@@ -216,6 +241,8 @@ class Router:
                 attempt.succeeded()
                 await self.circuits.succeeded(label)
                 return
+        if not state.attempts and state.refusals:
+            raise state.refusals[0]  # no deployment could take the request as it was
         if not state.attempts:
             raise self._all_open(model, [d.label for d in plan])
         raise _exhausted(model, state)
@@ -244,11 +271,11 @@ class Router:
 
 
 async def _first_chunks(upstream: AsyncIterator[ChatChunk]) -> list[ChatChunk]:
-    """Read until something worth passing on (text, usage or an end) arrives."""
+    """Read until something worth passing on (content, a tool call, usage or an end)."""
     held: list[ChatChunk] = []
     async for chunk in upstream:
         held.append(chunk)
-        if chunk.text or chunk.usage is not None or chunk.finish_reason is not None:
+        if chunk.has_content:
             break
     return held
 
@@ -261,6 +288,9 @@ async def _close(upstream: AsyncIterator[ChatChunk]) -> None:
 
 def _exhausted(model: ModelSettings, state: RouteState) -> ProviderError:
     last = state.errors[-1] if state.errors else ProviderUnavailable()
+    if isinstance(last, ProviderBadRequest) and last.upstream is not None:
+        last.attempts = state.attempts
+        return last  # the caller's mistake, in the upstream's words
     deployments = len(model.deployments)
     where = f"{deployments} deployment{'s' if deployments > 1 else ''}"
     message = (

@@ -1,32 +1,43 @@
-"""OpenAI chat-completions JSON in, `ChatRequest` out; every rejection names the field."""
+"""OpenAI chat-completions JSON in, `ChatRequest` out; every rejection names the field.
+
+The body is validated by the typed model in `schema.py`, then converted once. The body
+itself travels on as `ChatRequest.openai_body`, so an OpenAI-compatible upstream receives
+what the client sent.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import ValidationError
+
+from connectors.openai_api import schema
 from hub.errors import BadRequest
 from hub.model import (
+    AudioPart,
     Caller,
     ChatOptions,
+    ChatParams,
     ChatRequest,
     ContentPart,
+    FilePart,
     ImagePart,
     Message,
+    NamedToolChoice,
     Origin,
-    Role,
+    ResponseFormat,
     TextPart,
+    Tool,
+    ToolCall,
+    ToolChoice,
 )
 
-_ROLES: dict[str, Role] = {
-    "system": "system",
-    "developer": "system",
-    "user": "user",
-    "assistant": "assistant",
-}
-_DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,(.*)$", re.S)
+_DATA_URL = re.compile(r"^data:([a-z0-9.+-]+/[a-z0-9.+-]+);base64,(.*)$", re.S | re.I)
+_PARAMS = tuple(f for f in ChatParams.__dataclass_fields__ if f != "extra")
 
 
 class InvalidField(BadRequest):
@@ -38,116 +49,182 @@ class InvalidField(BadRequest):
 def parse_chat_request(body: Any, *, caller: Caller, request_id: str | None) -> ChatRequest:
     if not isinstance(body, dict):
         raise InvalidField("", "The request body must be a JSON object.")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise InvalidField(
-            "model", "'model' is required: a model alias such as those in /v1/models."
-        )
-    raw_messages = body.get("messages")
-    if not isinstance(raw_messages, list) or not raw_messages:
-        raise InvalidField("messages", "'messages' must be a non-empty array.")
-    messages = tuple(_message(m, i) for i, m in enumerate(raw_messages))
+    try:
+        parsed = schema.ChatCompletionRequest.model_validate(body)
+    except ValidationError as exc:
+        raise _invalid(exc, body) from None
+    messages = tuple(_message(m, i) for i, m in enumerate(parsed.messages))
     return ChatRequest(
         caller=caller,
         origin=Origin(
             connector="openai_api",
-            user=_optional_str(body, "user"),
+            user=(parsed.user or parsed.safety_identifier or "")[:100] or None,
             external_id=request_id,
         ),
         messages=messages,
-        model=model,
-        options=_options(body),
+        model=parsed.model,
+        options=ChatOptions(
+            stream=parsed.stream,
+            max_tokens=parsed.max_completion_tokens or parsed.max_tokens,
+            temperature=parsed.temperature,
+            top_p=parsed.top_p,
+            stop=(parsed.stop,) if isinstance(parsed.stop, str) else tuple(parsed.stop or ()),
+        ),
+        tools=tuple(_tool(t) for t in parsed.tools or ()),
+        tool_choice=_tool_choice(parsed.tool_choice),
+        response_format=_response_format(parsed.response_format),
+        params=_params(parsed),
+        openai_body=body,
     )
 
 
-def wants_usage_in_stream(body: dict[str, Any]) -> bool:
+def wants_usage_in_stream(body: Mapping[str, Any]) -> bool:
     options = body.get("stream_options")
-    return isinstance(options, dict) and bool(options.get("include_usage"))
+    return isinstance(options, dict) and options.get("include_usage") is True
 
 
-def _options(body: dict[str, Any]) -> ChatOptions:
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
-        raise InvalidField("max_tokens", "'max_tokens' must be a positive integer.")
-    temperature = _number(body, "temperature", 0, 2)
-    top_p = _number(body, "top_p", 0, 1)
-    stop = body.get("stop")
-    if stop is None:
-        stops: tuple[str, ...] = ()
-    elif isinstance(stop, str):
-        stops = (stop,)
-    elif isinstance(stop, list) and all(isinstance(s, str) for s in stop) and len(stop) <= 4:
-        stops = tuple(stop)
-    else:
-        raise InvalidField("stop", "'stop' must be a string or an array of up to 4 strings.")
-    stream = body.get("stream", False)
-    if not isinstance(stream, bool):
-        raise InvalidField("stream", "'stream' must be true or false.")
-    return ChatOptions(
-        stream=stream, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=stops
-    )
+# -- errors ---------------------------------------------------------------------------------
 
 
-def _number(body: dict[str, Any], name: str, low: float, high: float) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise InvalidField(name, f"'{name}' must be a number from {low} to {high}.")
-    return float(value)
+def _invalid(exc: ValidationError, body: Any) -> InvalidField:
+    """The problem, named as OpenAI names fields: `messages[0].content[1].type`. Of the
+    errors of a union's members, the one that got furthest into the body says most."""
+    errors = exc.errors(include_url=False)
+    depth = [len(_path(e["loc"], body).replace("[", ".").split(".")) for e in errors]
+    error = errors[depth.index(max(depth))]
+    where = _path(error["loc"], body)
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = str(ctx.get("discriminator", "")).strip("'")
+        where = f"{where}.{tag}" if where else tag
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        return InvalidField(where, f"'{where}' must be one of {expected}.")
+    if kind == "missing":
+        return InvalidField(where, f"'{where}' is required.")
+    message = str(error["msg"])
+    return InvalidField(where, f"'{where}': {message[0].lower()}{message[1:]}.")
 
 
-def _optional_str(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidField(name, f"'{name}' must be a string.")
-    return value[:100]
+def _path(loc: Any, body: Any) -> str:
+    """pydantic's location, keeping only the steps that exist in the body (it also names the
+    union member and tag it tried: `str`, `list[...]`, `user`)."""
+    out, node = "", body
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            out, node = f"{out}[{part}]", node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and part in node:
+            out, node = f"{out}.{part}" if out else part, node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and part == loc[-1]:
+            out = f"{out}.{part}" if out else part  # a missing field: name it
+    return out
+
+
+# -- messages -------------------------------------------------------------------------------
 
 
 def _message(raw: Any, index: int) -> Message:
     where = f"messages[{index}]"
-    if not isinstance(raw, dict):
-        raise InvalidField(where, f"'{where}' must be an object.")
-    role = _ROLES.get(raw.get("role", ""))
-    if role is None:
-        raise InvalidField(
-            f"{where}.role", f"'{where}.role' must be one of system, developer, user, assistant."
+    content = raw.content
+    parts: tuple[ContentPart, ...]
+    if content is None:
+        parts = ()
+    elif isinstance(content, str):
+        parts = (TextPart(content),)
+    else:
+        parts = tuple(_part(p, f"{where}.content[{i}]") for i, p in enumerate(content))
+    if isinstance(raw, schema.AssistantMessage):
+        refusal = raw.refusal or next(
+            (p.refusal for p in content or () if isinstance(p, schema.RefusalContent)), None
         )
-    content = raw.get("content")
-    if isinstance(content, str):
-        return Message(role=role, content=(TextPart(content),))
-    if content is None and role == "assistant":
-        return Message(role=role, content=(TextPart(""),))
-    if not isinstance(content, list) or not content:
-        raise InvalidField(f"{where}.content", f"'{where}.content' must be a string or an array.")
-    return Message(
-        role=role, content=tuple(_part(p, f"{where}.content[{i}]") for i, p in enumerate(content))
-    )
+        return Message(
+            role="assistant",
+            content=parts,
+            name=raw.name,
+            tool_calls=tuple(
+                ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
+                for c in raw.tool_calls or ()
+            ),
+            refusal=refusal,
+        )
+    if isinstance(raw, schema.ToolMessage):
+        return Message(role="tool", content=parts, tool_call_id=raw.tool_call_id)
+    return Message(role=raw.role, content=parts, name=raw.name)
 
 
 def _part(raw: Any, where: str) -> ContentPart:
-    if not isinstance(raw, dict):
-        raise InvalidField(where, f"'{where}' must be an object.")
-    kind = raw.get("type")
-    if kind == "text" and isinstance(raw.get("text"), str):
-        return TextPart(raw["text"])
-    if kind == "image_url":
-        image = raw.get("image_url")
-        url = image.get("url") if isinstance(image, dict) else image
-        if not isinstance(url, str):
-            raise InvalidField(f"{where}.image_url", f"'{where}.image_url.url' must be a string.")
-        match = _DATA_URL.match(url)
-        if match:
-            try:
-                data = base64.b64decode(match.group(2), validate=True)
-            except binascii.Error as exc:
-                raise InvalidField(
-                    f"{where}.image_url", "The image data URL is not valid base64."
-                ) from exc
-            return ImagePart(media_type=match.group(1), data=data)
+    if isinstance(raw, schema.TextContent):
+        return TextPart(raw.text)
+    if isinstance(raw, schema.RefusalContent):
+        return TextPart("")  # carried as Message.refusal
+    if isinstance(raw, schema.ImageContent):
+        url, detail = raw.image_url.url, raw.image_url.detail
+        if url.startswith("data:"):
+            media_type, data = _data_url(url, f"{where}.image_url.url")
+            if not media_type.lower().startswith("image/"):
+                raise InvalidField(f"{where}.image_url.url", "The data URL is not an image.")
+            return ImagePart(media_type=media_type.lower(), data=data, detail=detail)
         if url.startswith(("https://", "http://")):
-            return ImagePart(media_type="image/*", url=url)
-        raise InvalidField(f"{where}.image_url", "Images must be https URLs or base64 data URLs.")
-    raise InvalidField(f"{where}.type", f"'{where}.type' must be 'text' or 'image_url'.")
+            return ImagePart(media_type="image/*", url=url, detail=detail)
+        raise InvalidField(
+            f"{where}.image_url.url", "Images must be https URLs or base64 data URLs."
+        )
+    if isinstance(raw, schema.AudioContent):
+        try:
+            audio = base64.b64decode(raw.input_audio.data, validate=True)
+        except binascii.Error:
+            raise InvalidField(f"{where}.input_audio.data", "The audio is not base64.") from None
+        return AudioPart(data=audio, format=raw.input_audio.format)
+    file = raw.file
+    if file.file_data is None and file.file_id is None:
+        raise InvalidField(f"{where}.file", "A file part needs file_data or file_id.")
+    if file.file_data is None:
+        return FilePart(file_id=file.file_id, filename=file.filename)
+    media_type, data = _data_url(file.file_data, f"{where}.file.file_data")
+    return FilePart(media_type=media_type.lower(), data=data, filename=file.filename)
+
+
+def _data_url(url: str, where: str) -> tuple[str, bytes]:
+    match = _DATA_URL.match(url)
+    if match is None:
+        raise InvalidField(where, f"'{where}' must be a base64 data URL.")
+    try:
+        return match.group(1), base64.b64decode(match.group(2), validate=True)
+    except binascii.Error:
+        raise InvalidField(where, f"'{where}' is not valid base64.") from None
+
+
+# -- tools, formats, parameters -------------------------------------------------------------
+
+
+def _tool(raw: schema.FunctionTool) -> Tool:
+    f = raw.function
+    return Tool(name=f.name, description=f.description, parameters=f.parameters, strict=f.strict)
+
+
+def _tool_choice(raw: Any) -> ToolChoice | None:
+    if isinstance(raw, schema.NamedToolChoice):
+        return NamedToolChoice(raw.function.name)
+    choice: ToolChoice | None = raw
+    return choice
+
+
+def _response_format(raw: Any) -> ResponseFormat | None:
+    if raw is None:
+        return None
+    if isinstance(raw, schema.JsonSchemaResponseFormat):
+        spec = raw.json_schema
+        return ResponseFormat(
+            type="json_schema",
+            name=spec.name,
+            schema=spec.schema_,
+            strict=spec.strict,
+            description=spec.description,
+        )
+    return ResponseFormat(type=raw.type)
+
+
+def _params(parsed: schema.ChatCompletionRequest) -> ChatParams:
+    values = {name: getattr(parsed, name) for name in _PARAMS}
+    if values["modalities"] is not None:
+        values["modalities"] = tuple(values["modalities"])
+    return ChatParams(**values, extra=dict(parsed.model_extra or {}))

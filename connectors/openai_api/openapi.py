@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.openai_api.schema import ChatCompletionRequest
+
 Schema = dict[str, Any]
+REF_TEMPLATE = "#/components/schemas/OpenAI{model}"
 
 
 def _ref(name: str) -> Schema:
@@ -18,78 +21,44 @@ def _error(description: str) -> Schema:
     }
 
 
-_TEXT_PART: Schema = {
-    "type": "object",
-    "properties": {"type": {"const": "text"}, "text": {"type": "string"}},
-    "required": ["type", "text"],
-}
-_IMAGE_PART: Schema = {
-    "type": "object",
-    "properties": {
-        "type": {"const": "image_url"},
-        "image_url": {
-            "type": "object",
-            "properties": {
-                "url": {"type": "string", "description": "https URL or base64 data URL"}
-            },
-            "required": ["url"],
-        },
-    },
-    "required": ["type", "image_url"],
-}
 _USAGE: Schema = {
     "type": "object",
     "properties": {
         "prompt_tokens": {"type": "integer"},
         "completion_tokens": {"type": "integer"},
         "total_tokens": {"type": "integer"},
+        "prompt_tokens_details": {
+            "type": "object",
+            "properties": {"cached_tokens": {"type": "integer"}},
+        },
+        "completion_tokens_details": {
+            "type": "object",
+            "properties": {"reasoning_tokens": {"type": "integer"}},
+        },
     },
     "required": ["prompt_tokens", "completion_tokens", "total_tokens"],
 }
+_TOOL_CALL: Schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"const": "function"},
+        "function": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "arguments": {"type": "string"}},
+        },
+    },
+}
+
+
+def request_schemas() -> dict[str, Schema]:
+    """The request body's schema and its parts, from the model that validates it."""
+    generated = ChatCompletionRequest.model_json_schema(ref_template=REF_TEMPLATE)
+    parts = {f"OpenAI{name}": part for name, part in generated.pop("$defs", {}).items()}
+    return {**parts, "OpenAIChatRequest": generated}
+
 
 SCHEMAS: dict[str, Schema] = {
-    "OpenAIMessage": {
-        "type": "object",
-        "properties": {
-            "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
-            "content": {
-                "anyOf": [
-                    {"type": "string"},
-                    {"type": "array", "minItems": 1, "items": {"anyOf": [_TEXT_PART, _IMAGE_PART]}},
-                    {"type": "null", "description": "Only on assistant messages."},
-                ]
-            },
-        },
-        "required": ["role", "content"],
-    },
-    "OpenAIChatRequest": {
-        "type": "object",
-        "properties": {
-            "model": {
-                "type": "string",
-                "minLength": 1,
-                "description": "A model alias (/v1/models).",
-            },
-            "messages": {"type": "array", "minItems": 1, "items": _ref("OpenAIMessage")},
-            "stream": {"type": "boolean", "default": False},
-            "stream_options": {
-                "type": "object",
-                "properties": {"include_usage": {"type": "boolean"}},
-            },
-            "max_tokens": {"type": "integer", "minimum": 1},
-            "max_completion_tokens": {"type": "integer", "minimum": 1},
-            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-            "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-            "stop": {
-                "anyOf": [
-                    {"type": "string"},
-                    {"type": "array", "maxItems": 4, "items": {"type": "string"}},
-                ]
-            },
-            "user": {"type": "string", "description": "Your end user, for usage reports."},
-        },
-        "required": ["model", "messages"],
-    },
     "OpenAIChatCompletion": {
         "type": "object",
         "properties": {
@@ -107,9 +76,12 @@ SCHEMAS: dict[str, Schema] = {
                             "type": "object",
                             "properties": {
                                 "role": {"const": "assistant"},
-                                "content": {"type": "string"},
+                                "content": {"type": ["string", "null"]},
+                                "refusal": {"type": ["string", "null"]},
+                                "tool_calls": {"type": "array", "items": _TOOL_CALL},
                             },
                         },
+                        "logprobs": {"type": ["object", "null"]},
                         "finish_reason": {"type": "string"},
                     },
                 },
@@ -118,23 +90,21 @@ SCHEMAS: dict[str, Schema] = {
         },
         "required": ["id", "object", "created", "model", "choices", "usage"],
     },
+    "OpenAIModel": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "object": {"const": "model"},
+            "created": {"type": "integer"},
+            "owned_by": {"type": "string"},
+        },
+        "required": ["id", "object"],
+    },
     "OpenAIModelList": {
         "type": "object",
         "properties": {
             "object": {"const": "list"},
-            "data": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "string"},
-                        "object": {"const": "model"},
-                        "created": {"type": "integer"},
-                        "owned_by": {"type": "string"},
-                    },
-                    "required": ["id", "object"],
-                },
-            },
+            "data": {"type": "array", "items": _ref("OpenAIModel")},
         },
         "required": ["object", "data"],
     },
@@ -185,9 +155,32 @@ def fragment() -> dict[str, Any]:
             },
             **_ERRORS,
             "404": _error("Unknown model alias"),
-            "429": _error("Rate limit or quota reached (Retry-After says when to retry)"),
-            "502": _error("The provider failed"),
-            "503": _error("The provider is unavailable or rate limited"),
+            "413": _error("The upstream found the request too large (its own error, passed on)"),
+            "422": _error("The upstream refused a parameter (its own error, passed on)"),
+            "429": _error(
+                "Rate limit or quota reached, the hub's or the upstream's after retries and "
+                "fallbacks (Retry-After says when to retry)"
+            ),
+            "502": _error("The provider failed, or refused the hub's own credentials"),
+            "503": _error("The provider is unavailable"),
+        },
+    }
+    one_model = {
+        "tags": ["openai"],
+        "summary": "One model alias",
+        "operationId": "openai_model",
+        "security": _SECURITY,
+        "parameters": [
+            {"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {
+                "description": "The alias",
+                "content": {"application/json": {"schema": _ref("OpenAIModel")}},
+            },
+            "401": _ERRORS["401"],
+            "403": _ERRORS["403"],
+            "404": _error("No such alias"),
         },
     }
     models = {
@@ -205,9 +198,13 @@ def fragment() -> dict[str, Any]:
         },
     }
     return {
-        "paths": {"/v1/chat/completions": {"post": chat}, "/v1/models": {"get": models}},
+        "paths": {
+            "/v1/chat/completions": {"post": chat},
+            "/v1/models": {"get": models},
+            "/v1/models/{model}": {"get": one_model},
+        },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**request_schemas(), **SCHEMAS},
             "securitySchemes": {
                 "teamKeyBearer": {
                     "type": "http",

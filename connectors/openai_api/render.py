@@ -1,77 +1,40 @@
-"""`ChatResult`s and chunks out in OpenAI's shapes; the hub's errors as OpenAI error bodies."""
+"""The hub's errors as OpenAI error bodies and statuses, in one place.
+
+An upstream 4xx the caller caused goes out with the upstream's status, message, type, code
+and param. A 429 (the hub's limits, or the upstream's after retries and fallbacks) always
+carries Retry-After.
+"""
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from aiohttp import web
 
-from hub.errors import HubError, LimitError, ProviderError
-from hub.model import ChatResult, Usage
+from hub.errors import HubError, LimitError, ProviderBadRequest, ProviderError
 
 _TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",
     429: "rate_limit_error",
 }
 
 
-def usage_json(usage: Usage) -> dict[str, int]:
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-
-
-def completion_json(result: ChatResult, created: int) -> dict[str, Any]:
-    return {
-        "id": result.request_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": result.alias,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": result.text},
-                "finish_reason": result.finish_reason or "stop",
-            }
-        ],
-        "usage": usage_json(result.usage),
-    }
-
-
-def chunk_json(
-    result: ChatResult,
-    created: int,
-    *,
-    delta: dict[str, Any] | None = None,
-    finish_reason: str | None = None,
-    usage: Usage | None = None,
-) -> bytes:
-    body: dict[str, Any] = {
-        "id": result.request_id,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": result.alias,
-        "choices": []
-        if delta is None
-        else [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
-    }
-    if usage is not None:
-        body["usage"] = usage_json(usage)
-    return sse(body)
-
-
-def sse(body: Any) -> bytes:
-    return b"data: " + json.dumps(body, separators=(",", ":")).encode() + b"\n\n"
-
-
 def error_body(error: HubError) -> dict[str, Any]:
+    upstream = error.upstream if isinstance(error, ProviderBadRequest) else None
+    if upstream is not None:
+        return {
+            "error": {
+                "message": upstream.message,
+                "type": upstream.type,
+                "param": upstream.param,
+                "code": upstream.code,
+            }
+        }
     return {
         "error": {
             "message": error.user_message,
@@ -82,10 +45,38 @@ def error_body(error: HubError) -> dict[str, Any]:
     }
 
 
-def error_response(error: HubError) -> web.Response:
-    headers = {}
+def error_status(error: HubError) -> int:
+    return error.status if error.status != 499 else 400
+
+
+def error_headers(error: HubError) -> dict[str, str]:
     retry_after = getattr(error, "retry_after", None)
     if isinstance(error, LimitError | ProviderError) and retry_after is not None:
-        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
-    status = error.status if error.status != 499 else 400
-    return web.json_response(error_body(error), status=status, headers=headers)
+        return {
+            "Retry-After": str(max(1, math.ceil(retry_after))),
+            "retry-after-ms": str(max(0, math.ceil(retry_after * 1000))),
+        }
+    if error_status(error) == 429:
+        return {"Retry-After": "1"}  # the upstream named no time: a second is a fair pause
+    return {}
+
+
+def error_response(error: HubError) -> web.Response:
+    return web.json_response(
+        error_body(error), status=error_status(error), headers=error_headers(error)
+    )
+
+
+def plain_error(
+    status: int, message: str, *, code: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    """An OpenAI error body for the API's own refusals (unknown paths, wrong methods)."""
+    body = {
+        "error": {
+            "message": message,
+            "type": "invalid_request_error",  # what OpenAI answers for an unknown URL
+            "param": None,
+            "code": code,
+        }
+    }
+    return web.json_response(body, status=status, headers=headers)

@@ -1,4 +1,10 @@
-"""The HTTP handlers: /v1/chat/completions (plain and SSE) and /v1/models."""
+"""The HTTP handlers: /v1/chat/completions (plain and SSE), /v1/models, /v1/models/{model},
+and OpenAI error JSON for every other /v1 path (404) or method (405).
+
+A streamed response's headers go out only once the first chunk is ready, so an error before
+it (the upstream's 400, 401, 429 or 5xx; a quota) gets its real HTTP status, as a plain
+request would.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +12,26 @@ import dataclasses
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 
 from connectors.openai_api.adapter import parse_chat_request, wants_usage_in_stream
-from connectors.openai_api.render import (
-    chunk_json,
-    completion_json,
-    error_body,
-    error_response,
-    sse,
-)
+from connectors.openai_api.assemble import CompletionAssembler
+from connectors.openai_api.chunks import ChunkWriter, sse, usage_json
+from connectors.openai_api.render import error_body, error_response, plain_error
 from connectors.openai_api.routing_headers import bypasses_cache, routing_headers
 from hub.chat_stream import ChatStream
-from hub.errors import AuthError, BadRequest, Cancelled, HubError
-from hub.model import Caller
+from hub.errors import AuthError, BadRequest, Cancelled, HubError, UnknownModel
+from hub.model import Caller, ChatChunk
 from hub.service import Hub
 from hub.web import REQUEST_ID_KEY, client_ip
 
 log = logging.getLogger("connectors.openai_api")
 OVERHEAD_HEADER = "X-UniLLM-Overhead-Ms"
+DROPPED_HEADER = "X-UniLLM-Dropped-Params"
+FALLBACK_PATH = "/v1/{tail:.*}"
 
 
 class OpenAIRoutes:
@@ -37,6 +42,9 @@ class OpenAIRoutes:
         return [
             web.post("/v1/chat/completions", self.chat_completions),
             web.get("/v1/models", self.models),
+            web.get("/v1/models/{model}", self.model),
+            # Last: whatever /v1 path or method the routes above do not serve.
+            web.route("*", FALLBACK_PATH, self.not_served),
         ]
 
     async def _caller(self, request: web.Request) -> Caller:
@@ -54,11 +62,41 @@ class OpenAIRoutes:
             await self._caller(request)
         except HubError as exc:
             return error_response(exc)
-        data = [
-            {"id": alias, "object": "model", "created": 0, "owned_by": "unillm-hub"}
-            for alias in self._hub.aliases
-        ]
+        data = [_model_json(alias) for alias in self._hub.aliases]
         return web.json_response({"object": "list", "data": data})
+
+    async def model(self, request: web.Request) -> web.Response:
+        try:
+            await self._caller(request)
+            alias = request.match_info["model"]
+            if alias not in self._hub.aliases:
+                raise UnknownModel(alias, self._hub.aliases)
+        except HubError as exc:
+            return error_response(exc)
+        return web.json_response(_model_json(alias))
+
+    async def not_served(self, request: web.Request) -> web.Response:
+        allowed: set[str] = set()
+        for resource in request.app.router.resources():
+            if resource.canonical == "/v1/{tail}":
+                continue
+            match, methods = await resource.resolve(request)
+            if match is None:
+                allowed |= methods
+        if allowed:
+            allow = ", ".join(sorted(allowed - {"HEAD"}) or sorted(allowed))
+            return plain_error(
+                405,
+                f"Method {request.method} is not allowed on {request.path}; use {allow}.",
+                code="method_not_allowed",
+                headers={"Allow": allow},
+            )
+        return plain_error(
+            404,
+            f"Unknown path {request.path}: this hub serves /v1/chat/completions, "
+            "/v1/embeddings and /v1/models.",
+            code="unknown_url",
+        )
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         arrived = time.perf_counter()
@@ -71,69 +109,83 @@ class OpenAIRoutes:
                 chat = dataclasses.replace(chat, no_cache=True)
             stream = self._hub.chat(chat)
             async with stream:
-                overhead_ms = (time.perf_counter() - arrived) * 1000
-                if chat.options.stream:
-                    response = _sse_response(overhead_ms)
-                    await self._stream(request, response, stream, body)
-                    return response
+                events = stream.events()
+                writer = ChunkWriter(
+                    request_id=stream.result.request_id,
+                    alias=stream.result.alias,
+                    created=int(time.time()),
+                    include_usage=wants_usage_in_stream(body) or not chat.options.stream,
+                )
                 upstream_started = time.perf_counter()
-                await stream.collect()
+                first = await anext(events, None)  # an error here still has its status
+                headers = _answer_headers(stream, overhead_ms=upstream_started - arrived)
+                if chat.options.stream:
+                    response = web.StreamResponse(
+                        headers={
+                            "Content-Type": "text/event-stream",
+                            "Cache-Control": "no-cache",
+                            **headers,
+                        }
+                    )
+                    await response.prepare(request)
+                    await _stream(response, writer, first, events)
+                    return response
+                assembler = CompletionAssembler()
+                async for chunk in _with_first(first, events):
+                    for obj in writer.objects(chunk):
+                        assembler.add(obj)
                 upstream_ms = (time.perf_counter() - upstream_started) * 1000
         except HubError as exc:
             if response is not None and response.prepared:
                 return response  # the error already went out as an SSE event
             return error_response(exc)
+        completion = assembler.completion()
+        if "usage" not in completion:
+            completion["usage"] = usage_json(stream.result.usage)  # what the ledger counted
         total_ms = (time.perf_counter() - arrived) * 1000
-        response = web.json_response(
-            completion_json(stream.result, int(time.time())), headers=routing_headers(stream)
-        )
-        response.headers[OVERHEAD_HEADER] = f"{total_ms - upstream_ms:.2f}"
-        return response
-
-    async def _stream(
-        self,
-        request: web.Request,
-        response: web.StreamResponse,
-        stream: ChatStream,
-        body: dict[str, Any],
-    ) -> None:
-        # The headers go out with the first chunk: they name the deployment that answers, and
-        # a failure before any text is still a plain HTTP error.
-        chunks = aiter(stream)
-        first = await anext(chunks, None)
-        response.headers.update(routing_headers(stream))
-        await response.prepare(request)
-        result, created = stream.result, int(time.time())
-        try:
-            await response.write(
-                chunk_json(result, created, delta={"role": "assistant", "content": ""})
-            )
-            if first is not None:
-                await response.write(chunk_json(result, created, delta={"content": first.text}))
-            async for chunk in chunks:
-                await response.write(chunk_json(result, created, delta={"content": chunk.text}))
-        except HubError as exc:
-            # Headers are gone: the error travels as an SSE event, and there is no [DONE].
-            await _write_quietly(response, sse(error_body(exc)))
-            raise
-        except ConnectionResetError as exc:
-            raise Cancelled("The client disconnected.") from exc
-        await response.write(
-            chunk_json(result, created, delta={}, finish_reason=result.finish_reason or "stop")
-        )
-        if wants_usage_in_stream(body):
-            await response.write(chunk_json(result, created, usage=result.usage))
-        await response.write(b"data: [DONE]\n\n")
+        headers[OVERHEAD_HEADER] = f"{total_ms - upstream_ms:.2f}"
+        return web.json_response(completion, headers=headers)
 
 
-def _sse_response(overhead_ms: float) -> web.StreamResponse:
-    return web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            OVERHEAD_HEADER: f"{overhead_ms:.2f}",
-        }
-    )
+async def _stream(
+    response: web.StreamResponse,
+    writer: ChunkWriter,
+    first: ChatChunk | None,
+    events: AsyncIterator[ChatChunk],
+) -> None:
+    try:
+        async for chunk in _with_first(first, events):
+            for obj in writer.objects(chunk):
+                await response.write(sse(obj))
+    except HubError as exc:
+        # Headers are gone: the error travels as an SSE event, and there is no [DONE].
+        await _write_quietly(response, sse(error_body(exc)))
+        raise
+    except ConnectionResetError as exc:
+        raise Cancelled("The client disconnected.") from exc
+    await response.write(b"data: [DONE]\n\n")
+
+
+async def _with_first(
+    first: ChatChunk | None, rest: AsyncIterator[ChatChunk]
+) -> AsyncIterator[ChatChunk]:
+    if first is None:
+        return
+    yield first
+    async for chunk in rest:
+        yield chunk
+
+
+def _answer_headers(stream: ChatStream, *, overhead_ms: float) -> dict[str, str]:
+    # Known once the first chunk is ready: the deployment answering, what it dropped.
+    headers = {OVERHEAD_HEADER: f"{overhead_ms * 1000:.2f}", **routing_headers(stream)}
+    if stream.route.dropped:
+        headers[DROPPED_HEADER] = ", ".join(stream.route.dropped)
+    return headers
+
+
+def _model_json(alias: str) -> dict[str, Any]:
+    return {"id": alias, "object": "model", "created": 0, "owned_by": "unillm-hub"}
 
 
 async def _write_quietly(response: web.StreamResponse, data: bytes) -> None:

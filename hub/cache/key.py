@@ -21,7 +21,9 @@ from typing import Any
 from hub.model import ChatRequest
 
 # Fields of ChatRequest and its options that never change the answer.
-NOT_IN_KEY = frozenset({"caller", "origin", "metadata", "model", "no_cache"})
+NOT_IN_KEY = frozenset(
+    {"caller", "origin", "metadata", "model", "no_cache", "drop_unsupported"}
+)
 NOT_IN_KEY_OPTIONS = frozenset({"stream", "stream_options"})
 KEY_VERSION = "1"
 
@@ -58,6 +60,8 @@ def canonical_request(request: ChatRequest, *, alias: str) -> dict[str, Any]:
                 for f in dataclasses.fields(value)
                 if f.name not in NOT_IN_KEY_OPTIONS
             }
+        if field.name == "openai_body" and value is not None:  # the client's body, as sent
+            value = {k: v for k, v in value.items() if k not in NOT_IN_KEY_OPTIONS}
         form[field.name] = _plain(value)
     return form
 

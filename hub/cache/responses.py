@@ -81,6 +81,7 @@ def storable(result: ChatResult) -> bool:
         and result.deployment is not None
         and (result.finish_reason or "stop") in STORED_ENDINGS
         and bool(result.text)
+        and result.other_output_chars == 0  # tool calls, refusals, other choices: not replayable
     )
 
 

@@ -153,6 +153,9 @@ class ModelSettings(Section):
     )
     cache_sampled: bool = Field(False, description="Also cache requests with temperature > 0.")
     show_model: bool = Field(False, description="Answers name the deployment that served them.")
+    drop_params: bool | None = Field(
+        None, description="As `[router] drop_params`, for this alias (unset: the router's)."
+    )
 
     @field_validator("tiers", mode="before")
     @classmethod

@@ -38,3 +38,8 @@ class RouterSettings(Section):
     latency_decay_s: float = Field(
         10.0, ge=0.1, le=3600, description="Latency strategy: how fast an idle EWMA fades."
     )
+    drop_params: bool = Field(
+        False,
+        description="Leave out parameters a deployment cannot honour (listed in "
+        "X-UniLLM-Dropped-Params) instead of a 400 naming them.",
+    )

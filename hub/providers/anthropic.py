@@ -1,12 +1,13 @@
-"""Anthropic Messages API, streamed.
+"""Anthropic Messages API, streamed, translated to and from OpenAI's shapes
+(the request: `anthropic_body.py`).
 
 Usage in `message_delta` is cumulative: each one states the totals so far, so the last value
-wins and nothing is summed.
+wins and nothing is summed. Cache reads and writes are input tokens too: `prompt_tokens` is
+input + cache read + cache creation, as OpenAI counts.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,7 +17,8 @@ import httpx
 from hub.clock import Clock, SystemClock
 from hub.config import DeploymentSettings, ProviderSettings
 from hub.errors import ProviderError
-from hub.model import ChatChunk, ChatRequest, ContentPart, TextPart, Usage
+from hub.model import ChatChunk, ChatRequest, ChoiceDelta, ToolCallDelta, Usage
+from hub.providers.anthropic_body import JSON_TOOL, answers_as_json, request_body, unsupported
 from hub.providers.upstream import (
     StreamProgress,
     UpstreamErrors,
@@ -27,10 +29,15 @@ from hub.providers.upstream import (
 STOP_REASONS = {
     "end_turn": "stop",
     "stop_sequence": "stop",
+    "pause_turn": "stop",
     "max_tokens": "length",
+    "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
+# Anthropic needs a limit; until the ledger names one (a budget cap, or the deployment's
+# max_output_tokens) this is it.
+DEFAULT_MAX_TOKENS = 4096
 # Error types inside an `event: error`, as the HTTP status they would have had.
 ERROR_STATUS = {
     "invalid_request_error": 400,
@@ -44,80 +51,92 @@ ERROR_STATUS = {
 }
 
 
-def content_block(part: ContentPart) -> dict[str, Any]:
-    if isinstance(part, TextPart):
-        return {"type": "text", "text": part.text}
-    if part.data is not None:
-        source = {
-            "type": "base64",
-            "media_type": part.media_type,
-            "data": base64.b64encode(part.data).decode(),
-        }
-    else:
-        source = {"type": "url", "url": part.url or ""}
-    return {"type": "image", "source": source}
+class _Translation:
+    """Anthropic's stream events as OpenAI-shaped chunks: content blocks become content or
+    tool-call deltas (numbered in order, as OpenAI numbers calls), usage is tallied."""
 
-
-def request_body(
-    deployment: DeploymentSettings, request: ChatRequest, *, max_tokens: int
-) -> dict[str, Any]:
-    system = "\n\n".join(m.plain_text for m in request.messages if m.role == "system")
-    messages: list[dict[str, Any]] = []
-    for message in request.messages:
-        if message.role == "system":
-            continue
-        blocks = [
-            content_block(p)
-            for p in message.content
-            if not (isinstance(p, TextPart) and not p.text)
-        ]
-        if messages and messages[-1]["role"] == message.role:
-            messages[-1]["content"].extend(blocks)
-        else:
-            messages.append({"role": message.role, "content": blocks})
-    options = request.options
-    body: dict[str, Any] = {
-        "model": deployment.model,
-        "max_tokens": max_tokens,
-        "messages": messages,
-        "stream": True,
-    }
-    if system:
-        body["system"] = system
-    if options.temperature is not None:
-        body["temperature"] = options.temperature
-    if options.top_p is not None:
-        body["top_p"] = options.top_p
-    if options.stop:
-        body["stop_sequences"] = list(options.stop)
-    return body
-
-
-class _Tally:
-    """Usage as the stream reports it; later values replace earlier ones."""
-
-    def __init__(self) -> None:
+    def __init__(self, request: ChatRequest) -> None:
+        self.json_answer = answers_as_json(request)
         self.input_tokens = 0
+        self.cache_read = 0
+        self.cache_write = 0
         self.output_tokens = 0
         self.stop_reason: str | None = None
+        self._calls: dict[int, int] = {}  # content block index -> tool call index
+        self._json_blocks: set[int] = set()
+        self._used_tools = False
 
-    def update(self, usage: Any) -> None:
+    def usage(self, usage: Any) -> None:
         if not isinstance(usage, dict):
             return
         if usage.get("input_tokens") is not None:
-            cached = (usage.get("cache_creation_input_tokens") or 0) + (
-                usage.get("cache_read_input_tokens") or 0
-            )
-            self.input_tokens = int(usage["input_tokens"]) + int(cached)
+            self.input_tokens = _count(usage, "input_tokens")
+        if usage.get("cache_read_input_tokens") is not None:
+            self.cache_read = _count(usage, "cache_read_input_tokens")
+        if usage.get("cache_creation_input_tokens") is not None:
+            self.cache_write = _count(usage, "cache_creation_input_tokens")
         if usage.get("output_tokens") is not None:
-            self.output_tokens = int(usage["output_tokens"])
+            self.output_tokens = _count(usage, "output_tokens")
+
+    def block_start(self, index: int, block: Any) -> ChoiceDelta | None:
+        if not isinstance(block, dict):
+            raise ValueError("content_block is not an object")
+        kind = block.get("type")
+        if kind == "text" and block.get("text"):
+            return ChoiceDelta(text=str(block["text"]))
+        if kind != "tool_use":
+            return None  # thinking blocks and server tools stay with Anthropic
+        if self.json_answer and block.get("name") == JSON_TOOL:
+            self._json_blocks.add(index)
+            return None
+        self._used_tools = True
+        call = self._calls.setdefault(index, len(self._calls))
+        delta = ToolCallDelta(index=call, id=str(block.get("id")), name=str(block.get("name")))
+        return ChoiceDelta(tool_calls=(delta,))
+
+    def block_delta(self, index: int, delta: Any) -> ChoiceDelta | None:
+        if not isinstance(delta, dict):
+            raise ValueError("delta is not an object")
+        kind = delta.get("type")
+        if kind == "text_delta":
+            return ChoiceDelta(text=_text(delta, "text")) if delta.get("text") else None
+        if kind != "input_json_delta" or not delta.get("partial_json"):
+            return None
+        fragment = _text(delta, "partial_json")
+        if index in self._json_blocks:
+            return ChoiceDelta(text=fragment)
+        if index not in self._calls:
+            return None
+        return ChoiceDelta(
+            tool_calls=(ToolCallDelta(index=self._calls[index], arguments=fragment),)
+        )
 
     def final_chunk(self) -> ChatChunk:
         reason = self.stop_reason or "end_turn"
-        return ChatChunk(
-            usage=Usage(prompt_tokens=self.input_tokens, completion_tokens=self.output_tokens),
-            finish_reason=STOP_REASONS.get(reason, reason),
+        finish = STOP_REASONS.get(reason, reason)
+        if finish == "tool_calls" and not self._used_tools:
+            finish = "stop"  # the forced response_format tool: the answer is the content
+        usage = Usage(
+            prompt_tokens=self.input_tokens + self.cache_read + self.cache_write,
+            completion_tokens=self.output_tokens,
+            cached_tokens=self.cache_read,
+            cache_write_tokens=self.cache_write,
         )
+        return ChatChunk(choices=(ChoiceDelta(finish_reason=finish),), usage=usage)
+
+
+def _count(usage: dict[str, Any], name: str) -> int:
+    value = usage[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"usage.{name} is not a token count")
+    return value
+
+
+def _text(delta: dict[str, Any], name: str) -> str:
+    value = delta[name]
+    if not isinstance(value, str):
+        raise ValueError(f"delta.{name} is not a string")
+    return value
 
 
 class AnthropicProvider:
@@ -132,12 +151,15 @@ class AnthropicProvider:
         self._client = client
         self._clock = clock or SystemClock()
 
+    def unsupported(self, deployment: DeploymentSettings, request: ChatRequest) -> list[str]:
+        return unsupported(request)
+
     async def stream(
         self,
         deployment: DeploymentSettings,
         request: ChatRequest,
         *,
-        max_tokens: int,
+        max_tokens: int | None,
         api_key: str | None = None,
     ) -> AsyncIterator[ChatChunk]:
         key = api_key or self._settings.api_key
@@ -147,15 +169,20 @@ class AnthropicProvider:
         }
         if key:
             headers["x-api-key"] = key
-        errors = UpstreamErrors(self._settings.name, key)
+        errors = UpstreamErrors(self._settings.name, key, base_url=self._settings.base_url)
         progress = StreamProgress()
-        tally = _Tally()
+        translation = _Translation(request)
+        body = request_body(
+            request,
+            model=deployment.model,
+            max_tokens=max_tokens if max_tokens is not None else DEFAULT_MAX_TOKENS,
+        )
         stopped = False
         with errors.translated(progress):
             async with self._client.stream(
                 "POST",
                 f"{self._settings.base_url}/v1/messages",
-                json=request_body(deployment, request, max_tokens=max_tokens),
+                json=body,
                 headers=headers,
                 timeout=httpx.Timeout(self._settings.timeout_s),
             ) as response:
@@ -164,26 +191,42 @@ class AnthropicProvider:
                     try:
                         payload = json.loads(event.data)
                     except ValueError:
-                        raise errors.cut("unreadable stream data") from None
+                        raise errors.malformed("unreadable stream data") from None
+                    if not isinstance(payload, dict):
+                        raise errors.malformed("an event that is not a JSON object")
                     kind = event.event if event.event != "message" else payload.get("type")
-                    if kind == "message_start":
-                        tally.update((payload.get("message") or {}).get("usage"))
-                    elif kind == "content_block_delta":
-                        delta = payload.get("delta") or {}
-                        if delta.get("type") == "text_delta" and delta.get("text"):
-                            yield ChatChunk(text=delta["text"])
-                    elif kind == "message_delta":
-                        tally.update(payload.get("usage"))
-                        reason = (payload.get("delta") or {}).get("stop_reason")
-                        tally.stop_reason = reason or tally.stop_reason
-                    elif kind == "message_stop":
+                    if kind == "error":
+                        raise stream_error(errors, payload)
+                    if kind == "message_stop":
                         stopped = True
                         break
-                    elif kind == "error":
-                        raise stream_error(errors, payload)
+                    try:
+                        chunk = _read_event(translation, kind, payload)
+                    except (ValueError, TypeError, KeyError) as exc:
+                        raise errors.malformed(f"{kind}: {exc}") from None
+                    if chunk is not None:
+                        yield chunk
         if not stopped:
             raise errors.cut("stream ended before message_stop")
-        yield tally.final_chunk()
+        yield translation.final_chunk()
+
+
+def _read_event(translation: _Translation, kind: Any, payload: dict[str, Any]) -> ChatChunk | None:
+    if kind == "message_start":
+        message = payload.get("message")
+        translation.usage(message.get("usage") if isinstance(message, dict) else None)
+        return ChatChunk(choices=(ChoiceDelta(role="assistant"),))
+    choice: ChoiceDelta | None = None
+    if kind == "content_block_start":
+        choice = translation.block_start(int(payload["index"]), payload.get("content_block"))
+    elif kind == "content_block_delta":
+        choice = translation.block_delta(int(payload["index"]), payload.get("delta"))
+    elif kind == "message_delta":
+        translation.usage(payload.get("usage"))
+        delta = payload.get("delta")
+        reason = delta.get("stop_reason") if isinstance(delta, dict) else None
+        translation.stop_reason = reason or translation.stop_reason
+    return ChatChunk(choices=(choice,)) if choice is not None else None
 
 
 def stream_error(errors: UpstreamErrors, payload: Any) -> ProviderError:

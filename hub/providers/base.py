@@ -10,16 +10,25 @@ from hub.model import ChatChunk, ChatRequest
 
 
 class Provider(Protocol):
-    """Streams `ChatChunk`s; the last chunk carries the usage. Errors are `ProviderError`s.
-
-    Closing the iterator early (the caller went away) must close the upstream request.
+    """Streams `ChatChunk`s; usage arrives on a chunk (usually the last). Errors are
+    `ProviderError`s. Closing the iterator early (the caller went away) must close the
+    upstream request.
     """
+
+    def unsupported(self, deployment: DeploymentSettings, request: ChatRequest) -> list[str]:
+        """The parameters of `request` this deployment cannot honour, named as the client
+        named them (`logprobs`, `messages[2].content[0]`); empty when it can do it all."""
+        ...
 
     def stream(
         self,
         deployment: DeploymentSettings,
         request: ChatRequest,
         *,
-        max_tokens: int,
+        max_tokens: int | None,
         api_key: str | None = None,
-    ) -> AsyncIterator[ChatChunk]: ...
+    ) -> AsyncIterator[ChatChunk]:
+        """`max_tokens` None: send no limit upstream (a provider that needs one, Anthropic,
+        uses the deployment's own). With `request.drop_unsupported`, leave out what
+        `unsupported` names."""
+        ...

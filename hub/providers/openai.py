@@ -1,12 +1,14 @@
 """OpenAI-compatible chat completions (OpenAI, Azure-style gateways, vLLM, Ollama, LiteLLM...).
 
-The hub always streams upstream, with `stream_options.include_usage`, so a streamed and a
-plain client request cost the same and usage comes from the provider's own count.
+Transparent: a request from the OpenAI-compatible API is sent as the client wrote it, with
+only `model`, `stream`, `stream_options.include_usage` and (when the hub caps it) the token
+limit set; fields the hub has no name for go too. Each upstream chunk is passed back as it
+came (`ChatChunk.wire`). The hub always streams upstream, asking for usage, so a streamed and
+a plain client request cost the same and usage comes from the provider's own count.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,46 +17,24 @@ import httpx
 
 from hub.clock import Clock, SystemClock
 from hub.config import DeploymentSettings, ProviderSettings
-from hub.ledger.estimate import estimate_prompt_tokens
-from hub.model import ChatChunk, ChatRequest, ImagePart, Message, TextPart, Usage
+from hub.model import ChatChunk, ChatRequest
+from hub.providers.openai_body import build_body
+from hub.providers.openai_wire import MalformedChunk, read_chunk
 from hub.providers.upstream import StreamProgress, UpstreamErrors, raise_for_status, sse_events
 
 
-def image_url(part: ImagePart) -> str:
-    if part.data is not None:
-        return f"data:{part.media_type};base64,{base64.b64encode(part.data).decode()}"
-    return part.url or ""
-
-
-def openai_message(message: Message) -> dict[str, Any]:
-    if not message.has_images:
-        return {"role": message.role, "content": message.plain_text}
-    content: list[dict[str, Any]] = []
-    for part in message.content:
-        if isinstance(part, TextPart):
-            content.append({"type": "text", "text": part.text})
-        else:
-            content.append({"type": "image_url", "image_url": {"url": image_url(part)}})
-    return {"role": message.role, "content": content}
-
-
 def request_body(
-    deployment: DeploymentSettings, request: ChatRequest, *, max_tokens: int
+    deployment: DeploymentSettings, request: ChatRequest, *, max_tokens: int | None
 ) -> dict[str, Any]:
-    options = request.options
-    body: dict[str, Any] = {
-        "model": deployment.model,
-        "messages": [openai_message(m) for m in request.messages],
-        "max_tokens": max_tokens,
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-    if options.temperature is not None:
-        body["temperature"] = options.temperature
-    if options.top_p is not None:
-        body["top_p"] = options.top_p
-    if options.stop:
-        body["stop"] = list(options.stop)
+    body = dict(request.openai_body) if request.openai_body is not None else build_body(request)
+    body["model"] = deployment.model
+    body["stream"] = True
+    given = body.get("stream_options")
+    body["stream_options"] = {**(given if isinstance(given, dict) else {}), "include_usage": True}
+    if max_tokens is not None:
+        named = [f for f in ("max_tokens", "max_completion_tokens") if f in body]
+        for name in named or ["max_tokens"]:
+            body[name] = max_tokens
     return body
 
 
@@ -70,30 +50,37 @@ class OpenAIProvider:
         self._client = client
         self._clock = clock or SystemClock()
 
+    def unsupported(self, deployment: DeploymentSettings, request: ChatRequest) -> list[str]:
+        """Nothing: the upstream judges every parameter itself, and its 400 reaches the client."""
+        return []
+
+    def _errors(self, key: str) -> UpstreamErrors:
+        return UpstreamErrors(self._settings.name, key, base_url=self._settings.base_url)
+
+    def _headers(self, key: str, *, stream: bool) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream" if stream else "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
     async def stream(
         self,
         deployment: DeploymentSettings,
         request: ChatRequest,
         *,
-        max_tokens: int,
+        max_tokens: int | None,
         api_key: str | None = None,
     ) -> AsyncIterator[ChatChunk]:
         key = api_key or self._settings.api_key
-        headers = {"Accept": "text/event-stream"}
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        errors = UpstreamErrors(self._settings.name, key)
+        errors = self._errors(key)
         progress = StreamProgress()
-        text: list[str] = []
-        usage: Usage | None = None
-        finish_reason: str | None = None
         done = False
         with errors.translated(progress):
             async with self._client.stream(
                 "POST",
                 f"{self._settings.base_url}/chat/completions",
                 json=request_body(deployment, request, max_tokens=max_tokens),
-                headers=headers,
+                headers=self._headers(key, stream=True),
                 timeout=httpx.Timeout(self._settings.timeout_s),
             ) as response:
                 await raise_for_status(response, errors, progress, self._clock.now())
@@ -104,35 +91,35 @@ class OpenAIProvider:
                     try:
                         payload = json.loads(event.data)
                     except ValueError:
-                        raise errors.cut("unreadable stream data") from None
-                    if not isinstance(payload, dict):
-                        continue
-                    if payload.get("error"):
+                        raise errors.malformed("unreadable stream data") from None
+                    if isinstance(payload, dict) and payload.get("error"):
                         raise errors.in_stream(payload)
-                    usage = read_usage(payload) or usage
-                    for choice in payload.get("choices") or ():
-                        if choice.get("index", 0) != 0:
-                            continue
-                        finish_reason = choice.get("finish_reason") or finish_reason
-                        delta = (choice.get("delta") or {}).get("content")
-                        if delta:
-                            text.append(delta)
-                            yield ChatChunk(text=delta)
+                    try:
+                        yield read_chunk(payload)
+                    except MalformedChunk as exc:
+                        raise errors.malformed(str(exc)) from None
         if not done:
             raise errors.cut("stream ended before [DONE]")
-        if usage is None:
-            usage = Usage(
-                prompt_tokens=estimate_prompt_tokens(request.messages),
-                completion_tokens=len("".join(text)) // 4 + 1,
+
+    async def post_json(
+        self, path: str, body: dict[str, Any], *, api_key: str | None = None
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """One plain JSON call (embeddings): the upstream's object and its headers."""
+        key = api_key or self._settings.api_key
+        errors = self._errors(key)
+        progress = StreamProgress()
+        with errors.translated(progress):
+            response = await self._client.post(
+                f"{self._settings.base_url}{path}",
+                json=body,
+                headers=self._headers(key, stream=False),
+                timeout=httpx.Timeout(self._settings.timeout_s),
             )
-        yield ChatChunk(usage=usage, finish_reason=finish_reason or "stop")
-
-
-def read_usage(payload: dict[str, Any]) -> Usage | None:
-    raw = payload.get("usage")
-    if not isinstance(raw, dict):
-        return None
-    return Usage(
-        prompt_tokens=int(raw.get("prompt_tokens") or 0),
-        completion_tokens=int(raw.get("completion_tokens") or 0),
-    )
+            await raise_for_status(response, errors, progress, self._clock.now())
+        try:
+            payload = response.json()
+        except ValueError:
+            raise errors.malformed("a response that is not JSON") from None
+        if not isinstance(payload, dict):
+            raise errors.malformed("a response that is not a JSON object")
+        return payload, dict(response.headers)

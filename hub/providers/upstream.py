@@ -21,12 +21,18 @@ from hub.errors import (
     ProviderAuthError,
     ProviderBadRequest,
     ProviderError,
+    ProviderMalformed,
     ProviderRateLimited,
     ProviderUnavailable,
     StreamInterrupted,
+    UpstreamRejection,
 )
 
 DETAIL_MAX_CHARS = 300
+MESSAGE_MAX_CHARS = 2000
+# Upstream 4xx statuses that describe the caller's request (context too long, a bad
+# parameter, content policy): passed on with the upstream's own words.
+CALLER_STATUSES = frozenset({400, 409, 413, 415, 422})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +96,25 @@ class StreamProgress:
 class UpstreamErrors:
     """Builds the `ProviderError` for each way one provider can fail."""
 
-    def __init__(self, provider: str, api_key: str) -> None:
+    def __init__(self, provider: str, api_key: str, *, base_url: str = "") -> None:
         self.provider = provider
         self._api_key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._host = httpx.URL(base_url).host if base_url else ""
+
+    def _masked(self, text: str) -> str:
+        """Without the key, the provider's URL or its host name."""
+        for secret, mask in (
+            (self._api_key, "***"),
+            (self._base_url, "the provider"),
+            (self._host, "the provider"),
+        ):
+            if secret:
+                text = text.replace(secret, mask)
+        return text
 
     def _detail(self, text: str) -> str:
-        if self._api_key:
-            text = text.replace(self._api_key, "***")
+        text = self._masked(text)
         if len(text) > DETAIL_MAX_CHARS:
             text = text[: DETAIL_MAX_CHARS - 3] + "..."
         return text
@@ -121,6 +139,9 @@ class UpstreamErrors:
                 detail=detail,
                 retry_after=retry_after,
             )
+        if status in CALLER_STATUSES:
+            rejection = self.rejection(status, body)
+            return ProviderBadRequest(rejection.message, detail=detail, upstream=rejection)
         if 400 <= status < 500:
             return ProviderBadRequest(
                 f"The model provider '{name}' rejected the request as invalid.", detail=detail
@@ -128,6 +149,33 @@ class UpstreamErrors:
         return ProviderUnavailable(
             f"The model provider '{name}' is unavailable right now; try again shortly.",
             detail=detail,
+        )
+
+    def rejection(self, status: int, body: Any) -> UpstreamRejection:
+        """The upstream's description of what was wrong, in OpenAI's terms (OpenAI's error
+        body, or Anthropic's `{"type": "error", "error": {"type", "message"}}`)."""
+        inner = _error_object(body)
+        message = inner.get("message") if isinstance(inner.get("message"), str) else None
+        text = self._masked(message or upstream_message(body))[:MESSAGE_MAX_CHARS]
+        kind, code, param = (
+            inner.get(k) if isinstance(inner.get(k), str) else None
+            for k in ("type", "code", "param")
+        )
+        if code is None and "prompt is too long" in text:
+            code = "context_length_exceeded"  # Anthropic's words for OpenAI's code
+        return UpstreamRejection(
+            status=status,
+            message=text or f"The model provider '{self.provider}' rejected the request.",
+            type=kind or "invalid_request_error",
+            code=code,
+            param=param,
+        )
+
+    def malformed(self, why: str) -> ProviderMalformed:
+        """The upstream answered, but not in its protocol."""
+        return ProviderMalformed(
+            f"The model provider '{self.provider}' sent a malformed response.",
+            detail=self._detail(f"{self.provider}: malformed response: {why}"),
         )
 
     def cut(self, why: str) -> StreamInterrupted:
@@ -173,6 +221,20 @@ async def raise_for_status(
     body = await response.aread()
     retry_after = parse_retry_after(response.headers, now)
     raise errors.for_status(response.status_code, body, retry_after)
+
+
+def _error_object(body: Any) -> dict[str, Any]:
+    payload = body
+    if isinstance(body, bytes | str):
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return {}
+    if isinstance(payload, dict):
+        inner = payload.get("error", payload)
+        if isinstance(inner, dict):
+            return inner
+    return {}
 
 
 def upstream_message(body: Any) -> str:

@@ -15,6 +15,7 @@ from aiohttp import web
 from tests.fakes.llm_script import (
     ErrorReply,
     FakeLLMServer,
+    Replay,
     Reply,
     StreamGuard,
     cut,
@@ -86,6 +87,8 @@ class FakeAnthropic(FakeLLMServer):
             return web.Response(status=503)
         if isinstance(behaviour, ErrorReply):
             return error_response(behaviour)
+        if isinstance(behaviour, Replay):
+            return await self._replay(request, behaviour, body)
         model = str(body.get("model", "claude-sonnet-4-5"))
         if not body.get("stream"):
             return web.json_response(message(behaviour, model))
@@ -141,6 +144,22 @@ class FakeAnthropic(FakeLLMServer):
             }
             await send("message_delta", {"type": "message_delta", "delta": stop, "usage": usage})
             await send("message_stop", {"type": "message_stop"})
+        return response
+
+
+    async def _replay(
+        self, request: web.Request, replay: Replay, body: dict[str, Any]
+    ) -> web.StreamResponse:
+        headers = {"request-id": "req_fake0001", **replay.headers}
+        if replay.status >= 400:
+            return web.json_response(replay.body, status=replay.status, headers=headers)
+        if not body.get("stream"):
+            return web.json_response(replay.response, headers=headers)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", **headers})
+        with StreamGuard(self):
+            await response.prepare(request)
+            for event, data in replay.stream:
+                await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
         return response
 
 

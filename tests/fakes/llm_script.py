@@ -82,7 +82,25 @@ class ErrorReply:
         return headers
 
 
-Behaviour = Reply | ErrorReply
+@dataclass(frozen=True)
+class Replay:
+    """A recorded exchange played back as it was (tests/conformance/cases/*.json).
+
+    OpenAI: `stream` holds the chunk objects as sent with `include_usage` (the fake leaves
+    the usage out when a client did not ask for it), `response` the plain JSON answer.
+    Anthropic: `stream` holds (event, data) pairs. `status` >= 400: `body` and `headers`.
+    """
+
+    stream: tuple[Any, ...] = ()
+    response: Any = None
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    done: bool = True  # OpenAI: end with `data: [DONE]`
+    raw_frames: tuple[str, ...] = ()  # data lines sent as they are (malformed frames)
+
+
+Behaviour = Reply | ErrorReply | Replay
 
 
 def reply(text: str = Reply.text, **options: Any) -> Reply:

@@ -16,6 +16,7 @@ from aiohttp import web
 from tests.fakes.llm_script import (
     ErrorReply,
     FakeLLMServer,
+    Replay,
     Reply,
     StreamGuard,
     cut,
@@ -87,6 +88,8 @@ class FakeOpenAI(FakeLLMServer):
             return web.Response(status=503)
         if isinstance(behaviour, ErrorReply):
             return error_response(behaviour)
+        if isinstance(behaviour, Replay):
+            return await self._replay(request, behaviour, body)
         model = str(body.get("model", "gpt-4o-mini"))
         if not body.get("stream"):
             return web.json_response(completion(behaviour, model))
@@ -128,6 +131,32 @@ class FakeOpenAI(FakeLLMServer):
             if include_usage and behaviour.usage:
                 await send({**finish, "choices": [], "usage": usage(behaviour)})
             await response.write(b"data: [DONE]\n\n")
+        return response
+
+
+    async def _replay(
+        self, request: web.Request, replay: Replay, body: dict[str, Any]
+    ) -> web.StreamResponse:
+        if replay.status >= 400:
+            return web.json_response(replay.body, status=replay.status, headers=replay.headers)
+        if not body.get("stream"):
+            return web.json_response(replay.response, headers=replay.headers)
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", **replay.headers}
+        )
+        with StreamGuard(self):
+            await response.prepare(request)
+            for frame in replay.raw_frames:
+                await response.write(f"data: {frame}\n\n".encode())
+            for chunk in replay.stream:
+                if not include_usage and isinstance(chunk, dict):
+                    if chunk.get("choices") == [] and chunk.get("usage") is not None:
+                        continue  # the usage-only chunk is sent only on request
+                    chunk = {k: v for k, v in chunk.items() if k != "usage"}
+                await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            if replay.done:
+                await response.write(b"data: [DONE]\n\n")
         return response
 
 

@@ -96,6 +96,7 @@ ROUTES: dict[tuple[str, str], Check] = {
     ("GET", API + "/teams/{team_id}/reconciliation"): Check(TEAM),
     ("POST", "/v1/chat/completions"): Check(KEY),
     ("GET", "/v1/models"): Check(KEY),
+    ("GET", "/v1/models/{model}"): Check(KEY),
     ("GET", "/zapier/me"): Check(KEY),
     ("POST", "/zapier/actions/ask"): Check(KEY),
     ("POST", "/zapier/hooks"): Check(KEY),
@@ -196,8 +197,8 @@ def app_routes(world: World) -> set[tuple[str, str]]:
     assert runner is not None
     found = set()
     for route in runner.app.router.routes():
-        if route.method == "HEAD":
-            continue  # aiohttp's automatic twin of a GET
+        if route.method in ("HEAD", "*"):
+            continue  # aiohttp's automatic twin of a GET; the /v1 catch-all answers only errors
         found.add((route.method, route.resource.canonical if route.resource else ""))
     return found
 
@@ -304,6 +305,7 @@ async def key_probe(world: World, method: str, path: str, body: dict[str, Any] |
     h = world.admin
     zapier = path.startswith("/zapier")
     url = path.replace("{hook_id}", world.b_zapier_sub).replace("{event}", "new_completion")
+    url = url.replace("{model}", "demo")
     if path == "/zapier/hooks":
         body = {"event": "new_completion", "target_url": "https://acme.example/zap"}
     if path == "/zapier/actions/ask":

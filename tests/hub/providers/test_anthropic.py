@@ -38,6 +38,7 @@ from tests.fakes.anthropic_server import (
     reply,
     stall,
 )
+from tests.hub.providers.digest import digest
 
 KEY = "sk-ant-test-secret-4242"
 DEPLOYMENT = DeploymentSettings(
@@ -78,7 +79,7 @@ def chat(*messages: Message, options: ChatOptions | None = None) -> ChatRequest:
 
 
 async def run(p: AnthropicProvider, request: ChatRequest | None = None) -> list[ChatChunk]:
-    return [c async for c in p.stream(DEPLOYMENT, request or chat(), max_tokens=64)]
+    return digest([c async for c in p.stream(DEPLOYMENT, request or chat(), max_tokens=64)])
 
 
 async def failure(p: AnthropicProvider, seen: list[ChatChunk] | None = None) -> ProviderError:
@@ -97,9 +98,9 @@ async def test_streams_text_and_cumulative_usage(fake_anthropic, http) -> None:
         reply("Hello there", prompt_tokens=25, completion_tokens=15, start_output_tokens=1)
     )
     assert await run(provider(fake_anthropic, http)) == [
-        ChatChunk(text="Hello "),
-        ChatChunk(text="there"),
-        ChatChunk(usage=Usage(prompt_tokens=25, completion_tokens=15), finish_reason="stop"),
+        ChatChunk.delta("Hello "),
+        ChatChunk.delta("there"),
+        ChatChunk.delta(usage=Usage(prompt_tokens=25, completion_tokens=15), finish_reason="stop"),
     ]
 
 
@@ -108,7 +109,7 @@ async def test_input_tokens_in_message_delta_replace_not_add(fake_anthropic, htt
         reply("Hi", prompt_tokens=40, completion_tokens=7, delta_input_tokens=True, finish="length")
     )
     chunks = await run(provider(fake_anthropic, http))
-    assert chunks[-1] == ChatChunk(
+    assert chunks[-1] == ChatChunk.delta(
         usage=Usage(prompt_tokens=40, completion_tokens=7), finish_reason="length"
     )
 
@@ -165,9 +166,9 @@ async def test_request_body_maps_system_merges_roles_and_images(fake_anthropic, 
 async def test_sse_comments_are_skipped(fake_anthropic, http) -> None:
     fake_anthropic.script(reply("a b", prompt_tokens=3, completion_tokens=2, sse_comments=True))
     assert await run(provider(fake_anthropic, http)) == [
-        ChatChunk(text="a "),
-        ChatChunk(text="b"),
-        ChatChunk(usage=Usage(prompt_tokens=3, completion_tokens=2), finish_reason="stop"),
+        ChatChunk.delta("a "),
+        ChatChunk.delta("b"),
+        ChatChunk.delta(usage=Usage(prompt_tokens=3, completion_tokens=2), finish_reason="stop"),
     ]
 
 
@@ -217,7 +218,7 @@ async def test_overloaded_error_event_mid_stream(fake_anthropic, http) -> None:
     fake_anthropic.script(mid_stream_error(after=1, text="one two"))
     seen: list[ChatChunk] = []
     exc = await failure(provider(fake_anthropic, http), seen)
-    assert seen == [ChatChunk(text="one ")]
+    assert digest(seen) == [ChatChunk.delta("one ")]
     assert type(exc) is ProviderUnavailable
     assert exc.detail == "claude: error in stream: overloaded_error: Overloaded"
 
@@ -232,7 +233,7 @@ async def test_cut_stream_is_interrupted(fake_anthropic, http, abort: bool) -> N
     fake_anthropic.script(cut_after(1, "one two three", abort=abort))
     seen: list[ChatChunk] = []
     exc = await failure(provider(fake_anthropic, http), seen)
-    assert seen == [ChatChunk(text="one ")]
+    assert digest(seen) == [ChatChunk.delta("one ")]
     assert type(exc) is StreamInterrupted
     assert exc.user_message == (
         "The answer from the model provider 'claude' was cut off before it finished."
@@ -242,7 +243,7 @@ async def test_cut_stream_is_interrupted(fake_anthropic, http, abort: bool) -> N
 async def test_closing_early_closes_the_upstream_response(fake_anthropic, http) -> None:
     fake_anthropic.script(reply("one two three", gate_after=1))
     stream = provider(fake_anthropic, http).stream(DEPLOYMENT, chat(), max_tokens=64)
-    assert await anext(stream) == ChatChunk(text="one ")
+    assert digest([await anext(stream), await anext(stream)]) == [ChatChunk.delta("one ")]
     await asyncio.wait_for(fake_anthropic.at_gate.wait(), 5)
     await stream.aclose()
     await asyncio.wait_for(fake_anthropic.disconnected.wait(), 5)

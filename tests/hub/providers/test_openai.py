@@ -18,7 +18,6 @@ from hub.errors import (
     ProviderUnavailable,
     StreamInterrupted,
 )
-from hub.ledger.estimate import estimate_prompt_tokens
 from hub.model import (
     Caller,
     ChatChunk,
@@ -40,6 +39,7 @@ from tests.fakes.openai_server import (
     slow,
     stall,
 )
+from tests.hub.providers.digest import digest
 
 KEY = "sk-test-secret-4242"
 DEPLOYMENT = DeploymentSettings(
@@ -72,7 +72,7 @@ def chat(*messages: Message, options: ChatOptions | None = None) -> ChatRequest:
 
 
 async def run(p: OpenAIProvider, request: ChatRequest | None = None, **kw: str) -> list[ChatChunk]:
-    return [c async for c in p.stream(DEPLOYMENT, request or chat(), max_tokens=50, **kw)]
+    return digest([c async for c in p.stream(DEPLOYMENT, request or chat(), max_tokens=50, **kw)])
 
 
 async def failure(p: OpenAIProvider, seen: list[ChatChunk] | None = None) -> ProviderError:
@@ -88,10 +88,10 @@ async def failure(p: OpenAIProvider, seen: list[ChatChunk] | None = None) -> Pro
 async def test_streams_text_then_usage_from_the_usage_chunk(fake_openai, http) -> None:
     fake_openai.script(reply("Hello there friend", prompt_tokens=12, completion_tokens=3))
     assert await run(provider(fake_openai, http)) == [
-        ChatChunk(text="Hello "),
-        ChatChunk(text="there "),
-        ChatChunk(text="friend"),
-        ChatChunk(usage=Usage(prompt_tokens=12, completion_tokens=3), finish_reason="stop"),
+        ChatChunk.delta("Hello "),
+        ChatChunk.delta("there "),
+        ChatChunk.delta("friend"),
+        ChatChunk.delta(usage=Usage(prompt_tokens=12, completion_tokens=3), finish_reason="stop"),
     ]
 
 
@@ -144,19 +144,18 @@ async def test_api_key_argument_overrides_and_no_key_sends_no_header(fake_openai
 async def test_sse_comments_and_keepalives_are_skipped(fake_openai, http) -> None:
     fake_openai.script(reply("a b", prompt_tokens=4, completion_tokens=2, sse_comments=True))
     assert await run(provider(fake_openai, http)) == [
-        ChatChunk(text="a "),
-        ChatChunk(text="b"),
-        ChatChunk(usage=Usage(prompt_tokens=4, completion_tokens=2), finish_reason="stop"),
+        ChatChunk.delta("a "),
+        ChatChunk.delta("b"),
+        ChatChunk.delta(usage=Usage(prompt_tokens=4, completion_tokens=2), finish_reason="stop"),
     ]
 
 
-async def test_usage_is_estimated_when_the_server_never_sends_it(fake_openai, http) -> None:
+async def test_no_usage_is_made_up_when_the_server_never_sends_it(fake_openai, http) -> None:
+    # The provider reports what the upstream said; the ledger estimates what it did not
+    # (tests/connectors/openai_api: test_usage_is_estimated_when_the_upstream_never_sends_it).
     fake_openai.script(reply("twelve chars", usage=False, finish="length"))
     chunks = await run(provider(fake_openai, http))
-    prompt = estimate_prompt_tokens(chat().messages)
-    assert chunks[-1] == ChatChunk(
-        usage=Usage(prompt_tokens=prompt, completion_tokens=12 // 4 + 1), finish_reason="length"
-    )
+    assert chunks[-1] == ChatChunk.delta(finish_reason="length")
 
 
 async def test_401_is_an_auth_error_without_the_key(fake_openai, http) -> None:
@@ -256,7 +255,7 @@ async def test_cut_stream_is_interrupted(fake_openai, http, abort: bool, detail:
     fake_openai.script(cut_after(2, "one two three four", abort=abort))
     seen: list[ChatChunk] = []
     exc = await failure(provider(fake_openai, http), seen)
-    assert seen == [ChatChunk(text="one "), ChatChunk(text="two ")]
+    assert digest(seen) == [ChatChunk.delta("one "), ChatChunk.delta("two ")]
     assert type(exc) is StreamInterrupted
     assert exc.user_message == (
         "The answer from the model provider 'oa' was cut off before it finished."
@@ -268,7 +267,7 @@ async def test_mid_stream_error_payload_is_unavailable(fake_openai, http) -> Non
     fake_openai.script(mid_stream_error(after=1, text="one two"))
     seen: list[ChatChunk] = []
     exc = await failure(provider(fake_openai, http), seen)
-    assert seen == [ChatChunk(text="one ")]
+    assert digest(seen) == [ChatChunk.delta("one ")]
     assert type(exc) is ProviderUnavailable
     assert exc.detail == (
         "oa: error in stream: server_error: The server had an error while processing your request."
@@ -278,7 +277,7 @@ async def test_mid_stream_error_payload_is_unavailable(fake_openai, http) -> Non
 async def test_closing_early_closes_the_upstream_response(fake_openai, http) -> None:
     fake_openai.script(reply("one two three", gate_after=1))
     stream = provider(fake_openai, http).stream(DEPLOYMENT, chat(), max_tokens=50)
-    assert await anext(stream) == ChatChunk(text="one ")
+    assert digest([await anext(stream), await anext(stream)]) == [ChatChunk.delta("one ")]
     await asyncio.wait_for(fake_openai.at_gate.wait(), 5)
     await stream.aclose()
     await asyncio.wait_for(fake_openai.disconnected.wait(), 5)
@@ -300,9 +299,9 @@ async def test_fake_speaks_plain_json_and_models(fake_openai, http) -> None:
 async def test_gate_holds_a_slow_stream_until_released(fake_openai, http) -> None:
     fake_openai.script(slow("one two three", delay=0.01, gate_after=1))
     stream = provider(fake_openai, http).stream(DEPLOYMENT, chat(), max_tokens=50)
-    assert await anext(stream) == ChatChunk(text="one ")
+    assert digest([await anext(stream), await anext(stream)]) == [ChatChunk.delta("one ")]
     await asyncio.wait_for(fake_openai.at_gate.wait(), 5)
     fake_openai.gate.set()
-    rest = [chunk.text async for chunk in stream]
-    assert rest == ["two ", "three", ""]
+    rest = [chunk.text async for chunk in stream if chunk.text]
+    assert rest == ["two ", "three"]
     assert not fake_openai.disconnected.is_set()

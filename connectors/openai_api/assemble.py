@@ -1,0 +1,120 @@
+"""A plain `chat.completion` assembled from the chunk objects a streamed answer is made of.
+
+The hub always streams upstream; a client that asked for a plain response gets what the
+upstream would have answered: every choice, its content, refusal, tool calls (merged by
+index) and logprobs, the finish reason, and the top-level fields (`system_fingerprint`,
+`service_tier`, `usage`, and any the hub has no name for). String fields of a delta the hub
+does not know (`reasoning_content`) are joined the same way content is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_CHUNK_ONLY = frozenset({"object", "choices", "obfuscation"})
+
+
+class CompletionAssembler:
+    def __init__(self) -> None:
+        self._top: dict[str, Any] = {}
+        self._choices: dict[int, _Choice] = {}
+
+    def add(self, chunk: Mapping[str, Any]) -> None:
+        for key, value in chunk.items():
+            if key in _CHUNK_ONLY:
+                continue
+            if key not in self._top or value is not None:
+                self._top[key] = value
+        for position, raw in enumerate(chunk.get("choices") or ()):
+            index = raw.get("index", position)
+            self._choices.setdefault(index, _Choice(index)).add(raw)
+
+    def completion(self) -> dict[str, Any]:
+        top = dict(self._top)
+        if top.get("usage") is None:
+            top.pop("usage", None)
+        return {
+            "id": top.pop("id", None),
+            "object": "chat.completion",
+            "created": top.pop("created", 0),
+            "model": top.pop("model", None),
+            "choices": [self._choices[i].json() for i in sorted(self._choices)],
+            **top,
+        }
+
+
+class _Choice:
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.message: dict[str, Any] = {}
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.logprobs: dict[str, Any] | None = None
+        self.finish_reason: str | None = None
+        self.extra: dict[str, Any] = {}
+
+    def add(self, raw: Mapping[str, Any]) -> None:
+        delta = raw.get("delta") or {}
+        for key, value in delta.items():
+            if key == "tool_calls":
+                for position, call in enumerate(value or ()):
+                    self._add_call(call, position)
+            elif isinstance(value, str) and isinstance(self.message.get(key), str):
+                self.message[key] += value
+            elif value is not None or key not in self.message:
+                self.message[key] = value
+        if raw.get("logprobs") is not None:
+            self._add_logprobs(raw["logprobs"])
+        elif "logprobs" in raw and self.logprobs is None:
+            self.logprobs = None
+        if raw.get("finish_reason") is not None:
+            self.finish_reason = raw["finish_reason"]
+        for key, value in raw.items():
+            if key not in ("index", "delta", "logprobs", "finish_reason"):
+                self.extra[key] = value
+
+    def _add_call(self, call: Mapping[str, Any], position: int) -> None:
+        index = call.get("index", position)
+        merged = self.tool_calls.setdefault(index, {"function": {}})
+        for key, value in call.items():
+            if key == "index":
+                continue
+            if key == "function" and isinstance(value, Mapping):
+                function = merged["function"]
+                for fkey, fvalue in value.items():
+                    if isinstance(fvalue, str) and isinstance(function.get(fkey), str):
+                        function[fkey] += fvalue
+                    elif fvalue is not None or fkey not in function:
+                        function[fkey] = fvalue
+            elif value is not None:
+                merged[key] = value
+
+    def _add_logprobs(self, logprobs: Mapping[str, Any]) -> None:
+        if self.logprobs is None:
+            self.logprobs = {}
+        for key, value in logprobs.items():
+            if isinstance(value, list) and isinstance(self.logprobs.get(key), list):
+                self.logprobs[key] = [*self.logprobs[key], *value]
+            elif value is not None or key not in self.logprobs:
+                self.logprobs[key] = list(value) if isinstance(value, list) else value
+
+    def json(self) -> dict[str, Any]:
+        message = {"role": "assistant", "content": None, **self.message}
+        if self.tool_calls:
+            message["tool_calls"] = [
+                {"id": c.get("id"), "type": c.get("type", "function"), **_rest(c)}
+                for _, c in sorted(self.tool_calls.items())
+            ]
+        elif "tool_calls" in message and not message["tool_calls"]:
+            del message["tool_calls"]
+        return {
+            "index": self.index,
+            "message": message,
+            "logprobs": self.logprobs,
+            "finish_reason": self.finish_reason,
+            **self.extra,
+        }
+
+
+def _rest(call: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in call.items() if k not in ("id", "type")}

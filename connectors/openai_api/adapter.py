@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.openai_api import schema
-from hub.errors import BadRequest
+from hub.errors import InvalidField
 from hub.model import (
     AudioPart,
     Caller,
@@ -38,12 +38,6 @@ from hub.model import (
 
 _DATA_URL = re.compile(r"^data:([a-z0-9.+-]+/[a-z0-9.+-]+);base64,(.*)$", re.S | re.I)
 _PARAMS = tuple(f for f in ChatParams.__dataclass_fields__ if f != "extra")
-
-
-class InvalidField(BadRequest):
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 def parse_chat_request(body: Any, *, caller: Caller, request_id: str | None) -> ChatRequest:

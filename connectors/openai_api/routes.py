@@ -9,8 +9,8 @@ request would.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,9 +23,10 @@ from connectors.openai_api.chunks import ChunkWriter, sse, usage_json
 from connectors.openai_api.render import error_body, error_response, plain_error
 from connectors.openai_api.routing_headers import bypasses_cache, routing_headers
 from hub.chat_stream import ChatStream
-from hub.errors import AuthError, BadRequest, Cancelled, HubError, UnknownModel
+from hub.errors import AuthError, Cancelled, HubError, InvalidField, UnknownModel
 from hub.model import Caller, ChatChunk
 from hub.service import Hub
+from hub.untrusted import MAX_INT_DIGITS, load_json
 from hub.web import REQUEST_ID_KEY, client_ip
 
 log = logging.getLogger("connectors.openai_api")
@@ -198,6 +199,13 @@ async def _write_quietly(response: web.StreamResponse, data: bytes) -> None:
 async def _json_body(request: web.Request) -> Any:
     raw = await request.read()
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"The request body is not valid JSON: {exc}") from exc
+        return load_json(raw)
+    except InvalidField as exc:
+        named = _long_number.search(raw)
+        if exc.field == "body" and "digits" in exc.user_message and named is not None:
+            field = named.group(1).decode()  # a number no field can take: name its field
+            raise InvalidField(field, f"'{field}' is not a number the API accepts.") from exc
+        raise
+
+
+_long_number = re.compile(rb'"([A-Za-z_]{1,64})"\s*:\s*-?\d{%d,}' % (MAX_INT_DIGITS + 1))

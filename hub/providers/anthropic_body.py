@@ -20,7 +20,7 @@ import base64
 import json
 from typing import Any
 
-from hub.errors import BadRequest
+from hub.errors import InvalidField
 from hub.model import (
     AudioPart,
     ChatRequest,
@@ -37,12 +37,6 @@ JSON_TOOL = "json_response"  # the forced tool that carries a response_format an
 # Parameters Anthropic has (translated above); every other set parameter is unsupported.
 _HONOURED = frozenset({"user", "safety_identifier", "parallel_tool_calls"})
 _DOCUMENT_TYPES = frozenset({"application/pdf", "text/plain"})
-
-
-class InvalidHistory(BadRequest):
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 def unsupported(request: ChatRequest) -> list[str]:
@@ -165,9 +159,9 @@ def _arguments(arguments: str, where: str) -> Any:
     try:
         value = json.loads(arguments)
     except ValueError:
-        raise InvalidHistory(where, f"'{where}' is not valid JSON.") from None
+        raise InvalidField(where, f"'{where}' is not valid JSON.") from None
     if not isinstance(value, dict):
-        raise InvalidHistory(where, f"'{where}' must be a JSON object.")
+        raise InvalidField(where, f"'{where}' must be a JSON object.")
     return value
 
 

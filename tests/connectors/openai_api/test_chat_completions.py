@@ -251,7 +251,7 @@ async def test_unknown_alias_is_404_listing_aliases(running: RunningHub) -> None
 @pytest.mark.parametrize(
     ("body", "param"),
     [
-        (b"{not json", None),
+        (b"{not json", "body"),
         (b'{"model": "gpt"}', "messages"),
         (b'{"model": "gpt", "messages": [{"role": "wizard", "content": "x"}]}', "messages[0].role"),
         (

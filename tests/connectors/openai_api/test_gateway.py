@@ -388,6 +388,7 @@ async def test_one_model_by_id(running: RunningHub) -> None:
     [
         ({"max_tokens": 2**63}, "max_tokens"),
         ({"max_tokens": int("9" * 4000)}, "max_tokens"),
+        ({"messages": [{"role": "user", "content": "nul \x00"}]}, "messages[0].content"),
         ({"max_tokens": True}, "max_tokens"),
         ({"n": True}, "n"),
         ({"stream": 1}, "stream"),
@@ -410,6 +411,31 @@ async def test_bodies_of_the_wrong_shape_are_400_naming_the_field(
     body.update(patch)
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         answer = await http.post("/v1/chat/completions", headers=auth(running), json=body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["param"] == param
+    assert fake_openai.requests == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "param"),
+    [
+        (b'{"model": "gpt", "max_tokens": ' + b"9" * 5000 + b', "messages": []}', "max_tokens"),
+        (
+            b'{"model": "gpt", "messages": [{"role": "user", "content": "\\ud800"}]}',
+            "messages[0].content",
+        ),
+        (b'{"model": "gpt", "messages": ' + b"[" * 200 + b"]" * 200 + b"}", "body"),
+    ],
+)
+async def test_hostile_bodies_are_400_naming_the_field(
+    running: RunningHub, fake_openai: FakeOpenAI, raw: bytes, param: str
+) -> None:
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        answer = await http.post(
+            "/v1/chat/completions",
+            headers={**auth(running), "Content-Type": "application/json"},
+            content=raw,
+        )
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["param"] == param
     assert fake_openai.requests == []

@@ -81,6 +81,10 @@ class Router:
         )
 
     @property
+    def max_retries(self) -> int:
+        return self._settings.max_retries
+
+    @property
     def aliases(self) -> list[str]:
         return list(self._models)
 

@@ -24,6 +24,7 @@ from hub.client_address import parse_proxies
 from hub.clock import Clock, SystemClock
 from hub.config import Settings
 from hub.connector import payment_platform
+from hub.embeddings import EmbeddingCall, EmbeddingRequest, EmbeddingResult
 from hub.events.outbox import EventSink, OutboxSink
 from hub.idempotency import Deliveries
 from hub.ledger.budget import Budget
@@ -201,6 +202,10 @@ class Hub:
     def chat(self, request: ChatRequest) -> ChatStream:
         """Admit, route, stream and settle one request: `async with hub.chat(r) as stream:`."""
         return ChatStream(self, request)
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResult:
+        """Admit, reserve, call and settle one embeddings request (one usage record)."""
+        return await EmbeddingCall(self, request).run()
 
     @property
     def aliases(self) -> list[str]:

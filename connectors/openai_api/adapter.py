@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.openai_api import schema
+from hub.embeddings import EmbeddingRequest
 from hub.errors import InvalidField
 from hub.model import (
     AudioPart,
@@ -42,7 +43,7 @@ _PARAMS = tuple(f for f in ChatParams.__dataclass_fields__ if f != "extra")
 
 def parse_chat_request(body: Any, *, caller: Caller, request_id: str | None) -> ChatRequest:
     if not isinstance(body, dict):
-        raise InvalidField("", "The request body must be a JSON object.")
+        raise InvalidField("body", "The request body must be a JSON object.")
     try:
         parsed = schema.ChatCompletionRequest.model_validate(body)
     except ValidationError as exc:
@@ -69,6 +70,25 @@ def parse_chat_request(body: Any, *, caller: Caller, request_id: str | None) -> 
         response_format=_response_format(parsed.response_format),
         params=_params(parsed),
         openai_body=body,
+    )
+
+
+def parse_embeddings_request(
+    body: Any, *, caller: Caller, request_id: str | None
+) -> EmbeddingRequest:
+    if not isinstance(body, dict):
+        raise InvalidField("body", "The request body must be a JSON object.")
+    try:
+        parsed = schema.EmbeddingsRequest.model_validate(body)
+    except ValidationError as exc:
+        raise _invalid(exc, body) from None
+    return EmbeddingRequest(
+        caller=caller,
+        origin=Origin(
+            connector="openai_api", user=(parsed.user or "")[:100] or None, external_id=request_id
+        ),
+        model=parsed.model,
+        body=body,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.openai_api.schema import ChatCompletionRequest
+from connectors.openai_api.schema import ChatCompletionRequest, EmbeddingsRequest
 
 Schema = dict[str, Any]
 REF_TEMPLATE = "#/components/schemas/OpenAI{model}"
@@ -52,10 +52,16 @@ _TOOL_CALL: Schema = {
 
 
 def request_schemas() -> dict[str, Schema]:
-    """The request body's schema and its parts, from the model that validates it."""
-    generated = ChatCompletionRequest.model_json_schema(ref_template=REF_TEMPLATE)
-    parts = {f"OpenAI{name}": part for name, part in generated.pop("$defs", {}).items()}
-    return {**parts, "OpenAIChatRequest": generated}
+    """The request bodies' schemas and their parts, from the models that validate them."""
+    schemas: dict[str, Schema] = {}
+    for name, model in (
+        ("OpenAIChatRequest", ChatCompletionRequest),
+        ("OpenAIEmbeddingsRequest", EmbeddingsRequest),
+    ):
+        generated = model.model_json_schema(ref_template=REF_TEMPLATE)
+        schemas |= {f"OpenAI{n}": part for n, part in generated.pop("$defs", {}).items()}
+        schemas[name] = generated
+    return schemas
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -89,6 +95,37 @@ SCHEMAS: dict[str, Schema] = {
             "usage": _USAGE,
         },
         "required": ["id", "object", "created", "model", "choices", "usage"],
+    },
+    "OpenAIEmbeddings": {
+        "type": "object",
+        "properties": {
+            "object": {"const": "list"},
+            "model": {"type": "string"},
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "object": {"const": "embedding"},
+                        "index": {"type": "integer"},
+                        "embedding": {
+                            "anyOf": [
+                                {"type": "array", "items": {"type": "number"}},
+                                {"type": "string", "description": "base64"},
+                            ]
+                        },
+                    },
+                },
+            },
+            "usage": {
+                "type": "object",
+                "properties": {
+                    "prompt_tokens": {"type": "integer"},
+                    "total_tokens": {"type": "integer"},
+                },
+            },
+        },
+        "required": ["object", "data"],
     },
     "OpenAIModel": {
         "type": "object",
@@ -165,6 +202,27 @@ def fragment() -> dict[str, Any]:
             "503": _error("The provider is unavailable"),
         },
     }
+    embeddings = {
+        "tags": ["openai"],
+        "summary": "Embeddings (OpenAI-compatible deployments), accounted like chat",
+        "operationId": "openai_embeddings",
+        "security": _SECURITY,
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ref("OpenAIEmbeddingsRequest")}},
+        },
+        "responses": {
+            "200": {
+                "description": "The upstream's embeddings object, `model` shown as the alias",
+                "content": {"application/json": {"schema": _ref("OpenAIEmbeddings")}},
+            },
+            **_ERRORS,
+            "404": _error("Unknown model alias"),
+            "429": _error("Rate limit or quota reached (Retry-After says when to retry)"),
+            "502": _error("The provider failed"),
+            "503": _error("The provider is unavailable"),
+        },
+    }
     one_model = {
         "tags": ["openai"],
         "summary": "One model alias",
@@ -200,6 +258,7 @@ def fragment() -> dict[str, Any]:
     return {
         "paths": {
             "/v1/chat/completions": {"post": chat},
+            "/v1/embeddings": {"post": embeddings},
             "/v1/models": {"get": models},
             "/v1/models/{model}": {"get": one_model},
         },

@@ -17,7 +17,11 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.openai_api.adapter import parse_chat_request, wants_usage_in_stream
+from connectors.openai_api.adapter import (
+    parse_chat_request,
+    parse_embeddings_request,
+    wants_usage_in_stream,
+)
 from connectors.openai_api.assemble import CompletionAssembler
 from connectors.openai_api.chunks import ChunkWriter, sse, usage_json
 from connectors.openai_api.render import error_body, error_response, plain_error
@@ -42,6 +46,7 @@ class OpenAIRoutes:
     def definitions(self) -> list[web.AbstractRouteDef]:
         return [
             web.post("/v1/chat/completions", self.chat_completions),
+            web.post("/v1/embeddings", self.embeddings),
             web.get("/v1/models", self.models),
             web.get("/v1/models/{model}", self.model),
             # Last: whatever /v1 path or method the routes above do not serve.
@@ -98,6 +103,18 @@ class OpenAIRoutes:
             "/v1/embeddings and /v1/models.",
             code="unknown_url",
         )
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        try:
+            caller = await self._caller(request)
+            body = await _json_body(request)
+            embedding = parse_embeddings_request(
+                body, caller=caller, request_id=request.get(REQUEST_ID_KEY)
+            )
+            result = await self._hub.embed(embedding)
+        except HubError as exc:
+            return error_response(exc)
+        return web.json_response(result.payload)
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         arrived = time.perf_counter()

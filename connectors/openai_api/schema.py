@@ -206,3 +206,18 @@ class ChatCompletionRequest(_Open):
     prediction: dict[str, Any] | None = None
     web_search_options: dict[str, Any] | None = None
     verbosity: str | None = None
+
+
+class EmbeddingsRequest(_Open):
+    """POST /v1/embeddings. Every field but `model` reaches the upstream as it was sent."""
+
+    model: str = Field(min_length=1, description="A model alias (/v1/models)")
+    input: (
+        str
+        | Annotated[list[str], Field(min_length=1)]
+        | Annotated[list[int], Field(min_length=1)]
+        | Annotated[list[list[int]], Field(min_length=1)]
+    )
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: Annotated[int, Field(ge=1, le=65536)] | None = None
+    user: str | None = None

@@ -13,7 +13,7 @@ import click
 from hub.cli.context import pass_hub
 from hub.errors import HubError
 from hub.ledger.money import format_usd
-from hub.ledger.reports import GroupBy
+from hub.ledger.reports import GroupBy, UsageTotals
 from hub.service import Hub
 
 
@@ -67,10 +67,10 @@ async def usage(
     if month is not None:
         header["month"] = month.strftime("%Y-%m")
     if as_json:
-        out: dict[str, Any] = {**header, **totals.as_json()}
+        out: dict[str, Any] = {**header, **_json(totals)}
         if group_by:
             out["by"] = group_by
-            out["groups"] = [{"key": k, **t.as_json()} for k, t in groups]
+            out["groups"] = [{"key": k, **_json(t)} for k, t in groups]
         click.echo(json.dumps(out))
     elif as_csv:
         buffer = io.StringIO()
@@ -128,3 +128,10 @@ async def _key_label(hub: Hub, key_id: str) -> str:
     except HubError:
         return key_id
     return f"{key_id} ({row.name}, {row.prefix}…)"
+def _json(totals: UsageTotals) -> dict[str, Any]:
+    """The totals, with the cached (of prompt) and reasoning (of completion) tokens."""
+    return {
+        **totals.as_json(),
+        "cached_tokens": totals.cached_tokens,
+        "reasoning_tokens": totals.reasoning_tokens,
+    }

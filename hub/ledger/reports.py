@@ -29,6 +29,8 @@ class UsageTotals:
     cost_micros: int = 0
     cached_requests: int = 0  # answered from the response cache (#18)
     saved_micros: int = 0  # the provider cost those hits avoided
+    cached_tokens: int = 0  # of prompt_tokens, read from a provider's cache
+    reasoning_tokens: int = 0  # of completion_tokens
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,8 @@ _SUMS = (
     func.coalesce(func.sum(UsageRecord.cost_micros), 0),
     func.coalesce(func.sum(case((UsageRecord.status == "cached", 1), else_=0)), 0),
     func.coalesce(func.sum(UsageRecord.saved_micros), 0),
+    func.coalesce(func.sum(UsageRecord.cached_tokens), 0),
+    func.coalesce(func.sum(UsageRecord.reasoning_tokens), 0),
 )
 
 

@@ -146,7 +146,6 @@ class FakeAnthropic(FakeLLMServer):
             await send("message_stop", {"type": "message_stop"})
         return response
 
-
     async def _replay(
         self, request: web.Request, replay: Replay, body: dict[str, Any]
     ) -> web.StreamResponse:

@@ -59,6 +59,7 @@ class FakeOpenAI(FakeLLMServer):
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/v1/chat/completions", self._chat),
+            web.post("/v1/embeddings", self._embeddings),
             web.get("/v1/models", self._models),
         ]
 
@@ -76,6 +77,30 @@ class FakeOpenAI(FakeLLMServer):
             for m in self.models
         ]
         return web.json_response({"object": "list", "data": data})
+
+    async def _embeddings(self, request: web.Request) -> web.StreamResponse:
+        """One 3-number vector per input, 2 tokens per input; scripted errors apply."""
+        recorded = await self.record(request)
+        if self._unauthorized(request):
+            return error_response(ErrorReply(401, message="Incorrect API key provided."))
+        behaviour = self.next_behaviour()
+        if isinstance(behaviour, ErrorReply):
+            return error_response(behaviour)
+        body = recorded.json if isinstance(recorded.json, dict) else {}
+        given = body.get("input")
+        inputs = (
+            given
+            if isinstance(given, list) and given and not isinstance(given[0], int)
+            else [given]
+        )
+        data = [
+            {"object": "embedding", "index": i, "embedding": [0.1 * i, 0.2, -0.3]}
+            for i in range(len(inputs))
+        ]
+        usage = {"prompt_tokens": 2 * len(inputs), "total_tokens": 2 * len(inputs)}
+        return web.json_response(
+            {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+        )
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         recorded = await self.record(request)
@@ -132,7 +157,6 @@ class FakeOpenAI(FakeLLMServer):
                 await send({**finish, "choices": [], "usage": usage(behaviour)})
             await response.write(b"data: [DONE]\n\n")
         return response
-
 
     async def _replay(
         self, request: web.Request, replay: Replay, body: dict[str, Any]

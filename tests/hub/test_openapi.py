@@ -88,6 +88,7 @@ async def test_disabled_connectors_are_not_described(sqlite_url: str) -> None:
             "/openapi.json",
             "/readyz",
             "/v1/chat/completions",
+            "/v1/embeddings",
             "/v1/models",
             "/v1/models/{model}",
         ]

@@ -97,6 +97,7 @@ ROUTES: dict[tuple[str, str], Check] = {
     ("POST", "/v1/chat/completions"): Check(KEY),
     ("GET", "/v1/models"): Check(KEY),
     ("GET", "/v1/models/{model}"): Check(KEY),
+    ("POST", "/v1/embeddings"): Check(KEY),
     ("GET", "/zapier/me"): Check(KEY),
     ("POST", "/zapier/actions/ask"): Check(KEY),
     ("POST", "/zapier/hooks"): Check(KEY),
@@ -310,6 +311,8 @@ async def key_probe(world: World, method: str, path: str, body: dict[str, Any] |
         body = {"event": "new_completion", "target_url": "https://acme.example/zap"}
     if path == "/zapier/actions/ask":
         body = {"prompt": "hello"}
+    if path == "/v1/embeddings":
+        body = {"model": "demo", "input": "hello"}
 
     def client(key: str | None) -> httpx.AsyncClient:
         if key is None:
@@ -322,6 +325,8 @@ async def key_probe(world: World, method: str, path: str, body: dict[str, Any] |
     async with client(h.a.member.key) as c:
         if "{hook_id}" in path:
             await probe(world, c, method, url, expect={404}, body=body)
+        elif path == "/v1/embeddings":  # authenticated; the demo deployment embeds nothing
+            await probe(world, c, method, url, expect={400}, body=body)
         else:
             await probe(world, c, method, url, expect={200, 201}, body=body)
 

@@ -10,7 +10,7 @@ HUB_CONFIG ?= config/hub.toml
 export HUB_CONFIG
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check --no-input
 
-.PHONY: install install-serve run test lint bench clean docs
+.PHONY: install install-serve run test lint bench clean docs zapier-test conformance-node
 
 # What serving needs (make run); the dev tools (pytest, ruff, mypy, ...) only for test/lint.
 install-serve: $(SERVE_STAMP)
@@ -43,9 +43,16 @@ test: install
 	@if command -v npm >/dev/null 2>&1 && [ -f connectors/zapier/app/package.json ]; then \
 		$(MAKE) --no-print-directory zapier-test; \
 	else echo "zapier app tests: skipped (npm not found)"; fi
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory conformance-node; \
+	else echo "conformance (openai-node, Vercel AI SDK): skipped (npm not found)"; fi
 
 zapier-test:
 	cd connectors/zapier/app && npm ci --silent --no-audit --no-fund && HUB_PYTHON=$(abspath $(BIN)/python) npm test --silent
+
+# The conformance cases through openai-node and the Vercel AI SDK (tests/conformance/node).
+conformance-node:
+	cd tests/conformance/node && npm ci --silent --no-audit --no-fund && HUB_PYTHON=$(abspath $(BIN)/python) npm test --silent
 
 lint: install
 	$(BIN)/ruff check .

@@ -1182,8 +1182,81 @@ def anthropic_cases() -> list[JSON]:
     ]
 
 
+REFUSED_BY_ANTHROPIC: list[tuple[str, JSON, str]] = [
+    ("top_logprobs", {"logprobs": False, "top_logprobs": 2}, "top_logprobs"),
+    ("seed", {"seed": 1}, "seed"),
+    ("frequency_penalty", {"frequency_penalty": 0.5}, "frequency_penalty"),
+    ("presence_penalty", {"presence_penalty": 0.5}, "presence_penalty"),
+    ("logit_bias", {"logit_bias": {"1": 5}}, "logit_bias"),
+    ("metadata", {"metadata": {"run": "r1"}}, "metadata"),
+    ("store", {"store": True}, "store"),
+    ("reasoning_effort", {"reasoning_effort": "high"}, "reasoning_effort"),
+    ("service_tier", {"service_tier": "flex"}, "service_tier"),
+    ("prediction", {"prediction": {"type": "content", "content": "x"}}, "prediction"),
+    ("unknown fields", {"top_k": 5}, "top_k"),
+]
+
+
+def refusal_cases() -> list[JSON]:
+    cases = [
+        hub_only(
+            f"hub_refuses_{param.replace(' ', '_')}",
+            f"Anthropic cannot honour `{name}`: 400 naming it.",
+            [param],
+            {"messages": HELLO, **fields},
+            {},
+            {"status": 400, "param": name, "code": "unsupported_parameter"},
+            model="claude",
+        )
+        for param, fields, name in REFUSED_BY_ANTHROPIC
+    ]
+    cases.append(
+        hub_only(
+            "hub_refuses_name",
+            "Anthropic has no message names: 400 naming it.",
+            ["messages[].name"],
+            {"messages": [{"role": "user", "content": "Hi", "name": "al"}]},
+            {},
+            {"status": 400, "param": "messages[0].name", "code": "unsupported_parameter"},
+            model="claude",
+        )
+    )
+    cases.append(
+        hub_only(
+            "hub_refuses_image_detail",
+            "Anthropic has no image detail levels: 400 naming it.",
+            ["messages[].content[].image_url.detail"],
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "image_url",
+                                "image_url": {
+                                    "url": f"data:image/png;base64,{PNG}",
+                                    "detail": "low",
+                                },
+                            }
+                        ],
+                    }
+                ]
+            },
+            {},
+            {
+                "status": 400,
+                "param": "messages[0].content[0].image_url.detail",
+                "code": "unsupported_parameter",
+            },
+            model="claude",
+        )
+    )
+    return cases
+
+
 def hub_only_cases() -> list[JSON]:
     return [
+        *refusal_cases(),
         hub_only(
             "hub_refuses_logprobs",
             "Anthropic cannot honour logprobs: 400 naming it.",
@@ -1247,6 +1320,47 @@ def hub_only_cases() -> list[JSON]:
     ]
 
 
+AGENT_FILE = CASES_DIR.parent / "agent_loops.json"
+AGENT_QUESTION = "What is the weather in Paris, and the time there?"
+
+
+def agent_loops() -> JSON:
+    """Two tool round trips, then the answer: what each upstream answers, turn by turn."""
+    usage = openai_usage(30, 10)
+    openai_turns = [
+        Answer((Choice(calls=(weather_call("call_a1"),), finish="tool_calls"),), usage),
+        Answer(
+            (
+                Choice(
+                    calls=(Call("call_a2", "get_time", ('{"zone": "CET"}',)),), finish="tool_calls"
+                ),
+            ),
+            usage,
+        ),
+        Answer((text("Sunny, ", "and it is noon."),), usage),
+    ]
+    anthropic_turns = [
+        Message(
+            (Block("tool_use", ('{"city": "Paris"}',), id="toolu_a1", name="get_weather"),),
+            stop_reason="tool_use",
+        ),
+        Message(
+            (Block("tool_use", ('{"zone": "CET"}',), id="toolu_a2", name="get_time"),),
+            stop_reason="tool_use",
+        ),
+        Message((Block("text", ("Sunny, ", "and it is noon.")),)),
+    ]
+    return {
+        "question": AGENT_QUESTION,
+        "tools": [WEATHER_TOOL, TIME_TOOL],
+        "answer": "Sunny, and it is noon.",
+        "openai": [
+            {"stream": openai_stream(a), "response": openai_response(a)} for a in openai_turns
+        ],
+        "anthropic": [{"events": anthropic_events(m)} for m in anthropic_turns],
+    }
+
+
 def all_cases() -> list[JSON]:
     return [*openai_cases(), *anthropic_cases(), *hub_only_cases()]
 
@@ -1261,6 +1375,7 @@ def write() -> None:
         old.unlink()
     for case in all_cases():
         (CASES_DIR / f"{case['name']}.json").write_text(render(case))
+    AGENT_FILE.write_text(render(agent_loops()))
 
 
 if __name__ == "__main__":

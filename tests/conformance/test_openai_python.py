@@ -5,6 +5,7 @@ handed the application), and the ledger against the upstream's usage."""
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ import openai
 import pytest
 import pytest_asyncio
 
-from tests.conformance.cases import CASES_DIR, all_cases, render
+from tests.conformance.cases import AGENT_FILE, CASES_DIR, all_cases, render
 from tests.conformance.harness import (
     HUB_SET,
     JSON,
@@ -43,6 +44,8 @@ class World:
     hub: RunningHub
     openai: FakeOpenAI
     anthropic: FakeAnthropic
+    direct: openai.AsyncOpenAI  # straight at the fake OpenAI upstream
+    via_hub: openai.AsyncOpenAI
     seen_rows: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -55,9 +58,15 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             hub_config(oa.base_url, claude.origin), database_url=f"sqlite+aiosqlite:///{db}"
         )
         await running.serve()
+        direct = openai.AsyncOpenAI(api_key="sk-conformance", base_url=oa.base_url, max_retries=0)
+        via_hub = openai.AsyncOpenAI(
+            api_key=running.key.key, base_url=running.base_url + "/v1", max_retries=0
+        )
         try:
-            yield World(hub=running, openai=oa, anthropic=claude)
+            yield World(running, oa, claude, direct, via_hub)
         finally:
+            await direct.close()
+            await via_hub.close()
             await running.close()
 
 
@@ -69,30 +78,28 @@ class Outcome:
     error: JSON | None = None
 
 
-async def call(base_url: str, key: str, model: str, request: JSON, *, stream: bool) -> Outcome:
-    async with openai.AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0) as client:
-        extra: JSON = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
-        known = set(inspect.signature(client.chat.completions.create).parameters)
-        named = {k: v for k, v in request.items() if k in known}
-        unknown = {k: v for k, v in request.items() if k not in known}  # as SDK users send them
-        try:
-            raw = await client.chat.completions.with_raw_response.create(
-                model=model, **named, **extra, extra_body=unknown or None
-            )
-        except openai.APIStatusError as exc:
-            body = exc.body if isinstance(exc.body, dict) else {}
-            return Outcome(exc.status_code, [], dict(exc.response.headers), error=body)
-        parsed = raw.parse()
-        if stream:
-            objects = [c.model_dump(exclude_unset=True) async for c in parsed]
-        else:
-            objects = [parsed.model_dump(exclude_unset=True)]
-        return Outcome(raw.status_code, objects, dict(raw.headers))
+async def call(client: openai.AsyncOpenAI, model: str, request: JSON, *, stream: bool) -> Outcome:
+    extra: JSON = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
+    known = set(inspect.signature(client.chat.completions.create).parameters)
+    named = {k: v for k, v in request.items() if k in known}
+    unknown = {k: v for k, v in request.items() if k not in known}  # as SDK users send them
+    try:
+        raw = await client.chat.completions.with_raw_response.create(
+            model=model, **named, **extra, extra_body=unknown or None
+        )
+    except openai.APIStatusError as exc:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        return Outcome(exc.status_code, [], dict(exc.response.headers), error=body)
+    parsed = raw.parse()
+    if stream:
+        objects = [c.model_dump(exclude_unset=True) async for c in parsed]
+    else:
+        objects = [parsed.model_dump(exclude_unset=True)]
+    return Outcome(raw.status_code, objects, dict(raw.headers))
 
 
 async def through_hub(world: World, case: JSON, model: str, *, stream: bool) -> Outcome:
-    hub = world.hub
-    return await call(hub.base_url + "/v1", hub.key.key, model, case["request"], stream=stream)
+    return await call(world.via_hub, model, case["request"], stream=stream)
 
 
 async def last_row(world: World) -> Any:
@@ -231,3 +238,73 @@ def test_case_files_are_current() -> None:
     written = {c["name"]: render(c) for c in all_cases()}
     on_disk = {p.stem: p.read_text() for p in CASES_DIR.glob("*.json")}
     assert on_disk == written
+
+
+def run_tool(name: str, arguments: str) -> str:
+    args = json.loads(arguments)
+    return {"get_weather": f"sunny in {args.get('city')}", "get_time": "12:00"}[name]
+
+
+@MODULE_LOOP
+@pytest.mark.parametrize(("model", "wire"), [("gpt", "openai"), ("claude", "anthropic")])
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+async def test_agent_loop_with_two_tool_round_trips(
+    world: World, model: str, wire: str, stream: bool
+) -> None:
+    """A hand-written agent loop: call, run the tools the model asked for, call again."""
+    loops = json.loads(AGENT_FILE.read_text())
+    fake: FakeOpenAI | FakeAnthropic = world.openai if wire == "openai" else world.anthropic
+    fake.script(*(replay(turn) for turn in loops[wire]))
+    before = len(fake.requests)
+    messages: list[JSON] = [{"role": "user", "content": loops["question"]}]
+    for _ in range(5):
+        outcome = await call(
+            world.via_hub, model, {"messages": messages, "tools": loops["tools"]}, stream=stream
+        )
+        assert outcome.status == 200, outcome.error
+        answer = accumulate(outcome.objects)["choices"][0] if stream else None
+        if answer is None:
+            message = outcome.objects[0]["choices"][0]["message"]
+            calls = [
+                (c["id"], c["function"]["name"], c["function"]["arguments"])
+                for c in message.get("tool_calls") or ()
+            ]
+            content = message.get("content")
+        else:
+            calls = [(c["id"], c["name"], c["arguments"]) for c in answer["tool_calls"].values()]
+            content = answer["content"]
+        if not calls:
+            break
+        messages.append(
+            {
+                "role": "assistant",
+                "content": content or None,
+                "tool_calls": [
+                    {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                    for i, n, a in calls
+                ],
+            }
+        )
+        messages += [
+            {"role": "tool", "tool_call_id": i, "content": run_tool(n, a)} for i, n, a in calls
+        ]
+    assert content == loops["answer"]
+    sent = [r.json for r in fake.requests[before:]]
+    assert len(sent) == 3
+    if wire == "openai":
+        assert [m["role"] for m in sent[2]["messages"]] == [
+            "user",
+            "assistant",
+            "tool",
+            "assistant",
+            "tool",
+        ]
+    else:
+        results = [
+            b for m in sent[2]["messages"] for b in m["content"] if b["type"] == "tool_result"
+        ]
+        assert [(r["tool_use_id"], r["content"]) for r in results] == [
+            ("toolu_a1", "sunny in Paris"),
+            ("toolu_a2", "12:00"),
+        ]
+    world.seen_rows += 3

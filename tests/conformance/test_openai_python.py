@@ -139,9 +139,7 @@ def stripped(objects: list[JSON], *keys: str) -> list[JSON]:
 async def test_openai_upstream(world: World, case: JSON, stream: bool) -> None:
     fake = world.openai
     fake.script(replay(case["upstream"]))
-    direct = await call(
-        fake.base_url, "sk-conformance", OPENAI_MODEL, case["request"], stream=stream
-    )
+    direct = await call(world.direct, OPENAI_MODEL, case["request"], stream=stream)
     sent_direct = fake.last_json
     fake.script(replay(case["upstream"]))
     hub = await through_hub(world, case, "gpt", stream=stream)
@@ -191,8 +189,7 @@ async def test_anthropic_upstream(world: World, case: JSON, stream: bool) -> Non
     # The SDK sees what it sees straight at an OpenAI upstream giving the same answer.
     world.openai.script(replay(case["twin"]))
     twin = await call(
-        world.openai.base_url,
-        "sk-conformance",
+        world.direct,
         OPENAI_MODEL,
         {"messages": [{"role": "user", "content": "twin"}]},
         stream=stream,

@@ -19,7 +19,6 @@ from hub.clock import Clock, SystemClock
 from hub.config import DeploymentSettings, ProviderSettings
 from hub.model import ChatChunk, ChatRequest
 from hub.providers.openai_body import build_body
-from hub.providers.openai_wire import MalformedChunk, read_chunk
 from hub.providers.upstream import StreamProgress, UpstreamErrors, raise_for_status, sse_events
 
 
@@ -71,6 +70,10 @@ class OpenAIProvider:
         max_tokens: int | None,
         api_key: str | None = None,
     ) -> AsyncIterator[ChatChunk]:
+        # Imported here, not at the top: pydantic and the chunk models cost every `hub` CLI
+        # process a few hundred milliseconds, and only a streaming call needs them.
+        from hub.providers.openai_wire import MalformedChunk, read_chunk
+
         key = api_key or self._settings.api_key
         errors = self._errors(key)
         progress = StreamProgress()

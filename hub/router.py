@@ -98,10 +98,6 @@ class Router:
     def models(self) -> Mapping[str, ModelSettings]:
         return self._models
 
-    @property
-    def max_retries(self) -> int:
-        return self._settings.max_retries
-
     def drops_params(self, model: ModelSettings) -> bool:
         return self._settings.drop_params if model.drop_params is None else model.drop_params
 

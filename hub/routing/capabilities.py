@@ -53,8 +53,11 @@ def typical_input_tokens(request: ChatRequest) -> int:
 
 
 def needs_of(request: ChatRequest) -> Needs:
+    fmt = request.response_format
     return Needs(
         images=any(m.has_images for m in request.messages),
+        tools=bool(request.tools),
+        json_schema=fmt is not None and fmt.type == "json_schema",
         input_tokens=typical_input_tokens(request),
     )
 

@@ -51,7 +51,16 @@ def hub_config(openai_url: str, anthropic_url: str) -> JSON:
             "claude": claude,
             "claude-drop": {**claude, "drop_params": True},
         },
-        "router": {"max_retries": 0, "backoff_base_s": 0.01, "backoff_max_s": 0.01},
+        # The cases fail on purpose, one after another: no circuit breaker may open on them
+        # but a rate limit's, which the suites wait out on the fake clock.
+        "router": {
+            "max_retries": 0,
+            "backoff_base_s": 0.01,
+            "backoff_max_s": 0.01,
+            "circuit_failures": 1000,
+            "circuit_min_requests": 100_000,
+            "circuit_error_rate": 1.0,
+        },
     }
 
 

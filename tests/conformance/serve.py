@@ -52,9 +52,16 @@ def control_app(running: RunningHub, fakes: dict[str, FakeLLMServer]) -> web.App
         )
         return web.json_response({"count": len(rows), **{f: getattr(row, f) for f in fields}})
 
+    async def advance(request: web.Request) -> web.Response:
+        """Move the hub's fake clock past any circuit cooldown a failing case opened."""
+        clock: Any = running.clock
+        clock.advance(float(request.query.get("seconds", "601")))
+        return web.json_response({"ok": True})
+
     app = web.Application()
     app.add_routes(
         [
+            web.post("/advance", advance),
             web.post("/script", script),
             web.get("/received", received),
             web.get("/usage/last", last_usage),

@@ -57,6 +57,7 @@ describe('openai-node', () => {
   for (const c of cases()) {
     for (const stream of MODES) {
       it(`${c.name} (${stream ? 'stream' : 'plain'})`, async () => {
+        await world.advance();
         const expect = c.expect ?? {};
         if (c.kind === 'openai') {
           await world.script('openai', c.upstream);
@@ -114,6 +115,7 @@ describe('openai-node', () => {
     ['claude', 'anthropic'],
   ]) {
     it(`runTools: two tool round trips through the hub (${wire})`, async () => {
+      await world.advance();
       const loops = agentLoops();
       await world.script(wire, ...loops[wire]);
       const before = (await world.received(wire)).length;

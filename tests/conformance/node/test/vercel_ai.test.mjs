@@ -152,6 +152,7 @@ describe('Vercel AI SDK', () => {
   for (const c of expressible) {
     for (const stream of [false, true]) {
       it(`${c.name} (${stream ? 'stream' : 'plain'})`, async () => {
+        await world.advance();
         const call = settings(c.request);
         const expect = c.expect ?? {};
         if (c.kind === 'openai') {
@@ -199,7 +200,8 @@ describe('Vercel AI SDK', () => {
   ]) {
     for (const stream of [false, true]) {
       it(`agent loop: two tool round trips (${wire}, ${stream ? 'stream' : 'plain'})`, async () => {
-        const loops = agentLoops();
+        await world.advance();
+      const loops = agentLoops();
         await world.script(wire, ...loops[wire]);
         const before = (await world.received(wire)).length;
         const call = settings(

@@ -56,6 +56,8 @@ export const startWorld = () =>
         script: (target, ...upstreams) => control('POST', '/script', { target, upstreams }),
         received: (target) => control('GET', `/received?target=${target}`),
         lastUsage: () => control('GET', '/usage/last'),
+        // Past any circuit cooldown a failing case opened (the hub runs on a fake clock).
+        advance: () => control('POST', '/advance'),
         stop: () =>
           new Promise((done) => {
             child.removeAllListeners('exit');

@@ -27,6 +27,7 @@ from hub.connector import payment_platform
 from hub.embeddings import EmbeddingCall, EmbeddingRequest, EmbeddingResult
 from hub.events.outbox import EventSink, OutboxSink
 from hub.idempotency import Deliveries
+from hub.idempotency_keys import IdempotencyKeys
 from hub.ledger.budget import Budget
 from hub.ledger.keys import Keys
 from hub.ledger.reports import UsageReports
@@ -81,6 +82,10 @@ class Hub:
         self.budget = Budget(self.sessions, clock, self.events)
         self.usage = UsageReports(self.sessions, clock)
         self.deliveries = Deliveries(self.sessions, clock)
+        # Idempotency-Key on the APIs that answer with a result (hub/idempotency_keys.py).
+        self.idempotency = IdempotencyKeys(
+            self.sessions, clock, wait_s=settings.ledger.idempotency_wait_s
+        )
         self.bindings = Bindings(self.sessions, clock)
         self.channels = ChannelDefaults(self.sessions, clock)
         self.members = Members(self.sessions, clock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.openai_api.schema import ChatCompletionRequest, EmbeddingsRequest
+from hub.idempotency_keys import OPENAPI_PARAMETER
 
 Schema = dict[str, Any]
 REF_TEMPLATE = "#/components/schemas/OpenAI{model}"
@@ -177,6 +178,7 @@ def fragment() -> dict[str, Any]:
         "summary": "Chat completion (OpenAI-compatible), as JSON or as server-sent events",
         "operationId": "openai_chat_completions",
         "security": _SECURITY,
+        "parameters": [OPENAPI_PARAMETER],
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": _ref("OpenAIChatRequest")}},
@@ -193,7 +195,14 @@ def fragment() -> dict[str, Any]:
             **_ERRORS,
             "404": _error("Unknown model alias"),
             "413": _error("The upstream found the request too large (its own error, passed on)"),
-            "422": _error("The upstream refused a parameter (its own error, passed on)"),
+            "409": _error(
+                "A request with this Idempotency-Key is still running (Retry-After says when "
+                "to ask again)"
+            ),
+            "422": _error(
+                "The upstream refused a parameter (its own error, passed on), or the "
+                "Idempotency-Key was used with another body"
+            ),
             "429": _error(
                 "Rate limit or quota reached, the hub's or the upstream's after retries and "
                 "fallbacks (Retry-After says when to retry)"

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.errors import HubError, LimitError, ProviderBadRequest, ProviderError
+from hub.errors import HubError, ProviderBadRequest
 
 _TYPES = {
     400: "invalid_request_error",
@@ -20,6 +20,8 @@ _TYPES = {
     403: "permission_error",
     404: "not_found_error",
     405: "invalid_request_error",
+    409: "invalid_request_error",
+    422: "invalid_request_error",
     429: "rate_limit_error",
 }
 
@@ -51,7 +53,7 @@ def error_status(error: HubError) -> int:
 
 def error_headers(error: HubError) -> dict[str, str]:
     retry_after = getattr(error, "retry_after", None)
-    if isinstance(error, LimitError | ProviderError) and retry_after is not None:
+    if retry_after is not None:  # limits, upstream errors, an Idempotency-Key in use
         return {
             "Retry-After": str(max(1, math.ceil(retry_after))),
             "retry-after-ms": str(max(0, math.ceil(retry_after * 1000))),

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from connectors.openai_api import idempotent
 from connectors.openai_api.adapter import (
     parse_chat_request,
     parse_embeddings_request,
@@ -28,7 +29,8 @@ from connectors.openai_api.render import error_body, error_response, plain_error
 from connectors.openai_api.routing_headers import bypasses_cache, routing_headers
 from hub.chat_stream import ChatStream
 from hub.errors import AuthError, Cancelled, HubError, InvalidField, UnknownModel
-from hub.model import Caller, ChatChunk
+from hub.idempotency_keys import Replay
+from hub.model import Caller, ChatChunk, ChatRequest
 from hub.service import Hub
 from hub.untrusted import MAX_INT_DIGITS, load_json
 from hub.web import REQUEST_ID_KEY, client_ip
@@ -118,13 +120,41 @@ class OpenAIRoutes:
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         arrived = time.perf_counter()
-        response: web.StreamResponse | None = None
         try:
             caller = await self._caller(request)
             body = await _json_body(request)
             chat = parse_chat_request(body, caller=caller, request_id=request.get(REQUEST_ID_KEY))
             if bypasses_cache(request.headers):
                 chat = dataclasses.replace(chat, no_cache=True)
+            claim = await idempotent.begin(self._hub, request, caller, body)
+        except HubError as exc:
+            return error_response(exc)
+        if isinstance(claim, Replay):
+            return await idempotent.replay(request, claim.answer)
+        if claim is None:
+            return await self._complete(request, chat, body, arrived, None)
+        recorder = idempotent.Recorder()
+        try:
+            response = await self._complete(request, chat, body, arrived, recorder)
+        except BaseException:
+            await claim.abandon()
+            raise
+        if recorder.answer is None:
+            await claim.abandon()  # it failed: a retry with the same key runs it again
+        else:
+            await claim.finish(recorder.answer)
+        return response
+
+    async def _complete(
+        self,
+        request: web.Request,
+        chat: ChatRequest,
+        body: Any,
+        arrived: float,
+        recorder: idempotent.Recorder | None,
+    ) -> web.StreamResponse:
+        response: web.StreamResponse | None = None
+        try:
             stream = self._hub.chat(chat)
             async with stream:
                 events = stream.events()
@@ -146,7 +176,9 @@ class OpenAIRoutes:
                         }
                     )
                     await response.prepare(request)
-                    await _stream(response, writer, first, events)
+                    await _stream(response, writer, first, events, recorder)
+                    if recorder is not None:
+                        recorder.streamed(headers)
                     return response
                 assembler = CompletionAssembler()
                 async for chunk in _with_first(first, events):
@@ -162,6 +194,8 @@ class OpenAIRoutes:
             completion["usage"] = usage_json(stream.result.usage)  # what the ledger counted
         total_ms = (time.perf_counter() - arrived) * 1000
         headers[OVERHEAD_HEADER] = f"{total_ms - upstream_ms:.2f}"
+        if recorder is not None:
+            recorder.plain(completion, headers)
         return web.json_response(completion, headers=headers)
 
 
@@ -170,11 +204,14 @@ async def _stream(
     writer: ChunkWriter,
     first: ChatChunk | None,
     events: AsyncIterator[ChatChunk],
+    recorder: idempotent.Recorder | None,
 ) -> None:
     try:
         async for chunk in _with_first(first, events):
             for obj in writer.objects(chunk):
                 await response.write(sse(obj))
+                if recorder is not None:
+                    recorder.objects.append(obj)
     except HubError as exc:
         # Headers are gone: the error travels as an SSE event, and there is no [DONE].
         await _write_quietly(response, sse(error_body(exc)))

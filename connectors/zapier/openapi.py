@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.zapier.events import TRIGGERS
+from hub.idempotency_keys import OPENAPI_PARAMETER
 
 Schema = dict[str, Any]
 _SECURITY: list[dict[str, list[str]]] = [{"zapierApiKey": []}]
@@ -128,10 +129,13 @@ def fragment() -> dict[str, Any]:
                 "Ask LLM action", "zapier_ask",
                 {
                     "200": _json("The answer", _ref("ZapierAnswer")),
+                    "409": _json("A request with this Idempotency-Key is still running", error),
+                    "422": _json("The Idempotency-Key was used with another body", error),
                     "429": _json("Rate limit or quota reached", error),
                     "502": _json("The provider failed", error),
                 },
                 requestBody=_body("ZapierAsk"),
+                parameters=[OPENAPI_PARAMETER],
             )
         },
         "/zapier/hooks": {

@@ -11,9 +11,18 @@ from aiohttp import web
 from connectors.zapier import samples
 from connectors.zapier.events import hub_event
 from hub.audit import Actor, acting_as
-from hub.errors import AuthError, BadRequest, HubError, LimitError, NotFound, UnknownModel
+from hub.errors import AuthError, BadRequest, HubError, NotFound, UnknownModel
 from hub.events.subscriptions import Subscriptions
 from hub.events.targets import TargetRefused
+from hub.idempotency_keys import (
+    HEADER,
+    REPLAYED_HEADER,
+    Claim,
+    Replay,
+    StoredAnswer,
+    check_key,
+    fingerprint,
+)
 from hub.ledger.keys import AuthenticatedKey
 from hub.model import ChatOptions, ChatRequest, Message, Origin
 from hub.results import result_summary
@@ -79,6 +88,40 @@ class ZapierRoutes:
             isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1
         ):
             raise _field("max_tokens", "'max_tokens' must be a positive integer.")
+        claim = await self._claim(request, key, body)
+        if isinstance(claim, Replay):
+            headers = {**claim.answer.headers, REPLAYED_HEADER: "true"}
+            return web.json_response(claim.answer.body, status=claim.answer.status, headers=headers)
+        try:
+            answer = await self._ask(key, body, prompt=prompt, system=system, model=model)
+        except BaseException:
+            if claim is not None:
+                await claim.abandon()  # it failed: a retry with the same key runs it again
+            raise
+        if claim is not None:
+            await claim.finish(StoredAnswer(200, answer, {}))
+        return web.json_response(answer)
+
+    async def _claim(
+        self, request: web.Request, key: AuthenticatedKey, body: dict[str, Any]
+    ) -> Claim | Replay | None:
+        value = request.headers.get(HEADER)
+        if value is None:
+            return None
+        return await self._hub.idempotency.begin(
+            "zapier", key.caller.team_id, check_key(value), fingerprint(request.path, body)
+        )
+
+    async def _ask(
+        self,
+        key: AuthenticatedKey,
+        body: dict[str, Any],
+        *,
+        prompt: str,
+        system: str | None,
+        model: str | None,
+    ) -> dict[str, Any]:
+        max_tokens = body.get("max_tokens")
         messages = (Message.text("system", system),) if system else ()
         stream = self._hub.chat(
             ChatRequest(
@@ -91,7 +134,7 @@ class ZapierRoutes:
         )
         async with stream:
             result = await stream.collect()
-        return web.json_response(result_summary(result, body.get("metadata")))
+        return result_summary(result, body.get("metadata"))
 
     async def subscribe(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
         body = await _body(request)
@@ -157,6 +200,7 @@ def _error(error: HubError) -> web.Response:
         body["error"]["field"] = field
     status = 400 if isinstance(error, UnknownModel) else error.status
     headers = {}
-    if isinstance(error, LimitError) and error.retry_after is not None:
-        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+    retry_after = getattr(error, "retry_after", None)  # limits, an Idempotency-Key in use
+    if isinstance(retry_after, int | float):
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     return web.json_response(body, status=400 if status == 499 else status, headers=headers)

@@ -15,3 +15,10 @@ class LedgerSettings(Section):
         description="max_tokens assumed when a request names none; the worst case reserved "
         "before each call.",
     )
+    idempotency_wait_s: float = Field(
+        10.0,
+        ge=0,
+        le=300,
+        description="How long a repeat of a request with the same Idempotency-Key waits for "
+        "the first to finish before it gets 409 with Retry-After.",
+    )

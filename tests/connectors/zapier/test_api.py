@@ -75,6 +75,27 @@ async def test_ask(running: RunningHub, fake_openai: FakeOpenAI) -> None:
     assert [k for k, _ in totals] == ["zapier"]
 
 
+async def test_ask_repeated_with_an_idempotency_key_is_answered_once(
+    running: RunningHub, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.script(reply("Paris.", prompt_tokens=9, completion_tokens=2))
+    ask = {"prompt": "Capital of France?", "model": "gpt", "metadata": {"row": 7}}
+    headers = {"Idempotency-Key": "zap-run-42"}
+    async with client(running) as c:
+        first = await c.post("/zapier/actions/ask", json=ask, headers=headers)
+        repeat = await c.post("/zapier/actions/ask", json=ask, headers=headers)
+        changed = await c.post(
+            "/zapier/actions/ask", json={**ask, "prompt": "Capital of Spain?"}, headers=headers
+        )
+    assert first.status_code == 200 and "Idempotent-Replayed" not in first.headers
+    assert (repeat.status_code, repeat.headers["Idempotent-Replayed"]) == (200, "true")
+    assert repeat.json() == first.json()
+    assert (changed.status_code, changed.json()["error"]["field"]) == (422, "Idempotency-Key")
+    assert len([r for r in fake_openai.requests if r.path.endswith("/chat/completions")]) == 1
+    totals = await running.hub.usage.grouped("connector", team_id=running.team.id)
+    assert [(k, t.requests) for k, t in totals] == [("zapier", 1)]
+
+
 async def test_rest_hooks_deliver_and_are_team_isolated(
     running: RunningHub, fake_openai: FakeOpenAI
 ) -> None:

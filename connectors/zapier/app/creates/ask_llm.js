@@ -21,9 +21,19 @@ module.exports = {
         helpText: "A model alias of your hub; empty uses the hub's default.",
       },
       { key: 'max_tokens', label: 'Max Tokens', required: false, type: 'integer' },
+      {
+        key: 'idempotency_key',
+        label: 'Idempotency Key',
+        required: false,
+        type: 'string',
+        helpText:
+          'Optional: something unique to this run (e.g. the triggering record ID). ' +
+          'A replayed run with the same key gets the first answer back and is charged once.',
+      },
     ],
     perform: async (z, bundle) => {
       const { prompt, system, model, max_tokens: maxTokens } = bundle.inputData;
+      const idempotencyKey = bundle.inputData.idempotency_key;
       const body = { prompt };
       if (system) body.system = system;
       if (model) body.model = model;
@@ -32,6 +42,7 @@ module.exports = {
         url: hubUrl(bundle, '/zapier/actions/ask'),
         method: 'POST',
         body,
+        headers: idempotencyKey ? { 'Idempotency-Key': String(idempotencyKey) } : {},
       });
       return response.data;
     },

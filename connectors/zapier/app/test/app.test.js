@@ -65,6 +65,16 @@ describe('UniLLM Hub Zapier app', () => {
     );
   });
 
+  it('Ask LLM with an idempotency key answers a replayed run from the first', async () => {
+    const run = {
+      authData: auth(),
+      inputData: { prompt: 'Once only', max_tokens: 4, idempotency_key: 'zap-run-1' },
+    };
+    const first = await appTester(App.creates.ask_llm.operation.perform, run);
+    const again = await appTester(App.creates.ask_llm.operation.perform, run);
+    assert.deepEqual(again, first);
+  });
+
   it('New Completion: subscribe, receive, perform, performList, unsubscribe', async () => {
     const trigger = App.triggers.new_completion.operation;
     const subscribeData = await appTester(trigger.performSubscribe, {

@@ -23,7 +23,28 @@ from hub.clock import Clock
 from hub.store.governance_tables import AuditEntry
 
 REDACTED = "[redacted]"
-_SECRET_WORDS = ("secret", "token", "password", "api_key", "key_hash", "hash", "encrypted")
+# The fields that hold secrets, by name: an explicit list, so a quota's `token_limit` or a
+# usage figure named `tokens` is recorded as it is. A new secret field is added here.
+SECRET_FIELDS = frozenset(
+    {
+        "api_key",
+        "key",
+        "secret",
+        "secret_hash",
+        "previous_hash",
+        "secret_encrypted",
+        "previous_secret_encrypted",
+        "data_encrypted",
+        "bot_token",
+        "app_token",
+        "access_token",
+        "refresh_token",
+        "signing_secret",
+        "client_secret",
+        "webhook_secret",
+        "password",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +82,20 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
 
 
 def redact(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """`values` with every field of SECRET_FIELDS (at any depth) replaced by REDACTED."""
     if values is None:
         return None
-    return {
-        k: REDACTED if any(word in k.lower() for word in _SECRET_WORDS) and v is not None else v
-        for k, v in values.items()
-    }
+    return {k: _redacted(k, v) for k, v in values.items()}
+
+
+def _redacted(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name.lower() in SECRET_FIELDS:
+        return REDACTED
+    if isinstance(value, Mapping):
+        return redact(value)
+    return value
 
 
 async def record(

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
 from hub.clock import Clock
+from hub.ledger.teams import require_active
 from hub.model import Caller
 from hub.store.ledger_tables import Team
 from hub.store.platform_tables import Binding, ChannelSetting
@@ -18,6 +19,7 @@ class Bindings:
         self._clock = clock
 
     async def bind(self, platform: str, external_id: str, team: Team) -> None:
+        require_active(team)
         async with self._sessions.begin() as session:
             row = await session.scalar(
                 select(Binding).where(

@@ -39,7 +39,7 @@ async def caller_for(hub: Hub, config: DiscordConfig, place: Place) -> Caller:
             raise NotBound(
                 "Direct messages are not enabled for this bot; mention it in a server instead."
             )
-        team = await hub.teams.get(config.dm_team)
+        team = await hub.teams.get_active(config.dm_team)
         return Caller(team_id=team.id, team_name=team.name)
     caller = await hub.bindings.caller_for(PLATFORM, place.guild_id)
     if caller is None:

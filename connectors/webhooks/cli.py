@@ -9,6 +9,7 @@ import click
 from connectors.webhooks.config import WebhooksConfig
 from connectors.webhooks.hooks import InboundHooks, IssuedHook
 from hub.cli.context import pass_hub
+from hub.cli.table import echo_table
 from hub.service import Hub
 
 
@@ -16,14 +17,20 @@ def _hooks(hub: Hub) -> InboundHooks:
     return InboundHooks(hub.sessions, clock=hub.clock, secrets_box=hub.secrets)
 
 
-def _print_issued(issued: IssuedHook, as_json: bool, verb: str) -> None:
+def _url(hub: Hub, path: str) -> str:
+    """Whole when `[server] public_url` is set, else the path on the hub's public address."""
+    return hub.settings.server.public_url + path
+
+
+def _print_issued(hub: Hub, issued: IssuedHook, as_json: bool, verb: str) -> None:
     hook = issued.hook
+    url = _url(hub, hook.url)
     if as_json:
         click.echo(
             json.dumps(
                 {
                     "id": hook.id,
-                    "url": hook.url,
+                    "url": url,
                     "secret": issued.secret,
                     "team": hook.team_name,
                     "name": hook.name,
@@ -33,7 +40,8 @@ def _print_issued(issued: IssuedHook, as_json: bool, verb: str) -> None:
         )
         return
     click.echo(f"{verb} webhook {hook.id} for team '{hook.team_name}'.")
-    click.echo(f"  url:    {hook.url}   (POST, on this hub's public address)")
+    where = "POST" if url != hook.url else "POST, on this hub's public address: [server] public_url"
+    click.echo(f"  url:    {url}   ({where})")
     click.echo(f"  secret: {issued.secret}")
     click.echo("Store the secret now: it is not shown again. Sign with Standard Webhooks.")
 
@@ -53,10 +61,10 @@ async def webhook_create(
     hub: Hub, team_name: str, label: str, alias: str | None, as_json: bool
 ) -> None:
     """Create a hook; its secret is shown this once."""
-    team = await hub.teams.get(team_name)
+    team = await hub.teams.get_active(team_name)
     if alias is not None:
         hub.router.resolve(alias)  # refuses unknown aliases, listing the known ones
-    _print_issued(await _hooks(hub).create(team, name=label, model=alias), as_json, "Created")
+    _print_issued(hub, await _hooks(hub).create(team, name=label, model=alias), as_json, "Created")
 
 
 @webhook.command("list")
@@ -68,14 +76,15 @@ async def webhook_list(hub: Hub, team_name: str | None) -> None:
     hooks = await _hooks(hub).list(team_id=team_id)
     if not hooks:
         click.echo("No webhooks yet: `hub webhook create --team NAME`.")
+        return
+    rows = []
     for hook in hooks:
-        rotating = ""
+        rotating = None
         if hook.previous_valid_until is not None and hook.previous_valid_until > hub.clock.now():
-            rotating = f"\told secret valid until {hook.previous_valid_until:%Y-%m-%d %H:%M} UTC"
-        click.echo(
-            f"{hook.id}\t{hook.team_name}\t{hook.name or '-'}\t{hook.default_model or 'default'}"
-            f"\t{hook.url}{rotating}"
-        )
+            rotating = f"{hook.previous_valid_until:%Y-%m-%d %H:%M} UTC"
+        model = hook.default_model or "default"
+        rows.append((hook.id, hook.team_name, hook.name, model, _url(hub, hook.url), rotating))
+    echo_table(("id", "team", "name", "model", "url", "old secret valid until"), rows)
 
 
 @webhook.command("rotate-secret")
@@ -86,7 +95,7 @@ async def webhook_rotate(hub: Hub, hook_id: str, as_json: bool) -> None:
     """New secret for HOOK_ID; the old one keeps working for the grace period."""
     grace = WebhooksConfig.model_validate(hub.settings.connector("webhooks")).rotation_grace
     issued = await _hooks(hub).rotate(hook_id, grace=grace)
-    _print_issued(issued, as_json, "Rotated")
+    _print_issued(hub, issued, as_json, "Rotated")
     if not as_json:
         hours = grace.total_seconds() / 3600
         click.echo(f"The previous secret keeps verifying for {hours:g} hours.")

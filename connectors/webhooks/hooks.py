@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.clock import Clock
 from hub.errors import NotFound
 from hub.events.signing import new_webhook_secret
+from hub.ledger.teams import require_active
 from hub.store.event_tables import InboundHook
 from hub.store.ledger_tables import Team
 from hub.store.secretbox import SecretBox
@@ -64,6 +65,7 @@ class InboundHooks:
         self._box = secrets_box
 
     async def create(self, team: Team, *, name: str = "", model: str | None = None) -> IssuedHook:
+        require_active(team)
         secret = new_webhook_secret()
         row = InboundHook(
             id="hk_" + secrets.token_hex(10),
@@ -83,7 +85,8 @@ class InboundHooks:
                 await session.execute(
                     select(InboundHook, Team.name)
                     .join(Team, Team.id == InboundHook.team_id)
-                    .where(InboundHook.id == hook_id)
+                    # An archived team's hooks answer as unknown ones: nothing is spent.
+                    .where(InboundHook.id == hook_id, Team.archived_at.is_(None))
                 )
             ).first()
         return None if found is None else _info(found[0], found[1])

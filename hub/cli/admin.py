@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from hub.cli.boundary import CliFailure
 from hub.cli.context import pass_hub
 from hub.cli.params import TOKENS, USD
+from hub.cli.table import echo_table
 from hub.ledger.money import format_usd
 from hub.service import Hub
 from hub.store.rekey import rotate_secrets
@@ -13,7 +15,7 @@ from hub.store.rekey import rotate_secrets
 
 @click.group()
 def team() -> None:
-    """Create and list teams."""
+    """Create, list, rename and archive teams."""
 
 
 @team.command("create")
@@ -38,6 +40,8 @@ async def team_list(hub: Hub) -> None:
     teams = await hub.teams.list()
     if not teams:
         click.echo("No teams yet: `hub team create NAME`.")
+        return
+    rows = []
     for row in teams:
         limits = []
         for quota in await hub.teams.quotas_for("team", row.id):
@@ -45,7 +49,39 @@ async def team_list(hub: Hub) -> None:
                 limits.append(f"{quota.window} budget {format_usd(quota.cost_limit_micros)}")
             if quota.token_limit is not None:
                 limits.append(f"{quota.window} tokens {quota.token_limit:,}")
-        click.echo(f"{row.id}\t{row.name}\t{', '.join(limits) or 'no limits'}")
+        state = f"archived {row.archived_at:%Y-%m-%d}" if row.archived_at else "active"
+        rows.append((row.id, row.name, state, row.member_policy, ", ".join(limits) or "no limits"))
+    echo_table(("id", "name", "state", "policy", "team limits"), rows)
+
+
+@team.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+@pass_hub
+async def team_rename(hub: Hub, name: str, new_name: str) -> None:
+    """Rename team NAME to NEW_NAME (keys, members, bindings and usage go with it)."""
+    renamed = await hub.teams.rename(await hub.teams.get(name), new_name)
+    click.echo(f"Renamed team '{name}' to '{renamed.name}'.")
+
+
+@team.command("archive")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_hub
+async def team_archive(hub: Hub, name: str, yes: bool) -> None:
+    """Archive team NAME: its keys stop working, its workspaces are unbound, its hooks and
+    subscriptions stop; its usage, invoices and audit log are kept."""
+    team_row = await hub.teams.get(name)
+    if not yes and not click.confirm(
+        f"Archive team '{name}'? Its keys stop working at once.", default=False, err=True
+    ):
+        raise CliFailure("not archived (confirm, or pass --yes)")
+    done = await hub.teams.archive(team_row)
+    click.echo(
+        f"Archived team '{done.name}': {done.keys_revoked} key(s) revoked, "
+        f"{done.bindings_removed} binding(s) removed, {done.subscriptions_disabled} "
+        "subscription(s) disabled; its usage and audit log are kept."
+    )
 
 
 @click.command()
@@ -55,7 +91,7 @@ async def team_list(hub: Hub) -> None:
 @pass_hub
 async def bind(hub: Hub, platform: str, external_id: str, team_name: str) -> None:
     """Bind a Slack workspace or Discord guild (EXTERNAL_ID) to a team."""
-    await hub.bindings.bind(platform, external_id, await hub.teams.get(team_name))
+    await hub.bindings.bind(platform, external_id, await hub.teams.get_active(team_name))
     click.echo(f"Bound {platform} {external_id} to team '{team_name}'.")
 
 
@@ -79,6 +115,8 @@ async def team_notify(
     hub: Hub, name: str, platform: str | None, channel: str | None, off: bool
 ) -> None:
     """Post budget notices (80%, 100%) to a Slack or Discord channel."""
+    if off and (platform or channel):
+        raise click.UsageError("give --off, or --platform and --channel, not both")
     if not off and not (platform and channel):
         raise click.UsageError("give --platform and --channel, or --off")
     await hub.teams.set_notice_channel(

@@ -16,6 +16,7 @@ from hub.alerts.delivery import deliver
 from hub.alerts.evaluator import AlertEvaluator
 from hub.alerts.incidents import Transition
 from hub.cli.context import pass_hub
+from hub.cli.table import echo_table
 from hub.errors import NotFound
 from hub.service import Hub
 
@@ -52,9 +53,14 @@ async def list_rules(hub: Hub, as_json: bool) -> None:
         return
     if not rows:
         click.echo("No alert rules: add [[alerts]] tables to the config.")
-    for row in rows:
-        firing = ", ".join(row["firing"]) or "ok"  # type: ignore[arg-type]
-        click.echo(f"{row['name']}  {row['kind']}  {row['severity']}  {firing}")
+        return
+    echo_table(
+        ("rule", "kind", "severity", "firing for"),
+        [
+            (row["name"], row["kind"], row["severity"], ", ".join(row["firing"]) or "ok")  # type: ignore[arg-type]
+            for row in rows
+        ],
+    )
 
 
 @alert.command("check")
@@ -74,12 +80,25 @@ async def check(hub: Hub) -> None:
 @pass_hub
 async def history(hub: Hub, limit: int) -> None:
     """The latest incidents, newest first."""
-    for i in await AlertEvaluator(hub).incidents.history(limit=limit):
-        until = i.resolved_at.isoformat(timespec="seconds") if i.resolved_at else "open"
-        click.echo(
-            f"#{i.id} {i.rule} {i.severity} {i.subject}: "
-            f"{i.fired_at.isoformat(timespec='seconds')} - {until}: {i.summary}"
-        )
+    incidents = await AlertEvaluator(hub).incidents.history(limit=limit)
+    if not incidents:
+        click.echo("No incidents yet.")
+        return
+    echo_table(
+        ("id", "rule", "severity", "subject", "fired (UTC)", "resolved", "summary"),
+        [
+            (
+                f"#{i.id}",
+                i.rule,
+                i.severity,
+                i.subject,
+                f"{i.fired_at:%Y-%m-%d %H:%M:%S}",
+                f"{i.resolved_at:%Y-%m-%d %H:%M:%S}" if i.resolved_at else "open",
+                i.summary,
+            )
+            for i in incidents
+        ],
+    )
 
 
 @alert.command("test")

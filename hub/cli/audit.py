@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from hub.cli.context import pass_hub
+from hub.cli.table import echo_table
 from hub.service import Hub
 
 
@@ -22,12 +23,23 @@ async def audit(hub: Hub, team_name: str | None, since: datetime | None, as_json
     entries = await hub.audit.entries(
         team_id=team_id, since=since.replace(tzinfo=UTC) if since else None
     )
-    for entry in entries:
-        if as_json:
+    if as_json:
+        for entry in entries:
             click.echo(json.dumps(entry.as_json()))
-        else:
-            change = json.dumps(entry.after) if entry.after is not None else "removed"
-            click.echo(
-                f"{entry.at:%Y-%m-%d %H:%M:%S}\t{entry.actor}\t{entry.action}\t{entry.target}"
-                f"\t{change}"
+        return
+    if not entries:
+        click.echo("No audited changes yet.")
+        return
+    echo_table(
+        ("time (UTC)", "actor", "action", "target", "after"),
+        [
+            (
+                f"{entry.at:%Y-%m-%d %H:%M:%S}",
+                entry.actor,
+                entry.action,
+                entry.target,
+                json.dumps(entry.after) if entry.after is not None else "removed",
             )
+            for entry in entries
+        ],
+    )

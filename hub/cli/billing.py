@@ -15,6 +15,7 @@ from hub.billing.invoices import InvoiceView, check_period, previous_period
 from hub.billing.litellm_prices import PriceListError
 from hub.billing.plans import percent
 from hub.cli.context import pass_hub
+from hub.cli.table import echo_table
 from hub.errors import BadRequest
 from hub.ledger.money import format_usd, micros_to_usd
 from hub.service import Hub
@@ -89,13 +90,25 @@ async def prices_list(hub: Hub, model: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
-    for r in rows:
-        click.echo(
-            f"{r['model']!s:<32} from {str(r['effective_from'])[:10]}"
-            f"  in ${r['input_usd_per_mtok']}"
-            f"  out ${r['output_usd_per_mtok']}  cached ${r['cached_input_usd_per_mtok']}"
-            f"  write ${r['cache_write_usd_per_mtok']}  ({r['source']})"
-        )
+    if not rows:
+        click.echo("No prices yet: `hub prices import FILE`.")
+        return
+    echo_table(
+        ("model", "from", "input $/Mtok", "output", "cached input", "cache write", "source"),
+        [
+            (
+                r["model"],
+                str(r["effective_from"])[:10],
+                r["input_usd_per_mtok"],
+                r["output_usd_per_mtok"],
+                r["cached_input_usd_per_mtok"],
+                r["cache_write_usd_per_mtok"],
+                r["source"],
+            )
+            for r in rows
+        ],
+        right=(2, 3, 4, 5),
+    )
 
 
 @click.group()
@@ -167,8 +180,8 @@ async def plan_list(hub: Hub, as_json: bool) -> None:
         click.echo(json.dumps(plans))
     elif not plans:
         click.echo("No plans yet: `hub plan create NAME --monthly-fee-usd 20`.")
-    for p in [] if as_json else plans:
-        click.echo(f"{p['name']}\t{_describe(p)}")
+    else:
+        echo_table(("plan", "terms"), [(p["name"], _describe(p)) for p in plans])
 
 
 @click.command("subscribe")
@@ -294,11 +307,15 @@ async def invoice_list(hub: Hub, team_name: str | None, period: str | None, as_j
         return
     if not views:
         click.echo("No invoices yet: `hub invoice generate`.")
-    for v in views:
-        click.echo(
-            f"{v.id}\t{v.number or 'DRAFT'}\t{v.team}\t{v.period}\t{v.status}\t"
-            f"{format_usd(v.total_micros)}"
-        )
+        return
+    echo_table(
+        ("id", "number", "team", "period", "status", "total"),
+        [
+            (v.id, v.number or "DRAFT", v.team, v.period, v.status, format_usd(v.total_micros))
+            for v in views
+        ],
+        right=(5,),
+    )
 
 
 def _summary(v: InvoiceView) -> dict[str, object]:
@@ -374,12 +391,22 @@ async def billing_reconcile(hub: Hub, period: str, team_name: str | None, as_jso
         return
     if not rows:
         click.echo("No team is mapped to a Stripe customer.")
-    for r in rows:
-        click.echo(
-            f"{r.team:<24} ledger {format_usd(r.ledger_micros):>12}  exported "
-            f"{format_usd(r.exported_micros):>12}  difference {format_usd(r.difference_micros):>12}"
-            f"  ({r.pending_events} pending, {r.failed_events} failed)"
-        )
+        return
+    echo_table(
+        ("team", "ledger", "exported", "difference", "pending", "failed"),
+        [
+            (
+                r.team,
+                format_usd(r.ledger_micros),
+                format_usd(r.exported_micros),
+                format_usd(r.difference_micros),
+                r.pending_events,
+                r.failed_events,
+            )
+            for r in rows
+        ],
+        right=(1, 2, 3, 4, 5),
+    )
 
 
 @billing.command("export")

@@ -7,6 +7,7 @@ import json
 import click
 
 from hub.cli.context import parse_duration, parse_moment, pass_hub
+from hub.cli.table import echo_table
 from hub.ledger.keys import IssuedKey
 from hub.roles import ROLES
 from hub.service import Hub
@@ -79,19 +80,22 @@ async def key_list(hub: Hub, team_name: str | None) -> None:
     """List keys (prefixes only; secrets are never stored)."""
     team_row = await hub.teams.get(team_name) if team_name else None
     now = hub.clock.now()
-    for row, owner in await hub.keys.list(team_row):
+    keys = await hub.keys.list(team_row)
+    if not keys:
+        click.echo("No keys yet: `hub key create --team NAME`.")
+        return
+    rows = []
+    for row, owner in keys:
         if row.revoked_at:
             state = "revoked"
         elif row.expires_at and row.expires_at <= now:
             state = "expired"
         else:
             state = "active"
-        used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
-        extra = f"\texpires {row.expires_at:%Y-%m-%d}" if row.expires_at else ""
-        click.echo(
-            f"{row.id}\t{owner}\t{row.prefix}...\t{row.name or '-'}\t{row.role}\t{state}"
-            f"\tlast used {used}{extra}"
-        )
+        used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+        expires = f"{row.expires_at:%Y-%m-%d %H:%M}" if row.expires_at else "never"
+        rows.append((row.id, owner, f"{row.prefix}...", row.name, row.role, state, used, expires))
+    echo_table(("id", "team", "prefix", "name", "role", "state", "last used", "expires"), rows)
 
 
 @key.command("revoke")
@@ -140,6 +144,10 @@ async def key_restrict(
     never_expires: bool,
 ) -> None:
     """Limit KEY_ID to client networks and/or set its expiry."""
+    if allow_ip and any_ip:
+        raise click.UsageError("give --allow-ip or --any-ip, not both")
+    if expires and never_expires:
+        raise click.UsageError("give --expires or --never-expires, not both")
     if not (allow_ip or any_ip or expires or never_expires):
         raise click.UsageError(
             "say what to change: --allow-ip, --any-ip, --expires, --never-expires"

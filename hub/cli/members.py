@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from hub.cli.context import pass_hub
+from hub.cli.table import echo_table
 from hub.roles import ROLES
 from hub.service import Hub
 
@@ -30,8 +31,14 @@ async def member_add(hub: Hub, name: str, team_name: str, role: str) -> None:
 @pass_hub
 async def member_list(hub: Hub, team_name: str) -> None:
     """List a team's members with their roles and linked accounts."""
-    for row, identities in await hub.members.list(await hub.teams.get(team_name)):
-        click.echo(f"{row.id}\t{row.name}\t{row.role}\t{', '.join(identities) or '-'}")
+    members = await hub.members.list(await hub.teams.get(team_name))
+    if not members:
+        click.echo(f"No members in team '{team_name}' yet: `hub member add NAME --team TEAM`.")
+        return
+    echo_table(
+        ("id", "name", "role", "linked accounts"),
+        [(row.id, row.name, row.role, ", ".join(identities)) for row, identities in members],
+    )
 
 
 @member.command("role")

@@ -7,6 +7,7 @@ import sys
 import click
 
 from hub.cli.context import pass_hub
+from hub.cli.table import echo_table
 from hub.service import Hub
 
 
@@ -31,8 +32,11 @@ async def provider_key_set(hub: Hub, team_name: str, provider: str) -> None:
 @pass_hub
 async def provider_key_list(hub: Hub, team_name: str) -> None:
     """Providers for which the team has its own key (the keys are never shown)."""
-    for name in await hub.provider_keys.providers_with_keys(await hub.teams.get(team_name)):
-        click.echo(name)
+    names = await hub.provider_keys.providers_with_keys(await hub.teams.get(team_name))
+    if not names:
+        click.echo(f"Team '{team_name}' uses the hub's own provider keys.")
+        return
+    echo_table(("provider", "key"), [(name, "the team's own (never shown)") for name in names])
 
 
 @provider_key.command("delete")

@@ -7,6 +7,7 @@ import json
 import click
 
 from hub.cli.context import pass_hub
+from hub.cli.table import echo_table
 from hub.events.outbox import EVENT_TYPES
 from hub.events.subscriptions import Subscriptions
 from hub.service import Hub
@@ -27,7 +28,7 @@ async def subscription_create(
     hub: Hub, team_name: str, url: str, events: str, as_json: bool
 ) -> None:
     """Create a subscription; its signing secret is shown this once."""
-    team = await hub.teams.get(team_name)
+    team = await hub.teams.get_active(team_name)
     created = await Subscriptions.for_hub(hub).create(
         team_id=team.id, url=url, events=events.split(","), source="cli"
     )
@@ -58,9 +59,12 @@ async def subscription_list(hub: Hub, team_name: str | None) -> None:
     rows = await Subscriptions.for_hub(hub).list(team_id=team_id)
     if not rows:
         click.echo("No subscriptions yet: `hub subscription create --team NAME --url URL ...`.")
+        return
+    table = []
     for row in rows:
         state = "active" if row.active else f"disabled ({row.disabled_reason or 'no reason'})"
-        click.echo(f"{row.id}\t{row.source}\t{row.events}\t{row.url}\t{state}")
+        table.append((row.id, row.source, row.events.replace(",", ", "), row.url, state))
+    echo_table(("id", "source", "events", "url", "state"), table)
 
 
 @subscription.command("delete")
@@ -84,6 +88,22 @@ async def subscription_deliveries(
     attempts = await Subscriptions.for_hub(hub).attempts(subscription_id, limit=limit)
     if not attempts and not as_json:
         click.echo("No delivery attempts yet.")
+    if not as_json and attempts:
+        echo_table(
+            ("attempted at", "event", "http", "time", "state", "error"),
+            [
+                (
+                    a.attempted_at,
+                    a.event_id,
+                    a.status_code,
+                    f"{a.duration_ms} ms",
+                    a.delivery_status,
+                    a.error,
+                )
+                for a in attempts
+            ],
+        )
+        return
     for a in attempts:
         if as_json:
             click.echo(

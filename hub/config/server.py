@@ -39,5 +39,5 @@ class ServerSettings(Section):
         "",
         description="The URL people and platforms reach the hub at (https://hub.example.com), "
         "used by every printed link: install links, webhook URLs, the curl line. Empty: "
-        "links are printed as paths.",
+        "webhook URLs are printed as paths and install links need --base-url.",
     )

@@ -21,8 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
 from hub.clock import Clock
-from hub.errors import AuthError, BadRequest, Forbidden, KeyExpired, KeyRevoked, NotFound
+from hub.errors import (
+    AuthError,
+    BadRequest,
+    Forbidden,
+    InvalidField,
+    KeyExpired,
+    KeyRevoked,
+    NotFound,
+)
 from hub.events.outbox import EventSink
+from hub.ledger.teams import require_active
 from hub.model import Caller
 from hub.roles import ROLES
 from hub.store.ledger_tables import ApiKey, Team
@@ -107,9 +116,12 @@ class Keys:
     ) -> IssuedKey:
         if role not in ROLES:
             raise BadRequest(f"A key's role is one of: {', '.join(ROLES)}.")
+        require_active(team)
+        now = self._clock.now()
+        if expires_at is not None and expires_at <= now:
+            raise InvalidField("expires_at", _past_expiry(expires_at))
         networks = parse_networks(ip_allowlist or [])
         secret, prefix = new_secret()
-        now = self._clock.now()
         async with self._sessions.begin() as session:
             row = ApiKey(
                 team_id=team.id,
@@ -290,6 +302,13 @@ class Keys:
             ),
             key=row,
         )
+
+
+def _past_expiry(moment: datetime) -> str:
+    return (
+        f"The expiry {moment:%Y-%m-%d %H:%M} UTC is already past; give a later date "
+        "(2027-01-31) or a duration from now (90d)."
+    )
 
 
 def _check_validity(row: ApiKey, digest: str, now: datetime) -> None:

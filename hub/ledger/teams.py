@@ -6,14 +6,17 @@ import builtins
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
 from hub.clock import Clock
-from hub.errors import BadRequest, NotFound
-from hub.store.ledger_tables import Quota, Team
+from hub.errors import BadRequest, Forbidden, NotFound
+from hub.events.subscriptions import CALLBACK_SOURCE
+from hub.store.event_tables import Subscription
+from hub.store.ledger_tables import ApiKey, Quota, Team
+from hub.store.platform_tables import Binding
 
 POLICIES = ("open", "members_only")
 
@@ -73,6 +76,79 @@ class Teams:
             raise NotFound(f"No team named '{name}'.")
         return team
 
+    async def get_active(self, name: str) -> Team:
+        """The team, refusing an archived one (for anything that would spend or issue)."""
+        team = await self.get(name)
+        require_active(team)
+        return team
+
+    async def rename(self, team: Team, new_name: str) -> Team:
+        new_name = new_name.strip()
+        if not new_name or len(new_name) > 100:
+            raise BadRequest("A team name must be 1 to 100 characters.")
+        async with self._sessions.begin() as session:
+            row = await session.get(Team, team.id)
+            if row is None:
+                raise NotFound(f"No team with id {team.id}.")
+            old = row.name
+            if await session.scalar(select(Team.id).where(Team.name == new_name)) is not None:
+                raise BadRequest(f"A team named '{new_name}' already exists.")
+            row.name = new_name
+            await audit.record(
+                session,
+                now=self._clock.now(),
+                action="team.rename",
+                team_id=row.id,
+                target=f"team:{new_name}",
+                before={"name": old},
+                after={"name": new_name},
+            )
+        return row
+
+    async def archive(self, team: Team) -> ArchivedTeam:
+        """Stop the team from spending, keeping its ledger: its keys are revoked, its
+        workspaces and guilds unbound, its event subscriptions disabled, its inbound hooks
+        answer 404; usage, invoices and the audit log stay readable."""
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            row = await session.get(Team, team.id)
+            if row is None:
+                raise NotFound(f"No team with id {team.id}.")
+            if row.archived_at is not None:
+                raise BadRequest(f"Team '{row.name}' is already archived.")
+            row.archived_at = now
+            keys = await session.execute(
+                update(ApiKey)
+                .where(ApiKey.team_id == row.id, ApiKey.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            bindings = await session.execute(delete(Binding).where(Binding.team_id == row.id))
+            subscriptions = await session.execute(
+                update(Subscription)
+                .where(
+                    Subscription.team_id == row.id,
+                    Subscription.active.is_(True),
+                    Subscription.source != CALLBACK_SOURCE,
+                )
+                .values(active=False, disabled_reason="team archived")
+            )
+            archived = ArchivedTeam(
+                name=row.name,
+                keys_revoked=_count(keys),
+                bindings_removed=_count(bindings),
+                subscriptions_disabled=_count(subscriptions),
+            )
+            await audit.record(
+                session,
+                now=now,
+                action="team.archive",
+                team_id=row.id,
+                target=f"team:{row.name}",
+                before={"archived_at": None},
+                after={"archived_at": now.isoformat(), **asdict(archived)},
+            )
+        return archived
+
     async def get_by_id(self, team_id: int) -> Team:
         async with self._sessions() as session:
             team = await session.get(Team, team_id)
@@ -123,6 +199,27 @@ class Teams:
                 select(Quota).where(Quota.scope == scope, Quota.scope_id == scope_id)
             )
             return builtins.list(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedTeam:
+    name: str
+    keys_revoked: int
+    bindings_removed: int
+    subscriptions_disabled: int
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def require_active(team: Team) -> None:
+    """Refuse to issue anything (keys, bindings, hooks) for an archived team."""
+    if team.archived_at is not None:
+        raise Forbidden(
+            f"Team '{team.name}' is archived (since {team.archived_at:%Y-%m-%d}); "
+            "its usage stays readable, but it cannot be given keys, bindings or hooks."
+        )
 
 
 async def set_quota_in(

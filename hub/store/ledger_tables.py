@@ -29,6 +29,8 @@ class Team(Base):
     notify_platform: Mapped[str | None] = mapped_column(String(30), nullable=True)
     notify_channel: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Archived teams keep their ledger; their keys are revoked and nothing new is issued.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Member(Base):

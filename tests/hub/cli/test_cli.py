@@ -181,7 +181,8 @@ def test_governance_commands_are_audited_as_the_cli_user(cli: Cli) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert cli("provider-key", "list", "--team", "initech").stdout.split() == ["demo"]
+    listed = cli("provider-key", "list", "--team", "initech").stdout.splitlines()
+    assert [line.split()[0] for line in listed] == ["provider", "demo"]
     lines = [json.loads(x) for x in cli("audit", "--team", "initech", "--json").stdout.splitlines()]
     assert [e["action"] for e in lines] == [
         "team.create",

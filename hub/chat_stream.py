@@ -34,7 +34,9 @@ from typing import TYPE_CHECKING, TypeVar
 from hub.cache.responses import CacheLookup, replay
 from hub.errors import BadRequest, Cancelled, HubError, ProviderError, StreamInterrupted
 from hub.ledger.budget import Hold
+from hub.ledger.checkpoints import Checkpoints
 from hub.ledger.estimate import estimate_prompt_tokens
+from hub.ledger.recovery import HoldContext
 from hub.ledger.usage_entry import UsageEntry
 from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Status, Usage
@@ -73,6 +75,9 @@ class ChatStream:
         self._cache: CacheLookup | None = None  # the response cache's verdict (#18)
         self._charged_tokens: int | None = None
         self._every_chunk = False
+        # Progress noted on the hold every few seconds, for recovery (#10 point 2).
+        self._checkpoints = Checkpoints(hub.budget, hub.clock, hub.track)
+        self._seen_chars = 0
 
     @property
     def deployment(self) -> str | None:
@@ -118,7 +123,12 @@ class ChatStream:
 
     async def _hold_budget(self, *, cost_micros: int, tokens: int) -> None:
         reserving = asyncio.ensure_future(
-            self._hub.budget.reserve(self.request.caller, cost_micros=cost_micros, tokens=tokens)
+            self._hub.budget.reserve(
+                self.request.caller,
+                cost_micros=cost_micros,
+                tokens=tokens,
+                context=self._hold_context(),
+            )
         )
         cancelled = await outlast(reserving)
         self._hold = reserving.result()  # a refusal raises here, with nothing held
@@ -127,6 +137,16 @@ class ChatStream:
             # Admitted while the caller was going away: settle it as cancelled, then go.
             await self.__aexit__(asyncio.CancelledError, asyncio.CancelledError(), None)
             raise asyncio.CancelledError
+
+    def _hold_context(self) -> HoldContext:
+        """What the usage record needs should this process die before settling."""
+        return HoldContext(
+            request_id=self.result.request_id,
+            caller=self.request.caller,
+            origin=self.request.origin,
+            alias=self.result.alias,
+            prompt_tokens=self._prompt_estimate,
+        )
 
     async def start(self, work: Callable[[ChatStream], Awaitable[T]]) -> asyncio.Task[T]:
         """Admit now (a refusal raises here and holds nothing), then run `work(self)` in a
@@ -149,9 +169,7 @@ class ChatStream:
 
     def _settle_unstarted(self, task: asyncio.Task[object]) -> None:
         if not self._exited:
-            self._hub.track(
-                self.__aexit__(asyncio.CancelledError, asyncio.CancelledError(), None)
-            )
+            self._hub.track(self.__aexit__(asyncio.CancelledError, asyncio.CancelledError(), None))
 
     async def _answered_from_cache(self) -> bool:
         """Look the request up in the response cache; on a hit reserve what the hit will be
@@ -215,6 +233,12 @@ class ChatStream:
                     self.result.ttft_ms = self._elapsed_ms()
                 if chunk.text:
                     parts.append(chunk.text)  # joined once, at the end: long answers stay linear
+                    self._seen_chars += len(chunk.text)
+                self._checkpoints.saw(
+                    self._hold,
+                    deployment=self.deployment,
+                    chars=self._seen_chars + self.result.other_output_chars,
+                )
                 if chunk.text or self._every_chunk:
                     yield chunk
             self._finished = True

@@ -29,7 +29,9 @@ from hub.events.outbox import EventSink, OutboxSink
 from hub.idempotency import Deliveries
 from hub.idempotency_keys import IdempotencyKeys
 from hub.ledger.budget import Budget
+from hub.ledger.instances import Instances
 from hub.ledger.keys import Keys
+from hub.ledger.recovery import price_estimate
 from hub.ledger.reports import UsageReports
 from hub.ledger.teams import Teams
 from hub.members import Members
@@ -79,7 +81,6 @@ class Hub:
         self.events: EventSink = events or OutboxSink(clock)
         self.teams = Teams(self.sessions, clock)
         self.keys = Keys(self.sessions, clock, self.events)
-        self.budget = Budget(self.sessions, clock, self.events)
         self.usage = UsageReports(self.sessions, clock)
         self.deliveries = Deliveries(self.sessions, clock)
         # Idempotency-Key on the APIs that answer with a result (hub/idempotency_keys.py).
@@ -112,6 +113,13 @@ class Hub:
             models=settings.models,
             providers=settings.providers,
             snapshot=snapshot_path(settings.billing.price_catalog),
+        )
+        self.budget = Budget(
+            self.sessions, clock, self.events, estimate=price_estimate(settings.models, self.prices)
+        )
+        # This process's lease: the holds it takes are its own (hub/ledger/instances.py).
+        self.instances = Instances(
+            self.sessions, clock, self.budget, lease_s=settings.ledger.instance_lease_s
         )
         self.billing = Billing(
             self.sessions,
@@ -195,6 +203,7 @@ class Hub:
     async def close(self) -> None:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.instances.leave()
         await self.notices.drain()
         await self.circuits.close()
         await self.caching.store.close()

@@ -29,6 +29,7 @@ def discord_group(ctx: click.Context) -> None:
 async def run_bot(hub: Hub) -> None:
     """Run the gateway bot (the same as a bare `hub discord`)."""
     config = DiscordConfig.model_validate(hub.settings.connector("discord"))
+    await hub.instances.join("discord")  # its requests' holds are its own (hub/ledger/instances)
     bot = GatewayBot(hub, config)
     runner = asyncio.create_task(bot.run())
     loop = asyncio.get_running_loop()
@@ -81,7 +82,6 @@ def _refusal(exc: DiscordAPIError, guild_id: str | None) -> str:
         return f"Discord refused (403): the bot may not manage commands in {where}"
     if exc.status == 404:
         return (
-            "Discord does not know this application (404): check "
-            "connectors.discord.application_id"
+            "Discord does not know this application (404): check connectors.discord.application_id"
         )
     return f"Discord refused the commands: {exc}"

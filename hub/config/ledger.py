@@ -22,3 +22,11 @@ class LedgerSettings(Section):
         description="How long a repeat of a request with the same Idempotency-Key waits for "
         "the first to finish before it gets 409 with Retry-After.",
     )
+    instance_lease_s: float = Field(
+        15.0,
+        ge=1,
+        le=3600,
+        description="A hub process renews its lease (a heartbeat in the database) every third "
+        "of this; once a process's heartbeat is older, a live one releases its requests' "
+        "holds and records them as `interrupted`.",
+    )

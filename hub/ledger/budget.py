@@ -10,10 +10,10 @@ Budget checks read these counters, never the usage table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.clock import Clock
 from hub.events.outbox import EventSink
 from hub.ledger.periods import period_start
+from hub.ledger.recovery import CostEstimate, HoldContext, claim_holds
 from hub.ledger.refusal import refusal
 from hub.ledger.thresholds import CounterLimit, announce_thresholds
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_writer import record_usage
 from hub.model import Caller
 from hub.store.engine import dialect_name
-from hub.store.ledger_tables import BudgetCounter, Quota, Reservation
+from hub.store.ledger_tables import BudgetCounter, Quota, Reservation, UsageRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +58,28 @@ def _scopes(caller: Caller) -> list[tuple[str, int]]:
 
 class Budget:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, events: EventSink
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        events: EventSink,
+        *,
+        estimate: CostEstimate | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._events = events
+        self._estimate = estimate  # prices interrupted requests (hub/ledger/recovery.py)
+        # The process instance holds belong to (hub/ledger/instances.py), once it joined.
+        self.instance_id: str | None = None
 
-    async def reserve(self, caller: Caller, *, cost_micros: int, tokens: int) -> Hold:
+    async def reserve(
+        self,
+        caller: Caller,
+        *,
+        cost_micros: int,
+        tokens: int,
+        context: HoldContext | None = None,
+    ) -> Hold:
         now = self._clock.now()
         async with self._sessions.begin() as session:
             tracked = await _tracked(session, caller)
@@ -112,6 +128,9 @@ class Budget:
                     cost_micros=cost_micros,
                     tokens=tokens,
                     created_at=now,
+                    instance_id=self.instance_id,
+                    request_id=context.request_id if context else None,
+                    context=context.json() if context else None,
                 )
                 .returning(Reservation.id)
             )
@@ -126,15 +145,26 @@ class Budget:
             # A hold the sweeper already released must not be released twice.
             held = released.rowcount == 1  # type: ignore[attr-defined]
             tokens = entry.tokens_charged
+            # Released by a recovery that wrote an estimated record: book only the difference.
+            estimated = None if held else await _estimated_record(session, entry.request_id)
+            booked = (estimated.cost_micros, estimated.tokens) if estimated else (0, 0)
             spent: dict[int, tuple[int, int]] = {}
             for counter_id in hold.counter_ids:
-                spent[counter_id] = await _move(
+                spent[counter_id] = await move_counter(
                     session,
                     counter_id,
                     release=(hold.cost_micros, hold.tokens) if held else (0, 0),
-                    spend=(entry.cost_micros, tokens),
+                    spend=(entry.cost_micros - booked[0], tokens - booked[1]),
                 )
-            usage_id = await record_usage(session, entry, now=now)
+            if estimated is None:
+                usage_id = await record_usage(session, entry, now=now)
+            else:
+                usage_id = estimated.id
+                await session.execute(
+                    update(UsageRecord)
+                    .where(UsageRecord.id == estimated.id)
+                    .values(**entry.row_values(estimated.created_at))
+                )
             await self._events.emit(
                 session,
                 team_id=entry.caller.team_id,
@@ -153,25 +183,61 @@ class Budget:
             return Settlement(usage_id, thresholds)
 
     async def release_stale(self, older_than: timedelta) -> int:
-        """Give back holds of requests that never settled (a crashed process).
+        """The last resort: give back holds older than `older_than`, whatever process took
+        them, each with its `interrupted` record (instance leases recover most much sooner).
 
         Each hold is claimed by deleting it: a settle racing the sweeper finds it gone and
         releases nothing, so no hold is ever released twice."""
-        cutoff = self._clock.now() - older_than
+        return await self.recover(Reservation.created_at < self._clock.now() - older_than)
+
+    async def recover(self, which: ColumnElement[bool]) -> int:
+        """Release the holds matching `which` with their `interrupted` records, in one
+        transaction (hub/ledger/recovery.py); how many."""
+        now = self._clock.now()
         async with self._sessions.begin() as session:
-            claimed = await session.execute(
-                delete(Reservation)
-                .where(Reservation.created_at < cutoff)
-                .returning(Reservation.counter_ids, Reservation.cost_micros, Reservation.tokens)
+            return await claim_holds(
+                session, which, now=now, estimate=self._estimate, move=move_counter
             )
-            holds = claimed.all()
-            for counter_ids, cost_micros, tokens in holds:
-                for counter_id in map(int, counter_ids.split(",")):
-                    await _move(session, counter_id, release=(cost_micros, tokens), spend=(0, 0))
-        return len(holds)
+
+    async def checkpoint(
+        self, hold: Hold, *, deployment: str | None, completion_tokens: int
+    ) -> None:
+        """Note a running stream's progress on its hold, for recovery should it die."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Reservation)
+                .where(Reservation.id == hold.id)
+                .values(
+                    deployment=deployment,
+                    completion_tokens=completion_tokens,
+                    checkpoint_at=self._clock.now(),
+                )
+            )
 
 
-async def _move(
+async def _estimated_record(session: AsyncSession, request_id: str) -> _Booked | None:
+    row = (
+        await session.execute(
+            select(
+                UsageRecord.id,
+                UsageRecord.cost_micros,
+                UsageRecord.prompt_tokens + UsageRecord.completion_tokens,
+                UsageRecord.created_at,
+            ).where(UsageRecord.request_id == request_id, UsageRecord.estimated.is_(True))
+        )
+    ).one_or_none()
+    return None if row is None else _Booked(int(row[0]), int(row[1]), int(row[2]), row[3])
+
+
+@dataclass(frozen=True, slots=True)
+class _Booked:
+    id: int
+    cost_micros: int
+    tokens: int
+    created_at: datetime
+
+
+async def move_counter(
     session: AsyncSession,
     counter_id: int,
     *,

@@ -32,6 +32,7 @@ class UsageEntry:
     experiment_id: int | None = None
     variant: str | None = None
     charged_tokens: int | None = None  # tokens the budget counts, when not all (cache hits)
+    estimated: bool = False  # the hub's estimate, not the provider's count (interrupted)
 
     @property
     def tokens_charged(self) -> int:
@@ -57,6 +58,7 @@ class UsageEntry:
             cache_write_tokens=self.usage.cache_write_tokens,
             reasoning_tokens=self.usage.reasoning_tokens,
             cost_micros=self.cost_micros,
+            estimated=self.estimated,
             latency_ms=self.latency_ms,
             ttft_ms=self.ttft_ms,
             status=self.status,

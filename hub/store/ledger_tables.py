@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -112,7 +114,9 @@ class BudgetCounter(Base):
 
 
 class Reservation(Base):
-    """Money held for a request in flight; a crash leaves it here for the sweeper to release."""
+    """Money held for a request in flight. It belongs to the hub process (instance) that took
+    it: when that instance's lease lapses, a live one releases it and writes the request's
+    `interrupted` usage record from what is here (hub/ledger/recovery.py)."""
 
     __tablename__ = "reservations"
 
@@ -122,6 +126,27 @@ class Reservation(Base):
     cost_micros: Mapped[int] = mapped_column(BigId)
     tokens: Mapped[int] = mapped_column(BigId)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The request as its usage record needs it (caller, origin, alias, prompt estimate): JSON.
+    context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The stream's progress, checkpointed every few seconds while it runs.
+    deployment: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checkpoint_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class HubInstance(Base):
+    """A running hub process (web, worker, discord) and its heartbeat: its lease."""
+
+    __tablename__ = "hub_instances"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class UsageRecord(Base):
@@ -146,6 +171,9 @@ class UsageRecord(Base):
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reasoning_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cost_micros: Mapped[int] = mapped_column(BigId, default=0)
+    # True when the figures are the hub's estimate, not the provider's count (a request whose
+    # process died: prompt from the reservation's estimate, completion from its checkpoint).
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     ttft_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(20))

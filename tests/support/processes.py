@@ -45,8 +45,16 @@ class HubProcess:
                     raise RuntimeError("hub serve exited early")
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def kill(self) -> None:
+        """kill -9: no shutdown, no settling; the process is reaped (no zombie left)."""
         assert self._process is not None
-        self._process.terminate()
+        self._process.kill()
         _, err = await self._process.communicate()
         self.stderr = err.decode()
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._process is not None
+        if self._process.returncode is None:
+            self._process.terminate()
+            _, err = await self._process.communicate()
+            self.stderr = err.decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from hub.config import ConnectorSection
+from hub.config import MIB, ConnectorSection, body_limit
 
 
 class AdminApiSettings(ConnectorSection):
@@ -12,3 +12,4 @@ class AdminApiSettings(ConnectorSection):
         True,
         description="Serve the admin API (team admins and owners; the operator key).",
     )
+    max_body_bytes: int = body_limit(MIB, route="the admin API")

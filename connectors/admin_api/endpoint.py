@@ -14,7 +14,9 @@ from connectors.admin_api.auth import Principal, authenticate
 from connectors.admin_api.render import error_response
 from connectors.admin_api.validation import Body, InvalidField, Query, parse_id, storable
 from hub.audit import acting_as
+from hub.config import MIB
 from hub.errors import HubError, NotFound
+from hub.request_body import read_body
 from hub.service import Hub
 from hub.store.ledger_tables import ApiKey, Member, Team
 
@@ -38,6 +40,7 @@ class Call:
     request: web.Request
     team: Team | None = None
     endpoint: Endpoint | None = None
+    max_body_bytes: int = MIB
 
     @property
     def own_team(self) -> Team:
@@ -54,7 +57,7 @@ class Call:
         return value
 
     async def body(self, *known: str) -> Body:
-        return Body.parse(await self.request.read(), known=known)
+        return Body.parse(await read_body(self.request, limit=self.max_body_bytes), known=known)
 
     def query(self) -> Query:
         assert self.endpoint is not None
@@ -107,12 +110,14 @@ class Endpoint:
     def placeholders(self) -> list[str]:
         return _PLACEHOLDER.findall(self.path)
 
-    def route(self, hub: Hub) -> web.RouteDef:
+    def route(self, hub: Hub, *, max_body_bytes: int = MIB) -> web.RouteDef:
         async def run(request: web.Request) -> web.StreamResponse:
             try:
                 principal = await authenticate(hub, request)
                 with acting_as(principal.actor):
-                    call = Call(hub, principal, request, endpoint=self)
+                    call = Call(
+                        hub, principal, request, endpoint=self, max_body_bytes=max_body_bytes
+                    )
                     if "team_id" in request.match_info:
                         team_id = parse_id(request.match_info["team_id"], "team_id")
                         principal.require_team(team_id)

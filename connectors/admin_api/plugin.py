@@ -43,11 +43,13 @@ def all_endpoints() -> list[Endpoint]:
 class AdminApiConnector:
     name = "admin_api"
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, settings: AdminApiSettings) -> None:
         self._hub = hub
+        self._settings = settings
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
-        return [endpoint.route(self._hub) for endpoint in all_endpoints()]
+        limit = self._settings.max_body_bytes
+        return [endpoint.route(self._hub, max_body_bytes=limit) for endpoint in all_endpoints()]
 
     async def start(self) -> None:
         return None
@@ -61,8 +63,7 @@ class AdminApiPlugin:
     enabled_by_default = True
 
     def create(self, hub: Hub, section: SectionValue) -> AdminApiConnector:
-        AdminApiSettings.usable(section, name="admin_api")
-        return AdminApiConnector(hub)
+        return AdminApiConnector(hub, AdminApiSettings.usable(section, name="admin_api"))
 
     def settings_model(self) -> type[AdminApiSettings]:
         return AdminApiSettings

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator
 
-from hub.config import ConfigError, ConnectorSection, Secret
+from hub.config import MIB, ConfigError, ConnectorSection, Secret, body_limit
 
 DISCORD_API = "https://discord.com/api/v10"
 _HEX_KEY = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -48,6 +48,9 @@ class DiscordConfig(ConnectorSection):
     dm_team: str | None = Field(
         None, description="Team that pays for DMs with the bot; unset: DMs are refused."
     )
+    # An interaction carries at most a 2,000-character message or a modal's few text inputs;
+    # attachments arrive as URLs.
+    max_body_bytes: int = body_limit(MIB, route="POST /discord/interactions")
 
     @field_validator("application_id")
     @classmethod

@@ -7,7 +7,6 @@ cancels a running answer.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -33,10 +32,12 @@ from connectors.discord.slash import (
     quota_reply,
     usage_reply,
 )
-from connectors.discord.verify import InteractionVerifier
+from connectors.discord.verify import InteractionVerifier, signed_headers
 from hub.errors import BadRequest, HubError
 from hub.model import ChatRequest, Message
+from hub.request_body import BodyTooLarge, read_body
 from hub.service import Hub
+from hub.untrusted import load_json
 
 log = logging.getLogger("connectors.discord.interactions")
 PATH = "/discord/interactions"
@@ -53,16 +54,22 @@ class InteractionsEndpoint:
         return [web.post(PATH, self.handle)]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        if not self._verifier.verify(
+        # The headers first: a request that cannot be Discord's is not read at all.
+        signed = signed_headers(
             signature=request.headers.get("X-Signature-Ed25519"),
             timestamp=request.headers.get("X-Signature-Timestamp"),
-            body=body,
             now=self._hub.clock.now(),
-        ):
+        )
+        if signed is None:
             return web.json_response({"error": "invalid request signature"}, status=401)
         try:
-            interaction = parse_interaction(json.loads(body))
+            body = await read_body(request, limit=self._config.max_body_bytes)
+        except BodyTooLarge as exc:
+            return web.json_response({"error": exc.user_message}, status=413)
+        if not self._verifier.check(signed, body):
+            return web.json_response({"error": "invalid request signature"}, status=401)
+        try:
+            interaction = parse_interaction(load_json(body))
         except (ValueError, BadRequest) as exc:
             return web.json_response({"error": str(exc)}, status=400)
         if interaction.type == PING:

@@ -18,8 +18,8 @@ from hub.service import Hub
 class OpenAIConnector:
     name = "openai_api"
 
-    def __init__(self, hub: Hub) -> None:
-        self._routes = OpenAIRoutes(hub)
+    def __init__(self, hub: Hub, settings: OpenAIApiSettings) -> None:
+        self._routes = OpenAIRoutes(hub, max_body_bytes=settings.max_body_bytes)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return self._routes.definitions()
@@ -36,8 +36,7 @@ class OpenAIPlugin:
     enabled_by_default = True
 
     def create(self, hub: Hub, section: SectionValue) -> OpenAIConnector:
-        OpenAIApiSettings.usable(section, name="openai_api")
-        return OpenAIConnector(hub)
+        return OpenAIConnector(hub, OpenAIApiSettings.usable(section, name="openai_api"))
 
     def settings_model(self) -> type[OpenAIApiSettings]:
         return OpenAIApiSettings

@@ -22,6 +22,7 @@ _TYPES = {
     405: "invalid_request_error",
     409: "invalid_request_error",
     422: "invalid_request_error",
+    413: "invalid_request_error",
     429: "rate_limit_error",
 }
 

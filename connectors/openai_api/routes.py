@@ -28,9 +28,11 @@ from connectors.openai_api.chunks import ChunkWriter, sse, usage_json
 from connectors.openai_api.render import error_body, error_response, plain_error
 from connectors.openai_api.routing_headers import bypasses_cache, routing_headers
 from hub.chat_stream import ChatStream
+from hub.config import MIB
 from hub.errors import AuthError, Cancelled, HubError, InvalidField, UnknownModel
 from hub.idempotency_keys import Replay
 from hub.model import Caller, ChatChunk, ChatRequest
+from hub.request_body import read_body
 from hub.service import Hub
 from hub.untrusted import MAX_INT_DIGITS, load_json
 from hub.web import REQUEST_ID_KEY, client_ip
@@ -42,8 +44,9 @@ FALLBACK_PATH = "/v1/{tail:.*}"
 
 
 class OpenAIRoutes:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, *, max_body_bytes: int = 20 * MIB) -> None:
         self._hub = hub
+        self._max_body = max_body_bytes
 
     def definitions(self) -> list[web.AbstractRouteDef]:
         return [
@@ -109,7 +112,7 @@ class OpenAIRoutes:
     async def embeddings(self, request: web.Request) -> web.Response:
         try:
             caller = await self._caller(request)
-            body = await _json_body(request)
+            body = await _json_body(request, limit=self._max_body)
             embedding = parse_embeddings_request(
                 body, caller=caller, request_id=request.get(REQUEST_ID_KEY)
             )
@@ -122,7 +125,7 @@ class OpenAIRoutes:
         arrived = time.perf_counter()
         try:
             caller = await self._caller(request)
-            body = await _json_body(request)
+            body = await _json_body(request, limit=self._max_body)
             chat = parse_chat_request(body, caller=caller, request_id=request.get(REQUEST_ID_KEY))
             if bypasses_cache(request.headers):
                 chat = dataclasses.replace(chat, no_cache=True)
@@ -250,8 +253,8 @@ async def _write_quietly(response: web.StreamResponse, data: bytes) -> None:
         log.debug("client left before the error event")
 
 
-async def _json_body(request: web.Request) -> Any:
-    raw = await request.read()
+async def _json_body(request: web.Request, *, limit: int) -> Any:
+    raw = await read_body(request, limit=limit)
     try:
         return load_json(raw)
     except InvalidField as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from hub.config import ConnectorSection, Secret
+from hub.config import MIB, ConnectorSection, Secret, body_limit
 
 DEFAULT_API_BASE_URL = "https://slack.com/api/"
 
@@ -30,6 +30,9 @@ class SlackSettings(ConnectorSection):
     default_model: str | None = Field(
         None, description="Model alias when neither --model nor a channel default is set."
     )
+    # Slack's payloads stay far below: a message holds at most 40,000 characters, a view at
+    # most 100 blocks, and files arrive as URLs.
+    max_body_bytes: int = body_limit(MIB, route="POST /slack/events")
 
     @field_validator("signing_secret", "bot_token", "client_id", "client_secret", "app_token")
     @classmethod

@@ -43,7 +43,10 @@ class SlackConnector:
         self._routes: list[web.AbstractRouteDef] = []
         if not settings.socket_mode:
             self._routes += EventRoutes(
-                self.app, signing_secret=settings.signing_secret, clock=hub.clock
+                self.app,
+                signing_secret=settings.signing_secret,
+                clock=hub.clock,
+                max_body_bytes=settings.max_body_bytes,
             ).definitions()
         if parts.flow is not None and parts.states is not None and parts.installations:
             self._routes += InstallRoutes(

@@ -1,7 +1,9 @@
 """`POST /slack/events`: verify the signature, then hand the request to Bolt.
 
 Events, slash commands and interactivity all arrive here, as Slack's app settings point them
-all at one URL. A request that fails verification gets 401 and touches nothing.
+all at one URL. The signature headers are checked before the body is read, and the body is
+read only up to `[connectors.slack] max_body_bytes`: a request that is not Slack's costs no
+memory. One that fails verification gets 401 and touches nothing.
 """
 
 from __future__ import annotations
@@ -9,35 +11,50 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
-from connectors.slack.verify import SignatureError, verify_request
+from connectors.slack.verify import SignatureError, check_signature, signed_headers
 from hub.clock import Clock
+from hub.request_body import BodyTooLarge, read_body
 
 log = logging.getLogger("connectors.slack.routes")
 
 
 class EventRoutes:
-    def __init__(self, app: AsyncApp, *, signing_secret: str, clock: Clock) -> None:
+    def __init__(
+        self, app: AsyncApp, *, signing_secret: str, clock: Clock, max_body_bytes: int
+    ) -> None:
         self._app = app
         self._secret = signing_secret
         self._clock = clock
+        self._max_body = max_body_bytes
 
     def definitions(self) -> list[web.AbstractRouteDef]:
         return [web.post("/slack/events", self.events)]
 
     async def events(self, request: web.Request) -> web.Response:
-        body = await request.read()
         try:
-            verify_request(
-                secret=self._secret,
-                headers=request.headers,
-                body=body,
-                now=self._clock.now().timestamp(),
-            )
+            signed = signed_headers(request.headers, now=self._clock.now().timestamp())
+            body = await read_body(request, limit=self._max_body)
+            check_signature(self._secret, signed, body)
+            text = body.decode("utf-8")
         except SignatureError as exc:
             log.warning("refused a request to /slack/events: %s", exc)
             return web.json_response({"error": "invalid_signature"}, status=401)
-        bolt_response = await self._app.async_dispatch(await to_bolt_request(request))
+        except BodyTooLarge as exc:
+            log.warning("refused a request to /slack/events: %s", exc.user_message)
+            return web.json_response(
+                {"error": "payload_too_large", "message": exc.user_message}, status=413
+            )
+        except UnicodeDecodeError:
+            log.warning("refused a signed request to /slack/events: the body is not UTF-8")
+            return web.json_response({"error": "invalid_body"}, status=400)
+        bolt_request = AsyncBoltRequest(
+            body=text,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+        bolt_response = await self._app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)

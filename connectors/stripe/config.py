@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from hub.config import ConnectorSection
+from hub.config import MIB, ConnectorSection, body_limit
 
 
 class StripeConnectorSettings(ConnectorSection):
@@ -14,3 +14,5 @@ class StripeConnectorSettings(ConnectorSection):
         description="Mount POST /billing/stripe/webhook (when [billing.stripe] webhook_secret "
         "is set) and export usage to Stripe (when [billing.stripe] api_key is set).",
     )
+    # Stripe's event objects are a few kilobytes; the signature header is checked first.
+    max_body_bytes: int = body_limit(MIB, route="POST /billing/stripe/webhook")

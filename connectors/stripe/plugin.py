@@ -23,14 +23,16 @@ from hub.service import Hub
 class StripeConnector:
     name = "stripe"
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, settings: StripeConnectorSettings) -> None:
         self._hub = hub
+        self._settings = settings
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         secret = self._hub.settings.billing.stripe.webhook_secret
         if not secret:
             return []
-        return [web.post(PATH, StripeWebhook(self._hub, secret).handle)]
+        webhook = StripeWebhook(self._hub, secret, max_body_bytes=self._settings.max_body_bytes)
+        return [web.post(PATH, webhook.handle)]
 
     async def start(self) -> None:
         return None
@@ -44,8 +46,7 @@ class StripePlugin:
     enabled_by_default = True
 
     def create(self, hub: Hub, section: object) -> StripeConnector:
-        StripeConnectorSettings.usable(section, name="stripe")
-        return StripeConnector(hub)
+        return StripeConnector(hub, StripeConnectorSettings.usable(section, name="stripe"))
 
     def settings_model(self) -> type[StripeConnectorSettings]:
         return StripeConnectorSettings

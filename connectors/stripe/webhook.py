@@ -17,7 +17,10 @@ import stripe
 from aiohttp import web
 
 from hub.billing.accounts import PaymentKind
+from hub.errors import InvalidField
+from hub.request_body import BodyTooLarge, read_body
 from hub.service import Hub
+from hub.untrusted import header_value
 
 log = logging.getLogger("hub.stripe")
 PATH = "/billing/stripe/webhook"
@@ -36,19 +39,31 @@ def _refuse(message: str) -> web.Response:
 def _signed_at(header: str) -> int | None:
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 20:
             return int(value)
     return None
 
 
 class StripeWebhook:
-    def __init__(self, hub: Hub, secret: str) -> None:
+    def __init__(self, hub: Hub, secret: str, *, max_body_bytes: int) -> None:
         self._hub = hub
         self._secret = secret
+        self._max_body = max_body_bytes
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        header = request.headers.get("Stripe-Signature", "")
+        # The header first: an unsigned or stale request is refused before its body is read.
+        try:
+            header = header_value(request.headers, "Stripe-Signature", max_len=4096)
+        except InvalidField:
+            return _refuse("The Stripe-Signature header is malformed.")
+        signed = _signed_at(header)
+        now = self._hub.clock.now().timestamp()
+        if signed is None or abs(now - signed) > TOLERANCE_S:
+            return _refuse("The Stripe-Signature timestamp is outside the five-minute window.")
+        try:
+            body = await read_body(request, limit=self._max_body)
+        except BodyTooLarge as exc:
+            return web.json_response({"error": {"message": exc.user_message}}, status=413)
         try:
             payload = body.decode("utf-8")
             # tolerance=0: the SDK checks the signature; the window is checked on our clock.
@@ -57,10 +72,6 @@ class StripeWebhook:
             return _refuse("The body is not a Stripe event.")
         except stripe.SignatureVerificationError:
             return _refuse("The Stripe-Signature header does not match this body.")
-        signed = _signed_at(header)
-        now = self._hub.clock.now().timestamp()
-        if signed is None or abs(now - signed) > TOLERANCE_S:
-            return _refuse("The Stripe-Signature timestamp is outside the five-minute window.")
         kind = KINDS.get(event.type)
         if kind is None:
             return web.json_response({"received": True, "ignored": event.type})

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from hub.config import ConnectorSection
+from hub.config import MIB, ConnectorSection, body_limit
 
 
 class WebhooksConfig(ConnectorSection):
@@ -22,9 +22,7 @@ class WebhooksConfig(ConnectorSection):
         le=3600,
         description="A repeated webhook-id waits this long for the first answer, else 409.",
     )
-    max_body_bytes: int = Field(
-        1024 * 1024, gt=0, le=100 * 1024 * 1024, description="Larger bodies get 400."
-    )
+    max_body_bytes: int = body_limit(MIB, route="POST /hooks/<id>")
 
     @property
     def rotation_grace(self) -> timedelta:

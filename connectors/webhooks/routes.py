@@ -17,10 +17,11 @@ from connectors.webhooks.config import WebhooksConfig
 from connectors.webhooks.dedupe import STILL_RUNNING, Dedupe, Stored
 from connectors.webhooks.hooks import HookInfo, InboundHooks
 from connectors.webhooks.render import error_response, sse_event
-from connectors.webhooks.verify import verify_request
+from connectors.webhooks.verify import signature_headers, verify_request
 from hub.errors import HubError, NotFound
 from hub.events.targets import TargetRefused, check_target
 from hub.model import Caller
+from hub.request_body import read_body
 from hub.results import result_summary
 from hub.service import Hub
 
@@ -44,7 +45,8 @@ class WebhookRoutes:
             hook = await self.hooks.find(request.match_info["hook_id"])
             if hook is None:
                 raise NotFound("No webhook with this id: check the URL (`hub webhook list`).")
-            raw = await self._read(request)
+            signature_headers(request.headers)  # before reading: no body for strangers
+            raw = await read_body(request, limit=self._config.max_body_bytes)
             webhook_id = verify_request(
                 raw, request.headers, secrets=self.hooks.valid_secrets(hook), clock=self._hub.clock
             )
@@ -70,18 +72,6 @@ class WebhookRoutes:
             status=409,
             headers={"Retry-After": "5"},
         )
-
-    async def _read(self, request: web.Request) -> bytes:
-        if (request.content_length or 0) > self._config.max_body_bytes:
-            raise InvalidField(
-                "body", f"The body is larger than {self._config.max_body_bytes} bytes."
-            )
-        raw = await request.content.read(self._config.max_body_bytes + 1)
-        if len(raw) > self._config.max_body_bytes:
-            raise InvalidField(
-                "body", f"The body is larger than {self._config.max_body_bytes} bytes."
-            )
-        return raw
 
     async def _check_callback(self, url: str) -> None:
         try:

@@ -18,8 +18,8 @@ from hub.service import Hub
 class ZapierConnector:
     name = "zapier"
 
-    def __init__(self, hub: Hub) -> None:
-        self._routes = ZapierRoutes(hub)
+    def __init__(self, hub: Hub, settings: ZapierSettings) -> None:
+        self._routes = ZapierRoutes(hub, max_body_bytes=settings.max_body_bytes)
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return self._routes.definitions()
@@ -36,8 +36,7 @@ class ZapierPlugin:
     enabled_by_default = False
 
     def create(self, hub: Hub, section: SectionValue) -> ZapierConnector:
-        ZapierSettings.usable(section, name="zapier")
-        return ZapierConnector(hub)
+        return ZapierConnector(hub, ZapierSettings.usable(section, name="zapier"))
 
     def settings_model(self) -> type[ZapierSettings]:
         return ZapierSettings

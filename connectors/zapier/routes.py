@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -11,6 +10,7 @@ from aiohttp import web
 from connectors.zapier import samples
 from connectors.zapier.events import hub_event
 from hub.audit import Actor, acting_as
+from hub.config import MIB
 from hub.errors import AuthError, BadRequest, HubError, NotFound, UnknownModel
 from hub.events.subscriptions import Subscriptions
 from hub.events.targets import TargetRefused
@@ -25,16 +25,19 @@ from hub.idempotency_keys import (
 )
 from hub.ledger.keys import AuthenticatedKey
 from hub.model import ChatOptions, ChatRequest, Message, Origin
+from hub.request_body import read_body
 from hub.results import result_summary
 from hub.service import Hub
+from hub.untrusted import load_json
 from hub.web import client_ip
 
 SAMPLERS = {"completion.created": samples.completions, "budget.threshold": samples.budget_alerts}
 
 
 class ZapierRoutes:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, *, max_body_bytes: int = MIB) -> None:
         self._hub = hub
+        self._max_body = max_body_bytes
         self._subscriptions = Subscriptions.for_hub(hub)
 
     def definitions(self) -> list[web.AbstractRouteDef]:
@@ -75,7 +78,7 @@ class ZapierRoutes:
         )
 
     async def ask(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
-        body = await _body(request)
+        body = await _body(request, limit=self._max_body)
         prompt, system, model = body.get("prompt"), body.get("system"), body.get("model")
         if not isinstance(prompt, str) or not prompt.strip():
             raise _field("prompt", "'prompt' is required: the question to ask.")
@@ -137,7 +140,7 @@ class ZapierRoutes:
         return result_summary(result, body.get("metadata"))
 
     async def subscribe(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
-        body = await _body(request)
+        body = await _body(request, limit=self._max_body)
         event, target = body.get("event"), body.get("target_url")
         if not isinstance(event, str):
             raise _field("event", "'event' is required, e.g. new_completion or budget_alert.")
@@ -183,11 +186,8 @@ def _field(field: str, message: str) -> _FieldError:
     return _FieldError(field, message)
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.read())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _field("body", f"The body is not valid JSON: {exc}") from exc
+async def _body(request: web.Request, *, limit: int) -> dict[str, Any]:
+    body = load_json(await read_body(request, limit=limit))
     if not isinstance(body, dict):
         raise _field("body", "The body must be a JSON object.")
     return body

@@ -11,7 +11,7 @@ from hub.config.connectors import ConnectorSection, section_enabled
 from hub.config.database import DatabaseSettings, RedisSettings, async_database_url
 from hub.config.errors import ConfigError
 from hub.config.ledger import LedgerSettings
-from hub.config.limits import RateLimitDefaults, WebhookSettings
+from hub.config.limits import MIB, RateLimitDefaults, WebhookSettings, body_limit
 from hub.config.load import load_settings, parse_settings
 from hub.config.logs import LoggingSettings
 from hub.config.models import DeploymentSettings, ModelSettings
@@ -23,6 +23,7 @@ from hub.config.server import ServerSettings
 from hub.config.settings import Settings
 
 __all__ = [
+    "MIB",
     "NO_CATALOG",
     "BillingSettings",
     "StripeSettings",
@@ -49,6 +50,7 @@ __all__ = [
     "Settings",
     "WebhookSettings",
     "async_database_url",
+    "body_limit",
     "load_settings",
     "parse_settings",
     "section_enabled",

@@ -3,9 +3,25 @@ outbound deliveries may go."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from hub.config.base import Section
+
+MIB = 1024 * 1024
+
+
+def body_limit(default: int, *, route: str) -> Any:
+    """A connector's `max_body_bytes`: the most of a request body its routes read."""
+    return Field(
+        default,
+        ge=1024,
+        le=100 * MIB,
+        description=f"Largest request body {route} reads, in bytes; a larger one is refused "
+        "with 413 before it is read (a declared Content-Length) or as soon as it passes "
+        "the limit (chunked).",
+    )
 
 
 class RateLimitDefaults(Section):

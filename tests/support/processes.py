@@ -45,6 +45,11 @@ class HubProcess:
                     raise RuntimeError("hub serve exited early")
         return self
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not started"
+        return self._process.pid
+
     async def kill(self) -> None:
         """kill -9: no shutdown, no settling; the process is reaped (no zombie left)."""
         assert self._process is not None

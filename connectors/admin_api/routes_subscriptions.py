@@ -11,7 +11,7 @@ from connectors.admin_api.schemas import ref
 from connectors.admin_api.validation import InvalidField, http_url
 from hub.errors import BadRequest
 from hub.events.subscriptions import Subscriptions
-from hub.events.targets import TargetRefused
+from hub.ssrf import TargetRefused
 
 SOURCE = "api"
 

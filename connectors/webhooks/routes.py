@@ -19,11 +19,11 @@ from connectors.webhooks.hooks import HookInfo, InboundHooks
 from connectors.webhooks.render import error_response, sse_event
 from connectors.webhooks.verify import signature_headers, verify_request
 from hub.errors import HubError, NotFound
-from hub.events.targets import TargetRefused, check_target
 from hub.model import Caller
 from hub.request_body import read_body
 from hub.results import result_summary
 from hub.service import Hub
+from hub.ssrf import TargetRefused, check_target
 
 # A repeat finding the first attempt abandoned claims it again; this bounds the ping-pong.
 MAX_CLAIMS = 3

@@ -13,7 +13,6 @@ from hub.audit import Actor, acting_as
 from hub.config import MIB
 from hub.errors import AuthError, BadRequest, HubError, NotFound, UnknownModel
 from hub.events.subscriptions import Subscriptions
-from hub.events.targets import TargetRefused
 from hub.idempotency_keys import (
     HEADER,
     REPLAYED_HEADER,
@@ -28,6 +27,7 @@ from hub.model import ChatOptions, ChatRequest, Message, Origin
 from hub.request_body import read_body
 from hub.results import result_summary
 from hub.service import Hub
+from hub.ssrf import TargetRefused
 from hub.untrusted import load_json
 from hub.web import client_ip
 
@@ -58,7 +58,7 @@ class ZapierRoutes:
                     response: web.StreamResponse = await handler(request, key)
                 return response
             except HubError as exc:
-                return _error(exc)
+                return error_response(exc)
 
         return run
 
@@ -193,7 +193,7 @@ async def _body(request: web.Request, *, limit: int) -> dict[str, Any]:
     return body
 
 
-def _error(error: HubError) -> web.Response:
+def error_response(error: HubError) -> web.Response:
     body: dict[str, Any] = {"error": {"message": error.user_message, "code": error.code}}
     field = "model" if isinstance(error, UnknownModel) else getattr(error, "field", None)
     if field:

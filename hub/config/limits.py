@@ -39,5 +39,7 @@ class WebhookSettings(Section):
     allow_private_targets: bool = Field(
         False,
         description="Outbound deliveries (event subscriptions, Zapier hooks, webhook "
-        "callbacks) to private, loopback or link-local addresses are refused unless true.",
+        "callbacks) to loopback, private, link-local, carrier-grade NAT, benchmarking, "
+        "multicast, reserved or unspecified addresses (or IPv6 forms embedding them) are "
+        "refused unless true.",
     )

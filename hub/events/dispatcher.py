@@ -24,7 +24,7 @@ from hub.clock import Clock
 from hub.events.schedule import LEASE, next_attempt, retry_after_seconds
 from hub.events.signing import signed_headers
 from hub.events.subscriptions import CALLBACK_SOURCE
-from hub.events.targets import TargetRefused, check_target
+from hub.ssrf import Resolver, TargetRefused, resolve_target, system_resolver
 from hub.store.event_tables import DeliveryAttempt, EventDelivery, OutboxEvent, Subscription
 from hub.store.secretbox import SecretBox
 
@@ -60,6 +60,7 @@ class Dispatcher:
         batch: int = 100,
         concurrency: int = 20,
         timeout_s: float = 10.0,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -69,6 +70,7 @@ class Dispatcher:
         self._batch = batch
         self._limit = asyncio.Semaphore(concurrency)
         self._timeout = httpx.Timeout(timeout_s)
+        self._resolver = resolver
 
     @classmethod
     def for_hub(cls, hub: Hub) -> Dispatcher:
@@ -187,7 +189,10 @@ class Dispatcher:
 
     async def _post(self, sub: Subscription, event: OutboxEvent) -> _Outcome:
         try:
-            await check_target(sub.url, allow_private=self._allow_private)
+            # Resolved once, here; the POST connects to the address that was checked.
+            target = await resolve_target(
+                sub.url, allow_private=self._allow_private, resolver=self._resolver
+            )
         except TargetRefused as exc:
             return _Outcome(None, f"refused: {exc.user_message}")
         headers = signed_headers(
@@ -201,11 +206,10 @@ class Dispatcher:
             # Redirects are not followed: they could lead past the private-address check.
             async with self._http.stream(
                 "POST",
-                sub.url,
                 content=event.payload.encode(),
-                headers=headers,
                 timeout=self._timeout,
                 follow_redirects=False,
+                **target.request_options(headers),
             ) as response:
                 code = response.status_code
                 retry_after = retry_after_seconds(

@@ -16,7 +16,7 @@ from hub.clock import Clock
 from hub.errors import BadRequest, NotFound
 from hub.events.outbox import EVENT_TYPES
 from hub.events.signing import new_webhook_secret
-from hub.events.targets import check_target
+from hub.ssrf import Resolver, check_target, system_resolver
 from hub.store.event_tables import DeliveryAttempt, EventDelivery, Subscription
 from hub.store.secretbox import SecretBox
 
@@ -74,11 +74,13 @@ class Subscriptions:
         clock: Clock,
         secrets_box: SecretBox,
         allow_private: bool,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._box = secrets_box
         self._allow_private = allow_private
+        self._resolver = resolver
 
     @classmethod
     def for_hub(cls, hub: Hub) -> Subscriptions:
@@ -93,7 +95,7 @@ class Subscriptions:
         self, *, team_id: int, url: str, events: Sequence[str], source: str = "cli"
     ) -> CreatedSubscription:
         chosen = parse_events(events)
-        await check_target(url, allow_private=self._allow_private)
+        await check_target(url, allow_private=self._allow_private, resolver=self._resolver)
         secret = new_webhook_secret()
         row = Subscription(
             id=new_subscription_id(),

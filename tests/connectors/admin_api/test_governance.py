@@ -155,7 +155,7 @@ async def test_private_subscription_targets_are_refused(sqlite_url: str) -> None
             body = {"url": url, "events": ["key.created"]}
             status, answer = await call(h, h.a.admin.key, "POST", path, body)
             assert (status, answer["error"]["field"]) == (400, "url"), url
-            assert "private or loopback" in answer["error"]["message"]
+            assert "only calls public addresses" in answer["error"]["message"]
         assert (await call(h, h.a.admin.key, "GET", path))[1] == {"data": []}
 
 

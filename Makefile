@@ -6,6 +6,8 @@ SERVE_STAMP := $(VENV)/.installed-serve
 DEV_STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
+# Test processes: most slow tests wait on hub subprocesses, so two per core keep both busy.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$((n * 2)))
 HUB_CONFIG ?= config/hub.toml
 export HUB_CONFIG
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check --no-input
@@ -39,7 +41,7 @@ run: install-serve var/secret-key
 	@exec $(BIN)/hub serve --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 	@if command -v npm >/dev/null 2>&1 && [ -f connectors/zapier/app/package.json ]; then \
 		$(MAKE) --no-print-directory zapier-test; \
 	else echo "zapier app tests: skipped (npm not found)"; fi

@@ -95,6 +95,7 @@ class ChatStream:
     async def __aenter__(self) -> ChatStream:
         if self._max_tokens < 1:
             raise BadRequest("max_tokens must be a positive number.")
+        await self._join_experiment()
         self._hub.router.check(self._model, self.request)  # images, tools, length (#18)
         try:
             with self._watch.step("admission"):
@@ -103,6 +104,17 @@ class ChatStream:
             self._watch.refused(exc)
             raise
         return self
+
+    async def _join_experiment(self) -> None:
+        """A running experiment on the alias routes the request to its variant (sticky)."""
+        assignment = await self._hub.experiments.assign(self._model, self.request)
+        if assignment is None:
+            return
+        self._model = assignment.model
+        result = self.result
+        result.requested_alias, result.alias = result.alias, assignment.model.alias
+        result.routed_by = "experiment"
+        result.experiment_id, result.variant = assignment.experiment.id, assignment.variant
 
     async def _admit(self) -> None:
         """Member, limits, the cache, and the budget hold."""

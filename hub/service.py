@@ -26,6 +26,8 @@ from hub.config import Settings
 from hub.connector import payment_platform
 from hub.embeddings import EmbeddingCall, EmbeddingRequest, EmbeddingResult
 from hub.events.outbox import EventSink, OutboxSink
+from hub.experiments.service import Experiments
+from hub.feedback import Feedback
 from hub.idempotency import Deliveries
 from hub.idempotency_keys import IdempotencyKeys
 from hub.ledger.budget import Budget
@@ -161,6 +163,9 @@ class Hub:
                 redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix
             )
         self.caching = ResponseCaching(store)
+        # A/B experiments on aliases, and 👍/👎 on answers (#18).
+        self.experiments = Experiments(self.sessions, clock, settings.models)
+        self.feedback = Feedback(self.sessions, clock)
         self.router = Router(
             models=settings.models,
             default_alias=settings.default_alias,

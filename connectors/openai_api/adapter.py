@@ -100,6 +100,11 @@ def wants_usage_in_stream(body: Mapping[str, Any]) -> bool:
 # -- errors ---------------------------------------------------------------------------------
 
 
+def invalid_field(exc: ValidationError, body: Any) -> InvalidField:
+    """A pydantic validation error of any /v1 body as the one field to name."""
+    return _invalid(exc, body)
+
+
 def _invalid(exc: ValidationError, body: Any) -> InvalidField:
     """The problem, named as OpenAI names fields: `messages[0].content[1].type`. Of the
     errors of a union's members, the one that got furthest into the body says most."""

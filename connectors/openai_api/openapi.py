@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.openai_api.feedback import FeedbackRequest, FeedbackResponse
 from connectors.openai_api.schema import ChatCompletionRequest, EmbeddingsRequest
 from hub.idempotency_keys import OPENAPI_PARAMETER
 
@@ -58,6 +59,8 @@ def request_schemas() -> dict[str, Schema]:
     for name, model in (
         ("OpenAIChatRequest", ChatCompletionRequest),
         ("OpenAIEmbeddingsRequest", EmbeddingsRequest),
+        ("OpenAIFeedbackRequest", FeedbackRequest),
+        ("OpenAIFeedback", FeedbackResponse),
     ):
         generated = model.model_json_schema(ref_template=REF_TEMPLATE)
         schemas |= {f"OpenAI{n}": part for n, part in generated.pop("$defs", {}).items()}
@@ -232,6 +235,24 @@ def fragment() -> dict[str, Any]:
             "503": _error("The provider is unavailable"),
         },
     }
+    feedback = {
+        "tags": ["openai"],
+        "summary": "👍 or 👎 on an answer, by its response id (also without experiments)",
+        "operationId": "openai_feedback",
+        "security": _SECURITY,
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ref("OpenAIFeedbackRequest")}},
+        },
+        "responses": {
+            "200": {
+                "description": "The vote as stored; voting again replaces it",
+                "content": {"application/json": {"schema": _ref("OpenAIFeedback")}},
+            },
+            **_ERRORS,
+            "404": _error("No answer of this team with that response id"),
+        },
+    }
     one_model = {
         "tags": ["openai"],
         "summary": "One model alias",
@@ -268,6 +289,7 @@ def fragment() -> dict[str, Any]:
         "paths": {
             "/v1/chat/completions": {"post": chat},
             "/v1/embeddings": {"post": embeddings},
+            "/v1/feedback": {"post": feedback},
             "/v1/models": {"get": models},
             "/v1/models/{model}": {"get": one_model},
         },

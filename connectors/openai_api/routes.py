@@ -25,6 +25,7 @@ from connectors.openai_api.adapter import (
 )
 from connectors.openai_api.assemble import CompletionAssembler
 from connectors.openai_api.chunks import ChunkWriter, sse, usage_json
+from connectors.openai_api.feedback import parse_feedback, vote_response, voter_of
 from connectors.openai_api.render import error_body, error_response, plain_error
 from connectors.openai_api.routing_headers import bypasses_cache, routing_headers
 from hub.chat_stream import ChatStream
@@ -52,6 +53,7 @@ class OpenAIRoutes:
         return [
             web.post("/v1/chat/completions", self.chat_completions),
             web.post("/v1/embeddings", self.embeddings),
+            web.post("/v1/feedback", self.feedback),
             web.get("/v1/models", self.models),
             web.get("/v1/models/{model}", self.model),
             # Last: whatever /v1 path or method the routes above do not serve.
@@ -105,9 +107,24 @@ class OpenAIRoutes:
         return plain_error(
             404,
             f"Unknown path {request.path}: this hub serves /v1/chat/completions, "
-            "/v1/embeddings and /v1/models.",
+            "/v1/embeddings, /v1/feedback and /v1/models.",
             code="unknown_url",
         )
+
+    async def feedback(self, request: web.Request) -> web.Response:
+        """👍/👎 on one of the team's answers, by its response id (hub.feedback)."""
+        try:
+            caller = await self._caller(request)
+            parsed = parse_feedback(await _json_body(request))
+            vote = await self._hub.feedback.vote(
+                parsed.response_id,
+                parsed.rating,
+                voter=voter_of(caller, parsed),
+                comment=parsed.comment,
+            )
+        except HubError as exc:
+            return error_response(exc)
+        return vote_response(vote)
 
     async def embeddings(self, request: web.Request) -> web.Response:
         try:
@@ -163,7 +180,9 @@ class OpenAIRoutes:
                 events = stream.events()
                 writer = ChunkWriter(
                     request_id=stream.result.request_id,
-                    alias=stream.result.alias,
+                    # The alias the client asked for, also when an experiment answered it
+                    # from another alias (the usage record says which).
+                    alias=stream.result.requested_alias or stream.result.alias,
                     created=int(time.time()),
                     include_usage=wants_usage_in_stream(body) or not chat.options.stream,
                 )

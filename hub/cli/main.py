@@ -18,6 +18,7 @@ from hub.cli.config_cmd import config_group
 from hub.cli.context import CliContext
 from hub.cli.deployments import deployments
 from hub.cli.doctor import doctor
+from hub.cli.experiments import experiment
 from hub.cli.keys import key
 from hub.cli.members import member
 from hub.cli.provider_keys import provider_key
@@ -107,6 +108,7 @@ CORE_COMMANDS = (
     invoice,
     billing,
     alert,
+    experiment,
 )
 team.add_command(team_subscribe)
 team.add_command(team_billing)

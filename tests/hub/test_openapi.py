@@ -89,6 +89,7 @@ async def test_disabled_connectors_are_not_described(sqlite_url: str) -> None:
             "/readyz",
             "/v1/chat/completions",
             "/v1/embeddings",
+            "/v1/feedback",
             "/v1/models",
             "/v1/models/{model}",
         ]

@@ -17,6 +17,8 @@ from hub.errors import InvalidField
 from hub.feedback import MAX_COMMENT_CHARS, Vote, Voter
 from hub.model import Caller
 
+MAX_FEEDBACK_BODY = 16 * 1024  # a vote and a comment of 2,000 characters fit many times
+
 
 class FeedbackRequest(BaseModel):
     """A vote on one answer. Voting again on the same answer replaces the vote."""

@@ -25,7 +25,12 @@ from connectors.openai_api.adapter import (
 )
 from connectors.openai_api.assemble import CompletionAssembler
 from connectors.openai_api.chunks import ChunkWriter, sse, usage_json
-from connectors.openai_api.feedback import parse_feedback, vote_response, voter_of
+from connectors.openai_api.feedback import (
+    MAX_FEEDBACK_BODY,
+    parse_feedback,
+    vote_response,
+    voter_of,
+)
 from connectors.openai_api.render import error_body, error_response, plain_error
 from connectors.openai_api.routing_headers import bypasses_cache, routing_headers
 from hub.chat_stream import ChatStream
@@ -115,7 +120,7 @@ class OpenAIRoutes:
         """👍/👎 on one of the team's answers, by its response id (hub.feedback)."""
         try:
             caller = await self._caller(request)
-            parsed = parse_feedback(await _json_body(request))
+            parsed = parse_feedback(await _json_body(request, limit=MAX_FEEDBACK_BODY))
             vote = await self._hub.feedback.vote(
                 parsed.response_id,
                 parsed.rating,

@@ -1,47 +1,27 @@
-"""Reading the ledger back: totals and breakdowns of usage records, and month-to-date status."""
+"""Reading the ledger back: totals and breakdowns (from the rollups), and month-to-date status."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime, tzinfo
+from typing import Literal
 
-from sqlalchemy import Date, String, case, cast, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
-from hub.ledger.money import micros_to_usd
 from hub.ledger.periods import period_start, resets_at
+from hub.ledger.summary import EVERYTHING, Dimension, UsageFilter, UsageSummary, summarize
+from hub.ledger.usage_totals import UsageTotals
 from hub.model import Caller
-from hub.store.engine import dialect_name
-from hub.store.ledger_tables import BudgetCounter, Quota, UsageRecord
+from hub.store.ledger_tables import BudgetCounter, Quota
+
+__all__ = ["GroupBy", "MonthStatus", "STATUSES", "UsageReports", "UsageTotals"]
 
 GroupBy = Literal["model", "user", "connector", "day", "status", "key"]
 # Every status a usage record can end with, reported even when none did (`--by status`).
 STATUSES = ("ok", "error", "cancelled", "partial", "interrupted", "cached")
-
-
-@dataclass(frozen=True, slots=True)
-class UsageTotals:
-    requests: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_micros: int = 0
-    cached_requests: int = 0  # answered from the response cache (#18)
-    saved_micros: int = 0  # the provider cost those hits avoided
-    cached_tokens: int = 0  # of prompt_tokens, read from a provider's cache
-    reasoning_tokens: int = 0  # of completion_tokens
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "total_tokens": self.prompt_tokens + self.completion_tokens,
-            "cost_usd": micros_to_usd(self.cost_micros),
-            "cached_requests": self.cached_requests,
-            "saved_usd": micros_to_usd(self.saved_micros),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +35,6 @@ class MonthStatus:
     user_tokens: int
 
 
-_SUMS = (
-    func.count(UsageRecord.id),
-    func.coalesce(func.sum(UsageRecord.prompt_tokens), 0),
-    func.coalesce(func.sum(UsageRecord.completion_tokens), 0),
-    func.coalesce(func.sum(UsageRecord.cost_micros), 0),
-    func.coalesce(func.sum(case((UsageRecord.status == "cached", 1), else_=0)), 0),
-    func.coalesce(func.sum(UsageRecord.saved_micros), 0),
-    func.coalesce(func.sum(UsageRecord.cached_tokens), 0),
-    func.coalesce(func.sum(UsageRecord.reasoning_tokens), 0),
-)
-
-
 class UsageReports:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = sessions
@@ -75,6 +43,22 @@ class UsageReports:
     def month_start(self) -> datetime:
         start = period_start("month", self._clock.now())
         return datetime(start.year, start.month, 1, tzinfo=self._clock.now().tzinfo)
+
+    async def summary(
+        self,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        zone: tzinfo = UTC,
+        where: UsageFilter = EVERYTHING,
+        group_by: Sequence[Dimension] = (),
+    ) -> UsageSummary:
+        """Totals of [since, until), filtered and grouped, read from the hourly rollups
+        (hub/ledger/summary.py); `day` and `hour` groups are local to `zone`."""
+        async with self._sessions() as session:
+            return await summarize(
+                session, since=since, until=until, zone=zone, where=where, group_by=group_by
+            )
 
     async def totals(
         self,
@@ -87,11 +71,10 @@ class UsageReports:
         alias: str | None = None,
         connector: str | None = None,
     ) -> UsageTotals:
-        query = _filtered(select(*_SUMS), team_id, since, until, user)
-        query = _narrowed(query, member_id=member_id, alias=alias, connector=connector)
-        async with self._sessions() as session:
-            row = (await session.execute(query)).one()
-        return UsageTotals(*(int(v) for v in row))
+        where = UsageFilter(
+            team_id=team_id, user=user, member_id=member_id, model=alias, connector=connector
+        )
+        return (await self.summary(since=since, until=until, where=where)).total
 
     async def grouped(
         self,
@@ -104,21 +87,10 @@ class UsageReports:
         alias: str | None = None,
         connector: str | None = None,
     ) -> list[tuple[str, UsageTotals]]:
-        column: Any = {
-            "model": UsageRecord.alias,
-            "user": func.coalesce(UsageRecord.connector + ":" + UsageRecord.user, "-"),
-            "connector": UsageRecord.connector,
-            "day": cast(UsageRecord.created_at, Date),
-            "status": UsageRecord.status,
-            "key": func.coalesce(cast(UsageRecord.key_id, String), "-"),
-        }[by]
-        async with self._sessions() as session:
-            if by == "day" and dialect_name(session) == "sqlite":
-                column = func.date(UsageRecord.created_at)
-            query = _filtered(select(column, *_SUMS), team_id, since, until, None)
-            query = _narrowed(query, member_id=member_id, alias=alias, connector=connector)
-            rows = await session.execute(query.group_by(column).order_by(column))
-            groups = [(str(key), UsageTotals(*(int(v) for v in rest))) for key, *rest in rows]
+        """One breakdown as `hub usage --by` and the admin API show it (UTC days)."""
+        where = UsageFilter(team_id=team_id, member_id=member_id, model=alias, connector=connector)
+        summary = await self.summary(since=since, until=until, where=where, group_by=(by,))
+        groups = [("-" if r.group[0] is None else str(r.group[0]), r.totals) for r in summary.rows]
         if by == "status":
             found = dict(groups)
             order = [*STATUSES, *sorted(set(found) - set(STATUSES))]
@@ -155,33 +127,3 @@ class UsageReports:
             user_spent_micros=mine.cost_micros,
             user_tokens=mine.prompt_tokens + mine.completion_tokens,
         )
-
-
-def _filtered(
-    query: Any,
-    team_id: int | None,
-    since: datetime | None,
-    until: datetime | None,
-    user: str | None,
-) -> Any:
-    if team_id is not None:
-        query = query.where(UsageRecord.team_id == team_id)
-    if since is not None:
-        query = query.where(UsageRecord.created_at >= since)
-    if until is not None:
-        query = query.where(UsageRecord.created_at < until)
-    if user is not None:
-        query = query.where(UsageRecord.user == user)
-    return query
-
-
-def _narrowed(
-    query: Any, *, member_id: int | None, alias: str | None, connector: str | None
-) -> Any:
-    if member_id is not None:
-        query = query.where(UsageRecord.member_id == member_id)
-    if alias is not None:
-        query = query.where(UsageRecord.alias == alias)
-    if connector is not None:
-        query = query.where(UsageRecord.connector == connector)
-    return query

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.ledger.rollups import add_to_rollups
 from hub.ledger.usage_entry import UsageEntry
 from hub.observer import note_usage
 from hub.store.ledger_tables import UsageRecord
@@ -23,5 +24,6 @@ async def record_usage(session: AsyncSession, entry: UsageEntry, *, now: datetim
         insert(UsageRecord).values(**entry.row_values(now)).returning(UsageRecord.id)
     )
     assert usage_id is not None
+    await add_to_rollups(session, entry, now=now)  # reports read these (hub/ledger/summary.py)
     note_usage(session, entry)  # metrics count it once the transaction commits
     return int(usage_id)

@@ -8,6 +8,7 @@ from hub.store import (
     ledger_tables,
     observability_tables,
     platform_tables,
+    rollup_tables,
     routing_tables,
 )
 from hub.store.base import Base
@@ -22,5 +23,6 @@ __all__ = [
     "ledger_tables",
     "observability_tables",
     "platform_tables",
+    "rollup_tables",
     "routing_tables",
 ]

@@ -1,0 +1,97 @@
+"""Keeping the usage rollups: one upsert statement per usage record, in its transaction.
+
+`record_usage` (the one writer of usage records) calls `add_to_rollups`, which adds the record
+to its hour and its day in every cube (hub/ledger/cubes.py) with one multi-row
+`INSERT … ON CONFLICT DO UPDATE`. A rollup row is therefore exactly the sum of its records: a
+rolled-back record was never added, and no job can count a record twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.ledger.cubes import CUBES
+from hub.ledger.usage_entry import UsageEntry
+from hub.store.engine import dialect_name
+from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
+
+SUM_COLUMNS = (
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost_micros",
+    "saved_micros",
+    "latency_ms",
+    "ttft_ms",
+    "ttft_requests",
+)
+_ABSENT: dict[str, object] = {"member_id": 0, "key_id": 0, "team_id": 0}
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(moment: datetime) -> datetime:
+    return hour_of(moment).replace(hour=0)
+
+
+def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
+    """The rollup rows one usage record adds to: its hour and day in every cube."""
+    usage, origin, caller = entry.usage, entry.origin, entry.caller
+    dimensions: dict[str, object] = {
+        "team_id": caller.team_id,
+        "member_id": caller.member_id or 0,
+        "key_id": caller.key_id or 0,
+        "user": origin.user or "",
+        "connector": origin.connector,
+        "workspace": origin.workspace or "",
+        "channel": origin.channel or "",
+        "alias": entry.alias,
+        "deployment": entry.deployment or "",
+        "status": entry.status,
+    }
+    amounts: dict[str, object] = {
+        "requests": 1,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "cost_micros": entry.cost_micros,
+        "saved_micros": entry.saved_micros,
+        "latency_ms": entry.latency_ms,
+        "ttft_ms": entry.ttft_ms or 0,
+        "ttft_requests": 0 if entry.ttft_ms is None else 1,
+    }
+    rows = []
+    for cube, kept in CUBES.items():
+        kept_dimensions = {
+            name: value if name in kept else _ABSENT.get(name, "")
+            for name, value in dimensions.items()
+        }
+        for grain, bucket in (("hour", hour_of(now)), ("day", day_of(now))):
+            rows.append(
+                {"cube": cube, "grain": grain, "bucket": bucket, **kept_dimensions, **amounts}
+            )
+    return rows
+
+
+async def add_to_rollups(session: AsyncSession, entry: UsageEntry, *, now: datetime) -> None:
+    """Add one usage record to its rollup rows, inside the caller's transaction."""
+    dialect_insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    upsert = dialect_insert(UsageRollup).values(rollup_rows(entry, now))
+    table = UsageRollup.__table__.c
+    await session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=list(ROLLUP_KEY),
+            set_={name: table[name] + upsert.excluded[name] for name in SUM_COLUMNS},
+        )
+    )

@@ -1,0 +1,316 @@
+"""Usage summaries from the hourly rollups: filters, group-by on any dimension, local time.
+
+Every report (`hub usage`, Slack and Discord `/usage`, the admin API, the dashboard) reads
+here, so they agree with each other and with `SUM` over `usage_records` to the micro-dollar.
+A query reads the smallest cube that keeps its dimensions (hub/ledger/cubes.py), day buckets
+for whole UTC days and hour buckets for the rest; only what `summary_plan` cannot answer from
+buckets is read from the records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, tzinfo
+from typing import Any, Literal, get_args
+
+from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.ledger.cubes import cube_for
+from hub.ledger.summary_plan import HOUR, Grain, Range, group_label, plan_range
+from hub.ledger.usage_totals import UsageTotals
+from hub.store.ledger_tables import UsageRecord
+from hub.store.rollup_tables import UsageRollup
+
+Dimension = Literal[
+    "team",
+    "member",
+    "key",
+    "user",
+    "model",
+    "deployment",
+    "connector",
+    "slack_workspace",
+    "slack_channel",
+    "discord_guild",
+    "discord_channel",
+    "status",
+    "day",
+    "hour",
+]
+DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
+ERROR_STATUSES = ("error", "partial", "interrupted")
+GroupValue = str | int | None
+_RANGES_PER_QUERY = 200  # SQLite's expression depth limit is 1000
+
+
+@dataclass(frozen=True, slots=True)
+class UsageFilter:
+    """Only the usage that matches every given field."""
+
+    team_id: int | None = None
+    member_id: int | None = None
+    key_id: int | None = None
+    user: str | None = None  # the platform's user id
+    model: str | None = None  # the alias
+    deployment: str | None = None
+    connector: str | None = None
+    slack_workspace: str | None = None
+    slack_channel: str | None = None
+    discord_guild: str | None = None
+    discord_channel: str | None = None
+    status: str | None = None
+
+
+EVERYTHING = UsageFilter()
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    group: tuple[GroupValue, ...]  # one value per `group_by` dimension; None: none
+    totals: UsageTotals
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSummary:
+    group_by: tuple[Dimension, ...]
+    rows: list[SummaryRow] = field(default_factory=list)
+    total: UsageTotals = UsageTotals()
+
+
+async def summarize(
+    session: AsyncSession,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    zone: tzinfo = UTC,
+    where: UsageFilter = EVERYTHING,
+    group_by: Sequence[Dimension] = (),
+) -> UsageSummary:
+    """Totals of [since, until) (None: unbounded), grouped; `day`/`hour` are local to `zone`."""
+    group_by = tuple(group_by)
+    unknown = [d for d in group_by if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimension {unknown[0]!r}")
+    grains = [d for d in group_by if d in ("day", "hour")]
+    grain: Grain | None = "hour" if "hour" in grains else ("day" if grains else None)
+    if grain is not None and (since is None or until is None):
+        since, until = await _bounded(session, since, until, where)
+        if since is None or until is None:
+            return UsageSummary(group_by)
+    plan = plan_range(since, until, zone, grain)
+    cube = cube_for(_columns_needed(where, group_by))
+    found: dict[tuple[GroupValue, ...], UsageTotals] = {}
+    parts = (
+        (_ROLLUPS, plan.days, (cube, "day")),
+        (_ROLLUPS, plan.hours, (cube, "hour")),
+        (_RECORDS, plan.raw, None),
+    )
+    for source, ranges, bucket in parts:
+        for start in range(0, len(ranges), _RANGES_PER_QUERY):
+            chunk = ranges[start : start + _RANGES_PER_QUERY]
+            for key, totals in await source.read(session, chunk, where, group_by, zone, bucket):
+                found[key] = found[key] + totals if key in found else totals
+    rows = [SummaryRow(key, found[key]) for key in sorted(found, key=_order)]
+    total = sum((row.totals for row in rows), UsageTotals())
+    return UsageSummary(group_by, rows, total)
+
+
+# The rollup columns each dimension (and filter) reads.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "team": ("team_id",),
+    "member": ("member_id",),
+    "key": ("key_id",),
+    "user": ("connector", "user"),
+    "model": ("alias",),
+    "deployment": ("deployment",),
+    "connector": ("connector",),
+    "slack_workspace": ("connector", "workspace"),
+    "slack_channel": ("connector", "channel"),
+    "discord_guild": ("connector", "workspace"),
+    "discord_channel": ("connector", "channel"),
+    "status": ("status",),
+    "day": (),
+    "hour": (),
+    "team_id": ("team_id",),
+    "member_id": ("member_id",),
+    "key_id": ("key_id",),
+}
+
+
+def _columns_needed(where: UsageFilter, group_by: tuple[Dimension, ...]) -> set[str]:
+    named = [f.name for f in fields(where) if getattr(where, f.name) is not None]
+    return {column for name in (*named, *group_by) for column in _COLUMNS[name]}
+
+
+def _order(key: tuple[GroupValue, ...]) -> tuple[tuple[bool, int, str], ...]:
+    return tuple(
+        (v is None, v if isinstance(v, int) else 0, "" if v is None else str(v)) for v in key
+    )
+
+
+async def _bounded(
+    session: AsyncSession, since: datetime | None, until: datetime | None, where: UsageFilter
+) -> tuple[datetime | None, datetime | None]:
+    """Open ends made finite by the rollups' first and last hour (for time grouping)."""
+    query = select(func.min(UsageRollup.bucket), func.max(UsageRollup.bucket)).where(
+        UsageRollup.cube == "model", UsageRollup.grain == "hour"
+    )
+    if where.team_id is not None:
+        query = query.where(UsageRollup.team_id == where.team_id)
+    first, last = (await session.execute(query)).one()
+    if first is None:
+        return None, None
+    return since or first, until or last + HOUR
+
+
+class _Source:
+    """One table the summary reads: the rollups, or the usage records themselves."""
+
+    def __init__(self, table: Any, time: Any, *, rollup: bool) -> None:
+        self.table = table
+        self.time = time
+        self.rollup = rollup
+        c = table
+        slack, discord = c.connector == "slack", c.connector == "discord"
+        self.columns: dict[str, tuple[Any, ...]] = {
+            "team": (c.team_id,),
+            "member": (c.member_id,),
+            "key": (c.key_id,),
+            "user": (c.connector, c.user),
+            "model": (c.alias,),
+            "deployment": (c.deployment,),
+            "connector": (c.connector,),
+            "slack_workspace": (case((slack, c.workspace), else_=None),),
+            "slack_channel": (case((slack, c.channel), else_=None),),
+            "discord_guild": (case((discord, c.workspace), else_=None),),
+            "discord_channel": (case((discord, c.channel), else_=None),),
+            "status": (c.status,),
+        }
+        errors = c.status.in_(ERROR_STATUSES)
+        if rollup:
+            n = c.requests
+            self.sums: tuple[Any, ...] = (
+                func.sum(n),
+                func.sum(c.prompt_tokens),
+                func.sum(c.completion_tokens),
+                func.sum(c.cost_micros),
+                func.sum(case((c.status == "cached", n), else_=0)),
+                func.sum(c.saved_micros),
+                func.sum(c.cached_tokens),
+                func.sum(c.reasoning_tokens),
+                func.sum(c.cache_write_tokens),
+                func.sum(case((errors, n), else_=0)),
+                func.sum(c.latency_ms),
+                func.sum(c.ttft_ms),
+                func.sum(c.ttft_requests),
+            )
+        else:
+            self.sums = (
+                func.count(c.id),
+                func.sum(c.prompt_tokens),
+                func.sum(c.completion_tokens),
+                func.sum(c.cost_micros),
+                func.sum(case((c.status == "cached", 1), else_=0)),
+                func.sum(c.saved_micros),
+                func.sum(c.cached_tokens),
+                func.sum(c.reasoning_tokens),
+                func.sum(c.cache_write_tokens),
+                func.sum(case((errors, 1), else_=0)),
+                func.sum(c.latency_ms),
+                func.sum(func.coalesce(c.ttft_ms, 0)),
+                func.count(c.ttft_ms),
+            )
+
+    def _conditions(self, where: UsageFilter) -> list[Any]:
+        c = self.table
+        found: list[Any] = []
+        simple = {
+            "team_id": c.team_id,
+            "member_id": c.member_id,
+            "key_id": c.key_id,
+            "user": c.user,
+            "model": c.alias,
+            "deployment": c.deployment,
+            "connector": c.connector,
+            "status": c.status,
+        }
+        for name, column in simple.items():
+            value = getattr(where, name)
+            if value is not None:
+                found.append(column == value)
+        placed = {
+            "slack_workspace": ("slack", c.workspace),
+            "slack_channel": ("slack", c.channel),
+            "discord_guild": ("discord", c.workspace),
+            "discord_channel": ("discord", c.channel),
+        }
+        for name, (connector, column) in placed.items():
+            value = getattr(where, name)
+            if value is not None:
+                found.append(and_(c.connector == connector, column == value))
+        return found
+
+    def _in(self, ranges: Sequence[Range]) -> Any:
+        terms = []
+        for start, end in ranges:
+            bounds = []
+            if start is not None:
+                bounds.append(self.time >= start)
+            if end is not None:
+                bounds.append(self.time < end)
+            terms.append(and_(*bounds) if bounds else true())
+        return or_(*terms)
+
+    async def read(
+        self,
+        session: AsyncSession,
+        ranges: Sequence[Range],
+        where: UsageFilter,
+        group_by: tuple[Dimension, ...],
+        zone: tzinfo,
+        bucket: tuple[str, str] | None,
+    ) -> list[tuple[tuple[GroupValue, ...], UsageTotals]]:
+        """The sums over these ranges, grouped; `bucket` (cube, grain) for rollups."""
+        if not ranges:
+            return []
+        timed = any(d in ("day", "hour") for d in group_by)
+        keys: list[Any] = [col for d in group_by if d in self.columns for col in self.columns[d]]
+        if timed:
+            keys.append(self.time)
+        query = select(*keys, *self.sums).where(self._in(ranges), *self._conditions(where))
+        if bucket is not None:
+            query = query.where(self.table.cube == bucket[0], self.table.grain == bucket[1])
+        if keys:
+            query = query.group_by(*keys)
+        out: list[tuple[tuple[GroupValue, ...], UsageTotals]] = []
+        for row in await session.execute(query):
+            values = list(row)
+            sums, values = values[len(keys) :], values[: len(keys)]
+            if sums[0] is None or int(sums[0]) == 0:
+                continue  # an empty aggregate (no group) has one row of NULLs
+            moment = values.pop() if timed else None
+            key: list[GroupValue] = []
+            for dimension in group_by:
+                if dimension in ("day", "hour"):
+                    assert moment is not None
+                    key.append(group_label(moment, dimension, zone))
+                elif dimension == "user":
+                    connector, user = values.pop(0), values.pop(0)
+                    key.append(f"{connector}:{user}" if user else None)
+                else:
+                    key.append(_absent_as_none(values.pop(0)))
+            out.append((tuple(key), UsageTotals(*(int(v or 0) for v in sums))))
+        return out
+
+
+def _absent_as_none(value: Any) -> GroupValue:
+    """Rollups store absent ids and names as 0 and ""; records as NULL."""
+    if value is None or value == 0 or value == "":
+        return None
+    return int(value) if isinstance(value, int) else str(value)
+
+
+_ROLLUPS = _Source(UsageRollup.__table__.c, UsageRollup.__table__.c.bucket, rollup=True)
+_RECORDS = _Source(UsageRecord.__table__.c, UsageRecord.__table__.c.created_at, rollup=False)

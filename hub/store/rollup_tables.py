@@ -1,0 +1,66 @@
+"""Usage rolled up by UTC hour and UTC day, in a few cubes: what every report reads instead
+of scanning usage records (hub/ledger/rollups.py writes them, hub/ledger/summary.py reads)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.store.base import Base, BigId, UTCDateTime
+
+# What a rollup row is unique by. Absent values, and dimensions a cube leaves out, are stored
+# as 0 / "" rather than NULL, because NULLs are distinct in a unique constraint.
+ROLLUP_KEY = (
+    "cube",
+    "grain",
+    "bucket",
+    "team_id",
+    "member_id",
+    "key_id",
+    "user",
+    "connector",
+    "workspace",
+    "channel",
+    "alias",
+    "deployment",
+    "status",
+)
+
+
+class UsageRollup(Base):
+    """The sums of the usage records of one bucket (a UTC hour or day) that agree on the
+    cube's dimensions. Written in the same transaction as each record, so it never drifts."""
+
+    __tablename__ = "usage_rollups"
+    __table_args__ = (
+        UniqueConstraint(*ROLLUP_KEY, name="uq_usage_rollups_key"),
+        Index("ix_usage_rollups_team_bucket", "team_id", "cube", "grain", "bucket"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    cube: Mapped[str] = mapped_column(String(10))  # which dimensions (hub/ledger/cubes.py)
+    grain: Mapped[str] = mapped_column(String(4))  # "hour" or "day"
+    bucket: Mapped[datetime] = mapped_column(UTCDateTime)  # the hour's or day's start, UTC
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(BigId)  # 0: no member
+    key_id: Mapped[int] = mapped_column(BigId)  # 0: no key
+    user: Mapped[str] = mapped_column(String(100))  # "": none
+    connector: Mapped[str] = mapped_column(String(30))
+    workspace: Mapped[str] = mapped_column(String(100))  # Slack workspace / Discord guild
+    channel: Mapped[str] = mapped_column(String(100))
+    alias: Mapped[str] = mapped_column(String(100))
+    deployment: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    requests: Mapped[int] = mapped_column(BigId)
+    prompt_tokens: Mapped[int] = mapped_column(BigId)
+    completion_tokens: Mapped[int] = mapped_column(BigId)
+    cached_tokens: Mapped[int] = mapped_column(BigId)
+    cache_write_tokens: Mapped[int] = mapped_column(BigId)
+    reasoning_tokens: Mapped[int] = mapped_column(BigId)
+    cost_micros: Mapped[int] = mapped_column(BigId)
+    saved_micros: Mapped[int] = mapped_column(BigId)
+    latency_ms: Mapped[int] = mapped_column(BigId)  # sum; mean = latency_ms / requests
+    ttft_ms: Mapped[int] = mapped_column(BigId)  # sum over the requests that had one
+    ttft_requests: Mapped[int] = mapped_column(BigId)

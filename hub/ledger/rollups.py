@@ -1,14 +1,16 @@
 """Keeping the usage rollups: one upsert statement per usage record, in its transaction.
 
 `record_usage` (the one writer of usage records) calls `add_to_rollups`, which adds the record
-to its hour and its day in every cube (hub/ledger/cubes.py) with one multi-row
-`INSERT … ON CONFLICT DO UPDATE`. A rollup row is therefore exactly the sum of its records: a
-rolled-back record was never added, and no job can count a record twice.
+to its hour and its day in every cube (hub/ledger/cubes.py) with one precompiled
+`INSERT … ON CONFLICT DO UPDATE` executed for the eight rows. A rollup row is therefore
+exactly the sum of its records: a rolled-back record was never added, and no job can count a
+record twice.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -84,14 +86,21 @@ def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
     return rows
 
 
+def _upsert(dialect_insert: Any) -> Any:
+    """`INSERT … ON CONFLICT (key) DO UPDATE SET sums = sums + excluded`, built once: executed
+    with the record's rows as parameters (an executemany), it is compiled once per process."""
+    upsert = dialect_insert(UsageRollup)
+    table = UsageRollup.__table__.c
+    return upsert.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEY),
+        set_={name: table[name] + upsert.excluded[name] for name in SUM_COLUMNS},
+    )
+
+
+_UPSERTS = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+
+
 async def add_to_rollups(session: AsyncSession, entry: UsageEntry, *, now: datetime) -> None:
     """Add one usage record to its rollup rows, inside the caller's transaction."""
-    dialect_insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
-    upsert = dialect_insert(UsageRollup).values(rollup_rows(entry, now))
-    table = UsageRollup.__table__.c
-    await session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=list(ROLLUP_KEY),
-            set_={name: table[name] + upsert.excluded[name] for name in SUM_COLUMNS},
-        )
-    )
+    upsert = _UPSERTS["postgresql" if dialect_name(session) == "postgresql" else "sqlite"]
+    await session.execute(upsert, rollup_rows(entry, now))

@@ -25,7 +25,7 @@ from hub.ledger.recovery import CostEstimate, HoldContext, claim_holds
 from hub.ledger.refusal import refusal
 from hub.ledger.thresholds import CounterLimit, announce_thresholds
 from hub.ledger.usage_entry import UsageEntry
-from hub.ledger.usage_writer import record_usage
+from hub.ledger.usage_writer import record_usage, rewrite_usage
 from hub.model import Caller
 from hub.store.engine import dialect_name
 from hub.store.ledger_tables import BudgetCounter, Quota, Reservation, UsageRecord
@@ -160,11 +160,7 @@ class Budget:
                 usage_id = await record_usage(session, entry, now=now)
             else:
                 usage_id = estimated.id
-                await session.execute(
-                    update(UsageRecord)
-                    .where(UsageRecord.id == estimated.id)
-                    .values(**entry.row_values(estimated.created_at))
-                )
+                await rewrite_usage(session, usage_id, entry, created_at=estimated.created_at)
             await self._events.emit(
                 session,
                 team_id=entry.caller.team_id,

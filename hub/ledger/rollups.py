@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.ledger.cubes import CUBES
 from hub.ledger.usage_entry import UsageEntry
 from hub.store.engine import dialect_name
+from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
 
 SUM_COLUMNS = (
@@ -35,6 +36,17 @@ SUM_COLUMNS = (
     "ttft_requests",
 )
 _ABSENT: dict[str, object] = {"member_id": 0, "key_id": 0, "team_id": 0}
+# Sums that are a usage record's column of the same name.
+_RECORD_SUMS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost_micros",
+    "saved_micros",
+    "latency_ms",
+)
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -47,31 +59,36 @@ def day_of(moment: datetime) -> datetime:
 
 def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
     """The rollup rows one usage record adds to: its hour and day in every cube."""
-    usage, origin, caller = entry.usage, entry.origin, entry.caller
+    return _rows(entry.row_values(now), sign=1)
+
+
+def reversal_rows(record: UsageRecord) -> list[dict[str, object]]:
+    """What takes a stored record back out of its rollup rows (before it is rewritten)."""
+    values = {column.name: getattr(record, column.key) for column in UsageRecord.__table__.c}
+    return _rows(values, sign=-1)
+
+
+def _rows(record: dict[str, Any], *, sign: int) -> list[dict[str, object]]:
+    """A usage record's values (`UsageEntry.row_values`, or a stored row) as rollup rows."""
+    moment: datetime = record["created_at"]
     dimensions: dict[str, object] = {
-        "team_id": caller.team_id,
-        "member_id": caller.member_id or 0,
-        "key_id": caller.key_id or 0,
-        "user": origin.user or "",
-        "connector": origin.connector,
-        "workspace": origin.workspace or "",
-        "channel": origin.channel or "",
-        "alias": entry.alias,
-        "deployment": entry.deployment or "",
-        "status": entry.status,
+        "team_id": record["team_id"],
+        "member_id": record["member_id"] or 0,
+        "key_id": record["key_id"] or 0,
+        "user": record["user"] or "",
+        "connector": record["connector"],
+        "workspace": record["workspace"] or "",
+        "channel": record["channel"] or "",
+        "alias": record["alias"],
+        "deployment": record["deployment"] or "",
+        "status": record["status"],
     }
+    ttft = record["ttft_ms"]
     amounts: dict[str, object] = {
-        "requests": 1,
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "cached_tokens": usage.cached_tokens,
-        "cache_write_tokens": usage.cache_write_tokens,
-        "reasoning_tokens": usage.reasoning_tokens,
-        "cost_micros": entry.cost_micros,
-        "saved_micros": entry.saved_micros,
-        "latency_ms": entry.latency_ms,
-        "ttft_ms": entry.ttft_ms or 0,
-        "ttft_requests": 0 if entry.ttft_ms is None else 1,
+        "requests": sign,
+        **{name: sign * (record[name] or 0) for name in _RECORD_SUMS},
+        "ttft_ms": sign * (ttft or 0),
+        "ttft_requests": 0 if ttft is None else sign,
     }
     rows = []
     for cube, kept in CUBES.items():
@@ -79,7 +96,7 @@ def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
             name: value if name in kept else _ABSENT.get(name, "")
             for name, value in dimensions.items()
         }
-        for grain, bucket in (("hour", hour_of(now)), ("day", day_of(now))):
+        for grain, bucket in (("hour", hour_of(moment)), ("day", day_of(moment))):
             rows.append(
                 {"cube": cube, "grain": grain, "bucket": bucket, **kept_dimensions, **amounts}
             )
@@ -100,7 +117,7 @@ def _upsert(dialect_insert: Any) -> Any:
 _UPSERTS = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
-async def add_to_rollups(session: AsyncSession, entry: UsageEntry, *, now: datetime) -> None:
-    """Add one usage record to its rollup rows, inside the caller's transaction."""
+async def add_to_rollups(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """Add rollup rows (`rollup_rows`, `reversal_rows`), inside the caller's transaction."""
     upsert = _UPSERTS["postgresql" if dialect_name(session) == "postgresql" else "sqlite"]
-    await session.execute(upsert, rollup_rows(entry, now))
+    await session.execute(upsert, rows)

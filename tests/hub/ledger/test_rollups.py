@@ -22,7 +22,7 @@ from hub.ledger.summary import DIMENSIONS, Dimension, UsageFilter
 from hub.ledger.summary_plan import Plan, local_days, plan_range
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_totals import UsageTotals
-from hub.ledger.usage_writer import record_usage
+from hub.ledger.usage_writer import record_usage, rewrite_usage
 from hub.model import Caller, Origin, Usage
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import UsageRollup
@@ -383,3 +383,26 @@ def _migration() -> Any:
 def test_totals_add_field_by_field() -> None:
     one = UsageTotals(*range(1, len(fields(UsageTotals)) + 1))
     assert one + one == UsageTotals(*(2 * n for n in range(1, len(fields(UsageTotals)) + 1)))
+
+
+async def test_a_rewritten_record_moves_its_rollups_by_the_difference(
+    running: tuple[RunningHub, list[int]],
+) -> None:
+    """A late settle replaces a recovered `interrupted` estimate with the provider's figures
+    (another deployment, status and cost): the reports follow the record, nothing twice."""
+    hub_, team_ids = running
+    when = at(2026, 5, 1, 10, 15)
+    estimate = record(when=when, status="interrupted", deployment="p/big", cost=900, ttft=None)
+    await replace_usage(hub_, [estimate], team_ids)
+    async with hub_.hub.sessions.begin() as session:
+        usage_id = await session.scalar(select(UsageRecord.id))
+        assert usage_id is not None
+        final = record(when=when, status="ok", deployment="p/small", cost=250, ttft=40)
+        await rewrite_usage(session, usage_id, entry(0, final, team_ids), created_at=when)
+    summary = await hub_.hub.usage.summary(
+        since=at(2026, 5, 1), until=at(2026, 5, 2), group_by=["deployment", "status"]
+    )
+    assert [(r.group, r.totals.requests, r.totals.cost_micros) for r in summary.rows] == [
+        (("p/small", "ok"), 1, 250)
+    ]
+    assert summary.total.ttft_requests == 1 and summary.total.errors == 0

@@ -19,6 +19,7 @@ from connectors.slack.adapter import Question, quote_question, request_for
 from connectors.slack.client import api_error
 from connectors.slack.config import SlackSettings
 from connectors.slack.conversation import Thread, fit_context, read_thread
+from connectors.slack.feedback import feedback_block
 from connectors.slack.files import FileProblem, FileReader
 from connectors.slack.runs import Run, Runs
 from connectors.slack.streamed import StreamedReply
@@ -162,7 +163,12 @@ class Answerer:
             await reply.abort()
             raise
         else:
-            await reply.finish(run.text, footer=messages.TRIMMED if trimmed else None)
+            buttons = None
+            if self._settings.feedback_buttons and run.response_id is not None:
+                buttons = feedback_block(run.response_id)
+            await reply.finish(
+                run.text, footer=messages.TRIMMED if trimmed else None, closing=buttons
+            )
         finally:
             self._runs.close(run)
 
@@ -173,6 +179,8 @@ class Answerer:
                 if chunk.text:
                     run.text += chunk.text
                     reply.offer(run.text)
+        if stream.result.usage_id is not None:
+            run.response_id = stream.result.request_id  # settled: votes can find it
 
     async def tell(self, question: Question, slack: SlackSide, text: str) -> None:
         """One sentence to the asker: ephemeral for slash commands, else in the thread."""

@@ -30,6 +30,9 @@ class SlackSettings(ConnectorSection):
     default_model: str | None = Field(
         None, description="Model alias when neither --model nor a channel default is set."
     )
+    feedback_buttons: bool = Field(
+        True, description="👍/👎 (Block Kit feedback_buttons) under every finished answer."
+    )
     # Slack's payloads stay far below: a message holds at most 40,000 characters, a view at
     # most 100 blocks, and files arrive as URLs.
     max_body_bytes: int = body_limit(MIB, route="POST /slack/events")

@@ -24,6 +24,7 @@ from connectors.slack.answer import Answerer, SlackSide
 from connectors.slack.commands import model_text, quota_text, usage_text
 from connectors.slack.config import SlackSettings
 from connectors.slack.conversation import clean_text, mentions, readable
+from connectors.slack.feedback import FEEDBACK_ACTION, FeedbackListener
 from connectors.slack.runs import CANCEL, SIGNAL_CHANNEL, Runs, parse_stop_value
 from connectors.slack.updated import STOP_ACTION
 from hub.service import Hub
@@ -55,6 +56,7 @@ class Listeners:
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.action(STOP_ACTION)(self.on_stop)
+        app.action(FEEDBACK_ACTION)(FeedbackListener(self._hub).on_feedback)
 
     def _spawn(self, question: Question, slack: SlackSide) -> None:
         self._runs.spawn(

@@ -25,6 +25,7 @@ class Run:
     user: str
     text: str = ""
     stopped_by: str | None = None
+    response_id: str | None = None  # the answer's usage record, once settled (feedback)
     generation: asyncio.Task[Any] | None = field(default=None, repr=False)
 
     @property

@@ -9,6 +9,7 @@ workspace has no streaming, the rest of the answer continues as edited messages:
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_chat_stream import AsyncChatStream
@@ -65,6 +66,7 @@ class StreamedReply:
         self._fallback_from = 0
         self._fallback_prefix = ""
         self._control_ts: str | None = None
+        self._closing: dict[str, Any] | None = None  # a block under the finished answer
         self.begun = False
 
     async def begin(self) -> None:
@@ -81,7 +83,12 @@ class StreamedReply:
     def offer(self, text: str) -> None:
         self._pacer.offer(text)
 
-    async def finish(self, text: str, *, footer: str | None = None) -> None:
+    async def finish(
+        self, text: str, *, footer: str | None = None, closing: dict[str, Any] | None = None
+    ) -> None:
+        self._closing = closing
+        if self._fallback is not None:
+            self._fallback.close_with(closing)
         # No rstrip: streamed text cannot be taken back, so the footer goes after all of it.
         full = (text + "\n\n" + footer if text else footer) if footer else text
         full = full or "_(no answer)_"
@@ -121,6 +128,7 @@ class StreamedReply:
             self._fallback = UpdatedReply(
                 self._client, self._clock, channel=self._channel, thread_ts=self._thread_ts
             )
+            self._fallback.close_with(self._closing)
             self._stream = None
             await self._fallback.render(self._fallback_prefix + text[self._fallback_from :], final)
 
@@ -130,7 +138,7 @@ class StreamedReply:
             if len(body) <= self._limit:
                 delta = body[self._sent :]
                 if final:
-                    await self._stop(delta)
+                    await self._stop(delta, closing=self._closing)
                 elif delta:
                     await self._append(delta)
                 return
@@ -164,8 +172,9 @@ class StreamedReply:
         await stream.append(markdown_text=delta)
         self._sent += len(delta)
 
-    async def _stop(self, tail: str) -> None:
+    async def _stop(self, tail: str, *, closing: dict[str, Any] | None = None) -> None:
         stream = await self._open()
-        await stream.stop(markdown_text=tail or None)
+        # Blocks given to chat.stopStream are shown under the finished message.
+        await stream.stop(markdown_text=tail or None, blocks=[closing] if closing else None)
         self._sent += len(tail)
         self._stream = None

@@ -62,6 +62,7 @@ class UpdatedReply:
         self._ts: list[str] = []
         self._shown: list[tuple[str, bool]] = []
         self._pacer = Pacer(clock, self.render)
+        self._closing: dict[str, Any] | None = None  # a block under the finished answer
         self.begun = False
 
     @property
@@ -77,7 +78,14 @@ class UpdatedReply:
     def offer(self, text: str) -> None:
         self._pacer.offer(text)
 
-    async def finish(self, text: str, *, footer: str | None = None) -> None:
+    def close_with(self, block: dict[str, Any] | None) -> None:
+        """Put `block` (feedback buttons) under the last message once the answer is final."""
+        self._closing = block
+
+    async def finish(
+        self, text: str, *, footer: str | None = None, closing: dict[str, Any] | None = None
+    ) -> None:
+        self._closing = closing or self._closing
         full = "\n\n".join(p for p in (text.rstrip(), footer) if p) or "_(no answer)_"
         if self.begun:
             await self._pacer.finish(full)
@@ -93,7 +101,8 @@ class UpdatedReply:
             parts = split_message(to_mrkdwn(text), self._limit) if text else [""]
             try:
                 for i, part in enumerate(parts):
-                    await self._show(i, part, live=not final and i == len(parts) - 1)
+                    last = i == len(parts) - 1
+                    await self._show(i, part, live=not final and last, closing=final and last)
                 return
             except SlackApiError as exc:
                 if api_error(exc) != "msg_too_long" or self._limit <= MIN_LIMIT:
@@ -102,19 +111,22 @@ class UpdatedReply:
                 self._limit = max(MIN_LIMIT, self._limit // 2)
         raise RuntimeError("Slack kept refusing the answer as too long")
 
-    def _blocks(self, index: int, part: str, live: bool) -> list[dict[str, Any]]:
+    def _blocks(self, index: int, part: str, live: bool, closing: bool) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []
         if index == 0 and self._header:
             blocks.append(section(self._header))
         blocks.append(section(part or THINKING))
         if live and self._stop_value is not None:
             blocks.append(stop_button(self._stop_value))
+        if closing and self._closing is not None:
+            blocks.append(self._closing)
         return blocks
 
-    async def _show(self, index: int, part: str, *, live: bool) -> None:
-        if index < len(self._shown) and self._shown[index] == (part, live):
+    async def _show(self, index: int, part: str, *, live: bool, closing: bool = False) -> None:
+        closing = closing and self._closing is not None
+        if index < len(self._shown) and self._shown[index] == (part, live) and not closing:
             return
-        blocks = self._blocks(index, part, live)
+        blocks = self._blocks(index, part, live, closing)
         fallback = (part or THINKING)[:3_000]
         if index < len(self._ts):
             await self._client.chat_update(

@@ -362,6 +362,7 @@ class FakeSlack:
     def _m_chat_stopStream(self, bot: Bot, args: dict[str, Any]) -> dict[str, Any]:
         message = self.messages[str(args["ts"])]
         message.text += SlackCall("chat.stopStream", args, None, None).text
+        message.blocks += list(args.get("blocks") or [])  # shown under the finished message
         message.streaming = False
         return {"channel": message.channel, "ts": message.ts, "message": message.wire()}
 

@@ -65,7 +65,8 @@ async def test_long_ask_answer_spills_into_the_thread(slack_hub: HarnessFactory)
         bot = h.slack.bot_messages(CHANNEL)
         main, rest = bot[0], bot[1:]
         assert len(rest) >= 3 and all(m.thread_ts == main.ts for m in rest)
-        sections = [m.blocks[-1]["text"]["text"] for m in rest]
+        texts = [[b for b in m.blocks if b["type"] == "section"] for m in rest]
+        sections = [blocks[-1]["text"]["text"] for blocks in texts]
         first = main.blocks[1]["text"]["text"]
         assert all(len(s) <= 3_000 for s in [first, *sections])
         code, plain = fenced_and_plain([first, *sections])

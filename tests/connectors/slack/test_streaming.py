@@ -63,7 +63,7 @@ async def test_ask_placeholder_is_updated_at_most_once_a_second(
         assert len(edits) >= 3
         assert_paced([main, *edits])
         assert edits[-1].args["blocks"][1]["text"]["text"] == WORDS
-        assert "actions" not in str(edits[-1].args["blocks"])  # no Stop button once done
+        assert "stop_answer" not in str(edits[-1].args["blocks"])  # no Stop button once done
 
 
 async def test_stop_on_ask_cancels_the_upstream_request(slack_hub: HarnessFactory) -> None:

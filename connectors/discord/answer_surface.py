@@ -99,19 +99,21 @@ class InteractionSurface:
     def in_channel(self) -> bool:
         return self._fallback is not None
 
-    async def show(self, pages: Sequence[str], *, final: bool) -> None:
+    async def show(
+        self, pages: Sequence[str], *, final: bool, closing: list[dict[str, Any]] | None = None
+    ) -> None:
         if self._fallback is None and self._clock.monotonic() >= self._deadline:
             self._switch("the interaction token is about to expire")
         if self._fallback is None:
             try:
-                await self._primary.show(pages, final=final)
+                await self._primary.show(pages, final=final, closing=closing)
                 return
             except DiscordAPIError as exc:
                 if not exc.interaction_expired:
                     raise
                 self._switch(f"Discord no longer accepts the interaction token ({exc.code})")
         assert self._fallback is not None
-        await self._fallback.show(pages, final=final)
+        await self._fallback.show(pages, final=final, closing=closing)
 
     async def error(self, sentence: str) -> None:
         """One sentence only the asker sees; in the channel when the token is gone."""

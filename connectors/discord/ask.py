@@ -19,6 +19,7 @@ import httpx
 
 from connectors.discord.answer_surface import InteractionSurface, InteractionTarget
 from connectors.discord.errors import user_sentence
+from connectors.discord.feedback import feedback_buttons
 from connectors.discord.live import LiveAnswer
 from connectors.discord.pages import stop_button
 from connectors.discord.rest import DiscordAPIError, DiscordRest
@@ -41,9 +42,10 @@ class _Running:
 
 
 class AskRunner:
-    def __init__(self, hub: Hub, rest: DiscordRest) -> None:
+    def __init__(self, hub: Hub, rest: DiscordRest, *, feedback: bool = True) -> None:
         self._hub = hub
         self._rest = rest
+        self._feedback = feedback  # 👍/👎 under finished answers
         self._running: dict[str, _Running] = {}
         self._workers: set[asyncio.Task[None]] = set()
 
@@ -123,7 +125,9 @@ class AskRunner:
             await live.close()
             await self._quietly(surface.error(user_sentence(exc)))
         else:
-            await self._quietly(live.finish())
+            settled = stream.result.usage_id is not None
+            buttons = feedback_buttons(request_id) if self._feedback and settled else None
+            await self._quietly(live.finish(closing=buttons))
 
     async def _quietly(self, step: Awaitable[object]) -> None:
         try:

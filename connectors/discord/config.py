@@ -48,6 +48,7 @@ class DiscordConfig(ConnectorSection):
     dm_team: str | None = Field(
         None, description="Team that pays for DMs with the bot; unset: DMs are refused."
     )
+    feedback_buttons: bool = Field(True, description="👍/👎 buttons under finished /ask answers.")
     # An interaction carries at most a 2,000-character message or a modal's few text inputs;
     # attachments arrive as URLs.
     max_body_bytes: int = body_limit(MIB, route="POST /discord/interactions")

@@ -17,6 +17,7 @@ from connectors.discord.ask import STOP_PREFIX, AskRunner
 from connectors.discord.billing import PLATFORM, alias_for, caller_for
 from connectors.discord.config import DiscordConfig
 from connectors.discord.errors import user_sentence
+from connectors.discord.feedback import FEEDBACK_PREFIX, feedback_reply
 from connectors.discord.interaction_model import (
     APPLICATION_COMMAND,
     MESSAGE_COMPONENT,
@@ -93,6 +94,8 @@ class InteractionsEndpoint:
             return web.json_response(message(user_sentence(exc), ephemeral=True))
 
     async def _component(self, interaction: Interaction) -> dict[str, Any]:
+        if interaction.custom_id.startswith(FEEDBACK_PREFIX):
+            return await feedback_reply(self._hub, interaction)
         if not interaction.custom_id.startswith(STOP_PREFIX):
             return message("That button is no longer in use.", ephemeral=True)
         refusal = await self._runner.stop(interaction.custom_id, user_id=interaction.user_id)

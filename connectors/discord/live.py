@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from connectors.discord.pages import Surface
 from connectors.discord.render import split_message
@@ -36,11 +37,14 @@ class LiveAnswer:
         self._text += delta
         self._dirty.set()
 
-    async def finish(self, suffix: str = "") -> None:
-        """Wait out the current interval, then show the whole text (plus `suffix`)."""
+    async def finish(
+        self, suffix: str = "", *, closing: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Wait out the current interval, then show the whole text (plus `suffix`), with
+        `closing` components (feedback buttons) under the last page."""
         await self._stop_loop()
         text = self._text + suffix if self._text else suffix.lstrip()
-        await self._surface.show(split_message(text), final=True)
+        await self._surface.show(split_message(text), final=True, closing=closing)
 
     async def close(self) -> None:
         """Stop editing without a final pass (the answer is being abandoned)."""

@@ -16,7 +16,9 @@ NO_MENTIONS: dict[str, Any] = {"parse": [], "replied_user": False}
 
 
 class Surface(Protocol):
-    async def show(self, pages: Sequence[str], *, final: bool) -> None: ...
+    async def show(
+        self, pages: Sequence[str], *, final: bool, closing: list[dict[str, Any]] | None = None
+    ) -> None: ...
 
 
 class PageSink(Protocol[H]):
@@ -35,13 +37,16 @@ class PagedMessages(Generic[H]):
         self._sink = sink
         self._controls = controls or []
         self._handles: list[H] = []
-        self._shown: list[tuple[str, bool]] = []
+        self._shown: list[tuple[str, bool, bool]] = []
 
     @property
     def shown_anything(self) -> bool:
         return bool(self._handles)
 
-    async def show(self, pages: Sequence[str], *, final: bool) -> None:
+    async def show(
+        self, pages: Sequence[str], *, final: bool, closing: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Show the pages; on the final pass the last page carries `closing` (feedback)."""
         order = list(range(len(pages)))
         if final and self._handles:
             # The first message is finished last, so its losing the controls means "done".
@@ -51,13 +56,16 @@ class PagedMessages(Generic[H]):
             content = page if page.strip() else EMPTY_PAGE
             # While streaming, the first message carries the controls; the final pass removes them.
             controls = bool(self._controls) and index == 0 and not final
-            wanted = (content, controls)
+            closes = bool(closing) and final and index == len(pages) - 1
+            wanted = (content, controls, closes)
             body: dict[str, Any] = {
                 "content": content,
                 "allowed_mentions": NO_MENTIONS,
             }
-            if self._controls:
-                body["components"] = self._controls if controls else []
+            if self._controls or closes:
+                body["components"] = (
+                    self._controls if controls else closing if closes and closing else []
+                )
             if index < len(self._handles):
                 if self._shown[index] != wanted:
                     await self._sink.edit(index, self._handles[index], body)

@@ -30,7 +30,7 @@ class DiscordConnector:
         self._hub = hub
         self._rest = rest
         self._bot_token = config.bot_token
-        self._runner = AskRunner(hub, rest)
+        self._runner = AskRunner(hub, rest, feedback=config.feedback_buttons)
         self._endpoint = InteractionsEndpoint(hub, config, self._runner)
         self._signals: Subscription | None = None
 

@@ -118,3 +118,10 @@ def contents(calls: Sequence[Call]) -> list[str]:
 async def usage_records(hub: Hub) -> list[UsageRecord]:
     async with hub.sessions() as session:
         return list(await session.scalars(select(UsageRecord).order_by(UsageRecord.id)))
+
+
+def no_stop_button(body: Any) -> bool:
+    """A message edit that ends an answer: it has no Stop button any more (a finished answer
+    may carry 👍/👎 instead)."""
+    components = body.get("components") if isinstance(body, dict) else None
+    return isinstance(components, list) and '"stop:' not in json.dumps(components)

@@ -13,6 +13,7 @@ from tests.connectors.discord.helpers import (
     USER,
     Interactions,
     command,
+    no_stop_button,
     original,
     usage_records,
     webhook_path,
@@ -27,7 +28,7 @@ MANAGE_CHANNELS = 1 << 4
 
 def finished(payload: dict[str, Any]) -> Callable[[Call], bool]:
     is_original = original(payload)
-    return lambda call: is_original(call) and call.json.get("components") == []
+    return lambda call: is_original(call) and no_stop_button(call.json)
 
 
 def in_channel(call: Call) -> bool:
@@ -35,7 +36,7 @@ def in_channel(call: Call) -> bool:
 
 
 def channel_message_finished(call: Call) -> bool:
-    return call.path.startswith(f"/channels/{CHANNEL}/messages/") and call.json["components"] == []
+    return call.path.startswith(f"/channels/{CHANNEL}/messages/") and no_stop_button(call.json)
 
 
 async def test_usage_shows_the_team_month_and_the_askers_share_ephemerally(

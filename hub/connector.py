@@ -55,6 +55,13 @@ class CheckedPlugin(Protocol):
     async def doctor_checks(self, hub: Hub, section: SectionValue) -> list[Check]: ...
 
 
+class SimulatedPlugin(Protocol):
+    """Optional on a plugin: its `hub simulate <platform>` subcommand, which sends a running
+    hub what the platform would send, signed as the platform signs it."""
+
+    def simulate_command(self) -> click.Command: ...
+
+
 class DocumentedPlugin(Protocol):
     """Optional on a plugin: its part of `/openapi.json`, an OpenAPI 3.1 fragment holding
     `paths` and, if it needs them, `components` (schemas, securitySchemes) and `tags`."""

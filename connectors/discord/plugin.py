@@ -71,6 +71,11 @@ class DiscordPlugin:
 
         return await discord_checks(hub, section)
 
+    def simulate_command(self) -> click.Command:
+        from connectors.discord.simulate import simulate_discord
+
+        return simulate_discord
+
     def commands(self) -> Sequence[click.Command]:
         # Imported here so the web process never loads discord.py, which only the bot needs.
         from connectors.discord.cli import discord_group

@@ -27,6 +27,7 @@ from hub.signals import Subscription
 
 log = logging.getLogger("connectors.slack")
 STOP_GRACE_S = 20.0
+SOCKET_CLOSE_S = 5.0
 
 
 class SlackConnector:
@@ -87,7 +88,15 @@ class SlackConnector:
             self._signals = None
         if self._socket is not None:
             await self._hub.links.unwatch("slack")
-            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            # slack_sdk's aiohttp client can hang in close() when a receive or reconnect is
+            # in flight (python-slack-sdk #1913): a stop must not wait on it forever.
+            try:
+                async with asyncio.timeout(SOCKET_CLOSE_S):
+                    await self._socket.close_async()  # type: ignore[no-untyped-call]
+            except TimeoutError:
+                log.warning(
+                    "the Slack socket did not close within %.0f s; going on", SOCKET_CLOSE_S
+                )
             self._socket = None
         try:
             async with asyncio.timeout(STOP_GRACE_S):
@@ -150,6 +159,11 @@ class SlackPlugin:
 
     def commands(self) -> Sequence[click.Command]:
         return (slack_group,)
+
+    def simulate_command(self) -> click.Command:
+        from connectors.slack.simulate import simulate_slack
+
+        return simulate_slack
 
 
 plugin = SlackPlugin()

@@ -45,6 +45,11 @@ class WebhooksPlugin:
     def commands(self) -> Sequence[click.Command]:
         return (webhook,)
 
+    def simulate_command(self) -> click.Command:
+        from connectors.webhooks.simulate import simulate_webhook
+
+        return simulate_webhook
+
     def openapi_fragment(self) -> Mapping[str, Any]:
         return openapi.fragment()
 

@@ -44,6 +44,11 @@ class ZapierPlugin:
     def commands(self) -> Sequence[click.Command]:
         return ()
 
+    def simulate_command(self) -> click.Command:
+        from connectors.zapier.simulate import simulate_zapier
+
+        return simulate_zapier
+
     def openapi_fragment(self) -> Mapping[str, Any]:
         return openapi.fragment()
 

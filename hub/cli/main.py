@@ -24,6 +24,7 @@ from hub.cli.members import member
 from hub.cli.provider_keys import provider_key
 from hub.cli.quotas import limit, quota
 from hub.cli.serve import bootstrap_demo, migrate, serve
+from hub.cli.simulate import simulate
 from hub.cli.subscriptions import subscription
 from hub.cli.usage import usage
 from hub.cli.worker import worker
@@ -103,6 +104,7 @@ CORE_COMMANDS = (
     worker,
     config_group,
     doctor,
+    simulate,
     prices,
     plan,
     invoice,

@@ -124,3 +124,55 @@ def _collect(child: _Running, code: int) -> Finished:
     child.out.close()
     child.err.close()
     return finished
+
+
+class Background:
+    """A long-running `hub ARGS` (serve, discord, worker), forked like `run_all`'s commands."""
+
+    def __init__(self, args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> None:
+        preload()
+        self._child = _fork(tuple(args), cwd=cwd, env=env)
+        self._status: int | None = None
+
+    @property
+    def pid(self) -> int:
+        return self._child.pid
+
+    def stdout(self) -> str:
+        return _read(self._child.out)
+
+    def stderr(self) -> str:
+        return _read(self._child.err)
+
+    def wait_for(self, text: str, *, timeout_s: float = 60.0) -> None:
+        """Until `text` is on stdout (or stderr); fails if the process ends first."""
+        deadline = time.monotonic() + timeout_s
+        while text not in self.stdout() + self.stderr():
+            if self._poll() is not None:
+                raise AssertionError(f"hub {' '.join(self._child.args)} ended: {self.stderr()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {text!r} within {timeout_s} s: {self.stderr()}")
+            time.sleep(0.02)
+
+    def stop(self, sig: int = signal.SIGTERM, *, timeout_s: float = 30.0) -> Finished:
+        """Send `sig`, wait for the exit (SIGKILL after `timeout_s`), collect the output."""
+        if self._poll() is None:
+            os.kill(self._child.pid, sig)
+        deadline = time.monotonic() + timeout_s
+        while self._poll() is None:
+            if time.monotonic() > deadline:
+                os.kill(self._child.pid, signal.SIGKILL)
+            time.sleep(0.01)
+        assert self._status is not None
+        return _collect(self._child, self._status)
+
+    def _poll(self) -> int | None:
+        if self._status is None:
+            finished, status = os.waitpid(self._child.pid, os.WNOHANG)
+            if finished:
+                self._status = os.waitstatus_to_exitcode(status)
+        return self._status
+
+
+def _read(file: io.BufferedRandom) -> str:
+    return os.pread(file.fileno(), 1 << 24, 0).decode(errors="replace")

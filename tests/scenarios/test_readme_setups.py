@@ -163,7 +163,6 @@ class Follower:
         for process in reversed(self.background):
             done = await asyncio.to_thread(process.stop)
             assert "Traceback" not in done.stderr, done.stderr
-            assert "did not close" not in done.stderr and "still running" not in done.stderr
             stopped.append(done)
         return stopped
 

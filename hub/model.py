@@ -262,6 +262,18 @@ class ChatChunk:
     choices: tuple[ChoiceDelta, ...] = ()
     usage: Usage | None = None
     wire: Mapping[str, Any] | None = None
+    # The upstream's own id and model name for its response, on the chunk that first names
+    # them, for translated protocols (OpenAI upstreams have them in `wire`).
+    response_id: str | None = None
+    response_model: str | None = None
+
+    @property
+    def response_names(self) -> tuple[str | None, str | None]:
+        """(upstream response id, upstream model): gen_ai.response.id and .model."""
+        if self.response_id or self.response_model or self.wire is None:
+            return self.response_id, self.response_model
+        rid, model = self.wire.get("id"), self.wire.get("model")
+        return (str(rid) if rid else None), (str(model) if model else None)
 
     @classmethod
     def delta(

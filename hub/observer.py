@@ -8,7 +8,7 @@ observability needs travels through these calls, so neither knows what is measur
     watch.refused(error)                              # admission said no (no usage record)
     attempt = watch.attempt(deployment, number=n, max_tokens=m)   # router, per upstream try
     with attempt.current(): ...                       # while the upstream request is sent
-    attempt.first_chunk()                             # something worth passing on arrived
+    attempt.first_chunk(response_id=..., response_model=...)   # something worth passing on
     attempt.ended(error=..., usage=..., next_step="retry" | "fallback" | "give_up" | "done")
     with watch.step("settlement"): ...                # the ledger write
     watch.finished(result)                            # after settlement, however it ended
@@ -40,7 +40,9 @@ Step = Literal["admission", "settlement"]
 
 class AttemptWatch(Protocol):
     def current(self) -> AbstractContextManager[None]: ...
-    def first_chunk(self) -> None: ...
+    def first_chunk(
+        self, *, response_id: str | None = None, response_model: str | None = None
+    ) -> None: ...
     def ended(
         self,
         *,
@@ -69,7 +71,7 @@ class NullAttempt:
     def current(self) -> AbstractContextManager[None]:
         return nullcontext()
 
-    def first_chunk(self) -> None:
+    def first_chunk(self, **_: Any) -> None:
         pass
 
     def ended(self, **_: Any) -> None:

@@ -209,7 +209,11 @@ class Router:
                     watch.ended(error=exc)
                     raise
                 attempt.first_token()
-                watch.first_chunk()
+                named = next((c.response_names for c in held if any(c.response_names)), None)
+                watch.first_chunk(
+                    response_id=named[0] if named else None,
+                    response_model=named[1] if named else None,
+                )
                 usage: Usage | None = None
                 finish: str | None = None
                 ending: BaseException | None = None

@@ -14,6 +14,7 @@ configuration, never by traffic:
     type        input, cached_input, cache_write, output, reasoning
     outcome     ok, or the error code of a failed attempt
     reason      the error code that caused a retry, fallback or refusal
+    cache       hit, miss, bypass (the response cache's verdict)
     key         the API key id: only with `[metrics] per_key = true`
 
 No user, channel, member or request id is ever a label.
@@ -87,6 +88,18 @@ class HubMetrics:
             ("connector", "reason"),
             registry=r,
         )
+        self.cache = Counter(
+            "unillm_cache_lookups_total",
+            "Response cache lookups of aliases with a cache, by verdict: hit, miss, bypass.",
+            ("alias", "cache"),
+            registry=r,
+        )
+        self.cache_saved = Counter(
+            "unillm_cache_saved_usd_total",
+            "Provider cost the response cache's hits avoided (USD), by team.",
+            ("alias", "team"),
+            registry=r,
+        )
         self.errors = Counter(
             "unillm_unexpected_errors_total",
             "Unexpected exceptions (reported to the error tracker when one is configured).",
@@ -149,3 +162,6 @@ class HubMetrics:
                 self.of(self.tokens, *base, kind, *key).inc(count)
         if entry.cost_micros:
             self.of(self.spend, *base, *key).inc(micros_to_usd(entry.cost_micros))
+        if entry.saved_micros:
+            saved = micros_to_usd(entry.saved_micros)
+            self.of(self.cache_saved, entry.alias, entry.caller.team_name).inc(saved)

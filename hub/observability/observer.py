@@ -125,6 +125,8 @@ class RequestObservation:
                 result.ttft_ms / 1000
             )
         self.metrics.of(self.metrics.overhead, connector).observe(self._overhead)
+        if result.cache is not None:
+            self.metrics.of(self.metrics.cache, result.alias, result.cache).inc()
         if self._last_attempt is not None:
             self._last_attempt.close(result)
 
@@ -179,8 +181,15 @@ class AttemptObservation:
     def current(self) -> AbstractContextManager[None]:
         return self._current() if self._span is not None else nullcontext()
 
-    def first_chunk(self) -> None:
+    def first_chunk(
+        self, *, response_id: str | None = None, response_model: str | None = None
+    ) -> None:
         self._first_chunk_s = self._hub.clock.monotonic() - self._started
+        if self._span is not None:
+            if response_id:
+                self._span.set_attribute("gen_ai.response.id", response_id)
+            if response_model:
+                self._span.set_attribute("gen_ai.response.model", response_model)
 
     def ended(
         self,

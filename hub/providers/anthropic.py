@@ -214,8 +214,13 @@ class AnthropicProvider:
 def _read_event(translation: _Translation, kind: Any, payload: dict[str, Any]) -> ChatChunk | None:
     if kind == "message_start":
         message = payload.get("message")
-        translation.usage(message.get("usage") if isinstance(message, dict) else None)
-        return ChatChunk(choices=(ChoiceDelta(role="assistant"),))
+        named = message if isinstance(message, dict) else {}
+        translation.usage(named.get("usage"))
+        return ChatChunk(
+            choices=(ChoiceDelta(role="assistant"),),
+            response_id=str(named["id"]) if named.get("id") else None,
+            response_model=str(named["model"]) if named.get("model") else None,
+        )
     choice: ChoiceDelta | None = None
     if kind == "content_block_start":
         choice = translation.block_start(int(payload["index"]), payload.get("content_block"))

@@ -152,6 +152,10 @@ async def test_a_request_is_one_trace_with_genai_spans(
     assert attrs["gen_ai.usage.reasoning.output_tokens"] == 0
     assert attrs["gen_ai.response.finish_reasons"] == ["stop"]
     assert attrs["gen_ai.response.time_to_first_chunk"] >= 0
+    # The upstream's own response id and model, as its first chunk named them.
+    assert attrs["gen_ai.response.id"] == "chatcmpl-fake0001"
+    assert attrs["gen_ai.response.model"] == "gpt-4o-mini"
+    assert "gen_ai.response.id" not in failed.attributes
     # $1 and $4 per million: 12 * 1 + 2 * 4 = 20 micro-dollars.
     assert attrs["unillm.cost_usd"] == pytest.approx(0.00002)
     assert "error.type" not in attrs and answered.status_code == 0

@@ -104,6 +104,15 @@ async def test_streams_text_and_cumulative_usage(fake_anthropic, http) -> None:
     ]
 
 
+async def test_message_start_names_the_response_id_and_model(fake_anthropic, http) -> None:
+    fake_anthropic.script(reply("Hi"))
+    chunks = [
+        c async for c in provider(fake_anthropic, http).stream(DEPLOYMENT, chat(), max_tokens=8)
+    ]
+    assert chunks[0].response_names == ("msg_fake0001", "claude-sonnet-4-5")  # gen_ai.response.*
+    assert all(c.response_names == (None, None) for c in chunks[1:])
+
+
 async def test_input_tokens_in_message_delta_replace_not_add(fake_anthropic, http) -> None:
     fake_anthropic.script(
         reply("Hi", prompt_tokens=40, completion_tokens=7, delta_input_tokens=True, finish="length")

@@ -362,10 +362,12 @@ class ChatStream:
             variant=result.variant,
             charged_tokens=self._charged_tokens if result.status == Status.CACHED else None,
         )
-        settlement = await self._hub.budget.settle(self._hold, entry)
+        # Retried, and journaled if the database is away: never an error for the caller.
+        settlement = await self._hub.settlements.settle(self._hold, entry)
         self._hold = None
-        result.usage_id = settlement.usage_id
-        self._hub.notices.budget_crossed(request.caller.team_id, settlement.thresholds)
+        if settlement is not None:
+            result.usage_id = settlement.usage_id
+            self._hub.notices.budget_crossed(request.caller.team_id, settlement.thresholds)
         try:
             await self._hub.rate_limits.charge_tokens(self._limits, entry.tokens_charged)
         except Exception:  # noqa: BLE001 - the request is done and paid; say so and move on

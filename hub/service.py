@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
@@ -35,6 +36,7 @@ from hub.ledger.instances import Instances
 from hub.ledger.keys import Keys
 from hub.ledger.recovery import price_estimate
 from hub.ledger.reports import UsageReports
+from hub.ledger.settlements import Settlements
 from hub.ledger.teams import Teams
 from hub.members import Members
 from hub.model import ChatRequest
@@ -56,6 +58,8 @@ from hub.signals import Signals
 from hub.store.engine import create_engine, session_factory
 from hub.store.migrate import schema_problem
 from hub.store.secretbox import SecretBox
+
+log = logging.getLogger("hub")
 
 
 class Hub:
@@ -122,6 +126,10 @@ class Hub:
         # This process's lease: the holds it takes are its own (hub/ledger/instances.py).
         self.instances = Instances(
             self.sessions, clock, self.budget, lease_s=settings.ledger.instance_lease_s
+        )
+        # Settling survives the database: retried, journaled, replayed (hub/ledger/settlements).
+        self.settlements = Settlements(
+            self.budget, settings.ledger.state_dir, wait_s=settings.ledger.settle_wait_s
         )
         self.billing = Billing(
             self.sessions,
@@ -208,12 +216,17 @@ class Hub:
     async def close(self) -> None:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
-        await self.instances.leave()
+        await self.settlements.close()
+        # Journaled holds stay for the settlements' replay; anything else left is recovered.
+        await self.instances.leave(recover=self.settlements.pending == 0)
         await self.notices.drain()
         await self.circuits.close()
         await self.caching.store.close()
         await self.billing.close()
-        await self.observability.close()
+        try:
+            await self.observability.close()  # flushes health counts to the database
+        except Exception:  # noqa: BLE001 - stopping while the database is away: lose only those
+            log.warning("could not flush deployment health on close", exc_info=True)
         await self.signals.close()
         await self.http.aclose()
         await self.engine.dispose()

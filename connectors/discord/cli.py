@@ -29,6 +29,7 @@ def discord_group(ctx: click.Context) -> None:
 async def run_bot(hub: Hub) -> None:
     """Run the gateway bot (the same as a bare `hub discord`)."""
     config = DiscordConfig.model_validate(hub.settings.connector("discord"))
+    await hub.settlements.replay()  # journaled settlements of stopped processes
     await hub.instances.join("discord")  # its requests' holds are its own (hub/ledger/instances)
     bot = GatewayBot(hub, config)
     runner = asyncio.create_task(bot.run())

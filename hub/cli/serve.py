@@ -63,6 +63,7 @@ async def _serve(hub: Hub, host: str, port: int) -> None:
             log.error("start-up check failed: %s: %s", name, state)
             click.echo(f"WARNING: {name} is not ready: {state}. /readyz will fail.", err=True)
     # Before serving: this process's lease, and the requests of a predecessor that died.
+    await hub.settlements.replay()  # journaled settlements of stopped processes
     await hub.instances.join("web")
     app = create_app(hub, close_hub=True)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)

@@ -16,6 +16,7 @@ async def worker(hub: Hub) -> None:
     """Deliver outbound events, webhook callbacks and usage to Stripe, and issue the monthly
     invoices, until stopped (SIGINT/SIGTERM)."""
     configure_logging(hub.settings.logging.level)
+    await hub.settlements.replay()  # journaled settlements of stopped processes
     await hub.instances.join("worker")  # a live instance recovers the holds of dead ones
     click.echo("UniLLM Hub worker: delivering events.")
     await run_worker(hub)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from hub.config.base import Section
@@ -29,4 +31,18 @@ class LedgerSettings(Section):
         description="A hub process renews its lease (a heartbeat in the database) every third "
         "of this; once a process's heartbeat is older, a live one releases its requests' "
         "holds and records them as `interrupted`.",
+    )
+    settle_wait_s: float = Field(
+        5.0,
+        ge=0.1,
+        le=120,
+        description="How long a finished request waits for the database to take its "
+        "settlement; past it the settlement is journaled under state_dir and retried in the "
+        "background, and the request is answered.",
+    )
+    state_dir: Path = Field(
+        Path("var"),
+        description="This machine's own state: the journal of settlements the database could "
+        "not take in time (replayed at every start). Relative to the working directory, like "
+        "the default SQLite database.",
     )

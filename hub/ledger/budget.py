@@ -145,8 +145,11 @@ class Budget:
             # A hold the sweeper already released must not be released twice.
             held = released.rowcount == 1  # type: ignore[attr-defined]
             tokens = entry.tokens_charged
+            recorded = None if held else await _recorded(session, entry.request_id)
+            if recorded is not None and not recorded.estimated:
+                return Settlement(recorded.id, [])  # settled already (a journal replayed)
             # Released by a recovery that wrote an estimated record: book only the difference.
-            estimated = None if held else await _estimated_record(session, entry.request_id)
+            estimated = recorded
             booked = (estimated.cost_micros, estimated.tokens) if estimated else (0, 0)
             spent: dict[int, tuple[int, int]] = {}
             for counter_id in hold.counter_ids:
@@ -211,7 +214,9 @@ class Budget:
             )
 
 
-async def _estimated_record(session: AsyncSession, request_id: str) -> _Booked | None:
+async def _recorded(session: AsyncSession, request_id: str) -> _Booked | None:
+    """The request's usage record if one was written without this settle: by a recovery
+    (estimated), or by an earlier settle of the same request (a replayed journal)."""
     row = (
         await session.execute(
             select(
@@ -219,10 +224,13 @@ async def _estimated_record(session: AsyncSession, request_id: str) -> _Booked |
                 UsageRecord.cost_micros,
                 UsageRecord.prompt_tokens + UsageRecord.completion_tokens,
                 UsageRecord.created_at,
-            ).where(UsageRecord.request_id == request_id, UsageRecord.estimated.is_(True))
+                UsageRecord.estimated,
+            ).where(UsageRecord.request_id == request_id)
         )
     ).one_or_none()
-    return None if row is None else _Booked(int(row[0]), int(row[1]), int(row[2]), row[3])
+    if row is None:
+        return None
+    return _Booked(int(row[0]), int(row[1]), int(row[2]), row[3], bool(row[4]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +239,7 @@ class _Booked:
     cost_micros: int
     tokens: int
     created_at: datetime
+    estimated: bool
 
 
 async def move_counter(

@@ -72,8 +72,9 @@ class Instances:
             log.warning("recovered %d request(s) of stopped hub processes", recovered)
         self._task = asyncio.create_task(self._keep_lease(), name=f"lease {self.id}")
 
-    async def leave(self) -> None:
-        """Stop the heartbeat and give up the row (requests have settled by now)."""
+    async def leave(self, *, recover: bool = True) -> None:
+        """Stop the heartbeat and give up the row (requests have settled by now, or have
+        their settlements journaled: then `recover` is False and their holds stay)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -84,8 +85,8 @@ class Instances:
         own, self.id = self.id, None
         self._budget.instance_id = None
         try:
-            # Anything still held (work that never ended) is recovered like a crash's.
-            await self._budget.recover(Reservation.instance_id == own)
+            if recover:  # anything still held (work that never ended), like a crash's
+                await self._budget.recover(Reservation.instance_id == own)
             async with self._sessions.begin() as session:
                 await session.execute(delete(HubInstance).where(HubInstance.id == own))
         except Exception:  # noqa: BLE001 - the lease lapses and another instance recovers

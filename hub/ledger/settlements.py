@@ -1,0 +1,111 @@
+"""Settlement that survives the database: a request's answer never waits long on, nor fails
+because of, its bookkeeping.
+
+    settlement = await hub.settlements.settle(hold, entry)   # None: it will be, later
+
+A settle that fails (the database down, locked, a constraint) is retried with backoff. When
+it has not gone through within `[ledger] settle_wait_s`, it is appended to the local journal
+(hub/ledger/journal.py, fsync'd) and the request goes on; the retries continue in the
+background, and the journal notes when the database took it. On stop, what is still pending
+stays in the journal; every start replays the journals of processes that are gone before
+serving (`replay`). Settling is idempotent by request id (`Budget.settle`), so a settlement
+that reached the database just before its process died is not booked twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from pathlib import Path
+
+from hub.ledger.budget import Budget, Hold, Settlement
+from hub.ledger.journal import Journal, Pending, remove
+from hub.ledger.usage_entry import UsageEntry
+
+log = logging.getLogger("hub.ledger")
+BACKOFF_BASE_S = 0.1
+BACKOFF_MAX_S = 5.0
+
+
+class Settlements:
+    def __init__(self, budget: Budget, state_dir: Path, *, wait_s: float) -> None:
+        self._budget = budget
+        self._wait_s = wait_s
+        self._journal = Journal(state_dir)
+        self._late: dict[str, asyncio.Task[None]] = {}  # journaled, still being retried
+
+    @property
+    def pending(self) -> int:
+        """Settlements journaled and not yet in the database."""
+        return len(self._late)
+
+    async def settle(self, hold: Hold, entry: UsageEntry) -> Settlement | None:
+        """Settle now if the database lets us within `settle_wait_s`; else journal it and keep
+        trying in the background (None)."""
+        trying = asyncio.ensure_future(self._until_settled(hold, entry))
+        done, _ = await asyncio.wait([trying], timeout=self._wait_s)
+        if done:
+            return trying.result()
+        pending = Pending(hold, entry)
+        await asyncio.to_thread(self._journal.append, pending)
+        log.warning(
+            "request %s answered; its settlement is journaled until the database takes it",
+            entry.request_id,
+        )
+        self._late[entry.request_id] = asyncio.create_task(self._finish_late(pending, trying))
+        return None
+
+    async def replay(self) -> int:
+        """Before serving: the settlements that processes now gone left in their journals,
+        into the database (or taken over by this process's journal when it is away yet);
+        how many were settled."""
+        settled = 0
+        for path, pendings in self._journal.orphans():
+            for pending in pendings:
+                try:
+                    await self._budget.settle(pending.hold, pending.entry)
+                    settled += 1
+                except Exception:  # noqa: BLE001 - keep it: ours now, retried in the background
+                    log.warning("replaying %s failed; retrying", pending.request_id, exc_info=True)
+                    await asyncio.to_thread(self._journal.append, pending)
+                    trying = asyncio.ensure_future(self._until_settled(pending.hold, pending.entry))
+                    self._late[pending.request_id] = asyncio.create_task(
+                        self._finish_late(pending, trying)
+                    )
+            remove(path)
+        if settled:
+            log.warning("replayed %d journaled settlement(s)", settled)
+        return settled
+
+    async def close(self) -> None:
+        """Stop retrying: what is still pending stays journaled for the next start."""
+        late = list(self._late.values())
+        for task in late:
+            task.cancel()
+        for task in late:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._journal.close(empty=not self._late)
+
+    async def _until_settled(self, hold: Hold, entry: UsageEntry) -> Settlement:
+        delay = BACKOFF_BASE_S
+        while True:
+            try:
+                return await self._budget.settle(hold, entry)
+            except Exception:  # noqa: BLE001 - down, locked, a constraint: all worth a retry
+                log.warning("settling %s failed; retrying", entry.request_id, exc_info=True)
+            # Real time, with full jitter: the database comes back in its own time.
+            await asyncio.sleep(random.uniform(0, delay))  # noqa: S311 - not a secret
+            delay = min(delay * 2, BACKOFF_MAX_S)
+
+    async def _finish_late(self, pending: Pending, trying: asyncio.Future[Settlement]) -> None:
+        try:
+            await trying
+        except asyncio.CancelledError:
+            trying.cancel()
+            raise
+        del self._late[pending.request_id]
+        await asyncio.to_thread(self._journal.done, pending.request_id)
+        log.info("journaled settlement of %s is now in the database", pending.request_id)

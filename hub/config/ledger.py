@@ -33,12 +33,13 @@ class LedgerSettings(Section):
         "holds and records them as `interrupted`.",
     )
     settle_wait_s: float = Field(
-        5.0,
+        30.0,
         ge=0.1,
-        le=120,
-        description="How long a finished request waits for the database to take its "
-        "settlement; past it the settlement is journaled under state_dir and retried in the "
-        "background, and the request is answered.",
+        le=300,
+        description="How long a finished request waits for a database that neither takes "
+        "nor refuses its settlement (locked, hanging); past it, or at once when the database "
+        "refuses, the settlement is journaled under state_dir and retried in the background, "
+        "and the request is answered.",
     )
     state_dir: Path = Field(
         Path("var"),

@@ -3,8 +3,9 @@ because of, its bookkeeping.
 
     settlement = await hub.settlements.settle(hold, entry)   # None: it will be, later
 
-A settle that fails (the database down, locked, a constraint) is retried with backoff. When
-it has not gone through within `[ledger] settle_wait_s`, it is appended to the local journal
+A settle that fails (the database down, locked, a constraint) is retried with backoff. Once
+an attempt failed, or none went through within `[ledger] settle_wait_s` (a database that
+hangs, a lock held), it is appended to the local journal
 (hub/ledger/journal.py, fsync'd) and the request goes on; the retries continue in the
 background, and the journal notes when the database took it. On stop, what is still pending
 stays in the journal; every start replays the journals of processes that are gone before
@@ -42,11 +43,18 @@ class Settlements:
         return len(self._late)
 
     async def settle(self, hold: Hold, entry: UsageEntry) -> Settlement | None:
-        """Settle now if the database lets us within `settle_wait_s`; else journal it and keep
-        trying in the background (None)."""
-        trying = asyncio.ensure_future(self._until_settled(hold, entry))
-        done, _ = await asyncio.wait([trying], timeout=self._wait_s)
-        if done:
+        """Settle now if the database lets us: else (an attempt failed, or none succeeded
+        within `settle_wait_s`) journal it and keep trying in the background (None)."""
+        failed = asyncio.Event()
+        trying = asyncio.ensure_future(self._until_settled(hold, entry, failed))
+        failing = asyncio.ensure_future(failed.wait())
+        try:
+            await asyncio.wait(
+                [trying, failing], timeout=self._wait_s, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            failing.cancel()
+        if trying.done():
             return trying.result()
         pending = Pending(hold, entry)
         await asyncio.to_thread(self._journal.append, pending)
@@ -70,7 +78,9 @@ class Settlements:
                 except Exception:  # noqa: BLE001 - keep it: ours now, retried in the background
                     log.warning("replaying %s failed; retrying", pending.request_id, exc_info=True)
                     await asyncio.to_thread(self._journal.append, pending)
-                    trying = asyncio.ensure_future(self._until_settled(pending.hold, pending.entry))
+                    trying = asyncio.ensure_future(
+                        self._until_settled(pending.hold, pending.entry, asyncio.Event())
+                    )
                     self._late[pending.request_id] = asyncio.create_task(
                         self._finish_late(pending, trying)
                     )
@@ -89,13 +99,16 @@ class Settlements:
                 await task
         self._journal.close(empty=not self._late)
 
-    async def _until_settled(self, hold: Hold, entry: UsageEntry) -> Settlement:
+    async def _until_settled(
+        self, hold: Hold, entry: UsageEntry, failed: asyncio.Event
+    ) -> Settlement:
         delay = BACKOFF_BASE_S
         while True:
             try:
                 return await self._budget.settle(hold, entry)
             except Exception:  # noqa: BLE001 - down, locked, a constraint: all worth a retry
                 log.warning("settling %s failed; retrying", entry.request_id, exc_info=True)
+                failed.set()
             # Real time, with full jitter: the database comes back in its own time.
             await asyncio.sleep(random.uniform(0, delay))  # noqa: S311 - not a secret
             delay = min(delay * 2, BACKOFF_MAX_S)

@@ -6,13 +6,14 @@ never imports a connector package by name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import click
 from aiohttp import web
 
 from hub.config.connectors import ConnectorSection, plugin_objects, section_enabled
+from hub.errors import HubError
 
 if TYPE_CHECKING:
     from hub.billing.platform import PaymentPlatform
@@ -67,6 +68,18 @@ class DocumentedPlugin(Protocol):
     `paths` and, if it needs them, `components` (schemas, securitySchemes) and `tags`."""
 
     def openapi_fragment(self) -> Mapping[str, Any]: ...
+
+
+class ErrorRendering(Protocol):
+    """Optional on a connector: its error format, for `hub.error_boundary` to answer with
+    whatever escapes one of its handlers (a connector without it gets plain hub JSON)."""
+
+    def error_response(self, error: HubError) -> web.StreamResponse: ...
+
+
+def error_renderer(connector: Connector) -> Callable[[HubError], web.StreamResponse] | None:
+    hook = getattr(connector, "error_response", None)
+    return cast("Callable[[HubError], web.StreamResponse]", hook) if callable(hook) else None
 
 
 def openapi_fragment(plugin: ConnectorPlugin) -> Mapping[str, Any] | None:

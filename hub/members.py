@@ -82,8 +82,10 @@ class Members:
     async def set_role(self, member: Member, role: str) -> None:
         _check_role(role)
         async with self._sessions.begin() as session:
-            row = await session.get(Member, member.id)
-            assert row is not None
+            # Locked, so a removal running meanwhile either finishes first (None) or waits.
+            row = await session.get(Member, member.id, with_for_update=True)
+            if row is None:  # removed since the caller looked it up
+                raise NotFound(f"No member with id {member.id}.")
             before = {"role": row.role}
             row.role = role
             await audit.record(

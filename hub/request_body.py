@@ -12,9 +12,15 @@ client can see the 413), never storing it.
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
-from hub.errors import InvalidField
+from hub.errors import HubError, InvalidField
+
+# Set by hub.serving from `[server] body_timeout_s`; an app served otherwise uses the default.
+BODY_TIMEOUT_KEY = web.AppKey("body_timeout_s", float)
+DEFAULT_BODY_TIMEOUT_S = 60.0
 
 
 class BodyTooLarge(InvalidField):
@@ -30,6 +36,16 @@ class BodyTooLarge(InvalidField):
         self.limit = limit
 
 
+class BodyTimeout(HubError):
+    """The client did not send the whole body in time (408); the connection is closed."""
+
+    status = 408
+    code = "request_timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"The request body did not arrive within {seconds:g} seconds.")
+
+
 def refuse_declared(request: web.Request, *, limit: int) -> None:
     """BodyTooLarge when the request says it is longer than `limit`; nothing is read."""
     declared = request.content_length
@@ -38,13 +54,19 @@ def refuse_declared(request: web.Request, *, limit: int) -> None:
 
 
 async def read_body(request: web.Request, *, limit: int) -> bytes:
-    """The whole body, at most `limit` bytes; BodyTooLarge as soon as it is longer."""
+    """The whole body, at most `limit` bytes; BodyTooLarge as soon as it is longer,
+    BodyTimeout when it takes longer than `[server] body_timeout_s`."""
     refuse_declared(request, limit=limit)
+    seconds = request.config_dict.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT_S)
     received = bytearray()
-    while True:
-        chunk = await request.content.readany()
-        if not chunk:
-            return bytes(received)
-        if len(received) + len(chunk) > limit:
-            raise BodyTooLarge(limit)
-        received += chunk
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                chunk = await request.content.readany()
+                if not chunk:
+                    return bytes(received)
+                if len(received) + len(chunk) > limit:
+                    raise BodyTooLarge(limit)
+                received += chunk
+    except TimeoutError as exc:
+        raise BodyTimeout(seconds) from exc

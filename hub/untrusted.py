@@ -28,6 +28,8 @@ from typing import Any
 from hub.errors import InvalidField
 
 MAX_JSON_DEPTH = 64
+# A token count beyond 2^31 - 1 is no real limit, and would overflow the ledger's counters.
+MAX_TOKENS = 2**31 - 1
 MAX_INT_DIGITS = 40  # a 128-bit integer has 39 digits; more is no id, count or amount
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _PRINTABLE = frozenset(range(0x20, 0x7F)) | {0x09}

@@ -9,8 +9,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 
 from hub.client_address import client_address
-from hub.connector import Connector, ConnectorPlugin, discover, enabled, openapi_fragment
+from hub.connector import (
+    Connector,
+    ConnectorPlugin,
+    discover,
+    enabled,
+    error_renderer,
+    openapi_fragment,
+)
 from hub.docs_page import DOCS_HTML
+from hub.error_boundary import Boundaries, default_render
 from hub.logs import request_id_var
 from hub.observability.endpoint import metrics_handler
 from hub.observability.http_server import observe_middleware
@@ -78,10 +86,13 @@ def create_app(
     plugins: Sequence[ConnectorPlugin] | None = None,
     close_hub: bool = False,
 ) -> web.Application:
+    boundaries = Boundaries(hub.observability.errors)
     app = web.Application(
         middlewares=[
             request_id_middleware,
             observe_middleware(hub.observability.tracing, hub.observability.errors),
+            # Inside the observer: it sees each answer's status, the boundary reports bugs.
+            boundaries.middleware(),
         ],
         client_max_size=20 * 1024**2,
     )
@@ -96,7 +107,9 @@ def create_app(
     connectors: list[Connector] = []
     for plugin in chosen:
         connector = plugin.create(hub, hub.settings.connector(plugin.name))
-        app.router.add_routes(connector.routes())
+        routes = app.router.add_routes(connector.routes())
+        render = error_renderer(connector) or default_render
+        boundaries.register(connector.name, render, routes)
         connectors.append(connector)
     app[CONNECTORS_KEY] = connectors
     # Built once from the connectors actually mounted, so disabled ones are not described.

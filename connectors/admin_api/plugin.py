@@ -22,7 +22,9 @@ from connectors.admin_api import (
 from connectors.admin_api.config import AdminApiSettings
 from connectors.admin_api.endpoint import Endpoint
 from connectors.admin_api.openapi import fragment
+from connectors.admin_api.render import error_response
 from hub.connector import SectionValue
+from hub.errors import HubError
 from hub.service import Hub
 
 
@@ -50,6 +52,9 @@ class AdminApiConnector:
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         limit = self._settings.max_body_bytes
         return [endpoint.route(self._hub, max_body_bytes=limit) for endpoint in all_endpoints()]
+
+    def error_response(self, error: HubError) -> web.StreamResponse:
+        return error_response(error)
 
     async def start(self) -> None:
         return None

@@ -14,6 +14,7 @@ from connectors.discord.pages import NO_MENTIONS
 from connectors.discord.rest import DiscordRest
 from hub.connector import SectionValue
 from hub.doctor import Check
+from hub.errors import HubError
 from hub.service import Hub
 from hub.signals import Subscription
 
@@ -36,6 +37,10 @@ class DiscordConnector:
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return self._endpoint.definitions()
+
+    def error_response(self, error: HubError) -> web.StreamResponse:
+        status = error.status if error.status != 499 else 400
+        return web.json_response({"error": error.user_message}, status=status)
 
     async def start(self) -> None:
         if self._bot_token:  # posting into a channel needs the bot

@@ -8,10 +8,11 @@ from typing import Any
 import click
 from aiohttp import web
 
-from connectors.openai_api import openapi
+from connectors.openai_api import openapi, render
 from connectors.openai_api.config import OpenAIApiSettings
 from connectors.openai_api.routes import OpenAIRoutes
 from hub.connector import SectionValue
+from hub.errors import HubError
 from hub.service import Hub
 
 
@@ -23,6 +24,9 @@ class OpenAIConnector:
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return self._routes.definitions()
+
+    def error_response(self, error: HubError) -> web.StreamResponse:
+        return render.error_response(error)
 
     async def start(self) -> None:
         return None

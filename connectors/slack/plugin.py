@@ -22,6 +22,7 @@ from connectors.slack.runs import CANCEL, SIGNAL_CHANNEL, Runs
 from hub.cli.context import pass_hub
 from hub.connector import SectionValue
 from hub.doctor import Check
+from hub.errors import HubError
 from hub.service import Hub
 from hub.signals import Subscription
 
@@ -63,6 +64,13 @@ class SlackConnector:
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return list(self._routes)
+
+    def error_response(self, error: HubError) -> web.StreamResponse:
+        # Slack reads only the status; the code and sentence are for whoever debugs it.
+        status = error.status if error.status != 499 else 400
+        return web.json_response(
+            {"error": error.code, "message": error.user_message}, status=status
+        )
 
     async def start(self) -> None:
         self._hub.notices.register("slack", self._notices)

@@ -9,6 +9,7 @@ memory. One that fails verification gets 401 and touches nothing.
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -17,7 +18,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from connectors.slack.verify import SignatureError, check_signature, signed_headers
 from hub.clock import Clock
+from hub.errors import InvalidField
 from hub.request_body import BodyTooLarge, read_body
+from hub.untrusted import check_text, load_json
 
 log = logging.getLogger("connectors.slack.routes")
 
@@ -40,6 +43,7 @@ class EventRoutes:
             body = await read_body(request, limit=self._max_body)
             check_signature(self._secret, signed, body)
             text = body.decode("utf-8")
+            check_payload(text, request.content_type)
         except SignatureError as exc:
             log.warning("refused a request to /slack/events: %s", exc)
             return web.json_response({"error": "invalid_signature"}, status=401)
@@ -51,6 +55,11 @@ class EventRoutes:
         except UnicodeDecodeError:
             log.warning("refused a signed request to /slack/events: the body is not UTF-8")
             return web.json_response({"error": "invalid_body"}, status=400)
+        except InvalidField as exc:
+            log.warning("refused a signed request to /slack/events: %s", exc.user_message)
+            return web.json_response(
+                {"error": "invalid_body", "message": exc.user_message}, status=400
+            )
         bolt_request = AsyncBoltRequest(
             body=text,
             query=request.query_string,
@@ -58,3 +67,20 @@ class EventRoutes:
         )
         bolt_response = await self._app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
+
+
+def check_payload(text: str, content_type: str) -> None:
+    """Refuse (InvalidField) a body Bolt would choke on, the way Bolt reads it: JSON for the
+    Events API, a form whose `payload` is JSON for interactivity; each must be an object,
+    nested sanely, without NULs or lone surrogates."""
+    if content_type == "application/json":
+        documents = [("body", text)]
+    else:
+        form = parse_qs(text, keep_blank_values=True)
+        documents = [("payload", value) for value in form.get("payload", [])]
+        for name, values in form.items():
+            for value in values:
+                check_text(value, field=name[:100])
+    for field, document in documents:
+        if not isinstance(load_json(document, field=field), dict):
+            raise InvalidField(field, f"The {field} must be a JSON object.")

@@ -17,6 +17,7 @@ from connectors.stripe.config import StripeConnectorSettings
 from connectors.stripe.openapi import fragment
 from connectors.stripe.platform import StripePlatform
 from connectors.stripe.webhook import PATH, StripeWebhook
+from hub.errors import HubError
 from hub.service import Hub
 
 
@@ -33,6 +34,10 @@ class StripeConnector:
             return []
         webhook = StripeWebhook(self._hub, secret, max_body_bytes=self._settings.max_body_bytes)
         return [web.post(PATH, webhook.handle)]
+
+    def error_response(self, error: HubError) -> web.StreamResponse:
+        status = error.status if error.status != 499 else 400
+        return web.json_response({"error": {"message": error.user_message}}, status=status)
 
     async def start(self) -> None:
         return None

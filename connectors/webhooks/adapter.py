@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from hub.errors import BadRequest
 from hub.model import Caller, ChatOptions, ChatRequest, Message, Origin, Role
+from hub.untrusted import MAX_TOKENS, json_int, load_json
 
 _ROLES: dict[str, Role] = {"system": "system", "user": "user", "assistant": "assistant"}
 
@@ -39,10 +39,7 @@ class WebhookCall:
 
 
 def parse_call(raw: bytes) -> WebhookCall:
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidField("body", f"The body is not valid JSON: {exc}") from exc
+    body = load_json(raw)
     if not isinstance(body, dict):
         raise InvalidField("body", "The body must be a JSON object.")
     has_input, has_messages = "input" in body, "messages" in body
@@ -59,10 +56,8 @@ def parse_call(raw: bytes) -> WebhookCall:
     if model is not None and (not isinstance(model, str) or not model):
         raise InvalidField("model", "'model' must be a model alias (a non-empty string).")
     max_tokens = body.get("max_tokens")
-    if max_tokens is not None and (
-        isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1
-    ):
-        raise InvalidField("max_tokens", "'max_tokens' must be a positive integer.")
+    if max_tokens is not None:
+        max_tokens = json_int(max_tokens, field="max_tokens", low=1, high=MAX_TOKENS)
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidField("metadata", "'metadata' must be a JSON object.")
@@ -82,7 +77,8 @@ def _messages(raw: Any) -> tuple[Message, ...]:
         where = f"messages[{i}]"
         if not isinstance(item, dict):
             raise InvalidField(where, f"'{where}' must be an object with 'role' and 'content'.")
-        role = _ROLES.get(item.get("role", ""))
+        given = item.get("role")
+        role = _ROLES.get(given) if isinstance(given, str) else None
         if role is None:
             raise InvalidField(
                 f"{where}.role", f"'{where}.role' must be system, user or assistant."

@@ -8,11 +8,12 @@ from typing import Any
 import click
 from aiohttp import web
 
-from connectors.webhooks import openapi
+from connectors.webhooks import openapi, render
 from connectors.webhooks.cli import webhook
 from connectors.webhooks.config import WebhooksConfig
 from connectors.webhooks.routes import WebhookRoutes
 from hub.connector import SectionValue
+from hub.errors import HubError
 from hub.service import Hub
 
 
@@ -24,6 +25,9 @@ class WebhooksConnector:
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return self.routes_.definitions()
+
+    def error_response(self, error: HubError) -> web.StreamResponse:
+        return render.error_response(error)
 
     async def start(self) -> None:
         return None

@@ -10,8 +10,9 @@ from aiohttp import web
 
 from connectors.zapier import openapi
 from connectors.zapier.config import ZapierSettings
-from connectors.zapier.routes import ZapierRoutes
+from connectors.zapier.routes import ZapierRoutes, error_response
 from hub.connector import SectionValue
+from hub.errors import HubError
 from hub.service import Hub
 
 
@@ -23,6 +24,9 @@ class ZapierConnector:
 
     def routes(self) -> Sequence[web.AbstractRouteDef]:
         return self._routes.definitions()
+
+    def error_response(self, error: HubError) -> web.StreamResponse:
+        return error_response(error)
 
     async def start(self) -> None:
         return None

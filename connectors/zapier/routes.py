@@ -28,7 +28,7 @@ from hub.request_body import read_body
 from hub.results import result_summary
 from hub.service import Hub
 from hub.ssrf import TargetRefused
-from hub.untrusted import load_json
+from hub.untrusted import MAX_TOKENS, json_int, load_json
 from hub.web import client_ip
 
 SAMPLERS = {"completion.created": samples.completions, "budget.threshold": samples.budget_alerts}
@@ -87,10 +87,8 @@ class ZapierRoutes:
         if model is not None and (not isinstance(model, str) or not model):
             raise _field("model", "'model' must be a model alias.")
         max_tokens = body.get("max_tokens")
-        if max_tokens is not None and (
-            isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1
-        ):
-            raise _field("max_tokens", "'max_tokens' must be a positive integer.")
+        if max_tokens is not None:
+            max_tokens = json_int(max_tokens, field="max_tokens", low=1, high=MAX_TOKENS)
         claim = await self._claim(request, key, body)
         if isinstance(claim, Replay):
             headers = {**claim.answer.headers, REPLAYED_HEADER: "true"}

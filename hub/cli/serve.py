@@ -20,6 +20,7 @@ from hub.logs import configure_logging
 from hub.observability.endpoint import metrics_app
 from hub.scheduler import build_scheduler
 from hub.service import Hub
+from hub.serving import HubRunner
 from hub.store.migrate import head_revision, schema_problem, upgrade
 from hub.store.secretbox import SecretBoxError
 from hub.web import create_app
@@ -66,7 +67,7 @@ async def _serve(hub: Hub, host: str, port: int) -> None:
     await hub.settlements.replay()  # journaled settlements of stopped processes
     await hub.instances.join("web")
     app = create_app(hub, close_hub=True)
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    runner = HubRunner(app, hub.settings.server)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

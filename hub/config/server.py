@@ -35,6 +35,26 @@ class ServerSettings(Section):
         description="Client addresses come from X-Forwarded-For only when the peer is one "
         "of these (addresses or CIDRs).",
     )
+    header_timeout_s: float = Field(
+        10,
+        gt=0,
+        le=600,
+        description="A request's line and headers must arrive within this many seconds of "
+        "its first byte, or the connection is closed.",
+    )
+    body_timeout_s: float = Field(
+        60,
+        gt=0,
+        le=3600,
+        description="A request body must arrive within this many seconds (else 408 and the "
+        "connection is closed); also how long the rest of a refused body is discarded.",
+    )
+    keepalive_timeout_s: float = Field(
+        75,
+        gt=0,
+        le=3600,
+        description="An idle keep-alive connection is closed after this many seconds.",
+    )
     public_url: Annotated[str, AfterValidator(_public_url)] = Field(
         "",
         description="The URL people and platforms reach the hub at (https://hub.example.com), "

@@ -17,6 +17,7 @@ from hub.config import Settings, parse_settings
 from hub.connector import ConnectorPlugin
 from hub.ledger.keys import IssuedKey
 from hub.service import Hub
+from hub.serving import HubRunner
 from hub.store.ledger_tables import Team
 from hub.store.migrate import upgrade
 from hub.web import create_app
@@ -80,7 +81,7 @@ class RunningHub:
         from connectors.openai_api import plugin as openai_api
 
         app = create_app(self.hub, plugins=[openai_api] if plugins is None else plugins)
-        self.runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        self.runner = HubRunner(app, self.hub.settings.server)
         await self.runner.setup()
         port = free_port()
         await web.TCPSite(self.runner, "127.0.0.1", port).start()

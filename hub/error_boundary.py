@@ -1,0 +1,129 @@
+"""One error boundary per connector: whatever escapes a connector's handler is answered in
+that connector's error format (OpenAI JSON, Slack, Discord, Standard Webhooks JSON, the admin
+API's), never as aiohttp's text/plain 500.
+
+A connector may offer `error_response(error: HubError) -> web.StreamResponse`; `create_app`
+registers it for every route the connector mounts (`Boundaries.register`), and one middleware
+finds the matched route's boundary. What it catches:
+
+- a `HubError` (a client mistake, a refused limit, a dependency down): rendered with its
+  status; logged once at INFO (4xx) or WARNING (5xx), without a traceback;
+- an aiohttp `HTTPException` of 400 or more (say a body over `client_max_size`): rendered as
+  the same status in the connector's format, logged at INFO;
+- anything else is a bug: logged once at ERROR with the traceback, reported to error
+  tracking, and answered 500 with the request id, so the person can quote it.
+
+Cancellation and a client that hung up pass through untouched: nobody is left to answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_urldispatcher import AbstractRoute
+
+from hub.errors import HubError
+from hub.logs import request_id_var
+from hub.observability.errors import ErrorReporter
+
+log = logging.getLogger("hub.web.errors")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Render = Callable[[HubError], web.StreamResponse]
+
+
+class InternalError(HubError):
+    """A bug in the hub: the request id is the way to find its traceback in the log."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(
+            "Something went wrong inside the hub; it was logged with request id "
+            f"{request_id or 'unknown'}. Please retry, and report it if it happens again."
+        )
+
+
+class HttpRefusal(HubError):
+    """One of aiohttp's own refusals (413, 404, 405, ...), in the connector's format."""
+
+    def __init__(self, exc: web.HTTPException) -> None:
+        super().__init__(exc.text or exc.reason)
+        self.status = exc.status
+        self.code = exc.reason.lower().replace(" ", "_")
+
+
+def default_render(error: HubError) -> web.StreamResponse:
+    """For connectors that bring no format of their own."""
+    body = {"error": {"message": error.user_message, "code": error.code}}
+    return web.json_response(body, status=error.status if error.status != 499 else 400)
+
+
+class Boundaries:
+    """Which connector's boundary answers for each mounted route."""
+
+    def __init__(self, errors: ErrorReporter) -> None:
+        self._by_route: dict[AbstractRoute, tuple[str, Render]] = {}
+        self._errors = errors
+
+    def register(self, connector: str, render: Render, routes: list[AbstractRoute]) -> None:
+        for route in routes:
+            self._by_route[route] = (connector, render)
+
+    def middleware(self) -> Any:
+        @web.middleware
+        async def error_boundary(request: web.Request, handler: Handler) -> web.StreamResponse:
+            found = self._by_route.get(request.match_info.route)
+            if found is None:
+                return await handler(request)
+            connector, render = found
+            try:
+                return await handler(request)
+            except HubError as exc:
+                _log_refusal(connector, request, exc)
+                return render(exc)
+            except web.HTTPException as exc:
+                if exc.status < 400:
+                    raise
+                refusal = HttpRefusal(exc)
+                _log_refusal(connector, request, refusal)
+                return render(refusal)
+            except (asyncio.CancelledError, ConnectionResetError):
+                raise
+            except Exception as exc:
+                request_id = request_id_var.get() or ""
+                log.exception(
+                    "bug: %s %s (connector %s, request id %s) raised %s",
+                    request.method,
+                    _route(request),
+                    connector,
+                    request_id,
+                    type(exc).__name__,
+                )
+                self._errors.report(exc, component="http")
+                return render(InternalError(request_id))
+
+        return error_boundary
+
+
+def _route(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else request.path[:200]
+
+
+def _log_refusal(connector: str, request: web.Request, error: HubError) -> None:
+    level = logging.WARNING if error.status >= 500 else logging.INFO
+    log.log(
+        level,
+        "%s %s (connector %s) answered %s %s: %s",
+        request.method,
+        _route(request),
+        connector,
+        error.status,
+        error.code,
+        error.user_message,
+    )

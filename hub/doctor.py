@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from hub.config import ProviderSettings, Settings
 from hub.service import Hub
+from hub.store.engine import database_companions
 from hub.store.migrate import schema_problem
 
 TIMEOUT_S = 5.0
@@ -145,7 +146,13 @@ def file_modes(settings: Settings) -> list[Check]:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         database = Path(url.database)
-        paths += [("database file", database, 0o600), ("database folder", database.parent, 0o700)]
+        wal, shm = database_companions(database)
+        paths += [
+            ("database file", database, 0o600),
+            ("database WAL file", wal, 0o600),
+            ("database shared-memory file", shm, 0o600),
+            ("database folder", database.parent, 0o700),
+        ]
     checks = []
     for label, path, wanted in paths:
         if not path.exists():

@@ -151,7 +151,7 @@ async def bootstrap_demo(hub: Hub) -> None:
     if not await hub.teams.list():
         team = await hub.teams.create("demo", monthly_budget_micros=5_000_000)
         issued = await hub.keys.create(team, name="demo")
-        DEMO_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        DEMO_KEY_FILE.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         DEMO_KEY_FILE.write_text(issued.key + "\n")
         os.chmod(DEMO_KEY_FILE, 0o600)
         click.echo(f"Created team 'demo' and its key, saved to {DEMO_KEY_FILE} (mode 600).")

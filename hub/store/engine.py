@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_database_file(Path(parsed.database))
         # SQLite has one writer at a time. One pooled connection makes waiting for it a fair
         # asyncio queue instead of SQLite's busy-handler sleeps (p99 under load: ~6x lower,
         # see bench/overhead.py). Never hold a session open across a network call.
@@ -30,6 +32,29 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def private_database_file(path: Path) -> None:
+    """The database and its folder readable by the owner only: the file holds the audit log,
+    usage metadata and stored answers. A new folder is made 0700; the file (and its WAL and
+    shared-memory files, which SQLite creates with the database's mode) 0600."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    for file in (path, *database_companions(path)):
+        try:
+            info = file.stat()
+        except FileNotFoundError:
+            continue
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            file.chmod(0o600)
+
+
+def database_companions(path: Path) -> tuple[Path, Path]:
+    """SQLite's write-ahead log and shared-memory files beside `path`."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

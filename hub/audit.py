@@ -49,7 +49,7 @@ SECRET_FIELDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    kind: str  # cli | key | operator | slack | discord | system
+    kind: str  # cli | key | operator | slack | discord | dashboard | system
     id: str
 
     def __str__(self) -> str:
@@ -153,6 +153,26 @@ class AuditLog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
+
+    async def note(
+        self,
+        *,
+        action: str,
+        target: str,
+        team_id: int | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write one entry in its own transaction, for events that change nothing else (a
+        dashboard lockout); the actor is the current one (`acting_as`)."""
+        async with self._sessions.begin() as session:
+            await record(
+                session,
+                now=self._clock.now(),
+                action=action,
+                team_id=team_id,
+                target=target,
+                after=after,
+            )
 
     async def entries(
         self,

@@ -82,7 +82,7 @@ def test_check_and_show_from_another_folder(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stderr
     assert check.stdout == (
         f"{config} is valid: 1 model (default), 1 provider (up), "
-        "connectors enabled: admin_api, openai_api, stripe.\n"
+        "connectors enabled: admin_api, dashboard, openai_api, stripe.\n"
     )
     assert show.returncode == 0, show.stderr
     # The database sits beside the config file, wherever the command runs.

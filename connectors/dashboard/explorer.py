@@ -1,0 +1,284 @@
+"""The usage explorer's query (all of it in the URL) and its rows, as the page, the CSV and
+the JSON export show them: the same rows, from `hub.usage.summary`, so they cannot differ."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from connectors.dashboard.sessions import Viewer
+from hub.errors import BadRequest, HubError, NotFound
+from hub.ledger.money import micros_to_usd
+from hub.ledger.summary import Dimension, GroupValue, SummaryRow, UsageFilter, UsageSummary
+from hub.ledger.summary_plan import local_days
+from hub.ledger.usage_totals import UsageTotals
+from hub.service import Hub
+
+# The explorer's group-by choices (the contract's twelve, and status).
+GROUPS: tuple[Dimension, ...] = (
+    "team", "member", "key", "model", "deployment", "connector", "slack_workspace",
+    "slack_channel", "discord_guild", "discord_channel", "day", "hour", "status",
+)  # fmt: skip
+GROUP_NAMES = {
+    "team": "Team", "member": "Member", "key": "Key", "model": "Model", "deployment":
+    "Deployment", "connector": "Connector", "slack_workspace": "Slack workspace",
+    "slack_channel": "Slack channel", "discord_guild": "Discord server", "discord_channel":
+    "Discord channel", "day": "Day", "hour": "Hour", "status": "Status",
+}  # fmt: skip
+METRICS = {"cost": "Cost (USD)", "requests": "Requests", "tokens": "Tokens", "errors": "Errors"}
+# Filters taken as they are (the team and member are names, resolved below).
+TEXT_FILTERS = (
+    "model", "deployment", "connector", "slack_workspace", "slack_channel", "discord_guild",
+    "discord_channel", "status",
+)  # fmt: skip
+MAX_DAYS = 400
+
+
+class BadQuery(BadRequest):
+    """A query the explorer cannot answer; the message says which parameter and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExplorerQuery:
+    group_by: tuple[Dimension, ...]
+    first: date
+    last: date
+    zone_name: str
+    metric: str
+    filters: dict[str, str] = field(default_factory=dict)  # as given in the URL
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.zone_name)
+
+    def url_params(self, **changes: str | None) -> dict[str, str]:
+        params = {
+            "group_by": ",".join(self.group_by),
+            "from": self.first.isoformat(),
+            "to": self.last.isoformat(),
+            "tz": self.zone_name,
+            "metric": self.metric,
+            **self.filters,
+        }
+        for name, value in changes.items():
+            if value is None:
+                params.pop(name, None)
+            else:
+                params[name] = value
+        return {k: v for k, v in params.items() if v}
+
+
+def parse_query(query: Mapping[str, str], *, today: datetime) -> ExplorerQuery:
+    zone_name = query.get("tz", "UTC") or "UTC"
+    if len(zone_name) > 64 or zone_name not in _zones():
+        raise BadQuery(f"Unknown timezone {zone_name[:64]!r}; use an IANA name like Europe/Paris.")
+    zone = ZoneInfo(zone_name)
+    local_today = today.astimezone(zone).date()
+    first = _date(query, "from", local_today.replace(day=1))
+    last = _date(query, "to", local_today)
+    if last < first:
+        raise BadQuery(f"'to' ({last}) is before 'from' ({first}).")
+    if (last - first).days >= MAX_DAYS:
+        raise BadQuery(f"Pick at most {MAX_DAYS} days.")
+    names = [g for g in (query.get("group_by") or "model").split(",") if g][:2]
+    for name in names:
+        if name not in GROUPS:
+            raise BadQuery(f"Unknown group_by {name[:40]!r}; one of: {', '.join(GROUPS)}.")
+    metric = query.get("metric") or "cost"
+    if metric not in METRICS:
+        raise BadQuery(f"Unknown metric {metric[:40]!r}; one of: {', '.join(METRICS)}.")
+    filters = {}
+    for name in (*TEXT_FILTERS, "team", "member", "key"):
+        value = (query.get(name) or "").strip()
+        if value:
+            if len(value) > 200:
+                raise BadQuery(f"'{name}' is too long.")
+            filters[name] = value
+    return ExplorerQuery(tuple(names), first, last, zone_name, metric, filters)  # type: ignore[arg-type]
+
+
+def _zones() -> set[str]:
+    return available_timezones() | {"UTC"}
+
+
+def _date(query: Mapping[str, str], name: str, default: date) -> date:
+    raw = query.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadQuery(f"'{name}' must be a date, YYYY-MM-DD.") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    labels: tuple[str | None, ...]
+    totals: UsageTotals
+
+
+@dataclass(frozen=True, slots=True)
+class Explored:
+    query: ExplorerQuery
+    rows: list[Row]
+    total: UsageTotals
+
+
+async def explore(hub: Hub, viewer: Viewer, query: ExplorerQuery) -> Explored:
+    """The rows for this viewer: a team's own usage only; anything else is NotFound (404)."""
+    where = await _filter(hub, viewer, query)
+    since, until = local_days(query.first, query.last, query.zone)
+    summary = await hub.usage.summary(
+        since=since, until=until, zone=query.zone, where=where, group_by=query.group_by
+    )
+    rows = [Row(await _labels(hub, query.group_by, r), r.totals) for r in _ordered(summary)]
+    return Explored(query, rows, summary.total)
+
+
+def _ordered(summary: UsageSummary) -> list[SummaryRow]:
+    if summary.group_by and summary.group_by[0] in ("day", "hour"):
+        return summary.rows
+    return sorted(summary.rows, key=lambda r: (-r.totals.cost_micros, -r.totals.requests))
+
+
+async def _filter(hub: Hub, viewer: Viewer, query: ExplorerQuery) -> UsageFilter:
+    filters = query.filters
+    team_id = None if viewer.team is None else viewer.team.id
+    if "team" in filters:
+        try:
+            team = await hub.teams.get(filters["team"])
+        except HubError:
+            raise NotFound(f"No team named {filters['team']!r}.") from None
+        if team_id is not None and team.id != team_id:
+            raise NotFound(f"No team named {filters['team']!r}.")
+        team_id = team.id
+    member_id = None
+    if "member" in filters:
+        if team_id is None:
+            raise BadQuery("Filter by team before filtering by member.")
+        try:
+            member = await hub.members.get(await hub.teams.get_by_id(team_id), filters["member"])
+        except HubError:
+            raise NotFound(f"No member named {filters['member']!r} in this team.") from None
+        member_id = member.id
+    key_id = None
+    if "key" in filters:
+        key_id = await _own_key(hub, filters["key"], team_id)
+    return UsageFilter(
+        team_id=team_id, member_id=member_id, key_id=key_id,
+        **{name: filters.get(name) for name in TEXT_FILTERS},
+    )  # fmt: skip
+
+
+async def _own_key(hub: Hub, raw: str, team_id: int | None) -> int:
+    if not raw.isdigit():
+        raise BadQuery("'key' is a key's id (a number).")
+    try:
+        key = await hub.keys.get(int(raw))
+    except HubError:
+        raise NotFound(f"No key with id {raw}.") from None
+    if team_id is not None and key.team_id != team_id:
+        raise NotFound(f"No key with id {raw}.")
+    return key.id
+
+
+async def _labels(
+    hub: Hub, group_by: tuple[Dimension, ...], row: SummaryRow
+) -> tuple[str | None, ...]:
+    labels = []
+    for dimension, value in zip(group_by, row.group, strict=True):
+        labels.append(await label_of(hub, dimension, value))
+    return tuple(labels)
+
+
+async def label_of(hub: Hub, dimension: Dimension, value: GroupValue) -> str | None:
+    """A group value as people read it: team and member names, a key's name and prefix."""
+    if value is None:
+        return None
+    try:
+        if dimension == "team":
+            return (await hub.teams.get_by_id(int(value))).name
+        if dimension == "member":
+            return (await hub.members.get_by_id(int(value))).name
+        if dimension == "key":
+            key = await hub.keys.get(int(value))
+            return f"{key.name or 'key'} ({key.prefix}…) #{key.id}"
+    except HubError:
+        return f"#{value} (deleted)"
+    return str(value)
+
+
+def totals_json(totals: UsageTotals) -> dict[str, Any]:
+    return {
+        "requests": totals.requests,
+        "prompt_tokens": totals.prompt_tokens,
+        "completion_tokens": totals.completion_tokens,
+        "cost_usd": micros_to_usd(totals.cost_micros),
+        "total_tokens": totals.prompt_tokens + totals.completion_tokens,
+        "cost_micros": totals.cost_micros,
+        "errors": totals.errors,
+        "cached_requests": totals.cached_requests,
+        "mean_latency_ms": round(totals.latency_ms / totals.requests) if totals.requests else None,
+        "mean_ttft_ms": (
+            round(totals.ttft_ms / totals.ttft_requests) if totals.ttft_requests else None
+        ),
+    }
+
+
+def as_json(explored: Explored) -> dict[str, Any]:
+    query = explored.query
+    rows = [
+        {**dict(zip(query.group_by, row.labels, strict=True)), **totals_json(row.totals)}
+        for row in explored.rows
+    ]
+    return {
+        "group_by": list(query.group_by),
+        "from": query.first.isoformat(),
+        "to": query.last.isoformat(),
+        "tz": query.zone_name,
+        "filters": query.filters,
+        "rows": rows,
+        "total": totals_json(explored.total),
+    }
+
+
+CSV_COLUMNS = ("requests", "prompt_tokens", "completion_tokens", "cost_usd", "errors")
+
+
+def as_csv(explored: Explored) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([*explored.query.group_by, *CSV_COLUMNS])
+    for row in explored.rows:
+        values = totals_json(row.totals)
+        labels = [_safe_cell(label or "") for label in row.labels]
+        writer.writerow([*labels, *(values[c] for c in CSV_COLUMNS)])
+    total = totals_json(explored.total)
+    writer.writerow(
+        ["total", *[""] * (len(explored.query.group_by) - 1), *(total[c] for c in CSV_COLUMNS)]
+    )
+    return buffer.getvalue()
+
+
+def _safe_cell(text: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: quote them."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def metric_value(totals: UsageTotals, metric: str) -> float:
+    if metric == "cost":
+        return totals.cost_micros / 1_000_000
+    if metric == "requests":
+        return totals.requests
+    if metric == "errors":
+        return totals.errors
+    return totals.prompt_tokens + totals.completion_tokens
+
+
+def shift_days(day: date, days: int) -> date:
+    return day + timedelta(days=days)

@@ -7,6 +7,7 @@ from hub.errors import BadRequest
 TRIGGERS = {
     "new_completion": "completion.created",
     "budget_alert": "budget.threshold",
+    "new_invoice": "invoice.created",
     "key_created": "key.created",
     "key_revoked": "key.revoked",
 }

@@ -2,8 +2,10 @@
 
 Completions come from usage records, enriched with prompt and output where an outbox event
 holds them (only when a subscription existed at the time). Budget alerts come from outbox
-events, else from the alert ledger. Only when a team has none yet is one sample returned,
-marked `"sample": true`, because Zapier needs an item to map fields from.
+events, else from the alert ledger. Invoices come from `hub.billing` (issued ones, void ones
+too: they were announced when issued), shaped as the `invoice.created` event's data. Only
+when a team has none yet is one sample returned, marked `"sample": true`, because Zapier
+needs an item to map fields from.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from connectors.zapier.events import budget_item_id
 from hub.ledger.money import micros_to_usd
 from hub.ledger.periods import resets_at
 from hub.model import Caller
+from hub.service import Hub
 from hub.store.event_tables import BudgetAlert, OutboxEvent
 from hub.store.ledger_tables import ApiKey, Quota, UsageRecord
 
@@ -131,6 +134,26 @@ async def budget_alerts(session: AsyncSession, caller: Caller) -> list[dict[str,
     return items or [SAMPLE_BUDGET_ALERT | {"team": caller.team_name}]
 
 
+async def invoices(hub: Hub, caller: Caller) -> list[dict[str, Any]]:
+    found = [
+        v for v in await hub.billing.invoices.list(team_id=caller.team_id) if v.number is not None
+    ]
+    found.sort(key=lambda v: (v.issued_at or v.created_at, v.id), reverse=True)
+    items = [
+        {
+            "id": v.id,
+            "number": v.number,
+            "team": v.team,
+            "period": v.period,
+            "total_usd": micros_to_usd(v.total_micros),
+            "currency": v.currency,
+            "created_at": (v.issued_at or v.created_at).isoformat(),
+        }
+        for v in found[:LIMIT]
+    ]
+    return items or [SAMPLE_INVOICE | {"team": caller.team_name}]
+
+
 SAMPLE_COMPLETION: dict[str, Any] = {
     "id": "sample-completion",
     "sample": True,
@@ -160,4 +183,14 @@ SAMPLE_BUDGET_ALERT: dict[str, Any] = {
     "used": 40.0,
     "resets_at": "2026-02-01T00:00:00+00:00",
     "created_at": "2026-01-20T00:00:00+00:00",
+}
+
+SAMPLE_INVOICE: dict[str, Any] = {
+    "id": 0,
+    "sample": True,
+    "number": "INV-000001",
+    "period": "2026-01",
+    "total_usd": 42.5,
+    "currency": "usd",
+    "created_at": "2026-02-01T00:10:00+00:00",
 }

@@ -5,6 +5,7 @@ const { version } = require('./package.json');
 const authentication = require('./authentication');
 const newCompletion = require('./triggers/new_completion');
 const budgetAlert = require('./triggers/budget_alert');
+const newInvoice = require('./triggers/new_invoice');
 const askLlm = require('./creates/ask_llm');
 
 const addApiKey = (request, z, bundle) => {
@@ -39,6 +40,7 @@ module.exports = {
   triggers: {
     [newCompletion.key]: newCompletion,
     [budgetAlert.key]: budgetAlert,
+    [newInvoice.key]: newInvoice,
   },
   creates: {
     [askLlm.key]: askLlm,

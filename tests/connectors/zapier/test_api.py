@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -191,3 +192,40 @@ async def test_samples_are_real_items_newest_first(
         ]
         assert alerts[0]["limit"] == 0.01 and "sample" not in alerts[0]
         assert (await c.get("/zapier/triggers/nope/samples")).status_code == 400
+
+
+async def test_new_invoice_trigger_gets_invoice_created_and_samples_the_issued_invoices(
+    running: RunningHub, fake_openai: FakeOpenAI
+) -> None:
+    async with Receiver(clock=running.clock) as rx, client(running) as c:
+        [placeholder] = (await c.get("/zapier/triggers/new_invoice/samples")).json()
+        assert placeholder["sample"] is True
+        created = await c.post("/zapier/hooks", json={"event": "new_invoice", "target_url": rx.url})
+        assert created.status_code == 201
+        sub = await Subscriptions.for_hub(running.hub).get(created.json()["id"])
+        assert sub.events == "invoice.created"
+        rx.secret = running.hub.secrets.decrypt(sub.secret_encrypted)
+
+        await running.hub.billing.plans.create("Pro", monthly_fee_micros=5_000_000)
+        await running.hub.billing.subscribe(running.team, "Pro", start=date(2026, 11, 1))
+        fake_openai.script(reply("one", prompt_tokens=1000, completion_tokens=500))
+        asked = await c.post("/zapier/actions/ask", json={"prompt": "a", "model": "gpt"})
+        assert asked.status_code == 200
+        running.clock.advance(17 * 86400)  # 2026-11-15 -> 2026-12-02: November is closed
+        [(state, invoice)] = await running.hub.billing.invoices.generate(
+            "2026-11", teams=[running.team]
+        )
+        assert state == "issued" and invoice is not None and invoice.number is not None
+        await Dispatcher.for_hub(running.hub).run_once()
+        [got] = await rx.wait_for(1)
+        assert got.body["type"] == "invoice.created"
+        pushed = got.body["data"]
+        assert (pushed["id"], pushed["number"], pushed["period"]) == (
+            invoice.id, invoice.number, "2026-11",
+        )  # fmt: skip
+        # The $5 fee and 1,000 prompt tokens at $1/M + 500 completion tokens at $2/M ($0.002),
+        # rounded to the cent on the invoice.
+        assert pushed["total_usd"] == 5.0
+        [item] = (await c.get("/zapier/triggers/new_invoice/samples")).json()
+        assert {k: item[k] for k in pushed} == pushed  # the same item either way
+        assert "sample" not in item

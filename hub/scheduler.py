@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import timedelta
 
-from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hub.alerts.evaluator import EVERY_S as ALERTS_EVERY_S
 from hub.alerts.evaluator import AlertEvaluator
 from hub.billing.jobs import add_export_job, add_invoice_job
 from hub.events.worker import add_delivery_jobs
+from hub.job_executor import StoppingExecutor
 from hub.retention import prune_history
 from hub.service import Hub
 
 STALE_RESERVATION = timedelta(hours=1)
 DELIVERY_MEMORY = timedelta(days=7)
-log = logging.getLogger("hub.scheduler")
 HEALTH_FLUSH_S = 5  # how stale another process's view of upstream failures may be
-
-
-class StoppingExecutor(AsyncIOExecutor):  # type: ignore[misc]
-    """APScheduler's asyncio executor cannot wait for running jobs at shutdown: it cancels
-    them. A job cancelled by the shutdown is how a stop ends, not a failure, so it is logged
-    as one line, without the traceback APScheduler would print for it."""
-
-    _stopping = False
-
-    def shutdown(self, wait: bool = True) -> None:
-        self._stopping = True
-        super().shutdown(wait)
-
-    def _run_job_error(self, job_id: str, exc: BaseException, traceback: object = None) -> None:
-        if self._stopping and isinstance(exc, asyncio.CancelledError):
-            self._run_job_success(job_id, [])  # the executor's bookkeeping, with no events
-            log.info("job %s stopped by the shutdown", job_id)
-            return
-        super()._run_job_error(job_id, exc, traceback)
 
 
 def build_scheduler(hub: Hub) -> AsyncIOScheduler:

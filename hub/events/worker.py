@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from hub.billing.jobs import add_export_job, add_invoice_job
 from hub.events.dispatcher import Dispatcher
+from hub.job_executor import StoppingExecutor
 
 if TYPE_CHECKING:
     from hub.service import Hub
@@ -37,7 +38,7 @@ def add_delivery_jobs(scheduler: AsyncIOScheduler, hub: Hub) -> Dispatcher:
 async def run_worker(hub: Hub) -> None:
     """Run only the delivery jobs (events, usage export to Stripe, monthly invoices) until
     SIGINT or SIGTERM (the Procfile `worker` process)."""
-    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": StoppingExecutor()})
     add_delivery_jobs(scheduler, hub)
     add_export_job(scheduler, hub)
     add_invoice_job(scheduler, hub)

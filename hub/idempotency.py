@@ -28,8 +28,9 @@ class Deliveries:
         self._sessions = sessions
         self._clock = clock
 
-    async def claim(self, connector: str, external_id: str) -> bool:
-        """True for the first delivery of this id; False for every later one."""
+    async def claim(self, connector: str, external_id: str, *, note: str | None = None) -> bool:
+        """True for the first delivery of this id; False for every later one. `note` is
+        kept in the claim's `response` until `complete` replaces it."""
         now = self._clock.now()
         try:
             async with self._sessions.begin() as session:
@@ -38,6 +39,7 @@ class Deliveries:
                         connector=connector,
                         external_id=external_id,
                         status="pending",
+                        response=note,
                         created_at=now,
                         updated_at=now,
                     )

@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
 from hub.errors import HubError, InvalidField
+from hub.idempotency import Deliveries
 from hub.store.platform_tables import Delivery
 from hub.uncancelled import outlast
 
@@ -133,9 +133,15 @@ def fingerprint(*parts: Any) -> str:
 
 class IdempotencyKeys:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *, wait_s: float
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        deliveries: Deliveries,
+        clock: Clock,
+        *,
+        wait_s: float,
     ) -> None:
         self._sessions = sessions
+        self._deliveries = deliveries
         self._clock = clock
         self._wait_s = wait_s
         self._running: dict[tuple[str, str], asyncio.Event] = {}  # claims held here
@@ -151,7 +157,10 @@ class IdempotencyKeys:
         # Waiting on another request is bounded in real time: no clock of ours moves it.
         deadline = loop.time() + self._wait_s
         while True:
-            if await self._claim(scope, external_id, print_):
+            claimed = await self._deliveries.claim(
+                scope, external_id, note=json.dumps({"fingerprint": print_})
+            )
+            if claimed:
                 self._running[(scope, external_id)] = asyncio.Event()
                 return Claim(self, scope, external_id, print_)
             row = await self._row(scope, external_id)
@@ -166,24 +175,6 @@ class IdempotencyKeys:
             if remaining <= 0:
                 raise IdempotencyKeyInUse(RETRY_AFTER_S)
             await self._wait(scope, external_id, remaining)
-
-    async def _claim(self, scope: str, external_id: str, print_: str) -> bool:
-        now = self._clock.now()
-        try:
-            async with self._sessions.begin() as session:
-                session.add(
-                    Delivery(
-                        connector=scope,
-                        external_id=external_id,
-                        status="pending",
-                        response=json.dumps({"fingerprint": print_}),
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
 
     async def _row(self, scope: str, external_id: str) -> Delivery | None:
         async with self._sessions() as session:
@@ -226,12 +217,7 @@ class IdempotencyKeys:
     ) -> None:
         response = json.dumps({"fingerprint": print_, "answer": answer.json()}, ensure_ascii=False)
         try:
-            async with self._sessions.begin() as session:
-                await session.execute(
-                    update(Delivery)
-                    .where(Delivery.connector == scope, Delivery.external_id == external_id)
-                    .values(status="done", response=response, updated_at=self._clock.now())
-                )
+            await self._deliveries.complete(scope, external_id, response)
         finally:
             self._wake(scope, external_id)
 

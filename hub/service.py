@@ -91,7 +91,7 @@ class Hub:
         self.deliveries = Deliveries(self.sessions, clock)
         # Idempotency-Key on the APIs that answer with a result (hub/idempotency_keys.py).
         self.idempotency = IdempotencyKeys(
-            self.sessions, clock, wait_s=settings.ledger.idempotency_wait_s
+            self.sessions, self.deliveries, clock, wait_s=settings.ledger.idempotency_wait_s
         )
         self.bindings = Bindings(self.sessions, clock)
         self.channels = ChannelDefaults(self.sessions, clock)

@@ -112,18 +112,30 @@ async def all_settled(hub: Hub) -> None:
     assert await counters(hub) == [(0, ANSWERS * 10_000)]
 
 
+async def answered_while_postgres_is_away(
+    fake: FakeOpenAI, postgres_url: str, proxy: TcpProxy, state_dir: Path
+) -> RunningHub:
+    """A hub on PostgreSQL through the proxy, whose three answers finish while it is stopped."""
+    url = postgres_url.replace(":5432/", f":{proxy.port}/")
+    running = await start_hub(config(fake.base_url, state_dir), database_url=url)
+    await running.serve()
+    try:
+        sent = await answers_in_flight(running, fake)
+        await proxy.stop()
+        fake.gate.set()
+        await answered(sent)
+    except BaseException:
+        await running.close()
+        raise
+    return running
+
+
 @pytest.mark.postgres
 async def test_postgres_away_answers_then_retries_settle_when_it_is_back(
     fake_openai: FakeOpenAI, postgres_url: str, proxy: TcpProxy, tmp_path: Path
 ) -> None:
-    url = postgres_url.replace(":5432/", f":{proxy.port}/")
-    running = await start_hub(config(fake_openai.base_url, tmp_path), database_url=url)
-    await running.serve()
+    running = await answered_while_postgres_is_away(fake_openai, postgres_url, proxy, tmp_path)
     try:
-        sent = await answers_in_flight(running, fake_openai)
-        await proxy.stop()
-        fake_openai.gate.set()
-        await answered(sent)
         assert running.hub.settlements.pending == ANSWERS
         (journal,) = journal_files(tmp_path)
         assert stat.S_IMODE(journal.stat().st_mode) == 0o600
@@ -140,16 +152,8 @@ async def test_postgres_away_answers_then_retries_settle_when_it_is_back(
 async def test_a_hub_stopped_while_postgres_is_away_replays_its_journal_once(
     fake_openai: FakeOpenAI, postgres_url: str, proxy: TcpProxy, tmp_path: Path
 ) -> None:
-    url = postgres_url.replace(":5432/", f":{proxy.port}/")
-    running = await start_hub(config(fake_openai.base_url, tmp_path), database_url=url)
-    await running.serve()
-    try:
-        sent = await answers_in_flight(running, fake_openai)
-        await proxy.stop()
-        fake_openai.gate.set()
-        await answered(sent)
-    finally:
-        await running.close()  # stopping: the settlements stay journaled
+    running = await answered_while_postgres_is_away(fake_openai, postgres_url, proxy, tmp_path)
+    await running.close()  # stopping: the settlements stay journaled
     (journal,) = journal_files(tmp_path)
     copy = tmp_path / "copy.jsonl"
     shutil.copy(journal, copy)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.chat_stream import new_request_id
 from hub.errors import HubError, ProviderError, ProviderUnavailable, UnsupportedParameter
+from hub.ledger.recovery import HoldContext
 from hub.ledger.usage_entry import UsageEntry
 from hub.model import Caller, ChatRequest, Origin, Usage
 
@@ -72,7 +73,9 @@ class EmbeddingCall:
         api_keys = await hub.provider_keys.for_team(caller.team_id)
         estimate = estimate_input_tokens(request.body.get("input"))
         worst = max(d.cost_micros(estimate, 0) for d in self._model.deployments)
-        hold = await hub.budget.reserve(caller, cost_micros=worst, tokens=estimate)
+        # Its own request context: should this process die, the lease recovery records it.
+        context = HoldContext(self.request_id, caller, request.origin, self._model.alias, estimate)
+        hold = await hub.budget.reserve(caller, cost_micros=worst, tokens=estimate, context=context)
         started = hub.clock.monotonic()
         outcome: EmbeddingResult | None = None
         error: BaseException | None = None
@@ -100,8 +103,10 @@ class EmbeddingCall:
             await asyncio.shield(self._settle(hold, entry, admitted.limits))
 
     async def _settle(self, hold: Any, entry: UsageEntry, limits: Any) -> None:
-        settlement = await self._hub.budget.settle(hold, entry)
-        self._hub.notices.budget_crossed(entry.caller.team_id, settlement.thresholds)
+        # Retried, and journaled if the database is away (hub/ledger/settlements.py).
+        settlement = await self._hub.settlements.settle(hold, entry)
+        if settlement is not None:
+            self._hub.notices.budget_crossed(entry.caller.team_id, settlement.thresholds)
         try:
             await self._hub.rate_limits.charge_tokens(limits, entry.usage.total_tokens)
         except Exception:  # noqa: BLE001 - the call is done and paid; say so and move on

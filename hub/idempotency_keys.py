@@ -17,7 +17,8 @@ in-process event when the first runs here, else by polling the row) up to a boun
 
 Only answers are remembered: a request that failed (an upstream error, a quota, the client
 gone) is abandoned, so retrying it runs it again, which is what a client retrying after a
-503 wants. A claim whose process died holds the key for at most `ABANDONED_AFTER`.
+503 wants. A claim whose process died is free again once that process's lease lapsed
+(hub/ledger/instances.py), or after `ABANDONED_AFTER` for a process without one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -139,9 +140,14 @@ class IdempotencyKeys:
         clock: Clock,
         *,
         wait_s: float,
+        instance: Callable[[], str | None] = lambda: None,
+        live: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._deliveries = deliveries
+        # Which process holds a claim, and whether it still does (its lease).
+        self._instance = instance
+        self._live = live or _always_live
         self._clock = clock
         self._wait_s = wait_s
         self._running: dict[tuple[str, str], asyncio.Event] = {}  # claims held here
@@ -158,7 +164,9 @@ class IdempotencyKeys:
         deadline = loop.time() + self._wait_s
         while True:
             claimed = await self._deliveries.claim(
-                scope, external_id, note=json.dumps({"fingerprint": print_})
+                scope,
+                external_id,
+                note=json.dumps({"fingerprint": print_, "instance": self._instance()}),
             )
             if claimed:
                 self._running[(scope, external_id)] = asyncio.Event()
@@ -185,12 +193,18 @@ class IdempotencyKeys:
             )
             return row
 
+    async def _owner_gone(self, row: Delivery) -> bool:
+        owner = json.loads(row.response or "{}").get("instance")
+        return isinstance(owner, str) and owner != self._instance() and not await self._live(owner)
+
     async def _forgotten(self, row: Delivery) -> bool:
         """True once a row no longer counts (older than 24 h, or a dead process's pending
         claim); it is removed, so that the caller can claim the key anew."""
         now = self._clock.now()
         expired = row.created_at < now - REMEMBERED_FOR
-        dead = row.status == "pending" and row.updated_at < now - ABANDONED_AFTER
+        dead = row.status == "pending" and (
+            row.updated_at < now - ABANDONED_AFTER or await self._owner_gone(row)
+        )
         if not (expired or dead):
             return False
         async with self._sessions.begin() as session:
@@ -283,6 +297,10 @@ async def _uncancelled(work: Coroutine[Any, Any, None]) -> None:
     running.result()
     if cancelled:
         raise asyncio.CancelledError
+
+
+async def _always_live(instance_id: str) -> bool:
+    return True
 
 
 def _scope(connector: str) -> str:

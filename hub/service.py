@@ -89,10 +89,6 @@ class Hub:
         self.keys = Keys(self.sessions, clock, self.events)
         self.usage = UsageReports(self.sessions, clock)
         self.deliveries = Deliveries(self.sessions, clock)
-        # Idempotency-Key on the APIs that answer with a result (hub/idempotency_keys.py).
-        self.idempotency = IdempotencyKeys(
-            self.sessions, self.deliveries, clock, wait_s=settings.ledger.idempotency_wait_s
-        )
         self.bindings = Bindings(self.sessions, clock)
         self.channels = ChannelDefaults(self.sessions, clock)
         self.members = Members(self.sessions, clock)
@@ -126,6 +122,16 @@ class Hub:
         # This process's lease: the holds it takes are its own (hub/ledger/instances.py).
         self.instances = Instances(
             self.sessions, clock, self.budget, lease_s=settings.ledger.instance_lease_s
+        )
+        # Idempotency-Key on the APIs that answer with a result (hub/idempotency_keys.py);
+        # a claim held by a process whose lease lapsed is free again.
+        self.idempotency = IdempotencyKeys(
+            self.sessions,
+            self.deliveries,
+            clock,
+            wait_s=settings.ledger.idempotency_wait_s,
+            instance=lambda: self.instances.id,
+            live=self.instances.is_live,
         )
         # Settling survives the database: retried, journaled, replayed (hub/ledger/settlements).
         self.settlements = Settlements(

@@ -92,6 +92,17 @@ class Instances:
         except Exception:  # noqa: BLE001 - the lease lapses and another instance recovers
             log.warning("could not leave cleanly; the lease will lapse", exc_info=True)
 
+    async def is_live(self, instance_id: str) -> bool:
+        """True while that instance's heartbeat is within the lease."""
+        cutoff = self._clock.now() - self._lease
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(HubInstance.id).where(
+                    HubInstance.id == instance_id, HubInstance.heartbeat_at >= cutoff
+                )
+            )
+        return found is not None
+
     async def beat(self) -> None:
         """Renew the lease; join again if another instance already gave this one up."""
         if self.id is None:

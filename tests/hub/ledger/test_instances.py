@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from hub.clock import FakeClock
+from hub.idempotency_keys import Claim, IdempotencyKeyInUse
 from hub.ledger.checkpoints import tokens_seen
 from hub.model import Caller, ChatOptions, ChatRequest, Message, Origin
 from hub.service import Hub
@@ -32,7 +33,7 @@ async def first(fake_openai: FakeOpenAI, database_url: str) -> AsyncIterator[Run
             "providers": {"up": openai_provider_config(fake_openai.base_url)},
             # One token costs 1,000 micro-dollars each way.
             "models": {"gpt": model_config(("up", "m", 1000.0, 1000.0))},
-            "ledger": {"instance_lease_s": LEASE_S},
+            "ledger": {"instance_lease_s": LEASE_S, "idempotency_wait_s": 0},
         },
         database_url=database_url,
         clock=FakeClock(),
@@ -190,3 +191,22 @@ async def test_a_restarted_process_recovers_its_dead_predecessor_at_once(
         fake_openai.gate.set()
         await stream.__aexit__(None, None, None)
         await restarted.close()
+
+
+async def test_an_idempotency_key_claimed_by_a_lapsed_instance_is_free_again(
+    first: RunningHub,
+) -> None:
+    clock = first.clock
+    assert isinstance(clock, FakeClock)
+    claimed = await first.hub.idempotency.begin("openai_api", first.team.id, "k-1", "body")
+    assert isinstance(claimed, Claim)  # ... and its process dies before it answers
+    live = await other_instance(first)
+    try:
+        with pytest.raises(IdempotencyKeyInUse):
+            await live.idempotency.begin("openai_api", first.team.id, "k-1", "body")
+        clock.advance(LEASE_S + 1)
+        retried = await live.idempotency.begin("openai_api", first.team.id, "k-1", "body")
+        assert isinstance(retried, Claim)
+        await retried.abandon()
+    finally:
+        await live.close()

@@ -24,6 +24,7 @@ HubError                        user_message: one sentence the asker sees
 │   ├── ProviderMalformed       the upstream answered something that is not its protocol
 │   └── StreamInterrupted       the stream broke after text reached the caller
 ├── PaymentPlatformError        the payment platform (Stripe) failed or refused (502)
+├── SecretKeyChanged            stored secrets unreadable with HUB_SECRET_KEY (500)
 ├── UnsupportedParameter        a provider cannot honour a parameter (400, `param` names it)
 └── Cancelled                   the caller went away or pressed Stop
 """
@@ -215,6 +216,21 @@ class StreamInterrupted(ProviderError):
 class PaymentPlatformError(HubError):
     status = 502
     code = "payment_platform_error"
+
+
+class SecretKeyChanged(HubError):
+    """A stored secret (a webhook's signing secret, a bot token) cannot be decrypted: the
+    operator changed HUB_SECRET_KEY without keeping the old key. Nothing can be verified."""
+
+    status = 500
+    code = "secret_key_changed"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"This hub cannot read {what}: its HUB_SECRET_KEY changed. The operator must put "
+            "the previous key after the new one (HUB_SECRET_KEY=new,old) and run "
+            "`hub rotate-secrets`."
+        )
 
 
 class Cancelled(HubError):

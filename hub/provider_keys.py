@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
 from hub.clock import Clock
-from hub.errors import BadRequest, NotFound
+from hub.errors import BadRequest, NotFound, SecretKeyChanged
 from hub.store.governance_tables import ProviderKey
 from hub.store.ledger_tables import Team
-from hub.store.secretbox import SecretBox
+from hub.store.secretbox import SecretBox, SecretBoxError
 from hub.ttl_cache import TTLCache
 
 
@@ -98,4 +98,7 @@ class ProviderKeys:
                     ProviderKey.team_id == team_id
                 )
             )
-            return {provider: self._secrets.decrypt(token) for provider, token in rows}
+            try:
+                return {provider: self._secrets.decrypt(token) for provider, token in rows}
+            except SecretBoxError as exc:
+                raise SecretKeyChanged("the team's own provider key") from exc

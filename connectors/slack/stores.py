@@ -22,9 +22,11 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy import delete, select, update
 
+from hub.errors import SecretKeyChanged
 from hub.service import Hub
 from hub.store.platform_tables import Installation as InstallationRow
 from hub.store.platform_tables import OAuthState
+from hub.store.secretbox import SecretBoxError
 
 PLATFORM = "slack"
 log = logging.getLogger("connectors.slack.stores")
@@ -89,7 +91,13 @@ class HubInstallationStore(AsyncInstallationStore):
         query = query.order_by(InstallationRow.installed_at.desc(), InstallationRow.id.desc())
         async with self._hub.sessions() as session:
             found = await session.scalar(query.limit(1))
-        return None if found is None else dict(json.loads(self._hub.secrets.decrypt(found)))
+        if found is None:
+            return None
+        try:
+            return dict(json.loads(self._hub.secrets.decrypt(found)))
+        except SecretBoxError as exc:
+            log.error("slack workspace %s: its stored installation cannot be decrypted", team_id)
+            raise SecretKeyChanged("this workspace's Slack installation") from exc
 
     async def async_find_bot(
         self,

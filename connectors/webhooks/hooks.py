@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,12 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
-from hub.errors import NotFound
+from hub.errors import NotFound, SecretKeyChanged
 from hub.events.signing import new_webhook_secret
 from hub.ledger.teams import require_active
 from hub.store.event_tables import InboundHook
 from hub.store.ledger_tables import Team
-from hub.store.secretbox import SecretBox
+from hub.store.secretbox import SecretBox, SecretBoxError
+
+log = logging.getLogger("connectors.webhooks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +129,15 @@ class InboundHooks:
 
     def valid_secrets(self, hook: HookInfo) -> builtins.list[str]:
         """The current secret, and the previous one while its grace period lasts."""
-        valid = [self._box.decrypt(hook.secret_encrypted)]
-        if (
-            hook.previous_secret_encrypted
-            and hook.previous_valid_until is not None
-            and hook.previous_valid_until > self._clock.now()
-        ):
-            valid.append(self._box.decrypt(hook.previous_secret_encrypted))
+        try:
+            valid = [self._box.decrypt(hook.secret_encrypted)]
+            if (
+                hook.previous_secret_encrypted
+                and hook.previous_valid_until is not None
+                and hook.previous_valid_until > self._clock.now()
+            ):
+                valid.append(self._box.decrypt(hook.previous_secret_encrypted))
+        except SecretBoxError as exc:
+            log.error("webhook %s: its stored secret cannot be decrypted: %s", hook.id, exc)
+            raise SecretKeyChanged("this webhook's signing secret") from exc
         return valid

@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import pytest_asyncio
+from cryptography.fernet import Fernet
 from standardwebhooks import Webhook
 
+from connectors.webhooks.hooks import InboundHooks
 from hub.events.signing import new_webhook_secret
+from hub.store.secretbox import SecretBox
 from tests.connectors.webhooks.support import HookRig, config_for, hook_rig
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -169,6 +172,26 @@ async def test_budget_refusal_is_429_with_retry_after(
             assert response.status_code == 429
             assert int(response.headers["Retry-After"]) > 0
             assert "budget" in response.json()["error"]["message"]
+        await assert_no_side_effect(rig, fake_openai)
+    finally:
+        await rig.running.close()
+
+
+async def test_a_changed_secret_key_is_a_json_error_that_says_what_to_do(
+    sqlite_url: str, fake_openai: FakeOpenAI
+) -> None:
+    """The hook's secret was stored under another HUB_SECRET_KEY: JSON, not a plain 500."""
+    rig = await hook_rig(config_for(fake_openai.base_url), database_url=sqlite_url)
+    try:
+        old_box = SecretBox([Fernet.generate_key().decode()])
+        hooks = InboundHooks(rig.running.hub.sessions, clock=rig.running.clock, secrets_box=old_box)
+        rig.issued = await hooks.create(rig.running.team, name="old", model="gpt")
+        response = await rig.post(BODY)
+        assert response.status_code == 500
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["error"]["code"] == "secret_key_changed"
+        assert "HUB_SECRET_KEY=new,old" in response.json()["error"]["message"]
+        assert "hub rotate-secrets" in response.json()["error"]["message"]
         await assert_no_side_effect(rig, fake_openai)
     finally:
         await rig.running.close()

@@ -12,7 +12,7 @@ HUB_CONFIG ?= config/hub.toml
 export HUB_CONFIG
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check --no-input
 
-.PHONY: install install-serve run test lint bench clean docs zapier-test conformance-node
+.PHONY: install install-serve run test lint bench clean docs zapier-test conformance-node fuzz
 
 # What serving needs (make run); the dev tools (pytest, ruff, mypy, ...) only for test/lint.
 install-serve: $(SERVE_STAMP)
@@ -30,7 +30,7 @@ $(DEV_STAMP): pyproject.toml $(SERVE_STAMP)
 	touch $(DEV_STAMP)
 
 var/secret-key: | $(SERVE_STAMP)
-	mkdir -p var
+	mkdir -p -m 700 var
 	umask 077 && $(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > var/secret-key
 	chmod 600 var/secret-key
 
@@ -55,6 +55,11 @@ zapier-test:
 # The conformance cases through openai-node and the Vercel AI SDK (tests/conformance/node).
 conformance-node:
 	cd tests/conformance/node && npm ci --silent --no-audit --no-fund && HUB_PYTHON=$(abspath $(BIN)/python) npm test --silent
+
+# The fuzz tests (tests/fuzz) with many more examples than `make test` runs; still derandomized.
+FUZZ_EXAMPLES ?= 300
+fuzz: install
+	HUB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz tests/connectors/admin_api/test_schema_fuzz.py
 
 lint: install
 	$(BIN)/ruff check .

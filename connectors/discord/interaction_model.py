@@ -7,6 +7,7 @@ from typing import Any
 
 from connectors.discord.billing import Place
 from hub.errors import BadRequest
+from hub.untrusted import json_int
 
 PING = 1
 APPLICATION_COMMAND = 2
@@ -32,46 +33,71 @@ def parse_interaction(payload: Any) -> Interaction:
     if not isinstance(payload, dict):
         raise BadRequest("The interaction must be a JSON object.")
     try:
-        kind = int(payload["type"])
-        interaction_id = str(payload["id"])
+        kind = json_int(payload.get("type"), field="type", low=1, high=99)
+        interaction_id = _text(payload, "id")
         if kind == PING:
             return Interaction(
                 interaction_id,
                 kind,
                 "",
-                str(payload.get("application_id", "")),
+                _text(payload, "application_id", required=False),
                 Place(None, ""),
                 "",
             )
-        token = str(payload["token"])
-        application_id = str(payload["application_id"])
-        member = payload.get("member") or {}
-        user = member.get("user") or payload.get("user") or {}
-        data = payload.get("data") or {}
+        token = _text(payload, "token")
+        application_id = _text(payload, "application_id")
+        member = _object(payload, "member")
+        user = _object(member, "user") or _object(payload, "user")
+        data = _object(payload, "data")
+        options = data.get("options") or []
+        if not isinstance(options, list):
+            raise BadRequest("The interaction's data.options must be a list.")
         return Interaction(
             id=interaction_id,
             type=kind,
             token=token,
             application_id=application_id,
             place=_place(payload),
-            user_id=str(user["id"]),
-            command=str(data.get("name", "")),
+            user_id=_text(user, "id"),
+            command=_text(data, "name", required=False),
             options={
-                str(o["name"]): str(o["value"])
-                for o in data.get("options", [])
+                _text(o, "name"): str(o["value"])
+                for o in options
                 if isinstance(o, dict) and "value" in o
             },
-            custom_id=str(data.get("custom_id", "")),
-            permissions=int(member.get("permissions") or 0),
+            custom_id=_text(data, "custom_id", required=False),
+            permissions=int(_text(member, "permissions", required=False) or 0),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise BadRequest(f"The interaction is missing or has a malformed field: {exc}.") from exc
 
 
+def _object(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """`payload[key]` when it is an object; {} when absent or null; refused otherwise."""
+    value = payload.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadRequest(f"The interaction's '{key}' must be an object.")
+    return value
+
+
+def _text(payload: dict[str, Any], key: str, *, required: bool = True) -> str:
+    """A string (or a snowflake written as a number) of sane length."""
+    value = payload.get(key)
+    if value is None and not required:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int) or len(str(value)) > 4000:
+        raise BadRequest(f"The interaction's '{key}' must be a string.")
+    return str(value)
+
+
 def _place(payload: dict[str, Any]) -> Place:
-    guild_id = payload.get("guild_id")
-    channel = payload.get("channel") or {}
-    channel_id = str(payload.get("channel_id") or channel.get("id") or "")
+    guild_id = _text(payload, "guild_id", required=False) or None
+    channel = _object(payload, "channel")
+    channel_id = _text(payload, "channel_id", required=False) or _text(
+        channel, "id", required=False
+    )
     if channel.get("type") in THREAD_TYPES and channel.get("parent_id"):
-        return Place(str(guild_id) if guild_id else None, str(channel["parent_id"]), channel_id)
-    return Place(str(guild_id) if guild_id else None, channel_id)
+        return Place(guild_id, _text(channel, "parent_id"), channel_id)
+    return Place(guild_id, channel_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import click
 from aiohttp import web
 
+from connectors.discord import openapi
 from connectors.discord.ask import SIGNAL_CHANNEL, AskRunner
 from connectors.discord.config import DiscordConfig
 from connectors.discord.interactions import InteractionsEndpoint
@@ -75,6 +77,9 @@ class DiscordPlugin:
         from connectors.discord.doctor import discord_checks
 
         return await discord_checks(hub, section)
+
+    def openapi_fragment(self) -> Mapping[str, Any]:
+        return openapi.fragment()
 
     def simulate_command(self) -> click.Command:
         from connectors.discord.simulate import simulate_discord

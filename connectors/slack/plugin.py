@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import click
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
+from connectors.slack import openapi
 from connectors.slack.answer import Answerer
 from connectors.slack.bolt_app import build_bolt, file_hosts
 from connectors.slack.config import SlackSettings
@@ -164,6 +166,9 @@ class SlackPlugin:
         from connectors.slack.doctor import slack_checks
 
         return await slack_checks(hub, section)
+
+    def openapi_fragment(self) -> Mapping[str, Any]:
+        return openapi.fragment()
 
     def commands(self) -> Sequence[click.Command]:
         return (slack_group,)

@@ -16,6 +16,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from connectors.slack.payload_shape import check_shape
 from connectors.slack.verify import SignatureError, check_signature, signed_headers
 from hub.clock import Clock
 from hub.errors import InvalidField
@@ -60,11 +61,22 @@ class EventRoutes:
             return web.json_response(
                 {"error": "invalid_body", "message": exc.user_message}, status=400
             )
-        bolt_request = AsyncBoltRequest(
-            body=text,
-            query=request.query_string,
-            headers=request.headers,  # type: ignore[arg-type]
-        )
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=text,
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            # Bolt reads ids (user, team, channel, ...) out of the payload as Slack shapes
+            # them; a signed payload shaped otherwise is not one Slack sends.
+            log.warning(
+                "refused a signed request to /slack/events: %s: %s", type(exc).__name__, exc
+            )
+            return web.json_response(
+                {"error": "invalid_body", "message": "This is not a payload Slack sends."},
+                status=400,
+            )
         bolt_response = await self._app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
@@ -82,5 +94,7 @@ def check_payload(text: str, content_type: str) -> None:
             for value in values:
                 check_text(value, field=name[:100])
     for field, document in documents:
-        if not isinstance(load_json(document, field=field), dict):
+        parsed = load_json(document, field=field)
+        if not isinstance(parsed, dict):
             raise InvalidField(field, f"The {field} must be a JSON object.")
+        check_shape(parsed, field=field)

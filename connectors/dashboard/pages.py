@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -203,8 +204,11 @@ class Pages:
         where = UsageFilter(team_id=None if viewer.team is None else viewer.team.id)
         by_day = await hub.usage.summary(since=month_start, until=None, where=where,
                                          group_by=["day"])  # fmt: skip
-        days = [Point(str(r.group[0]), r.totals.cost_micros / 1e6, format_usd(r.totals.cost_micros))
-                for r in by_day.rows]  # fmt: skip
+        spent = {str(r.group[0]): r.totals.cost_micros for r in by_day.rows}
+        days = []  # every day of the month so far, those without usage too
+        for n in range(now.day):
+            day = f"{month_start + timedelta(days=n):%Y-%m-%d}"
+            days.append(Point(day, spent.get(day, 0) / 1e6, format_usd(spent.get(day, 0))))
         by_model = await hub.usage.summary(since=month_start, until=None, where=where,
                                            group_by=["model"])  # fmt: skip
         models = sorted(by_model.rows, key=lambda r: -r.totals.cost_micros)[:10]

@@ -1,0 +1,172 @@
+"""The dashboard in a real browser: signing in, the explorer's totals against the ledger,
+screenshots of every page at 1280 and 360 px in light and dark, keyboard-only navigation with
+visible focus, and axe-core finding no serious or critical violation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, Page
+
+from hub.ledger.money import format_usd
+from hub.ledger.summary_plan import local_days
+from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+USAGE = "/usage?group_by=model&from=2026-10-31&to=2026-11-20&tz=Asia/Kolkata"
+PAGES = {"login": "/login", "overview": "/", "usage": USAGE}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def dash(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DashboardHub]:
+    folder = tmp_path_factory.mktemp("dashboard")
+    async with dashboard_hub(f"sqlite+aiosqlite:///{folder}/hub.db") as hub:
+        yield hub
+
+
+async def signed_in(
+    browser: Browser, dash: DashboardHub, key: str, **options: Any
+) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(base_url=dash.running.base_url, **options)
+    page = await context.new_page()
+    await page.goto("/")
+    assert page.url.endswith("/login")
+    await page.get_by_label("Key").fill(key)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{dash.running.base_url}/")
+    return context, page
+
+
+async def test_sign_in_and_the_explorer_totals_equal_the_ledger(
+    browser: Browser, dash: DashboardHub
+) -> None:
+    context, page = await signed_in(browser, dash, dash.admin.key)
+    try:
+        assert await page.get_by_role("heading", level=1).inner_text() == "Overview November 2026"
+        await page.get_by_role("link", name="Usage", exact=True).click()
+        await page.goto(USAGE)
+        zone = ZoneInfo("Asia/Kolkata")
+        since, until = local_days(date(2026, 10, 31), date(2026, 11, 20), zone)
+        ledger = await dash.ledger(since, until, lambda r: r.alias, dash.running.team.id)
+        total = sum(g["cost_micros"] for g in ledger.values())
+        assert await page.locator('[data-total="cost"]').inner_text() == format_usd(total)
+        requests = sum(g["requests"] for g in ledger.values())
+        assert await page.locator('[data-total="requests"]').inner_text() == f"{requests:,}"
+        rows = await page.locator("#usage-table tbody tr").all_inner_texts()
+        shown = {row.split("\t")[0]: row.split("\t")[-1] for row in rows}
+        assert shown == {alias: format_usd(g["cost_micros"]) for alias, g in ledger.items()}
+        # The form keeps its state in the URL: grouping by day is a shareable link.
+        await page.get_by_label("Group by").select_option("day")
+        await page.get_by_role("button", name="Show").click()
+        assert "group_by=day" in page.url and "tz=Asia%2FKolkata" in page.url
+        assert await page.locator('[data-total="cost"]').inner_text() == format_usd(total)
+    finally:
+        await context.close()
+
+
+async def test_screenshots_of_every_page_at_1280_and_360_light_and_dark(
+    browser: Browser, dash: DashboardHub, output_dir: Path
+) -> None:
+    for scheme in ("light", "dark"):
+        for width in (1280, 360):
+            context, page = await signed_in(
+                browser, dash, OPERATOR_KEY, viewport={"width": width, "height": 900},
+                color_scheme=scheme,
+            )  # fmt: skip
+            try:
+                for name, path in PAGES.items():
+                    if name == "login":
+                        fresh = await browser.new_context(
+                            base_url=dash.running.base_url,
+                            viewport={"width": width, "height": 900},
+                            color_scheme=scheme,
+                        )
+                        target = await fresh.new_page()
+                    else:
+                        target = page
+                    await target.goto(path)
+                    shot = output_dir / f"{name}-{width}-{scheme}.png"
+                    await target.screenshot(path=str(shot), full_page=True)
+                    assert shot.stat().st_size > 5_000
+                    # Nothing wider than the window: tables scroll inside their own region.
+                    overflow = await target.evaluate(
+                        "document.documentElement.scrollWidth - window.innerWidth"
+                    )
+                    assert overflow <= 0, (name, width)
+                    if name == "login":
+                        await fresh.close()
+            finally:
+                await context.close()
+
+
+async def test_keyboard_reaches_every_control_with_visible_focus(
+    browser: Browser, dash: DashboardHub
+) -> None:
+    context, page = await signed_in(browser, dash, OPERATOR_KEY)
+    try:
+        await page.goto(USAGE)
+        controls = await page.evaluate(
+            "[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, "
+            "[tabindex=\"0\"], summary')].map(e => e.outerHTML.slice(0, 80))"
+        )
+        reached: list[str] = []
+        opened: set[str] = set()
+        for _ in range(len(controls) * 3 + 10):  # a date input takes a Tab per part
+            await page.keyboard.press("Tab")
+            focused = await page.evaluate(
+                """() => { const e = document.activeElement; const s = getComputedStyle(e);
+                   return [e.outerHTML.slice(0, 80), s.outlineStyle, s.outlineWidth]; }"""
+            )
+            html, style, width = focused
+            if html.startswith("<body"):
+                continue
+            assert style != "none" and width != "0px", html  # focus is visible
+            reached.append(html)
+            if html.startswith("<summary") and html not in opened:
+                opened.add(html)
+                await page.keyboard.press("Enter")  # the filters and the day table unfold
+        assert set(controls) <= set(reached)
+        # The skip link comes first and moves focus to the content.
+        await page.goto(USAGE)
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
+        await page.keyboard.press("Enter")
+        assert await page.evaluate("document.activeElement.id") == "main"
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_axe_finds_no_serious_or_critical_violations(
+    browser: Browser, dash: DashboardHub, scheme: str
+) -> None:
+    # The pages forbid scripts (CSP); the test's own context may inject axe.
+    context, page = await signed_in(
+        browser, dash, OPERATOR_KEY, bypass_csp=True, color_scheme=scheme
+    )
+    login_context = await browser.new_context(
+        base_url=dash.running.base_url, bypass_csp=True, color_scheme=scheme
+    )
+    try:
+        login = await login_context.new_page()
+        for name, path in PAGES.items():
+            target = login if name == "login" else page
+            await target.goto(path)
+            await target.add_script_tag(path=str(AXE))
+            result = await target.evaluate("axe.run(document)")
+            bad = [
+                (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            assert bad == [], (name, scheme, bad)
+    finally:
+        await login_context.close()
+        await context.close()

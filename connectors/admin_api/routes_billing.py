@@ -1,5 +1,6 @@
-"""Billing, read-only: plans, a team's invoices (JSON and PDF) and the reconciliation of its
-exported usage against the ledger. Viewer keys may read their own team's."""
+"""Billing: plans, a team's billing standing, invoices (JSON and PDF) and the reconciliation
+of its exported usage against the ledger, read by the team's keys (viewers too); lifting a
+suspension for non-payment is the operator's."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 
 from aiohttp import web
 
+from connectors.admin_api.auth import OPERATOR
 from connectors.admin_api.endpoint import Call, Endpoint, QueryParam
 from connectors.admin_api.render import ok
 from connectors.admin_api.schemas import ref
@@ -70,6 +72,15 @@ async def invoice_pdf(call: Call) -> web.Response:
     )
 
 
+async def standing(call: Call) -> web.Response:
+    return ok(await call.hub.billing.standing(call.own_team))
+
+
+async def lift(call: Call) -> web.Response:
+    await call.hub.billing.accounts.lift(call.own_team)  # audited as the operator's
+    return ok(await call.hub.billing.standing(call.own_team))
+
+
 async def reconciliation(call: Call) -> web.Response:
     period = _period(call) or f"{call.hub.clock.now():%Y-%m}"
     rows = await call.hub.billing.reconcile(period, team_id=call.own_team.id)
@@ -82,6 +93,16 @@ def endpoints() -> list[Endpoint]:
             "GET", "/plans", plans, "Plans: fee, included allowance, markup",
             action="read_usage", tag="billing", response=ref("AdminPlanList"),
             errors=(400, 401, 403),
+        ),
+        Endpoint(
+            "GET", "/teams/{team_id}/billing", standing,
+            "The team's billing details, plan and standing (active, past_due, suspended...)",
+            action="read_usage", tag="billing", response=ref("AdminBillingStanding"),
+        ),
+        Endpoint(
+            "POST", "/teams/{team_id}/billing/lift", lift,
+            "Lift the team's suspension for non-payment (until its next failed payment)",
+            action=OPERATOR, tag="billing", response=ref("AdminBillingStanding"),
         ),
         Endpoint(
             "GET", "/teams/{team_id}/invoices", invoices, "The team's invoices, oldest first",

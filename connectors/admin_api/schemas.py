@@ -296,6 +296,21 @@ SCHEMAS: dict[str, Schema] = {
                   "per_model_markup_percent", "monthly_budget_usd"),
     ),
     "AdminPlanList": listing("AdminPlan"),
+    "AdminBillingStanding": obj(
+        {
+            "team": {"type": "string"},
+            "name": {"type": "string"},
+            "address": {"type": "string"},
+            "email": {"type": "string"},
+            "tax_id": {"type": "string"},
+            "stripe_customer_id": nullable({"type": "string"}),
+            "status": {"type": "string", "description": "active, past_due, cancelled or suspended"},
+            "payment_failed_at": nullable(TIME),
+            "plan": nullable({"type": "string"}),
+        },
+        required=("team", "name", "address", "email", "tax_id", "stripe_customer_id", "status",
+                  "payment_failed_at", "plan"),
+    ),
     "AdminInvoiceSummary": obj(
         {
             "id": ID,

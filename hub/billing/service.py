@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -113,6 +113,22 @@ class Billing:
         figures = await self.estimate(team_id)
         return (plan.name if plan else None), figures.total_micros
 
+    async def standing(self, team: Team) -> dict[str, object]:
+        """The team's billing details and standing now, as `hub team billing --json` and the
+        admin API show it: status is `suspended` once the grace after a failed payment ran out."""
+        account = await self.accounts.get(team.id)
+        now = self._clock.now()
+        suspended = account.suspended_since(self.accounts.grace)
+        plan = await self.plans.current(team.id, now.date())
+        return {
+            "team": team.name,
+            **account.bill_to(),
+            "stripe_customer_id": account.stripe_customer_id,
+            "status": "suspended" if suspended is not None and now >= suspended else account.status,
+            "payment_failed_at": _iso(account.payment_failed_at),
+            "plan": plan.name if plan else None,
+        }
+
     async def reconcile(self, period: str, *, team_id: int | None = None) -> list[Reconciliation]:
         return await reconcile(
             self._sessions, await self.prices.ready(), period=period, team_id=team_id
@@ -135,3 +151,7 @@ class Billing:
             report = await self.exporter.run_once(platform)
             if report.attempted:
                 log.info("usage export: %s", report)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -239,24 +239,9 @@ async def team_billing(
         raise click.BadParameter(
             "a Stripe customer id starts with cus_", param_hint="--stripe-customer"
         )
-    account = (
+    if changes:
         await hub.billing.accounts.update(team, **changes)
-        if changes
-        else await hub.billing.accounts.get(team.id)
-    )
-    now = hub.clock.now()
-    suspended = account.suspended_since(hub.billing.accounts.grace)
-    plan_terms = await hub.billing.plans.current(team.id, now.date())
-    out = {
-        "team": team.name,
-        **account.bill_to(),
-        "stripe_customer_id": account.stripe_customer_id,
-        "status": "suspended" if suspended is not None and now >= suspended else account.status,
-        "payment_failed_at": account.payment_failed_at.isoformat()
-        if account.payment_failed_at
-        else None,
-        "plan": plan_terms.name if plan_terms else None,
-    }
+    out = await hub.billing.standing(team)  # after the update: the standing it leaves
     if as_json:
         click.echo(json.dumps(out))
         return

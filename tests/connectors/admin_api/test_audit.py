@@ -173,7 +173,7 @@ async def run_script(h: AdminHub) -> None:
         owner,
         "POST",
         f"{team}/subscriptions",
-        {"url": "https://acme.example/events", "events": ["key.created", "budget.threshold"]},
+        {"url": "https://localhost/acme/events", "events": ["key.created", "budget.threshold"]},
         ["subscription.create"],
         route="/teams/{team_id}/subscriptions",
     )

@@ -98,6 +98,7 @@ ROUTES: dict[tuple[str, str], Check] = {
     ("GET", "/v1/models"): Check(KEY),
     ("GET", "/v1/models/{model}"): Check(KEY),
     ("POST", "/v1/embeddings"): Check(KEY),
+    ("POST", "/v1/feedback"): Check(KEY),  # a vote on B's answer is a 404
     ("GET", "/zapier/me"): Check(KEY),
     ("POST", "/zapier/actions/ask"): Check(KEY),
     ("POST", "/zapier/hooks"): Check(KEY),
@@ -149,11 +150,11 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
         member = await hub.members.add(b.team, "bob-of-globex")
         subs = Subscriptions.for_hub(hub)
         sub = await subs.create(
-            team_id=b.team.id, url="https://globex.example/events", events=["key.created"]
+            team_id=b.team.id, url="https://localhost/globex/events", events=["key.created"]
         )
         zap = await subs.create(
             team_id=b.team.id,
-            url="https://globex.example/zap",
+            url="https://localhost/globex/zap",
             events=["completion.created"],
             source="zapier",
         )
@@ -181,6 +182,7 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
             "provider": "demo",
             "$member": member.id,
             "$key": b.admin.id,
+            "$response": answer.json()["id"],
         }
         markers = [
             "globex",
@@ -308,11 +310,13 @@ async def key_probe(world: World, method: str, path: str, body: dict[str, Any] |
     url = path.replace("{hook_id}", world.b_zapier_sub).replace("{event}", "new_completion")
     url = url.replace("{model}", "demo")
     if path == "/zapier/hooks":
-        body = {"event": "new_completion", "target_url": "https://acme.example/zap"}
+        body = {"event": "new_completion", "target_url": "https://localhost/acme/zap"}
     if path == "/zapier/actions/ask":
         body = {"prompt": "hello"}
     if path == "/v1/embeddings":
         body = {"model": "demo", "input": "hello"}
+    if path == "/v1/feedback":
+        body = {"response_id": world.ids["$response"], "rating": 1}
 
     def client(key: str | None) -> httpx.AsyncClient:
         if key is None:
@@ -323,7 +327,7 @@ async def key_probe(world: World, method: str, path: str, body: dict[str, Any] |
     async with client(None) as anonymous:
         await probe(world, anonymous, method, url, expect={401}, body=body)
     async with client(h.a.member.key) as c:
-        if "{hook_id}" in path:
+        if "{hook_id}" in path or path == "/v1/feedback":
             await probe(world, c, method, url, expect={404}, body=body)
         elif path == "/v1/embeddings":  # authenticated; the demo deployment embeds nothing
             await probe(world, c, method, url, expect={400}, body=body)

@@ -38,5 +38,7 @@ def test_alert_commands(tmp_path: Path) -> None:
     assert hub("alert", "check") == "No change.\n"
     listed = json.loads(hub("alert", "list", "--json"))
     assert listed[0]["name"] == "backlog" and listed[0]["firing"] == ["outbox"]
-    assert "backlog info outbox" in hub("alert", "history")
+    header, incident = hub("alert", "history").splitlines()
+    assert header.split()[:4] == ["id", "rule", "severity", "subject"]
+    assert incident.split()[:4] == ["#1", "backlog", "info", "outbox"]
     assert hub("alert", "test", "backlog") == "Sent a test of 'backlog' to ops.\n"

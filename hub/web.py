@@ -94,7 +94,9 @@ def create_app(
             # Inside the observer: it sees each answer's status, the boundary reports bugs.
             boundaries.middleware(),
         ],
-        client_max_size=20 * 1024**2,
+        # Only for handlers that read with request.post()/read() (the dashboard's small forms):
+        # every API route reads with hub.request_body.read_body and its own max_body_bytes.
+        client_max_size=1024**2,
     )
     app[HUB_KEY] = hub
     app.on_response_prepare.append(_add_request_id)

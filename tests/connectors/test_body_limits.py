@@ -205,3 +205,23 @@ async def test_bodies_within_the_limit_still_work(served: RunningHub) -> None:
         )
     assert chat.status_code == 200, chat.text
     assert ping.json() == {"type": 1}
+
+
+async def test_api_bodies_past_the_app_wide_form_limit_are_read_by_their_route(
+    sqlite_url: str,
+) -> None:
+    """The app's client_max_size (1 MiB) bounds only request.post(); /v1 reads up to its own
+    20 MiB default."""
+    running = await start_hub({}, database_url=sqlite_url)
+    await running.serve()
+    try:
+        body = b'{"model": "demo", "messages": [{"role": "user", "content": "hi"}]}'
+        async with running.client() as c:
+            answer = await c.post(
+                "/v1/chat/completions",
+                content=body + b" " * (3 * 1024 * 1024),  # JSON may end in whitespace
+                headers={"Authorization": f"Bearer {running.key.key}"},
+            )
+        assert answer.status_code == 200, answer.text
+    finally:
+        await running.close()

@@ -8,6 +8,7 @@ for all of them), so an experiment started or stopped from the command line reac
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from hub.store.routing_tables import Experiment as ExperimentRow
 from hub.ttl_cache import TTLCache
 
 RUNNING_TTL_S = 5.0
+log = logging.getLogger("hub.experiments")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,16 +176,24 @@ class Experiments:
         if experiment is None:
             return None
         variant = experiment.choose(request, self._rng)
-        return Assignment(experiment, variant.name, self._variant_model(model, variant.target))
+        chosen = self._variant_model(model, variant.target)
+        if chosen is None:  # the config changed since the experiment was created
+            log.warning(
+                "experiment %s: variant %s names %r, which is no longer configured; "
+                "routing the request as the alias says",
+                experiment.name,
+                variant.name,
+                variant.target,
+            )
+            return None
+        return Assignment(experiment, variant.name, chosen)
 
-    def _variant_model(self, model: ModelSettings, target: str) -> ModelSettings:
+    def _variant_model(self, model: ModelSettings, target: str) -> ModelSettings | None:
         if target in self._models:
             return self._models[target]
         deployment = find_deployment(target, self._models)
-        if deployment is None:  # the config changed since the experiment was created
-            raise BadRequest(
-                f"Experiment on '{model.alias}' names '{target}', which is no longer configured."
-            )
+        if deployment is None:
+            return None
         # The alias's own settings (cache, show_model), answered by this deployment only.
         return model.model_copy(
             update={"deployments": (deployment,), "strategy": "priority", "tiers": ()}

@@ -4,6 +4,7 @@ latency the test scripts on the hub's fake clock)."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,8 +12,11 @@ import httpx
 import pytest
 
 from hub.clock import FakeClock
+from hub.experiments.service import Experiments
+from hub.model import Caller, ChatRequest, Message, Origin
 from tests.fakes.openai_server import FakeOpenAI
 from tests.support.hubs import RunningHub, openai_provider_config, start_hub
+from tests.support.logs import LogCapture
 from tests.support.records import usage_rows
 
 SMALL = {"provider": "up", "model": "small", "input_usd_per_mtok": 1.0, "output_usd_per_mtok": 2.0}
@@ -157,3 +161,25 @@ async def test_assignment_is_sticky_and_stops_with_the_experiment(
     assert after == {"a"}  # `chat` routes as configured again: its own deployment, up/small
     rows = await usage_rows(running.hub)
     assert [r.experiment_id is not None for r in rows] == [True] * 10 + [False] * 5
+
+
+async def test_a_variant_no_longer_configured_routes_as_the_alias_says(
+    running: RunningHub, logs: LogCapture
+) -> None:
+    await start_experiment(running)
+    # Another process, started with a config that lost the alias variant a names.
+    models = {k: v for k, v in running.hub.settings.models.items() if k != "cheap"}
+    elsewhere = Experiments(running.hub.sessions, running.clock, models, rng=random.Random(0))
+    chat = running.hub.settings.models["chat"]
+    outcomes = set()
+    for n in range(20):
+        request = ChatRequest(
+            caller=Caller(team_id=running.team.id, team_name="acme"),
+            origin=Origin(connector="openai_api", user=f"user-{n}"),
+            messages=(Message.text("user", "hi"),),
+            model="chat",
+        )
+        assignment = await elsewhere.assign(chat, request)
+        outcomes.add(assignment.variant if assignment else None)
+    assert outcomes == {None, "b"}  # a's people get the alias's own routing, b's keep b
+    assert any("no longer configured" in line for line in logs.lines)

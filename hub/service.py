@@ -43,7 +43,7 @@ from hub.model import ChatRequest
 from hub.notices import Notices
 from hub.observability.service import Observability
 from hub.observability.tracing import inject_trace_headers
-from hub.observer import ChatObserver
+from hub.observer import ChatObserver, observe_usage
 from hub.provider_keys import ProviderKeys
 from hub.providers.base import Provider
 from hub.providers.registry import build_provider
@@ -58,6 +58,7 @@ from hub.signals import Signals
 from hub.store.engine import create_engine, session_factory
 from hub.store.migrate import schema_problem
 from hub.store.secretbox import SecretBox
+from hub.usage_feed import FeedingObserver, UsageFeed
 
 log = logging.getLogger("hub")
 
@@ -82,7 +83,9 @@ class Hub:
         self.sessions = session_factory(engine)
         self.observability = Observability(settings, sessions=self.sessions, clock=clock)
         # hub/observer.py: the request path's seam
-        self.observer: ChatObserver = self.observability.observer
+        self.usage_feed = UsageFeed()  # committed usage records, for live tails
+        self.observer: ChatObserver = FeedingObserver(self.observability.observer, self.usage_feed)
+        observe_usage(self.sessions, self.observer)
         self.links = self.observability.links
         self.events: EventSink = events or OutboxSink(clock)
         self.teams = Teams(self.sessions, clock)

@@ -7,7 +7,9 @@ sign-in form's token is a double-submit cookie, and a cross-site Origin is refus
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -38,6 +40,7 @@ from connectors.dashboard.sessions import COOKIE, Viewer, seal, viewer_of
 from connectors.dashboard.signin import SignIn, SignInRefused
 from hub.errors import HubError, NotFound
 from hub.ledger.money import format_usd
+from hub.ledger.reports import RecordedRequest
 from hub.ledger.summary import UsageFilter
 from hub.ledger.usage_totals import UsageTotals
 from hub.model import Caller
@@ -50,7 +53,8 @@ THEME = "hub_theme"
 THEMES = ("system", "light", "dark", "contrast")
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
@@ -73,6 +77,7 @@ class Pages:
         self._templates.filters["usd"] = format_usd
         self._templates.filters["thousands"] = lambda n: f"{n:,}"
         self._css = (HERE / "static" / "dashboard.css").read_bytes()
+        self._script = (HERE / "static" / "tail.js").read_bytes()
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -84,7 +89,10 @@ class Pages:
             web.get("/usage", self._signed_in(self.usage)),
             web.get("/usage.csv", self._signed_in(self.usage_csv)),
             web.get("/usage.json", self._signed_in(self.usage_json)),
+            web.get("/requests", self._signed_in(self.requests)),
+            web.get("/requests/stream", self._signed_in(self.requests_stream)),
             web.get("/dashboard/static/dashboard.css", self.stylesheet),
+            web.get("/dashboard/static/tail.js", self.script),
         ]
 
     # --- plumbing -------------------------------------------------------------------------
@@ -135,6 +143,13 @@ class Pages:
         return web.Response(
             body=self._css,
             content_type="text/css",
+            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    async def script(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=self._script,
+            content_type="text/javascript",
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
@@ -236,6 +251,42 @@ class Pages:
                 "from": f"{month_start:%Y-%m-%d}", "to": f"{now:%Y-%m-%d}"}),
         )  # fmt: skip
 
+    async def requests(self, request: web.Request, viewer: Viewer) -> web.Response:
+        raw = request.query.get("before", "")
+        before = int(raw) if raw.isdigit() else None
+        team_id = None if viewer.team is None else viewer.team.id
+        found = await self._hub.usage.recent(team_id=team_id, before_id=before, limit=50)
+        teams = {t.id: t.name for t in await self._hub.teams.list()}
+        return self._page(
+            request, "requests.html", viewer=viewer, title="Requests", columns=TAIL_COLUMNS,
+            rows=[_request_row(r, teams) for r in found],
+            older=found[-1].id if len(found) == 50 else None,
+        )  # fmt: skip
+
+    async def requests_stream(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
+        """Server-sent events: one `usage` event per committed request the viewer may see."""
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/event-stream", "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+        })  # fmt: skip
+        await response.prepare(request)
+        await response.write(b": connected\n\n")
+        teams = {t.id: t.name for t in await self._hub.teams.list()}
+        async with self._hub.usage_feed.subscribe() as queue:
+            while True:
+                try:
+                    entry = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                if viewer.team is not None and entry.caller.team_id != viewer.team.id:
+                    continue
+                if entry.caller.team_id not in teams:
+                    teams = {t.id: t.name for t in await self._hub.teams.list()}
+                row = RecordedRequest.from_entry(entry, at=self._hub.clock.now())
+                data = json.dumps(_request_row(row, teams))
+                await response.write(f"event: usage\ndata: {data}\n\n".encode())
+
     async def _explored(self, request: web.Request, viewer: Viewer) -> Explored:
         given = {name: request.query.get(name, "") for name in request.query}
         given["group_by"] = ",".join(g for g in request.query.getall("group_by", []) if g)
@@ -282,6 +333,21 @@ class Pages:
             headers={"Content-Disposition": f'attachment; filename="{name}"',
                      "Cache-Control": "no-store"},
         )  # fmt: skip
+
+
+TAIL_COLUMNS = ("at", "team", "connector", "user", "model", "deployment", "status", "tokens",
+                "cost", "latency", "ttft")  # fmt: skip
+
+
+def _request_row(r: RecordedRequest, teams: dict[int, str]) -> dict[str, Any]:
+    """A request as the log shows it: no prompt, no answer (a usage record has neither)."""
+    return {
+        "request_id": r.request_id, "at": f"{r.at:%Y-%m-%d %H:%M:%S}",
+        "team": teams.get(r.team_id, f"#{r.team_id}"), "connector": r.connector,
+        "user": r.user, "model": r.alias, "deployment": r.deployment, "status": r.status,
+        "tokens": f"{r.prompt_tokens + r.completion_tokens:,}", "cost": format_usd(r.cost_micros),
+        "latency": f"{r.latency_ms} ms", "ttft": None if r.ttft_ms is None else f"{r.ttft_ms} ms",
+    }  # fmt: skip
 
 
 def _figures(totals: UsageTotals) -> dict[str, Any]:

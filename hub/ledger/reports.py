@@ -13,15 +13,57 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.clock import Clock
 from hub.ledger.periods import period_start, resets_at
 from hub.ledger.summary import EVERYTHING, Dimension, UsageFilter, UsageSummary, summarize
+from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_totals import UsageTotals
 from hub.model import Caller
-from hub.store.ledger_tables import BudgetCounter, Quota
+from hub.store.ledger_tables import BudgetCounter, Quota, UsageRecord
 
 __all__ = ["GroupBy", "MonthStatus", "STATUSES", "UsageReports", "UsageTotals"]
 
 GroupBy = Literal["model", "user", "connector", "day", "status", "key"]
 # Every status a usage record can end with, reported even when none did (`--by status`).
 STATUSES = ("ok", "error", "cancelled", "partial", "interrupted", "cached")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One request as the requests log shows it."""
+
+    id: int
+    request_id: str
+    at: datetime
+    team_id: int
+    member_id: int | None
+    key_id: int | None
+    connector: str
+    user: str | None
+    channel: str | None
+    alias: str
+    deployment: str | None
+    status: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_micros: int
+    latency_ms: int
+    ttft_ms: int | None
+
+    @classmethod
+    def of(cls, row: UsageRecord) -> RecordedRequest:
+        return cls(**{name: getattr(row, "created_at" if name == "at" else name)
+                      for name in cls.__dataclass_fields__})  # fmt: skip
+
+    @classmethod
+    def from_entry(cls, entry: UsageEntry, *, at: datetime) -> RecordedRequest:
+        """A usage record just committed, as the feed hands it over (no row id yet: 0)."""
+        return cls(
+            id=0, request_id=entry.request_id, at=at, team_id=entry.caller.team_id,
+            member_id=entry.caller.member_id, key_id=entry.caller.key_id,
+            connector=entry.origin.connector, user=entry.origin.user,
+            channel=entry.origin.channel, alias=entry.alias, deployment=entry.deployment,
+            status=entry.status, prompt_tokens=entry.usage.prompt_tokens,
+            completion_tokens=entry.usage.completion_tokens, cost_micros=entry.cost_micros,
+            latency_ms=entry.latency_ms, ttft_ms=entry.ttft_ms,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +138,20 @@ class UsageReports:
             order = [*STATUSES, *sorted(set(found) - set(STATUSES))]
             return [(status, found.get(status, UsageTotals())) for status in order]
         return groups
+
+    async def recent(
+        self, *, team_id: int | None, before_id: int | None = None, limit: int = 50
+    ) -> list[RecordedRequest]:
+        """The latest usage records, newest first (a page of the requests log; `before_id`
+        pages back). Prompts and answers are not part of a usage record."""
+        query = select(UsageRecord).order_by(UsageRecord.id.desc()).limit(limit)
+        if team_id is not None:
+            query = query.where(UsageRecord.team_id == team_id)
+        if before_id is not None:
+            query = query.where(UsageRecord.id < before_id)
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return [RecordedRequest.of(row) for row in rows]
 
     async def month_status(self, caller: Caller, *, user: str | None = None) -> MonthStatus:
         now = self._clock.now()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from hub.ledger.money import format_usd
 from hub.ledger.summary_plan import local_days
@@ -21,7 +21,7 @@ from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashb
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 USAGE = "/usage?group_by=model&from=2026-10-31&to=2026-11-20&tz=Asia/Kolkata"
-PAGES = {"login": "/login", "overview": "/", "usage": USAGE}
+PAGES = {"login": "/login", "overview": "/", "usage": USAGE, "requests": "/requests"}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -169,4 +169,31 @@ async def test_axe_finds_no_serious_or_critical_violations(
             assert bad == [], (name, scheme, bad)
     finally:
         await login_context.close()
+        await context.close()
+
+
+async def test_the_live_tail_shows_an_api_request_within_a_second_without_polling(
+    browser: Browser, dash: DashboardHub
+) -> None:
+    context, page = await signed_in(browser, dash, dash.admin.key)
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    try:
+        await page.goto("/requests")
+        assert await page.locator("#requests tbody tr").count() >= 5  # the seeded log
+        await expect(page.locator("#tail-status")).to_contain_text("Live", timeout=15_000)
+        before = len(fetched)
+        async with dash.running.client() as api:
+            answer = await api.post(
+                "/v1/chat/completions",
+                headers={"Authorization": f"Bearer {dash.member.key}"},
+                json={"model": "demo", "messages": [{"role": "user", "content": "hello"}]},
+            )
+        assert answer.status_code == 200, answer.text
+        row = page.locator("#requests tbody tr").first
+        await expect(row).to_contain_text("demo", timeout=1_000)
+        await expect(row).to_contain_text("openai_api")
+        assert fetched[before:] == []  # the row came over the open stream: nothing was polled
+        assert sum(url.endswith("/requests/stream") for url in fetched) == 1
+    finally:
         await context.close()

@@ -32,7 +32,7 @@ async def test_signed_out_pages_go_to_login_and_a_key_signs_in(dash: DashboardHu
         assert (await client.get("/usage.json")).status_code == 401
         form = await client.get("/login")
         assert 'name="csrf"' in form.text and 'name="key"' in form.text
-        assert "script" not in form.headers["content-security-policy"]
+        assert "unsafe-inline" not in form.headers["content-security-policy"]
         response = await client.post("/login", data={"key": dash.admin.key})
         assert (response.status_code, response.headers["location"]) == (303, "/")
         cookie = response.headers["set-cookie"]
@@ -167,3 +167,14 @@ async def test_a_bad_query_says_which_parameter(dash: DashboardHub) -> None:
             "/usage.json", params={"from": "2026-11-05", "to": "2026-11-01"}
         )
         assert response.status_code == 400
+
+
+async def test_the_requests_log_shows_only_the_viewers_team(dash: DashboardHub) -> None:
+    async with dash.signed_in(dash.viewer.key) as client:
+        page = await client.get("/requests")
+        assert page.status_code == 200
+        assert page.text.count("<tr data-request-id=") == 6 and "globex" not in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+    async with dash.signed_in(OPERATOR_KEY) as operator:
+        page = await operator.get("/requests")
+        assert page.text.count("<tr data-request-id=") == 7 and "globex" in page.text

@@ -1,0 +1,29 @@
+// The requests log's live tail: one EventSource on /requests/stream (server-sent events,
+// no polling); each committed request is added on top of the table. Text only, never HTML.
+"use strict";
+(function () {
+  var table = document.getElementById("requests");
+  var status = document.getElementById("tail-status");
+  if (!table || !window.EventSource) return;
+  var body = table.querySelector("tbody");
+  var columns = ["at", "team", "connector", "user", "model", "deployment", "status",
+                 "tokens", "cost", "latency", "ttft"];
+  var source = new EventSource("/requests/stream");
+  source.addEventListener("open", function () { status.textContent = "Live: new requests appear here."; });
+  source.addEventListener("error", function () { status.textContent = "Live tail reconnecting…"; });
+  source.addEventListener("usage", function (event) {
+    var row = JSON.parse(event.data);
+    var tr = document.createElement("tr");
+    tr.dataset.requestId = row.request_id;
+    columns.forEach(function (name) {
+      var td = document.createElement("td");
+      td.textContent = row[name] == null ? "–" : String(row[name]);
+      if (["tokens", "cost", "latency", "ttft"].indexOf(name) >= 0) td.className = "num";
+      tr.appendChild(td);
+    });
+    var empty = body.querySelector("tr.empty");
+    if (empty) empty.remove();
+    body.insertBefore(tr, body.firstChild);
+    while (body.rows.length > 200) body.deleteRow(body.rows.length - 1);
+  });
+})();

@@ -96,6 +96,9 @@ class Boundaries:
                 raise
             except Exception as exc:
                 request_id = request_id_var.get() or ""
+                # Reported first: the ERROR line below would otherwise report it again under
+                # this module's logger name instead of the http component.
+                self._errors.report(exc, component="http")
                 log.exception(
                     "bug: %s %s (connector %s, request id %s) raised %s",
                     request.method,
@@ -104,7 +107,6 @@ class Boundaries:
                     request_id,
                     type(exc).__name__,
                 )
-                self._errors.report(exc, component="http")
                 return render(InternalError(request_id))
 
         return error_boundary

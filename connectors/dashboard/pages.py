@@ -42,6 +42,7 @@ from hub.errors import HubError, NotFound
 from hub.ledger.money import format_usd
 from hub.ledger.reports import RecordedRequest
 from hub.ledger.summary import UsageFilter
+from hub.ledger.summary_plan import local_days
 from hub.ledger.usage_totals import UsageTotals
 from hub.model import Caller
 from hub.service import Hub
@@ -89,6 +90,7 @@ class Pages:
             web.get("/usage", self._signed_in(self.usage)),
             web.get("/usage.csv", self._signed_in(self.usage_csv)),
             web.get("/usage.json", self._signed_in(self.usage_json)),
+            web.get("/models", self._signed_in(self.models)),
             web.get("/requests", self._signed_in(self.requests)),
             web.get("/requests/stream", self._signed_in(self.requests_stream)),
             web.get("/dashboard/static/dashboard.css", self.stylesheet),
@@ -251,6 +253,28 @@ class Pages:
                 "from": f"{month_start:%Y-%m-%d}", "to": f"{now:%Y-%m-%d}"}),
         )  # fmt: skip
 
+    async def models(self, request: web.Request, viewer: Viewer) -> web.Response:
+        """Model performance per deployment over the explorer's range (default: this month)."""
+        try:
+            query = parse_query(dict(request.query), today=self._hub.clock.now())
+        except BadQuery as exc:
+            return self._page(request, "error.html", status=400, viewer=viewer,
+                              title="Cannot show this", message=exc.user_message)  # fmt: skip
+        since, until = local_days(query.first, query.last, query.zone)
+        where = UsageFilter(team_id=None if viewer.team is None else viewer.team.id)
+        found = await self._hub.usage.summary(
+            since=since, until=until, zone=query.zone, where=where, group_by=["deployment"]
+        )
+        rows = [(r.group[0] or "(none)", _performance(r.totals)) for r in found.rows]
+        rows.sort(key=lambda row: -row[1]["requests"])
+        latency = [Point(str(name), float(p["mean_latency_ms"] or 0), p["latency"])
+                   for name, p in rows]  # fmt: skip
+        return self._page(
+            request, "models.html", viewer=viewer, title="Model performance", query=query,
+            rows=rows, chart=bars(latency[:25], title="Mean latency per deployment",
+                                  chart_id="latency"),
+        )  # fmt: skip
+
     async def requests(self, request: web.Request, viewer: Viewer) -> web.Response:
         raw = request.query.get("before", "")
         before = int(raw) if raw.isdigit() else None
@@ -348,6 +372,23 @@ def _request_row(r: RecordedRequest, teams: dict[int, str]) -> dict[str, Any]:
         "tokens": f"{r.prompt_tokens + r.completion_tokens:,}", "cost": format_usd(r.cost_micros),
         "latency": f"{r.latency_ms} ms", "ttft": None if r.ttft_ms is None else f"{r.ttft_ms} ms",
     }  # fmt: skip
+
+
+def _performance(totals: UsageTotals) -> dict[str, Any]:
+    """A deployment's figures: rates and means from the rollups' sums."""
+    figures = _figures(totals)
+    generating_s = (totals.latency_ms - totals.ttft_ms) / 1000
+    figures["latency"] = (
+        "–" if figures["mean_latency_ms"] is None else f"{figures['mean_latency_ms']} ms"
+    )
+    figures["ttft"] = "–" if figures["mean_ttft_ms"] is None else f"{figures['mean_ttft_ms']} ms"
+    figures["tokens_per_s"] = (
+        f"{totals.completion_tokens / generating_s:,.1f}" if generating_s > 0 else "–"
+    )
+    figures["per_1k"] = (
+        format_usd(totals.cost_micros * 1000 // totals.requests) if totals.requests else "–"
+    )
+    return figures
 
 
 def _figures(totals: UsageTotals) -> dict[str, Any]:

@@ -21,7 +21,13 @@ from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashb
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 USAGE = "/usage?group_by=model&from=2026-10-31&to=2026-11-20&tz=Asia/Kolkata"
-PAGES = {"login": "/login", "overview": "/", "usage": USAGE, "requests": "/requests"}
+PAGES = {
+    "login": "/login",
+    "overview": "/",
+    "usage": USAGE,
+    "requests": "/requests",
+    "models": "/models",
+}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -114,7 +120,7 @@ async def test_keyboard_reaches_every_control_with_visible_focus(
         await page.goto(USAGE)
         controls = await page.evaluate(
             "[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, "
-            "[tabindex=\"0\"], summary')].map(e => e.outerHTML.slice(0, 80))"
+            '[tabindex="0"], summary\')].map(e => e.outerHTML.slice(0, 80))'
         )
         reached: list[str] = []
         opened: set[str] = set()

@@ -18,6 +18,7 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "provider": {"type": "string", "minLength": 1, "maxLength": 100},
     "subscription_id": {"type": "string", "minLength": 1, "maxLength": 100},
     "invoice_id": ID,
+    "name": {"type": "string", "minLength": 1, "maxLength": 40},
 }
 _ERRORS = {
     400: "Invalid request; `error.field` names the field",

@@ -12,6 +12,7 @@ from connectors.admin_api import (
     routes_billing,
     routes_bindings,
     routes_deployments,
+    routes_experiments,
     routes_keys,
     routes_limits,
     routes_members,
@@ -38,6 +39,7 @@ def all_endpoints() -> list[Endpoint]:
         *routes_subscriptions.endpoints(),
         *routes_reports.endpoints(),
         *routes_deployments.endpoints(),
+        *routes_experiments.endpoints(),
         *routes_billing.endpoints(),
     ]
 

@@ -1,126 +1,485 @@
-"""How much the hub adds on top of a provider: latency and throughput, direct vs through it.
+"""How much the hub adds on top of a provider, next to a bare aiohttp pass-through proxy.
 
-Starts a fake OpenAI-compatible upstream on 127.0.0.1 that answers at once, and a hub (SQLite,
-one team, one key) in front of it. Sends the same requests straight to the upstream and
-through the hub: plain and streaming, sequential and concurrent. Prints p50/p99 latency, the
-latency the hub adds, and throughput as a ratio of direct throughput measured in the same run.
+Three processes besides this one (the load client): a fake OpenAI-compatible upstream that
+answers at once, a bare aiohttp proxy that forwards bytes to it, and `hub serve` (one team
+with a monthly budget, one key with a requests-per-minute limit, so every request is
+authenticated, rate-limited, reserved and settled into a durable usage record). The same
+requests go straight to the upstream, through the proxy and through the hub:
 
-    .venv/bin/python bench/overhead.py [--requests 300] [--concurrency 20]
-        [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/DB]   (a fresh database)
+- concurrency 1: `--requests` rounds, each sending one request to each target in turn
+  (interleaved, so drift hits all three alike); p50/p99 latency and what each adds to the
+  direct figure; for streams also the time to the first content chunk (TTFT);
+- concurrency 16: `--seconds` of load against each target; req/s, the hub's ratio to the
+  bare proxy's req/s measured in the same run, and CPU per request of the proxy and the hub
+  (user + system time of its process, from /proc).
+
+Plain and streamed, SQLite and (with `--postgres`) PostgreSQL.
+
+    .venv/bin/python bench/overhead.py [--requests 200] [--seconds 8] [--concurrency 16]
+        [--postgres] [--sqlite-only] [--json results.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import httpx
+import aiohttp
+from aiohttp import web
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from hub.clock import SystemClock  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAI, reply  # noqa: E402
-from tests.support.hubs import model_config, openai_provider_config, start_hub  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 BODY = {"model": "gpt", "messages": [{"role": "user", "content": "Say hello in five words."}]}
+WORDS = ["Hello", " there,", " how", " are", " you", " today?"]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- the fake upstream and the bare proxy (run as `overhead.py upstream|proxy PORT ...`) ---
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> bytes:
+    body: dict[str, Any] = {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion.chunk",
+        "created": 1_700_000_000,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if delta else [],
+    }
+    if usage is not None:
+        body["usage"] = usage
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+USAGE = {"prompt_tokens": 12, "completion_tokens": 6, "total_tokens": 18}
+SSE = (
+    _chunk({"role": "assistant", "content": ""})
+    + b"".join(_chunk({"content": w}) for w in WORDS)
+    + _chunk({}, usage=USAGE)
+    + b"data: [DONE]\n\n"
+)
+PLAIN = json.dumps(
+    {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "".join(WORDS)},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": USAGE,
+    }
+).encode()
+
+
+async def _upstream_chat(request: web.Request) -> web.StreamResponse:
+    body = await request.json()
+    if body.get("stream"):
+        return web.Response(body=SSE, content_type="text/event-stream")
+    return web.Response(body=PLAIN, content_type="application/json")
+
+
+def serve_upstream(port: int) -> None:
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", _upstream_chat)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def serve_proxy(port: int, upstream: str) -> None:
+    """What any gateway must at least do: receive, forward, stream the answer back."""
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        session: aiohttp.ClientSession = request.app["session"]
+        body = await request.read()
+        async with session.post(
+            upstream + "/chat/completions",
+            data=body,
+            headers={"Content-Type": "application/json", "Authorization": "Bearer sk-x"},
+        ) as answer:
+            response = web.StreamResponse(status=answer.status)
+            response.content_type = answer.content_type
+            await response.prepare(request)
+            async for data in answer.content.iter_any():
+                await response.write(data)
+            await response.write_eof()
+            return response
+
+    async def session_ctx(app: web.Application) -> AsyncIterator[None]:
+        app["session"] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+        yield
+        await app["session"].close()
+
+    app = web.Application()
+    app.cleanup_ctx.append(session_ctx)
+    app.router.add_post("/v1/chat/completions", forward)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# --- processes ---
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+@dataclass
+class Process:
+    name: str
+    base_url: str
+    popen: subprocess.Popen[bytes]
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.popen.pid)
+
+    def stop(self) -> None:
+        self.popen.terminate()
+        try:
+            self.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+
+
+async def wait_listening(port: int, popen: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if popen.poll() is not None:
+            raise RuntimeError(f"process exited early with {popen.returncode}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
+    raise RuntimeError(f"nothing listening on port {port}")
+
+
+async def start_helper(role: str, *args: str) -> Process:
+    port = free_port()
+    popen = subprocess.Popen([sys.executable, __file__, role, str(port), *args])
+    await wait_listening(port, popen)
+    return Process(role, f"http://127.0.0.1:{port}/v1", popen)
+
+
+async def prepare_hub_database(database_url: str, upstream: str) -> tuple[str, str]:
+    """Migrate, then one team (monthly budget) and one key (rpm limit): (key, toml)."""
+    from tests.support.hubs import model_config, openai_provider_config, start_hub
+
+    config = {
+        "providers": {"up": openai_provider_config(upstream, api_key="sk-x")},
+        "models": {"gpt": model_config(("up", "gpt-4o-mini", 0.15, 0.6))},
+    }
+    running = await start_hub(config, database_url=database_url, monthly_budget_micros=10**12)
+    await running.hub.rate_limits.set(
+        scope="key",
+        scope_id=running.key.id,
+        team_id=running.team.id,
+        rpm=10_000_000,
+        tpm=None,
+    )
+    await running.close()
+    toml = (
+        f'[database]\nurl = "{database_url}"\n'
+        f'[providers.up]\ntype = "openai"\nbase_url = "{upstream}"\napi_key = "sk-x"\n'
+        '[models.gpt]\ndeployments = [{ provider = "up", model = "gpt-4o-mini", '
+        "input_usd_per_mtok = 0.15, output_usd_per_mtok = 0.6 }]\n"
+    )
+    return running.key.key, toml
+
+
+async def start_hub_process(database_url: str, upstream: str, workdir: Path) -> Process:
+    from tests.support.hubs import SECRET_KEY
+
+    key, toml = await prepare_hub_database(database_url, upstream)
+    config = workdir / "hub.toml"
+    config.write_text(toml)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DATABASE_URL"))}
+    env["HUB_SECRET_KEY"] = SECRET_KEY
+    env.pop("REDIS_URL", None)
+    hub_bin = str(Path(sys.executable).with_name("hub"))
+    log = (workdir / "hub.log").open("wb")  # the per-request log lines, written as in production
+    popen = subprocess.Popen(
+        [hub_bin, "--config", str(config), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=log,
+        cwd=workdir,
+    )
+    await wait_listening(port, popen)
+    process = Process("hub", f"http://127.0.0.1:{port}/v1", popen)
+    process.key = key  # type: ignore[attr-defined]
+    return process
+
+
+# --- the load client ---
+
+
+@dataclass
+class Sample:
+    latencies: list[float] = field(default_factory=list)
+    ttfts: list[float] = field(default_factory=list)
 
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def timed(
-    n: int, concurrency: int, call: Callable[[], Awaitable[None]]
-) -> tuple[list[float], float]:
-    latencies: list[float] = []
-    queue = list(range(n))
+class Client:
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def call(self, target: Process, stream: bool, sample: Sample | None) -> None:
+        headers = {}
+        if (key := getattr(target, "key", None)) is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        start = time.perf_counter()
+        first: float | None = None
+        async with self.session.post(
+            target.base_url + "/chat/completions", json={**BODY, "stream": stream}, headers=headers
+        ) as response:
+            if response.status != 200:
+                text = await response.text()
+                raise RuntimeError(f"{target.name}: HTTP {response.status}: {text}")
+            async for data in response.content.iter_any():
+                if first is None and b'"content":"H' in data.replace(b" ", b""):
+                    first = time.perf_counter()
+        end = time.perf_counter()
+        if sample is not None:
+            sample.latencies.append((end - start) * 1000)
+            if stream and first is not None:
+                sample.ttfts.append((first - start) * 1000)
+
+
+async def sequential(
+    client: Client, targets: list[Process], stream: bool, rounds: int
+) -> dict[str, Sample]:
+    samples = {t.name: Sample() for t in targets}
+    for target in targets:  # warm-up: connections, caches, the JIT-less interpreter's paths
+        for _ in range(20):
+            await client.call(target, stream, None)
+    for _ in range(rounds):
+        for target in targets:
+            await client.call(target, stream, samples[target.name])
+    return samples
+
+
+async def loaded(
+    client: Client, target: Process, stream: bool, concurrency: int, seconds: float
+) -> tuple[float, float | None, Sample]:
+    """(req/s, CPU ms per request of the target process, latencies) over `seconds`."""
+    sample = Sample()
+    await asyncio.gather(*(client.call(target, stream, None) for _ in range(concurrency * 2)))
+    stop_at = time.perf_counter() + seconds
+    count = 0
 
     async def worker() -> None:
-        while queue:
-            queue.pop()
-            start = time.perf_counter()
-            await call()
-            latencies.append((time.perf_counter() - start) * 1000)
+        nonlocal count
+        while time.perf_counter() < stop_at:
+            await client.call(target, stream, sample)
+            count += 1
 
+    cpu_before = target.cpu()
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, n / (time.perf_counter() - began)
+    elapsed = time.perf_counter() - began
+    cpu = (target.cpu() - cpu_before) * 1000 / count
+    return count / elapsed, cpu, sample
 
 
-async def main(requests: int, concurrency: int, database_url: str | None) -> None:
-    async with FakeOpenAI(
-        default=reply("Hello there, how are you today?", prompt_tokens=12)
-    ) as fake:
+async def run_backend(
+    label: str,
+    database_url: str,
+    workdir: Path,
+    args: argparse.Namespace,
+    upstream: Process,
+    proxy: Process,
+    results: dict[str, Any],
+) -> None:
+    hub = await start_hub_process(database_url, upstream.base_url, workdir)
+    direct = Process("direct", upstream.base_url, upstream.popen)
+    connector = aiohttp.TCPConnector(limit=args.concurrency * 4)
+    try:
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=60)
+        ) as session:
+            client = Client(session)
+            print(f"\n## {label} ledger")
+            print(
+                f"{'concurrency 1':<22}{'direct p50':>11}{'p99':>8}{'proxy +p50':>12}{'+p99':>8}"
+                f"{'hub +p50':>10}{'+p99':>8}{'hub p50':>9}{'TTFT +p50':>11}{'+p99':>8}"
+            )
+            for stream in (False, True):
+                s = await sequential(client, [direct, proxy, hub], stream, args.requests)
+                d, p, h = s["direct"], s["proxy"], s["hub"]
+                row: dict[str, Any] = {
+                    "direct_p50": pct(d.latencies, 0.5),
+                    "direct_p99": pct(d.latencies, 0.99),
+                    "proxy_added_p50": pct(p.latencies, 0.5) - pct(d.latencies, 0.5),
+                    "proxy_added_p99": pct(p.latencies, 0.99) - pct(d.latencies, 0.99),
+                    "hub_added_p50": pct(h.latencies, 0.5) - pct(d.latencies, 0.5),
+                    "hub_added_p99": pct(h.latencies, 0.99) - pct(d.latencies, 0.99),
+                    "hub_p50": pct(h.latencies, 0.5),
+                }
+                ttft = ""
+                if stream:
+                    row["ttft_added_p50"] = pct(h.ttfts, 0.5) - pct(d.ttfts, 0.5)
+                    row["ttft_added_p99"] = pct(h.ttfts, 0.99) - pct(d.ttfts, 0.99)
+                    ttft = f"{row['ttft_added_p50']:>9.2f}ms{row['ttft_added_p99']:>6.2f}ms"
+                name = "stream" if stream else "plain"
+                results[f"{label}/{name}/c1"] = row
+                print(
+                    f"{name:<22}{row['direct_p50']:>9.2f}ms{row['direct_p99']:>6.2f}ms"
+                    f"{row['proxy_added_p50']:>10.2f}ms{row['proxy_added_p99']:>6.2f}ms"
+                    f"{row['hub_added_p50']:>8.2f}ms{row['hub_added_p99']:>6.2f}ms"
+                    f"{row['hub_p50']:>7.2f}ms{ttft}"
+                )
+            c = args.concurrency
+            print(
+                f"{f'concurrency {c}':<22}{'direct r/s':>11}{'proxy r/s':>11}{'hub r/s':>9}"
+                f"{'hub/proxy':>11}{'proxy CPU/req':>15}{'hub CPU/req':>13}{'hub p99':>9}"
+            )
+            for stream in (False, True):
+                d_rps, _, _ = await loaded(client, direct, stream, c, args.seconds)
+                p_rps, p_cpu, _ = await loaded(client, proxy, stream, c, args.seconds)
+                spy = profiler(args.py_spy, hub, f"{label}-{stream}", args.seconds)
+                h_rps, h_cpu, h_sample = await loaded(client, hub, stream, c, args.seconds)
+                if spy is not None:
+                    spy.wait()
+                name = "stream" if stream else "plain"
+                row = {
+                    "direct_rps": d_rps,
+                    "proxy_rps": p_rps,
+                    "hub_rps": h_rps,
+                    "ratio": h_rps / p_rps,
+                    "proxy_cpu_ms": p_cpu,
+                    "hub_cpu_ms": h_cpu,
+                    "hub_p99": pct(h_sample.latencies, 0.99),
+                }
+                results[f"{label}/{name}/c{c}"] = row
+                print(
+                    f"{name:<22}{d_rps:>11.0f}{p_rps:>11.0f}{h_rps:>9.0f}{h_rps / p_rps:>11.3f}"
+                    f"{p_cpu:>13.2f}ms{h_cpu:>11.2f}ms{row['hub_p99']:>7.1f}ms"
+                )
+    finally:
+        hub.stop()
+    records = await count_usage_records(database_url)
+    print(f"# usage records in the {label} ledger: {records}")
+
+
+def profiler(
+    where: str | None, target: Process, case: str, seconds: float
+) -> subprocess.Popen[bytes] | None:
+    """py-spy on the hub while it is under load (`--py-spy DIR`: collapsed stacks per case,
+    for flamegraph.pl or speedscope)."""
+    if where is None:
+        return None
+    out = Path(where) / f"{case}.txt"
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen(
+        [spy, "record", "-p", str(target.popen.pid), "-d", str(int(seconds)), "-f", "raw"]
+        + ["-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def count_usage_records(database_url: str) -> int:
+    from sqlalchemy import text
+
+    from hub.store.engine import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT count(*) FROM usage_records"))
+            return int(rows.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def main(args: argparse.Namespace) -> None:
+    upstream = await start_helper("upstream")
+    proxy = await start_helper("proxy", upstream.base_url)
+    proxy.name = "proxy"
+    results: dict[str, Any] = {}
+    try:
+        git = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+        print("# UniLLM Hub overhead benchmark")
+        print(
+            f"# commit {git}, python {platform.python_version()}, {os.cpu_count()} cores; "
+            "client, fake upstream, bare aiohttp proxy and `hub serve` are four processes"
+        )
+        print(
+            f"# concurrency 1: {args.requests} interleaved rounds after 20 warm-ups each; "
+            f"concurrency {args.concurrency}: {args.seconds:g} s per target; "
+            "added = target minus direct (the upstream itself)"
+        )
         with tempfile.TemporaryDirectory() as tmp:
-            running = await start_hub(
-                {
-                    "providers": {"up": openai_provider_config(fake.base_url)},
-                    "models": {"gpt": model_config(("up", "gpt-4o-mini", 0.15, 0.6))},
-                    "logging": {"level": "WARNING"},
-                },
-                database_url=database_url or f"sqlite+aiosqlite:///{tmp}/bench.db",
-                clock=SystemClock(),
-            )
-            await running.serve()
-            limits = httpx.Limits(max_connections=concurrency * 2)
-            direct = httpx.AsyncClient(base_url=fake.base_url, limits=limits, timeout=30)
-            hub = httpx.AsyncClient(
-                base_url=running.base_url + "/v1",
-                headers={"Authorization": f"Bearer {running.key.key}"},
-                limits=limits,
-                timeout=30,
-            )
-            print(f"# UniLLM Hub overhead benchmark: {requests} requests per case")
-            ledger = "PostgreSQL" if database_url else "SQLite"
-            print(
-                f"# python {platform.python_version()}, {os.cpu_count()} cores, {ledger} ledger; "
-                "client, hub and a fake upstream answering at once share one event loop"
-            )
-            print(
-                f"{'case':<28}{'direct p50':>11}{'p99':>8}{'hub p50':>10}{'p99':>8}"
-                f"{'added p50':>11}{'added p99':>11}{'thru ratio':>12}"
-            )
-            try:
-                for stream in (False, True):
-                    for conc in (1, concurrency):
-                        body = {**BODY, "stream": stream}
+            if not args.postgres_only:
+                work = Path(tmp) / "sqlite"
+                work.mkdir()
+                url = f"sqlite+aiosqlite:///{work}/bench.db"
+                await run_backend("SQLite", url, work, args, upstream, proxy, results)
+            if args.postgres or args.postgres_only:
+                from tests.support.services import (
+                    create_postgres_database,
+                    drop_postgres_database,
+                )
 
-                        async def via(client: httpx.AsyncClient, body: dict = body) -> None:
-                            response = await client.post("/chat/completions", json=body)
-                            response.raise_for_status()
-                            await response.aread()
-
-                        await timed(20, conc, lambda: via(direct))  # warm-up
-                        await timed(20, conc, lambda: via(hub))
-                        d_lat, d_tp = await timed(requests, conc, lambda: via(direct))
-                        h_lat, h_tp = await timed(requests, conc, lambda: via(hub))
-                        name = f"{'stream' if stream else 'plain'}, concurrency {conc}"
-                        print(
-                            f"{name:<28}{pct(d_lat, 0.5):>9.2f}ms{pct(d_lat, 0.99):>6.1f}ms"
-                            f"{pct(h_lat, 0.5):>8.2f}ms{pct(h_lat, 0.99):>6.1f}ms"
-                            f"{pct(h_lat, 0.5) - pct(d_lat, 0.5):>9.2f}ms"
-                            f"{pct(h_lat, 0.99) - pct(d_lat, 0.99):>9.1f}ms"
-                            f"{h_tp / d_tp:>12.2f}"
-                        )
-                print(f"# usage records written: {(await running.hub.usage.totals()).requests}")
-            finally:
-                await direct.aclose()
-                await hub.aclose()
-                await running.close()
+                url, name = await create_postgres_database()
+                work = Path(tmp) / "postgres"
+                work.mkdir()
+                try:
+                    await run_backend("PostgreSQL", url, work, args, upstream, proxy, results)
+                finally:
+                    await drop_postgres_database(name)
+    finally:
+        proxy.stop()
+        upstream.stop()
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--database-url", help="an empty database to migrate (default: SQLite)")
-    args = parser.parse_args()
-    asyncio.run(main(args.requests, args.concurrency, args.database_url))
+    if len(sys.argv) > 2 and sys.argv[1] == "upstream":
+        serve_upstream(int(sys.argv[2]))
+    elif len(sys.argv) > 3 and sys.argv[1] == "proxy":
+        serve_proxy(int(sys.argv[2]), sys.argv[3])
+    else:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--requests", type=int, default=200)
+        parser.add_argument("--seconds", type=float, default=8.0)
+        parser.add_argument("--concurrency", type=int, default=16)
+        parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL")
+        parser.add_argument("--postgres-only", action="store_true")
+        parser.add_argument("--json", help="write the figures to this file too")
+        parser.add_argument("--py-spy", help="a folder for py-spy flame graphs of the hub")
+        asyncio.run(main(parser.parse_args()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -25,9 +26,17 @@ PLATFORMS = ("slack", "discord")
 
 
 class Members:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        on_remove: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        # Keys of a removed member lose their member (ON DELETE SET NULL): cached keys too.
+        self._on_remove = on_remove
 
     async def add(self, team: Team, name: str, *, role: str = "member") -> Member:
         _check_role(role)
@@ -109,6 +118,8 @@ class Members:
                 target=f"member:{member.id}",
                 before={"name": member.name, "role": member.role},
             )
+        if self._on_remove is not None:
+            await self._on_remove()
 
     async def link(self, member: Member, *, platform: str, workspace: str, user: str) -> None:
         """Link a platform account (Slack user in a workspace, Discord user in a guild)."""

@@ -89,18 +89,24 @@ class Hub:
         self.links = self.observability.links
         self.events: EventSink = events or OutboxSink(clock)
         self.teams = Teams(self.sessions, clock)
-        self.keys = Keys(self.sessions, clock, self.events)
+        self.signals = Signals(
+            clock, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix
+        )
+        self.keys = Keys(
+            self.sessions,
+            clock,
+            self.events,
+            signals=self.signals,
+            cache_ttl_s=settings.security.key_cache_s,
+        )
         self.usage = UsageReports(self.sessions, clock)
         self.deliveries = Deliveries(self.sessions, clock)
         self.bindings = Bindings(self.sessions, clock)
         self.channels = ChannelDefaults(self.sessions, clock)
-        self.members = Members(self.sessions, clock)
+        self.members = Members(self.sessions, clock, on_remove=self.keys.forget)
         self.audit = AuditLog(self.sessions, clock)
         self.jobs = ScheduledOnce(self.sessions, clock)
         self.notices = Notices(self.sessions)
-        self.signals = Signals(
-            clock, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix
-        )
         self.provider_keys = ProviderKeys(
             self.sessions, clock, self.secrets, frozenset(settings.providers)
         )
@@ -221,6 +227,7 @@ class Hub:
     async def start(self) -> None:
         """Join the other processes (shared circuit state) before serving; idempotent."""
         await self.circuits.start()
+        await self.keys.start()
 
     async def close(self) -> None:
         while self._background:
@@ -229,6 +236,7 @@ class Hub:
         # Journaled holds stay for the settlements' replay; anything else left is recovered.
         await self.instances.leave(recover=self.settlements.pending == 0)
         await self.notices.drain()
+        await self.keys.close()
         await self.circuits.close()
         await self.caching.store.close()
         await self.billing.close()

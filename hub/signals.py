@@ -53,6 +53,7 @@ class Signals:
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._confirmed: dict[str, asyncio.Event] = {}
+        self._reconnected: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def shared(self) -> bool:
@@ -91,6 +92,12 @@ class Signals:
                 await confirmed.wait()
         return Subscription(self, channel, handler)
 
+    def on_reconnect(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Call `listener()` when the subscription was interrupted: messages published
+        meanwhile are lost, so whoever relies on them (caches) must assume the worst."""
+        if listener not in self._reconnected:
+            self._reconnected.append(listener)
+
     async def drop(self, channel: str, handler: Handler) -> None:
         handlers = self._handlers.get(channel, [])
         if handler in handlers:
@@ -104,6 +111,7 @@ class Signals:
 
     async def close(self) -> None:
         self._handlers.clear()
+        self._reconnected.clear()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -122,6 +130,8 @@ class Signals:
             except (redis.RedisError, OSError) as exc:
                 # redis-py reconnects and resubscribes on the next read.
                 log.warning("signal subscription interrupted (%s); reconnecting", exc)
+                for listener in list(self._reconnected):
+                    await listener()
                 await self._clock.sleep(RECONNECT_WAIT_S)
                 continue
             if message is None:

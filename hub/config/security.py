@@ -25,6 +25,15 @@ class SecuritySettings(Section):
         description="A file holding the key(s) when secret_key is empty (`make run` writes "
         "var/secret-key).",
     )
+    key_cache_s: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="Seconds an authenticated API key is served from memory. Revoking, "
+        "rotating or restricting a key drops it at once in this process and, with Redis, in "
+        "every process; without Redis another process (`hub key revoke`) is seen within this "
+        "time. 0: read the database on every request.",
+    )
     # Fernet keys, newest first, from secret_key or else the file.
     _secret_keys: tuple[str, ...] = PrivateAttr(default=())
 

@@ -8,6 +8,7 @@ of client networks.
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -16,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub import audit
@@ -31,12 +32,15 @@ from hub.errors import (
     NotFound,
 )
 from hub.events.outbox import EventSink
+from hub.ledger.key_cache import CHANNEL, KeyCache, KeyUsage
 from hub.ledger.teams import require_active
 from hub.model import Caller
 from hub.roles import ROLES
+from hub.signals import Signals, Subscription
 from hub.store.ledger_tables import ApiKey, Team
 
 KEY_PREFIX = "uh-"
+LAST_USED_INTERVAL_S = 60.0  # `last_used_at` is written at most this often per key
 MAX_SECRET_LENGTH = 200  # ours are 55 characters; longer is not one of ours
 
 
@@ -98,11 +102,39 @@ def key_view(row: ApiKey) -> dict[str, object]:
 
 class Keys:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, events: EventSink
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        events: EventSink,
+        *,
+        signals: Signals | None = None,
+        cache_ttl_s: float = 5.0,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._events = events
+        self._signals = signals
+        self._subscription: Subscription | None = None
+        self.cache = KeyCache(clock, ttl_s=cache_ttl_s)
+        self.usage = KeyUsage(sessions, clock, interval_s=LAST_USED_INTERVAL_S)
+
+    async def start(self) -> None:
+        """Hear other processes' revocations (hub.signals); idempotent."""
+        if self._signals is not None and self._subscription is None:
+            self._subscription = await self._signals.subscribe(CHANNEL, self.cache.on_signal)
+            self._signals.on_reconnect(self.cache.on_reconnect)
+
+    async def close(self) -> None:
+        if self._subscription is not None:
+            await self._subscription.close()
+            self._subscription = None
+        await self.usage.close()
+
+    async def forget(self, key_id: int | None = None) -> None:
+        """A key changed (None: keys changed): drop it from every process's cache now."""
+        self.cache.forget(key_id)
+        if self._signals is not None and self._signals.shared:
+            await self._signals.publish(CHANNEL, "*" if key_id is None else str(key_id))
 
     async def create(
         self,
@@ -197,6 +229,7 @@ class Keys:
                     type="key.revoked",
                     data=_key_event(row, team.name),
                 )
+        await self.forget(row.id)
         return row
 
     async def rotate(self, key_id: int, *, grace: timedelta) -> IssuedKey:
@@ -226,6 +259,7 @@ class Keys:
                 before=before,
                 after=key_view(row),
             )
+        await self.forget(row.id)
         return IssuedKey(
             id=row.id,
             team=team.name,
@@ -264,6 +298,7 @@ class Keys:
                 before=before,
                 after=key_view(row),
             )
+        await self.forget(row.id)
         return row
 
     async def authenticate(self, secret: str, *, client_ip: str | None = None) -> AuthenticatedKey:
@@ -277,25 +312,26 @@ class Keys:
             raise AuthError("Invalid API key.")
         digest = hash_secret(secret)
         now = self._clock.now()
-        async with self._sessions() as session:
-            found = (
-                await session.execute(
-                    select(ApiKey, Team.name)
-                    .join(Team, Team.id == ApiKey.team_id)
-                    .where(or_(ApiKey.secret_hash == digest, ApiKey.previous_hash == digest))
-                )
-            ).first()
+        cached = self.cache.get(digest)
+        if cached is not None:
+            row, team_name = cached.row, cached.team_name
+        else:
+            generation = self.cache.generation
+            async with self._sessions() as session:
+                found = (
+                    await session.execute(
+                        select(ApiKey, Team.name)
+                        .join(Team, Team.id == ApiKey.team_id)
+                        .where(or_(ApiKey.secret_hash == digest, ApiKey.previous_hash == digest))
+                    )
+                ).first()
             if found is None:
                 raise AuthError("Invalid API key.")
             row, team_name = found
-            _check_validity(row, digest, now)
-            _check_network(row, client_ip)
-            # Written at most once a minute per key, so authentication stays a read.
-            if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-                await session.execute(
-                    update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now)
-                )
-                await session.commit()
+            self.cache.put(digest, row, team_name, generation=generation)
+        _check_validity(row, digest, now)
+        _check_network(row, client_ip)
+        self.usage.note(row, now)
         return AuthenticatedKey(
             caller=Caller(
                 team_id=row.team_id, team_name=team_name, key_id=row.id, member_id=row.member_id
@@ -328,7 +364,7 @@ def _check_validity(row: ApiKey, digest: str, now: datetime) -> None:
 def _check_network(row: ApiKey, client_ip: str | None) -> None:
     if not row.ip_allowlist:
         return
-    networks = [ipaddress.ip_network(n) for n in json.loads(row.ip_allowlist)]
+    networks = _networks(row.ip_allowlist)
     try:
         address = ipaddress.ip_address(client_ip or "")
     except ValueError:
@@ -339,6 +375,13 @@ def _check_network(row: ApiKey, client_ip: str | None) -> None:
         raise Forbidden(
             f"This API key ({row.prefix}) may not be used from {client_ip or 'this address'}."
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _networks(
+    allowlist: str,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(n) for n in json.loads(allowlist))
 
 
 def _key_event(row: ApiKey, team_name: str) -> dict[str, object]:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,8 +40,10 @@ from hub.roles import ROLES
 from hub.signals import Signals, Subscription
 from hub.store.ledger_tables import ApiKey, Team
 
+log = logging.getLogger("hub.keys")
 KEY_PREFIX = "uh-"
 LAST_USED_INTERVAL_S = 60.0  # `last_used_at` is written at most this often per key
+JOIN_RETRY_S = 30.0  # after Redis refused the subscription
 MAX_SECRET_LENGTH = 200  # ours are 55 characters; longer is not one of ours
 
 
@@ -115,14 +118,26 @@ class Keys:
         self._events = events
         self._signals = signals
         self._subscription: Subscription | None = None
+        self._join_retry_at = 0.0
         self.cache = KeyCache(clock, ttl_s=cache_ttl_s)
         self.usage = KeyUsage(sessions, clock, interval_s=LAST_USED_INTERVAL_S)
 
     async def start(self) -> None:
-        """Hear other processes' revocations (hub.signals); idempotent."""
-        if self._signals is not None and self._subscription is None:
+        """Hear other processes' revocations (hub.signals); idempotent. Redis down: the
+        cache's TTL bounds what another process's change takes to show, and authentication
+        tries to join again every JOIN_RETRY_S."""
+        if self._signals is None or self._subscription is not None:
+            return
+        if self._clock.monotonic() < self._join_retry_at:
+            return
+        try:
             self._subscription = await self._signals.subscribe(CHANNEL, self.cache.on_signal)
-            self._signals.on_reconnect(self.cache.on_reconnect)
+        except Exception as exc:  # noqa: BLE001 - Redis down must not stop the hub serving
+            self._join_retry_at = self._clock.monotonic() + JOIN_RETRY_S
+            log.warning("key revocations from other processes not heard (%s)", exc)
+            return
+        self._signals.on_reconnect(self.cache.on_reconnect)
+        self.cache.forget()  # whatever was cached while deaf may be stale
 
     async def close(self) -> None:
         if self._subscription is not None:
@@ -312,6 +327,8 @@ class Keys:
             raise AuthError("Invalid API key.")
         digest = hash_secret(secret)
         now = self._clock.now()
+        if self._subscription is None and self._signals is not None and self._signals.shared:
+            await self.start()  # a hub that never started, or Redis was down at start-up
         cached = self.cache.get(digest)
         if cached is not None:
             row, team_name = cached.row, cached.team_name

@@ -17,6 +17,7 @@ from hub.store.ledger_tables import Team
 async def team_state(hub: Hub, team: Team) -> dict[str, Any]:
     row = await hub.teams.get_by_id(team.id)
     members = await hub.members.list(team)
+    await hub.keys.usage.flush()  # last_used_at is written in batches: what is pending too
     keys = [key_view(k) for k, _ in await hub.keys.list(team)]
     key_ids = [k.id for k, _ in await hub.keys.list(team)]
     quotas = []

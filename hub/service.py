@@ -88,7 +88,6 @@ class Hub:
         observe_usage(self.sessions, self.observer)
         self.links = self.observability.links
         self.events: EventSink = events or OutboxSink(clock)
-        self.teams = Teams(self.sessions, clock)
         self.signals = Signals(
             clock, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix
         )
@@ -99,6 +98,7 @@ class Hub:
             signals=self.signals,
             cache_ttl_s=settings.security.key_cache_s,
         )
+        self.teams = Teams(self.sessions, clock, on_keys_changed=self.keys.forget)
         self.usage = UsageReports(self.sessions, clock)
         self.deliveries = Deliveries(self.sessions, clock)
         self.bindings = Bindings(self.sessions, clock)

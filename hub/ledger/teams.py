@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -31,9 +32,17 @@ class QuotaSpec:
 
 
 class Teams:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        on_keys_changed: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        # Renaming or archiving changes what authenticated keys carry (hub/ledger/key_cache).
+        self._on_keys_changed = on_keys_changed
 
     async def create(
         self,
@@ -103,6 +112,8 @@ class Teams:
                 before={"name": old},
                 after={"name": new_name},
             )
+        if self._on_keys_changed is not None:
+            await self._on_keys_changed()
         return row
 
     async def archive(self, team: Team) -> ArchivedTeam:
@@ -147,6 +158,8 @@ class Teams:
                 before={"archived_at": None},
                 after={"archived_at": now.isoformat(), **asdict(archived)},
             )
+        if self._on_keys_changed is not None:
+            await self._on_keys_changed()
         return archived
 
     async def get_by_id(self, team_id: int) -> Team:

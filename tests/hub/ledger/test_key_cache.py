@@ -227,3 +227,12 @@ async def test_a_revoke_reaches_a_running_hub_serve_at_once(
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "key_revoked"
     assert len(fake_openai.requests) == 1
+
+
+async def test_renaming_or_archiving_the_team_applies_at_once(running: RunningHub) -> None:
+    await running.hub.keys.authenticate(running.key.key)
+    renamed = await running.hub.teams.rename(running.team, "acme-2")
+    assert (await running.hub.keys.authenticate(running.key.key)).caller.team_name == "acme-2"
+    await running.hub.teams.archive(renamed)
+    with pytest.raises(KeyRevoked):
+        await running.hub.keys.authenticate(running.key.key)

@@ -31,12 +31,23 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
+from hub.answer_guard import AnswerGuard
 from hub.cache.responses import CacheLookup, replay
-from hub.errors import BadRequest, Cancelled, HubError, ProviderError, StreamInterrupted
+from hub.config import DeploymentSettings
+from hub.errors import (
+    BadRequest,
+    Cancelled,
+    HubError,
+    InvalidUsage,
+    ProviderError,
+    QuotaExceeded,
+    StreamInterrupted,
+)
 from hub.ledger.budget import Hold
 from hub.ledger.checkpoints import Checkpoints
 from hub.ledger.estimate import estimate_prompt_tokens
 from hub.ledger.recovery import HoldContext
+from hub.ledger.sizing import AnswerSizing, Ask
 from hub.ledger.usage_entry import UsageEntry
 from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Status, Usage
@@ -66,8 +77,15 @@ class ChatStream:
         self._hold: Hold | None = None
         self._iterator: AsyncIterator[ChatChunk] | None = None
         self._finished = False
-        self._prompt_estimate = estimate_prompt_tokens(request.messages)
-        self._max_tokens = request.options.max_tokens or hub.settings.ledger.default_max_tokens
+        self._sizing: AnswerSizing | None = None  # the reservation's bounds (hub/ledger/sizing)
+        self._cap: int | None = None  # the answer limit the budget imposed, if it did
+        self._guard = AnswerGuard(  # deadline, usage checks, the output bound (#10)
+            request_id=self.result.request_id,
+            deadline_s=hub.settings.router.request_deadline_s,
+            choices=request.params.choices,
+            completion_limit=self._completion_held,
+            held_usage=self._held_usage,
+        )
         self._started = 0.0
         self._limits: list[AppliedLimit] = []
         self._api_keys: dict[str, str] = {}
@@ -92,8 +110,14 @@ class ChatStream:
     def log_content(self) -> bool:
         return self._hub.settings.logging.log_content
 
+    @property
+    def capped_max_tokens(self) -> int | None:
+        """The per-choice answer limit the hub imposed because the budget or quota left could
+        not cover more (the OpenAI API says so in X-UniLLM-Max-Tokens-Capped); None if none."""
+        return self._cap
+
     async def __aenter__(self) -> ChatStream:
-        if self._max_tokens < 1:
+        if self.request.options.max_tokens is not None and self.request.options.max_tokens < 1:
             raise BadRequest("max_tokens must be a positive number.")
         await self._join_experiment()
         self._hub.router.check(self._model, self.request)  # images, tools, length (#18)
@@ -125,13 +149,26 @@ class ChatStream:
             return
         self._api_keys = await self._hub.provider_keys.for_team(admitted.caller.team_id)
         prices = await self._hub.prices.ready()  # the price in force now (hub/billing)
-        worst = prices.worst_case(
+        settings = self._hub.settings
+        self._sizing = sizing = AnswerSizing.of(
+            self.request,
             self._model.deployments,
-            prompt_tokens=self._prompt_estimate,
-            completion_tokens=self._max_tokens,
+            providers=settings.providers,
+            prices=prices.require,
             at=self._hub.clock.now(),
+            min_answer=settings.ledger.min_answer_tokens,
         )
-        await self._hold_budget(cost_micros=worst, tokens=self._prompt_estimate + self._max_tokens)
+        try:
+            await self._take(sizing.ask())
+        except QuotaExceeded:
+            # The longest answer does not fit what is left: cap it to what does, or refuse
+            # (naming what the shortest answer would cost) when not even that fits.
+            room = await self._hub.budget.room(self.request.caller)
+            await self._take(sizing.fitting(room))
+
+    async def _take(self, ask: Ask) -> None:
+        await self._hold_budget(cost_micros=ask.cost_micros, tokens=ask.tokens)
+        self._cap = ask.cap
 
     async def _hold_budget(self, *, cost_micros: int, tokens: int) -> None:
         reserving = asyncio.ensure_future(
@@ -143,6 +180,8 @@ class ChatStream:
             )
         )
         cancelled = await outlast(reserving)
+        if cancelled and reserving.exception() is not None:
+            raise asyncio.CancelledError  # refused while the caller was going away
         self._hold = reserving.result()  # a refusal raises here, with nothing held
         self._started = self._hub.clock.monotonic()
         if cancelled:
@@ -157,7 +196,11 @@ class ChatStream:
             caller=self.request.caller,
             origin=self.request.origin,
             alias=self.result.alias,
-            prompt_tokens=self._prompt_estimate,
+            prompt_tokens=(
+                self._sizing.largest_prompt_tokens()
+                if self._sizing is not None
+                else estimate_prompt_tokens(self.request.messages)
+            ),
         )
 
     async def start(self, work: Callable[[ChatStream], Awaitable[T]]) -> asyncio.Task[T]:
@@ -205,10 +248,14 @@ class ChatStream:
         return self._hub.router.stream(
             self._model,
             self.request,
-            max_tokens=self._max_tokens,
+            max_tokens=self._upstream_max_tokens,
             state=self._route,
             api_keys=self._api_keys,
         )
+
+    def _upstream_max_tokens(self, deployment: DeploymentSettings) -> int | None:
+        assert self._sizing is not None
+        return self._sizing.upstream_max_tokens(deployment, self._cap)
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
         if self._iterator is None:
@@ -229,8 +276,9 @@ class ChatStream:
 
     async def _run(self) -> AsyncIterator[ChatChunk]:
         parts: list[str] = []
+        guarded = self._guard.run(self._upstream())
         try:
-            async for chunk in self._upstream():
+            async for chunk in guarded:
                 if chunk.usage is not None:
                     self.result.usage = chunk.usage
                 if chunk.finish_reason is not None:
@@ -256,6 +304,7 @@ class ChatStream:
             self._finished = True
         finally:
             self.result.text = "".join(parts)
+            await guarded.aclose()  # and with it the router's stream and the upstream request
 
     async def collect(self) -> ChatResult:
         """Drain the stream (for callers that want the whole answer at once)."""
@@ -305,6 +354,9 @@ class ChatStream:
         result.latency_ms = self._elapsed_ms()
         if exc is None and self._finished:
             result.status = Status.OK
+        elif isinstance(exc, InvalidUsage):  # never booked as reported: billed at the hold
+            result.status, result.error = Status.ERROR, exc
+            result.usage = self._held_usage()
         elif isinstance(exc, StreamInterrupted) or (
             isinstance(exc, ProviderError) and result.has_output
         ):
@@ -318,9 +370,10 @@ class ChatStream:
         if result.usage == Usage() and (result.has_output or result.status == Status.CANCELLED):
             # The provider never reported usage (cut short): count what was seen.
             seen = len(result.text) + result.other_output_chars
+            deployment = self._route.deployment
             result.usage = Usage(
-                prompt_tokens=self._prompt_estimate if self._route.attempts else 0,
-                completion_tokens=seen // 4 + (1 if seen else 0),
+                prompt_tokens=self._prompt_tokens(deployment) if self._route.attempts else 0,
+                completion_tokens=max(seen // 4 + (1 if seen else 0), self._guard.meter.tokens),
             )
         deployment = self._route.deployment
         result.cost_micros = (
@@ -362,8 +415,20 @@ class ChatStream:
             variant=result.variant,
             charged_tokens=self._charged_tokens if result.status == Status.CACHED else None,
         )
+        hold = self._hold
+        if entry.cost_micros > hold.cost_micros or entry.tokens_charged > hold.tokens:
+            # The provider counted more than the upper bound held: book its count as it is;
+            # the counters then refuse the team once past a limit, until the period resets.
+            log.warning(
+                "request %s used more than it held: %d micro-USD and %d tokens against %d and %d",
+                result.request_id,
+                entry.cost_micros,
+                entry.tokens_charged,
+                hold.cost_micros,
+                hold.tokens,
+            )
         # Retried, and journaled if the database is away: never an error for the caller.
-        settlement = await self._hub.settlements.settle(self._hold, entry)
+        settlement = await self._hub.settlements.settle(hold, entry)
         self._hold = None
         if settlement is not None:
             result.usage_id = settlement.usage_id
@@ -372,6 +437,28 @@ class ChatStream:
             await self._hub.rate_limits.charge_tokens(self._limits, entry.tokens_charged)
         except Exception:  # noqa: BLE001 - the request is done and paid; say so and move on
             log.warning("could not charge tokens to the rate limiter", exc_info=True)
+
+    def _completion_held(self) -> int | None:
+        """The completion tokens held for the deployment answering (None: nothing held for
+        one, as on a cache hit)."""
+        deployment = self._route.deployment
+        if self._sizing is None or deployment is None:
+            return None
+        return self._sizing.completion_tokens(deployment, self._cap)
+
+    def _held_usage(self) -> Usage:
+        """The most the hold covers for the deployment answering: what a request is billed
+        when its provider's own count cannot be used."""
+        deployment = self._route.deployment
+        return Usage(
+            prompt_tokens=self._prompt_tokens(deployment),
+            completion_tokens=self._completion_held() or 0,
+        )
+
+    def _prompt_tokens(self, deployment: DeploymentSettings | None) -> int:
+        if self._sizing is None or deployment is None:
+            return 0
+        return self._sizing.prompt_tokens(deployment)
 
     def _elapsed_ms(self) -> int:
         if not self._started:

@@ -18,10 +18,12 @@ HubError                        user_message: one sentence the asker sees
 │   ├── ProviderAuthError       upstream refused our credentials (configuration problem)
 │   ├── ProviderRateLimited     upstream 429 after retries and fallbacks (429, Retry-After)
 │   ├── ProviderUnavailable     5xx, overloaded, timeouts, connection errors
+│   │   └── ProviderTimeout     an attempt or request past its deadline, or idle too long
 │   ├── ProviderBadRequest      upstream 4xx: retrying will not help; one the caller caused
 │   │                           (context length, a parameter) keeps the upstream's status,
 │   │                           type, code and param (`upstream`), passed on to the client
 │   ├── ProviderMalformed       the upstream answered something that is not its protocol
+│   │   └── InvalidUsage        usage that cannot be true (negative, absurd): billed at the hold
 │   └── StreamInterrupted       the stream broke after text reached the caller
 ├── PaymentPlatformError        the payment platform (Stripe) failed or refused (502)
 ├── SecretKeyChanged            stored secrets unreadable with HUB_SECRET_KEY (500)
@@ -173,6 +175,10 @@ class ProviderUnavailable(ProviderError):
     retryable = True
 
 
+class ProviderTimeout(ProviderUnavailable):
+    code = "provider_timeout"
+
+
 @dataclass(frozen=True, slots=True)
 class UpstreamRejection:
     """An upstream's own 4xx for something the caller sent, as it described it (secrets and
@@ -207,6 +213,11 @@ class ProviderBadRequest(ProviderError):
 
 class ProviderMalformed(ProviderError):
     code = "provider_malformed_response"
+
+
+class InvalidUsage(ProviderMalformed):
+    code = "invalid_usage"
+    retryable = False
 
 
 class StreamInterrupted(ProviderError):

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 
 from hub.clock import Clock
 from hub.config import DeploymentSettings, ModelSettings, RouterSettings
+from hub.deadlines import within_deadlines
 from hub.errors import (
     ProviderBadRequest,
     ProviderError,
     ProviderRateLimited,
+    ProviderTimeout,
     ProviderUnavailable,
     StreamInterrupted,
     UnknownModel,
@@ -147,7 +149,7 @@ class Router:
         model: ModelSettings,
         request: ChatRequest,
         *,
-        max_tokens: int | None,
+        max_tokens: int | None | Callable[[DeploymentSettings], int | None],
         state: RouteState,
         api_keys: Mapping[str, str] | None = None,
     ) -> AsyncIterator[ChatChunk]:
@@ -171,15 +173,16 @@ class Router:
             if not await self.circuits.acquire(label):
                 state.skipped.append(label)
                 continue
+            limit = max_tokens(deployment) if callable(max_tokens) else max_tokens
             for attempt_number in range(self._settings.max_retries + 1):
                 state.attempts += 1
                 state.deployment = deployment
                 state.dropped = tuple(unsupported)
                 attempt = self.health.start(label)
-                watch = state.watch.attempt(
-                    deployment, number=state.attempts, max_tokens=max_tokens
+                watch = state.watch.attempt(deployment, number=state.attempts, max_tokens=limit)
+                upstream = self._bounded(
+                    provider.stream(deployment, call, max_tokens=limit, api_key=key), deployment
                 )
-                upstream = provider.stream(deployment, call, max_tokens=max_tokens, api_key=key)
                 try:
                     with watch.current():  # the upstream request carries this attempt's trace
                         held = await _first_chunks(upstream)
@@ -250,6 +253,25 @@ class Router:
         if not state.attempts:
             raise self._all_open(model, [d.label for d in plan])
         raise _exhausted(model, state)
+
+    def _bounded(
+        self, upstream: AsyncIterator[ChatChunk], deployment: DeploymentSettings
+    ) -> AsyncIterator[ChatChunk]:
+        """The attempt within `[router] attempt_deadline_s`, and `idle_timeout_s` between
+        chunks (hub/deadlines.py)."""
+
+        def expired(why: str) -> ProviderTimeout:
+            return ProviderTimeout(
+                f"The model provider '{deployment.provider}' took too long to answer ({why}).",
+                detail=f"{deployment.label}: attempt ended, {why}",
+            )
+
+        return within_deadlines(
+            upstream,
+            total_s=self._settings.attempt_deadline_s,
+            idle_s=self._settings.idle_timeout_s,
+            expired=expired,
+        )
 
     async def _failed(
         self, label: str, attempt: Attempt, error: ProviderError, *, own_key: bool

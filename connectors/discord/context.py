@@ -11,7 +11,7 @@ import logging
 import re
 
 from connectors.discord.discord_lib import discord
-from hub.ledger.estimate import estimate_prompt_tokens
+from hub.ledger.estimate import context_tokens
 from hub.model import ContentPart, ImagePart, Message, Role, TextPart
 
 log = logging.getLogger("connectors.discord.context")
@@ -89,7 +89,7 @@ def _merge_text(parts: list[ContentPart]) -> tuple[ContentPart, ...]:
 
 
 def trim_to_budget(messages: list[Message], budget_tokens: int) -> tuple[Message, ...]:
-    while len(messages) > 1 and estimate_prompt_tokens(messages) > budget_tokens:
+    while len(messages) > 1 and context_tokens(messages) > budget_tokens:
         messages.pop(0)
     while len(messages) > 1 and messages[0].role == "assistant":
         messages.pop(0)  # providers expect the conversation to open with the user

@@ -93,7 +93,7 @@ class MentionHandler:
         caller = await caller_for(self._hub, self._config, place)
         alias = await alias_for(self._hub, self._config, place, None)
         model = self._hub.settings.models[alias]
-        budget = model.context_tokens - self._hub.settings.ledger.default_max_tokens
+        budget = model.context_tokens - model.reply_room_tokens
         return ChatRequest(
             caller=caller,
             origin=place.origin(user_id=str(message.author.id), external_id=str(message.id)),

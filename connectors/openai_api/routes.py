@@ -46,6 +46,7 @@ from hub.web import REQUEST_ID_KEY, client_ip
 log = logging.getLogger("connectors.openai_api")
 OVERHEAD_HEADER = "X-UniLLM-Overhead-Ms"
 DROPPED_HEADER = "X-UniLLM-Dropped-Params"
+CAPPED_HEADER = "X-UniLLM-Max-Tokens-Capped"  # the answer limit the budget left imposed
 FALLBACK_PATH = "/v1/{tail:.*}"
 
 
@@ -263,6 +264,8 @@ def _answer_headers(stream: ChatStream, *, overhead_ms: float) -> dict[str, str]
     headers = {OVERHEAD_HEADER: f"{overhead_ms * 1000:.2f}", **routing_headers(stream)}
     if stream.route.dropped:
         headers[DROPPED_HEADER] = ", ".join(stream.route.dropped)
+    if stream.capped_max_tokens is not None:
+        headers[CAPPED_HEADER] = str(stream.capped_max_tokens)
     return headers
 
 

@@ -110,7 +110,7 @@ class Answerer:
             thread.history if thread else (),
             current,
             context_tokens=model.context_tokens,
-            reserve_tokens=self._hub.settings.ledger.default_max_tokens,
+            reserve_tokens=model.reply_room_tokens,
         )
         request = request_for(question, caller=caller, messages=context, alias=model.alias)
         if slack.set_status is not None:

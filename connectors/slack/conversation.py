@@ -11,7 +11,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from connectors.slack.messages import STOPPED, THINKING, TRIMMED
-from hub.ledger.estimate import estimate_prompt_tokens
+from hub.ledger.estimate import context_tokens as context_size
 from hub.model import Message
 
 _NOTES = (TRIMMED, STOPPED, THINKING)
@@ -105,7 +105,7 @@ def fit_context(
     budget = max(context_tokens - reserve_tokens, 0)
     kept = list(history)
     trimmed = False
-    while kept and estimate_prompt_tokens([*kept, current]) > budget:
+    while kept and context_size([*kept, current]) > budget:
         kept.pop(0)
         trimmed = True
     # Some providers refuse a conversation that opens with the assistant (a greeting).

@@ -77,7 +77,11 @@ class UnitPrices:
         return -(-numerator // 1_000_000)
 
     def worst_case(self, prompt_tokens: int, completion_tokens: int) -> int:
-        return self.cost_of(Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
+        """The most these tokens can cost: every prompt token at the dearest input price (a
+        cache write costs more than plain input at Anthropic), completion at the output's."""
+        dearest = max(self.of("input"), self.of("cached_input"), self.of("cache_write"))
+        numerator = prompt_tokens * dearest + completion_tokens * self.output
+        return -(-numerator // 1_000_000)
 
     @classmethod
     def of_deployment(cls, deployment: DeploymentSettings) -> UnitPrices | None:

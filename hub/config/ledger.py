@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hub.config.base import Section
 
+log = logging.getLogger("hub.config")
+
 
 class LedgerSettings(Section):
-    default_max_tokens: int = Field(
-        1024,
+    min_answer_tokens: int = Field(
+        16,
+        ge=1,
+        le=1_000_000,
+        description="A request is refused only when its prompt plus this many answer tokens "
+        "does not fit the budget or quota left; below a deployment's max_output_tokens, the "
+        "answer is capped to what is left.",
+    )
+    default_max_tokens: int | None = Field(
+        None,
         ge=1,
         le=10_000_000,
-        description="max_tokens assumed when a request names none; the worst case reserved "
-        "before each call.",
+        description="Deprecated (one release): read as the max_output_tokens of every "
+        "deployment that sets none. Set `max_output_tokens` on deployments instead.",
     )
     idempotency_wait_s: float = Field(
         10.0,
@@ -47,3 +58,13 @@ class LedgerSettings(Section):
         "not take in time (replayed at every start). Relative to the working directory, like "
         "the default SQLite database.",
     )
+
+    @model_validator(mode="after")
+    def _deprecated(self) -> LedgerSettings:
+        if self.default_max_tokens is not None:
+            log.warning(
+                "[ledger] default_max_tokens is deprecated and no longer caps answers: it is "
+                "read as the max_output_tokens of deployments that set none; set "
+                "max_output_tokens on [models.<alias>] deployments instead"
+            )
+        return self

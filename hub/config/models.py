@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from hub.config.base import Section, UsdPerMtok
+from hub.config.providers import DEFAULT_MAX_OUTPUT_TOKENS
 from hub.model import Usage
 from hub.routing.settings import TIERS, CacheScope, Sticky, Strategy
 
@@ -43,6 +44,14 @@ class DeploymentSettings(Section):
     max_input_tokens: int | None = Field(
         None, ge=1, le=1_000_000_000, description="Longest prompt it takes; unset: no limit."
     )
+    max_output_tokens: int | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description="Longest answer it gives (the model's documented output limit): reserved "
+        "when a request names no max_tokens; unset: the provider kind's default (openai "
+        "32768, anthropic 8192, demo 1024).",
+    )
     # Set by the loader when the prices came from the price catalog, not the file: billing's
     # price book then charges the catalog version in force at each moment (hub/billing).
     _catalog_priced: bool = PrivateAttr(False)
@@ -64,6 +73,13 @@ class DeploymentSettings(Section):
             if micros is not None:
                 data[f"{price}_usd_per_mtok"] = Decimal(int(micros)) / _MICROS
         return data
+
+    def output_limit(self, provider_type: str) -> int:
+        """The longest answer: `max_output_tokens` (the settings loader fills it in), else
+        the provider kind's default."""
+        if self.max_output_tokens is not None:
+            return self.max_output_tokens
+        return DEFAULT_MAX_OUTPUT_TOKENS.get(provider_type, DEFAULT_MAX_OUTPUT_TOKENS["openai"])
 
     @property
     def label(self) -> str:
@@ -156,6 +172,13 @@ class ModelSettings(Section):
     drop_params: bool | None = Field(
         None, description="As `[router] drop_params`, for this alias (unset: the router's)."
     )
+
+    @property
+    def reply_room_tokens(self) -> int:
+        """Room chat connectors leave for the answer when trimming history to
+        `context_tokens`: the longest answer a deployment gives, at most a quarter of it."""
+        longest = max((d.output_limit("openai") for d in self.deployments), default=1024)
+        return min(longest, self.context_tokens // 4)
 
     @field_validator("tiers", mode="before")
     @classmethod

@@ -9,6 +9,12 @@ from pydantic import Field, model_validator
 from hub.config.base import Secret, Section
 
 ProviderType = Literal["openai", "anthropic", "demo"]
+# The longest answer a deployment of each kind may give when its table sets no
+# `max_output_tokens`: what the reservation holds, and (Anthropic, which needs a limit) what is
+# sent. OpenAI's gpt-4.1 family writes up to 32,768 tokens (gpt-4o 16,384; o-series and gpt-5
+# more: set theirs); Anthropic's Claude 3.5 Haiku 8,192 (newer models more, Claude 3 Haiku
+# 4,096: set theirs); the demo's canned answer is far shorter than 1,024.
+DEFAULT_MAX_OUTPUT_TOKENS: dict[str, int] = {"openai": 32_768, "anthropic": 8_192, "demo": 1_024}
 DEFAULT_BASE_URLS = {
     "openai": "https://api.openai.com/v1",
     "anthropic": "https://api.anthropic.com",

@@ -1,4 +1,5 @@
-"""`[router]`: retries and backoff before falling over to the next deployment."""
+"""`[router]`: retries and backoff before falling over to the next deployment, and the
+deadlines every attempt and every request run within."""
 
 from __future__ import annotations
 
@@ -17,6 +18,25 @@ class RouterSettings(Section):
     backoff_max_s: float = Field(8.0, ge=0, le=600, description="The backoff's cap.")
     retry_after_max_s: float = Field(
         30.0, ge=0, le=3600, description="An upstream Retry-After is honoured up to this."
+    )
+    # Deadlines (hub/deadlines.py), on the event loop's clock; a provider's own `timeout_s`
+    # stays its connect and per-read timeout.
+    attempt_deadline_s: float = Field(
+        600.0, gt=0, le=86400, description="One upstream attempt, first byte to last, at most."
+    )
+    idle_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        le=86400,
+        description="Longest wait for the next data chunk of an attempt; keep-alive comments "
+        "(`: ping`) do not count as data.",
+    )
+    request_deadline_s: float = Field(
+        900.0,
+        gt=0,
+        le=86400,
+        description="A whole request, every attempt and fallback included (Slack, Discord, "
+        "webhook callbacks have no client to hang up; it applies to every connector).",
     )
     # Circuit breakers and latency estimates (hub/routing/circuits.py, hub/routing/health.py).
     circuit_failures: int = Field(

@@ -24,7 +24,7 @@ from hub.config.limits import RateLimitDefaults, WebhookSettings
 from hub.config.logs import LoggingSettings
 from hub.config.models import ModelSettings
 from hub.config.observability import ErrorSettings, MetricsSettings, OtelSettings
-from hub.config.providers import ProviderSettings
+from hub.config.providers import DEFAULT_MAX_OUTPUT_TOKENS, ProviderSettings
 from hub.config.router import RouterSettings
 from hub.config.security import SecuritySettings
 from hub.config.server import ServerSettings
@@ -97,7 +97,31 @@ class Settings(Section):
         check_references(self.models)
         if self.cache.backend == "redis" and not self.redis.url:
             raise ValueError('cache.backend = "redis" needs [redis] url (or REDIS_URL)')
-        return self
+        return self._with_output_bounds()
+
+    def _with_output_bounds(self) -> Settings:
+        """Every deployment states its `max_output_tokens`: its own, else the deprecated
+        `[ledger] default_max_tokens`, else its provider kind's default."""
+        fallback = self.ledger.default_max_tokens
+        models = {}
+        for alias, model in self.models.items():
+            deployments = tuple(
+                d
+                if d.max_output_tokens is not None
+                else d.model_copy(
+                    update={
+                        "max_output_tokens": fallback
+                        or DEFAULT_MAX_OUTPUT_TOKENS[self.providers[d.provider].type]
+                    }
+                )
+                for d in model.deployments
+            )
+            models[alias] = (
+                model
+                if deployments == model.deployments
+                else model.model_copy(update={"deployments": deployments})
+            )
+        return self.model_copy(update={"models": models})
 
     # Short names the rest of the hub has always used.
     @property

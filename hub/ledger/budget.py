@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +23,7 @@ from hub.events.outbox import EventSink
 from hub.ledger.periods import period_start
 from hub.ledger.recovery import CostEstimate, HoldContext, claim_holds
 from hub.ledger.refusal import refusal
+from hub.ledger.room import Room, room_left, tracked_counters
 from hub.ledger.thresholds import CounterLimit, announce_thresholds
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_writer import record_usage, rewrite_usage
@@ -45,15 +46,6 @@ class Hold:
     cost_micros: int
     tokens: int
     limits: tuple[CounterLimit, ...] = ()
-
-
-def _scopes(caller: Caller) -> list[tuple[str, int]]:
-    scopes = [("team", caller.team_id)]
-    if caller.member_id is not None:
-        scopes.append(("member", caller.member_id))
-    if caller.key_id is not None:
-        scopes.append(("key", caller.key_id))
-    return scopes
 
 
 class Budget:
@@ -82,7 +74,7 @@ class Budget:
     ) -> Hold:
         now = self._clock.now()
         async with self._sessions.begin() as session:
-            tracked = await _tracked(session, caller)
+            tracked = await tracked_counters(session, caller)
             counter_ids: list[int] = []
             limits: list[CounterLimit] = []
             # One lock order for every transaction, so PostgreSQL never deadlocks.
@@ -181,6 +173,10 @@ class Budget:
             )
             return Settlement(usage_id, thresholds)
 
+    async def room(self, caller: Caller) -> Room:
+        """The least room left on the caller's limited counters (hub/ledger/room.py)."""
+        return await room_left(self._sessions, self._clock, caller)
+
     async def release_stale(self, older_than: timedelta) -> int:
         """The last resort: give back holds older than `older_than`, whatever process took
         them, each with its `interrupted` record (instance leases recover most much sooner).
@@ -264,20 +260,6 @@ async def move_counter(
     )
     cost_after, tokens_after = row.one()
     return int(cost_after), int(tokens_after)
-
-
-async def _tracked(
-    session: AsyncSession, caller: Caller
-) -> dict[tuple[str, int, str], Quota | None]:
-    """Every counter this caller's request moves: those with a quota, and the team's month."""
-    tracked: dict[tuple[str, int, str], Quota | None] = {("team", caller.team_id, "month"): None}
-    scopes = _scopes(caller)
-    quotas = await session.scalars(
-        select(Quota).where(or_(*(and_(Quota.scope == s, Quota.scope_id == i) for s, i in scopes)))
-    )
-    for quota in quotas:
-        tracked[(quota.scope, quota.scope_id, quota.window)] = quota
-    return tracked
 
 
 def _counter_is(scope: str, scope_id: int, window: str, start: date) -> tuple[Any, ...]:

@@ -35,9 +35,6 @@ STOP_REASONS = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
-# Anthropic needs a limit; until the ledger names one (a budget cap, or the deployment's
-# max_output_tokens) this is it.
-DEFAULT_MAX_TOKENS = 4096
 # Error types inside an `event: error`, as the HTTP status they would have had.
 ERROR_STATUS = {
     "invalid_request_error": 400,
@@ -175,7 +172,10 @@ class AnthropicProvider:
         body = request_body(
             request,
             model=deployment.model,
-            max_tokens=max_tokens if max_tokens is not None else DEFAULT_MAX_TOKENS,
+            # Anthropic requires a limit: the client's or the hub's cap, else the deployment's.
+            max_tokens=max_tokens
+            if max_tokens is not None
+            else deployment.output_limit("anthropic"),
         )
         stopped = False
         with errors.translated(progress):

@@ -31,10 +31,21 @@ def request_body(
     given = body.get("stream_options")
     body["stream_options"] = {**(given if isinstance(given, dict) else {}), "include_usage": True}
     if max_tokens is not None:
-        named = [f for f in ("max_tokens", "max_completion_tokens") if f in body]
-        for name in named or ["max_tokens"]:
+        named: list[str] = [f for f in ("max_tokens", "max_completion_tokens") if f in body]
+        for name in named or [_limit_field(deployment.model)]:
             body[name] = max_tokens
     return body
+
+
+# Models that refuse `max_tokens` and take only `max_completion_tokens` (OpenAI's reasoning
+# models); other OpenAI-compatible servers know `max_tokens` best.
+_COMPLETION_TOKENS_ONLY = ("o1", "o3", "o4", "gpt-5")
+
+
+def _limit_field(model: str) -> str:
+    """The field for a limit the client did not set (the hub caps to the budget left)."""
+    name = model.rsplit("/", 1)[-1].lower()
+    return "max_completion_tokens" if name.startswith(_COMPLETION_TOKENS_ONLY) else "max_tokens"
 
 
 class OpenAIProvider:

@@ -10,6 +10,8 @@ the queue is empty every request gets `fake.default`. Behaviours are plain value
     mid_stream_error(after=1)              # an error payload inside the stream
     slow("a b c", delay=0.05)              # real sleep before each delta
     reply("a b c", gate_after=1)           # park after 1 delta until `fake.gate.set()`
+    reply("a b c", honour_max_tokens=True) # stop at the request's max_tokens, as models do
+    reply("a b", ping_every=0.05, ping_after=1)  # one delta, then keep-alive comments forever
     stall()                                # send nothing (not even headers) until the gate opens
 """
 
@@ -19,7 +21,7 @@ import asyncio
 import contextlib
 import json
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
 from aiohttp import web
@@ -45,6 +47,13 @@ class Reply:
     error_after: int | None = None  # after N deltas send an error event and stop
     error_type: str | None = None  # the error type of that event (wire-specific default)
     stall: bool = False  # wait for `fake.gate` before sending any header
+    # Stop at the request's max_tokens / max_completion_tokens as a real model does (finish
+    # "length", usage counting what was sent); False: ignore the limit, as a broken one would.
+    honour_max_tokens: bool = False
+    # After `ping_after` deltas, send only `: ping` comments, every `ping_every` real seconds,
+    # until the client leaves (an upstream that keeps a request open forever).
+    ping_every: float | None = None
+    ping_after: int = 0
     # Anthropic only: output_tokens reported in message_start (message_delta has the total).
     start_output_tokens: int = 1
     # Anthropic only: message_delta also states input_tokens (newer API versions do).
@@ -55,6 +64,13 @@ class Reply:
             return self.chunks
         words = self.text.split(" ")
         return tuple(w if i == len(words) - 1 else w + " " for i, w in enumerate(words) if w)
+
+    def within(self, limit: Any) -> Reply:
+        """This reply as a model honouring `limit` (the request's token limit) answers it."""
+        deltas = self.deltas()
+        if not self.honour_max_tokens or not isinstance(limit, int) or len(deltas) <= limit:
+            return self
+        return replace(self, chunks=deltas[:limit], completion_tokens=limit, finish="length")
 
     def output_tokens(self) -> int:
         if self.completion_tokens is not None:

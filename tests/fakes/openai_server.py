@@ -7,6 +7,7 @@ async with FakeOpenAI() as fake:       # or the `fake_openai` fixture
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -116,6 +117,7 @@ class FakeOpenAI(FakeLLMServer):
         if isinstance(behaviour, Replay):
             return await self._replay(request, behaviour, body)
         model = str(body.get("model", "gpt-4o-mini"))
+        behaviour = behaviour.within(body.get("max_completion_tokens", body.get("max_tokens")))
         if not body.get("stream"):
             return web.json_response(completion(behaviour, model))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -138,6 +140,11 @@ class FakeOpenAI(FakeLLMServer):
 
             await send(chunk({"role": "assistant", "content": ""}))
             for sent, delta in enumerate(behaviour.deltas()):
+                if behaviour.ping_every is not None and sent == behaviour.ping_after:
+                    while not self._closing.is_set():
+                        await response.write(b": ping\n\n")
+                        await asyncio.sleep(behaviour.ping_every)
+                    return response
                 if not await self.pace(behaviour, sent):
                     return response
                 if sent == behaviour.cut_after:

@@ -35,11 +35,11 @@ async def running(fake_openai: FakeOpenAI, sqlite_url: str) -> AsyncIterator[Run
         await hub.close()
 
 
-def request(running: RunningHub, max_tokens: int = 20) -> ChatRequest:
+def request(running: RunningHub, max_tokens: int = 20, text: str = "hi") -> ChatRequest:
     return ChatRequest(
         caller=Caller(team_id=running.team.id, team_name=running.team.name),
         origin=Origin(connector="test", user="u1"),
-        messages=(Message.text("user", "hi"),),
+        messages=(Message.text("user", text),),
         options=ChatOptions(max_tokens=max_tokens),
     )
 
@@ -90,8 +90,10 @@ async def test_background_work_refuses_at_start_and_settles_when_done(
     task = await stream.start(lambda s: s.collect())
     result = await task
     assert result.text == "a b c" and result.usage_id is not None
-    with pytest.raises(QuotaExceeded):  # 10 + 200 tokens at $0.001 each: over $0.10
-        await running.hub.chat(request(running, max_tokens=200)).start(lambda s: s.collect())
+    # A prompt bound of 3 + 8 + 4 + 100 tokens at $0.001 each: over the $0.10 left, answer or not
+    too_long = request(running, text="x" * 100)
+    with pytest.raises(QuotaExceeded):
+        await running.hub.chat(too_long).start(lambda s: s.collect())
     assert [r.status for r in await usage_rows(running.hub)] == ["ok"]
     assert await holds(running) == 0
 

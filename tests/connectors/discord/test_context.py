@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.discord.context import strip_mention, trim_to_budget
-from hub.ledger.estimate import estimate_prompt_tokens
+from hub.ledger.estimate import context_tokens
 from hub.model import Message
 
 
@@ -15,7 +15,7 @@ def test_oldest_turns_go_first_and_the_conversation_opens_with_the_user() -> Non
         Message.text("assistant", "d" * 300),
         Message.text("user", "the question"),
     ]
-    budget = estimate_prompt_tokens(turns[2:])
+    budget = context_tokens(turns[2:])
     assert trim_to_budget(list(turns), budget) == tuple(turns[2:])
     # One token less drops "c"; the answer "d" cannot open the conversation, so it goes too.
     assert trim_to_budget(list(turns), budget - 1) == (turns[-1],)

@@ -1,0 +1,94 @@
+"""What the hub will not let an upstream do to a request, whatever the provider: run past
+the request's deadline, report usage that cannot be true, or write more than was held.
+
+    async for chunk in guard.run(router_stream):   # ChatStream._run
+        ...
+
+- the whole request ends by `[router] request_deadline_s` (chat platforms and webhook
+  callbacks have no client that would hang up);
+- a usage report that fails hub/ledger/usage_check.py ends the request with `InvalidUsage`
+  (ChatStream bills it at the hold);
+- once the output counted from the stream (hub/ledger/output_meter.py) passes the completion
+  tokens held, the upstream is closed and the answer ends with finish_reason "length" and
+  the held usage, so an upstream that ignores max_tokens cannot overspend.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+
+from hub.deadlines import within_deadlines
+from hub.errors import InvalidUsage, ProviderTimeout
+from hub.ledger.output_meter import OutputMeter
+from hub.ledger.usage_check import usage_problem
+from hub.model import ChatChunk, ChoiceDelta, Usage
+
+log = logging.getLogger("hub.chat")
+
+
+class AnswerGuard:
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        deadline_s: float,
+        choices: int,
+        completion_limit: Callable[[], int | None],
+        held_usage: Callable[[], Usage],
+    ) -> None:
+        self._request_id = request_id
+        self._deadline_s = deadline_s
+        self._choices = max(1, choices)
+        self._limit = completion_limit  # None: nothing to hold it to (a cache hit)
+        self._held = held_usage
+        self.meter = OutputMeter()
+        self.cut = False  # the hub ended the answer at its limit
+
+    def _expired(self, why: str) -> ProviderTimeout:
+        return ProviderTimeout(
+            f"The answer took too long and was stopped ({why}); try a shorter request.",
+            detail=f"request {self._request_id}: {why}",
+        )
+
+    async def run(self, upstream: AsyncIterator[ChatChunk]) -> AsyncGenerator[ChatChunk, None]:
+        bounded = within_deadlines(
+            upstream, total_s=self._deadline_s, idle_s=None, expired=self._expired
+        )
+        try:
+            async for chunk in bounded:
+                if chunk.usage is not None:
+                    self._check(chunk.usage)
+                limit = self._limit()
+                if limit is not None and self.meter.would_exceed(chunk, limit):
+                    self.cut = True
+                    log.warning(
+                        "request %s: the upstream streamed past the %d completion tokens "
+                        "held; the hub ended the answer there",
+                        self._request_id,
+                        limit,
+                    )
+                    break
+                yield chunk
+        finally:
+            await bounded.aclose()  # closes the upstream request too
+        if self.cut:
+            yield ChatChunk(
+                choices=tuple(
+                    ChoiceDelta(index=i, finish_reason="length") for i in range(self._choices)
+                ),
+                usage=self._held(),
+            )
+
+    def _check(self, usage: Usage) -> None:
+        problem = usage_problem(usage)
+        if problem is None:
+            return
+        log.warning(
+            "request %s: the provider reported impossible usage: %s", self._request_id, problem
+        )
+        raise InvalidUsage(
+            "The model provider reported token usage that cannot be right; the request was "
+            "stopped and charged at its reservation.",
+            detail=f"request {self._request_id}: {problem}",
+        )

@@ -368,12 +368,16 @@ class ChatStream:
         else:
             result.status, result.error = Status.ERROR, exc
         if result.usage == Usage() and (result.has_output or result.status == Status.CANCELLED):
-            # The provider never reported usage (cut short): count what was seen.
+            # The provider never reported usage (cut short): count what was seen, within
+            # what was held (the provider stopped at the limit it was sent).
             seen = len(result.text) + result.other_output_chars
-            deployment = self._route.deployment
+            counted = max(seen // 4 + (1 if seen else 0), self._guard.meter.tokens)
+            held = self._completion_held()
             result.usage = Usage(
-                prompt_tokens=self._prompt_tokens(deployment) if self._route.attempts else 0,
-                completion_tokens=max(seen // 4 + (1 if seen else 0), self._guard.meter.tokens),
+                prompt_tokens=self._prompt_tokens(self._route.deployment)
+                if self._route.attempts
+                else 0,
+                completion_tokens=counted if held is None else min(counted, held),
             )
         deployment = self._route.deployment
         result.cost_micros = (

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
@@ -170,6 +171,9 @@ class FakeLLMServer:
         self.by_model: dict[str, Behaviour] = {}
         self.latency: dict[str, float] = {}
         self.clock: FakeClock | None = None
+        # Behaviour chosen from the request body (property tests: many concurrent requests,
+        # each scripted by a marker it carries); None falls back to the queue.
+        self.chooser: Callable[[Any], Behaviour | None] | None = None
 
     # -- scripting ------------------------------------------------------------------------
 

@@ -108,7 +108,8 @@ class FakeOpenAI(FakeLLMServer):
         if self._unauthorized(request):
             return error_response(ErrorReply(401, message="Incorrect API key provided."))
         body = recorded.json if isinstance(recorded.json, dict) else {}
-        behaviour = self.next_behaviour(body.get("model"))
+        chosen = self.chooser(body) if self.chooser is not None else None
+        behaviour = chosen or self.next_behaviour(body.get("model"))
         self.elapse(body.get("model"))
         if isinstance(behaviour, Reply) and behaviour.stall and not await self.wait_gate():
             return web.Response(status=503)

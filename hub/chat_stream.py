@@ -53,6 +53,7 @@ from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Status, Usage
 from hub.ratelimit import AppliedLimit
 from hub.router import RouteState
+from hub.routing.auto import AutoChoice, choose
 from hub.uncancelled import outlast
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class ChatStream:
         # Progress noted on the hold every few seconds, for recovery (#10 point 2).
         self._checkpoints = Checkpoints(hub.budget, hub.clock, hub.track)
         self._seen_chars = 0
+        self._auto: AutoChoice | None = None  # strategy = "auto" (#18)
 
     @property
     def deployment(self) -> str | None:
@@ -120,6 +122,7 @@ class ChatStream:
         if self.request.options.max_tokens is not None and self.request.options.max_tokens < 1:
             raise BadRequest("max_tokens must be a positive number.")
         await self._join_experiment()
+        self._route_auto()
         self._hub.router.check(self._model, self.request)  # images, tools, length (#18)
         try:
             with self._watch.step("admission"):
@@ -139,6 +142,16 @@ class ChatStream:
         result.requested_alias, result.alias = result.alias, assignment.model.alias
         result.routed_by = "experiment"
         result.experiment_id, result.variant = assignment.experiment.id, assignment.variant
+
+    def _route_auto(self) -> None:
+        """An auto alias answers from the tier alias for the request's complexity."""
+        choice = choose(self._hub.router.models, self._model, self.request.messages)
+        if choice is None:
+            return
+        self._auto, self._model = choice, choice.model
+        result = self.result
+        result.requested_alias = result.requested_alias or result.alias
+        result.alias, result.routed_by = choice.model.alias, choice.routed_by
 
     async def _admit(self) -> None:
         """Member, limits, the cache, and the budget hold."""
@@ -385,6 +398,11 @@ class ChatStream:
             if deployment is not None
             else 0
         )
+        strongest = self._auto.strongest if self._auto is not None else None
+        if strongest is not None:  # what the strongest tier would have cost (savings query)
+            result.counterfactual_micros = self._hub.prices.cost_of(
+                strongest, result.usage, at=self._hub.clock.now()
+            )
         hit = self._cache.answer if self._cache is not None else None
         if hit is not None:  # no provider call: the charge of [cache] charge, the cost saved
             result.deployment, result.saved_micros = hit.deployment, hit.cost_micros

@@ -22,8 +22,7 @@ CODE = (
     "tests for the edge cases and explain the memory complexity in O() terms."
 )
 PROOF = (
-    "Prove that the square root of 2 is irrational, step by step, and justify each step "
-    "formally."
+    "Prove that the square root of 2 is irrational, step by step, and justify each step formally."
 )
 
 

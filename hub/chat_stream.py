@@ -153,11 +153,27 @@ class ChatStream:
         result.requested_alias = result.requested_alias or result.alias
         result.alias, result.routed_by = choice.model.alias, choice.routed_by
 
+    async def _downgrade(self) -> None:
+        """A team past `downgrade_at_percent` of its monthly budget gets `downgrade_to`."""
+        model, team_id = self._model, self.request.caller.team_id
+        target = await self._hub.downgrades.target(self._hub.router.models, model, team_id)
+        if target is None or model.downgrade_at_percent is None:
+            return
+        self._hub.router.check(target, self.request)
+        self._model, self._auto = target, None
+        result = self.result
+        result.requested_alias = result.requested_alias or result.alias
+        result.alias, result.routed_by = target.alias, "downgrade"
+        result.notice = self._hub.downgrades.notice_once(
+            team_id, model.alias, target.alias, model.downgrade_at_percent
+        )
+
     async def _admit(self) -> None:
         """Member, limits, the cache, and the budget hold."""
         admitted = await self._hub.admission.admit(self.request)
         self.request = dataclasses.replace(self.request, caller=admitted.caller)
         self._limits = admitted.limits
+        await self._downgrade()
         if await self._answered_from_cache():
             return
         self._api_keys = await self._hub.provider_keys.for_team(admitted.caller.team_id)

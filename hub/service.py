@@ -51,6 +51,7 @@ from hub.ratelimit import RateLimits, build_storage
 from hub.router import Router
 from hub.routing.circuit_link import RedisCircuitLink
 from hub.routing.circuits import CircuitPolicy, Circuits
+from hub.routing.downgrade import Downgrades
 from hub.routing.health import HealthBoard
 from hub.routing.status import DeploymentStatus, deployment_status
 from hub.scheduled_once import ScheduledOnce
@@ -100,6 +101,7 @@ class Hub:
         )
         self.teams = Teams(self.sessions, clock, on_keys_changed=self.keys.forget)
         self.usage = UsageReports(self.sessions, clock)
+        self.downgrades = Downgrades(self.sessions, clock)  # budget-aware routing (#18)
         self.deliveries = Deliveries(self.sessions, clock)
         self.bindings = Bindings(self.sessions, clock)
         self.channels = ChannelDefaults(self.sessions, clock)

@@ -18,7 +18,9 @@ HubError                        user_message: one sentence the asker sees
 │   ├── ProviderAuthError       upstream refused our credentials (configuration problem)
 │   ├── ProviderRateLimited     upstream 429 after retries and fallbacks (429, Retry-After)
 │   ├── ProviderUnavailable     5xx, overloaded, timeouts, connection errors
-│   │   └── ProviderTimeout     an attempt or request past its deadline, or idle too long
+│   │   ├── ProviderTimeout     an attempt or request past its deadline, or idle too long
+│   │   └── ProviderBusy        the hub's own in-flight limit for the provider is reached:
+│   │                           not retried on it, the next deployment is tried (503)
 │   ├── ProviderBadRequest      upstream 4xx: retrying will not help; one the caller caused
 │   │                           (context length, a parameter) keeps the upstream's status,
 │   │                           type, code and param (`upstream`), passed on to the client
@@ -177,6 +179,14 @@ class ProviderUnavailable(ProviderError):
 
 class ProviderTimeout(ProviderUnavailable):
     code = "provider_timeout"
+
+
+class ProviderBusy(ProviderUnavailable):
+    """Every slot of `[providers.<name>] max_in_flight` stayed taken for in_flight_wait_s.
+    Not the provider's failure (its circuit is not charged) and not worth retrying on it."""
+
+    code = "provider_busy"
+    retryable = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ travels as `ChatChunk.wire`, so the client receives it unchanged.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -266,6 +266,12 @@ class ChatChunk:
     # them, for translated protocols (OpenAI upstreams have them in `wire`).
     response_id: str | None = None
     response_model: str | None = None
+    # The provider already holds the next chunk (they came in one network read): a
+    # connector may write this one together with the next instead of on its own.
+    more: bool = field(default=False, compare=False)
+
+    def but_more_follow(self) -> ChatChunk:
+        return replace(self, more=True)
 
     @property
     def response_names(self) -> tuple[str | None, str | None]:

@@ -21,6 +21,7 @@ from hub.config import DeploymentSettings, ModelSettings, RouterSettings
 from hub.deadlines import within_deadlines
 from hub.errors import (
     ProviderBadRequest,
+    ProviderBusy,
     ProviderError,
     ProviderRateLimited,
     ProviderTimeout,
@@ -278,9 +279,10 @@ class Router:
     ) -> None:
         """Count a failed attempt against the deployment when it says the deployment is in
         trouble (not the request's fault, not a team's own key being rate limited)."""
-        trouble = isinstance(error, ProviderUnavailable | StreamInterrupted) or (
-            isinstance(error, ProviderRateLimited) and not own_key
-        )
+        trouble = (
+            isinstance(error, ProviderUnavailable | StreamInterrupted)
+            and not isinstance(error, ProviderBusy)  # full, not failing: the hub's own limit
+        ) or (isinstance(error, ProviderRateLimited) and not own_key)
         if not trouble:
             attempt.abandoned()
             self.circuits.release(label)

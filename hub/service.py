@@ -47,6 +47,7 @@ from hub.observer import ChatObserver, observe_usage
 from hub.provider_keys import ProviderKeys
 from hub.providers.base import Provider
 from hub.providers.registry import build_provider
+from hub.providers.transport import Transports
 from hub.ratelimit import RateLimits, build_storage
 from hub.router import Router
 from hub.routing.circuit_link import RedisCircuitLink
@@ -161,8 +162,11 @@ class Hub:
         )
         self.admission = Admission(self.members, self.rate_limits, self.billing.accounts)
         self.trusted_proxies = parse_proxies(settings.server.trusted_proxies)
+        # Provider calls go over aiohttp, a pool and an in-flight limit per provider
+        # (hub/providers/transport.py); `http` (httpx) is for everything off the chat path.
+        self.transports = Transports()
         self.providers: Mapping[str, Provider] = providers or {
-            name: build_provider(p, client=http, clock=clock)
+            name: build_provider(p, transports=self.transports, clock=clock)
             for name, p in settings.providers.items()
         }
         # Routing (#18): per-process health, circuits shared through Redis when configured.
@@ -248,6 +252,7 @@ class Hub:
             log.warning("could not flush deployment health on close", exc_info=True)
         await self.signals.close()
         await self.http.aclose()
+        await self.transports.close()
         await self.engine.dispose()
 
     def chat(self, request: ChatRequest) -> ChatStream:

@@ -9,10 +9,10 @@ the demo) are written in the same shape from their typed fields.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from hub import fastjson
 from hub.model import ChatChunk, ChoiceDelta, Usage
 
 
@@ -102,4 +102,4 @@ def _choice_json(choice: ChoiceDelta) -> dict[str, Any]:
 
 
 def sse(body: Any) -> bytes:
-    return b"data: " + json.dumps(body, separators=(",", ":")).encode() + b"\n\n"
+    return b"data: " + fastjson.dumps(body) + b"\n\n"

@@ -234,19 +234,23 @@ async def _stream(
     events: AsyncIterator[ChatChunk],
     recorder: idempotent.Recorder | None,
 ) -> None:
+    pending: list[bytes] = []
     try:
         async for chunk in _with_first(first, events):
             for obj in writer.objects(chunk):
-                await response.write(sse(obj))
+                pending.append(sse(obj))
                 if recorder is not None:
                     recorder.objects.append(obj)
+            if pending and not chunk.more:  # chunks that arrived together: one write
+                await response.write(b"".join(pending))
+                pending.clear()
     except HubError as exc:
         # Headers are gone: the error travels as an SSE event, and there is no [DONE].
-        await _write_quietly(response, sse(error_body(exc)))
+        await _write_quietly(response, b"".join(pending) + sse(error_body(exc)))
         raise
     except ConnectionResetError as exc:
         raise Cancelled("The client disconnected.") from exc
-    await response.write(b"data: [DONE]\n\n")
+    await response.write(b"".join(pending) + b"data: [DONE]\n\n")
 
 
 async def _with_first(

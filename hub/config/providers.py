@@ -34,6 +34,28 @@ class ProviderSettings(Section):
     )
     api_key: Secret = Field("", description='The upstream\'s API key, e.g. "${OPENAI_API_KEY}".')
     timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds per upstream request.")
+    max_connections: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="Connections this provider's own pool may open (open and idle together); "
+        "no provider shares a pool with another, so one that stalls cannot take the others' "
+        "connections.",
+    )
+    max_in_flight: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Requests to this provider at once (default: max_connections). A request "
+        "over the limit waits up to in_flight_wait_s for a slot, then goes to the alias's next "
+        "deployment, or is answered 503 with Retry-After when none is left.",
+    )
+    in_flight_wait_s: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="Seconds a request waits for a free slot under max_in_flight.",
+    )
     anthropic_version: str = Field(
         "2023-06-01", description="The `anthropic-version` header (anthropic only)."
     )
@@ -44,6 +66,10 @@ class ProviderSettings(Section):
         if isinstance(data, dict) and not data.get("base_url"):
             data = {**data, "base_url": DEFAULT_BASE_URLS.get(str(data.get("type")), "")}
         return data
+
+    @property
+    def in_flight_limit(self) -> int:
+        return self.max_in_flight if self.max_in_flight is not None else self.max_connections
 
     @model_validator(mode="after")
     def _check_base_url(self) -> ProviderSettings:

@@ -175,6 +175,14 @@ async def inject_trace_headers(request: httpx.Request) -> None:
         propagate.inject(request.headers)
 
 
+def inject_trace_context(headers: dict[str, str]) -> None:
+    """Outgoing provider calls (aiohttp) carry the current trace context, when there is one."""
+    if trace.get_current_span().get_span_context().is_valid:
+        from opentelemetry import propagate
+
+        propagate.inject(headers)
+
+
 def current_trace_ids() -> tuple[str, str] | None:
     ctx = trace.get_current_span().get_span_context()
     if not ctx.is_valid:

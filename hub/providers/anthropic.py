@@ -12,18 +12,19 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
+from hub import fastjson
 from hub.clock import Clock, SystemClock
 from hub.config import DeploymentSettings, ProviderSettings
 from hub.errors import ProviderError
 from hub.model import ChatChunk, ChatRequest, ChoiceDelta, ToolCallDelta, Usage
 from hub.providers.anthropic_body import JSON_TOOL, answers_as_json, request_body, unsupported
+from hub.providers.transport import ProviderTransport
 from hub.providers.upstream import (
+    SseEvent,
     StreamProgress,
     UpstreamErrors,
     raise_for_status,
-    sse_events,
+    sse_batches,
 )
 
 STOP_REASONS = {
@@ -140,12 +141,12 @@ class AnthropicProvider:
     def __init__(
         self,
         settings: ProviderSettings,
-        client: httpx.AsyncClient,
+        transport: ProviderTransport,
         *,
         clock: Clock | None = None,
     ) -> None:
         self._settings = settings
-        self._client = client
+        self._transport = transport
         self._clock = clock or SystemClock()
 
     def unsupported(self, deployment: DeploymentSettings, request: ChatRequest) -> list[str]:
@@ -179,36 +180,53 @@ class AnthropicProvider:
         )
         stopped = False
         with errors.translated(progress):
-            async with self._client.stream(
-                "POST",
-                f"{self._settings.base_url}/v1/messages",
-                json=body,
-                headers=headers,
-                timeout=httpx.Timeout(self._settings.timeout_s),
+            async with self._transport.post(
+                f"{self._settings.base_url}/v1/messages", fastjson.dumps(body), headers
             ) as response:
                 await raise_for_status(response, errors, progress, self._clock.now())
-                async for event in sse_events(response.aiter_lines()):
+                async for events in sse_batches(response):
+                    chunks: list[ChatChunk] = []
                     try:
-                        payload = json.loads(event.data)
-                    except ValueError:
-                        raise errors.malformed("unreadable stream data") from None
-                    if not isinstance(payload, dict):
-                        raise errors.malformed("an event that is not a JSON object")
-                    kind = event.event if event.event != "message" else payload.get("type")
-                    if kind == "error":
-                        raise stream_error(errors, payload)
-                    if kind == "message_stop":
-                        stopped = True
+                        for event in events:
+                            payload = _payload(event, errors)
+                            kind = event.event if event.event != "message" else payload.get("type")
+                            if kind == "error":
+                                raise stream_error(errors, payload)
+                            if kind == "message_stop":
+                                stopped = True
+                                break
+                            chunk = _translate(translation, kind, payload, errors)
+                            if chunk is not None:
+                                chunks.append(chunk)
+                    finally:  # what came before a failure in the same read still goes out
+                        for chunk in chunks[:-1]:  # one network read, one write to the client
+                            yield chunk.but_more_follow()
+                        if chunks:
+                            yield chunks[-1]
+                    if stopped:
                         break
-                    try:
-                        chunk = _read_event(translation, kind, payload)
-                    except (ValueError, TypeError, KeyError) as exc:
-                        raise errors.malformed(f"{kind}: {exc}") from None
-                    if chunk is not None:
-                        yield chunk
         if not stopped:
             raise errors.cut("stream ended before message_stop")
         yield translation.final_chunk()
+
+
+def _payload(event: SseEvent, errors: UpstreamErrors) -> dict[str, Any]:
+    try:
+        payload = json.loads(event.data)
+    except ValueError:
+        raise errors.malformed("unreadable stream data") from None
+    if not isinstance(payload, dict):
+        raise errors.malformed("an event that is not a JSON object")
+    return payload
+
+
+def _translate(
+    translation: _Translation, kind: Any, payload: dict[str, Any], errors: UpstreamErrors
+) -> ChatChunk | None:
+    try:
+        return _read_event(translation, kind, payload)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise errors.malformed(f"{kind}: {exc}") from None
 
 
 def _read_event(translation: _Translation, kind: Any, payload: dict[str, Any]) -> ChatChunk | None:

@@ -13,13 +13,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-
+from hub import fastjson
 from hub.clock import Clock, SystemClock
 from hub.config import DeploymentSettings, ProviderSettings
 from hub.model import ChatChunk, ChatRequest
 from hub.providers.openai_body import build_body
-from hub.providers.upstream import StreamProgress, UpstreamErrors, raise_for_status, sse_events
+from hub.providers.transport import ProviderTransport
+from hub.providers.upstream import StreamProgress, UpstreamErrors, raise_for_status, sse_batches
 
 
 def request_body(
@@ -52,13 +52,14 @@ class OpenAIProvider:
     def __init__(
         self,
         settings: ProviderSettings,
-        client: httpx.AsyncClient,
+        transport: ProviderTransport,
         *,
         clock: Clock | None = None,
     ) -> None:
         self._settings = settings
-        self._client = client
+        self._transport = transport
         self._clock = clock or SystemClock()
+        self._url = f"{settings.base_url}/chat/completions"
 
     def unsupported(self, deployment: DeploymentSettings, request: ChatRequest) -> list[str]:
         """Nothing: the upstream judges every parameter itself, and its 400 reaches the client."""
@@ -88,30 +89,31 @@ class OpenAIProvider:
         key = api_key or self._settings.api_key
         errors = self._errors(key)
         progress = StreamProgress()
+        body = fastjson.dumps(request_body(deployment, request, max_tokens=max_tokens))
         done = False
         with errors.translated(progress):
-            async with self._client.stream(
-                "POST",
-                f"{self._settings.base_url}/chat/completions",
-                json=request_body(deployment, request, max_tokens=max_tokens),
-                headers=self._headers(key, stream=True),
-                timeout=httpx.Timeout(self._settings.timeout_s),
+            async with self._transport.post(
+                self._url, body, self._headers(key, stream=True)
             ) as response:
                 await raise_for_status(response, errors, progress, self._clock.now())
-                async for event in sse_events(response.aiter_lines()):
-                    if event.data.strip() == "[DONE]":
-                        done = True
+                async for events in sse_batches(response):
+                    chunks: list[ChatChunk] = []
+                    try:
+                        for event in events:
+                            if event.data.strip() == "[DONE]":
+                                done = True
+                                break
+                            chunks.append(_chunk(event.data, errors, read_chunk, MalformedChunk))
+                    finally:
+                        # Everything one read brought is handed on at once (what came before
+                        # a failure in it too): all but the last say so, and the client gets
+                        # them in one write.
+                        for chunk in chunks[:-1]:
+                            yield chunk.but_more_follow()
+                        if chunks:
+                            yield chunks[-1]
+                    if done:
                         break
-                    try:
-                        payload = json.loads(event.data)
-                    except ValueError:
-                        raise errors.malformed("unreadable stream data") from None
-                    if isinstance(payload, dict) and payload.get("error"):
-                        raise errors.in_stream(payload)
-                    try:
-                        yield read_chunk(payload)
-                    except MalformedChunk as exc:
-                        raise errors.malformed(str(exc)) from None
         if not done:
             raise errors.cut("stream ended before [DONE]")
 
@@ -123,17 +125,32 @@ class OpenAIProvider:
         errors = self._errors(key)
         progress = StreamProgress()
         with errors.translated(progress):
-            response = await self._client.post(
+            async with self._transport.post(
                 f"{self._settings.base_url}{path}",
-                json=body,
-                headers=self._headers(key, stream=False),
-                timeout=httpx.Timeout(self._settings.timeout_s),
-            )
-            await raise_for_status(response, errors, progress, self._clock.now())
+                fastjson.dumps(body),
+                self._headers(key, stream=False),
+            ) as response:
+                await raise_for_status(response, errors, progress, self._clock.now())
+                raw = await response.read()
+                headers = dict(response.headers)
         try:
-            payload = response.json()
+            payload = json.loads(raw)
         except ValueError:
             raise errors.malformed("a response that is not JSON") from None
         if not isinstance(payload, dict):
             raise errors.malformed("a response that is not a JSON object")
-        return payload, dict(response.headers)
+        return payload, headers
+
+
+def _chunk(data: str, errors: UpstreamErrors, read: Any, malformed: type[Exception]) -> ChatChunk:
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        raise errors.malformed("unreadable stream data") from None
+    if isinstance(payload, dict) and payload.get("error"):
+        raise errors.in_stream(payload)
+    try:
+        chunk: ChatChunk = read(payload)
+    except malformed as exc:
+        raise errors.malformed(str(exc)) from None
+    return chunk

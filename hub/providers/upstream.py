@@ -1,5 +1,9 @@
 """What every HTTP provider shares: SSE parsing and the one translation of upstream failures.
 
+Server-sent events are parsed per network read (`SseParser.feed`): every event that arrived
+in one read is handed on at once, so the chunks it carries can be written to the client in
+one write.
+
 Upstream trouble becomes a `ProviderError` here and nowhere else. The user message is one
 sentence naming the provider by its config name; status codes and upstream text go to
 `detail`, truncated and with the API key blanked out, never to the user.
@@ -15,7 +19,8 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from hub.errors import (
     ProviderAuthError,
@@ -41,27 +46,62 @@ class SseEvent:
     data: str
 
 
-async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
-    """Server-sent events from response lines: comments and keepalives skipped, data joined."""
-    event = ""
-    data: list[str] = []
-    async for raw in lines:
-        line = raw.rstrip("\r\n")
+class SseParser:
+    """Server-sent events from the bytes of a response as they arrive: comments and
+    keepalives skipped, data lines joined. Lines end in LF, CRLF or CR (the spec's three)."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self._event = ""
+        self._data: list[str] = []
+
+    def feed(self, received: bytes) -> list[SseEvent]:
+        """The events completed by `received`, in order."""
+        buffer = self._pending + received if self._pending else received
+        lines = buffer.splitlines(keepends=True)
+        self._pending = b""
+        if lines and (not lines[-1].endswith((b"\n", b"\r")) or lines[-1].endswith(b"\r")):
+            # An unfinished line, or a CR whose LF may be in the next read.
+            self._pending = lines.pop()
+        events: list[SseEvent] = []
+        for raw in lines:
+            self._line(raw.rstrip(b"\r\n").decode("utf-8", "replace"), events)
+        return events
+
+    def close(self) -> list[SseEvent]:
+        """What is left when the stream ends (a last event without its blank line)."""
+        events: list[SseEvent] = []
+        if self._pending:
+            self._line(self._pending.rstrip(b"\r\n").decode("utf-8", "replace"), events)
+            self._pending = b""
+        self._line("", events)
+        return events
+
+    def _line(self, line: str, events: list[SseEvent]) -> None:
         if not line:
-            if data:
-                yield SseEvent(event=event or "message", data="\n".join(data))
-            event, data = "", []
-            continue
-        if line.startswith(":"):
-            continue
+            if self._data:
+                events.append(SseEvent(event=self._event or "message", data="\n".join(self._data)))
+            self._event, self._data = "", []
+            return
+        if line[0] == ":":
+            return
         name, _, value = line.partition(":")
         value = value[1:] if value.startswith(" ") else value
         if name == "data":
-            data.append(value)
+            self._data.append(value)
         elif name == "event":
-            event = value
-    if data:
-        yield SseEvent(event=event or "message", data="\n".join(data))
+            self._event = value
+
+
+async def sse_batches(response: aiohttp.ClientResponse) -> AsyncIterator[list[SseEvent]]:
+    """The events of a response, a list per network read (reads that complete none skipped),
+    then what the end of the stream completes."""
+    parser = SseParser()
+    async for received in response.content.iter_any():
+        if events := parser.feed(received):
+            yield events
+    if events := parser.close():
+        yield events
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime) -> float | None:
@@ -100,7 +140,7 @@ class UpstreamErrors:
         self.provider = provider
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
-        self._host = httpx.URL(base_url).host if base_url else ""
+        self._host = (URL(base_url).host or "") if base_url else ""
 
     def _masked(self, text: str) -> str:
         """Without the key, the provider's URL or its host name."""
@@ -194,15 +234,15 @@ class UpstreamErrors:
 
     @contextmanager
     def translated(self, progress: StreamProgress) -> Iterator[None]:
-        """Turn httpx failures raised inside the block into `ProviderError`s."""
+        """Turn the HTTP client's failures raised inside the block into `ProviderError`s."""
         try:
             yield
-        except httpx.TimeoutException as exc:
+        except TimeoutError as exc:  # aiohttp's connect and read timeouts are TimeoutErrors
             raise ProviderUnavailable(
                 f"The model provider '{self.provider}' did not answer in time; try again shortly.",
                 detail=self._detail(f"{self.provider}: timed out: {exc!r}"),
             ) from exc
-        except httpx.TransportError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             if progress.streaming:
                 raise self.cut(f"connection lost: {exc!r}") from exc
             raise ProviderUnavailable(
@@ -212,15 +252,18 @@ class UpstreamErrors:
 
 
 async def raise_for_status(
-    response: httpx.Response, errors: UpstreamErrors, progress: StreamProgress, now: datetime
+    response: aiohttp.ClientResponse,
+    errors: UpstreamErrors,
+    progress: StreamProgress,
+    now: datetime,
 ) -> None:
     """Read an error response's body and raise its `ProviderError`; else mark streaming."""
-    if response.status_code < 400:
+    if response.status < 400:
         progress.streaming = True
         return
-    body = await response.aread()
+    body = await response.read()
     retry_after = parse_retry_after(response.headers, now)
-    raise errors.for_status(response.status_code, body, retry_after)
+    raise errors.for_status(response.status, body, retry_after)
 
 
 def _error_object(body: Any) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from tests.fakes.anthropic_server import (
     stall,
 )
 from tests.hub.providers.digest import digest
+from tests.hub.providers.pools import Pools
 
 KEY = "sk-ant-test-secret-4242"
 DEPLOYMENT = DeploymentSettings(
@@ -55,8 +56,17 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture
+async def pools() -> AsyncIterator[Pools]:
+    made = Pools()
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
 def provider(
-    fake: FakeAnthropic, http: httpx.AsyncClient, *, timeout_s: float = 10.0
+    fake: FakeAnthropic, pools: Pools, *, timeout_s: float = 10.0
 ) -> AnthropicProvider:
     settings = ProviderSettings(
         name="claude",
@@ -66,7 +76,7 @@ def provider(
         timeout_s=timeout_s,
         anthropic_version="2023-06-01",
     )
-    return AnthropicProvider(settings, http, clock=FakeClock())
+    return AnthropicProvider(settings, pools(settings), clock=FakeClock())
 
 
 def chat(*messages: Message, options: ChatOptions | None = None) -> ChatRequest:
@@ -92,38 +102,38 @@ async def failure(p: AnthropicProvider, seen: list[ChatChunk] | None = None) -> 
     return info.value
 
 
-async def test_streams_text_and_cumulative_usage(fake_anthropic, http) -> None:
+async def test_streams_text_and_cumulative_usage(fake_anthropic, pools) -> None:
     # message_start says output_tokens=1, message_delta says 15: the total is 15, not 16.
     fake_anthropic.script(
         reply("Hello there", prompt_tokens=25, completion_tokens=15, start_output_tokens=1)
     )
-    assert await run(provider(fake_anthropic, http)) == [
+    assert await run(provider(fake_anthropic, pools)) == [
         ChatChunk.delta("Hello "),
         ChatChunk.delta("there"),
         ChatChunk.delta(usage=Usage(prompt_tokens=25, completion_tokens=15), finish_reason="stop"),
     ]
 
 
-async def test_message_start_names_the_response_id_and_model(fake_anthropic, http) -> None:
+async def test_message_start_names_the_response_id_and_model(fake_anthropic, pools) -> None:
     fake_anthropic.script(reply("Hi"))
     chunks = [
-        c async for c in provider(fake_anthropic, http).stream(DEPLOYMENT, chat(), max_tokens=8)
+        c async for c in provider(fake_anthropic, pools).stream(DEPLOYMENT, chat(), max_tokens=8)
     ]
     assert chunks[0].response_names == ("msg_fake0001", "claude-sonnet-4-5")  # gen_ai.response.*
     assert all(c.response_names == (None, None) for c in chunks[1:])
 
 
-async def test_input_tokens_in_message_delta_replace_not_add(fake_anthropic, http) -> None:
+async def test_input_tokens_in_message_delta_replace_not_add(fake_anthropic, pools) -> None:
     fake_anthropic.script(
         reply("Hi", prompt_tokens=40, completion_tokens=7, delta_input_tokens=True, finish="length")
     )
-    chunks = await run(provider(fake_anthropic, http))
+    chunks = await run(provider(fake_anthropic, pools))
     assert chunks[-1] == ChatChunk.delta(
         usage=Usage(prompt_tokens=40, completion_tokens=7), finish_reason="length"
     )
 
 
-async def test_request_body_maps_system_merges_roles_and_images(fake_anthropic, http) -> None:
+async def test_request_body_maps_system_merges_roles_and_images(fake_anthropic, pools) -> None:
     request = chat(
         Message.text("system", "Be brief."),
         Message.text("system", "Answer in French."),
@@ -139,7 +149,7 @@ async def test_request_body_maps_system_merges_roles_and_images(fake_anthropic, 
         Message.text("assistant", "Un chat."),
         options=ChatOptions(temperature=0.5, top_p=0.8, stop=("FIN",)),
     )
-    await run(provider(fake_anthropic, http), request)
+    await run(provider(fake_anthropic, pools), request)
     assert fake_anthropic.last_json == {
         "model": "claude-sonnet-4-5",
         "max_tokens": 64,
@@ -172,9 +182,9 @@ async def test_request_body_maps_system_merges_roles_and_images(fake_anthropic, 
     assert "authorization" not in headers
 
 
-async def test_sse_comments_are_skipped(fake_anthropic, http) -> None:
+async def test_sse_comments_are_skipped(fake_anthropic, pools) -> None:
     fake_anthropic.script(reply("a b", prompt_tokens=3, completion_tokens=2, sse_comments=True))
-    assert await run(provider(fake_anthropic, http)) == [
+    assert await run(provider(fake_anthropic, pools)) == [
         ChatChunk.delta("a "),
         ChatChunk.delta("b"),
         ChatChunk.delta(usage=Usage(prompt_tokens=3, completion_tokens=2), finish_reason="stop"),
@@ -192,24 +202,24 @@ async def test_sse_comments_are_skipped(fake_anthropic, http) -> None:
         (529, ProviderUnavailable),
     ],
 )
-async def test_status_mapping(fake_anthropic, http, status: int, kind: type) -> None:
+async def test_status_mapping(fake_anthropic, pools, status: int, kind: type) -> None:
     fake_anthropic.script(error(status, message=f"bad key {KEY}"))
-    exc = await failure(provider(fake_anthropic, http))
+    exc = await failure(provider(fake_anthropic, pools))
     assert type(exc) is kind
 
 
-async def test_529_overloaded(fake_anthropic, http) -> None:
+async def test_529_overloaded(fake_anthropic, pools) -> None:
     fake_anthropic.script(error(529, message="Overloaded"))
-    exc = await failure(provider(fake_anthropic, http))
+    exc = await failure(provider(fake_anthropic, pools))
     assert exc.user_message == (
         "The model provider 'claude' is unavailable right now; try again shortly."
     )
     assert exc.detail == "claude: HTTP 529: overloaded_error: Overloaded"
 
 
-async def test_429_carries_retry_after(fake_anthropic, http) -> None:
+async def test_429_carries_retry_after(fake_anthropic, pools) -> None:
     fake_anthropic.script(error(429, retry_after=7))
-    exc = await failure(provider(fake_anthropic, http))
+    exc = await failure(provider(fake_anthropic, pools))
     assert type(exc) is ProviderRateLimited
     assert exc.retry_after == 7.0
     assert exc.user_message == (
@@ -217,31 +227,31 @@ async def test_429_carries_retry_after(fake_anthropic, http) -> None:
     )
 
 
-async def test_timeout_is_unavailable(fake_anthropic, http) -> None:
+async def test_timeout_is_unavailable(fake_anthropic, pools) -> None:
     fake_anthropic.script(stall())
-    exc = await failure(provider(fake_anthropic, http, timeout_s=0.2))
+    exc = await failure(provider(fake_anthropic, pools, timeout_s=0.2))
     assert type(exc) is ProviderUnavailable
 
 
-async def test_overloaded_error_event_mid_stream(fake_anthropic, http) -> None:
+async def test_overloaded_error_event_mid_stream(fake_anthropic, pools) -> None:
     fake_anthropic.script(mid_stream_error(after=1, text="one two"))
     seen: list[ChatChunk] = []
-    exc = await failure(provider(fake_anthropic, http), seen)
+    exc = await failure(provider(fake_anthropic, pools), seen)
     assert digest(seen) == [ChatChunk.delta("one ")]
     assert type(exc) is ProviderUnavailable
     assert exc.detail == "claude: error in stream: overloaded_error: Overloaded"
 
 
-async def test_rate_limit_error_event_mid_stream(fake_anthropic, http) -> None:
+async def test_rate_limit_error_event_mid_stream(fake_anthropic, pools) -> None:
     fake_anthropic.script(mid_stream_error(after=0, error_type="rate_limit_error"))
-    assert type(await failure(provider(fake_anthropic, http))) is ProviderRateLimited
+    assert type(await failure(provider(fake_anthropic, pools))) is ProviderRateLimited
 
 
 @pytest.mark.parametrize("abort", [False, True])
-async def test_cut_stream_is_interrupted(fake_anthropic, http, abort: bool) -> None:
+async def test_cut_stream_is_interrupted(fake_anthropic, pools, abort: bool) -> None:
     fake_anthropic.script(cut_after(1, "one two three", abort=abort))
     seen: list[ChatChunk] = []
-    exc = await failure(provider(fake_anthropic, http), seen)
+    exc = await failure(provider(fake_anthropic, pools), seen)
     assert digest(seen) == [ChatChunk.delta("one ")]
     assert type(exc) is StreamInterrupted
     assert exc.user_message == (
@@ -249,9 +259,9 @@ async def test_cut_stream_is_interrupted(fake_anthropic, http, abort: bool) -> N
     )
 
 
-async def test_closing_early_closes_the_upstream_response(fake_anthropic, http) -> None:
+async def test_closing_early_closes_the_upstream_response(fake_anthropic, pools) -> None:
     fake_anthropic.script(reply("one two three", gate_after=1))
-    stream = provider(fake_anthropic, http).stream(DEPLOYMENT, chat(), max_tokens=64)
+    stream = provider(fake_anthropic, pools).stream(DEPLOYMENT, chat(), max_tokens=64)
     assert digest([await anext(stream), await anext(stream)]) == [ChatChunk.delta("one ")]
     await asyncio.wait_for(fake_anthropic.at_gate.wait(), 5)
     await stream.aclose()

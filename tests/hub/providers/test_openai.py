@@ -40,6 +40,7 @@ from tests.fakes.openai_server import (
     stall,
 )
 from tests.hub.providers.digest import digest
+from tests.hub.providers.pools import Pools
 
 KEY = "sk-test-secret-4242"
 DEPLOYMENT = DeploymentSettings(
@@ -53,13 +54,22 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture
+async def pools() -> AsyncIterator[Pools]:
+    made = Pools()
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
 def provider(
-    fake: FakeOpenAI, http: httpx.AsyncClient, *, api_key: str = KEY, timeout_s: float = 10.0
+    fake: FakeOpenAI, pools: Pools, *, api_key: str = KEY, timeout_s: float = 10.0
 ) -> OpenAIProvider:
     settings = ProviderSettings(
         name="oa", type="openai", base_url=fake.base_url, api_key=api_key, timeout_s=timeout_s
     )
-    return OpenAIProvider(settings, http, clock=FakeClock())
+    return OpenAIProvider(settings, pools(settings), clock=FakeClock())
 
 
 def chat(*messages: Message, options: ChatOptions | None = None) -> ChatRequest:
@@ -85,9 +95,9 @@ async def failure(p: OpenAIProvider, seen: list[ChatChunk] | None = None) -> Pro
     return info.value
 
 
-async def test_streams_text_then_usage_from_the_usage_chunk(fake_openai, http) -> None:
+async def test_streams_text_then_usage_from_the_usage_chunk(fake_openai, pools) -> None:
     fake_openai.script(reply("Hello there friend", prompt_tokens=12, completion_tokens=3))
-    assert await run(provider(fake_openai, http)) == [
+    assert await run(provider(fake_openai, pools)) == [
         ChatChunk.delta("Hello "),
         ChatChunk.delta("there "),
         ChatChunk.delta("friend"),
@@ -95,7 +105,7 @@ async def test_streams_text_then_usage_from_the_usage_chunk(fake_openai, http) -
     ]
 
 
-async def test_request_body_and_headers(fake_openai, http) -> None:
+async def test_request_body_and_headers(fake_openai, pools) -> None:
     request = chat(
         Message.text("system", "Be brief."),
         Message(
@@ -108,7 +118,7 @@ async def test_request_body_and_headers(fake_openai, http) -> None:
         ),
         options=ChatOptions(temperature=0.2, top_p=0.9, stop=("END",)),
     )
-    await run(provider(fake_openai, http), request)
+    await run(provider(fake_openai, pools), request)
     assert fake_openai.last_json == {
         "model": "gpt-4o-mini",
         "messages": [
@@ -134,33 +144,33 @@ async def test_request_body_and_headers(fake_openai, http) -> None:
     assert recorded.headers["authorization"] == f"Bearer {KEY}"
 
 
-async def test_api_key_argument_overrides_and_no_key_sends_no_header(fake_openai, http) -> None:
-    await run(provider(fake_openai, http), api_key="sk-team-own")
-    await run(provider(fake_openai, http, api_key=""))
+async def test_api_key_argument_overrides_and_no_key_sends_no_header(fake_openai, pools) -> None:
+    await run(provider(fake_openai, pools), api_key="sk-team-own")
+    await run(provider(fake_openai, pools, api_key=""))
     assert fake_openai.requests[0].headers["authorization"] == "Bearer sk-team-own"
     assert "authorization" not in fake_openai.requests[1].headers
 
 
-async def test_sse_comments_and_keepalives_are_skipped(fake_openai, http) -> None:
+async def test_sse_comments_and_keepalives_are_skipped(fake_openai, pools) -> None:
     fake_openai.script(reply("a b", prompt_tokens=4, completion_tokens=2, sse_comments=True))
-    assert await run(provider(fake_openai, http)) == [
+    assert await run(provider(fake_openai, pools)) == [
         ChatChunk.delta("a "),
         ChatChunk.delta("b"),
         ChatChunk.delta(usage=Usage(prompt_tokens=4, completion_tokens=2), finish_reason="stop"),
     ]
 
 
-async def test_no_usage_is_made_up_when_the_server_never_sends_it(fake_openai, http) -> None:
+async def test_no_usage_is_made_up_when_the_server_never_sends_it(fake_openai, pools) -> None:
     # The provider reports what the upstream said; the ledger estimates what it did not
     # (tests/connectors/openai_api: test_usage_is_estimated_when_the_upstream_never_sends_it).
     fake_openai.script(reply("twelve chars", usage=False, finish="length"))
-    chunks = await run(provider(fake_openai, http))
+    chunks = await run(provider(fake_openai, pools))
     assert chunks[-1] == ChatChunk.delta(finish_reason="length")
 
 
-async def test_401_is_an_auth_error_without_the_key(fake_openai, http) -> None:
+async def test_401_is_an_auth_error_without_the_key(fake_openai, pools) -> None:
     fake_openai.script(error(401, message=f"Incorrect API key provided: {KEY}."))
-    exc = await failure(provider(fake_openai, http))
+    exc = await failure(provider(fake_openai, pools))
     assert type(exc) is ProviderAuthError
     assert exc.user_message == (
         "The model provider 'oa' refused the hub's credentials; "
@@ -181,14 +191,14 @@ async def test_401_is_an_auth_error_without_the_key(fake_openai, http) -> None:
         (529, ProviderUnavailable),
     ],
 )
-async def test_status_mapping(fake_openai, http, status: int, kind: type) -> None:
+async def test_status_mapping(fake_openai, pools, status: int, kind: type) -> None:
     fake_openai.script(error(status))
-    assert type(await failure(provider(fake_openai, http))) is kind
+    assert type(await failure(provider(fake_openai, pools))) is kind
 
 
-async def test_404_names_the_missing_model(fake_openai, http) -> None:
+async def test_404_names_the_missing_model(fake_openai, pools) -> None:
     fake_openai.script(error(404, message="The model `gpt-9` does not exist."))
-    exc = await failure(provider(fake_openai, http))
+    exc = await failure(provider(fake_openai, pools))
     assert exc.user_message == "The model provider 'oa' does not know the requested model."
     assert exc.detail == "oa: HTTP 404: invalid_request_error: The model `gpt-9` does not exist."
 
@@ -202,9 +212,9 @@ async def test_404_names_the_missing_model(fake_openai, http) -> None:
         ({}, None),
     ],
 )
-async def test_429_carries_retry_after(fake_openai, http, headers, seconds) -> None:
+async def test_429_carries_retry_after(fake_openai, pools, headers, seconds) -> None:
     fake_openai.script(error(429, **headers))
-    exc = await failure(provider(fake_openai, http))
+    exc = await failure(provider(fake_openai, pools))
     assert type(exc) is ProviderRateLimited
     assert exc.retry_after == seconds
     wait = f"in {seconds:g} seconds" if seconds is not None else "in a moment"
@@ -213,9 +223,9 @@ async def test_429_carries_retry_after(fake_openai, http, headers, seconds) -> N
     )
 
 
-async def test_non_json_error_body_goes_to_detail_only(fake_openai, http) -> None:
+async def test_non_json_error_body_goes_to_detail_only(fake_openai, pools) -> None:
     fake_openai.script(error(502, body="<html>Bad Gateway</html>"))
-    exc = await failure(provider(fake_openai, http))
+    exc = await failure(provider(fake_openai, pools))
     assert type(exc) is ProviderUnavailable
     assert exc.user_message == (
         "The model provider 'oa' is unavailable right now; try again shortly."
@@ -223,17 +233,17 @@ async def test_non_json_error_body_goes_to_detail_only(fake_openai, http) -> Non
     assert exc.detail == "oa: HTTP 502: <html>Bad Gateway</html>"
 
 
-async def test_timeout_is_unavailable(fake_openai, http) -> None:
+async def test_timeout_is_unavailable(fake_openai, pools) -> None:
     fake_openai.script(stall())
-    exc = await failure(provider(fake_openai, http, timeout_s=0.2))
+    exc = await failure(provider(fake_openai, pools, timeout_s=0.2))
     assert type(exc) is ProviderUnavailable
     assert exc.user_message == "The model provider 'oa' did not answer in time; try again shortly."
 
 
-async def test_connection_refused_is_unavailable(http) -> None:
+async def test_connection_refused_is_unavailable(pools) -> None:
     async with FakeOpenAI() as gone:
         settings = ProviderSettings(name="oa", type="openai", base_url=gone.base_url)
-    exc = await failure(OpenAIProvider(settings, http))
+    exc = await failure(OpenAIProvider(settings, pools(settings)))
     assert type(exc) is ProviderUnavailable
     assert exc.user_message == (
         "The hub could not reach the model provider 'oa'; try again shortly."
@@ -246,15 +256,16 @@ async def test_connection_refused_is_unavailable(http) -> None:
         (False, "oa: stream ended before [DONE]"),
         (
             True,
-            "oa: connection lost: RemoteProtocolError('peer closed connection without "
-            "sending complete message body (incomplete chunked read)')",
+            'oa: connection lost: ClientPayloadError("Response payload is not completed: '
+            "<TransferEncodingError: 400, message='Not enough data to satisfy transfer "
+            "length header.'>\")",
         ),
     ],
 )
-async def test_cut_stream_is_interrupted(fake_openai, http, abort: bool, detail: str) -> None:
+async def test_cut_stream_is_interrupted(fake_openai, pools, abort: bool, detail: str) -> None:
     fake_openai.script(cut_after(2, "one two three four", abort=abort))
     seen: list[ChatChunk] = []
-    exc = await failure(provider(fake_openai, http), seen)
+    exc = await failure(provider(fake_openai, pools), seen)
     assert digest(seen) == [ChatChunk.delta("one "), ChatChunk.delta("two ")]
     assert type(exc) is StreamInterrupted
     assert exc.user_message == (
@@ -263,10 +274,10 @@ async def test_cut_stream_is_interrupted(fake_openai, http, abort: bool, detail:
     assert exc.detail == detail
 
 
-async def test_mid_stream_error_payload_is_unavailable(fake_openai, http) -> None:
+async def test_mid_stream_error_payload_is_unavailable(fake_openai, pools) -> None:
     fake_openai.script(mid_stream_error(after=1, text="one two"))
     seen: list[ChatChunk] = []
-    exc = await failure(provider(fake_openai, http), seen)
+    exc = await failure(provider(fake_openai, pools), seen)
     assert digest(seen) == [ChatChunk.delta("one ")]
     assert type(exc) is ProviderUnavailable
     assert exc.detail == (
@@ -274,9 +285,9 @@ async def test_mid_stream_error_payload_is_unavailable(fake_openai, http) -> Non
     )
 
 
-async def test_closing_early_closes_the_upstream_response(fake_openai, http) -> None:
+async def test_closing_early_closes_the_upstream_response(fake_openai, pools) -> None:
     fake_openai.script(reply("one two three", gate_after=1))
-    stream = provider(fake_openai, http).stream(DEPLOYMENT, chat(), max_tokens=50)
+    stream = provider(fake_openai, pools).stream(DEPLOYMENT, chat(), max_tokens=50)
     assert digest([await anext(stream), await anext(stream)]) == [ChatChunk.delta("one ")]
     await asyncio.wait_for(fake_openai.at_gate.wait(), 5)
     await stream.aclose()
@@ -296,9 +307,9 @@ async def test_fake_speaks_plain_json_and_models(fake_openai, http) -> None:
     assert [m["id"] for m in models["data"]] == ["gpt-4o-mini", "gpt-4o"]
 
 
-async def test_gate_holds_a_slow_stream_until_released(fake_openai, http) -> None:
+async def test_gate_holds_a_slow_stream_until_released(fake_openai, pools) -> None:
     fake_openai.script(slow("one two three", delay=0.01, gate_after=1))
-    stream = provider(fake_openai, http).stream(DEPLOYMENT, chat(), max_tokens=50)
+    stream = provider(fake_openai, pools).stream(DEPLOYMENT, chat(), max_tokens=50)
     assert digest([await anext(stream), await anext(stream)]) == [ChatChunk.delta("one ")]
     await asyncio.wait_for(fake_openai.at_gate.wait(), 5)
     fake_openai.gate.set()

@@ -1,0 +1,111 @@
+"""SSE parsed per network read (#14.4): the same events however the bytes are split, and
+every event one read completes handed on together."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hub.config import DeploymentSettings, ProviderSettings
+from hub.model import Caller, ChatRequest, Message, Origin
+from hub.providers.openai import OpenAIProvider
+from hub.providers.transport import ProviderTransport
+from hub.providers.upstream import SseEvent, SseParser
+
+STREAM = (
+    b": keepalive\r\n\r\n"
+    b"event: delta\r\ndata: one\r\ndata: two\r\n\r\n"
+    b"data: {\"a\": 1}\n\n"
+    b"id: 7\rdata:no-space\r\r"
+    b"data: \xc3\xa9t\xc3\xa9\n\n"
+    b"data: last without a blank line"
+)
+EVENTS = [
+    SseEvent("delta", "one\ntwo"),
+    SseEvent("message", '{"a": 1}'),
+    SseEvent("message", "no-space"),
+    SseEvent("message", "été"),
+    SseEvent("message", "last without a blank line"),
+]
+
+
+def parse(*reads: bytes) -> list[SseEvent]:
+    parser = SseParser()
+    events = [e for read in reads for e in parser.feed(read)]
+    return events + parser.close()
+
+
+def test_the_three_line_endings_comments_and_a_last_event_without_its_blank_line() -> None:
+    assert parse(STREAM) == EVENTS
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12))
+def test_any_split_gives_the_same_events(cuts: list[int]) -> None:
+    points = sorted(set(cuts))
+    reads = [STREAM[a:b] for a, b in zip([0, *points], [*points, len(STREAM)], strict=True)]
+    assert parse(*reads) == EVENTS
+
+
+def test_a_cr_at_the_end_of_a_read_waits_for_a_possible_lf() -> None:
+    parser = SseParser()
+    assert parser.feed(b"data: x\r") == []
+    assert parser.feed(b"\n\r\n") == [SseEvent("message", "x")]
+
+
+def chunk(text: str) -> bytes:
+    return b'data: {"choices":[{"index":0,"delta":{"content":"' + text.encode() + b'"}}]}\n\n'
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """Three chunks in one write, a pause the test ends, then the rest in another write."""
+    release = asyncio.Event()
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(chunk("a") + chunk("b") + chunk("c"))
+        await release.wait()
+        await response.write(chunk("d") + b"data: [DONE]\n\n")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", answer)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield f"http://127.0.0.1:{server.port}/v1", release
+    finally:
+        await server.close()
+
+
+async def test_chunks_that_arrive_together_say_that_more_follow(
+    upstream: tuple[str, asyncio.Event],
+) -> None:
+    base_url, release = upstream
+    settings = ProviderSettings(name="oa", type="openai", base_url=base_url)
+    transport = ProviderTransport(settings)
+    request = ChatRequest(
+        caller=Caller(team_id=1, team_name="acme"),
+        origin=Origin(connector="test"),
+        messages=(Message.text("user", "hi"),),
+    )
+    deployment = DeploymentSettings(
+        provider="oa", model="m", input_micros_per_mtok=0, output_micros_per_mtok=0
+    )
+    stream = OpenAIProvider(settings, transport).stream(deployment, request, max_tokens=None)
+    try:
+        first = [await anext(stream) for _ in range(3)]
+        release.set()
+        rest = [c async for c in stream]
+    finally:
+        await transport.close()
+    assert [(c.text, c.more) for c in first] == [("a", True), ("b", True), ("c", False)]
+    assert [(c.text, c.more) for c in rest] == [("d", False)]

@@ -1,9 +1,11 @@
 """Requests and tokens per minute, per key, member and team, through the `limits` library.
 
 In-process memory by default; Redis when `REDIS_URL` / `[redis] url` is set, so several hub
-processes share one limit. Requests per minute use a moving window (exact: the eleventh
-request in any 60 seconds is refused); tokens per minute use a fixed window that counts what
-requests actually used, checked before each request and charged after it.
+processes share one limit. Requests per minute use a sliding-window counter (a burst is
+counted exactly: the eleventh request of a burst under 10/min is refused; across a minute's
+edge the previous minute counts in proportion); tokens per minute use a fixed window that
+counts what requests actually used, checked before each request and charged after it. Both
+are O(1) per check, in memory and in Redis (`hub/rate_counters.py`).
 
 If Redis is configured but unreachable, requests are refused with a clear error and
 `/readyz` fails: the hub never falls back to per-process limits silently.
@@ -12,12 +14,8 @@ If Redis is configured but unreachable, requests are refused with a clear error 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
-from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +24,7 @@ from hub.clock import Clock
 from hub.config import RateLimitDefaults
 from hub.errors import BadRequest, ProviderUnavailable, RateLimited
 from hub.model import Caller
+from hub.rate_counters import Counters
 from hub.store.governance_tables import RateLimit
 from hub.ttl_cache import TTLCache
 
@@ -44,13 +43,6 @@ class RateLimiterUnavailable(ProviderUnavailable):
     code = "rate_limiter_unavailable"
 
 
-def build_storage(redis_url: str, key_prefix: str) -> Storage:
-    if not redis_url:
-        return MemoryStorage()
-    scheme, _, rest = redis_url.partition("://")
-    return RedisStorage(f"async+{scheme}://{rest}", implementation="redispy", key_prefix=key_prefix)
-
-
 class RateLimits:
     def __init__(
         self,
@@ -58,22 +50,20 @@ class RateLimits:
         clock: Clock,
         *,
         defaults: RateLimitDefaults,
-        storage: Storage,
+        counters: Counters,
         shared: bool,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._defaults = defaults
-        self._storage = storage
+        self._counters = counters
         self.shared = shared
         self._rows: TTLCache[tuple[tuple[str, int], ...], dict[tuple[str, int], RateLimit]]
         self._rows = TTLCache(clock, ttl_s=5.0)
-        self._requests = MovingWindowRateLimiter(storage)
-        self._tokens = FixedWindowRateLimiter(storage)
 
     async def ready(self) -> tuple[bool, str]:
         try:
-            ok = await self._storage.check()
+            ok = await self._counters.check()
         except Exception as exc:  # noqa: BLE001 - any failure: report it, do not crash
             return False, f"rate-limit storage unreachable: {type(exc).__name__}"
         return (True, "ok") if ok else (False, "rate-limit storage unreachable")
@@ -163,17 +153,16 @@ class RateLimits:
         """Count this request against every requests-per-minute limit; refuse if one is full
         or a tokens-per-minute limit has nothing left."""
         applied = await self.applicable(caller)
+        counters = self._counters
         try:
             for limit in applied:
-                ids = (limit.scope, str(limit.scope_id))
-                if limit.tpm is not None:
-                    item = RateLimitItemPerMinute(limit.tpm)
-                    if not await self._tokens.test(item, "tpm", *ids):
-                        raise await self._refusal(caller, limit, item, "tpm", self._tokens)
-                if limit.rpm is not None:
-                    item = RateLimitItemPerMinute(limit.rpm)
-                    if not await self._requests.hit(item, "rpm", *ids):
-                        raise await self._refusal(caller, limit, item, "rpm", self._requests)
+                key = f"{limit.scope}/{limit.scope_id}"
+                if limit.tpm is not None and not await counters.tokens_left(key, limit.tpm):
+                    wait = await counters.tokens_wait(key, limit.tpm)
+                    raise self._refusal(caller, limit, "tpm", wait)
+                if limit.rpm is not None and not await counters.hit_requests(key, limit.rpm):
+                    wait = await counters.requests_wait(key, limit.rpm)
+                    raise self._refusal(caller, limit, "rpm", wait)
         except RateLimited:
             raise
         except Exception as exc:  # noqa: BLE001 - storage down: refuse loudly, never skip
@@ -189,22 +178,13 @@ class RateLimits:
             return
         for limit in applied:
             if limit.tpm is not None:
-                item = RateLimitItemPerMinute(limit.tpm)
-                # A fixed window counts the whole charge even past the limit: the next
-                # request is then refused until the window turns over.
-                await self._tokens.hit(item, "tpm", limit.scope, str(limit.scope_id), cost=tokens)
+                key = f"{limit.scope}/{limit.scope_id}"
+                await self._counters.charge_tokens(key, limit.tpm, tokens)
 
-    async def _refusal(
-        self,
-        caller: Caller,
-        limit: AppliedLimit,
-        item: RateLimitItemPerMinute,
-        kind: str,
-        limiter: MovingWindowRateLimiter | FixedWindowRateLimiter,
+    def _refusal(
+        self, caller: Caller, limit: AppliedLimit, kind: str, wait_s: float
     ) -> RateLimited:
-        stats = await limiter.get_window_stats(item, kind, limit.scope, str(limit.scope_id))
-        # `limits` keeps its windows in wall-clock epoch seconds, so ours must too here.
-        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        wait = max(1, math.ceil(wait_s))
         who = _WHO[limit.scope].format(team=caller.team_name)
         figure = f"{limit.rpm} requests" if kind == "rpm" else f"{limit.tpm:,} tokens"
         return RateLimited(

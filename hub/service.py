@@ -48,7 +48,8 @@ from hub.provider_keys import ProviderKeys
 from hub.providers.base import Provider
 from hub.providers.registry import build_provider
 from hub.providers.transport import Transports
-from hub.ratelimit import RateLimits, build_storage
+from hub.rate_counters import build_counters
+from hub.ratelimit import RateLimits
 from hub.router import Router
 from hub.routing.circuit_link import RedisCircuitLink
 from hub.routing.circuits import CircuitPolicy, Circuits
@@ -57,7 +58,7 @@ from hub.routing.health import HealthBoard
 from hub.routing.status import DeploymentStatus, deployment_status
 from hub.scheduled_once import ScheduledOnce
 from hub.signals import Signals
-from hub.store.engine import create_engine, session_factory
+from hub.store.engine import create_engine, create_read_engine, session_factory
 from hub.store.migrate import schema_problem
 from hub.store.secretbox import SecretBox
 from hub.usage_feed import FeedingObserver, UsageFeed
@@ -101,7 +102,10 @@ class Hub:
             cache_ttl_s=settings.security.key_cache_s,
         )
         self.teams = Teams(self.sessions, clock, on_keys_changed=self.keys.forget)
-        self.usage = UsageReports(self.sessions, clock)
+        # Reports read on their own connections where that matters (SQLite): never in the
+        # way of the chat path's writes.
+        self.read_engine = create_read_engine(engine)
+        self.usage = UsageReports(session_factory(self.read_engine), clock)
         self.downgrades = Downgrades(self.sessions, clock)  # budget-aware routing (#18)
         self.deliveries = Deliveries(self.sessions, clock)
         self.bindings = Bindings(self.sessions, clock)
@@ -117,7 +121,7 @@ class Hub:
             self.sessions,
             clock,
             defaults=settings.rate_limits,
-            storage=build_storage(settings.redis_url, settings.redis_key_prefix),
+            counters=build_counters(settings.redis_url, settings.redis_key_prefix, clock),
             shared=bool(settings.redis_url),
         )
         catalog = PriceCatalog(self.sessions, clock)
@@ -254,6 +258,8 @@ class Hub:
         await self.http.aclose()
         await self.transports.close()
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
     def chat(self, request: ChatRequest) -> ChatStream:
         """Admit, route, stream and settle one request: `async with hub.chat(r) as stream:`."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import os
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -41,13 +43,30 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
         hub = Hub.open(settings)
     except (ConfigError, SecretBoxError) as exc:
         raise CliFailure(str(exc)) from exc
-    asyncio.run(
-        _serve(
-            hub,
-            settings.server.host if host is None else host,
-            settings.server.port if port is None else port,
+    with asyncio.Runner(loop_factory=loop_factory(settings.server.event_loop)) as runner:
+        runner.run(
+            _serve(
+                hub,
+                settings.server.host if host is None else host,
+                settings.server.port if port is None else port,
+            )
         )
-    )
+
+
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop for `uvloop`, and for `auto` when it is installed; None: asyncio's default."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise CliFailure(
+                "[server] event_loop = \"uvloop\" but uvloop is not installed: "
+                "pip install uvloop, or use \"auto\""
+            ) from None
+        return None
+    return uvloop.new_event_loop
 
 
 async def _serve(hub: Hub, host: str, port: int) -> None:
@@ -82,6 +101,10 @@ async def _serve(hub: Hub, host: str, port: int) -> None:
         await web.TCPSite(metrics_runner, *address).start()
     scheduler = build_scheduler(hub)
     scheduler.start()
+    # Everything imported and built at start-up lives as long as the process: out of the
+    # collector's sight, so collections on the request path stay short.
+    gc.collect()
+    gc.freeze()
     served = runner.addresses[0][1] if runner.addresses else port  # the real one for --port 0
     base = hub.settings.server.public_url or f"http://{_reachable(host)}:{served}"
     click.echo(f"UniLLM Hub listening on {base} (models: {', '.join(hub.aliases)})")

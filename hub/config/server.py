@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -29,6 +29,11 @@ class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Interface `hub serve` listens on.")
     port: int = Field(
         8080, ge=0, le=65535, description="TCP port `hub serve` listens on (0: any free port)."
+    )
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field(
+        "auto",
+        description="The event loop `hub serve` runs on: `auto` takes uvloop when it is "
+        "installed (it is a dependency on Linux and macOS), else asyncio's own.",
     )
     trusted_proxies: tuple[Annotated[str, AfterValidator(_network)], ...] = Field(
         (),

@@ -31,7 +31,31 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pool_pre_ping: it cost a round trip (and a BEGIN/ROLLBACK) per checkout on the chat
+    # path. A connection the server dropped fails its statement once; SQLAlchemy then
+    # invalidates the pool, so the next checkout reconnects. pool_recycle retires idle
+    # connections before servers and firewalls usually cut them.
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+
+
+def create_read_engine(writer: AsyncEngine) -> AsyncEngine:
+    """The engine reports read through. SQLite: its own connections, read-only, outside the
+    writer's single connection, so a long report never holds up chat (WAL lets readers run
+    beside the writer). Elsewhere the writer's engine, whose pool has room for both."""
+    parsed = writer.url
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return writer
+    engine = create_async_engine(parsed, connect_args={"timeout": 30}, pool_size=4, max_overflow=0)
+    event.listen(engine.sync_engine, "connect", _sqlite_reader_pragmas)
+    return engine
+
+
+def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # autocommit reads: no lock held between them
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
 
 
 def private_database_file(path: Path) -> None:

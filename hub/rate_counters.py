@@ -52,6 +52,8 @@ class Counters(Protocol):
         """The store answers."""
         ...
 
+    async def close(self) -> None: ...
+
 
 @dataclass(slots=True)
 class _Sliding:
@@ -131,6 +133,9 @@ class MemoryCounters:
     async def check(self) -> bool:
         return True
 
+    async def close(self) -> None:
+        return None
+
 
 class RedisCounters:
     """Shared through Redis, in `limits`' key layout (`<prefix>...`)."""
@@ -164,6 +169,12 @@ class RedisCounters:
 
     async def check(self) -> bool:
         return bool(await self._storage.check())
+
+    async def close(self) -> None:
+        # limits has no close: its bridge holds the redis-py client.
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
 
 
 def _until(reset_time: float) -> float:

@@ -61,6 +61,9 @@ class RateLimits:
         self._rows: TTLCache[tuple[tuple[str, int], ...], dict[tuple[str, int], RateLimit]]
         self._rows = TTLCache(clock, ttl_s=5.0)
 
+    async def close(self) -> None:
+        await self._counters.close()
+
     async def ready(self) -> tuple[bool, str]:
         try:
             ok = await self._counters.check()

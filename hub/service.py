@@ -247,6 +247,7 @@ class Hub:
         await self.instances.leave(recover=self.settlements.pending == 0)
         await self.notices.drain()
         await self.keys.close()
+        await self.rate_limits.close()
         await self.circuits.close()
         await self.caching.store.close()
         await self.billing.close()

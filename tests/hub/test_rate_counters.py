@@ -102,8 +102,11 @@ async def prefix() -> AsyncIterator[str]:
 @pytest.mark.redis
 async def test_redis_counts_a_burst_the_same(prefix: str) -> None:
     counters = RedisCounters(REDIS_URL, prefix)
-    assert await counters.check()
-    assert await burst(counters, 15, 10) == 10
-    assert 0 < await counters.requests_wait("key/1", 10) <= 120
-    await counters.charge_tokens("team/1", 100, 150)
-    assert not await counters.tokens_left("team/1", 100)
+    try:
+        assert await counters.check()
+        assert await burst(counters, 15, 10) == 10
+        assert 0 < await counters.requests_wait("key/1", 10) <= 120
+        await counters.charge_tokens("team/1", 100, 150)
+        assert not await counters.tokens_left("team/1", 100)
+    finally:
+        await counters.close()

@@ -174,6 +174,7 @@ class ChatStream:
         self.request = dataclasses.replace(self.request, caller=admitted.caller)
         self._limits = admitted.limits
         await self._downgrade()
+        self.result.show_model = self._model.show_model  # the alias that answers says
         if await self._answered_from_cache():
             return
         self._api_keys = await self._hub.provider_keys.for_team(admitted.caller.team_id)

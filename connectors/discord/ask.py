@@ -23,6 +23,7 @@ from connectors.discord.feedback import feedback_buttons
 from connectors.discord.live import LiveAnswer
 from connectors.discord.pages import stop_button
 from connectors.discord.rest import DiscordAPIError, DiscordRest
+from hub.answer_notes import answer_notes
 from hub.chat_stream import ChatStream
 from hub.errors import HubError
 from hub.service import Hub
@@ -127,7 +128,8 @@ class AskRunner:
         else:
             settled = stream.result.usage_id is not None
             buttons = feedback_buttons(request_id) if self._feedback and settled else None
-            await self._quietly(live.finish(closing=buttons))
+            notes = "".join(f"\n\n*{note}*" for note in answer_notes(stream.result))
+            await self._quietly(live.finish(notes, closing=buttons))
 
     async def _quietly(self, step: Awaitable[object]) -> None:
         try:

@@ -24,6 +24,7 @@ from connectors.slack.files import FileProblem, FileReader
 from connectors.slack.runs import Run, Runs
 from connectors.slack.streamed import StreamedReply
 from connectors.slack.updated import UpdatedReply
+from hub.answer_notes import answer_notes
 from hub.errors import HubError
 from hub.model import ChatRequest, Message, TextPart
 from hub.service import Hub
@@ -166,9 +167,9 @@ class Answerer:
             buttons = None
             if self._settings.feedback_buttons and run.response_id is not None:
                 buttons = feedback_block(run.response_id)
-            await reply.finish(
-                run.text, footer=messages.TRIMMED if trimmed else None, closing=buttons
-            )
+            footer = [messages.TRIMMED] if trimmed else []
+            footer += [f"_{note}_" for note in run.notes]
+            await reply.finish(run.text, footer="\n".join(footer) or None, closing=buttons)
         finally:
             self._runs.close(run)
 
@@ -181,6 +182,7 @@ class Answerer:
                     reply.offer(run.text)
         if stream.result.usage_id is not None:
             run.response_id = stream.result.request_id  # settled: votes can find it
+        run.notes = answer_notes(stream.result)
 
     async def tell(self, question: Question, slack: SlackSide, text: str) -> None:
         """One sentence to the asker: ephemeral for slash commands, else in the thread."""

@@ -26,6 +26,7 @@ class Run:
     text: str = ""
     stopped_by: str | None = None
     response_id: str | None = None  # the answer's usage record, once settled (feedback)
+    notes: tuple[str, ...] = ()  # sentences the answer ends with (hub/answer_notes.py)
     generation: asyncio.Task[Any] | None = field(default=None, repr=False)
 
     @property

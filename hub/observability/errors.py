@@ -91,6 +91,9 @@ class ErrorReporter:
         secrets: Iterable[str],
     ) -> None:
         self._metrics = metrics
+        # Marked per reporter: another hub in the same process (tests, a CLI running a hub)
+        # counts its own errors, and its marks must not hide one from this hub.
+        self._mark = f"{_REPORTED}_{id(self)}"
         self.scrubber = Scrubber(secrets)
         self._client: Any = None
         if settings.sentry_dsn:
@@ -126,10 +129,10 @@ class ErrorReporter:
 
     def report(self, exc: BaseException, *, component: str) -> None:
         """Count and send an unexpected exception, with the request id and trace id."""
-        if getattr(exc, _REPORTED, False):
+        if getattr(exc, self._mark, False):
             return
         try:
-            setattr(exc, _REPORTED, True)
+            setattr(exc, self._mark, True)
         except AttributeError:
             pass
         metrics = self._metrics()

@@ -220,6 +220,8 @@ async def run_script(h: AdminHub) -> None:
     )
     await act(own_key, owner, "DELETE", m, None, ["member.remove"],
               route="/teams/{team_id}/members/{member_id}")  # fmt: skip
+    await act(op_key, operator, "POST", f"{team}/billing/lift", None, ["team.billing.lift"],
+              route="/teams/{team_id}/billing/lift")  # fmt: skip
 
     # Every mutating admin route of the app is in the script above.
     assert h.running.runner is not None

@@ -94,6 +94,10 @@ ROUTES: dict[tuple[str, str], Check] = {
     ("GET", API + "/teams/{team_id}/invoices/{invoice_id}"): Check(TEAM),
     ("GET", API + "/teams/{team_id}/invoices/{invoice_id}/pdf"): Check(TEAM),
     ("GET", API + "/teams/{team_id}/reconciliation"): Check(TEAM),
+    ("GET", API + "/teams/{team_id}/billing"): Check(TEAM),
+    ("POST", API + "/teams/{team_id}/billing/lift"): Check(TEAM),
+    ("GET", API + "/experiments"): Check(OPERATOR_ONLY),
+    ("GET", API + "/experiments/{name}/report"): Check(OPERATOR_ONLY),
     ("POST", "/v1/chat/completions"): Check(KEY),
     ("GET", "/v1/models"): Check(KEY),
     ("GET", "/v1/models/{model}"): Check(KEY),
@@ -183,6 +187,7 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
             "$member": member.id,
             "$key": b.admin.id,
             "$response": answer.json()["id"],
+            "name": "no-such-experiment",
         }
         markers = [
             "globex",
@@ -208,7 +213,7 @@ def app_routes(world: World) -> set[tuple[str, str]]:
 
 def fill(path: str, ids: dict[str, Any], **override: Any) -> str:
     values = ids | override
-    for name in ("team_id", "member_id", "key_id", "platform", "external_id"):
+    for name in ("team_id", "member_id", "key_id", "platform", "external_id", "name"):
         path = path.replace("{" + name + "}", str(values[name]))
     for name in ("subscription_id", "provider", "invoice_id"):
         path = path.replace("{" + name + "}", str(values[name]))
@@ -266,7 +271,7 @@ async def test_every_route_is_classified_and_isolated(world: World) -> None:
                     if check.kind == TEAM:
                         await probe(world, c, method, fill(path, ids), expect={404}, body=body)
                     elif check.kind == OPERATOR_ONLY:
-                        await probe(world, c, method, path, expect={403}, body=body)
+                        await probe(world, c, method, fill(path, ids), expect={403}, body=body)
                     else:  # every role reads its own team (roles include the ones below)
                         await probe(world, c, method, path, expect={200})
             if check.kind == TEAM:

@@ -18,5 +18,4 @@ async def worker(hub: Hub) -> None:
     configure_logging(hub.settings.logging.level)
     await hub.settlements.replay()  # journaled settlements of stopped processes
     await hub.instances.join("worker")  # a live instance recovers the holds of dead ones
-    click.echo("UniLLM Hub worker: delivering events.")
-    await run_worker(hub)
+    await run_worker(hub, ready=lambda: click.echo("UniLLM Hub worker: delivering events."))

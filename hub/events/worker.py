@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -35,9 +36,10 @@ def add_delivery_jobs(scheduler: AsyncIOScheduler, hub: Hub) -> Dispatcher:
     return dispatcher
 
 
-async def run_worker(hub: Hub) -> None:
+async def run_worker(hub: Hub, *, ready: Callable[[], object] | None = None) -> None:
     """Run only the delivery jobs (events, usage export to Stripe, monthly invoices) until
-    SIGINT or SIGTERM (the Procfile `worker` process)."""
+    SIGINT or SIGTERM (the Procfile `worker` process). `ready` is called once the signals are
+    handled, so whoever waits for it may stop the worker from then on."""
     scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": StoppingExecutor()})
     add_delivery_jobs(scheduler, hub)
     add_export_job(scheduler, hub)
@@ -48,6 +50,8 @@ async def run_worker(hub: Hub) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("delivery worker running")
+    if ready is not None:
+        ready()
     try:
         await stop.wait()
     finally:

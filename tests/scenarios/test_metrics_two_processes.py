@@ -59,18 +59,20 @@ class Serving:
         self.process = await asyncio.create_subprocess_exec(
             HUB, "--config", str(self.config), "serve", "--port", str(self.port),
             env=self.env, cwd=self.config.parent,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
 
     async def ready(self) -> None:
-        async with httpx.AsyncClient(base_url=self.url, timeout=2) as http, asyncio.timeout(90):
+        """`hub serve` prints its listening line once it accepts connections."""
+        assert self.process is not None and self.process.stdout is not None
+        async with asyncio.timeout(90):
             while True:
-                assert self.process is not None and self.process.returncode is None
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)  # the process is still starting
+                line = (await self.process.stdout.readline()).decode()
+                assert line, "hub serve exited before it listened"
+                if line.startswith("UniLLM Hub listening on "):
+                    break
+        async with httpx.AsyncClient(base_url=self.url, timeout=10) as http:
+            assert (await http.get("/healthz")).status_code == 200
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:

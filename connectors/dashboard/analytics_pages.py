@@ -1,0 +1,250 @@
+"""The analytics pages: overview, usage explorer and its exports, model performance, and the
+requests log with its live tail."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from connectors.dashboard.charts import Point, bars, columns
+from connectors.dashboard.explorer import (
+    GROUP_NAMES,
+    GROUPS,
+    METRICS,
+    TEXT_FILTERS,
+    BadQuery,
+    Explored,
+    as_csv,
+    as_json,
+    explore,
+    metric_value,
+    parse_query,
+    totals_json,
+)
+from connectors.dashboard.kit import Kit, NavItem
+from connectors.dashboard.sessions import Viewer
+from hub.errors import NotFound
+from hub.ledger.money import format_usd
+from hub.ledger.reports import RecordedRequest
+from hub.ledger.summary import UsageFilter
+from hub.ledger.summary_plan import local_days
+from hub.ledger.usage_totals import UsageTotals
+from hub.model import Caller
+
+NAV = (
+    NavItem("/", "Overview"),
+    NavItem("/usage", "Usage"),
+    NavItem("/models", "Models"),
+    NavItem("/requests", "Requests"),
+)
+
+
+class AnalyticsPages:
+    def __init__(self, kit: Kit) -> None:
+        self._kit = kit
+
+    def routes(self) -> list[web.RouteDef]:
+        guard = self._kit.signed_in
+        return [
+            web.get("/", guard(self.overview)),
+            web.get("/usage", guard(self.usage)),
+            web.get("/usage.csv", guard(self.usage_csv)),
+            web.get("/usage.json", guard(self.usage_json)),
+            web.get("/models", guard(self.models)),
+            web.get("/requests", guard(self.requests)),
+            web.get("/requests/stream", guard(self.requests_stream)),
+        ]
+
+    async def overview(self, request: web.Request, viewer: Viewer) -> web.Response:
+        hub = self._kit.hub
+        now = hub.clock.now()
+        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        where = UsageFilter(team_id=None if viewer.team is None else viewer.team.id)
+        by_day = await hub.usage.summary(since=month_start, until=None, where=where,
+                                         group_by=["day"])  # fmt: skip
+        spent = {str(r.group[0]): r.totals.cost_micros for r in by_day.rows}
+        days = []  # every day of the month so far, those without usage too
+        for n in range(now.day):
+            day = f"{month_start + timedelta(days=n):%Y-%m-%d}"
+            days.append(Point(day, spent.get(day, 0) / 1e6, format_usd(spent.get(day, 0))))
+        by_model = await hub.usage.summary(since=month_start, until=None, where=where,
+                                           group_by=["model"])  # fmt: skip
+        models = sorted(by_model.rows, key=lambda r: -r.totals.cost_micros)[:10]
+        model_points = [Point(str(r.group[0]), r.totals.cost_micros / 1e6,
+                              format_usd(r.totals.cost_micros)) for r in models]  # fmt: skip
+        teams: list[dict[str, Any]] = []
+        budget = None
+        if viewer.team is None:
+            by_team = await hub.usage.summary(since=month_start, until=None, group_by=["team"])
+            names = {t.id: t.name for t in await hub.teams.list()}
+            for r in sorted(by_team.rows, key=lambda r: -r.totals.cost_micros):
+                teams.append({"name": names.get(int(r.group[0] or 0), f"#{r.group[0]}"),
+                              **_figures(r.totals)})  # fmt: skip
+        else:
+            budget = await hub.usage.month_status(Caller(viewer.team.id, viewer.team.name))
+        total = by_day.total
+        return self._kit.page(
+            request, "overview.html", viewer=viewer, title="Overview",
+            month=f"{now:%B %Y}", figures=_figures(total), budget=budget, teams=teams,
+            day_chart=columns(days, title=f"Spend per day, {now:%B %Y} (UTC)", chart_id="days"),
+            days=days,
+            model_chart=bars(model_points, title="Spend by model this month", chart_id="models"),
+            models=[(r.group[0], _figures(r.totals)) for r in models],
+            usage_link="/usage?" + urlencode({"group_by": "model", "tz": "UTC",
+                "from": f"{month_start:%Y-%m-%d}", "to": f"{now:%Y-%m-%d}"}),
+        )  # fmt: skip
+
+    async def models(self, request: web.Request, viewer: Viewer) -> web.Response:
+        """Model performance per deployment over the explorer's range (default: this month)."""
+        try:
+            query = parse_query(dict(request.query), today=self._kit.hub.clock.now())
+        except BadQuery as exc:
+            return self._kit.page(request, "error.html", status=400, viewer=viewer,
+                              title="Cannot show this", message=exc.user_message)  # fmt: skip
+        since, until = local_days(query.first, query.last, query.zone)
+        where = UsageFilter(team_id=None if viewer.team is None else viewer.team.id)
+        found = await self._kit.hub.usage.summary(
+            since=since, until=until, zone=query.zone, where=where, group_by=["deployment"]
+        )
+        rows = [(r.group[0] or "(none)", _performance(r.totals)) for r in found.rows]
+        rows.sort(key=lambda row: -row[1]["requests"])
+        latency = [Point(str(name), float(p["mean_latency_ms"] or 0), p["latency"])
+                   for name, p in rows]  # fmt: skip
+        return self._kit.page(
+            request, "models.html", viewer=viewer, title="Model performance", query=query,
+            rows=rows, chart=bars(latency[:25], title="Mean latency per deployment",
+                                  chart_id="latency"),
+        )  # fmt: skip
+
+    async def requests(self, request: web.Request, viewer: Viewer) -> web.Response:
+        raw = request.query.get("before", "")
+        before = int(raw) if raw.isdigit() else None
+        team_id = None if viewer.team is None else viewer.team.id
+        found = await self._kit.hub.usage.recent(team_id=team_id, before_id=before, limit=50)
+        teams = {t.id: t.name for t in await self._kit.hub.teams.list()}
+        return self._kit.page(
+            request, "requests.html", viewer=viewer, title="Requests", columns=TAIL_COLUMNS,
+            rows=[_request_row(r, teams) for r in found],
+            older=found[-1].id if len(found) == 50 else None,
+        )  # fmt: skip
+
+    async def requests_stream(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
+        """Server-sent events: one `usage` event per committed request the viewer may see."""
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/event-stream", "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+        })  # fmt: skip
+        await response.prepare(request)
+        await response.write(b": connected\n\n")
+        teams = {t.id: t.name for t in await self._kit.hub.teams.list()}
+        async with self._kit.hub.usage_feed.subscribe() as queue:
+            while True:
+                try:
+                    entry = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                if viewer.team is not None and entry.caller.team_id != viewer.team.id:
+                    continue
+                if entry.caller.team_id not in teams:
+                    teams = {t.id: t.name for t in await self._kit.hub.teams.list()}
+                row = RecordedRequest.from_entry(entry, at=self._kit.hub.clock.now())
+                data = json.dumps(_request_row(row, teams))
+                await response.write(f"event: usage\ndata: {data}\n\n".encode())
+
+    async def _explored(self, request: web.Request, viewer: Viewer) -> Explored:
+        given = {name: request.query.get(name, "") for name in request.query}
+        given["group_by"] = ",".join(g for g in request.query.getall("group_by", []) if g)
+        query = parse_query(given, today=self._kit.hub.clock.now())
+        if "team" in query.filters and viewer.team is not None:
+            if query.filters["team"] != viewer.team.name:
+                raise NotFound(f"No team named {query.filters['team']!r}.")
+        return await explore(self._kit.hub, viewer, query)
+
+    async def usage(self, request: web.Request, viewer: Viewer) -> web.Response:
+        try:
+            explored = await self._explored(request, viewer)
+        except BadQuery as exc:
+            return self._kit.page(request, "error.html", status=400, viewer=viewer,
+                              title="Cannot show this", message=exc.user_message)  # fmt: skip
+        query = explored.query
+        points = [
+            Point(" · ".join(label or "(none)" for label in row.labels),
+                  metric_value(row.totals, query.metric), _metric_text(row.totals, query.metric))
+            for row in explored.rows
+        ]  # fmt: skip
+        over_time = query.group_by[0] in ("day", "hour")
+        title = f"{METRICS[query.metric]} by {' and '.join(GROUP_NAMES[g] for g in query.group_by)}"
+        chart = (columns(points, title=title, chart_id="usage") if over_time
+                 else bars(points[:25], title=title, chart_id="usage"))  # fmt: skip
+        exports = urlencode(query.url_params())
+        return self._kit.page(
+            request, "usage.html", viewer=viewer, title="Usage", query=query, chart=chart,
+            rows=[(row.labels, _figures(row.totals)) for row in explored.rows],
+            total=_figures(explored.total), groups=GROUPS, group_names=GROUP_NAMES,
+            metrics=METRICS, text_filters=TEXT_FILTERS, exports=exports,
+            shown=len(points), charted=len(points) if over_time else min(25, len(points)),
+        )  # fmt: skip
+
+    async def usage_json(self, request: web.Request, viewer: Viewer) -> web.Response:
+        explored = await self._explored(request, viewer)
+        return web.json_response(as_json(explored), headers={"Cache-Control": "no-store"})
+
+    async def usage_csv(self, request: web.Request, viewer: Viewer) -> web.Response:
+        explored = await self._explored(request, viewer)
+        name = f"usage-{explored.query.first}-{explored.query.last}.csv"
+        return web.Response(
+            text=as_csv(explored), content_type="text/csv", charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"',
+                     "Cache-Control": "no-store"},
+        )  # fmt: skip
+
+
+TAIL_COLUMNS = ("at", "team", "connector", "user", "model", "deployment", "status", "tokens",
+                "cost", "latency", "ttft")  # fmt: skip
+
+
+def _request_row(r: RecordedRequest, teams: dict[int, str]) -> dict[str, Any]:
+    """A request as the log shows it: no prompt, no answer (a usage record has neither)."""
+    return {
+        "request_id": r.request_id, "at": f"{r.at:%Y-%m-%d %H:%M:%S}",
+        "team": teams.get(r.team_id, f"#{r.team_id}"), "connector": r.connector,
+        "user": r.user, "model": r.alias, "deployment": r.deployment, "status": r.status,
+        "tokens": f"{r.prompt_tokens + r.completion_tokens:,}", "cost": format_usd(r.cost_micros),
+        "latency": f"{r.latency_ms} ms", "ttft": None if r.ttft_ms is None else f"{r.ttft_ms} ms",
+    }  # fmt: skip
+
+
+def _performance(totals: UsageTotals) -> dict[str, Any]:
+    """A deployment's figures: rates and means from the rollups' sums."""
+    figures = _figures(totals)
+    generating_s = (totals.latency_ms - totals.ttft_ms) / 1000
+    figures["latency"] = (
+        "–" if figures["mean_latency_ms"] is None else f"{figures['mean_latency_ms']} ms"
+    )
+    figures["ttft"] = "–" if figures["mean_ttft_ms"] is None else f"{figures['mean_ttft_ms']} ms"
+    figures["tokens_per_s"] = (
+        f"{totals.completion_tokens / generating_s:,.1f}" if generating_s > 0 else "–"
+    )
+    figures["per_1k"] = (
+        format_usd(totals.cost_micros * 1000 // totals.requests) if totals.requests else "–"
+    )
+    return figures
+
+
+def _figures(totals: UsageTotals) -> dict[str, Any]:
+    figures = totals_json(totals)
+    figures["cost"] = format_usd(totals.cost_micros)
+    figures["error_rate"] = f"{totals.errors / totals.requests:.1%}" if totals.requests else "–"
+    return figures
+
+
+def _metric_text(totals: UsageTotals, metric: str) -> str:
+    if metric == "cost":
+        return format_usd(totals.cost_micros)
+    return f"{int(metric_value(totals, metric)):,}"

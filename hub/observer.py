@@ -122,7 +122,7 @@ def note_usage(session: AsyncSession, entry: UsageEntry) -> None:
 
 def observe_usage(sessions: async_sessionmaker[AsyncSession], observer: ChatObserver) -> None:
     """Sessions from `sessions` report the usage records they commit to `observer`."""
-    sessions.configure(info={_OBSERVER: observer})
+    sessions.configure(info={**(sessions.kw.get("info") or {}), _OBSERVER: observer})
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)

@@ -34,6 +34,7 @@ from hub.idempotency_keys import IdempotencyKeys
 from hub.ledger.budget import Budget
 from hub.ledger.instances import Instances
 from hub.ledger.keys import Keys
+from hub.ledger.quotas import CallerQuotas
 from hub.ledger.recovery import price_estimate
 from hub.ledger.reports import UsageReports
 from hub.ledger.settlements import Settlements
@@ -57,6 +58,7 @@ from hub.routing.downgrade import Downgrades
 from hub.routing.health import HealthBoard
 from hub.routing.status import DeploymentStatus, deployment_status
 from hub.scheduled_once import ScheduledOnce
+from hub.settings_cache import SettingsCache, watch_changes
 from hub.signals import Signals
 from hub.store.engine import create_engine, create_read_engine, session_factory
 from hub.store.migrate import schema_problem
@@ -90,10 +92,16 @@ class Hub:
         self.observer: ChatObserver = FeedingObserver(self.observability.observer, self.usage_feed)
         observe_usage(self.sessions, self.observer)
         self.links = self.observability.links
-        self.events: EventSink = events or OutboxSink(clock)
         self.signals = Signals(
             clock, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix
         )
+        # Quotas and event subscriptions read per request, from memory; dropped as soon as a
+        # transaction that changed one commits, here or in another process (hub/settings_cache).
+        self.settings_cache = SettingsCache(
+            clock, ttl_s=settings.ledger.settings_cache_s, signals=self.signals
+        )
+        watch_changes(self.sessions, self.settings_cache)
+        self.events: EventSink = events or OutboxSink(clock, self.settings_cache)
         self.keys = Keys(
             self.sessions,
             clock,
@@ -133,7 +141,11 @@ class Hub:
             snapshot=snapshot_path(settings.billing.price_catalog),
         )
         self.budget = Budget(
-            self.sessions, clock, self.events, estimate=price_estimate(settings.models, self.prices)
+            self.sessions,
+            clock,
+            self.events,
+            estimate=price_estimate(settings.models, self.prices),
+            quotas=CallerQuotas(self.sessions, self.settings_cache),
         )
         # This process's lease: the holds it takes are its own (hub/ledger/instances.py).
         self.instances = Instances(
@@ -238,6 +250,7 @@ class Hub:
         """Join the other processes (shared circuit state) before serving; idempotent."""
         await self.circuits.start()
         await self.keys.start()
+        await self.settings_cache.start()
 
     async def close(self) -> None:
         while self._background:
@@ -247,6 +260,7 @@ class Hub:
         await self.instances.leave(recover=self.settlements.pending == 0)
         await self.notices.drain()
         await self.keys.close()
+        await self.settings_cache.close()
         await self.rate_limits.close()
         await self.circuits.close()
         await self.caching.store.close()

@@ -52,6 +52,15 @@ class LedgerSettings(Section):
         "refuses, the settlement is journaled under state_dir and retried in the background, "
         "and the request is answered.",
     )
+    settings_cache_s: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="Seconds the quotas and event subscriptions read on every request are "
+        "served from memory (0: read each time). A change the hub makes drops them at once in "
+        "this process and, with Redis, in every process; without Redis another process's "
+        "change (`hub quota set` from the CLI) is seen within this many seconds.",
+    )
     state_dir: Path = Field(
         Path("var"),
         description="This machine's own state: the journal of settlements the database could "

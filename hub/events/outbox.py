@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.clock import Clock
+from hub.settings_cache import SettingsCache
 from hub.store.event_tables import OutboxEvent, Subscription
 
 EVENT_TYPES = (
@@ -39,16 +40,22 @@ def new_event_id() -> str:
 
 
 class OutboxSink:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, cache: SettingsCache | None = None) -> None:
         self._clock = clock
+        # Which events a team's subscriptions want, from memory: settle asks on every
+        # request (hub/settings_cache.py drops it when a subscription changes).
+        self._cache = cache
 
     async def wanted(self, session: AsyncSession, *, team_id: int, type: str) -> bool:
-        rows = await session.scalars(
-            select(Subscription.events).where(
-                Subscription.team_id == team_id, Subscription.active.is_(True)
-            )
+        return type in await self.wanted_types(session, team_id=team_id)
+
+    async def wanted_types(self, session: AsyncSession, *, team_id: int) -> frozenset[str]:
+        """Every event type some active subscription of the team wants."""
+        if self._cache is None:
+            return await _wanted_types(session, team_id)
+        return await self._cache.get(
+            "subscriptions", team_id, lambda: _wanted_types(session, team_id)
         )
-        return any(type in events.split(",") for events in rows)
 
     async def emit(
         self, session: AsyncSession, *, team_id: int, type: str, data: Mapping[str, object]
@@ -68,3 +75,12 @@ class OutboxSink:
             )
         )
         return event_id
+
+
+async def _wanted_types(session: AsyncSession, team_id: int) -> frozenset[str]:
+    rows = await session.scalars(
+        select(Subscription.events).where(
+            Subscription.team_id == team_id, Subscription.active.is_(True)
+        )
+    )
+    return frozenset(t for events in rows for t in events.split(",") if t)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.clock import Clock
 from hub.events.outbox import EventSink
 from hub.ledger.periods import period_start
+from hub.ledger.quotas import CallerQuotas, QuotaLimit
 from hub.ledger.recovery import CostEstimate, HoldContext, claim_holds
 from hub.ledger.refusal import refusal
 from hub.ledger.room import Room, room_left, tracked_counters
@@ -29,7 +30,7 @@ from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_writer import record_usage, rewrite_usage
 from hub.model import Caller
 from hub.store.engine import dialect_name
-from hub.store.ledger_tables import BudgetCounter, Quota, Reservation, UsageRecord
+from hub.store.ledger_tables import BudgetCounter, Reservation, UsageRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,10 @@ class Budget:
         events: EventSink,
         *,
         estimate: CostEstimate | None = None,
+        quotas: CallerQuotas | None = None,
     ) -> None:
         self._sessions = sessions
+        self.quotas = quotas or CallerQuotas(sessions)
         self._clock = clock
         self._events = events
         self._estimate = estimate  # prices interrupted requests (hub/ledger/recovery.py)
@@ -73,8 +76,8 @@ class Budget:
         context: HoldContext | None = None,
     ) -> Hold:
         now = self._clock.now()
+        tracked = tracked_counters(caller, await self.quotas.of(caller))
         async with self._sessions.begin() as session:
-            tracked = await tracked_counters(session, caller)
             counter_ids: list[int] = []
             limits: list[CounterLimit] = []
             # One lock order for every transaction, so PostgreSQL never deadlocks.
@@ -175,7 +178,7 @@ class Budget:
 
     async def room(self, caller: Caller) -> Room:
         """The least room left on the caller's limited counters (hub/ledger/room.py)."""
-        return await room_left(self._sessions, self._clock, caller)
+        return await room_left(self._sessions, self._clock, caller, await self.quotas.of(caller))
 
     async def release_stale(self, older_than: timedelta) -> int:
         """The last resort: give back holds older than `older_than`, whatever process took
@@ -274,7 +277,7 @@ def _counter_is(scope: str, scope_id: int, window: str, start: date) -> tuple[An
 async def _hold_on(
     session: AsyncSession,
     key: tuple[str, int, str, date],
-    quota: Quota | None,
+    quota: QuotaLimit | None,
     cost_micros: int,
     tokens: int,
 ) -> int | None:

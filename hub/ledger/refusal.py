@@ -7,8 +7,9 @@ from datetime import datetime
 from hub.errors import QuotaExceeded
 from hub.ledger.money import format_usd
 from hub.ledger.periods import describe_reset, resets_at
+from hub.ledger.quotas import QuotaLimit
 from hub.model import Caller
-from hub.store.ledger_tables import BudgetCounter, Quota
+from hub.store.ledger_tables import BudgetCounter
 
 _SUBJECT = {
     "team": ("Team '{team}' has", "its"),
@@ -23,7 +24,7 @@ def refusal(
     caller: Caller,
     scope: str,
     window: str,
-    quota: Quota,
+    quota: QuotaLimit,
     counter: BudgetCounter | None,
     cost_micros: int,
     tokens: int,

@@ -4,15 +4,17 @@ worst case did not fit, to size the answer down to what is left (hub/ledger/sizi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
 from hub.ledger.periods import period_start
+from hub.ledger.quotas import QuotaLimit
 from hub.model import Caller
-from hub.store.ledger_tables import BudgetCounter, Quota
+from hub.store.ledger_tables import BudgetCounter
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,24 +30,13 @@ class Room:
         )
 
 
-def _scopes(caller: Caller) -> list[tuple[str, int]]:
-    scopes = [("team", caller.team_id)]
-    if caller.member_id is not None:
-        scopes.append(("member", caller.member_id))
-    if caller.key_id is not None:
-        scopes.append(("key", caller.key_id))
-    return scopes
-
-
-async def tracked_counters(
-    session: AsyncSession, caller: Caller
-) -> dict[tuple[str, int, str], Quota | None]:
+def tracked_counters(
+    caller: Caller, quotas: Sequence[QuotaLimit]
+) -> dict[tuple[str, int, str], QuotaLimit | None]:
     """Every counter this caller's request moves: those with a quota, and the team's month."""
-    tracked: dict[tuple[str, int, str], Quota | None] = {("team", caller.team_id, "month"): None}
-    scopes = _scopes(caller)
-    quotas = await session.scalars(
-        select(Quota).where(or_(*(and_(Quota.scope == s, Quota.scope_id == i) for s, i in scopes)))
-    )
+    tracked: dict[tuple[str, int, str], QuotaLimit | None] = {
+        ("team", caller.team_id, "month"): None
+    }
     for quota in quotas:
         tracked[(quota.scope, quota.scope_id, quota.window)] = quota
     return tracked
@@ -58,13 +49,16 @@ def _least(current: int | None, candidate: int | None) -> int | None:
 
 
 async def room_left(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, caller: Caller
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    caller: Caller,
+    quotas: Sequence[QuotaLimit],
 ) -> Room:
     now = clock.now()
     cost: int | None = None
     tokens: int | None = None
     async with sessions() as session:
-        tracked = await tracked_counters(session, caller)
+        tracked = tracked_counters(caller, quotas)
         for (scope, scope_id, window), quota in tracked.items():
             if quota is None:
                 continue

@@ -1,0 +1,192 @@
+"""Quotas and event subscriptions read from memory (#14.5): after the first request no reserve
+reads quotas and no settle reads subscriptions; every change the hub makes is seen by the next
+request (in this process at once, in another hub through Redis), the TTL bounds a change made
+behind the hub's back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import event, select, text
+
+from hub.clock import FakeClock
+from hub.errors import QuotaExceeded
+from hub.events.subscriptions import Subscriptions
+from hub.ledger.teams import QuotaSpec
+from hub.model import Caller, ChatOptions, ChatRequest, Message, Origin
+from hub.service import Hub
+from hub.settings_cache import CHANNEL
+from hub.store.event_tables import OutboxEvent
+from tests.fakes.openai_server import FakeOpenAI, reply
+from tests.support.hubs import (
+    RunningHub,
+    model_config,
+    openai_provider_config,
+    settings_from,
+    start_hub,
+)
+from tests.support.services import REDIS_URL, delete_redis_prefix, redis_prefix
+
+
+def config(fake: FakeOpenAI, extra: dict[str, object] | None = None) -> dict[str, object]:
+    return {
+        "providers": {"up": openai_provider_config(fake.base_url)},
+        # One token costs 1,000 micro-dollars each way.
+        "models": {"gpt": model_config(("up", "m", 1000.0, 1000.0))},
+        "webhooks": {"allow_private_targets": True},
+        **(extra or {}),
+    }
+
+
+@pytest.fixture
+async def running(fake_openai: FakeOpenAI, sqlite_url: str) -> AsyncIterator[RunningHub]:
+    fake_openai.default = reply("ok", prompt_tokens=2, completion_tokens=1)
+    hub = await start_hub(
+        config(fake_openai), database_url=sqlite_url, monthly_budget_micros=10_000_000
+    )
+    try:
+        yield hub
+    finally:
+        await hub.close()
+
+
+class Statements:
+    def __init__(self, hub: Hub) -> None:
+        self.sent: list[str] = []
+        event.listen(hub.engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        self.sent.append(statement)
+
+    def reading(self, table: str) -> list[str]:
+        return [s for s in self.sent if s.lstrip().startswith("SELECT") and f"FROM {table}" in s]
+
+
+@pytest.fixture
+def statements(running: RunningHub) -> Iterator[Statements]:
+    yield Statements(running.hub)
+
+
+def ask(running: RunningHub, max_tokens: int = 10) -> ChatRequest:
+    return ChatRequest(
+        caller=Caller(team_id=running.team.id, team_name=running.team.name),
+        origin=Origin(connector="test", user="u1"),
+        messages=(Message.text("user", "hi"),),
+        model="gpt",
+        options=ChatOptions(max_tokens=max_tokens),
+    )
+
+
+async def chat(hub: Hub, request: ChatRequest) -> str:
+    async with hub.chat(request) as stream:
+        result = await stream.collect()
+    return result.status.value
+
+
+async def outbox(hub: Hub) -> list[str]:
+    async with hub.sessions() as session:
+        return list(await session.scalars(select(OutboxEvent.type)))
+
+
+async def test_requests_after_the_first_read_no_quota_and_no_subscription(
+    running: RunningHub, statements: Statements
+) -> None:
+    for _ in range(3):
+        assert await chat(running.hub, ask(running)) == "ok"
+    assert len(statements.reading("quotas")) == 1
+    # Read at most once (issuing the key at set-up may have asked already).
+    assert len(statements.reading("subscriptions")) <= 1
+
+
+async def test_a_quota_set_through_the_hub_applies_to_the_next_request(
+    running: RunningHub,
+) -> None:
+    assert await chat(running.hub, ask(running)) == "ok"  # the team's budget is cached
+    await running.hub.teams.set_quota(
+        QuotaSpec("team", running.team.id, "month", 1_000, None), team_id=running.team.id
+    )
+    with pytest.raises(QuotaExceeded):
+        await chat(running.hub, ask(running))
+    await running.hub.teams.set_quota(
+        QuotaSpec("team", running.team.id, "month", None, None), team_id=running.team.id
+    )
+    assert await chat(running.hub, ask(running)) == "ok"
+
+
+async def test_a_subscription_created_or_deleted_applies_to_the_next_settle(
+    running: RunningHub,
+) -> None:
+    assert await chat(running.hub, ask(running)) == "ok"  # "no subscriptions" is cached
+    subscriptions = Subscriptions.for_hub(running.hub)
+    created = await subscriptions.create(
+        team_id=running.team.id, url="http://127.0.0.1:9/hook", events=["completion.created"]
+    )
+    assert await chat(running.hub, ask(running)) == "ok"
+    assert await outbox(running.hub) == ["completion.created"]
+    await subscriptions.delete(created.id)
+    assert await chat(running.hub, ask(running)) == "ok"
+    assert await outbox(running.hub) == ["completion.created"]
+
+
+async def test_a_rolled_back_change_keeps_the_cache(
+    running: RunningHub, statements: Statements
+) -> None:
+    assert await chat(running.hub, ask(running)) == "ok"
+    with pytest.raises(RuntimeError):
+        async with running.hub.sessions.begin() as session:
+            await session.execute(text("UPDATE quotas SET cost_limit_micros = 1"))
+            raise RuntimeError("changed my mind")
+    assert await chat(running.hub, ask(running)) == "ok"
+    assert len(statements.reading("quotas")) == 1
+
+
+async def test_the_ttl_bounds_a_change_the_hub_did_not_make(running: RunningHub) -> None:
+    assert await chat(running.hub, ask(running)) == "ok"
+    async with running.hub.engine.begin() as conn:  # another tool, behind the hub's back
+        await conn.execute(text("UPDATE quotas SET cost_limit_micros = 1000"))
+    assert await chat(running.hub, ask(running)) == "ok"  # still cached
+    assert isinstance(running.clock, FakeClock)
+    running.clock.advance(5.01)  # [ledger] settings_cache_s = 5
+    with pytest.raises(QuotaExceeded):
+        await chat(running.hub, ask(running))
+
+
+@pytest.fixture
+async def prefix() -> AsyncIterator[str]:
+    value = await redis_prefix()
+    try:
+        yield value
+    finally:
+        await delete_redis_prefix(value)
+
+
+@pytest.mark.redis
+async def test_a_quota_set_in_one_hub_reaches_another_through_redis(
+    fake_openai: FakeOpenAI, sqlite_url: str, prefix: str
+) -> None:
+    fake_openai.default = reply("ok", prompt_tokens=2, completion_tokens=1)
+    shared = config(fake_openai, {"redis": {"url": REDIS_URL, "key_prefix": prefix}})
+    first = await start_hub(shared, database_url=sqlite_url, monthly_budget_micros=10_000_000)
+    second = Hub.open(settings_from(shared, database_url=sqlite_url), clock=first.clock)
+    try:
+        await first.hub.start()
+        await second.start()
+        assert await chat(second, ask(first)) == "ok"  # cached in the second hub
+        heard = asyncio.Event()
+
+        async def probe(_: str) -> None:  # runs after the cache's handler (subscribed first)
+            heard.set()
+
+        await second.signals.subscribe(CHANNEL, probe)
+        await first.hub.teams.set_quota(
+            QuotaSpec("team", first.team.id, "month", 1_000, None), team_id=first.team.id
+        )
+        async with asyncio.timeout(5):
+            await heard.wait()
+        with pytest.raises(QuotaExceeded):
+            await chat(second, ask(first))
+    finally:
+        await second.close()
+        await first.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +27,7 @@ from connectors.dashboard.explorer import (
     totals_json,
 )
 from connectors.dashboard.kit import Kit, NavItem
+from connectors.dashboard.performance import RESOLUTION, latencies, milliseconds, performance
 from connectors.dashboard.sessions import Viewer
 from hub.errors import NotFound
 from hub.ledger.money import format_usd
@@ -88,8 +89,13 @@ class AnalyticsPages:
         else:
             budget = await hub.usage.month_status(Caller(viewer.team.id, viewer.team.name))
         total = by_day.total
+        measured = (await latencies(hub, since=month_start, until=None, zone=UTC, where=where)
+                    ).get(())  # fmt: skip
+        speed = {name: milliseconds(value)
+                 for name, value in (measured.figures() if measured else {}).items()}  # fmt: skip
         return self._kit.page(
-            request, "overview.html", viewer=viewer, title="Overview",
+            request, "overview.html", viewer=viewer, title="Overview", speed=speed,
+            resolution=RESOLUTION,
             month=f"{now:%B %Y}", figures=_figures(total), budget=budget, teams=teams,
             day_chart=columns(days, title=f"Spend per day, {now:%B %Y} (UTC)", chart_id="days"),
             days=days,
@@ -100,25 +106,50 @@ class AnalyticsPages:
         )  # fmt: skip
 
     async def models(self, request: web.Request, viewer: Viewer) -> web.Response:
-        """Model performance per deployment over the explorer's range (default: this month)."""
+        """Model performance per deployment over the explorer's range (default: this month),
+        and per day for all deployments or the one chosen."""
         try:
             query = parse_query(dict(request.query), today=self._kit.hub.clock.now())
         except BadQuery as exc:
             return self._kit.page(request, "error.html", status=400, viewer=viewer,
                               title="Cannot show this", message=exc.user_message)  # fmt: skip
         since, until = local_days(query.first, query.last, query.zone)
-        where = UsageFilter(team_id=None if viewer.team is None else viewer.team.id)
-        found = await self._kit.hub.usage.summary(
-            since=since, until=until, zone=query.zone, where=where, group_by=["deployment"]
-        )
-        rows = [(r.group[0] or "(none)", _performance(r.totals)) for r in found.rows]
+        hub = self._kit.hub
+        team_id = None if viewer.team is None else viewer.team.id
+        where = UsageFilter(team_id=team_id)
+        zone = query.zone
+        found = await hub.usage.summary(since=since, until=until, zone=zone, where=where,
+                                        group_by=["deployment"])  # fmt: skip
+        measured = await latencies(hub, since=since, until=until, zone=zone, where=where,
+                                   group_by=("deployment",))  # fmt: skip
+        rows = [(str(r.group[0] or "(none)"), performance(r.totals, measured.get(r.group)))
+                for r in found.rows]  # fmt: skip
         rows.sort(key=lambda row: -row[1]["requests"])
-        latency = [Point(str(name), float(p["mean_latency_ms"] or 0), p["latency"])
-                   for name, p in rows]  # fmt: skip
+        chosen = query.filters.get("deployment")
+        daily_where = UsageFilter(team_id=team_id, deployment=chosen)
+        by_day = await hub.usage.summary(since=since, until=until, zone=zone, where=daily_where,
+                                         group_by=["day"])  # fmt: skip
+        daily_measured = await latencies(hub, since=since, until=until, zone=zone,
+                                         where=daily_where, group_by=("day",))  # fmt: skip
+        sums = {str(r.group[0]): r.totals for r in by_day.rows}
+        days = []
+        day = query.first
+        while day <= query.last:
+            label = day.isoformat()
+            days.append((label, performance(sums.get(label, UsageTotals()),
+                                            daily_measured.get((label,)))))  # fmt: skip
+            day += timedelta(days=1)
+        p95 = [Point(name, float(p["latency_p95"] or 0), p["latency_p95_text"])
+               for name, p in rows]  # fmt: skip
+        over_time = [Point(label, float(p["latency_p95"] or 0), p["latency_p95_text"])
+                     for label, p in days]  # fmt: skip
         return self._kit.page(
             request, "models.html", viewer=viewer, title="Model performance", query=query,
-            rows=rows, chart=bars(latency[:25], title="Mean latency per deployment",
-                                  chart_id="latency"),
+            rows=rows, days=days, chosen=chosen, resolution=RESOLUTION,
+            deployments=[name for name, _ in rows if name != "(none)"],
+            chart=bars(p95[:25], title="p95 latency per deployment", chart_id="latency"),
+            day_chart=columns(over_time, title=f"p95 latency per day ({chosen or 'all'})",
+                              chart_id="latency-days"),
         )  # fmt: skip
 
     async def requests(self, request: web.Request, viewer: Viewer) -> web.Response:
@@ -218,23 +249,6 @@ def _request_row(r: RecordedRequest, teams: dict[int, str]) -> dict[str, Any]:
         "tokens": f"{r.prompt_tokens + r.completion_tokens:,}", "cost": format_usd(r.cost_micros),
         "latency": f"{r.latency_ms} ms", "ttft": None if r.ttft_ms is None else f"{r.ttft_ms} ms",
     }  # fmt: skip
-
-
-def _performance(totals: UsageTotals) -> dict[str, Any]:
-    """A deployment's figures: rates and means from the rollups' sums."""
-    figures = _figures(totals)
-    generating_s = (totals.latency_ms - totals.ttft_ms) / 1000
-    figures["latency"] = (
-        "–" if figures["mean_latency_ms"] is None else f"{figures['mean_latency_ms']} ms"
-    )
-    figures["ttft"] = "–" if figures["mean_ttft_ms"] is None else f"{figures['mean_ttft_ms']} ms"
-    figures["tokens_per_s"] = (
-        f"{totals.completion_tokens / generating_s:,.1f}" if generating_s > 0 else "–"
-    )
-    figures["per_1k"] = (
-        format_usd(totals.cost_micros * 1000 // totals.requests) if totals.requests else "–"
-    )
-    return figures
 
 
 def _figures(totals: UsageTotals) -> dict[str, Any]:

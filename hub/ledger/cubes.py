@@ -28,6 +28,15 @@ CUBES: dict[str, frozenset[str]] = {
 }
 GRAINS = ("hour", "day")
 
+# Cubes of one per-request measure: their rows are also keyed by the measure's bin (the
+# `bin` column; 0 in the cubes above), so they hold a histogram of it that rollups can merge
+# (hub/ledger/latency_bins.py). Summaries never read them; `hub/ledger/histograms.py` does.
+MEASURE_DIMENSIONS = frozenset({"team_id", "alias", "deployment", "connector", "status"})
+MEASURE_CUBES: dict[str, frozenset[str]] = {
+    "latency": MEASURE_DIMENSIONS,  # bin: latency_ms's
+    "ttft": MEASURE_DIMENSIONS,  # bin: ttft_ms's; requests without a first token are left out
+}
+
 
 def cube_for(columns: Iterable[str]) -> str:
     """The smallest cube that keeps every one of these columns."""

@@ -11,8 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
+from hub.ledger.histograms import Measure, read_histograms
+from hub.ledger.latency_bins import Histogram
 from hub.ledger.periods import period_start, resets_at
-from hub.ledger.summary import EVERYTHING, Dimension, UsageFilter, UsageSummary, summarize
+from hub.ledger.summary import (
+    EVERYTHING,
+    Dimension,
+    GroupValue,
+    UsageFilter,
+    UsageSummary,
+    summarize,
+)
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_totals import UsageTotals
 from hub.model import Caller
@@ -101,6 +110,24 @@ class UsageReports:
             return await summarize(
                 session, since=since, until=until, zone=zone, where=where, group_by=group_by
             )
+
+    async def histograms(
+        self,
+        measure: Measure,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        zone: tzinfo = UTC,
+        where: UsageFilter = EVERYTHING,
+        group_by: Sequence[Dimension] = (),
+    ) -> dict[tuple[GroupValue, ...], Histogram]:
+        """Latency or time-to-first-token histograms of [since, until) per group, merged from
+        the rollups' bins: `.percentile(0.95)` of one is the p95 (hub/ledger/latency_bins.py)."""
+        async with self._sessions() as session:
+            return await read_histograms(
+                session, measure=measure, since=since, until=until, zone=zone, where=where,
+                group_by=group_by,
+            )  # fmt: skip
 
     async def totals(
         self,

@@ -1,8 +1,9 @@
 """Keeping the usage rollups: one upsert statement per usage record, in its transaction.
 
 `record_usage` (the one writer of usage records) calls `add_to_rollups`, which adds the record
-to its hour and its day in every cube (hub/ledger/cubes.py) with one precompiled
-`INSERT … ON CONFLICT DO UPDATE` executed for the eight rows. A rollup row is therefore
+to its hour and its day in every cube (hub/ledger/cubes.py), and in its latency and
+time-to-first-token bins (the measure cubes), with one precompiled
+`INSERT … ON CONFLICT DO UPDATE` executed for the (up to twelve) rows. A rollup row is therefore
 exactly the sum of its records: a rolled-back record was never added, and no job can count a
 record twice.
 """
@@ -16,7 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.ledger.cubes import CUBES
+from hub.ledger.cubes import CUBES, MEASURE_CUBES
+from hub.ledger.latency_bins import bin_of
 from hub.ledger.usage_entry import UsageEntry
 from hub.store.engine import dialect_name
 from hub.store.ledger_tables import UsageRecord
@@ -90,16 +92,25 @@ def _rows(record: dict[str, Any], *, sign: int) -> list[dict[str, object]]:
         "ttft_ms": sign * (ttft or 0),
         "ttft_requests": 0 if ttft is None else sign,
     }
+    bins: dict[str, int | None] = {
+        "latency": bin_of(record["latency_ms"] or 0),
+        "ttft": None if ttft is None else bin_of(ttft),
+    }
+    cubes: list[tuple[str, frozenset[str], int | None]] = [(c, k, 0) for c, k in CUBES.items()]
+    cubes += [(cube, kept, bins[cube]) for cube, kept in MEASURE_CUBES.items()]
     rows = []
-    for cube, kept in CUBES.items():
+    for cube, kept, bin_ in cubes:
+        if bin_ is None:
+            continue  # no such measure for this record (no first token)
         kept_dimensions = {
             name: value if name in kept else _ABSENT.get(name, "")
             for name, value in dimensions.items()
         }
         for grain, bucket in (("hour", hour_of(moment)), ("day", day_of(moment))):
             rows.append(
-                {"cube": cube, "grain": grain, "bucket": bucket, **kept_dimensions, **amounts}
-            )
+                {"cube": cube, "grain": grain, "bucket": bucket, "bin": bin_,
+                 **kept_dimensions, **amounts}
+            )  # fmt: skip
     return rows
 
 

@@ -100,12 +100,12 @@ async def summarize(
         if since is None or until is None:
             return UsageSummary(group_by)
     plan = plan_range(since, until, zone, grain)
-    cube = cube_for(_columns_needed(where, group_by))
+    cube = cube_for(columns_needed(where, group_by))
     found: dict[tuple[GroupValue, ...], UsageTotals] = {}
     parts = (
-        (_ROLLUPS, plan.days, (cube, "day")),
-        (_ROLLUPS, plan.hours, (cube, "hour")),
-        (_RECORDS, plan.raw, None),
+        (ROLLUPS, plan.days, (cube, "day")),
+        (ROLLUPS, plan.hours, (cube, "hour")),
+        (RECORDS, plan.raw, None),
     )
     for source, ranges, bucket in parts:
         for start in range(0, len(ranges), _RANGES_PER_QUERY):
@@ -139,7 +139,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _columns_needed(where: UsageFilter, group_by: tuple[Dimension, ...]) -> set[str]:
+def columns_needed(where: UsageFilter, group_by: tuple[Dimension, ...]) -> set[str]:
     named = [f.name for f in fields(where) if getattr(where, f.name) is not None]
     return {column for name in (*named, *group_by) for column in _COLUMNS[name]}
 
@@ -223,7 +223,7 @@ class _Source:
                 func.count(c.ttft_ms),
             )
 
-    def _conditions(self, where: UsageFilter) -> list[Any]:
+    def conditions(self, where: UsageFilter) -> list[Any]:
         c = self.table
         found: list[Any] = []
         simple = {
@@ -252,7 +252,7 @@ class _Source:
                 found.append(and_(c.connector == connector, column == value))
         return found
 
-    def _in(self, ranges: Sequence[Range]) -> Any:
+    def within(self, ranges: Sequence[Range]) -> Any:
         terms = []
         for start, end in ranges:
             bounds = []
@@ -279,7 +279,7 @@ class _Source:
         keys: list[Any] = [col for d in group_by if d in self.columns for col in self.columns[d]]
         if timed:
             keys.append(self.time)
-        query = select(*keys, *self.sums).where(self._in(ranges), *self._conditions(where))
+        query = select(*keys, *self.sums).where(self.within(ranges), *self.conditions(where))
         if bucket is not None:
             query = query.where(self.table.cube == bucket[0], self.table.grain == bucket[1])
         if keys:
@@ -312,5 +312,5 @@ def _absent_as_none(value: Any) -> GroupValue:
     return int(value) if isinstance(value, int) else str(value)
 
 
-_ROLLUPS = _Source(UsageRollup.__table__.c, UsageRollup.__table__.c.bucket, rollup=True)
-_RECORDS = _Source(UsageRecord.__table__.c, UsageRecord.__table__.c.created_at, rollup=False)
+ROLLUPS = _Source(UsageRollup.__table__.c, UsageRollup.__table__.c.bucket, rollup=True)
+RECORDS = _Source(UsageRecord.__table__.c, UsageRecord.__table__.c.created_at, rollup=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.base import Base, BigId, UTCDateTime
@@ -26,6 +26,7 @@ ROLLUP_KEY = (
     "alias",
     "deployment",
     "status",
+    "bin",
 )
 
 
@@ -53,6 +54,8 @@ class UsageRollup(Base):
     alias: Mapped[str] = mapped_column(String(100))
     deployment: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
+    # The measure's bin in a measure cube (hub/ledger/latency_bins.py); 0 in the others.
+    bin: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     requests: Mapped[int] = mapped_column(BigId)
     prompt_tokens: Mapped[int] = mapped_column(BigId)
     completion_tokens: Mapped[int] = mapped_column(BigId)

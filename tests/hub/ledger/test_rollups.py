@@ -349,7 +349,8 @@ async def test_the_migration_backfills_the_rollups_from_existing_records(
 
     written = await rollups()
     assert 0 < len(written) < 8 * len(drawn)  # records of one bucket and cube share a row
-    migration = _migration()
+    # The rollups' migration, then the latency bins' (tests/hub/ledger/test_histograms.py).
+    migrations = [_migration("*_usage_rollups.py"), _migration("*_latency_histograms.py")]
     async with hub_.hub.engine.begin() as conn:
         await conn.execute(delete(UsageRollup))
 
@@ -358,22 +359,21 @@ async def test_the_migration_backfills_the_rollups_from_existing_records(
             from alembic.operations import Operations
 
             with Operations.context(MigrationContext.configure(sync_conn)):
-                migration.backfill()
+                for migration in migrations:
+                    migration.backfill()
 
         await conn.run_sync(run)
     assert await rollups() == written
 
 
-def _migration() -> Any:
+def _migration(pattern: str) -> Any:
     import importlib.util
     from pathlib import Path
 
     import hub.store
 
-    (path,) = (Path(hub.store.__file__).parent / "migrations" / "versions").glob(
-        "*_usage_rollups.py"
-    )
-    spec = importlib.util.spec_from_file_location("rollup_migration", path)
+    (path,) = (Path(hub.store.__file__).parent / "migrations" / "versions").glob(pattern)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,0 +1,84 @@
+"""Model performance figures: latency and time-to-first-token percentiles from the rollups'
+histograms, error rates, output tokens per second and cost per 1,000 requests, per deployment
+and per day. Everything is read from rollups (sums and bins), never by scanning requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from hub.ledger.latency_bins import EMPTY, RELATIVE_ERROR, Histogram
+from hub.ledger.money import format_usd
+from hub.ledger.summary import Dimension, GroupValue, UsageFilter
+from hub.ledger.usage_totals import UsageTotals
+from hub.service import Hub
+
+# What the page says about the percentiles' precision (hub/ledger/latency_bins.py).
+RESOLUTION = f"±{RELATIVE_ERROR:.1%}"
+PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
+
+
+@dataclass(frozen=True, slots=True)
+class Latencies:
+    latency: Histogram
+    ttft: Histogram
+
+    def figures(self) -> dict[str, int | None]:
+        """`latency_p50`, `ttft_p95`, ...: milliseconds, None without requests."""
+        found: dict[str, int | None] = {}
+        for name, fraction in PERCENTILES.items():
+            found[f"latency_{name}"] = self.latency.percentile(fraction)
+            found[f"ttft_{name}"] = self.ttft.percentile(fraction)
+        return found
+
+
+async def latencies(
+    hub: Hub,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    zone: tzinfo,
+    where: UsageFilter,
+    group_by: tuple[Dimension, ...] = (),
+) -> dict[tuple[GroupValue, ...], Latencies]:
+    """Both histograms for each group (a group without a first token has an empty TTFT one)."""
+    both = {
+        measure: await hub.usage.histograms(
+            measure, since=since, until=until, zone=zone, where=where, group_by=group_by
+        )
+        for measure in ("latency", "ttft")
+    }
+    keys = set(both["latency"]) | set(both["ttft"])
+    return {
+        key: Latencies(both["latency"].get(key, EMPTY), both["ttft"].get(key, EMPTY))
+        for key in keys
+    }
+
+
+def milliseconds(value: int | None) -> str:
+    if value is None:
+        return "–"
+    if value >= 10_000:
+        return f"{value / 1000:,.1f} s"
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value} ms"
+
+
+def performance(totals: UsageTotals, measured: Latencies | None) -> dict[str, Any]:
+    """A deployment's (or a day's) figures, each also as the text the page shows."""
+    figures: dict[str, Any] = {"requests": totals.requests, "errors": totals.errors}
+    figures["error_rate"] = f"{totals.errors / totals.requests:.1%}" if totals.requests else "–"
+    for name, value in (measured or Latencies(EMPTY, EMPTY)).figures().items():
+        figures[name] = value
+        figures[f"{name}_text"] = milliseconds(value)
+    generating_s = (totals.latency_ms - totals.ttft_ms) / 1000
+    figures["tokens_per_s"] = (
+        f"{totals.completion_tokens / generating_s:,.1f}" if generating_s > 0 else "–"
+    )
+    figures["per_1k"] = (
+        format_usd(totals.cost_micros * 1000 // totals.requests) if totals.requests else "–"
+    )
+    figures["cost"] = format_usd(totals.cost_micros)
+    return figures

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
@@ -188,16 +188,66 @@ class AuditLog:
             query = query.where(AuditEntry.at >= since)
         async with self._sessions() as session:
             rows = await session.scalars(query.limit(limit))
-            return [
-                AuditRecord(
-                    id=r.id,
-                    at=r.at,
-                    actor=r.actor,
-                    team_id=r.team_id,
-                    action=r.action,
-                    target=r.target,
-                    before=json.loads(r.before) if r.before else None,
-                    after=json.loads(r.after) if r.after else None,
+            return [_record(r) for r in rows]
+
+    async def page(
+        self,
+        *,
+        team_id: int,
+        before_id: int | None = None,
+        action: str = "",
+        actor: str = "",
+        target: str = "",
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+    ) -> list[AuditRecord]:
+        """One page of a team's log, newest first: entries older than `before_id` (the last
+        id of the previous page, so pages do not shift as entries arrive). `action` matches
+        an action or its family (`key` matches `key.create`, `key.revoke`...); `actor` and
+        `target` match exactly; `since` is inclusive and `until` exclusive."""
+        query = select(AuditEntry).where(AuditEntry.team_id == team_id)
+        if before_id is not None:
+            query = query.where(AuditEntry.id < before_id)
+        if action:
+            query = query.where(
+                or_(
+                    AuditEntry.action == action,
+                    AuditEntry.action.startswith(action + ".", autoescape=True),
                 )
-                for r in rows
-            ]
+            )
+        if actor:
+            query = query.where(AuditEntry.actor == actor)
+        if target:
+            query = query.where(AuditEntry.target == target)
+        if since is not None:
+            query = query.where(AuditEntry.at >= since)
+        if until is not None:
+            query = query.where(AuditEntry.at < until)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit))
+            return [_record(r) for r in rows]
+
+    async def actions(self, *, team_id: int) -> list[str]:
+        """The actions the team's log holds, for a filter's choices."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.team_id == team_id)
+                .distinct()
+                .order_by(AuditEntry.action)
+            )
+            return list(rows)
+
+
+def _record(r: AuditEntry) -> AuditRecord:
+    return AuditRecord(
+        id=r.id,
+        at=r.at,
+        actor=r.actor,
+        team_id=r.team_id,
+        action=r.action,
+        target=r.target,
+        before=json.loads(r.before) if r.before else None,
+        after=json.loads(r.after) if r.after else None,
+    )

@@ -23,6 +23,7 @@ from hub import audit
 from hub.clock import Clock
 from hub.config import RateLimitDefaults
 from hub.errors import BadRequest, ProviderUnavailable, RateLimited
+from hub.ledger.teams import team_scopes
 from hub.model import Caller
 from hub.rate_counters import Counters
 from hub.store.governance_tables import RateLimit
@@ -105,6 +106,17 @@ class RateLimits:
                 select(RateLimit).where(RateLimit.scope == scope, RateLimit.scope_id == scope_id)
             )
             return found
+
+    async def of_team(self, team_id: int) -> list[RateLimit]:
+        """The limits set on the team, its members and its keys (where none is set, the
+        [rate_limits] defaults apply)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(RateLimit)
+                .where(team_scopes(RateLimit, team_id))
+                .order_by(RateLimit.scope, RateLimit.scope_id)
+            )
+            return list(rows)
 
     async def clear(self, *, scope: str, scope_id: int, team_id: int) -> bool:
         """Remove the scope's own limits, so the defaults apply again; False if it had none."""

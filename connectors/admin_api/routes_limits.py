@@ -3,35 +3,15 @@ on a team, its members and its keys. Money is US dollars in JSON, micro-dollars 
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
-from sqlalchemy import and_, or_, select
 
 from connectors.admin_api.endpoint import Call, Endpoint
 from connectors.admin_api.render import ok, quota_json, rate_limit_json
 from connectors.admin_api.schemas import ref
 from connectors.admin_api.validation import MAX_ID, MAX_PER_MINUTE, MAX_TOKENS, Body, InvalidField
 from hub.ledger.teams import QuotaSpec
-from hub.store.governance_tables import RateLimit
-from hub.store.ledger_tables import ApiKey, Member, Quota
 
 SCOPES = ("team", "member", "key")
-
-
-def _team_scopes(table: Any, team_id: int) -> Any:
-    """Rows of `table` (Quota or RateLimit) that belong to the team, its members or its keys."""
-    return or_(
-        and_(table.scope == "team", table.scope_id == team_id),
-        and_(
-            table.scope == "member",
-            table.scope_id.in_(select(Member.id).where(Member.team_id == team_id)),
-        ),
-        and_(
-            table.scope == "key",
-            table.scope_id.in_(select(ApiKey.id).where(ApiKey.team_id == team_id)),
-        ),
-    )
 
 
 async def _scope(call: Call, body: Body) -> tuple[str, int]:
@@ -53,13 +33,8 @@ async def _scope(call: Call, body: Body) -> tuple[str, int]:
 
 
 async def list_quotas(call: Call) -> web.Response:
-    async with call.hub.sessions() as session:
-        rows = await session.scalars(
-            select(Quota)
-            .where(_team_scopes(Quota, call.own_team.id))
-            .order_by(Quota.scope, Quota.scope_id, Quota.window)
-        )
-        return ok({"data": [quota_json(row) for row in rows]})
+    rows = await call.hub.teams.quotas_of(call.own_team.id)
+    return ok({"data": [quota_json(row) for row in rows]})
 
 
 async def set_quota(call: Call) -> web.Response:
@@ -80,13 +55,8 @@ async def set_quota(call: Call) -> web.Response:
 
 
 async def list_rate_limits(call: Call) -> web.Response:
-    async with call.hub.sessions() as session:
-        rows = await session.scalars(
-            select(RateLimit)
-            .where(_team_scopes(RateLimit, call.own_team.id))
-            .order_by(RateLimit.scope, RateLimit.scope_id)
-        )
-        return ok({"data": [rate_limit_json(row) for row in rows]})
+    rows = await call.hub.rate_limits.of_team(call.own_team.id)
+    return ok({"data": [rate_limit_json(row) for row in rows]})
 
 
 async def set_rate_limit(call: Call) -> web.Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from connectors.dashboard.admin_pages import AdminPages
 from connectors.dashboard.analytics_pages import NAV as ANALYTICS_NAV
 from connectors.dashboard.analytics_pages import AnalyticsPages
 from connectors.dashboard.config import DashboardSettings
@@ -25,6 +26,7 @@ class Pages:
         self._kit = Kit(hub, settings)
         self._kit.nav.extend(ANALYTICS_NAV)
         self._sections: list[Section] = [SignInPages(self._kit), AnalyticsPages(self._kit)]
+        self._sections.append(AdminPages(self._kit))
         self._css = (HERE / "static" / "dashboard.css").read_bytes()
         self._script = (HERE / "static" / "tail.js").read_bytes()
 

@@ -6,8 +6,9 @@ import builtins
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,7 +17,7 @@ from hub.clock import Clock
 from hub.errors import BadRequest, Forbidden, NotFound
 from hub.events.subscriptions import CALLBACK_SOURCE
 from hub.store.event_tables import Subscription
-from hub.store.ledger_tables import ApiKey, Quota, Team
+from hub.store.ledger_tables import ApiKey, Member, Quota, Team
 from hub.store.platform_tables import Binding
 
 POLICIES = ("open", "members_only")
@@ -212,6 +213,32 @@ class Teams:
                 select(Quota).where(Quota.scope == scope, Quota.scope_id == scope_id)
             )
             return builtins.list(rows)
+
+    async def quotas_of(self, team_id: int) -> builtins.list[Quota]:
+        """Every quota of the team, its members and its keys (scope, scope id, window order)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Quota)
+                .where(team_scopes(Quota, team_id))
+                .order_by(Quota.scope, Quota.scope_id, Quota.window)
+            )
+            return builtins.list(rows)
+
+
+def team_scopes(table: Any, team_id: int) -> Any:
+    """Rows of a per-scope table (quotas, rate limits) that belong to the team, its members
+    or its keys."""
+    return or_(
+        and_(table.scope == "team", table.scope_id == team_id),
+        and_(
+            table.scope == "member",
+            table.scope_id.in_(select(Member.id).where(Member.team_id == team_id)),
+        ),
+        and_(
+            table.scope == "key",
+            table.scope_id.in_(select(ApiKey.id).where(ApiKey.team_id == team_id)),
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ from hub.ledger.sizing import AnswerSizing, Ask
 from hub.ledger.usage_entry import UsageEntry
 from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Status, Usage
+from hub.prompt_hash import prompt_hash
 from hub.ratelimit import AppliedLimit
 from hub.router import RouteState
 from hub.routing.auto import AutoChoice, choose
@@ -453,7 +454,10 @@ class ChatStream:
             experiment_id=result.experiment_id,
             variant=result.variant,
             charged_tokens=self._charged_tokens if result.status == Status.CACHED else None,
-        )
+            prompt_hash=prompt_hash(request, alias=self._model.alias,
+                                    cache_key=self._cache.key if self._cache else None),
+            first_deployment=self._route.first,
+        )  # fmt: skip
         hold = self._hold
         if entry.cost_micros > hold.cost_micros or entry.tokens_charged > hold.tokens:
             # The provider counted more than the upper bound held: book its count as it is;

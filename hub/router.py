@@ -46,6 +46,7 @@ class RouteState:
     """What the router did, readable while and after it streams."""
 
     deployment: DeploymentSettings | None = None
+    first: str | None = None  # the label of the first deployment tried (fail-over reports)
     attempts: int = 0
     errors: list[ProviderError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # deployments passed over: open circuits
@@ -178,6 +179,7 @@ class Router:
             for attempt_number in range(self._settings.max_retries + 1):
                 state.attempts += 1
                 state.deployment = deployment
+                state.first = state.first or label
                 state.dropped = tuple(unsupported)
                 attempt = self.health.start(label)
                 watch = state.watch.attempt(deployment, number=state.attempts, max_tokens=limit)

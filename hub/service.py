@@ -63,6 +63,7 @@ from hub.signals import Signals
 from hub.store.engine import create_engine, create_read_engine, session_factory
 from hub.store.migrate import schema_problem
 from hub.store.secretbox import SecretBox
+from hub.suggestions import Suggestions
 from hub.usage_feed import FeedingObserver, UsageFeed
 
 log = logging.getLogger("hub")
@@ -140,6 +141,7 @@ class Hub:
             providers=settings.providers,
             snapshot=snapshot_path(settings.billing.price_catalog),
         )
+        self.suggestions = Suggestions(self.usage, self.prices, settings, clock)  # cost advice
         self.budget = Budget(
             self.sessions,
             clock,

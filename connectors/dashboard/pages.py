@@ -16,6 +16,8 @@ from connectors.dashboard.analytics_pages import AnalyticsPages
 from connectors.dashboard.config import DashboardSettings
 from connectors.dashboard.kit import HERE, Kit, Section
 from connectors.dashboard.signin_pages import SignInPages
+from connectors.dashboard.suggestion_pages import NAV as SUGGESTIONS_NAV
+from connectors.dashboard.suggestion_pages import SuggestionPages
 from hub.service import Hub
 
 STATIC_HEADERS = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
@@ -25,7 +27,9 @@ class Pages:
     def __init__(self, hub: Hub, settings: DashboardSettings) -> None:
         self._kit = Kit(hub, settings)
         self._kit.nav.extend(ANALYTICS_NAV)
+        self._kit.nav.extend(SUGGESTIONS_NAV)
         self._sections: list[Section] = [SignInPages(self._kit), AnalyticsPages(self._kit)]
+        self._sections.append(SuggestionPages(self._kit))
         self._sections.append(AdminPages(self._kit))
         self._css = (HERE / "static" / "dashboard.css").read_bytes()
         self._script = (HERE / "static" / "tail.js").read_bytes()

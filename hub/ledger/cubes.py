@@ -5,6 +5,7 @@ month however many records there are, while the `all` cube still answers any dri
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # Rollup columns (hub/store/rollup_tables.py) that identify where usage came from.
 DIMENSION_COLUMNS = (
@@ -29,13 +30,39 @@ CUBES: dict[str, frozenset[str]] = {
 GRAINS = ("hour", "day")
 
 # Cubes of one per-request measure: their rows are also keyed by the measure's bin (the
-# `bin` column; 0 in the cubes above), so they hold a histogram of it that rollups can merge
-# (hub/ledger/latency_bins.py). Summaries never read them; `hub/ledger/histograms.py` does.
+# `bin` column; 0 in the cubes above), so they hold a histogram of it that rollups can merge.
+# Summaries never read them; hub/ledger/histograms.py (latency, ttft) and
+# hub/ledger/insight_reads.py (size, failover) do.
 MEASURE_DIMENSIONS = frozenset({"team_id", "alias", "deployment", "connector", "status"})
-MEASURE_CUBES: dict[str, frozenset[str]] = {
-    "latency": MEASURE_DIMENSIONS,  # bin: latency_ms's
-    "ttft": MEASURE_DIMENSIONS,  # bin: ttft_ms's; requests without a first token are left out
+PLACE_DIMENSIONS = frozenset({"team_id", "connector", "workspace", "channel", "alias", "status"})
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureCube:
+    dimensions: frozenset[str]
+    grains: tuple[str, ...] = GRAINS
+
+
+MEASURE_CUBES: dict[str, MeasureCube] = {
+    "latency": MeasureCube(MEASURE_DIMENSIONS),  # bin: latency_ms's (latency_bins.py)
+    "ttft": MeasureCube(MEASURE_DIMENSIONS),  # bin: ttft_ms's; only requests with a first token
+    # bin: 1 when the router failed over from the deployment tried first (kept as
+    # `deployment`), else 0; only requests that reached a deployment.
+    "failover": MeasureCube(MEASURE_DIMENSIONS),
+    # bin: the prompt's and the answer's size class (size_bin), for cheaper-model suggestions
+    # per channel; whole UTC days are all they read.
+    "size": MeasureCube(PLACE_DIMENSIONS, ("day",)),
 }
+SIZE_CLASSES = 32  # bit lengths 0..31 of a token count
+
+
+def size_class(tokens: int) -> int:
+    """0 for none, k for 2^(k-1) ≤ tokens < 2^k: "under 2^k tokens" is class ≤ k."""
+    return min(max(tokens, 0).bit_length(), SIZE_CLASSES - 1)
+
+
+def size_bin(prompt_tokens: int, completion_tokens: int) -> int:
+    return size_class(prompt_tokens) * SIZE_CLASSES + size_class(completion_tokens)
 
 
 def cube_for(columns: Iterable[str]) -> str:

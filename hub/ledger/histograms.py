@@ -9,10 +9,11 @@ of every part are added, and the percentile is read from the merged histogram
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.cubes import MEASURE_DIMENSIONS
@@ -29,8 +30,10 @@ from hub.ledger.summary import (
 )
 from hub.ledger.summary_plan import Grain, Range, group_label, plan_range
 
-Measure = Literal["latency", "ttft"]
-MEASURES: tuple[Measure, ...] = ("latency", "ttft")
+# "failover" has two bins: 0, answered by the deployment tried first; 1, failed over from it
+# (grouped and filtered by that first deployment).
+Measure = Literal["latency", "ttft", "failover"]
+MEASURES: tuple[Measure, ...] = ("latency", "ttft", "failover")
 _RANGES_PER_QUERY = 200
 
 
@@ -97,7 +100,19 @@ async def _read(
     keys: list[Any] = [col for d in group_by if d in source.columns for col in source.columns[d]]
     if timed:
         keys.append(source.time)
-    if grain is None:
+    conditions = source.conditions(where)
+    if grain is None and measure == "failover":
+        first = func.coalesce(c.first_deployment, c.deployment)
+        if "deployment" in group_by:  # grouped by the deployment tried first
+            keys[keys.index(c.deployment)] = first
+        if where.deployment is not None:
+            conditions = source.conditions(replace(where, deployment=None))
+            conditions.append(first == where.deployment)
+        value: Any = case((and_(c.first_deployment.is_not(None), or_(
+            c.deployment.is_(None), c.first_deployment != c.deployment)), 1), else_=0)  # fmt: skip
+        query = select(*keys, value, func.count()).where(first.is_not(None))
+        query = query.group_by(*keys, value)
+    elif grain is None:
         value = c.latency_ms if measure == "latency" else c.ttft_ms
         query = select(*keys, value, func.count()).where(value.is_not(None))
         query = query.group_by(*keys, value)
@@ -106,7 +121,7 @@ async def _read(
             c.cube == measure, c.grain == grain
         )
         query = query.group_by(*keys, c.bin)
-    query = query.where(source.within(ranges), *source.conditions(where))
+    query = query.where(source.within(ranges), *conditions)
     out: list[tuple[tuple[GroupValue, ...], int, int]] = []
     for row in await session.execute(query):
         values = list(row)
@@ -122,6 +137,6 @@ async def _read(
             else:
                 raw = values.pop(0)
                 key.append(None if raw in (None, 0, "") else raw)
-        index = bin_of(measured) if grain is None else measured
+        index = bin_of(measured) if grain is None and measure != "failover" else measured
         out.append((tuple(key), index, count))
     return out

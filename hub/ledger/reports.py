@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
 from hub.ledger.histograms import Measure, read_histograms
+from hub.ledger.insight_reads import Repeats, SizedUsage, read_repeats, read_sizes
 from hub.ledger.latency_bins import Histogram
 from hub.ledger.periods import period_start, resets_at
 from hub.ledger.summary import (
@@ -128,6 +129,16 @@ class UsageReports:
                 session, measure=measure, since=since, until=until, zone=zone, where=where,
                 group_by=group_by,
             )  # fmt: skip
+
+    async def sizes(self, *, team_id: int, since: datetime, until: datetime) -> list[SizedUsage]:
+        """The team's usage by place, model and size class over whole UTC days."""
+        async with self._sessions() as session:
+            return await read_sizes(session, team_id=team_id, since=since, until=until)
+
+    async def repeats(self, *, team_id: int, since: datetime, until: datetime) -> list[Repeats]:
+        """Per model, the team's requests identical to an earlier one in [since, until)."""
+        async with self._sessions() as session:
+            return await read_repeats(session, team_id=team_id, since=since, until=until)
 
     async def totals(
         self,

@@ -2,10 +2,10 @@
 
 `record_usage` (the one writer of usage records) calls `add_to_rollups`, which adds the record
 to its hour and its day in every cube (hub/ledger/cubes.py), and in its latency and
-time-to-first-token bins (the measure cubes), with one precompiled
-`INSERT … ON CONFLICT DO UPDATE` executed for the (up to twelve) rows. A rollup row is therefore
-exactly the sum of its records: a rolled-back record was never added, and no job can count a
-record twice.
+time-to-first-token bins, its fail-over and its size class (the measure cubes), with one
+precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to fifteen) rows. A rollup
+row is therefore exactly the sum of its records: a rolled-back record was never added, and no
+job can count a record twice.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.ledger.cubes import CUBES, MEASURE_CUBES
+from hub.ledger.cubes import CUBES, GRAINS, MEASURE_CUBES, size_bin
 from hub.ledger.latency_bins import bin_of
 from hub.ledger.usage_entry import UsageEntry
 from hub.store.engine import dialect_name
@@ -92,23 +92,31 @@ def _rows(record: dict[str, Any], *, sign: int) -> list[dict[str, object]]:
         "ttft_ms": sign * (ttft or 0),
         "ttft_requests": 0 if ttft is None else sign,
     }
+    first = record.get("first_deployment") or record["deployment"]
     bins: dict[str, int | None] = {
         "latency": bin_of(record["latency_ms"] or 0),
         "ttft": None if ttft is None else bin_of(ttft),
+        "failover": None if not first else int(first != record["deployment"]),
+        "size": size_bin(record["prompt_tokens"] or 0, record["completion_tokens"] or 0),
     }
-    cubes: list[tuple[str, frozenset[str], int | None]] = [(c, k, 0) for c, k in CUBES.items()]
-    cubes += [(cube, kept, bins[cube]) for cube, kept in MEASURE_CUBES.items()]
+    cubes: list[tuple[str, frozenset[str], tuple[str, ...], int | None]] = [
+        (cube, kept, GRAINS, 0) for cube, kept in CUBES.items()
+    ]
+    cubes += [(name, c.dimensions, c.grains, bins[name]) for name, c in MEASURE_CUBES.items()]
+    buckets = {"hour": hour_of(moment), "day": day_of(moment)}
     rows = []
-    for cube, kept, bin_ in cubes:
+    for cube, kept, grains, bin_ in cubes:
         if bin_ is None:
-            continue  # no such measure for this record (no first token)
+            continue  # no such measure for this record (no first token, no deployment)
         kept_dimensions = {
             name: value if name in kept else _ABSENT.get(name, "")
             for name, value in dimensions.items()
         }
-        for grain, bucket in (("hour", hour_of(moment)), ("day", day_of(moment))):
+        if cube == "failover":
+            kept_dimensions["deployment"] = first
+        for grain in grains:
             rows.append(
-                {"cube": cube, "grain": grain, "bucket": bucket, "bin": bin_,
+                {"cube": cube, "grain": grain, "bucket": buckets[grain], "bin": bin_,
                  **kept_dimensions, **amounts}
             )  # fmt: skip
     return rows

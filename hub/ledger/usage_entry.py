@@ -33,6 +33,10 @@ class UsageEntry:
     variant: str | None = None
     charged_tokens: int | None = None  # tokens the budget counts, when not all (cache hits)
     estimated: bool = False  # the hub's estimate, not the provider's count (interrupted)
+    # What cost suggestions read (hub/suggestions.py): the request's hash (hub/prompt_hash.py,
+    # never its text) and the deployment tried first, when the router failed over from it.
+    prompt_hash: str | None = None
+    first_deployment: str | None = None
 
     @property
     def tokens_charged(self) -> int:
@@ -70,6 +74,8 @@ class UsageEntry:
             routed_by=self.routed_by,
             experiment_id=self.experiment_id,
             variant=self.variant,
+            prompt_hash=self.prompt_hash,
+            first_deployment=self.first_deployment,
         )
 
     def event_data(self) -> dict[str, object]:

@@ -190,3 +190,7 @@ class UsageRecord(Base):
     routed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     experiment_id: Mapped[int | None] = mapped_column(BigId, nullable=True, index=True)
     variant: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Cost suggestions (hub/suggestions.py): a hash of what shapes the answer (hub/prompt_hash.py;
+    # never the text), and the deployment tried first when the router failed over from it.
+    prompt_hash: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    first_deployment: Mapped[str | None] = mapped_column(String(200), nullable=True)

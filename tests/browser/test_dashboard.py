@@ -27,6 +27,7 @@ PAGES = {
     "usage": USAGE,
     "requests": "/requests",
     "models": "/models",
+    "suggestions": "/suggestions",
 }
 
 

@@ -161,6 +161,7 @@ def entry(n: int, record: dict[str, Any], team_ids: list[int]) -> UsageEntry:
         latency_ms=record["latency"],
         ttft_ms=record["ttft"],
         status=record["status"],
+        first_deployment=record.get("first"),
     )
 
 
@@ -336,6 +337,7 @@ async def test_the_migration_backfills_the_rollups_from_existing_records(
                 completion=n,
                 cost=123_456 * n,
                 ttft=n if n % 2 else None,
+                first=("p/small", "p/big", None)[n % 3],
             )
         )
         drawn.append(drawn[-1] | {"when": anchor + timedelta(minutes=59)})
@@ -348,9 +350,10 @@ async def test_the_migration_backfills_the_rollups_from_existing_records(
         return sorted(tuple(row) for row in found)
 
     written = await rollups()
-    assert 0 < len(written) < 8 * len(drawn)  # records of one bucket and cube share a row
-    # The rollups' migration, then the latency bins' (tests/hub/ledger/test_histograms.py).
-    migrations = [_migration("*_usage_rollups.py"), _migration("*_latency_histograms.py")]
+    assert 0 < len(written) < 15 * len(drawn)  # records of one bucket and cube share a row
+    # The rollups' migration, then the latency bins' and the suggestion measures'.
+    migrations = [_migration(f"*_{name}.py") for name in
+                  ("usage_rollups", "latency_histograms", "suggestion_measures")]  # fmt: skip
     async with hub_.hub.engine.begin() as conn:
         await conn.execute(delete(UsageRollup))
 

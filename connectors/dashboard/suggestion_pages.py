@@ -1,0 +1,46 @@
+"""The cost optimization suggestions page: the hub's suggestions (hub/suggestions.py) for the
+signed-in team, or for the team the operator picks."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from connectors.dashboard.kit import Kit, NavItem
+from connectors.dashboard.sessions import Viewer
+from hub.errors import HubError, NotFound
+from hub.ledger.money import format_usd
+from hub.ledger.summary_plan import DAY
+
+NAV = (NavItem("/suggestions", "Suggestions"),)
+
+
+class SuggestionPages:
+    def __init__(self, kit: Kit) -> None:
+        self._kit = kit
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/suggestions", self._kit.signed_in(self.suggestions))]
+
+    async def suggestions(self, request: web.Request, viewer: Viewer) -> web.Response:
+        hub = self._kit.hub
+        teams = [] if viewer.team is not None else await hub.teams.list()
+        asked = request.query.get("team", "")
+        if viewer.team is not None:
+            if asked and asked != viewer.team.name:
+                raise NotFound(f"No team named {asked[:100]!r}.")
+            team = viewer.team
+        elif asked:
+            try:
+                team = await hub.teams.get(asked)
+            except HubError:
+                raise NotFound(f"No team named {asked[:100]!r}.") from None
+        elif teams:
+            team = teams[0]
+        else:
+            raise NotFound("There is no team yet.")
+        report = await hub.suggestions.for_team(team.id)
+        return self._kit.page(
+            request, "suggestions.html", viewer=viewer, title="Suggestions", team=team,
+            teams=teams, report=report, saving=format_usd(report.saving_micros),
+            first=report.since.date(), last=(report.until - DAY).date(),
+        )  # fmt: skip

@@ -115,10 +115,10 @@ async def test_a_request_keeps_a_hash_of_what_shapes_its_answer_never_the_text(
     dash: DashboardHub,
 ) -> None:
     body = {"model": "demo", "messages": [{"role": "user", "content": "same words, secret"}]}
+    auth = {"Authorization": f"Bearer {dash.member.key}"}
     async with dash.running.client() as api:
         for _ in range(2):
-            answer = await api.post("/v1/chat/completions", json=body,
-                                    headers={"Authorization": f"Bearer {dash.member.key}"})  # fmt: skip
+            answer = await api.post("/v1/chat/completions", json=body, headers=auth)
             assert answer.status_code == 200, answer.text
     rows = [r for r in await dash.records() if r.alias == "demo"]
     assert len(rows) == 2 and rows[0].prompt_hash == rows[1].prompt_hash

@@ -34,8 +34,15 @@ log = logging.getLogger("hub.serve")
 @click.command()
 @click.option("--host", help="Interface to listen on (default: [server] host).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: [server] port).")
+@click.option(
+    "--bootstrap-demo",
+    "demo",
+    is_flag=True,
+    help="On an empty database, first create team `demo` and a key in var/demo-key "
+    "(what `make run` does, in the serving process).",
+)
 @click.pass_obj
-def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
+def serve(ctx: CliContext, host: str | None, port: int | None, demo: bool) -> None:
     """Serve the hub's HTTP API and connectors."""
     try:
         settings = ctx.settings
@@ -49,6 +56,7 @@ def serve(ctx: CliContext, host: str | None, port: int | None) -> None:
                 hub,
                 settings.server.host if host is None else host,
                 settings.server.port if port is None else port,
+                demo=demo,
             )
         )
 
@@ -69,8 +77,10 @@ def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-async def _serve(hub: Hub, host: str, port: int) -> None:
+async def _serve(hub: Hub, host: str, port: int, *, demo: bool = False) -> None:
     await _schema_ready(hub)
+    if demo and (created := await ensure_demo(hub)):
+        click.echo(created)
     try:
         await hub.prices.ready()  # a deployment without a price is refused here, by name
     except ConfigError as exc:
@@ -171,15 +181,23 @@ def migrate(ctx: CliContext) -> None:
 @pass_hub
 async def bootstrap_demo(hub: Hub) -> None:
     """On an empty database: create team `demo` and a key in var/demo-key."""
-    if not await hub.teams.list():
-        team = await hub.teams.create("demo", monthly_budget_micros=5_000_000)
-        issued = await hub.keys.create(team, name="demo")
-        DEMO_KEY_FILE.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        DEMO_KEY_FILE.write_text(issued.key + "\n")
-        os.chmod(DEMO_KEY_FILE, 0o600)
-        click.echo(f"Created team 'demo' and its key, saved to {DEMO_KEY_FILE} (mode 600).")
+    if created := await ensure_demo(hub):
+        click.echo(created)
     elif DEMO_KEY_FILE.exists():
         click.echo(f"Demo key: in {DEMO_KEY_FILE} (`hub serve` prints how to try it).")
+
+
+async def ensure_demo(hub: Hub) -> str | None:
+    """Team `demo` and its key in var/demo-key (mode 600), when the database has no team yet;
+    the sentence to print when it did that, else None."""
+    if await hub.teams.list():
+        return None
+    team = await hub.teams.create("demo", monthly_budget_micros=5_000_000)
+    issued = await hub.keys.create(team, name="demo")
+    DEMO_KEY_FILE.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    DEMO_KEY_FILE.write_text(issued.key + "\n")
+    os.chmod(DEMO_KEY_FILE, 0o600)
+    return f"Created team 'demo' and its key, saved to {DEMO_KEY_FILE} (mode 600)."
 
 
 def _reachable(host: str) -> str:

@@ -44,36 +44,51 @@ def environment(tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.timeout(120)
 def test_serve_on_sqlite_migrates_at_start_and_is_ready(tmp_path: Path) -> None:
+    """What `make run` runs: one process migrates, creates the demo team and its key file,
+    and serves; the key works and is never printed."""
     (tmp_path / "hub.toml").write_text(CONFIG.format(database=""))
-    (tmp_path / "var").mkdir()
-    (tmp_path / "var" / "demo-key").write_text("uh-not-printed\n")
     server = subprocess.Popen(
-        [HUB, "serve"],
+        [HUB, "serve", "--bootstrap-demo"],
         cwd=tmp_path,
         env=environment(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    printed = ""
     try:
         assert server.stdout is not None
         migrated = server.stdout.readline()
+        created = server.stdout.readline()
         listening = server.stdout.readline()
         assert migrated == f"Migrated the database to revision {head_revision()}.\n"
+        assert created == "Created team 'demo' and its key, saved to var/demo-key (mode 600).\n"
         assert listening.startswith("UniLLM Hub listening on http://127.0.0.1:")
         base = listening.split()[4]
         try_it = server.stdout.readline()
+        printed = migrated + created + listening + try_it
         assert try_it.startswith(f"Try it: curl -s {base}/v1/chat/completions -H ")
-        assert "$(cat var/demo-key)" in try_it and "uh-not-printed" not in try_it
+        assert "$(cat var/demo-key)" in try_it
         assert not base.endswith(":0")  # the port actually served, not the one asked for
         ready = httpx.get(f"{base}/readyz", timeout=30)
         assert ready.status_code == 200
         assert ready.json() == {"status": "ready", "checks": {"database": "ok", "schema": "ok"}}
+        key_file = tmp_path / "var" / "demo-key"
+        assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+        key = key_file.read_text().strip()
+        chat = httpx.post(
+            f"{base}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"model": "demo", "messages": [{"role": "user", "content": "Hello!"}]},
+            timeout=30,
+        )
+        assert chat.status_code == 200, chat.text
     finally:
         server.send_signal(signal.SIGTERM)
-        _, err = server.communicate(timeout=60)
+        out, err = server.communicate(timeout=60)
     assert server.returncode == 0, err
     assert "Traceback" not in err
+    assert key not in printed + out + err  # the secret stays in its file
 
 
 @pytest.mark.timeout(120)

@@ -1,155 +1,23 @@
-"""Registration of the Slack connector with the hub: routes, Socket Mode, and `hub slack`."""
+"""Registration of the Slack connector with the hub: routes, Socket Mode, and `hub slack`.
+
+Only this light object is loaded with the hub (its settings model is part of every config);
+slack-bolt, slack-sdk and pypdf are imported when the connector is created, so a hub without
+Slack does not pay for them at start."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
 
-from connectors.slack import openapi
-from connectors.slack.answer import Answerer
-from connectors.slack.bolt_app import build_bolt, file_hosts
 from connectors.slack.config import SlackSettings
-from connectors.slack.install import InstallRoutes, install_link_path
-from connectors.slack.listeners import Listeners
-from connectors.slack.notices import SlackNoticeSender
-from connectors.slack.routes import EventRoutes
-from connectors.slack.runs import CANCEL, SIGNAL_CHANNEL, Runs
-from hub.cli.context import pass_hub
 from hub.connector import SectionValue
-from hub.doctor import Check
-from hub.errors import HubError
-from hub.service import Hub
-from hub.signals import Subscription
 
-log = logging.getLogger("connectors.slack")
-STOP_GRACE_S = 20.0
-SOCKET_CLOSE_S = 5.0
-
-
-class SlackConnector:
-    name = "slack"
-
-    def __init__(self, hub: Hub, settings: SlackSettings) -> None:
-        self._hub = hub
-        self.settings = settings
-        self.runs = Runs()
-        parts = build_bolt(hub, settings)
-        self.app: AsyncApp = parts.app
-        answerer = Answerer(hub, settings, self.runs, file_hosts=file_hosts(settings))
-        Listeners(hub, settings, self.runs, answerer).register(self.app)
-        self._routes: list[web.AbstractRouteDef] = []
-        if not settings.socket_mode:
-            self._routes += EventRoutes(
-                self.app,
-                signing_secret=settings.signing_secret,
-                clock=hub.clock,
-                max_body_bytes=settings.max_body_bytes,
-            ).definitions()
-        if parts.flow is not None and parts.states is not None and parts.installations:
-            self._routes += InstallRoutes(
-                hub,
-                flow=parts.flow,
-                states=parts.states,
-                installations=parts.installations,
-                link_key=settings.client_secret,
-            ).definitions()
-        self._socket: AsyncSocketModeHandler | None = None
-        self._notices = SlackNoticeSender(settings, hub.clock, parts.installations)
-        self._signals: Subscription | None = None
-
-    def routes(self) -> Sequence[web.AbstractRouteDef]:
-        return list(self._routes)
-
-    def error_response(self, error: HubError) -> web.StreamResponse:
-        # Slack reads only the status; the code and sentence are for whoever debugs it.
-        status = error.status if error.status != 499 else 400
-        return web.json_response(
-            {"error": error.code, "message": error.user_message}, status=status
-        )
-
-    async def start(self) -> None:
-        self._hub.notices.register("slack", self._notices)
-        self._signals = await self._hub.signals.subscribe(SIGNAL_CHANNEL, self._on_signal)
-        if self.settings.socket_mode:
-            self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token, logger=log)
-            await self._socket.connect_async()  # type: ignore[no-untyped-call]
-            self._hub.links.watch("slack", self._link)  # /metrics and connection_lost alerts
-
-    async def _link(self) -> tuple[bool, float | None]:
-        socket = self._socket
-        return (socket is not None and bool(await socket.client.is_connected())), None
-
-    async def _on_signal(self, message: str) -> None:
-        if message.startswith(CANCEL):
-            # The process that received the press already checked who pressed it.
-            self.runs.stop(message.removeprefix(CANCEL), user=None)
-
-    async def stop(self) -> None:
-        self._hub.notices.unregister("slack")
-        if self._signals is not None:
-            await self._signals.close()
-            self._signals = None
-        if self._socket is not None:
-            await self._hub.links.unwatch("slack")
-            # slack_sdk's aiohttp client can hang in close() when a receive or reconnect is
-            # in flight (python-slack-sdk #1913): a stop must not wait on it forever.
-            try:
-                async with asyncio.timeout(SOCKET_CLOSE_S):
-                    await self._socket.close_async()  # type: ignore[no-untyped-call]
-            except TimeoutError:
-                log.warning(
-                    "the Slack socket did not close within %.0f s; going on", SOCKET_CLOSE_S
-                )
-            self._socket = None
-        try:
-            async with asyncio.timeout(STOP_GRACE_S):
-                await self.runs.drain()
-        except TimeoutError:
-            log.warning("stopping with slack answers still running; cancelling them")
-            await self.runs.cancel_all()
-
-    async def drain(self) -> None:
-        """Wait for every answer in progress (tests, and graceful shutdown)."""
-        await self.runs.drain()
-
-
-@click.group("slack")
-def slack_group() -> None:
-    """Slack connector: install links."""
-
-
-@slack_group.command("install-link")
-@click.option("--team", "team_name", required=True, help="Hub team that will pay.")
-@click.option("--hours", default=72, show_default=True, help="How long the link stays valid.")
-@click.option(
-    "--base-url",
-    default="",
-    help="The hub's public URL, e.g. https://hub.example.com (default: [server] public_url).",
-)
-@pass_hub
-async def install_link(hub: Hub, team_name: str, hours: int, base_url: str) -> None:
-    """Print a signed link that installs the app and binds the workspace to TEAM."""
-    settings = SlackSettings.model_validate(hub.settings.connector("slack"))
-    if not settings.multi_workspace:
-        raise click.ClickException(
-            "install links need connectors.slack.client_id and client_secret (OAuth installs)"
-        )
-    await hub.teams.get_active(team_name)
-    base = base_url.strip().rstrip("/") or hub.settings.server.public_url
-    if not base:
-        raise click.UsageError(
-            "say where the hub is: set [server] public_url, or pass --base-url https://..."
-        )
-    expires = int(hub.clock.now().timestamp()) + hours * 3600
-    path = install_link_path(key=settings.client_secret, team=team_name, expires=expires)
-    click.echo(base + path)
+if TYPE_CHECKING:
+    from connectors.slack.connector import SlackConnector
+    from hub.doctor import Check
+    from hub.service import Hub
 
 
 class SlackPlugin:
@@ -157,6 +25,8 @@ class SlackPlugin:
     enabled_by_default = False
 
     def create(self, hub: Hub, section: SectionValue) -> SlackConnector:
+        from connectors.slack.connector import SlackConnector
+
         return SlackConnector(hub, SlackSettings.usable(section, name="slack"))
 
     def settings_model(self) -> type[SlackSettings]:
@@ -168,9 +38,13 @@ class SlackPlugin:
         return await slack_checks(hub, section)
 
     def openapi_fragment(self) -> Mapping[str, Any]:
-        return openapi.fragment()
+        from connectors.slack.openapi import fragment
+
+        return fragment()
 
     def commands(self) -> Sequence[click.Command]:
+        from connectors.slack.cli import slack_group
+
         return (slack_group,)
 
     def simulate_command(self) -> click.Command:

@@ -7,6 +7,9 @@ from pydantic import Field
 
 from hub.config import MIB, ConnectorSection, body_limit
 
+# Here rather than beside the handler, so the OpenAPI fragment needs no Stripe SDK.
+WEBHOOK_PATH = "/billing/stripe/webhook"
+
 
 class StripeConnectorSettings(ConnectorSection):
     enabled: bool = Field(

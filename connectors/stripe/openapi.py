@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.stripe.webhook import PATH
+from connectors.stripe.config import WEBHOOK_PATH as PATH
 
 
 def fragment() -> dict[str, Any]:

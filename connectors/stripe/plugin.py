@@ -3,22 +3,23 @@ the payment platform billing exports usage through (when an API key is set).
 
 Stripe is an external platform, so it lives here and not in hub/: the core's billing
 (hub/billing) knows only the `PaymentPlatform` protocol and finds this one through the plugin
-hook `payment_platform(hub)`."""
+hook `payment_platform(hub)`. The Stripe SDK is imported only once a secret or key is set."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from aiohttp import web
 
-from connectors.stripe.config import StripeConnectorSettings
+from connectors.stripe.config import WEBHOOK_PATH, StripeConnectorSettings
 from connectors.stripe.openapi import fragment
-from connectors.stripe.platform import StripePlatform
-from connectors.stripe.webhook import PATH, StripeWebhook
 from hub.errors import HubError
-from hub.service import Hub
+
+if TYPE_CHECKING:
+    from connectors.stripe.platform import StripePlatform
+    from hub.service import Hub
 
 
 class StripeConnector:
@@ -32,8 +33,10 @@ class StripeConnector:
         secret = self._hub.settings.billing.stripe.webhook_secret
         if not secret:
             return []
+        from connectors.stripe.webhook import StripeWebhook
+
         webhook = StripeWebhook(self._hub, secret, max_body_bytes=self._settings.max_body_bytes)
-        return [web.post(PATH, webhook.handle)]
+        return [web.post(WEBHOOK_PATH, webhook.handle)]
 
     def error_response(self, error: HubError) -> web.StreamResponse:
         status = error.status if error.status != 499 else 400
@@ -64,7 +67,11 @@ class StripePlugin:
 
     def payment_platform(self, hub: Hub) -> StripePlatform | None:
         settings = hub.settings.billing.stripe
-        return StripePlatform(settings) if settings.api_key else None
+        if not settings.api_key:
+            return None
+        from connectors.stripe.platform import StripePlatform
+
+        return StripePlatform(settings)
 
 
 plugin = StripePlugin()

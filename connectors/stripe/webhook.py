@@ -16,6 +16,7 @@ from typing import Any
 import stripe
 from aiohttp import web
 
+from connectors.stripe.config import WEBHOOK_PATH
 from hub.billing.accounts import PaymentKind
 from hub.errors import InvalidField
 from hub.request_body import BodyTooLarge, read_body
@@ -23,7 +24,7 @@ from hub.service import Hub
 from hub.untrusted import header_value
 
 log = logging.getLogger("hub.stripe")
-PATH = "/billing/stripe/webhook"
+PATH = WEBHOOK_PATH
 TOLERANCE_S = 300
 KINDS: dict[str, PaymentKind] = {
     "invoice.paid": "paid",

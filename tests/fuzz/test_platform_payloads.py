@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.slack.plugin import SlackConnector
+from connectors.slack.connector import SlackConnector
 from connectors.slack.verify import sign
 from hub.web import CONNECTORS_KEY
 from tests.fakes.discord_rest import APP_ID

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from connectors.slack.plugin import SlackConnector
+from connectors.slack.connector import SlackConnector
 from connectors.slack.verify import sign
 from hub.clock import FakeClock
 from hub.web import CONNECTORS_KEY

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
-from connectors.slack.install import install_link_path
 from connectors.slack.cli import slack_group
+from connectors.slack.install import install_link_path
 from hub.cli.admin import team
 from hub.cli.context import CliContext
 from hub.cli.serve import migrate

@@ -11,7 +11,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from connectors.dashboard.admin_audit import AuditPages
+from connectors.dashboard.admin_bindings import BindingsPages
+from connectors.dashboard.admin_events import EventsPages
 from connectors.dashboard.admin_keys import KeysPages
+from connectors.dashboard.admin_limits import LimitsPages
 from connectors.dashboard.admin_members import MembersPages
 from connectors.dashboard.admin_scope import Admin, AdminGuard
 from connectors.dashboard.kit import Kit, NavItem, Section
@@ -26,6 +29,9 @@ class AdminPages:
         self._parts: list[Section] = [
             MembersPages(self._guard),
             KeysPages(self._guard),
+            LimitsPages(self._guard),
+            BindingsPages(self._guard),
+            EventsPages(self._guard),
             AuditPages(self._guard),
         ]
 

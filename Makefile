@@ -15,6 +15,10 @@ export HUB_CONFIG
 # (or, for a Python without pip, by the venv's, bootstrapped with ensurepip).
 UV := $(BIN)/uv
 INSTALL := $(UV) pip install --quiet --python $(BIN)/python
+# Python caches compiled modules (and pytest its assertion-rewritten tests and plugins) in
+# __pycache__; an environment that turns that off makes every test process and every `hub`
+# subprocess compile the hub, the tests and hypothesis/schemathesis again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install install-serve run test lint bench clean docs zapier-test conformance-node fuzz
 

@@ -184,7 +184,8 @@ async def test_axe_finds_no_serious_or_critical_violations_on_admin_pages(
             else:
                 await refused_key_form(page)
             await page.add_script_tag(path=str(AXE))
-            result = await page.evaluate("axe.run(document)")
+            # Only violations are read: axe skips collecting the passing nodes (faster).
+            result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
             bad = [
                 (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
                 for v in result["violations"]

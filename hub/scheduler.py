@@ -13,6 +13,7 @@ from hub.events.worker import add_delivery_jobs
 from hub.job_executor import StoppingExecutor
 from hub.retention import prune_history
 from hub.service import Hub
+from hub.weekly_report import add_weekly_report_job
 
 STALE_RESERVATION = timedelta(hours=1)
 DELIVERY_MEMORY = timedelta(days=7)
@@ -51,6 +52,7 @@ def build_scheduler(hub: Hub) -> AsyncIOScheduler:
     add_delivery_jobs(scheduler, hub)
     add_invoice_job(scheduler, hub)
     add_export_job(scheduler, hub)
+    add_weekly_report_job(scheduler, hub)
     scheduler.add_job(
         AlertEvaluator(hub).tick,
         "interval",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from hub.ledger.latency_bins import EMPTY, RELATIVE_ERROR, Histogram
+from hub.ledger.latency_bins import EMPTY, RELATIVE_ERROR, Histogram, format_ms
 from hub.ledger.money import format_usd
 from hub.ledger.summary import Dimension, GroupValue, UsageFilter
 from hub.ledger.usage_totals import UsageTotals
@@ -56,14 +56,7 @@ async def latencies(
     }
 
 
-def milliseconds(value: int | None) -> str:
-    if value is None:
-        return "–"
-    if value >= 10_000:
-        return f"{value / 1000:,.1f} s"
-    if value >= 1000:
-        return f"{value / 1000:.2f} s"
-    return f"{value} ms"
+milliseconds = format_ms  # the dashboard's name for it
 
 
 def performance(totals: UsageTotals, measured: Latencies | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from hub.config.logs import LoggingSettings
 from hub.config.models import ModelSettings
 from hub.config.observability import ErrorSettings, MetricsSettings, OtelSettings
 from hub.config.providers import DEFAULT_MAX_OUTPUT_TOKENS, ProviderSettings
+from hub.config.reports import ReportSettings
 from hub.config.router import RouterSettings
 from hub.config.security import SecuritySettings
 from hub.config.server import ServerSettings
@@ -54,6 +55,7 @@ class Settings(Section):
     billing: BillingSettings = BillingSettings()
     metrics: MetricsSettings = MetricsSettings()
     errors: ErrorSettings = ErrorSettings()
+    reports: ReportSettings = ReportSettings()
     alerts: tuple[AlertRule, ...] = Field(
         default=(), description="`[[alerts]]` rules (README: Alerts)."
     )

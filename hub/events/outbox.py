@@ -26,6 +26,7 @@ EVENT_TYPES = (
     "invoice.created",
     "alert.fired",
     "alert.resolved",
+    "report.weekly",
 )
 
 

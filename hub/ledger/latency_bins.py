@@ -93,3 +93,14 @@ class Histogram:
 
 
 EMPTY = Histogram({})
+
+
+def format_ms(value: int | None) -> str:
+    """A latency as people read it: `850 ms`, `2.10 s`, `14.2 s`; `–` for none."""
+    if value is None:
+        return "–"
+    if value >= 10_000:
+        return f"{value / 1000:,.1f} s"
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value} ms"

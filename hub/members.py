@@ -23,6 +23,10 @@ from hub.roles import ROLES
 from hub.store.ledger_tables import Member, MemberIdentity, Team
 
 PLATFORMS = ("slack", "discord")
+# Identities that only sign in to the dashboard: an OpenID Connect subject (workspace: the
+# issuer) or a verified email address (workspace empty).
+SIGNIN_PLATFORMS = ("oidc", "email")
+LINKABLE = PLATFORMS + SIGNIN_PLATFORMS
 
 
 class Members:
@@ -122,9 +126,12 @@ class Members:
             await self._on_remove()
 
     async def link(self, member: Member, *, platform: str, workspace: str, user: str) -> None:
-        """Link a platform account (Slack user in a workspace, Discord user in a guild)."""
-        if platform not in PLATFORMS:
-            raise BadRequest(f"A platform is one of: {', '.join(PLATFORMS)}.")
+        """Link a platform account (Slack user in a workspace, Discord user in a guild), or an
+        identity for signing in to the dashboard (`oidc` subject of an issuer, `email`)."""
+        if platform not in LINKABLE:
+            raise BadRequest(f"A platform is one of: {', '.join(LINKABLE)}.")
+        if platform == "email":
+            user = user.strip().lower()
         async with self._sessions.begin() as session:
             session.add(
                 MemberIdentity(
@@ -161,6 +168,25 @@ class Members:
                     MemberIdentity.external_user_id == user,
                 )
             )
+
+    async def signing_in(
+        self, *, platform: str, user: str, workspace: str | None = None
+    ) -> builtins.list[Member]:
+        """The members, in any team, that the identity signs in as: linked for `workspace`
+        or for any workspace (linked with none); `workspace=None` matches every link. A
+        person may belong to several teams: one member in each."""
+        if platform == "email":
+            user = user.strip().lower()
+        query = (
+            select(Member)
+            .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+            .where(MemberIdentity.platform == platform, MemberIdentity.external_user_id == user)
+            .order_by(Member.team_id, Member.id)
+        )
+        if workspace is not None:
+            query = query.where(MemberIdentity.workspace.in_([workspace, ""]))
+        async with self._sessions() as session:
+            return builtins.list(dict.fromkeys(await session.scalars(query)))
 
     async def resolve(self, caller: Caller, origin: Origin) -> tuple[Caller, str]:
         """The caller with its member, and the role it acts with, for a chat request."""

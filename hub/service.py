@@ -64,6 +64,7 @@ from hub.store.engine import create_engine, create_read_engine, session_factory
 from hub.store.migrate import schema_problem
 from hub.store.secretbox import SecretBox
 from hub.suggestions import Suggestions
+from hub.two_factor import TwoFactor
 from hub.usage_feed import FeedingObserver, UsageFeed
 
 log = logging.getLogger("hub")
@@ -121,6 +122,7 @@ class Hub:
         self.channels = ChannelDefaults(self.sessions, clock)
         self.members = Members(self.sessions, clock, on_remove=self.keys.forget)
         self.audit = AuditLog(self.sessions, clock)
+        self.two_factor = TwoFactor(self.sessions, clock, self.secrets)  # dashboard sign-in
         self.jobs = ScheduledOnce(self.sessions, clock)
         self.notices = Notices(self.sessions)
         self.provider_keys = ProviderKeys(

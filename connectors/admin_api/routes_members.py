@@ -11,7 +11,7 @@ from connectors.admin_api.render import member_json, no_content, ok
 from connectors.admin_api.schemas import ref
 from connectors.admin_api.validation import Conflict
 from hub.errors import NotFound
-from hub.members import PLATFORMS
+from hub.members import LINKABLE
 from hub.roles import ROLES
 
 POWERFUL = ("admin", "owner")
@@ -67,7 +67,7 @@ async def remove_member(call: Call) -> web.Response:
 async def link_identity(call: Call) -> web.Response:
     member = await call.member(call.path_id("member_id"))
     body = await call.body("platform", "workspace", "user")
-    platform = body.choice("platform", PLATFORMS)
+    platform = body.choice("platform", LINKABLE)
     workspace = body.text("workspace", max_len=100, min_len=0) or ""
     user = body.text("user", required=True, max_len=100)
     assert user is not None

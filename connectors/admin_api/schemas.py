@@ -6,7 +6,7 @@ from typing import Any
 
 from connectors.admin_api.validation import MAX_ID, MAX_PER_MINUTE, MAX_TOKENS, MAX_USD
 from hub.events.outbox import EVENT_TYPES
-from hub.members import PLATFORMS
+from hub.members import LINKABLE, PLATFORMS
 from hub.roles import ROLES
 
 Schema = dict[str, Any]
@@ -157,7 +157,7 @@ SCHEMAS: dict[str, Schema] = {
     "AdminMemberUpdate": obj({"role": ROLE}, required=("role",)),
     "AdminIdentityLink": obj(
         {
-            "platform": PLATFORM,
+            "platform": {"type": "string", "enum": list(LINKABLE)},
             "workspace": {"type": "string", "maxLength": 100},
             "user": {"type": "string", "minLength": 1, "maxLength": 100},
         },

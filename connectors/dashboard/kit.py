@@ -72,9 +72,17 @@ class Kit:
         """`message` in the request's language (English until a catalogue is installed)."""
         return message
 
-    def signed_in(self, handler: Handler, *, form: bool = False, changes: bool = False) -> Any:
+    def signed_in(
+        self,
+        handler: Handler,
+        *,
+        form: bool = False,
+        changes: bool = False,
+        second_factor_page: bool = False,
+    ) -> Any:
         """`handler` for a signed-in viewer; `form` checks the CSRF token of a POST, `changes`
-        refuses viewers whose role may not change anything (403)."""
+        refuses viewers whose role may not change anything (403). A viewer whose team
+        requires a second factor they have not given reaches only `second_factor_page`s."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             viewer = await viewer_of(self.hub, request)
@@ -82,6 +90,11 @@ class Kit:
                 if request.path.endswith((".json", ".csv")):
                     return json_error(401, "Sign in first: POST /login with a key.")
                 raise web.HTTPSeeOther("/login")
+            if viewer.needs_second_factor and not second_factor_page:
+                if request.path.endswith((".json", ".csv")):
+                    return json_error(401, "Your team requires two-factor sign-in: set it up "
+                                      "at /account/two-factor.")  # fmt: skip
+                raise web.HTTPSeeOther("/account/two-factor")
             if form:
                 posted = await request.post()
                 token = str(posted.get("csrf", ""))

@@ -2,7 +2,7 @@
 
 Everything is rendered on the server (jinja2, autoescaped); the only script is the live
 tail's, served from here, and a strict Content-Security-Policy says so. Forms carry a CSRF
-token that must match the session's; the sign-in form's token is a double-submit cookie, and
+token that must match the session's; the sign-in forms' token is a double-submit cookie, and
 a cross-site Origin is refused.
 """
 
@@ -14,10 +14,17 @@ from connectors.dashboard.admin_pages import AdminPages
 from connectors.dashboard.analytics_pages import NAV as ANALYTICS_NAV
 from connectors.dashboard.analytics_pages import AnalyticsPages
 from connectors.dashboard.config import DashboardSettings
-from connectors.dashboard.kit import HERE, Kit, Section
+from connectors.dashboard.discord_oauth import DiscordProvider
+from connectors.dashboard.federated_pages import FederatedPages
+from connectors.dashboard.federation import Provider
+from connectors.dashboard.kit import HERE, Kit, NavItem, Section
+from connectors.dashboard.oidc import OpenIdProvider
+from connectors.dashboard.signin import SignIn
 from connectors.dashboard.signin_pages import SignInPages
 from connectors.dashboard.suggestion_pages import NAV as SUGGESTIONS_NAV
 from connectors.dashboard.suggestion_pages import SuggestionPages
+from connectors.dashboard.signin_steps import SignInSteps
+from connectors.dashboard.two_factor_pages import TwoFactorPages
 from hub.service import Hub
 
 STATIC_HEADERS = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
@@ -28,7 +35,8 @@ class Pages:
         self._kit = Kit(hub, settings)
         self._kit.nav.extend(ANALYTICS_NAV)
         self._kit.nav.extend(SUGGESTIONS_NAV)
-        self._sections: list[Section] = [SignInPages(self._kit), AnalyticsPages(self._kit)]
+        self._kit.nav.append(NavItem("/account/two-factor", "Two-factor"))
+        self._sections: list[Section] = [*_signin_sections(self._kit), AnalyticsPages(self._kit)]
         self._sections.append(SuggestionPages(self._kit))
         self._sections.append(AdminPages(self._kit))
         self._css = (HERE / "static" / "dashboard.css").read_bytes()
@@ -50,3 +58,22 @@ class Pages:
         return web.Response(
             body=self._script, content_type="text/javascript", headers=STATIC_HEADERS
         )
+
+
+def _signin_sections(kit: Kit) -> list[Section]:
+    """Keys, single sign-on (the providers configured), two-factor codes."""
+    hub, settings = kit.hub, kit.settings
+    signin = SignIn(hub, failures=settings.lockout_failures, minutes=settings.lockout_minutes)
+    steps = SignInSteps(kit)
+    providers: list[Provider] = []
+    if settings.oidc is not None:
+        now = lambda: int(hub.clock.now().timestamp())  # noqa: E731 - the hub's clock, for exp
+        providers.append(OpenIdProvider(settings.oidc, http=hub.http, now=now))
+    if settings.discord_oauth is not None:
+        providers.append(DiscordProvider(settings.discord_oauth))
+    pages = SignInPages(kit, signin, steps, providers)
+    return [
+        pages,
+        FederatedPages(kit, steps, pages, providers),
+        TwoFactorPages(kit, signin, steps),
+    ]

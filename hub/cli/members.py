@@ -6,6 +6,7 @@ import click
 
 from hub.cli.context import pass_hub
 from hub.cli.table import echo_table
+from hub.members import LINKABLE
 from hub.roles import ROLES
 from hub.service import Hub
 
@@ -67,14 +68,24 @@ async def member_remove(hub: Hub, name: str, team_name: str) -> None:
 @member.command("link")
 @click.argument("name")
 @click.option("--team", "team_name", required=True)
-@click.option("--platform", type=click.Choice(["slack", "discord"]), required=True)
-@click.option("--user", "user_id", required=True, help="Slack user id (U...) or Discord user id.")
-@click.option("--workspace", default="", help="Slack workspace or Discord guild id (any if empty).")
+@click.option("--platform", type=click.Choice(LINKABLE), required=True)
+@click.option(
+    "--user",
+    "user_id",
+    required=True,
+    help="Slack user id (U...), Discord user id, OpenID Connect subject, or email address.",
+)
+@click.option(
+    "--workspace",
+    default="",
+    help="Slack workspace, Discord guild id (any if empty), or the OpenID Connect issuer.",
+)
 @pass_hub
 async def member_link(
     hub: Hub, name: str, team_name: str, platform: str, user_id: str, workspace: str
 ) -> None:
-    """Link a Slack or Discord account to member NAME."""
+    """Link a Slack or Discord account to member NAME, or an identity that signs in to the
+    dashboard (an OpenID Connect subject, a verified email)."""
     team = await hub.teams.get(team_name)
     await hub.members.link(
         await hub.members.get(team, name), platform=platform, workspace=workspace, user=user_id

@@ -59,6 +59,10 @@ def render(connectors: dict[str, type[ConnectorSection] | None] | None = None) -
     for name, section in sorted(found.items()):
         if section is not None:
             parts.append(_table(f"[connectors.{name}]", section, None))
+            for sub_name, sub in section.model_fields.items():  # its own tables, if any
+                inner = _model_of(sub.annotation)
+                if inner is not None:
+                    parts.append(_table(f"[connectors.{name}.{sub_name}]", inner, None))
     return "\n".join(parts)
 
 

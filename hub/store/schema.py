@@ -10,6 +10,7 @@ from hub.store import (
     platform_tables,
     rollup_tables,
     routing_tables,
+    signin_tables,
 )
 from hub.store.base import Base
 
@@ -25,4 +26,5 @@ __all__ = [
     "platform_tables",
     "rollup_tables",
     "routing_tables",
+    "signin_tables",
 ]

@@ -46,7 +46,7 @@ def actor_of(viewer: Viewer) -> Actor:
         return Actor("operator", "dashboard")
     if viewer.key_id is not None:
         return Actor("key", str(viewer.key_id))
-    return Actor("dashboard", viewer.label or "member")
+    return Actor("dashboard", f"member:{viewer.member_id}")  # signed in as a member (SSO)
 
 
 @dataclass(slots=True)

@@ -14,11 +14,12 @@ from typing import Any
 import segno
 from aiohttp import web
 
+from connectors.dashboard.admin_scope import actor_of
 from connectors.dashboard.kit import Kit
 from connectors.dashboard.sessions import Viewer
 from connectors.dashboard.signin import Principal, SignIn
 from connectors.dashboard.signin_steps import SignInSteps
-from hub.audit import Actor, acting_as
+from hub.audit import acting_as
 from hub.errors import HubError
 from hub.web import client_ip
 
@@ -57,7 +58,7 @@ class TwoFactorPages:
             return await self._page(request, viewer, error=self._signin.lockout_message(),
                                     status=429)  # fmt: skip
         try:
-            with acting_as(_actor(viewer)):
+            with acting_as(actor_of(viewer)):
                 codes = await self._kit.hub.two_factor.confirm(member, code)
         except HubError as exc:
             await self._signin.code_failed(self._address(request), member)
@@ -98,7 +99,7 @@ class TwoFactorPages:
             await self._signin.code_failed(self._address(request), member)
             return await self._page(request, viewer, status=401,
                                     error="That code was not accepted.")  # fmt: skip
-        with acting_as(_actor(viewer)):
+        with acting_as(actor_of(viewer)):
             await self._kit.hub.two_factor.remove(member)
         raise web.HTTPSeeOther(PAGE)
 
@@ -107,7 +108,7 @@ class TwoFactorPages:
             return await self._page(request, viewer, status=403, error="Only a team owner "
                                     "can change the team's sign-in rule.")  # fmt: skip
         required = (await request.post()).get("required") == "on"
-        with acting_as(_actor(viewer)):
+        with acting_as(actor_of(viewer)):
             await self._kit.hub.two_factor.require(viewer.team, required)
         raise web.HTTPSeeOther(PAGE)
 
@@ -153,9 +154,3 @@ class TwoFactorPages:
 def _team(viewer: Viewer) -> Any:
     assert viewer.team is not None  # a member's viewer has its team
     return viewer.team
-
-
-def _actor(viewer: Viewer) -> Actor:
-    if viewer.key_id is not None:
-        return Actor("key", str(viewer.key_id))
-    return Actor("dashboard", f"member:{viewer.member_id}")

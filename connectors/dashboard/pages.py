@@ -21,9 +21,9 @@ from connectors.dashboard.kit import HERE, Kit, NavItem, Section
 from connectors.dashboard.oidc import OpenIdProvider
 from connectors.dashboard.signin import SignIn
 from connectors.dashboard.signin_pages import SignInPages
+from connectors.dashboard.signin_steps import SignInSteps
 from connectors.dashboard.suggestion_pages import NAV as SUGGESTIONS_NAV
 from connectors.dashboard.suggestion_pages import SuggestionPages
-from connectors.dashboard.signin_steps import SignInSteps
 from connectors.dashboard.two_factor_pages import TwoFactorPages
 from hub.service import Hub
 

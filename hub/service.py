@@ -39,6 +39,7 @@ from hub.ledger.recovery import price_estimate
 from hub.ledger.reports import UsageReports
 from hub.ledger.settlements import Settlements
 from hub.ledger.teams import Teams
+from hub.ledger.writer import LedgerWriter
 from hub.members import Members
 from hub.model import ChatRequest
 from hub.notices import Notices
@@ -144,10 +145,15 @@ class Hub:
             snapshot=snapshot_path(settings.billing.price_catalog),
         )
         self.suggestions = Suggestions(self.usage, self.prices, settings, clock)  # cost advice
+        # Reservations and settlements of concurrent requests share transactions (group
+        # commit); SQLite: its own writer connection and thread (hub/ledger/writer.py).
+        self.ledger_writer = LedgerWriter(engine, synchronous=settings.database.sqlite_synchronous)
         self.budget = Budget(
             self.sessions,
             clock,
             self.events,
+            writer=self.ledger_writer,
+            on_usage=self.observer.usage_recorded,
             estimate=price_estimate(settings.models, self.prices),
             quotas=CallerQuotas(self.sessions, self.settings_cache),
         )
@@ -262,6 +268,7 @@ class Hub:
         await self.settlements.close()
         # Journaled holds stay for the settlements' replay; anything else left is recovered.
         await self.instances.leave(recover=self.settlements.pending == 0)
+        await self.ledger_writer.close()
         await self.notices.drain()
         await self.keys.close()
         await self.settings_cache.close()

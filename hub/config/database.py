@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo
 
@@ -73,6 +73,16 @@ class DatabaseSettings(Section):
         "process owns the file), false for PostgreSQL (run `hub migrate` once per release, "
         "before starting the processes). When false, `hub serve` refuses an unmigrated or "
         "older database.",
+    )
+
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        "normal",
+        description="SQLite's `synchronous` with its write-ahead log. `normal`: a commit is "
+        "appended to the WAL without an fsync (the WAL is synced at checkpoints); a crash of "
+        "the hub process loses nothing, but a power cut or kernel crash may lose the last "
+        "transactions before the checkpoint. `full`: every commit is fsync'd before the "
+        "answer, which survives power loss and costs one fsync per ledger batch (group "
+        "commit shares it across concurrent requests). PostgreSQL: its own settings apply.",
     )
 
     @property

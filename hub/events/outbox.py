@@ -35,6 +35,12 @@ class EventSink(Protocol):
         self, session: AsyncSession, *, team_id: int, type: str, data: Mapping[str, object]
     ) -> str | None: ...
 
+    async def wanted_types(self, session: AsyncSession, *, team_id: int) -> frozenset[str]: ...
+
+    def outbox_row(
+        self, *, team_id: int, type: str, data: Mapping[str, object]
+    ) -> dict[str, object]: ...
+
 
 def new_event_id() -> str:
     return "evt_" + secrets.token_hex(12)
@@ -63,19 +69,26 @@ class OutboxSink:
     ) -> str | None:
         if not await self.wanted(session, team_id=team_id, type=type):
             return None
+        row = self.outbox_row(team_id=team_id, type=type, data=data)
+        session.add(OutboxEvent(**row))
+        return str(row["event_id"])
+
+    def outbox_row(
+        self, *, team_id: int, type: str, data: Mapping[str, object]
+    ) -> dict[str, object]:
+        """The outbox row of one event, for writers that insert it themselves (the ledger
+        writer, which has asked `wanted_types` before)."""
         event_id = new_event_id()
         now = self._clock.now()
         envelope = {"id": event_id, "type": type, "timestamp": now.isoformat(), "data": dict(data)}
-        session.add(
-            OutboxEvent(
-                event_id=event_id,
-                team_id=team_id,
-                type=type,
-                payload=json.dumps(envelope, separators=(",", ":")),
-                created_at=now,
-            )
-        )
-        return event_id
+        return {
+            "event_id": event_id,
+            "team_id": team_id,
+            "type": type,
+            "payload": json.dumps(envelope, separators=(",", ":")),
+            "fanned_out": False,
+            "created_at": now,
+        }
 
 
 async def _wanted_types(session: AsyncSession, team_id: int) -> frozenset[str]:

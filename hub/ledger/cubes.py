@@ -7,19 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Rollup columns (hub/store/rollup_tables.py) that identify where usage came from.
-DIMENSION_COLUMNS = (
-    "team_id",
-    "member_id",
-    "key_id",
-    "user",
-    "connector",
-    "workspace",
-    "channel",
-    "alias",
-    "deployment",
-    "status",
-)
+# The dimensions are listed once, with the table (hub/store/rollup_tables.py).
+from hub.store.rollup_tables import DIMENSION_COLUMNS as DIMENSION_COLUMNS
+
 # Smallest first. Every cube keeps the team and the status (error counts, cached requests).
 CUBES: dict[str, frozenset[str]] = {
     "model": frozenset({"team_id", "alias", "deployment", "connector", "status"}),

@@ -21,15 +21,17 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Table, delete
 
 from hub.billing.price_book import PriceBook
 from hub.config import ModelSettings
+from hub.ledger.counters import Move, move_counters
 from hub.ledger.usage_entry import UsageEntry
-from hub.ledger.usage_writer import record_usage
+from hub.ledger.usage_writer import write_usage
+from hub.ledger.writer import Tx
 from hub.model import Caller, Origin, Usage
 from hub.store.ledger_tables import Reservation
 
@@ -38,7 +40,7 @@ log = logging.getLogger("hub.ledger")
 INTERRUPTED = "interrupted"
 # (alias, deployment label or None, usage, when) -> micro-USD, or None when it cannot be priced.
 CostEstimate = Callable[[str, str | None, Usage, datetime], int | None]
-MoveCounter = Callable[..., Any]
+_HOLDS = cast(Table, Reservation.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,28 +93,26 @@ def price_estimate(models: Mapping[str, ModelSettings], prices: PriceBook) -> Co
     return estimate
 
 
-async def claim_holds(
-    session: AsyncSession,
+def claim_holds(
+    tx: Tx,
     which: ColumnElement[bool],
     *,
     now: datetime,
     estimate: CostEstimate | None,
-    move: MoveCounter,
+    on_usage: Callable[[UsageEntry], None],
 ) -> int:
     """Delete the holds matching `which`, release their money and write each one's
     `interrupted` record (holds without a context, taken outside a request, are only
-    released). Inside the caller's transaction; how many holds were claimed."""
-    claimed = (
-        await session.execute(delete(Reservation).where(which).returning(Reservation))
-    ).scalars()
-    holds = list(claimed)
+    released). A ledger writer job (hub/ledger/writer.py); how many holds were claimed."""
+    holds = tx.conn.execute(delete(_HOLDS).where(which).returning(*_HOLDS.c)).all()
     for hold in holds:
         entry = _interrupted(hold, now=now, estimate=estimate)
         spend = (entry.cost_micros, entry.tokens_charged) if entry is not None else (0, 0)
-        for counter_id in map(int, hold.counter_ids.split(",")):
-            await move(session, counter_id, release=(hold.cost_micros, hold.tokens), spend=spend)
+        move = Move(hold.cost_micros, hold.tokens, *spend)
+        move_counters(tx.conn, {int(c): move for c in hold.counter_ids.split(",")})
         if entry is not None:
-            await record_usage(session, entry, now=now)
+            write_usage(tx.conn, [(entry, now)])
+            tx.after_commit(partial(on_usage, entry))
             log.warning(
                 "request %s interrupted (its process %s stopped): %d prompt and %d completion "
                 "tokens estimated, %d micro-USD",
@@ -125,9 +125,8 @@ async def claim_holds(
     return len(holds)
 
 
-def _interrupted(
-    hold: Reservation, *, now: datetime, estimate: CostEstimate | None
-) -> UsageEntry | None:
+def _interrupted(hold: Any, *, now: datetime, estimate: CostEstimate | None) -> UsageEntry | None:
+    """`hold`: a reservations row (attributes by column name)."""
     if hold.context is None or hold.request_id is None:
         return None
     context = HoldContext.parse(hold.request_id, hold.context)

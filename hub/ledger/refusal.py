@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from hub.errors import QuotaExceeded
+from hub.ledger.counters import CounterState
 from hub.ledger.money import format_usd
 from hub.ledger.periods import describe_reset, resets_at
 from hub.ledger.quotas import QuotaLimit
 from hub.model import Caller
-from hub.store.ledger_tables import BudgetCounter
 
 _SUBJECT = {
     "team": ("Team '{team}' has", "its"),
@@ -25,7 +25,7 @@ def refusal(
     scope: str,
     window: str,
     quota: QuotaLimit,
-    counter: BudgetCounter | None,
+    counter: CounterState | None,
     cost_micros: int,
     tokens: int,
     now: datetime,

@@ -1,28 +1,27 @@
 """Keeping the usage rollups: one upsert statement per usage record, in its transaction.
 
-`record_usage` (the one writer of usage records) calls `add_to_rollups`, which adds the record
+`write_usage` (the one writer of usage records) calls `add_rollups`, which adds the record
 to its hour and its day in every cube (hub/ledger/cubes.py), and in its latency and
 time-to-first-token bins, its fail-over and its size class (the measure cubes), with one
-precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to fifteen) rows. A rollup
-row is therefore exactly the sum of its records: a rolled-back record was never added, and no
-job can count a record twice.
+precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to fifteen) rows (a batch of
+records: their rows summed by key first, `merged_rows`). A rollup row is therefore exactly the
+sum of its records: a rolled-back record was never added, and no job can count a record twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.cubes import CUBES, GRAINS, MEASURE_CUBES, size_bin
 from hub.ledger.latency_bins import bin_of
 from hub.ledger.usage_entry import UsageEntry
-from hub.store.engine import dialect_name
-from hub.store.ledger_tables import UsageRecord
-from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
+from hub.store.rollup_tables import DIMENSION_COLUMNS, ROLLUP_KEY, UsageRollup
 
 SUM_COLUMNS = (
     "requests",
@@ -64,26 +63,18 @@ def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
     return _rows(entry.row_values(now), sign=1)
 
 
-def reversal_rows(record: UsageRecord) -> list[dict[str, object]]:
-    """What takes a stored record back out of its rollup rows (before it is rewritten)."""
-    values = {column.name: getattr(record, column.key) for column in UsageRecord.__table__.c}
-    return _rows(values, sign=-1)
+def reversal_rows(record: Mapping[str, Any]) -> list[dict[str, object]]:
+    """What takes a stored record (its row, by column name) back out of its rollup rows
+    (before it is rewritten)."""
+    return _rows(record, sign=-1)
 
 
-def _rows(record: dict[str, Any], *, sign: int) -> list[dict[str, object]]:
+def _rows(record: Mapping[str, Any], *, sign: int) -> list[dict[str, object]]:
     """A usage record's values (`UsageEntry.row_values`, or a stored row) as rollup rows."""
     moment: datetime = record["created_at"]
     dimensions: dict[str, object] = {
-        "team_id": record["team_id"],
-        "member_id": record["member_id"] or 0,
-        "key_id": record["key_id"] or 0,
-        "user": record["user"] or "",
-        "connector": record["connector"],
-        "workspace": record["workspace"] or "",
-        "channel": record["channel"] or "",
-        "alias": record["alias"],
-        "deployment": record["deployment"] or "",
-        "status": record["status"],
+        name: _ABSENT.get(name, "") if record[name] is None else record[name]
+        for name in DIMENSION_COLUMNS
     }
     ttft = record["ttft_ms"]
     amounts: dict[str, object] = {
@@ -136,7 +127,24 @@ def _upsert(dialect_insert: Any) -> Any:
 _UPSERTS = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
-async def add_to_rollups(session: AsyncSession, rows: list[dict[str, object]]) -> None:
-    """Add rollup rows (`rollup_rows`, `reversal_rows`), inside the caller's transaction."""
-    upsert = _UPSERTS["postgresql" if dialect_name(session) == "postgresql" else "sqlite"]
-    await session.execute(upsert, rows)
+def merged_rows(rows: Iterable[dict[str, object]]) -> list[dict[str, object]]:
+    """Rows with the same key summed into one: a batch of records upserts each rollup row
+    once (PostgreSQL refuses to update a row twice in one statement)."""
+    merged: dict[tuple[object, ...], dict[str, object]] = {}
+    for row in rows:
+        key = tuple(row[name] for name in ROLLUP_KEY)
+        into = merged.get(key)
+        if into is None:
+            merged[key] = dict(row)
+            continue
+        for name in SUM_COLUMNS:
+            into[name] = cast(int, into[name]) + cast(int, row[name])
+    return list(merged.values())
+
+
+def add_rollups(conn: Connection, rows: list[dict[str, object]]) -> None:
+    """Add rollup rows (`rollup_rows`, `reversal_rows`), inside the connection's transaction."""
+    if rows:
+        conn.execute(
+            _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"], rows
+        )

@@ -6,18 +6,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.events.outbox import EventSink
 from hub.ledger.money import micros_to_usd
 from hub.ledger.periods import resets_at
 from hub.model import Caller
-from hub.store.engine import dialect_name
 from hub.store.event_tables import BudgetAlert
 
 THRESHOLDS = (80, 100)
+_FIRST_TIME = {
+    "postgresql": pg_insert(BudgetAlert).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(BudgetAlert).on_conflict_do_nothing(),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +35,17 @@ class CounterLimit:
     token_limit: int | None
 
 
-async def announce_thresholds(
-    session: AsyncSession,
+def crossed_thresholds(
+    conn: Connection,
     *,
-    events: EventSink,
     caller: Caller,
     limits: Sequence[CounterLimit],
     spent_after: Mapping[int, tuple[int, int]],
     added: tuple[int, int],
     now: datetime,
 ) -> list[dict[str, object]]:
-    """Emit `budget.threshold` for every threshold this settle crossed, once per period."""
+    """The `budget.threshold` events this settle crossed for the first time in their period
+    (each noted, so it fires once): their data, for the caller to emit."""
     announced: list[dict[str, object]] = []
     for limit in limits:
         cost_after, tokens_after = spent_after[limit.counter_id]
@@ -57,42 +59,39 @@ async def announce_thresholds(
                 mark = ceiling * percent / 100
                 if not (new - delta < mark <= new):
                     continue
-                if not await _first_time(session, limit, metric, percent, now):
+                if not _first_time(conn, limit, metric, percent, now):
                     continue
-                data: dict[str, object] = {
-                    "team": caller.team_name,
-                    "scope": limit.scope,
-                    "scope_id": limit.scope_id,
-                    "window": limit.window,
-                    "period": limit.period_start.isoformat(),
-                    "metric": metric,
-                    "threshold_percent": percent,
-                    "limit": micros_to_usd(ceiling) if metric == "cost" else ceiling,
-                    "used": micros_to_usd(new) if metric == "cost" else new,
-                    "resets_at": resets_at(limit.window, now).isoformat(),
-                }
-                await events.emit(
-                    session, team_id=caller.team_id, type="budget.threshold", data=data
+                announced.append(
+                    {
+                        "team": caller.team_name,
+                        "scope": limit.scope,
+                        "scope_id": limit.scope_id,
+                        "window": limit.window,
+                        "period": limit.period_start.isoformat(),
+                        "metric": metric,
+                        "threshold_percent": percent,
+                        "limit": micros_to_usd(ceiling) if metric == "cost" else ceiling,
+                        "used": micros_to_usd(new) if metric == "cost" else new,
+                        "resets_at": resets_at(limit.window, now).isoformat(),
+                    }
                 )
-                announced.append(data)
     return announced
 
 
-async def _first_time(
-    session: AsyncSession, limit: CounterLimit, metric: str, percent: int, now: datetime
+def _first_time(
+    conn: Connection, limit: CounterLimit, metric: str, percent: int, now: datetime
 ) -> bool:
-    insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
-    result = await session.execute(
-        insert(BudgetAlert)
-        .values(
-            scope=limit.scope,
-            scope_id=limit.scope_id,
-            window=limit.window,
-            period=limit.period_start.isoformat(),
-            metric=metric,
-            threshold=percent,
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
+    statement = _FIRST_TIME["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    result = conn.execute(
+        statement,
+        {
+            "scope": limit.scope,
+            "scope_id": limit.scope_id,
+            "window": limit.window,
+            "period": limit.period_start.isoformat(),
+            "metric": metric,
+            "threshold": percent,
+            "created_at": now,
+        },
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)

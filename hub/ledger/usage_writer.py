@@ -3,41 +3,72 @@
 Settle, the lease sweeper's `interrupted` records, embeddings and cache hits all come here, so
 whatever must move with a usage record (rollups) moves in the same transaction, and metrics
 count every record exactly once (hub/observer.py: after the transaction commits).
+
+`write_usage` is the synchronous core the ledger writer runs (hub/ledger/writer.py): any number
+of records in one INSERT … RETURNING, their rollup rows summed and upserted in one statement.
+`record_usage` and `rewrite_usage` are the same inside an ORM session's transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from hub.ledger.rollups import add_to_rollups, reversal_rows, rollup_rows
+from hub.ledger.rollups import add_rollups, merged_rows, reversal_rows, rollup_rows
 from hub.ledger.usage_entry import UsageEntry
 from hub.observer import note_usage
 from hub.store.ledger_tables import UsageRecord
 
+_RECORDS = cast(Table, UsageRecord.__table__)
+# Built from the table: a column added to it (and to `UsageEntry.row_values`) is written too.
+_INSERT = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
+_READ = select(_RECORDS).where(_RECORDS.c.id == bindparam("usage_id"))
+
+
+def write_usage(conn: Connection, entries: Sequence[tuple[UsageEntry, datetime]]) -> list[int]:
+    """Insert the records (each with its creation time) and add them to the rollups, inside
+    the connection's transaction; their ids, in order."""
+    if not entries:
+        return []
+    rows = [entry.row_values(now) for entry, now in entries]
+    ids = [int(i) for i in conn.execute(_INSERT, rows).scalars()]
+    add_rollups(conn, merged_rows(r for entry, now in entries for r in rollup_rows(entry, now)))
+    return ids
+
+
+def rewrite_usage_in(
+    conn: Connection, usage_id: int, entry: UsageEntry, *, created_at: datetime
+) -> None:
+    """Replace a stored record's figures with `entry`'s (a late settle correcting a recovered
+    `interrupted` estimate), moving its rollups by the difference."""
+    old = dict(conn.execute(_READ, {"usage_id": usage_id}).mappings().one())
+    rows = [*reversal_rows(old), *rollup_rows(entry, created_at)]
+    conn.execute(update(_RECORDS).where(_RECORDS.c.id == usage_id), entry.row_values(created_at))
+    add_rollups(conn, merged_rows(rows))
+
 
 async def record_usage(session: AsyncSession, entry: UsageEntry, *, now: datetime) -> int:
     """Insert the usage record inside the caller's transaction; its id."""
-    usage_id = await session.scalar(
-        insert(UsageRecord).values(**entry.row_values(now)).returning(UsageRecord.id)
-    )
-    assert usage_id is not None
-    await add_to_rollups(session, rollup_rows(entry, now))  # what reports read (summary.py)
+
+    def write(sync: Session) -> int:
+        return write_usage(sync.connection(), [(entry, now)])[0]
+
+    usage_id = await session.run_sync(write)
     note_usage(session, entry)  # metrics count it once the transaction commits
-    return int(usage_id)
+    return usage_id
 
 
 async def rewrite_usage(
     session: AsyncSession, usage_id: int, entry: UsageEntry, *, created_at: datetime
 ) -> None:
-    """Replace a stored record's figures with `entry`'s (a late settle correcting a recovered
-    `interrupted` estimate), moving its rollups by the difference, in the caller's transaction."""
-    old = await session.scalar(select(UsageRecord).where(UsageRecord.id == usage_id))
-    assert old is not None
-    await add_to_rollups(session, reversal_rows(old))
-    await session.execute(
-        update(UsageRecord).where(UsageRecord.id == usage_id).values(**entry.row_values(created_at))
-    )
-    await add_to_rollups(session, rollup_rows(entry, created_at))
+    """`rewrite_usage_in`, in the caller's transaction."""
+
+    def write(sync: Session) -> None:
+        rewrite_usage_in(sync.connection(), usage_id, entry, created_at=created_at)
+
+    await session.run_sync(write)

@@ -10,12 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.store.base import Base, BigId, UTCDateTime
 
-# What a rollup row is unique by. Absent values, and dimensions a cube leaves out, are stored
-# as 0 / "" rather than NULL, because NULLs are distinct in a unique constraint.
-ROLLUP_KEY = (
-    "cube",
-    "grain",
-    "bucket",
+# The dimensions a rollup row can keep (hub/ledger/cubes.py picks per cube), each the usage
+# record's column of the same name. The one list: the rollup key, the cubes and the writer
+# (hub/ledger/rollups.py) are all built from it.
+DIMENSION_COLUMNS = (
     "team_id",
     "member_id",
     "key_id",
@@ -26,8 +24,11 @@ ROLLUP_KEY = (
     "alias",
     "deployment",
     "status",
-    "bin",
 )
+# What a rollup row is unique by. Absent values, and dimensions a cube leaves out, are stored
+# as 0 / "" rather than NULL, because NULLs are distinct in a unique constraint. `bin`: the
+# measure's bin in a measure cube (hub/ledger/cubes.py), 0 elsewhere.
+ROLLUP_KEY = ("cube", "grain", "bucket", *DIMENSION_COLUMNS, "bin")
 
 
 class UsageRollup(Base):

@@ -1,0 +1,180 @@
+"""Settle, as the ledger writer runs it: every settlement of a batch in one transaction, in
+a handful of statements however many there are.
+
+For the usual settlement (its hold still there): one DELETE … RETURNING releases every hold
+of the batch, one statement moves every counter they touch (PostgreSQL: one UPDATE over
+arrays; SQLite: one small UPDATE per counter, in-process), one INSERT … RETURNING writes the
+usage records, one upsert adds them to the rollups. Thresholds are worked out per request
+from the counters' figures, in the batch's order, as if each had settled alone.
+
+The unusual ones (the hold is gone: the lease sweeper recovered it and wrote an `interrupted`
+estimate, or a journal replays a settlement that already reached the database) are settled
+one by one after that: a replay writes nothing, a late settle corrects the estimate to the
+provider's count and books only the difference. Every settlement of a request id leaves
+exactly one usage record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, bindparam, delete, insert, select
+
+from hub.events.outbox import EventSink
+from hub.ledger.counters import Move, move_counters
+from hub.ledger.holds import Hold, Settlement
+from hub.ledger.thresholds import crossed_thresholds
+from hub.ledger.usage_entry import UsageEntry
+from hub.ledger.usage_writer import rewrite_usage_in, write_usage
+from hub.ledger.writer import Tx
+from hub.store.event_tables import OutboxEvent
+from hub.store.ledger_tables import Reservation, UsageRecord
+
+_HOLD_TABLE = cast(Table, Reservation.__table__)
+_HOLDS = _HOLD_TABLE.c
+_RECORDS = cast(Table, UsageRecord.__table__).c
+_RELEASE = (
+    delete(_HOLD_TABLE).where(_HOLDS.id.in_(bindparam("ids", expanding=True))).returning(_HOLDS.id)
+)
+_RECORDED = select(
+    _RECORDS.id,
+    _RECORDS.cost_micros,
+    _RECORDS.prompt_tokens + _RECORDS.completion_tokens,
+    _RECORDS.created_at,
+    _RECORDS.estimated,
+).where(_RECORDS.request_id == bindparam("request_id"))
+_EVENTS = insert(cast(Table, OutboxEvent.__table__))
+
+
+@dataclass(frozen=True, slots=True)
+class SettleItem:
+    hold: Hold
+    entry: UsageEntry
+    now: datetime
+    wanted: frozenset[str]  # the event types the team's subscriptions want
+
+
+class Settle:
+    """The writer's group for settlements (hub/ledger/writer.py)."""
+
+    def __init__(self, events: EventSink, on_usage: Callable[[UsageEntry], None]) -> None:
+        self._events = events
+        self._on_usage = on_usage  # metrics: once per record written, after COMMIT
+
+    def write(self, tx: Tx, items: Sequence[SettleItem]) -> list[Settlement]:
+        hold_ids = [item.hold.id for item in items]
+        requests = [item.entry.request_id for item in items]
+        if len(set(hold_ids)) < len(items) or len(set(requests)) < len(items):
+            # The same hold or request twice in one batch (a replay racing a retry): in
+            # order, each seeing what the one before wrote.
+            return [self._write_batch(tx, [item])[0] for item in items]
+        return self._write_batch(tx, items)
+
+    def _write_batch(self, tx: Tx, items: Sequence[SettleItem]) -> list[Settlement]:
+        released = {
+            int(i) for i in tx.conn.execute(_RELEASE, {"ids": [i.hold.id for i in items]}).scalars()
+        }
+        held = [item for item in items if item.hold.id in released]
+        settled: dict[int, Settlement] = {}
+        events: list[dict[str, object]] = []
+        if held:
+            moves: dict[int, Move] = {}
+            for item in held:
+                for counter_id in item.hold.counter_ids:
+                    moves[counter_id] = moves.get(counter_id, Move()) + _move(item, (0, 0))
+            after = move_counters(tx.conn, moves)
+            # Each counter's figures before the batch, then request by request.
+            running = {
+                c: (after[c][0] - moves[c].spend_cost, after[c][1] - moves[c].spend_tokens)
+                for c in moves
+            }
+            usage_ids = write_usage(tx.conn, [(item.entry, item.now) for item in held])
+            for item, usage_id in zip(held, usage_ids, strict=True):
+                spent: dict[int, tuple[int, int]] = {}
+                for counter_id in item.hold.counter_ids:
+                    cost, tokens = running[counter_id]
+                    running[counter_id] = spent[counter_id] = (
+                        cost + item.entry.cost_micros,
+                        tokens + item.entry.tokens_charged,
+                    )
+                settled[item.hold.id] = self._announce(tx, item, usage_id, spent, events)
+                self._noted(tx, item.entry)
+        for item in items:
+            if item.hold.id not in released:
+                settled[item.hold.id] = self._write_unheld(tx, item, events)
+        if events:
+            tx.conn.execute(_EVENTS, events)
+        return [settled[item.hold.id] for item in items]
+
+    def _write_unheld(
+        self, tx: Tx, item: SettleItem, events: list[dict[str, object]]
+    ) -> Settlement:
+        """A hold someone else released: by a recovery that wrote an estimated record (book
+        the difference, correct the record), or by an earlier settle (nothing to do)."""
+        entry = item.entry
+        row = tx.conn.execute(_RECORDED, {"request_id": entry.request_id}).one_or_none()
+        if row is not None and not row[4]:
+            return Settlement(int(row[0]), [])  # settled already (a journal replayed)
+        booked = (int(row[1]), int(row[2])) if row is not None else (0, 0)
+        spent = move_counters(
+            tx.conn,
+            {counter_id: _move(item, booked, held=False) for counter_id in item.hold.counter_ids},
+        )
+        if row is None:
+            (usage_id,) = write_usage(tx.conn, [(entry, item.now)])
+            self._noted(tx, entry)
+        else:
+            usage_id = int(row[0])
+            rewrite_usage_in(tx.conn, usage_id, entry, created_at=row[3])
+        return self._announce(tx, item, usage_id, spent, events)
+
+    def _announce(
+        self,
+        tx: Tx,
+        item: SettleItem,
+        usage_id: int,
+        spent: dict[int, tuple[int, int]],
+        events: list[dict[str, object]],
+    ) -> Settlement:
+        """The request's events: its completion, and the thresholds its settle crossed."""
+        entry, team_id = item.entry, item.entry.caller.team_id
+        if "completion.created" in item.wanted:
+            events.append(
+                self._events.outbox_row(
+                    team_id=team_id, type="completion.created", data=entry.event_data()
+                )
+            )
+        thresholds: list[dict[str, object]] = []
+        if item.hold.limits:
+            thresholds = crossed_thresholds(
+                tx.conn,
+                caller=entry.caller,
+                limits=item.hold.limits,
+                spent_after=spent,
+                added=(entry.cost_micros, entry.tokens_charged),
+                now=item.now,
+            )
+            if "budget.threshold" in item.wanted:
+                events.extend(
+                    self._events.outbox_row(team_id=team_id, type="budget.threshold", data=data)
+                    for data in thresholds
+                )
+        return Settlement(usage_id, thresholds)
+
+    def _noted(self, tx: Tx, entry: UsageEntry) -> None:
+        on_usage = self._on_usage
+        tx.after_commit(lambda: on_usage(entry))
+
+
+def _move(item: SettleItem, booked: tuple[int, int], *, held: bool = True) -> Move:
+    """Give back the hold (when this settle released it) and spend what was not booked yet."""
+    hold, entry = item.hold, item.entry
+    return Move(
+        release_cost=hold.cost_micros if held else 0,
+        release_tokens=hold.tokens if held else 0,
+        spend_cost=entry.cost_micros - booked[0],
+        spend_tokens=entry.tokens_charged - booked[1],
+    )

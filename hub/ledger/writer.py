@@ -156,6 +156,7 @@ class _SqliteThread:
         event.listen(self._engine, "begin", _begin_immediate)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="hub-ledger-writer")
         self._conn: Connection | None = None
+        self._closed = False
 
     async def write(self, jobs: list[_Job[Any, Any]]) -> None:
         loop = asyncio.get_running_loop()
@@ -167,6 +168,9 @@ class _SqliteThread:
         write_batch(self._conn, jobs)
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._close)
         self._thread.shutdown(wait=True)

@@ -40,6 +40,9 @@ def toml_config(database_url: str, upstream: str) -> str:
         f'[database]\nurl = "{plain}"\n'
         # The default lease: a restarted hub recovers its dead predecessor without waiting.
         "[ledger]\ninstance_lease_s = 15\n"
+        # The test's own hub sets a quota mid-run, and no Redis carries the change: read
+        # quotas afresh (a deployment without Redis sees it within settings_cache_s).
+        "settings_cache_s = 0\n"
         f'[providers.up]\ntype = "openai"\nbase_url = "{upstream}"\napi_key = "sk-x"\n'
         '[models.gpt]\ndeployments = [{ provider = "up", model = "m", '
         "input_usd_per_mtok = 1.0, output_usd_per_mtok = 1.0 }]\n"

@@ -1,0 +1,83 @@
+"""The ledger writer (#14.1): group commit, a failing job alone, SQLite's writer connection
+and its durability setting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+
+from hub.ledger.writer import Tx
+from tests.support.hubs import RunningHub, start_hub
+
+
+@pytest.fixture(params=["normal", "full"])
+async def running(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[RunningHub]:
+    database = {"url": sqlite_url, "sqlite_synchronous": request.param}
+    hub = await start_hub({"database": database}, database_url=sqlite_url)
+    try:
+        yield hub
+    finally:
+        await hub.close()
+
+
+def synchronous(tx: Tx) -> int:
+    return int(tx.conn.exec_driver_sql("PRAGMA synchronous").scalar_one())
+
+
+def journal_mode(tx: Tx) -> str:
+    return str(tx.conn.exec_driver_sql("PRAGMA journal_mode").scalar_one())
+
+
+async def test_sqlite_writes_through_its_own_connection_as_configured(
+    running: RunningHub,
+) -> None:
+    writer = running.hub.budget.writer
+    wanted = {"normal": 1, "full": 2}[running.hub.settings.database.sqlite_synchronous]
+    assert await writer.run(synchronous) == wanted
+    assert await writer.run(journal_mode) == "wal"
+
+
+def insert(value: str) -> object:
+    def work(tx: Tx) -> str:
+        tx.conn.execute(
+            text(
+                "INSERT INTO hub_instances (id, kind, host, pid, started_at, heartbeat_at) "
+                "VALUES (:id, 'test', 'h', 1, '2026-01-01', '2026-01-01')"
+            ),
+            {"id": value},
+        )
+        return value
+
+    return work
+
+
+async def test_jobs_of_one_iteration_share_a_transaction_and_a_failure_stays_alone(
+    running: RunningHub,
+) -> None:
+    writer = running.hub.budget.writer
+    before = writer.batches
+    names = [f"i{n}" for n in range(20)]
+    outcomes = await asyncio.gather(
+        *(writer.run(insert(name)) for name in names),
+        writer.run(insert("i3")),  # a duplicate key: fails, alone
+        return_exceptions=True,
+    )
+    assert outcomes[:20] == names
+    assert isinstance(outcomes[20], Exception)
+    assert writer.batches - before == 1
+    async with running.hub.engine.connect() as conn:
+        stored = (
+            await conn.execute(text("SELECT id FROM hub_instances WHERE kind = 'test'"))
+        ).scalars()
+        assert sorted(stored) == sorted(names)
+
+
+async def test_close_writes_what_is_queued(running: RunningHub) -> None:
+    writer = running.hub.budget.writer
+    pending = asyncio.ensure_future(writer.run(insert("last")))
+    await asyncio.sleep(0)  # queued, not yet written
+    await writer.close()
+    assert await pending == "last"

@@ -58,6 +58,7 @@ from hub.routing.circuits import CircuitPolicy, Circuits
 from hub.routing.downgrade import Downgrades
 from hub.routing.health import HealthBoard
 from hub.routing.status import DeploymentStatus, deployment_status
+from hub.saved_views import SavedViews
 from hub.scheduled_once import ScheduledOnce
 from hub.settings_cache import SettingsCache, watch_changes
 from hub.signals import Signals
@@ -148,6 +149,7 @@ class Hub:
         # Reservations and settlements of concurrent requests share transactions (group
         # commit); SQLite: its own writer connection and thread (hub/ledger/writer.py).
         self.ledger_writer = LedgerWriter(engine, synchronous=settings.database.sqlite_synchronous)
+        self.saved_views = SavedViews(self.sessions, clock)  # the dashboard's custom views
         self.budget = Budget(
             self.sessions,
             clock,

@@ -25,6 +25,7 @@ from connectors.dashboard.signin_steps import SignInSteps
 from connectors.dashboard.suggestion_pages import NAV as SUGGESTIONS_NAV
 from connectors.dashboard.suggestion_pages import SuggestionPages
 from connectors.dashboard.two_factor_pages import TwoFactorPages
+from connectors.dashboard.view_pages import ViewPages
 from hub.service import Hub
 
 STATIC_HEADERS = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
@@ -38,6 +39,7 @@ class Pages:
         self._kit.nav.append(NavItem("/account/two-factor", "Two-factor"))
         self._sections: list[Section] = [*_signin_sections(self._kit), AnalyticsPages(self._kit)]
         self._sections.append(SuggestionPages(self._kit))
+        self._sections.append(ViewPages(self._kit))
         self._sections.append(AdminPages(self._kit))
         self._css = (HERE / "static" / "dashboard.css").read_bytes()
         self._script = (HERE / "static" / "tail.js").read_bytes()

@@ -11,6 +11,7 @@ from hub.store import (
     rollup_tables,
     routing_tables,
     signin_tables,
+    view_tables,
 )
 from hub.store.base import Base
 
@@ -27,4 +28,5 @@ __all__ = [
     "rollup_tables",
     "routing_tables",
     "signin_tables",
+    "view_tables",
 ]

@@ -28,6 +28,7 @@ PAGES = {
     "requests": "/requests",
     "models": "/models",
     "suggestions": "/suggestions",
+    "views": "/usage/views",
 }
 
 

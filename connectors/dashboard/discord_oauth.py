@@ -12,6 +12,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 from connectors.dashboard.config import DiscordOAuthSettings
 from connectors.dashboard.federation import FederationError, Flow, Identity, callback_errors
+from connectors.dashboard.refusal import N_
 
 
 class DiscordProvider:
@@ -45,10 +46,11 @@ class DiscordProvider:
             except (OAuthError, httpx.HTTPError, ValueError) as exc:
                 reason = exc.error if isinstance(exc, OAuthError) else type(exc).__name__
                 raise FederationError(
-                    f"Discord did not accept the sign-in ({reason}); start again."
+                    N_("Discord did not accept the sign-in (%(reason)s); start again."),
+                    reason=reason,
                 ) from None
         if not isinstance(user, dict) or not isinstance(user.get("id"), str):
-            raise FederationError("Discord did not say who signed in; start again.")
+            raise FederationError(N_("Discord did not say who signed in; start again."))
         shown = str(user.get("global_name") or user.get("username") or user["id"])
         return Identity(links=(("discord", None, user["id"]),), shown_as=shown)
 

@@ -16,6 +16,7 @@ from connectors.dashboard.federation import (
     redirect_uri,
 )
 from connectors.dashboard.kit import Kit
+from connectors.dashboard.refusal import N_, Refusal
 from connectors.dashboard.signin import Principal
 from connectors.dashboard.signin_pages import SignInPages
 from connectors.dashboard.signin_steps import SignInSteps
@@ -51,7 +52,7 @@ class FederatedPages:
         try:
             url = await provider.start(flow)
         except FederationError as exc:
-            return self._pages.login_page(request, error=str(exc), status=502)
+            return self._pages.login_page(request, error=exc, status=502)
         response = web.HTTPSeeOther(url)
         response.set_cookie(FLOW_COOKIE, flow.seal(hub), httponly=True, samesite="Lax",
                             path="/login", secure=self._kit.secure(request),
@@ -63,12 +64,12 @@ class FederatedPages:
         hub = self._kit.hub
         flow = Flow.unseal(hub, request.cookies.get(FLOW_COOKIE), provider=provider.name)
         if flow is None:
-            return self._refused(request, "The sign-in took too long, or was started in "
-                                 "another browser; start again.", 400)  # fmt: skip
+            return self._refused(request, N_("The sign-in took too long, or was started in "
+                                 "another browser; start again."), 400)  # fmt: skip
         try:
             identity = await provider.finish(dict(request.query), flow)
         except FederationError as exc:
-            return self._refused(request, str(exc), 401)
+            return self._refused(request, exc, 401)
         members = []
         for platform, workspace, user in identity.links:
             members = await hub.members.signing_in(
@@ -78,13 +79,16 @@ class FederatedPages:
                 break
         members = [m for m in members if allows(m.role, "read_usage")]
         if not members:
-            return self._refused(
-                request,
-                f"{identity.shown_as} signed in with {provider.label}, but is not linked to a "
-                "team member who may use the dashboard; ask a team admin to link your "
-                "account (hub member link).",
-                403,
+            unlinked = Refusal(
+                N_(
+                    "%(who)s signed in with %(provider)s, but is not linked to a team member "
+                    "who may use the dashboard; ask a team admin to link your account (hub "
+                    "member link)."
+                ),
+                who=identity.shown_as,
+                provider=provider.label,
             )
+            return self._refused(request, unlinked, 403)
         if len(members) > 1:
             step = self._steps.choose_team(request, members, provider.name)
         else:
@@ -93,7 +97,7 @@ class FederatedPages:
         step.del_cookie(FLOW_COOKIE, path="/login")
         raise step
 
-    def _refused(self, request: web.Request, message: str, status: int) -> web.Response:
+    def _refused(self, request: web.Request, message: str | Refusal, status: int) -> web.Response:
         response = self._pages.login_page(request, error=message, status=status)
         response.del_cookie(FLOW_COOKIE, path="/login")
         return response

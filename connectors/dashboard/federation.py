@@ -18,6 +18,7 @@ from typing import Protocol
 from authlib.common.security import generate_token
 from yarl import URL
 
+from connectors.dashboard.refusal import N_, Refusal
 from hub.service import Hub
 from hub.store.secretbox import SecretBoxError
 
@@ -25,8 +26,8 @@ FLOW_COOKIE = "hub_oauth"
 FLOW_MINUTES = 10
 
 
-class FederationError(Exception):
-    """A sign-in through another site that did not succeed; `str()` is shown on the form."""
+class FederationError(Refusal):
+    """A sign-in through another site that did not succeed; `shown()` is on the form."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +94,15 @@ def callback_errors(query: Mapping[str, str], flow: Flow) -> str:
     """The code of a callback that answers this flow; FederationError otherwise."""
     if "error" in query:
         described = query.get("error_description") or query["error"]
-        raise FederationError(f"The sign-in was not completed there: {described[:200]}")
+        raise FederationError(
+            N_("The sign-in was not completed there: %(reason)s"), reason=described[:200]
+        )
     state = query.get("state", "")
     if not state or not hmac.compare_digest(state, flow.state):
-        raise FederationError("That sign-in answer was not for this browser; start again.")
+        raise FederationError(N_("That sign-in answer was not for this browser; start again."))
     code = query.get("code", "")
     if not code:
-        raise FederationError("The answer carried no authorization code; start again.")
+        raise FederationError(N_("The answer carried no authorization code; start again."))
     return code
 
 

@@ -24,6 +24,7 @@ from joserfc.jwk import KeySet
 
 from connectors.dashboard.config import SLACK_ISSUER, OidcSettings
 from connectors.dashboard.federation import FederationError, Flow, Identity, callback_errors
+from connectors.dashboard.refusal import N_
 
 SLACK_USER = "https://slack.com/user_id"
 SLACK_TEAM = "https://slack.com/team_id"
@@ -63,7 +64,7 @@ class OpenIdProvider:
         code = callback_errors(query, flow)
         metadata = await self._discover()
         if "iss" in query and query["iss"] != self._settings.issuer:  # RFC 9207: mix-up
-            raise FederationError("That answer came from another provider; start again.")
+            raise FederationError(N_("That answer came from another provider; start again."))
         async with self._client(flow, metadata) as client:
             try:
                 token = await client.fetch_token(
@@ -71,11 +72,15 @@ class OpenIdProvider:
                 )
             except (OAuthError, httpx.HTTPError, ValueError) as exc:
                 raise FederationError(
-                    f"{self.label} did not accept the sign-in ({_reason(exc)}); start again."
+                    N_("%(name)s did not accept the sign-in (%(reason)s); start again."),
+                    name=self.label,
+                    reason=_reason(exc),
                 ) from None
             id_token = token.get("id_token")
             if not isinstance(id_token, str):
-                raise FederationError(f"{self.label} sent no ID token; start again.")
+                raise FederationError(
+                    N_("%(name)s sent no ID token; start again."), name=self.label
+                )
             claims = await self._verified(id_token, flow.nonce)
             if self._settings.mapping in ("email", "auto") and "email" not in claims:
                 claims = {**await self._userinfo(client, metadata, claims["sub"]), **claims}
@@ -101,12 +106,16 @@ class OpenIdProvider:
             metadata = await self._get_json(url)
             if metadata.get("issuer", "").rstrip("/") != self._settings.issuer:
                 raise FederationError(
-                    "The provider's discovery document names another issuer; ask the operator "
-                    "to check [connectors.dashboard.oidc] issuer."
+                    N_(
+                        "The provider's discovery document names another issuer; ask the "
+                        "operator to check [connectors.dashboard.oidc] issuer."
+                    )
                 )
             for needed in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(metadata.get(needed), str):
-                    raise FederationError(f"The provider's discovery document has no {needed}.")
+                    raise FederationError(
+                        N_("The provider's discovery document has no %(field)s."), field=needed
+                    )
             self._metadata = metadata
         return self._metadata
 
@@ -116,7 +125,7 @@ class OpenIdProvider:
             try:
                 self._keys = KeySet.import_key_set(await self._get_json(metadata["jwks_uri"]))  # type: ignore[arg-type]
             except (JoseError, ValueError, TypeError, KeyError):
-                raise FederationError("The provider's key set cannot be read.") from None
+                raise FederationError(N_("The provider's key set cannot be read.")) from None
         return self._keys
 
     async def _verified(self, id_token: str, nonce: str) -> dict[str, Any]:
@@ -126,11 +135,11 @@ class OpenIdProvider:
             token = jwt.decode(id_token, await self._key_set(fresh=False), algorithms=allowed)
         except JoseError:
             if not cached:
-                raise FederationError("The ID token's signature is not valid.") from None
+                raise FederationError(N_("The ID token's signature is not valid.")) from None
             try:  # the provider may have rotated its keys since they were read
                 token = jwt.decode(id_token, await self._key_set(fresh=True), algorithms=allowed)
             except JoseError:
-                raise FederationError("The ID token's signature is not valid.") from None
+                raise FederationError(N_("The ID token's signature is not valid.")) from None
         settings = self._settings
         registry = jwt.JWTClaimsRegistry(
             now=self._now,
@@ -145,11 +154,13 @@ class OpenIdProvider:
         try:
             registry.validate(token.claims)
         except JoseError as exc:
-            raise FederationError(f"The ID token was refused: {exc.description}.") from None
+            raise FederationError(
+                N_("The ID token was refused: %(reason)s."), reason=exc.description
+            ) from None
         audience = token.claims["aud"]
         if isinstance(audience, list) and len(audience) > 1:
             if token.claims.get("azp") != settings.client_id:  # OpenID Connect Core 3.1.3.7
-                raise FederationError("The ID token was issued to another party.")
+                raise FederationError(N_("The ID token was issued to another party."))
         return dict(token.claims)
 
     def _algorithms(self) -> list[str]:
@@ -177,7 +188,7 @@ class OpenIdProvider:
         if mapping == "slack":
             user, team = claims.get(SLACK_USER), claims.get(SLACK_TEAM)
             if not isinstance(user, str) or not isinstance(team, str):
-                raise FederationError("Slack did not say which user and workspace signed in.")
+                raise FederationError(N_("Slack did not say which user and workspace signed in."))
             return Identity(links=(("slack", team, user),), shown_as=shown)
         links: list[tuple[str, str | None, str]] = []
         if mapping in ("subject", "auto"):
@@ -194,10 +205,14 @@ class OpenIdProvider:
             found = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise FederationError(
-                f"{self.label} cannot be reached just now ({_reason(exc)}); try again later."
+                N_("%(name)s cannot be reached just now (%(reason)s); try again later."),
+                name=self.label,
+                reason=_reason(exc),
             ) from None
         if not isinstance(found, dict):
-            raise FederationError(f"{self.label} answered with something unexpected.")
+            raise FederationError(
+                N_("%(name)s answered with something unexpected."), name=self.label
+            )
         return found
 
 

@@ -17,6 +17,7 @@ from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from connectors.dashboard.refusal import N_, Refusal
 from hub.audit import Actor, acting_as
 from hub.errors import HubError
 from hub.roles import allows, rank
@@ -27,8 +28,8 @@ ADDRESSES = "dashboard-signin"
 MEMBERS = "dashboard-second-factor"
 
 
-class SignInRefused(Exception):
-    """A sign-in that did not succeed; `str()` is the sentence shown on the form."""
+class SignInRefused(Refusal):
+    """A sign-in that did not succeed; `shown()` is the sentence on the form."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ class SignIn:
     async def check(self, secret: str, *, address: str) -> Principal:
         """Who the key is; refuses with the reason."""
         if await self.locked(address):
-            raise SignInRefused(self.lockout_message())
+            raise self.lockout()
         try:
             return await self._resolve(secret.strip(), address)
         except _TeamRule:
@@ -79,8 +80,11 @@ class SignIn:
         if not await self._limiter.test(self._limit, MEMBERS, str(member.id)):
             await self._audit_lockout(f"member:{member.id}", team_id=member.team_id)
 
-    def lockout_message(self) -> str:
-        return f"Too many failed sign-ins; try again in {self._minutes} minutes."
+    def lockout(self) -> SignInRefused:
+        return SignInRefused(
+            N_("Too many failed sign-ins; try again in %(minutes)s minutes."),
+            minutes=self._minutes,
+        )
 
     async def _failed(self, address: str) -> None:
         await self._limiter.hit(self._limit, ADDRESSES, address)
@@ -94,18 +98,21 @@ class SignIn:
         try:
             found = await self._hub.keys.authenticate(secret, client_ip=address)
         except HubError:
-            raise SignInRefused("That key was not accepted.") from None
+            raise SignInRefused(N_("That key was not accepted.")) from None
         role, member = found.key.role, None
         if found.key.member_id is not None:
             member = await self._hub.members.get_by_id(found.key.member_id)
             role = min(role, member.role, key=rank)
         if not allows(role, "read_usage"):
-            raise SignInRefused("That key was not accepted.")
+            raise SignInRefused(N_("That key was not accepted."))
         team = await self._hub.teams.get_by_id(found.key.team_id)
         if member is None and await self._hub.two_factor.required(team):
             raise _TeamRule(
-                f"Team '{team.name}' requires two-factor sign-in: sign in as a member "
-                "(single sign-on, or a key that belongs to a member)."
+                N_(
+                    "Team '%(team)s' requires two-factor sign-in: sign in as a member "
+                    "(single sign-on, or a key that belongs to a member)."
+                ),
+                team=team.name,
             )
         return Principal(key_id=found.key.id, member=member, via="key")
 

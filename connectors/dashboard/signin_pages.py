@@ -17,6 +17,7 @@ from aiohttp import web
 
 from connectors.dashboard.federation import Provider
 from connectors.dashboard.kit import THEME, THEMES, Kit
+from connectors.dashboard.refusal import Refusal
 from connectors.dashboard.sessions import COOKIE, Viewer, viewer_of
 from connectors.dashboard.signin import Principal, SignIn, SignInRefused
 from connectors.dashboard.signin_steps import LOGIN_CSRF, PENDING, SignInSteps
@@ -52,7 +53,7 @@ class SignInPages:
         return self.login_page(request)
 
     def login_page(
-        self, request: web.Request, *, error: str = "", status: int = 200
+        self, request: web.Request, *, error: str | Refusal = "", status: int = 200
     ) -> web.Response:
         return self._form_page(request, "login.html", error=error, status=status,
                                title="Sign in", providers=self._providers)  # fmt: skip
@@ -66,7 +67,7 @@ class SignInPages:
         try:
             principal = await self._signin.check(str(posted.get("key", "")), address=address)
         except SignInRefused as exc:
-            return self.login_page(request, error=str(exc), status=401)
+            return self.login_page(request, error=exc, status=401)
         raise await self._steps.after_first_factor(request, principal)
 
     async def code_form(self, request: web.Request) -> web.Response:
@@ -86,7 +87,7 @@ class SignInPages:
         address = client_ip(request) or "unknown"
         member = principal.member
         if await self._signin.code_locked(address, member):
-            return self._code_page(request, error=self._signin.lockout_message(), status=429)
+            return self._code_page(request, error=self._signin.lockout(), status=429)
         code = str(posted.get("code", "")).strip()
         if not code or not await self._kit.hub.two_factor.verify(member, code):
             await self._signin.code_failed(address, member)
@@ -150,7 +151,7 @@ class SignInPages:
         return found
 
     def _code_page(
-        self, request: web.Request, *, error: str = "", status: int = 200
+        self, request: web.Request, *, error: str | Refusal = "", status: int = 200
     ) -> web.Response:
         return self._form_page(request, "login_code.html", error=error, status=status,
                                title="Two-factor code")  # fmt: skip
@@ -159,12 +160,19 @@ class SignInPages:
         self, request: web.Request, name: str, *, status: int = 200, **context: Any
     ) -> web.Response:
         token = secrets.token_urlsafe(24)
-        context.setdefault("error", "")
+        context["error"] = self._shown(request, context.get("error", ""))
+        context["title"] = self._kit.gettext(request, context["title"])
         response = self._kit.page(request, name, status=status, csrf=token, viewer=None,
                                   **context)  # fmt: skip
         response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="Lax", path="/login",
                             secure=self._kit.secure(request), max_age=3600)  # fmt: skip
         return response
+
+    def _shown(self, request: web.Request, error: str | Refusal) -> str:
+        """The error in the request's language."""
+        if isinstance(error, Refusal):
+            return error.shown(lambda message: self._kit.gettext(request, message))
+        return self._kit.gettext(request, error) if error else ""
 
     def _forged(self, request: web.Request, token: object, *, required: bool) -> str:
         """Why a sign-in form's POST is refused as not from this site's form ('' if it is

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from connectors.dashboard.admin_scope import actor_of
 from connectors.dashboard.kit import Kit
+from connectors.dashboard.refusal import Refusal
 from connectors.dashboard.sessions import Viewer
 from connectors.dashboard.signin import Principal, SignIn
 from connectors.dashboard.signin_steps import SignInSteps
@@ -55,7 +56,7 @@ class TwoFactorPages:
         member = self._member(viewer)
         code = str((await request.post()).get("code", ""))
         if await self._locked(request, viewer):
-            return await self._page(request, viewer, error=self._signin.lockout_message(),
+            return await self._page(request, viewer, error=self._signin.lockout(),
                                     status=429)  # fmt: skip
         try:
             with acting_as(actor_of(viewer)):
@@ -70,7 +71,8 @@ class TwoFactorPages:
         upgraded = dataclasses.replace(viewer, csrf=csrf, second_factor=True,
                                        needs_second_factor=False)  # fmt: skip
         page = self._kit.page(request, "recovery_codes.html", viewer=upgraded,
-                              title="Recovery codes", codes=codes)  # fmt: skip
+                              title=self._kit.gettext(request, "Recovery codes"),
+                              codes=codes)  # fmt: skip
         page.cookies.update(response.cookies)
         return page
 
@@ -78,7 +80,7 @@ class TwoFactorPages:
         member = self._member(viewer)
         code = str((await request.post()).get("code", "")).strip()
         if await self._locked(request, viewer):
-            return await self._page(request, viewer, error=self._signin.lockout_message(),
+            return await self._page(request, viewer, error=self._signin.lockout(),
                                     status=429)  # fmt: skip
         if not code or not await self._kit.hub.two_factor.verify(member, code):
             await self._signin.code_failed(self._address(request), member)
@@ -93,7 +95,7 @@ class TwoFactorPages:
             return await self._page(request, viewer, status=409, error="Your team requires "
                                     "two-factor sign-in; it cannot be removed.")  # fmt: skip
         if await self._locked(request, viewer):
-            return await self._page(request, viewer, error=self._signin.lockout_message(),
+            return await self._page(request, viewer, error=self._signin.lockout(),
                                     status=429)  # fmt: skip
         if not code or not await self._kit.hub.two_factor.verify(member, code):
             await self._signin.code_failed(self._address(request), member)
@@ -113,9 +115,17 @@ class TwoFactorPages:
         raise web.HTTPSeeOther(PAGE)
 
     async def _page(
-        self, request: web.Request, viewer: Viewer, *, error: str = "", status: int = 200
+        self, request: web.Request, viewer: Viewer, *, error: str | Refusal = "", status: int = 200
     ) -> web.Response:
         hub = self._kit.hub
+
+        def gettext(message: str) -> str:
+            return self._kit.gettext(request, message)
+
+        if isinstance(error, Refusal):
+            error = error.shown(gettext)
+        elif error:
+            error = gettext(error)
         context: dict[str, Any] = {"error": error, "member": viewer.member, "qr": None,
                                    "secret": None, "state": None,
                                    "team_required": False}  # fmt: skip
@@ -131,7 +141,7 @@ class TwoFactorPages:
                     pending.secret[i : i + 4] for i in range(0, len(pending.secret), 4)
                 )
         return self._kit.page(request, "two_factor.html", status=status, viewer=viewer,
-                              title="Two-factor sign-in", **context)  # fmt: skip
+                              title=gettext("Two-factor sign-in"), **context)  # fmt: skip
 
     def _upgraded(self, request: web.Request, viewer: Viewer) -> web.HTTPException:
         return self._steps.session(request, self._principal(viewer), second_factor=True)

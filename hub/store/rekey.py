@@ -13,6 +13,7 @@ from hub.store.event_tables import InboundHook, Subscription
 from hub.store.governance_tables import ProviderKey
 from hub.store.platform_tables import Installation
 from hub.store.secretbox import SecretBox
+from hub.store.signin_tables import TotpFactor
 
 # Every column that holds a secret-box token. A new one must be added here.
 ENCRYPTED_COLUMNS = (
@@ -21,6 +22,7 @@ ENCRYPTED_COLUMNS = (
     (InboundHook, "previous_secret_encrypted"),
     (Subscription, "secret_encrypted"),
     (ProviderKey, "secret_encrypted"),
+    (TotpFactor, "secret_encrypted"),
 )
 
 

@@ -19,6 +19,8 @@ async def test_rotate_secrets_moves_every_secret_to_the_new_key(sqlite_url: str)
     await Subscriptions.for_hub(running.hub).create(
         team_id=running.team.id, url="http://127.0.0.1:9/x", events=["key.created"]
     )
+    member = await running.hub.members.add(running.team, "ada")
+    totp = await running.hub.two_factor.begin(member)
     await running.close()
 
     new_key = Fernet.generate_key().decode()
@@ -28,7 +30,7 @@ async def test_rotate_secrets_moves_every_secret_to_the_new_key(sqlite_url: str)
         )
     )
     try:
-        assert await rotate_secrets(both.sessions, both.secrets) == 2
+        assert await rotate_secrets(both.sessions, both.secrets) == 3
     finally:
         await both.close()
 
@@ -37,5 +39,20 @@ async def test_rotate_secrets_moves_every_secret_to_the_new_key(sqlite_url: str)
     )
     try:
         assert await only_new.provider_keys.for_team(running.team.id) == {"demo": "sk-team-own"}
+        assert await only_new.two_factor.pending(member) == totp
     finally:
         await only_new.close()
+
+
+def test_every_encrypted_column_is_rotated() -> None:
+    from hub.store.rekey import ENCRYPTED_COLUMNS
+    from hub.store.schema import metadata
+
+    rotated = {(table.__tablename__, name) for table, name in ENCRYPTED_COLUMNS}
+    stored = {
+        (table.name, column.name)
+        for table in metadata.tables.values()
+        for column in table.columns
+        if column.name.endswith("_encrypted")
+    }
+    assert stored == rotated

@@ -1,0 +1,24 @@
+"""A sign-in step that did not succeed, with the sentence to show, translatable.
+
+The sentence is a gettext msgid marked with `N_` (so Babel extracts it where it is raised)
+and its named values, formatted after translation: `exc.shown(gettext)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "marked, translated later"
+    return message
+
+
+class Refusal(Exception):
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template % params if params else template)
+        self.template = template
+        self.params = params
+
+    def shown(self, gettext: Callable[[str], str]) -> str:
+        translated = gettext(self.template)
+        return translated % self.params if self.params else translated

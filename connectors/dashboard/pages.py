@@ -37,7 +37,11 @@ class Pages:
         self._kit.nav.extend(ANALYTICS_NAV)
         self._kit.nav.extend(SUGGESTIONS_NAV)
         self._kit.nav.append(NavItem("/account/two-factor", "Two-factor"))
-        self._sections: list[Section] = [*_signin_sections(self._kit), AnalyticsPages(self._kit)]
+        self._signin = SignIn(
+            hub, failures=settings.lockout_failures, minutes=settings.lockout_minutes
+        )
+        signin_sections = _signin_sections(self._kit, self._signin)
+        self._sections: list[Section] = [*signin_sections, AnalyticsPages(self._kit)]
         self._sections.append(SuggestionPages(self._kit))
         self._sections.append(ViewPages(self._kit))
         self._sections.append(AdminPages(self._kit))
@@ -53,6 +57,9 @@ class Pages:
             routes.extend(section.routes())
         return routes
 
+    async def close(self) -> None:
+        await self._signin.close()
+
     async def stylesheet(self, request: web.Request) -> web.Response:
         return web.Response(body=self._css, content_type="text/css", headers=STATIC_HEADERS)
 
@@ -62,10 +69,9 @@ class Pages:
         )
 
 
-def _signin_sections(kit: Kit) -> list[Section]:
+def _signin_sections(kit: Kit, signin: SignIn) -> list[Section]:
     """Keys, single sign-on (the providers configured), two-factor codes."""
     hub, settings = kit.hub, kit.settings
-    signin = SignIn(hub, failures=settings.lockout_failures, minutes=settings.lockout_minutes)
     steps = SignInSteps(kit)
     providers: list[Provider] = []
     if settings.oidc is not None:

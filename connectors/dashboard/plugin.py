@@ -29,7 +29,7 @@ class DashboardConnector:
         return None
 
     async def stop(self) -> None:
-        return None
+        await self._pages.close()
 
 
 class DashboardPlugin:

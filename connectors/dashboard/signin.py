@@ -1,9 +1,10 @@
 """Signing in with a key: the operator key or a team key whose role may read usage (the
 same rule as the admin API), with a lockout after repeated failures.
 
-Failures are counted in a moving window (the `limits` library, in this process's memory):
-failed keys and failed two-factor codes per client address, and failed codes per member too,
-so that guessing a member's codes from many addresses is stopped as well. When a window
+Failures are counted in a moving window (the `limits` library; in Redis when the hub has
+one, so every process counts the same failures, else in this process's memory): failed keys
+and failed two-factor codes per client address, and failed codes per member too, so that
+guessing a member's codes from many addresses is stopped as well. When a window
 fills, the address (or the member's second step) is refused for the rest of it, and the
 lockout is written to the audit log once.
 """
@@ -14,7 +15,7 @@ import hmac
 from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from connectors.dashboard.refusal import N_, Refusal
@@ -46,8 +47,15 @@ class SignIn:
     def __init__(self, hub: Hub, *, failures: int, minutes: int) -> None:
         self._hub = hub
         self._limit = RateLimitItemPerMinute(failures, minutes)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._storage = _storage(hub.settings.redis_url, hub.settings.redis_key_prefix)
+        self._limiter = MovingWindowRateLimiter(self._storage)
         self._minutes = minutes
+
+    async def close(self) -> None:
+        # limits has no close: its bridge holds the redis-py client.
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
 
     @property
     def minutes(self) -> int:
@@ -128,3 +136,12 @@ class SignIn:
 
 class _TeamRule(SignInRefused):
     pass
+
+
+def _storage(redis_url: str, key_prefix: str) -> Storage:
+    if not redis_url:
+        return MemoryStorage()
+    scheme, _, rest = redis_url.partition("://")
+    return RedisStorage(
+        f"async+{scheme}://{rest}", implementation="redispy", key_prefix=f"{key_prefix}signin"
+    )

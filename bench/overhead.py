@@ -16,7 +16,12 @@ requests go straight to the upstream, through the proxy and through the hub:
 Plain and streamed, SQLite and (with `--postgres`) PostgreSQL.
 
     .venv/bin/python bench/overhead.py [--requests 200] [--seconds 8] [--concurrency 16]
-        [--postgres] [--sqlite-only] [--json results.json]
+        [--postgres] [--sqlite-only] [--json results.json] [--baseline DIR]
+
+`--baseline DIR` adds a second hub: the same `hub serve`, run from another checkout of the
+repository (e.g. `git worktree add --detach /tmp/base <commit>`) with this venv, on its own
+database prepared by that checkout's code, measured in the same rounds: before/after figures
+from one run, on a machine whose load changes from one minute to the next.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("BENCH_ROOT") or Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(ROOT))
 
 BODY = {"model": "gpt", "messages": [{"role": "user", "content": "Say hello in five words."}]}
@@ -211,27 +216,47 @@ async def prepare_hub_database(database_url: str, upstream: str) -> tuple[str, s
     return running.key.key, toml
 
 
-async def start_hub_process(database_url: str, upstream: str, workdir: Path) -> Process:
+def tree_env(tree: Path | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DATABASE_URL"))}
+    env.pop("REDIS_URL", None)
+    if tree is not None:  # that checkout's `hub` package before this venv's editable one
+        env["PYTHONPATH"] = str(tree)
+        env["BENCH_ROOT"] = str(tree)
+    return env
+
+
+async def start_hub_process(
+    database_url: str, upstream: str, workdir: Path, *, name: str = "hub", tree: Path | None = None
+) -> Process:
     from tests.support.hubs import SECRET_KEY
 
-    key, toml = await prepare_hub_database(database_url, upstream)
+    env = tree_env(tree)
+    if tree is None:
+        key, toml = await prepare_hub_database(database_url, upstream)
+    else:  # the baseline's schema and set-up, by the baseline's code
+        done = subprocess.run(
+            [sys.executable, __file__, "prepare", database_url, upstream],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        key, toml = json.loads(done.stdout.strip().splitlines()[-1])
     config = workdir / "hub.toml"
     config.write_text(toml)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DATABASE_URL"))}
     env["HUB_SECRET_KEY"] = SECRET_KEY
-    env.pop("REDIS_URL", None)
-    hub_bin = str(Path(sys.executable).with_name("hub"))
     log = (workdir / "hub.log").open("wb")  # the per-request log lines, written as in production
+    command = [sys.executable, "-c", "import sys; from hub.cli import main; sys.exit(main())"]
     popen = subprocess.Popen(
-        [hub_bin, "--config", str(config), "serve", "--port", str(port)],
+        [*command, "--config", str(config), "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=log,
         cwd=workdir,
     )
     await wait_listening(port, popen)
-    process = Process("hub", f"http://127.0.0.1:{port}/v1", popen)
+    process = Process(name, f"http://127.0.0.1:{port}/v1", popen)
     process.key = key  # type: ignore[attr-defined]
     return process
 
@@ -320,8 +345,18 @@ async def run_backend(
     upstream: Process,
     proxy: Process,
     results: dict[str, Any],
+    baseline_url: str | None = None,
 ) -> None:
-    hub = await start_hub_process(database_url, upstream.base_url, workdir)
+    hubs = [await start_hub_process(database_url, upstream.base_url, workdir)]
+    if args.baseline and baseline_url is not None:
+        before = workdir / "baseline"
+        before.mkdir()
+        hubs.insert(
+            0,
+            await start_hub_process(
+                baseline_url, upstream.base_url, before, name="before", tree=Path(args.baseline)
+            ),
+        )
     direct = Process("direct", upstream.base_url, upstream.popen)
     connector = aiohttp.TCPConnector(limit=args.concurrency * 4)
     try:
@@ -329,67 +364,78 @@ async def run_backend(
             connector=connector, timeout=aiohttp.ClientTimeout(total=60)
         ) as session:
             client = Client(session)
-            print(f"\n## {label} ledger")
+            print(f"\n## {label} ledger  (load average {load_average()})")
             print(
                 f"{'concurrency 1':<22}{'direct p50':>11}{'p99':>8}{'proxy +p50':>12}{'+p99':>8}"
-                f"{'hub +p50':>10}{'+p99':>8}{'hub p50':>9}{'TTFT +p50':>11}{'+p99':>8}"
+                f"{'+p50':>10}{'+p99':>8}{'p50':>9}{'TTFT +p50':>11}{'+p99':>8}"
             )
             for stream in (False, True):
-                s = await sequential(client, [direct, proxy, hub], stream, args.requests)
-                d, p, h = s["direct"], s["proxy"], s["hub"]
-                row: dict[str, Any] = {
-                    "direct_p50": pct(d.latencies, 0.5),
-                    "direct_p99": pct(d.latencies, 0.99),
-                    "proxy_added_p50": pct(p.latencies, 0.5) - pct(d.latencies, 0.5),
-                    "proxy_added_p99": pct(p.latencies, 0.99) - pct(d.latencies, 0.99),
-                    "hub_added_p50": pct(h.latencies, 0.5) - pct(d.latencies, 0.5),
-                    "hub_added_p99": pct(h.latencies, 0.99) - pct(d.latencies, 0.99),
-                    "hub_p50": pct(h.latencies, 0.5),
-                }
-                ttft = ""
-                if stream:
-                    row["ttft_added_p50"] = pct(h.ttfts, 0.5) - pct(d.ttfts, 0.5)
-                    row["ttft_added_p99"] = pct(h.ttfts, 0.99) - pct(d.ttfts, 0.99)
-                    ttft = f"{row['ttft_added_p50']:>9.2f}ms{row['ttft_added_p99']:>6.2f}ms"
+                s = await sequential(client, [direct, proxy, *hubs], stream, args.requests)
+                d, p = s["direct"], s["proxy"]
                 name = "stream" if stream else "plain"
-                results[f"{label}/{name}/c1"] = row
-                print(
-                    f"{name:<22}{row['direct_p50']:>9.2f}ms{row['direct_p99']:>6.2f}ms"
-                    f"{row['proxy_added_p50']:>10.2f}ms{row['proxy_added_p99']:>6.2f}ms"
-                    f"{row['hub_added_p50']:>8.2f}ms{row['hub_added_p99']:>6.2f}ms"
-                    f"{row['hub_p50']:>7.2f}ms{ttft}"
-                )
+                for hub in hubs:
+                    h = s[hub.name]
+                    row: dict[str, Any] = {
+                        "direct_p50": pct(d.latencies, 0.5),
+                        "direct_p99": pct(d.latencies, 0.99),
+                        "proxy_added_p50": pct(p.latencies, 0.5) - pct(d.latencies, 0.5),
+                        "proxy_added_p99": pct(p.latencies, 0.99) - pct(d.latencies, 0.99),
+                        "hub_added_p50": pct(h.latencies, 0.5) - pct(d.latencies, 0.5),
+                        "hub_added_p99": pct(h.latencies, 0.99) - pct(d.latencies, 0.99),
+                        "hub_p50": pct(h.latencies, 0.5),
+                    }
+                    ttft = ""
+                    if stream:
+                        row["ttft_added_p50"] = pct(h.ttfts, 0.5) - pct(d.ttfts, 0.5)
+                        row["ttft_added_p99"] = pct(h.ttfts, 0.99) - pct(d.ttfts, 0.99)
+                        ttft = f"{row['ttft_added_p50']:>9.2f}ms{row['ttft_added_p99']:>6.2f}ms"
+                    results[f"{label}/{hub.name}/{name}/c1"] = row
+                    print(
+                        f"{name + ' ' + hub.name:<22}{row['direct_p50']:>9.2f}ms"
+                        f"{row['direct_p99']:>6.2f}ms"
+                        f"{row['proxy_added_p50']:>10.2f}ms{row['proxy_added_p99']:>6.2f}ms"
+                        f"{row['hub_added_p50']:>8.2f}ms{row['hub_added_p99']:>6.2f}ms"
+                        f"{row['hub_p50']:>7.2f}ms{ttft}"
+                    )
             c = args.concurrency
             print(
-                f"{f'concurrency {c}':<22}{'direct r/s':>11}{'proxy r/s':>11}{'hub r/s':>9}"
-                f"{'hub/proxy':>11}{'proxy CPU/req':>15}{'hub CPU/req':>13}{'hub p99':>9}"
+                f"{f'concurrency {c}':<22}{'direct r/s':>11}{'proxy r/s':>11}{'r/s':>9}"
+                f"{'/proxy':>11}{'proxy CPU/req':>15}{'CPU/req':>13}{'p99':>9}"
             )
             for stream in (False, True):
                 d_rps, _, _ = await loaded(client, direct, stream, c, args.seconds)
                 p_rps, p_cpu, _ = await loaded(client, proxy, stream, c, args.seconds)
-                spy = profiler(args.py_spy, hub, f"{label}-{stream}", args.seconds)
-                h_rps, h_cpu, h_sample = await loaded(client, hub, stream, c, args.seconds)
-                if spy is not None:
-                    spy.wait()
                 name = "stream" if stream else "plain"
-                row = {
-                    "direct_rps": d_rps,
-                    "proxy_rps": p_rps,
-                    "hub_rps": h_rps,
-                    "ratio": h_rps / p_rps,
-                    "proxy_cpu_ms": p_cpu,
-                    "hub_cpu_ms": h_cpu,
-                    "hub_p99": pct(h_sample.latencies, 0.99),
-                }
-                results[f"{label}/{name}/c{c}"] = row
-                print(
-                    f"{name:<22}{d_rps:>11.0f}{p_rps:>11.0f}{h_rps:>9.0f}{h_rps / p_rps:>11.3f}"
-                    f"{p_cpu:>13.2f}ms{h_cpu:>11.2f}ms{row['hub_p99']:>7.1f}ms"
-                )
+                for hub in hubs:
+                    spy = profiler(args.py_spy, hub, f"{label}-{hub.name}-{stream}", args.seconds)
+                    h_rps, h_cpu, h_sample = await loaded(client, hub, stream, c, args.seconds)
+                    if spy is not None:
+                        spy.wait()
+                    row = {
+                        "direct_rps": d_rps,
+                        "proxy_rps": p_rps,
+                        "hub_rps": h_rps,
+                        "ratio": h_rps / p_rps,
+                        "proxy_cpu_ms": p_cpu,
+                        "hub_cpu_ms": h_cpu,
+                        "hub_p99": pct(h_sample.latencies, 0.99),
+                        "load_average": load_average(),
+                    }
+                    results[f"{label}/{hub.name}/{name}/c{c}"] = row
+                    print(
+                        f"{name + ' ' + hub.name:<22}{d_rps:>11.0f}{p_rps:>11.0f}{h_rps:>9.0f}"
+                        f"{h_rps / p_rps:>11.3f}{p_cpu:>13.2f}ms{h_cpu:>11.2f}ms"
+                        f"{row['hub_p99']:>7.1f}ms"
+                    )
     finally:
-        hub.stop()
+        for hub in hubs:
+            hub.stop()
     records = await count_usage_records(database_url)
     print(f"# usage records in the {label} ledger: {records}")
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def profiler(
@@ -403,7 +449,7 @@ def profiler(
     spy = str(Path(sys.executable).with_name("py-spy"))
     return subprocess.Popen(
         [spy, "record", "-p", str(target.popen.pid), "-d", str(int(seconds)), "-f", "raw"]
-        + ["-o", str(out)],
+        + ["--gil", "-o", str(out)],  # --gil: samples holding the GIL, i.e. CPU, not waits
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -447,7 +493,8 @@ async def main(args: argparse.Namespace) -> None:
                 work = Path(tmp) / "sqlite"
                 work.mkdir()
                 url = f"sqlite+aiosqlite:///{work}/bench.db"
-                await run_backend("SQLite", url, work, args, upstream, proxy, results)
+                before = f"sqlite+aiosqlite:///{work}/before.db"
+                await run_backend("SQLite", url, work, args, upstream, proxy, results, before)
             if args.postgres or args.postgres_only:
                 from tests.support.services import (
                     create_postgres_database,
@@ -455,12 +502,16 @@ async def main(args: argparse.Namespace) -> None:
                 )
 
                 url, name = await create_postgres_database()
+                before, before_name = await create_postgres_database()
                 work = Path(tmp) / "postgres"
                 work.mkdir()
                 try:
-                    await run_backend("PostgreSQL", url, work, args, upstream, proxy, results)
+                    await run_backend(
+                        "PostgreSQL", url, work, args, upstream, proxy, results, before
+                    )
                 finally:
                     await drop_postgres_database(name)
+                    await drop_postgres_database(before_name)
     finally:
         proxy.stop()
         upstream.stop()
@@ -473,6 +524,8 @@ if __name__ == "__main__":
         serve_upstream(int(sys.argv[2]))
     elif len(sys.argv) > 3 and sys.argv[1] == "proxy":
         serve_proxy(int(sys.argv[2]), sys.argv[3])
+    elif len(sys.argv) > 3 and sys.argv[1] == "prepare":  # for --baseline, in its checkout
+        print(json.dumps(asyncio.run(prepare_hub_database(sys.argv[2], sys.argv[3]))))
     else:
         parser = argparse.ArgumentParser()
         parser.add_argument("--requests", type=int, default=200)
@@ -482,4 +535,5 @@ if __name__ == "__main__":
         parser.add_argument("--postgres-only", action="store_true")
         parser.add_argument("--json", help="write the figures to this file too")
         parser.add_argument("--py-spy", help="a folder for py-spy flame graphs of the hub")
+        parser.add_argument("--baseline", help="another checkout: its hub measured alongside")
         asyncio.run(main(parser.parse_args()))

@@ -47,6 +47,7 @@ class SettingsCache:
         self._generations: dict[str, int] = {}
         self._subscription: Subscription | None = None
         self._publishing: set[asyncio.Task[Any]] = set()
+        self._loading: dict[tuple[str, Hashable], tuple[int, asyncio.Future[Any]]] = {}
 
     async def get(self, kind: str, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         found = self._entries.get((kind, key))
@@ -54,10 +55,21 @@ class SettingsCache:
             value: T = found[1]
             return value
         generation = self._generations.get(kind, 0)
-        loaded = await load()
+        # One load per entry at a time: when an entry lapses under load, the requests that
+        # want it meanwhile wait for that one read instead of each sending its own.
+        loading = self._loading.get((kind, key))
+        if loading is None or loading[0] != generation:
+            loading = (generation, asyncio.ensure_future(load()))
+            self._loading[(kind, key)] = loading
+            loading[1].add_done_callback(lambda _: self._loaded((kind, key), loading))
+        loaded: T = await asyncio.shield(loading[1])
         if self._ttl > 0 and self._generations.get(kind, 0) == generation:
             self._entries[(kind, key)] = (self._clock.monotonic() + self._ttl, loaded)
         return loaded
+
+    def _loaded(self, entry: tuple[str, Hashable], loading: tuple[int, Any]) -> None:
+        if self._loading.get(entry) is loading:
+            del self._loading[entry]
 
     def forget(self, kind: str | None = None) -> None:
         """Drop every entry of `kind` (None: everything) in this process."""

@@ -7,6 +7,7 @@ of client networks.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import functools
 import hashlib
@@ -119,6 +120,7 @@ class Keys:
         self._signals = signals
         self._subscription: Subscription | None = None
         self._join_retry_at = 0.0
+        self._reading: dict[str, tuple[int, asyncio.Future[tuple[ApiKey, str] | None]]] = {}
         self.cache = KeyCache(clock, ttl_s=cache_ttl_s)
         self.usage = KeyUsage(sessions, clock, interval_s=LAST_USED_INTERVAL_S)
 
@@ -334,14 +336,14 @@ class Keys:
             row, team_name = cached.row, cached.team_name
         else:
             generation = self.cache.generation
-            async with self._sessions() as session:
-                found = (
-                    await session.execute(
-                        select(ApiKey, Team.name)
-                        .join(Team, Team.id == ApiKey.team_id)
-                        .where(or_(ApiKey.secret_hash == digest, ApiKey.previous_hash == digest))
-                    )
-                ).first()
+            # One read per secret at a time: when a busy key's entry lapses, the requests
+            # arriving meanwhile share it instead of queueing one read each.
+            reading = self._reading.get(digest)
+            if reading is None or reading[0] != generation:
+                reading = (generation, asyncio.ensure_future(self._read(digest)))
+                self._reading[digest] = reading
+                reading[1].add_done_callback(lambda _: self._read_done(digest, reading))
+            found = await asyncio.shield(reading[1])
             if found is None:
                 raise AuthError("Invalid API key.")
             row, team_name = found
@@ -355,6 +357,23 @@ class Keys:
             ),
             key=row,
         )
+
+    async def _read(self, digest: str) -> tuple[ApiKey, str] | None:
+        async with self._sessions() as session:
+            found = (
+                await session.execute(
+                    select(ApiKey, Team.name)
+                    .join(Team, Team.id == ApiKey.team_id)
+                    .where(or_(ApiKey.secret_hash == digest, ApiKey.previous_hash == digest))
+                )
+            ).first()
+        return None if found is None else (found[0], found[1])
+
+    def _read_done(
+        self, digest: str, reading: tuple[int, asyncio.Future[tuple[ApiKey, str] | None]]
+    ) -> None:
+        if self._reading.get(digest) is reading:
+            del self._reading[digest]
 
 
 def _past_expiry(moment: datetime) -> str:

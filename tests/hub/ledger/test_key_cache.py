@@ -236,3 +236,16 @@ async def test_renaming_or_archiving_the_team_applies_at_once(running: RunningHu
     await running.hub.teams.archive(renamed)
     with pytest.raises(KeyRevoked):
         await running.hub.keys.authenticate(running.key.key)
+
+
+async def test_concurrent_authentications_of_a_lapsed_key_read_it_once(
+    running: RunningHub, statements: Statements
+) -> None:
+    await running.hub.keys.authenticate(running.key.key)
+    assert isinstance(running.clock, FakeClock)
+    running.clock.advance(5.01)  # lapsed: the next ones must read it again, together
+    found = await asyncio.gather(
+        *(running.hub.keys.authenticate(running.key.key) for _ in range(16))
+    )
+    assert {f.caller.key_id for f in found} == {running.key.id}
+    assert len(statements.touching("api_keys")) == 2

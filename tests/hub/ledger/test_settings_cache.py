@@ -190,3 +190,14 @@ async def test_a_quota_set_in_one_hub_reaches_another_through_redis(
     finally:
         await second.close()
         await first.close()
+
+
+async def test_concurrent_requests_of_a_lapsed_entry_read_it_once(
+    running: RunningHub, statements: Statements
+) -> None:
+    caller = Caller(team_id=running.team.id, team_name=running.team.name)
+    await running.hub.budget.quotas.of(caller)
+    assert isinstance(running.clock, FakeClock)
+    running.clock.advance(5.01)
+    await asyncio.gather(*(running.hub.budget.quotas.of(caller) for _ in range(16)))
+    assert len(statements.reading("quotas")) == 2

@@ -31,8 +31,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
+from hub.alias_swaps import downgrade, join_experiment, route_auto
 from hub.answer_guard import AnswerGuard
 from hub.cache.responses import CacheLookup, replay
+from hub.chat_settlement import settle_request, usage_entry
 from hub.config import DeploymentSettings
 from hub.errors import (
     BadRequest,
@@ -48,13 +50,11 @@ from hub.ledger.checkpoints import Checkpoints
 from hub.ledger.estimate import estimate_prompt_tokens
 from hub.ledger.recovery import HoldContext
 from hub.ledger.sizing import AnswerSizing, Ask
-from hub.ledger.usage_entry import UsageEntry
 from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Status, Usage
-from hub.prompt_hash import prompt_hash
 from hub.ratelimit import AppliedLimit
 from hub.router import RouteState
-from hub.routing.auto import AutoChoice, choose
+from hub.routing.auto import AutoChoice
 from hub.uncancelled import outlast
 
 if TYPE_CHECKING:
@@ -122,8 +122,11 @@ class ChatStream:
     async def __aenter__(self) -> ChatStream:
         if self.request.options.max_tokens is not None and self.request.options.max_tokens < 1:
             raise BadRequest("max_tokens must be a positive number.")
-        await self._join_experiment()
-        self._route_auto()
+        # The alias that answers (hub/alias_swaps.py): an experiment's variant, an auto tier.
+        self._model = await join_experiment(self._hub, self._model, self.request, self.result)
+        self._auto = route_auto(self._hub, self._model, self.request, self.result)
+        if self._auto is not None:
+            self._model = self._auto.model
         self._hub.router.check(self._model, self.request)  # images, tools, length (#18)
         try:
             with self._watch.step("admission"):
@@ -133,48 +136,14 @@ class ChatStream:
             raise
         return self
 
-    async def _join_experiment(self) -> None:
-        """A running experiment on the alias routes the request to its variant (sticky)."""
-        assignment = await self._hub.experiments.assign(self._model, self.request)
-        if assignment is None:
-            return
-        self._model = assignment.model
-        result = self.result
-        result.requested_alias, result.alias = result.alias, assignment.model.alias
-        result.routed_by = "experiment"
-        result.experiment_id, result.variant = assignment.experiment.id, assignment.variant
-
-    def _route_auto(self) -> None:
-        """An auto alias answers from the tier alias for the request's complexity."""
-        choice = choose(self._hub.router.models, self._model, self.request.messages)
-        if choice is None:
-            return
-        self._auto, self._model = choice, choice.model
-        result = self.result
-        result.requested_alias = result.requested_alias or result.alias
-        result.alias, result.routed_by = choice.model.alias, choice.routed_by
-
-    async def _downgrade(self) -> None:
-        """A team past `downgrade_at_percent` of its monthly budget gets `downgrade_to`."""
-        model, team_id = self._model, self.request.caller.team_id
-        target = await self._hub.downgrades.target(self._hub.router.models, model, team_id)
-        if target is None or model.downgrade_at_percent is None:
-            return
-        self._hub.router.check(target, self.request)
-        self._model, self._auto = target, None
-        result = self.result
-        result.requested_alias = result.requested_alias or result.alias
-        result.alias, result.routed_by = target.alias, "downgrade"
-        result.notice = self._hub.downgrades.notice_once(
-            team_id, model.alias, target.alias, model.downgrade_at_percent
-        )
-
     async def _admit(self) -> None:
         """Member, limits, the cache, and the budget hold."""
         admitted = await self._hub.admission.admit(self.request)
         self.request = dataclasses.replace(self.request, caller=admitted.caller)
         self._limits = admitted.limits
-        await self._downgrade()
+        target = await downgrade(self._hub, self._model, self.request, self.result)
+        if target is not None:
+            self._model, self._auto = target, None
         self.result.show_model = self._model.show_model  # the alias that answers says
         if await self._answered_from_cache():
             return
@@ -430,56 +399,18 @@ class ChatStream:
                 result.cost_micros = self._hub.settings.cache.charge.of(hit.cost_micros)
 
     async def _settle(self) -> None:
+        """The usage record, written before the caller hears the end (hub/chat_settlement)."""
         assert self._hold is not None
-        request, result = self.request, self.result
-        error = result.error
-        entry = UsageEntry(
-            request_id=result.request_id,
-            caller=request.caller,
-            origin=request.origin,
-            alias=result.alias,
-            deployment=result.deployment,
-            usage=result.usage,
-            cost_micros=result.cost_micros,
-            latency_ms=result.latency_ms,
-            ttft_ms=result.ttft_ms,
-            status=result.status.value,
-            error_code=getattr(error, "code", type(error).__name__) if error else None,
-            prompt=next((m.plain_text for m in reversed(request.messages) if m.role == "user"), ""),
-            output=result.text,
-            saved_micros=result.saved_micros,
-            counterfactual_micros=result.counterfactual_micros,
-            requested_alias=result.requested_alias,
-            routed_by=result.routed_by,
-            experiment_id=result.experiment_id,
-            variant=result.variant,
-            charged_tokens=self._charged_tokens if result.status == Status.CACHED else None,
-            prompt_hash=prompt_hash(request, alias=self._model.alias,
-                                    cache_key=self._cache.key if self._cache else None),
+        hold, self._hold = self._hold, None
+        entry = usage_entry(
+            self.request,
+            self.result,
+            alias=self._model.alias,
+            cache=self._cache,
             first_deployment=self._route.first,
-        )  # fmt: skip
-        hold = self._hold
-        if entry.cost_micros > hold.cost_micros or entry.tokens_charged > hold.tokens:
-            # The provider counted more than the upper bound held: book its count as it is;
-            # the counters then refuse the team once past a limit, until the period resets.
-            log.warning(
-                "request %s used more than it held: %d micro-USD and %d tokens against %d and %d",
-                result.request_id,
-                entry.cost_micros,
-                entry.tokens_charged,
-                hold.cost_micros,
-                hold.tokens,
-            )
-        # Retried, and journaled if the database is away: never an error for the caller.
-        settlement = await self._hub.settlements.settle(hold, entry)
-        self._hold = None
-        if settlement is not None:
-            result.usage_id = settlement.usage_id
-            self._hub.notices.budget_crossed(request.caller.team_id, settlement.thresholds)
-        try:
-            await self._hub.rate_limits.charge_tokens(self._limits, entry.tokens_charged)
-        except Exception:  # noqa: BLE001 - the request is done and paid; say so and move on
-            log.warning("could not charge tokens to the rate limiter", exc_info=True)
+            charged_tokens=self._charged_tokens,
+        )
+        await settle_request(self._hub, hold, entry, self.result, self._limits)
 
     def _completion_held(self) -> int | None:
         """The completion tokens held for the deployment answering (None: nothing held for

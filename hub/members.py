@@ -132,6 +132,8 @@ class Members:
             raise BadRequest(f"A platform is one of: {', '.join(LINKABLE)}.")
         if platform == "email":
             user = user.strip().lower()
+        if platform == "oidc":  # the issuer as the dashboard's settings normalise it
+            workspace = workspace.rstrip("/")
         async with self._sessions.begin() as session:
             session.add(
                 MemberIdentity(

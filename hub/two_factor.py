@@ -71,6 +71,16 @@ class TwoFactor:
         left = len(factor.recovery_hashes.split()) if factor is not None and enrolled else 0
         return FactorState(enrolled=enrolled, required=bool(required), recovery_left=left)
 
+    async def enrolled(self, team: Team) -> set[int]:
+        """The ids of the team's members with a confirmed factor."""
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(TotpFactor.member_id)
+                .join(Member, Member.id == TotpFactor.member_id)
+                .where(Member.team_id == team.id, TotpFactor.confirmed_at.is_not(None))
+            )
+            return set(found)
+
     async def required(self, team: Team) -> bool:
         async with self._sessions() as session:
             found = await session.scalar(

@@ -105,6 +105,16 @@ async def team_policy(hub: Hub, name: str, policy: str) -> None:
     click.echo(f"Team '{name}' member policy: {policy}.")
 
 
+@team.command("two-factor")
+@click.argument("name")
+@click.argument("rule", type=click.Choice(["required", "optional"]))
+@pass_hub
+async def team_two_factor(hub: Hub, name: str, rule: str) -> None:
+    """Whether the team's members must sign in to the dashboard with a second factor."""
+    await hub.two_factor.require(await hub.teams.get(name), rule == "required")
+    click.echo(f"Team '{name}': two-factor sign-in to the dashboard is {rule}.")
+
+
 @team.command("notify")
 @click.argument("name")
 @click.option("--platform", type=click.Choice(["slack", "discord"]))

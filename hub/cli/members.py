@@ -36,10 +36,15 @@ async def member_list(hub: Hub, team_name: str) -> None:
     if not members:
         click.echo(f"No members in team '{team_name}' yet: `hub member add NAME --team TEAM`.")
         return
+    with_factor = await hub.two_factor.enrolled(await hub.teams.get(team_name))
     echo_table(
-        ("id", "name", "role", "linked accounts"),
-        [(row.id, row.name, row.role, ", ".join(identities)) for row, identities in members],
-    )
+        ("id", "name", "role", "two-factor", "linked accounts"),
+        [
+            (row.id, row.name, row.role, "on" if row.id in with_factor else "-",
+             ", ".join(identities))
+            for row, identities in members
+        ],
+    )  # fmt: skip
 
 
 @member.command("role")
@@ -91,3 +96,18 @@ async def member_link(
         await hub.members.get(team, name), platform=platform, workspace=workspace, user=user_id
     )
     click.echo(f"Linked {platform} user {user_id} to {name}.")
+
+
+@member.command("two-factor-reset")
+@click.argument("name")
+@click.option("--team", "team_name", required=True)
+@pass_hub
+async def member_two_factor_reset(hub: Hub, name: str, team_name: str) -> None:
+    """Remove NAME's two-factor sign-in (a lost phone and lost recovery codes): they set it
+    up again at their next dashboard sign-in if the team requires it."""
+    member = await hub.members.get(await hub.teams.get(team_name), name)
+    if not (await hub.two_factor.state(member)).enrolled:
+        click.echo(f"{name} has no two-factor sign-in to reset.")
+        return
+    await hub.two_factor.remove(member)
+    click.echo(f"Removed {name}'s two-factor sign-in; their recovery codes no longer work.")

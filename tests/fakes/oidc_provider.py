@@ -149,16 +149,16 @@ class FakeOpenIdProvider:
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         if not self._client_authenticated(request, form):
-            return _error(401, "invalid_client")
+            return self._error(401, "invalid_client")
         if form.get("grant_type") != "authorization_code":
-            return _error(400, "unsupported_grant_type")
+            return self._error(400, "unsupported_grant_type")
         grant = self._codes.pop(str(form.get("code", "")), None)  # a code works once
         if grant is None or form.get("redirect_uri") != grant["redirect_uri"]:
-            return _error(400, "invalid_grant")
+            return self._error(400, "invalid_grant")
         verifier = str(form.get("code_verifier", ""))
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
         if challenge.rstrip(b"=").decode() != grant["challenge"]:
-            return _error(400, "invalid_grant", "PKCE verification failed")
+            return self._error(400, "invalid_grant", "PKCE verification failed")
         access = secrets.token_urlsafe(24)
         self._tokens[access] = grant["user"]
         answer: dict[str, Any] = {
@@ -189,6 +189,13 @@ class FakeOpenIdProvider:
             client, secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
         return client == self.client_id and secret == self.client_secret
 
+    def _error(self, status: int, error: str, description: str = "") -> web.Response:
+        if self.slack_mode:  # Slack's Web API: HTTP 200, {"ok": false, "error": "invalid_code"}
+            slack_error = {"invalid_grant": "invalid_code", "invalid_client": "invalid_client_id"}
+            return web.json_response({"ok": False, "error": slack_error.get(error, error)})
+        body = {"error": error, **({"error_description": description} if description else {})}
+        return web.json_response(body, status=status)
+
     def _id_token(self, user: dict[str, Any], nonce: str | None) -> str:
         now = self._now()
         claims = {
@@ -207,8 +214,3 @@ class FakeOpenIdProvider:
             self.sign_with_other_key = False
             key = RSAKey.generate_key(2048, parameters={"kid": self._key.kid})
         return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
-
-
-def _error(status: int, error: str, description: str = "") -> web.Response:
-    body = {"error": error, **({"error_description": description} if description else {})}
-    return web.json_response(body, status=status)

@@ -253,6 +253,9 @@ async def test_sign_in_with_slack_maps_to_the_linked_slack_user(
                 assert "Sign in with Slack" in (await client.get("/login")).text
                 assert (await through(client, "oidc")).status_code == 303
                 assert "acme · viewer" in (await client.get("/")).text
+            async with dash.client() as client:  # Slack refuses a code with HTTP 200, ok: false
+                refused = await through(client, "oidc", query={"code": "not-a-code"})
+                assert refused.status_code == 401 and "(invalid_code)" in refused.text
             slack.slack(user="U042", team="T-other")  # the same user id in another workspace
             async with dash.client() as client:
                 assert (await through(client, "oidc")).status_code == 403

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pyotp
 import pytest
 from cryptography.fernet import Fernet
 
+from hub.service import Hub
 from tests.support.forked_cli import Finished, run_all
+from tests.support.hubs import settings_from
 
 HUB = str(Path(sys.executable).with_name("hub"))
 # Each test chains real `hub` processes; on a busy 2-core machine one start costs seconds.
@@ -231,4 +235,40 @@ def test_quota_and_limit_updates_change_only_what_is_given(tmp_path: Path) -> No
         "unlimited",
         "unlimited",
         "default",
+    ]
+
+
+def test_two_factor_rule_listing_and_reset_from_the_cli(cli: Cli) -> None:
+    cli("team", "create", "hooli")
+    cli("member", "add", "gil", "--team", "hooli")
+    out = cli("team", "two-factor", "hooli", "required").stdout
+    assert out == "Team 'hooli': two-factor sign-in to the dashboard is required.\n"
+
+    async def enrol() -> None:  # as the dashboard does (a code needs the phone)
+        settings = settings_from(
+            {"security": {"secret_key": cli.env["HUB_SECRET_KEY"]}},
+            database_url=f"sqlite+aiosqlite:///{cli.workdir}/var/cli.db",
+        )
+        hub = Hub.open(settings)
+        try:
+            gil = await hub.members.get(await hub.teams.get("hooli"), "gil")
+            secret = (await hub.two_factor.begin(gil)).secret
+            await hub.two_factor.confirm(gil, pyotp.TOTP(secret).now())
+        finally:
+            await hub.close()
+
+    asyncio.run(enrol())
+    listed = cli("member", "list", "--team", "hooli").stdout.splitlines()
+    assert listed[0].split()[:4] == ["id", "name", "role", "two-factor"]
+    assert listed[1].split()[1:4] == ["gil", "member", "on"]
+    reset = cli("member", "two-factor-reset", "gil", "--team", "hooli").stdout
+    assert reset == "Removed gil's two-factor sign-in; their recovery codes no longer work.\n"
+    again = cli("member", "two-factor-reset", "gil", "--team", "hooli").stdout
+    assert again == "gil has no two-factor sign-in to reset.\n"
+    lines = [json.loads(x) for x in cli("audit", "--team", "hooli", "--json").stdout.splitlines()]
+    changes = [(e["action"], e["actor"].split(":")[0], e["after"]) for e in lines[2:]]
+    assert changes == [
+        ("team.two_factor", "cli", {"required": True}),
+        ("member.two_factor", "system", {"enrolled": True}),  # in-process, not through the CLI
+        ("member.two_factor", "cli", {"enrolled": False}),
     ]

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from connectors.dashboard.admin_forms import Form, FormError
+from connectors.dashboard.admin_once import Once
 from connectors.dashboard.admin_scope import Admin, AdminGuard
 from hub.errors import BadRequest
 from hub.events.outbox import EVENT_TYPES
@@ -54,6 +55,10 @@ class EventsPages:
     async def create(self, admin: Admin) -> web.StreamResponse:
         form = Form.of("subscribe", await admin.request.post(), admin._)
         service = Subscriptions.for_hub(admin.kit.hub)
+        once = Once(admin, form)
+        repeat = await once.begin()
+        if repeat is not None:
+            return repeat
         try:
             url = form.text("url", required=True, max_len=2000)
             if not _http_url(url):
@@ -71,7 +76,12 @@ class EventsPages:
             except BadRequest as exc:
                 raise FormError("events", exc.user_message) from None
         except FormError as error:
+            await once.release()
             return await self.show(admin, form=form, error=error)
+        except BaseException:
+            await once.release()
+            raise
+        await once.done(PAGE)
         return admin.page(
             "admin_secret.html", title=admin._("Subscription created"), secret=created.secret,
             secret_label=admin._("Signing secret"), back=admin.url(PAGE),

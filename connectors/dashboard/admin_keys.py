@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from connectors.dashboard.admin_forms import Form, FormError
+from connectors.dashboard.admin_once import Once
 from connectors.dashboard.admin_scope import Admin, AdminGuard
 from hub.errors import BadRequest, Forbidden, InvalidField
 from hub.ledger.keys import IssuedKey, key_view
@@ -82,6 +83,10 @@ class KeysPages:
 
     async def create(self, admin: Admin) -> web.StreamResponse:
         form = Form.of("create", await admin.request.post(), admin._)
+        once = Once(admin, form)
+        repeat = await once.begin()
+        if repeat is not None:
+            return repeat
         try:
             name = form.text("name", max_len=200)
             role = form.choice("role", ROLES)
@@ -101,7 +106,12 @@ class KeysPages:
             except BadRequest as exc:  # the only other refusal: a network
                 raise FormError("ip_allowlist", exc.user_message) from None
         except FormError as error:
+            await once.release()
             return await self.show(admin, form=form, error=error)
+        except BaseException:
+            await once.release()
+            raise
+        await once.done(f"{PAGE}/{issued.id}")
         return self._secret(admin, issued, rotated=False)
 
     async def update(self, admin: Admin) -> web.StreamResponse:
@@ -127,6 +137,10 @@ class KeysPages:
     async def rotate(self, admin: Admin) -> web.StreamResponse:
         row = await admin.key(admin.request.match_info["key_id"])
         form = Form.of("rotate", await admin.request.post(), admin._)
+        once = Once(admin, form)
+        repeat = await once.begin()
+        if repeat is not None:
+            return repeat
         try:
             self._guard_key(admin, row)
             grace = int(form.choice("grace", [v for v, _ in GRACES]))
@@ -134,7 +148,12 @@ class KeysPages:
                 raise FormError("grace", admin._("This key is revoked; create a new one instead."))
             issued = await admin.kit.hub.keys.rotate(row.id, grace=timedelta(seconds=grace))
         except FormError as error:
+            await once.release()
             return await self._detail(admin, row, form=form, error=error)
+        except BaseException:
+            await once.release()
+            raise
+        await once.done(f"{PAGE}/{row.id}")
         return self._secret(admin, issued, rotated=True)
 
     async def revoke(self, admin: Admin) -> web.StreamResponse:

@@ -10,6 +10,7 @@ log reads the same whichever door a change came through.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +100,7 @@ class Admin:
             self.request, name, status=status, viewer=self.viewer, title=title, team=self.team,
             teams=self.teams, section=self.section, sections=SECTIONS, url=self.url,
             state=state or FormState(), done=done, may_manage_admins=self.may_manage_admins,
-            **context,
+            once=secrets.token_urlsafe(18), **context,
         )  # fmt: skip
 
     async def member(self, raw: str) -> Member:

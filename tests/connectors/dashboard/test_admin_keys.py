@@ -184,3 +184,35 @@ async def test_admin_and_owner_keys_are_an_owners_business(h: AdminHub) -> None:
         assert made.status_code == 200
     keys = {row.name: row for row, _ in await h.hub.keys.list(team)}
     assert keys["deputy"].role == "admin" and "boss" not in keys
+
+
+async def test_a_resent_creation_or_rotation_gets_one_answer(h: AdminHub) -> None:
+    team = h.dash.running.team
+    async with h.dash.signed_in(h.dash.admin.key) as client:
+        page = await client.get("/team/keys")
+        token = await csrf(client, "/team/keys")
+        once = re.search(r'name="once" value="([^"]+)"', page.text)
+        assert once is not None
+        form = create_form(token, name="twice", once=once.group(1))
+        first = await client.post("/team/keys", data=form)
+        assert first.status_code == 200 and SECRET.search(first.text) is not None
+        again = await client.post("/team/keys", data=form)  # a reload of the secret's page
+        assert again.status_code == 409 and "already sent" in again.text
+        assert SECRET.search(again.text) is None
+        names = [row.name for row, _ in await h.hub.keys.list(team)]
+        assert names.count("twice") == 1
+        row = next(row for row, _ in await h.hub.keys.list(team) if row.name == "twice")
+        assert f'href="/team/keys/{row.id}"' in again.text
+        # A refused form may be sent again with the same token once corrected.
+        detail = await client.get(f"/team/keys/{row.id}")
+        rotate_once = re.search(r'name="once" value="([^"]+)"', detail.text)
+        assert rotate_once is not None
+        rotate = {"csrf": token, "once": rotate_once.group(1)}
+        refused = await client.post(f"/team/keys/{row.id}/rotate", data=rotate | {"grace": "9"})
+        assert refused.status_code == 400
+        last = await h.last_audit_id()
+        rotated = await client.post(f"/team/keys/{row.id}/rotate", data=rotate | {"grace": "0"})
+        assert rotated.status_code == 200
+        resent = await client.post(f"/team/keys/{row.id}/rotate", data=rotate | {"grace": "0"})
+        assert resent.status_code == 409
+    assert [e.action for e in await h.audit_after(last)] == ["key.rotate"]

@@ -186,3 +186,19 @@ async def test_event_subscriptions(h: AdminHub) -> None:
     ]
     assert found.group(1) not in repr(entries)
     assert [s.id for s in await service.list(team_id=h.dash.other_team.id)] == [theirs.id]
+
+
+async def test_a_resent_subscription_form_creates_one(h: AdminHub) -> None:
+    service = Subscriptions.for_hub(h.hub)
+    team_id = h.dash.running.team.id
+    before = len(await service.list(team_id=team_id))
+    async with h.dash.signed_in(h.dash.admin.key) as client:
+        page = await client.get("/team/events")
+        once = re.search(r'name="once" value="([^"]+)"', page.text)
+        assert once is not None
+        form = {"csrf": await csrf(client, "/team/events"), "once": once.group(1),
+                "url": "https://93.184.216.34/again", "events": ["key.revoked"]}  # fmt: skip
+        assert (await client.post("/team/events", data=form)).status_code == 200
+        again = await client.post("/team/events", data=form)
+        assert again.status_code == 409 and "Signing secret" not in again.text
+    assert len(await service.list(team_id=team_id)) == before + 1

@@ -14,7 +14,7 @@ import re
 from aiohttp import web
 
 from connectors.dashboard.admin_forms import Form
-from connectors.dashboard.admin_scope import Admin
+from connectors.dashboard.admin_scope import Admin, actor_of
 
 FIELD = "once"  # the hidden field; admin_scope puts a fresh token in every page
 CONNECTOR = "dashboard"  # the deliveries table's scope for these tokens
@@ -29,7 +29,7 @@ class Once:
         self._admin = admin
         token = form.raw(FIELD)
         # Per viewer and team: another session cannot see or spend this one's token.
-        who = admin.viewer.key_id if admin.viewer.key_id is not None else "operator"
+        who = actor_of(admin.viewer)
         self._id = f"{admin.team.id}:{who}:{token}" if _TOKEN.fullmatch(token) else None
 
     async def begin(self) -> web.Response | None:

@@ -16,7 +16,7 @@ requests go straight to the upstream, through the proxy and through the hub:
 Plain and streamed, SQLite and (with `--postgres`) PostgreSQL.
 
     .venv/bin/python bench/overhead.py [--requests 200] [--seconds 8] [--concurrency 16]
-        [--postgres] [--sqlite-only] [--json results.json] [--baseline DIR]
+        [--postgres] [--sqlite-only] [--json results.json] [--baseline DIR] [--sqlite-full]
 
 `--baseline DIR` adds a second hub: the same `hub serve`, run from another checkout of the
 repository (e.g. `git worktree add --detach /tmp/base <commit>`) with this venv, on its own
@@ -226,7 +226,13 @@ def tree_env(tree: Path | None) -> dict[str, str]:
 
 
 async def start_hub_process(
-    database_url: str, upstream: str, workdir: Path, *, name: str = "hub", tree: Path | None = None
+    database_url: str,
+    upstream: str,
+    workdir: Path,
+    *,
+    name: str = "hub",
+    tree: Path | None = None,
+    database_toml: str = "",
 ) -> Process:
     from tests.support.hubs import SECRET_KEY
 
@@ -243,7 +249,7 @@ async def start_hub_process(
         )
         key, toml = json.loads(done.stdout.strip().splitlines()[-1])
     config = workdir / "hub.toml"
-    config.write_text(toml)
+    config.write_text(toml.replace("[database]\n", "[database]\n" + database_toml, 1))
     port = free_port()
     env["HUB_SECRET_KEY"] = SECRET_KEY
     log = (workdir / "hub.log").open("wb")  # the per-request log lines, written as in production
@@ -356,6 +362,18 @@ async def run_backend(
             await start_hub_process(
                 baseline_url, upstream.base_url, before, name="before", tree=Path(args.baseline)
             ),
+        )
+    if args.sqlite_full and label == "SQLite":
+        full = workdir / "full"
+        full.mkdir()
+        hubs.append(
+            await start_hub_process(
+                f"sqlite+aiosqlite:///{full}/full.db",
+                upstream.base_url,
+                full,
+                name="full",
+                database_toml='sqlite_synchronous = "full"\n',
+            )
         )
     direct = Process("direct", upstream.base_url, upstream.popen)
     connector = aiohttp.TCPConnector(limit=args.concurrency * 4)
@@ -536,4 +554,9 @@ if __name__ == "__main__":
         parser.add_argument("--json", help="write the figures to this file too")
         parser.add_argument("--py-spy", help="a folder for py-spy flame graphs of the hub")
         parser.add_argument("--baseline", help="another checkout: its hub measured alongside")
+        parser.add_argument(
+            "--sqlite-full",
+            action="store_true",
+            help='also a hub with [database] sqlite_synchronous = "full" (fsync per commit)',
+        )
         asyncio.run(main(parser.parse_args()))

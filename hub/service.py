@@ -246,7 +246,9 @@ class Hub:
         )
         return cls(
             settings,
-            engine=create_engine(settings.database_url),
+            engine=create_engine(
+                settings.database_url, synchronous=settings.database.sqlite_synchronous
+            ),
             clock=clock or SystemClock(),
             http=http,
         )

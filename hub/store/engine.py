@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, synchronous: str = "normal") -> AsyncEngine:
+    """`synchronous`: SQLite's, `[database] sqlite_synchronous` (normal or full)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -29,6 +30,7 @@ def create_engine(url: str) -> AsyncEngine:
             url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _synchronous(synchronous))
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     # No pool_pre_ping: it cost a round trip (and a BEGIN/ROLLBACK) per checkout on the chat
@@ -87,12 +89,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(
-        "PRAGMA synchronous=NORMAL"
-    )  # WAL keeps this crash-safe; skips an fsync per commit
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _synchronous(level: str) -> Any:
+    """NORMAL: WAL keeps a process crash safe without an fsync per commit; FULL: fsync per
+    commit, safe from power loss too (docs/architecture.md, Durability)."""
+
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA synchronous={'FULL' if level == 'full' else 'NORMAL'}")
+        cursor.close()
+
+    return apply
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:

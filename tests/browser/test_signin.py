@@ -61,6 +61,12 @@ async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SignInHub
             hub, acme = dash.running.hub, dash.running.team
             ada = await hub.members.add(acme, "ada", role="admin")
             await hub.members.link(ada, platform="oidc", workspace=idp.issuer, user="subject-1")
+            for team, role in ((acme, "viewer"), (dash.other_team, "admin")):  # in two teams
+                bea = await hub.members.add(team, "bea", role=role)
+                # An identity links once per workspace: the team's name tells the two apart.
+                await hub.members.link(
+                    bea, platform="email", workspace=team.name, user="bea@example.com"
+                )
             olga = await hub.members.add(acme, "olga", role="owner")
             owner_key = await hub.keys.create(acme, name="olga", role="owner", member_id=olga.id)
             tom = await hub.members.add(acme, "tom", role="admin")
@@ -260,3 +266,43 @@ async def test_axe_finds_no_serious_or_critical_violations_on_the_sign_in_pages(
             if v["impact"] in ("serious", "critical")
         ]
         assert bad == [], (name, scheme, bad)
+
+
+async def test_a_member_of_two_teams_chooses_one_by_keyboard(
+    browser: Browser, h: SignInHub, output_dir: Path
+) -> None:
+    h.idp.user = {"sub": "bea-1", "email": "bea@example.com", "email_verified": True}
+    try:
+        for scheme in ("light", "dark"):
+            for width in (1280, 360):
+                made, page = await context(
+                    browser, h, "10.20.0.5", bypass_csp=True, color_scheme=scheme,
+                    viewport={"width": width, "height": 900},
+                )  # fmt: skip
+                try:
+                    await page.goto("/login")
+                    await page.get_by_role("link", name="Sign in with Example").click()
+                    await page.wait_for_url("**/login/team")
+                    shot = output_dir / f"login-team-{width}-{scheme}.png"
+                    await page.screenshot(path=str(shot), full_page=True)
+                    overflow = await page.evaluate(
+                        "document.documentElement.scrollWidth - window.innerWidth"
+                    )
+                    assert overflow <= 0, width
+                    await page.add_script_tag(path=str(AXE))
+                    result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+                    bad = [v["id"] for v in result["violations"]
+                           if v["impact"] in ("serious", "critical")]  # fmt: skip
+                    assert bad == [], (scheme, width, bad)
+                    # Keyboard only: to the first team, the arrow to the next, Enter.
+                    await page.keyboard.press("Tab")  # the skip link
+                    await page.keyboard.press("Tab")
+                    assert await page.evaluate("document.activeElement.type") == "radio"
+                    await page.keyboard.press("ArrowDown")
+                    await page.keyboard.press("Enter")
+                    await page.wait_for_url(f"{h.dash.running.base_url}/")
+                    await expect(page.locator(".who")).to_contain_text("globex · admin")
+                finally:
+                    await made.close()
+    finally:
+        h.idp.user = {"sub": "subject-1", "name": "Ada"}

@@ -210,25 +210,33 @@ async def _tom(h: SignInHub) -> Any:
 NAMES = ("login-sso", "login-code", "two-factor", "two-factor-enrol", "recovery-codes")
 
 
-async def test_screenshots_of_the_sign_in_pages_at_1280_and_360_light_and_dark(
-    browser: Browser, h: SignInHub, output_dir: Path
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1280, 360])
+async def test_screenshots_and_axe_of_the_sign_in_pages(
+    browser: Browser, h: SignInHub, output_dir: Path, scheme: str, width: int
 ) -> None:
-    for scheme in ("light", "dark"):
-        for width in (1280, 360):
-            seen = []
-            async for page in pages_of(
-                browser, h, viewport={"width": width, "height": 900}, color_scheme=scheme
-            ):
-                name = NAMES[len(seen)]
-                shot = output_dir / f"{name}-{width}-{scheme}.png"
-                await page.screenshot(path=str(shot), full_page=True)
-                assert shot.stat().st_size > 5_000
-                overflow = await page.evaluate(
-                    "document.documentElement.scrollWidth - window.innerWidth"
-                )
-                assert overflow <= 0, (name, width)
-                seen.append(name)
-            assert tuple(seen) == NAMES
+    seen = []
+    # The pages forbid scripts (CSP); the test's own context may inject axe.
+    async for page in pages_of(
+        browser, h, viewport={"width": width, "height": 900}, color_scheme=scheme,
+        bypass_csp=True,
+    ):  # fmt: skip
+        name = NAMES[len(seen)]
+        shot = output_dir / f"{name}-{width}-{scheme}.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 5_000
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, name
+        await page.add_script_tag(path=str(AXE))
+        result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert bad == [], (name, bad)
+        seen.append(name)
+    assert tuple(seen) == NAMES
 
 
 async def test_keyboard_reaches_every_sign_in_control_with_visible_focus(
@@ -251,58 +259,35 @@ async def test_keyboard_reaches_every_sign_in_control_with_visible_focus(
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-async def test_axe_finds_no_serious_or_critical_violations_on_the_sign_in_pages(
-    browser: Browser, h: SignInHub, scheme: str
-) -> None:
-    # The pages forbid scripts (CSP); the test's own context may inject axe.
-    names = iter(NAMES)
-    async for page in pages_of(browser, h, bypass_csp=True, color_scheme=scheme):
-        name = next(names)
-        await page.add_script_tag(path=str(AXE))
-        result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        bad = [
-            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-            for v in result["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert bad == [], (name, scheme, bad)
-
-
+@pytest.mark.parametrize("width", [1280, 360])
 async def test_a_member_of_two_teams_chooses_one_by_keyboard(
-    browser: Browser, h: SignInHub, output_dir: Path
+    browser: Browser, h: SignInHub, output_dir: Path, scheme: str, width: int
 ) -> None:
     h.idp.user = {"sub": "bea-1", "email": "bea@example.com", "email_verified": True}
+    made, page = await context(
+        browser, h, "10.20.0.5", bypass_csp=True, color_scheme=scheme,
+        viewport={"width": width, "height": 900},
+    )  # fmt: skip
     try:
-        for scheme in ("light", "dark"):
-            for width in (1280, 360):
-                made, page = await context(
-                    browser, h, "10.20.0.5", bypass_csp=True, color_scheme=scheme,
-                    viewport={"width": width, "height": 900},
-                )  # fmt: skip
-                try:
-                    await page.goto("/login")
-                    await page.get_by_role("link", name="Sign in with Example").click()
-                    await page.wait_for_url("**/login/team")
-                    shot = output_dir / f"login-team-{width}-{scheme}.png"
-                    await page.screenshot(path=str(shot), full_page=True)
-                    overflow = await page.evaluate(
-                        "document.documentElement.scrollWidth - window.innerWidth"
-                    )
-                    assert overflow <= 0, width
-                    await page.add_script_tag(path=str(AXE))
-                    result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-                    bad = [v["id"] for v in result["violations"]
-                           if v["impact"] in ("serious", "critical")]  # fmt: skip
-                    assert bad == [], (scheme, width, bad)
-                    # Keyboard only: to the first team, the arrow to the next, Enter.
-                    await page.keyboard.press("Tab")  # the skip link
-                    await page.keyboard.press("Tab")
-                    assert await page.evaluate("document.activeElement.type") == "radio"
-                    await page.keyboard.press("ArrowDown")
-                    await page.keyboard.press("Enter")
-                    await page.wait_for_url(f"{h.dash.running.base_url}/")
-                    await expect(page.locator(".who")).to_contain_text("globex · admin")
-                finally:
-                    await made.close()
+        await page.goto("/login")
+        await page.get_by_role("link", name="Sign in with Example").click()
+        await page.wait_for_url("**/login/team")
+        shot = output_dir / f"login-team-{width}-{scheme}.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0
+        await page.add_script_tag(path=str(AXE))
+        result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == []
+        # Keyboard only: to the first team, the arrow to the next, Enter.
+        await page.keyboard.press("Tab")  # the skip link
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.type") == "radio"
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"{h.dash.running.base_url}/")
+        await expect(page.locator(".who")).to_contain_text("globex · admin")
     finally:
+        await made.close()
         h.idp.user = {"sub": "subject-1", "name": "Ada"}

@@ -28,6 +28,7 @@ from hub.ledger.summary import UsageFilter
 from hub.ledger.summary_plan import DAY, floor_day
 from hub.ledger.usage_totals import UsageTotals
 from hub.model import Usage
+from hub.ttl_cache import TTLCache
 
 WINDOW_DAYS = 30
 SMALL_PROMPT = 9  # size class ≤ 9: under 2^9 = 512 tokens
@@ -79,13 +80,26 @@ class Suggestions:
         self._prices = prices
         self._settings = settings
         self._clock = clock
+        # A month of a team's prompt hashes is read to make them (hub/ledger/insight_reads.py).
+        self._reports: TTLCache[tuple[int, datetime], SuggestionReport] = TTLCache(
+            clock, settings.reports.suggestions_cache_s, max_entries=1000
+        )
 
     def window(self) -> tuple[datetime, datetime]:
         until = floor_day(self._clock.now()) + DAY
         return until - timedelta(days=WINDOW_DAYS), until
 
     async def for_team(self, team_id: int) -> SuggestionReport:
+        """The team's suggestions over the window, computed at most once per
+        `[reports] suggestions_cache_s` in this process."""
         since, until = self.window()
+        if self._settings.reports.suggestions_cache_s == 0:
+            return await self._compute(team_id, since, until)
+        return await self._reports.get(
+            (team_id, since), lambda: self._compute(team_id, since, until)
+        )
+
+    async def _compute(self, team_id: int, since: datetime, until: datetime) -> SuggestionReport:
         found = [
             *await self._cheaper_models(team_id, since, until),
             *await self._cache(team_id, since, until),

@@ -136,7 +136,8 @@ async def explore(hub: Hub, viewer: Viewer, query: ExplorerQuery) -> Explored:
     summary = await hub.usage.summary(
         since=since, until=until, zone=query.zone, where=where, group_by=query.group_by
     )
-    rows = [Row(await _labels(hub, query.group_by, r), r.totals) for r in _ordered(summary)]
+    memo: dict[tuple[Dimension, GroupValue], str | None] = {}  # one lookup per team, key...
+    rows = [Row(await _labels(hub, query.group_by, r, memo), r.totals) for r in _ordered(summary)]
     return Explored(query, rows, summary.total)
 
 
@@ -188,11 +189,16 @@ async def _own_key(hub: Hub, raw: str, team_id: int | None) -> int:
 
 
 async def _labels(
-    hub: Hub, group_by: tuple[Dimension, ...], row: SummaryRow
+    hub: Hub,
+    group_by: tuple[Dimension, ...],
+    row: SummaryRow,
+    memo: dict[tuple[Dimension, GroupValue], str | None],
 ) -> tuple[str | None, ...]:
     labels = []
     for dimension, value in zip(group_by, row.group, strict=True):
-        labels.append(await label_of(hub, dimension, value))
+        if (dimension, value) not in memo:
+            memo[dimension, value] = await label_of(hub, dimension, value)
+        labels.append(memo[dimension, value])
     return tuple(labels)
 
 

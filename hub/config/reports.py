@@ -20,6 +20,13 @@ class ReportSettings(Section):
     )
     weekly_day: Weekday = Field("mon", description="The day (UTC) the report goes out.")
     weekly_hour: int = Field(8, ge=0, le=23, description="The hour (UTC) the report goes out.")
+    suggestions_cache_s: int = Field(
+        600,
+        ge=0,
+        le=86_400,
+        description="Keep a team's cost suggestions this long (per "
+        "process; 0: compute on every view): a month of prompt hashes is read to make them.",
+    )
     suggestions: int = Field(
         3, ge=0, le=10, description="How many cost suggestions (hub/suggestions.py) it names."
     )

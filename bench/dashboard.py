@@ -1,0 +1,181 @@
+"""Each dashboard page's server time at 10k and 1M usage records (#16 point 3: < 300 ms at 1M).
+
+Each size gets a fresh SQLite database (or PostgreSQL with --postgres URL) seeded as
+bench/reports.py does (one team, a month of usage: 40 members, 8 channels, 5 aliases, 3%
+errors), plus what the cost suggestions read: a prompt hash on every record (a fifth of them
+repeats from a pool) and a fail-over on 2% of them. The rollups are built by the migrations'
+own backfills (the same rows `record_usage` writes; tests/hub/ledger/test_rollups.py and
+test_histograms.py check both). Then the dashboard is served in-process (aiohttp's test
+server, the real app) and each page is fetched --repeat times signed in as the team's admin:
+the median and p95 of the wall time per request (the client's share is well under 1 ms).
+
+    .venv/bin/python bench/dashboard.py [--sizes 10000,1000000] [--repeat 9] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aiohttp import ClientSession, CookieJar  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
+
+from bench.reports import _COLUMNS, NOW, _reset_postgres, rows, settings  # noqa: E402
+from connectors.dashboard import plugin as dashboard  # noqa: E402
+from hub.clock import FakeClock  # noqa: E402
+from hub.service import Hub  # noqa: E402
+from hub.store.ledger_tables import UsageRecord  # noqa: E402
+from hub.store.migrate import upgrade  # noqa: E402
+from hub.web import create_app  # noqa: E402
+
+PAGES = {
+    "overview": "/",
+    "usage by model": "/usage?group_by=model&from=2026-11-01&to=2026-11-28&tz=UTC",
+    "usage by day, Kolkata": "/usage?group_by=day&from=2026-11-01&to=2026-11-28&tz=Asia/Kolkata",
+    "usage by channel, hour": "/usage?group_by=slack_channel,hour&from=2026-11-20&to=2026-11-28"
+    "&tz=America/New_York",
+    "usage.csv by member": "/usage.csv?group_by=member&from=2026-11-01&to=2026-11-28&tz=UTC",
+    "usage.json by key, day": "/usage.json?group_by=key,day&from=2026-11-01&to=2026-11-28&tz=UTC",
+    "models": "/models?from=2026-11-01&to=2026-11-28&tz=Europe/Paris",
+    "requests": "/requests",
+    "suggestions": "/suggestions",
+    "saved views": "/usage/views",
+}
+VERSIONS = Path(__file__).resolve().parents[1] / "hub" / "store" / "migrations" / "versions"
+BACKFILLS = ("*_usage_rollups.py", "*_latency_histograms.py", "*_suggestion_measures.py")
+
+
+def with_measures(chunk: list[dict[str, Any]], start: int) -> list[dict[str, Any]]:
+    rng = random.Random(start)
+    for n, row in enumerate(chunk):
+        row["request_id"] = f"bench-{start + n}"
+        repeated = rng.random() < 0.2
+        row["prompt_hash"] = f"{rng.randrange(5000) if repeated else start + n:032x}"
+        if rng.random() < 0.02:  # failed over from the alias's first deployment
+            row["first_deployment"] = "openai/first-" + row["alias"]
+    return chunk
+
+
+COLUMNS = (*_COLUMNS, "prompt_hash", "first_deployment")
+INSERT = (
+    f"INSERT INTO usage_records ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in COLUMNS)})"
+)
+
+
+def driver_row(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A row as SQLAlchemy stores it on SQLite (datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff')."""
+    values = {**row, "created_at": row["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f")}
+    return tuple(values.get(c) for c in COLUMNS)
+
+
+async def seed(hub: Hub, count: int) -> str:
+    await upgrade(hub.engine)
+    team = await hub.teams.create("t")
+    admin = await hub.keys.create(team, name="admin", role="admin")
+    batch = 20_000
+    for start in range(0, count, batch):
+        chunk = with_measures(rows(team.id, min(batch, count - start), seed=start), start)
+        async with hub.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":  # the driver's executemany: 10x faster to seed
+                await conn.exec_driver_sql(INSERT, [driver_row(r) for r in chunk])
+            else:
+                for row in chunk:
+                    row.setdefault("first_deployment", None)
+                await conn.execute(insert(UsageRecord), chunk)
+    for pattern in BACKFILLS:
+        backfill = _backfill(pattern)
+        async with hub.engine.begin() as conn:
+            await conn.run_sync(backfill)
+    await hub.saved_views.save(team.id, "by model", "group_by=model&tz=UTC")
+    return admin.key
+
+
+def _backfill(pattern: str) -> Any:
+    from alembic.migration import MigrationContext  # noqa: PLC0415
+    from alembic.operations import Operations  # noqa: PLC0415
+
+    (path,) = VERSIONS.glob(pattern)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def run(sync_conn: Any) -> None:
+        with Operations.context(MigrationContext.configure(sync_conn)):
+            module.backfill()
+
+    return run
+
+
+async def measure(url: str, count: int, repeat: int) -> dict[str, tuple[float, float]]:
+    hub = Hub.open(settings(url), clock=FakeClock(NOW))
+    server = TestServer(create_app(hub, plugins=[dashboard]))
+    try:
+        started = time.perf_counter()
+        key = await seed(hub, count)
+        seeded = time.perf_counter() - started
+        async with hub.sessions() as session:
+            rollups = await session.scalar(text("SELECT count(*) FROM usage_rollups"))
+        print(f"  {count:>9,} records, {rollups:,} rollup rows (seeded in {seeded:.1f} s)")
+        await server.start_server()
+        found = {}
+        jar = CookieJar(unsafe=True)  # a cookie for 127.0.0.1
+        async with ClientSession(base_url=str(server.make_url("")), cookie_jar=jar) as client:
+            signed = await client.post("/login", data={"key": key}, allow_redirects=False)
+            assert signed.status == 303, await signed.text()
+            for name, path in PAGES.items():
+                spent = []
+                for n in range(repeat + 1):
+                    begun = time.perf_counter()
+                    async with client.get(path, allow_redirects=False) as response:
+                        await response.read()
+                        assert response.status == 200, (path, response.status)
+                    if n:  # the first is a warm-up (statement caches, the price book)
+                        spent.append((time.perf_counter() - begun) * 1000)
+                spent.sort()
+                found[name] = (statistics.median(spent),
+                               spent[min(len(spent) - 1, int(0.95 * len(spent)))])  # fmt: skip
+        return found
+    finally:
+        await server.close()
+        await hub.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--postgres", help="a PostgreSQL URL to an empty database")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"dashboard pages on {backend}, Python {platform.python_version()}, {platform.machine()}")
+    results = []
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = args.postgres or f"sqlite+aiosqlite:///{tmp}/bench.db"
+            if args.postgres:
+                await _reset_postgres(url)
+            results.append(await measure(url, size, args.repeat))
+    print(f"\n  {'page':<26}" + "".join(f"{f'{s:,} p50/p95 ms':>24}" for s in sizes) + "  ratio")
+    for name in PAGES:
+        cells = "".join(f"{r[name][0]:>14.1f} / {r[name][1]:>7.1f}" for r in results)
+        ratio = results[-1][name][0] / results[0][name][0]
+        print(f"  {name:<26}{cells}  {ratio:>5.2f}x")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

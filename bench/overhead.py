@@ -467,7 +467,7 @@ def profiler(
     spy = str(Path(sys.executable).with_name("py-spy"))
     return subprocess.Popen(
         [spy, "record", "-p", str(target.popen.pid), "-d", str(int(seconds)), "-f", "raw"]
-        + ["--gil", "-o", str(out)],  # --gil: samples holding the GIL, i.e. CPU, not waits
+        + ["--gil", "-r", "250", "-o", str(out)],  # --gil: samples holding the GIL (CPU)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -11,9 +11,12 @@ checkout, however many requests it carries. Jobs of the same `Group` are handed 
 so that, for instance, all settlements of a batch release their holds in one DELETE and
 insert their usage records in one INSERT.
 
-A failing job must not lose or double another request's record: if anything in a batch raises
-(a constraint, a deadlock, a full disk at COMMIT), the whole transaction is rolled back and
-every job of it is run again in a transaction of its own, so only the failing one fails.
+A failing job must not lose or double another request's record: if a job's statement raises
+(a constraint, a deadlock between processes), the whole transaction is rolled back and every
+job of it is run again in a transaction of its own, so only the failing one fails. When no job
+is to blame (BEGIN or COMMIT failed: the database locked past its timeout, a full disk, the
+server gone), every job of the batch fails at once and its caller retries or journals it
+(hub/ledger/settlements.py); nothing of the batch was written.
 Jobs must therefore be pure database work (they may run twice, and only one run commits).
 `submit` returns only after COMMIT, so an answered request's record is on disk (as durable as
 `[database] sqlite_synchronous` makes it; PostgreSQL: committed).
@@ -35,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, pool
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger("hub.ledger")
@@ -87,15 +91,23 @@ class _Job(Generic[I, R]):
 
 
 def write_batch(conn: Connection, jobs: Sequence[_Job[Any, Any]]) -> None:
-    """Write `jobs` in one transaction; if it fails, each in its own (synchronous: on the
-    writer's thread, or inside `run_sync`). Outcomes and errors land on the jobs."""
+    """Write `jobs` in one transaction; if a job's statement fails, each in its own
+    (synchronous: on the writer's thread, or inside `run_sync`). Outcomes and errors land on
+    the jobs."""
     tx = Tx(conn)
+    in_jobs = False
     try:
         with conn.begin():
+            in_jobs = True
             _write_all(tx, jobs)
+            in_jobs = False
     except Exception as exc:  # noqa: BLE001 - isolate the failing job below
-        if len(jobs) == 1:
-            jobs[0].error, jobs[0].outcome = exc, None
+        if len(jobs) == 1 or not in_jobs or _lost_connection(exc):
+            # No job is to blame (BEGIN or COMMIT failed: locked, disk, the server gone):
+            # every job fails now, to be retried or journaled by its caller, rather than
+            # each waiting out the same lock again alone.
+            for job in jobs:
+                job.error, job.outcome = exc, None
             return
         log.info("a ledger batch of %d failed (%s); writing each alone", len(jobs), exc)
         for job in jobs:
@@ -111,6 +123,10 @@ def write_batch(conn: Connection, jobs: Sequence[_Job[Any, Any]]) -> None:
     for job in jobs:
         job.error = None
     jobs[0].hooks = tx._after  # run once, whichever job they belong to
+
+
+def _lost_connection(exc: Exception) -> bool:
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _write_all(tx: Tx, jobs: Sequence[_Job[Any, Any]]) -> None:

@@ -115,7 +115,7 @@ async def test_every_listing_has_a_header_row(hub_dir: Path) -> None:
     assert header(teams) == ["id", "name", "state", "policy", "team", "limits"]
     assert ok(teams).splitlines()[1].split()[:4] == ["1", "acme", "active", "open"]
     assert header(keys)[:6] == ["id", "team", "prefix", "name", "role", "state"]
-    assert header(members) == ["id", "name", "role", "linked", "accounts"]
+    assert header(members) == ["id", "name", "role", "two-factor", "linked", "accounts"]
     assert header(hooks)[:5] == ["id", "team", "name", "model", "url"]
     assert header(audit)[:3] == ["time", "(UTC)", "actor"]
     assert header(quotas)[:2] == ["scope", "window"]

@@ -20,7 +20,7 @@ INSTALL := $(UV) pip install --quiet --python $(BIN)/python
 # subprocess compile the hub, the tests and hypothesis/schemathesis again.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install install-serve run test coverage lint bench clean docs zapier-test conformance-node fuzz
+.PHONY: install install-serve run test coverage lint bench clean docs i18n zapier-test conformance-node fuzz
 
 # What serving needs (make run); the dev tools (pytest, ruff, mypy, pip, ...) only for test/lint.
 install-serve: $(SERVE_STAMP)
@@ -90,6 +90,17 @@ lint: install
 
 docs: install
 	$(BIN)/python -m hub.config.reference > docs/configuration.md
+
+# The dashboard's strings (babel.cfg): extracted to the template catalogue and merged into each
+# language's .po; translate what is new or fuzzy there (tests/connectors/dashboard/test_i18n.py
+# fails until every string has its translation). The .po files are read as they are: no .mo.
+LOCALES := connectors/dashboard/locale
+i18n: install
+	$(BIN)/pybabel -q extract -F babel.cfg --sort-by-file --add-location=file --no-wrap \
+		--project="UniLLM Hub dashboard" --version=0.1 \
+		--copyright-holder="the UniLLM Hub authors" -o $(LOCALES)/messages.pot connectors/dashboard
+	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) -l de --no-wrap \
+		--ignore-pot-creation-date
 
 bench: install
 	$(BIN)/python bench/overhead.py

@@ -10,15 +10,16 @@ from aiohttp import web
 
 from connectors.dashboard.admin_forms import Form, FormError
 from connectors.dashboard.admin_scope import Admin, AdminGuard
+from connectors.dashboard.i18n import N_
 from hub.errors import NotFound
 from hub.members import PLATFORMS
 
 PAGE = "/team/bindings"
 PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord"}
 NOTICES = {
-    "bound": "Workspace bound.",
-    "unbound": "Workspace unbound.",
-    "notices": "Notice channel saved.",
+    "bound": N_("Workspace bound."),
+    "unbound": N_("Workspace unbound."),
+    "notices": N_("Notice channel saved."),
 }
 
 

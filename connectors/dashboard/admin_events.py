@@ -11,6 +11,7 @@ from aiohttp import web
 from connectors.dashboard.admin_forms import Form, FormError
 from connectors.dashboard.admin_once import Once
 from connectors.dashboard.admin_scope import Admin, AdminGuard
+from connectors.dashboard.i18n import N_
 from hub.errors import BadRequest
 from hub.events.outbox import EVENT_TYPES
 from hub.events.subscriptions import Subscriptions
@@ -18,7 +19,7 @@ from hub.ssrf import TargetRefused
 
 PAGE = "/team/events"
 SOURCE = "dashboard"
-NOTICES = {"deleted": "Subscription deleted; its pending deliveries are cancelled."}
+NOTICES = {"deleted": N_("Subscription deleted; its pending deliveries are cancelled.")}
 
 
 class EventsPages:

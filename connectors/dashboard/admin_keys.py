@@ -14,6 +14,7 @@ from aiohttp import web
 from connectors.dashboard.admin_forms import Form, FormError
 from connectors.dashboard.admin_once import Once
 from connectors.dashboard.admin_scope import Admin, AdminGuard
+from connectors.dashboard.i18n import N_
 from hub.errors import BadRequest, Forbidden, InvalidField
 from hub.ledger.keys import IssuedKey, key_view
 from hub.roles import ROLES
@@ -21,9 +22,9 @@ from hub.store.ledger_tables import ApiKey
 
 PAGE = "/team/keys"
 # The grace periods offered on rotation: how long the previous secret keeps working.
-GRACES = (("0", "None: the old secret stops now"), ("3600", "1 hour"), ("86400", "24 hours"),
-          ("604800", "7 days"))  # fmt: skip
-NOTICES = {"updated": "Key saved.", "revoked": "Key revoked."}
+GRACES = (("0", N_("None: the old secret stops now")), ("3600", N_("1 hour")),
+          ("86400", N_("24 hours")), ("604800", N_("7 days")))  # fmt: skip
+NOTICES = {"updated": N_("Key saved."), "revoked": N_("Key revoked.")}
 
 
 class KeysPages:

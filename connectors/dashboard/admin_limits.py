@@ -12,15 +12,16 @@ from aiohttp import web
 
 from connectors.dashboard.admin_forms import MAX_PER_MINUTE, MAX_TOKENS, Form, FormError
 from connectors.dashboard.admin_scope import Admin, AdminGuard
+from connectors.dashboard.i18n import N_
 from hub.ledger.money import MICROS_PER_USD
 from hub.ledger.teams import QuotaSpec
 
 PAGE = "/team/limits"
 WINDOWS = ("day", "month")
 NOTICES = {
-    "quota": "Quota saved.",
-    "rate": "Rate limit saved.",
-    "cleared": "Rate limit removed: the defaults apply again.",
+    "quota": N_("Quota saved."),
+    "rate": N_("Rate limit saved."),
+    "cleared": N_("Rate limit removed: the defaults apply again."),
 }
 
 

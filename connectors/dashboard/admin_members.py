@@ -7,6 +7,7 @@ from aiohttp import web
 
 from connectors.dashboard.admin_forms import Form, FormError
 from connectors.dashboard.admin_scope import Admin, AdminGuard
+from connectors.dashboard.i18n import N_
 from hub.errors import BadRequest, Forbidden, NotFound
 from hub.ledger.teams import POLICIES
 from hub.members import PLATFORMS
@@ -14,11 +15,11 @@ from hub.roles import ROLES
 
 PAGE = "/team/members"
 NOTICES = {
-    "added": "Member added.",
-    "role": "Role changed.",
-    "removed": "Member removed.",
-    "linked": "Account linked.",
-    "policy": "Member policy saved.",
+    "added": N_("Member added."),
+    "role": N_("Role changed."),
+    "removed": N_("Member removed."),
+    "linked": N_("Account linked."),
+    "policy": N_("Member policy saved."),
 }
 
 

@@ -17,9 +17,10 @@ from connectors.dashboard.admin_keys import KeysPages
 from connectors.dashboard.admin_limits import LimitsPages
 from connectors.dashboard.admin_members import MembersPages
 from connectors.dashboard.admin_scope import Admin, AdminGuard
+from connectors.dashboard.i18n import N_
 from connectors.dashboard.kit import Kit, NavItem, Section
 
-NAV = NavItem("/team", "Team", changes=True)
+NAV = NavItem("/team", N_("Team"), changes=True)
 
 
 class AdminPages:

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from connectors.dashboard.admin_forms import FormState
+from connectors.dashboard.i18n import N_
 from connectors.dashboard.kit import Kit
 from connectors.dashboard.sessions import Viewer
 from hub.audit import Actor, acting_as
@@ -31,12 +32,12 @@ POWERFUL = ("admin", "owner")  # roles only an owner (or the operator) grants, t
 
 # The administration pages, in the order of their sub-navigation.
 SECTIONS = (
-    ("members", "/team/members", "Members"),
-    ("keys", "/team/keys", "Keys"),
-    ("limits", "/team/limits", "Quotas and limits"),
-    ("bindings", "/team/bindings", "Chat platforms"),
-    ("events", "/team/events", "Event subscriptions"),
-    ("audit", "/team/audit", "Audit log"),
+    ("members", "/team/members", N_("Members")),
+    ("keys", "/team/keys", N_("Keys")),
+    ("limits", "/team/limits", N_("Quotas and limits")),
+    ("bindings", "/team/bindings", N_("Chat platforms")),
+    ("events", "/team/events", N_("Event subscriptions")),
+    ("audit", "/team/audit", N_("Audit log")),
 )
 
 
@@ -174,7 +175,8 @@ class AdminGuard:
         """The operator's first step: which team to administer."""
         teams = await self.kit.hub.teams.list()
         return self.kit.page(
-            request, "admin_pick.html", viewer=viewer, title="Team administration",
+            request, "admin_pick.html", viewer=viewer,
+            title=self.kit.gettext(request, N_("Team administration")),
             teams=teams, target=request.path,
             links={t.name: request.path + "?" + urlencode({"team": t.name}) for t in teams},
         )  # fmt: skip

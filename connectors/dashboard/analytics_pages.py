@@ -26,11 +26,11 @@ from connectors.dashboard.explorer import (
     parse_query,
     totals_json,
 )
+from connectors.dashboard.i18n import N_, Numbers
 from connectors.dashboard.kit import Kit, NavItem
-from connectors.dashboard.performance import RESOLUTION, latencies, milliseconds, performance
+from connectors.dashboard.performance import RESOLUTION, latencies, performance
 from connectors.dashboard.sessions import Viewer
 from hub.errors import NotFound
-from hub.ledger.money import format_usd
 from hub.ledger.reports import RecordedRequest
 from hub.ledger.summary import UsageFilter
 from hub.ledger.summary_plan import local_days
@@ -38,10 +38,10 @@ from hub.ledger.usage_totals import UsageTotals
 from hub.model import Caller
 
 NAV = (
-    NavItem("/", "Overview"),
-    NavItem("/usage", "Usage"),
-    NavItem("/models", "Models"),
-    NavItem("/requests", "Requests"),
+    NavItem("/", N_("Overview")),
+    NavItem("/usage", N_("Usage")),
+    NavItem("/models", N_("Models")),
+    NavItem("/requests", N_("Requests")),
 )
 
 
@@ -63,6 +63,8 @@ class AnalyticsPages:
 
     async def overview(self, request: web.Request, viewer: Viewer) -> web.Response:
         hub = self._kit.hub
+        cat, num = self._kit.catalogue(request), self._kit.numbers(request)
+        _ = cat.gettext
         now = hub.clock.now()
         month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         where = UsageFilter(team_id=None if viewer.team is None else viewer.team.id)
@@ -72,12 +74,12 @@ class AnalyticsPages:
         days = []  # every day of the month so far, those without usage too
         for n in range(now.day):
             day = f"{month_start + timedelta(days=n):%Y-%m-%d}"
-            days.append(Point(day, spent.get(day, 0) / 1e6, format_usd(spent.get(day, 0))))
+            days.append(Point(day, spent.get(day, 0) / 1e6, num.usd(spent.get(day, 0))))
         by_model = await hub.usage.summary(since=month_start, until=None, where=where,
                                            group_by=["model"])  # fmt: skip
         models = sorted(by_model.rows, key=lambda r: -r.totals.cost_micros)[:10]
         model_points = [Point(str(r.group[0]), r.totals.cost_micros / 1e6,
-                              format_usd(r.totals.cost_micros)) for r in models]  # fmt: skip
+                              num.usd(r.totals.cost_micros)) for r in models]  # fmt: skip
         teams: list[dict[str, Any]] = []
         budget = None
         if viewer.team is None:
@@ -85,22 +87,25 @@ class AnalyticsPages:
             names = {t.id: t.name for t in await hub.teams.list()}
             for r in sorted(by_team.rows, key=lambda r: -r.totals.cost_micros):
                 teams.append({"name": names.get(int(r.group[0] or 0), f"#{r.group[0]}"),
-                              **_figures(r.totals)})  # fmt: skip
+                              **_figures(r.totals, num)})  # fmt: skip
         else:
             budget = await hub.usage.month_status(Caller(viewer.team.id, viewer.team.name))
         total = by_day.total
         measured = (await latencies(hub, since=month_start, until=None, zone=UTC, where=where)
                     ).get(())  # fmt: skip
-        speed = {name: milliseconds(value)
+        speed = {name: num.ms(value)
                  for name, value in (measured.figures() if measured else {}).items()}  # fmt: skip
+        month = num.month(now)
         return self._kit.page(
-            request, "overview.html", viewer=viewer, title="Overview", speed=speed,
-            resolution=RESOLUTION,
-            month=f"{now:%B %Y}", figures=_figures(total), budget=budget, teams=teams,
-            day_chart=columns(days, title=f"Spend per day, {now:%B %Y} (UTC)", chart_id="days"),
+            request, "overview.html", viewer=viewer, title=_("Overview"), speed=speed,
+            resolution=RESOLUTION, month=month, figures=_figures(total, num), budget=budget,
+            resets=None if budget is None else num.moment(budget.resets_at), teams=teams,
+            day_chart=columns(days, title=_("Spend per day, %(month)s (UTC)") % {"month": month},
+                              chart_id="days", words=cat),
             days=days,
-            model_chart=bars(model_points, title="Spend by model this month", chart_id="models"),
-            models=[(r.group[0], _figures(r.totals)) for r in models],
+            model_chart=bars(model_points, title=_("Spend by model this month"),
+                             chart_id="models", words=cat),
+            models=[(r.group[0], _figures(r.totals, num)) for r in models],
             usage_link="/usage?" + urlencode({"group_by": "model", "tz": "UTC",
                 "from": f"{month_start:%Y-%m-%d}", "to": f"{now:%Y-%m-%d}"}),
         )  # fmt: skip
@@ -108,11 +113,13 @@ class AnalyticsPages:
     async def models(self, request: web.Request, viewer: Viewer) -> web.Response:
         """Model performance per deployment over the explorer's range (default: this month),
         and per day for all deployments or the one chosen."""
+        cat, num = self._kit.catalogue(request), self._kit.numbers(request)
+        _ = cat.gettext
         try:
             query = parse_query(dict(request.query), today=self._kit.hub.clock.now())
         except BadQuery as exc:
             return self._kit.page(request, "error.html", status=400, viewer=viewer,
-                              title="Cannot show this", message=exc.user_message)  # fmt: skip
+                              title=_("Cannot show this"), message=exc.user_message)  # fmt: skip
         since, until = local_days(query.first, query.last, query.zone)
         hub = self._kit.hub
         team_id = None if viewer.team is None else viewer.team.id
@@ -122,7 +129,8 @@ class AnalyticsPages:
                                         group_by=["deployment"])  # fmt: skip
         measured = await latencies(hub, since=since, until=until, zone=zone, where=where,
                                    group_by=("deployment",))  # fmt: skip
-        rows = [(str(r.group[0] or "(none)"), performance(r.totals, measured.get(r.group)))
+        rows = [(str(r.group[0] or _("(none)")),
+                 performance(r.totals, measured.get(r.group), numbers=num))
                 for r in found.rows]  # fmt: skip
         rows.sort(key=lambda row: -row[1]["requests"])
         chosen = query.filters.get("deployment")
@@ -136,20 +144,23 @@ class AnalyticsPages:
         day = query.first
         while day <= query.last:
             label = day.isoformat()
-            days.append((label, performance(sums.get(label, UsageTotals()),
-                                            daily_measured.get((label,)))))  # fmt: skip
+            measured_day = daily_measured.get((label,))
+            days.append((label, performance(sums.get(label, UsageTotals()), measured_day,
+                                            numbers=num)))  # fmt: skip
             day += timedelta(days=1)
         p95 = [Point(name, float(p["latency_p95"] or 0), p["latency_p95_text"])
                for name, p in rows]  # fmt: skip
         over_time = [Point(label, float(p["latency_p95"] or 0), p["latency_p95_text"])
                      for label, p in days]  # fmt: skip
         return self._kit.page(
-            request, "models.html", viewer=viewer, title="Model performance", query=query,
+            request, "models.html", viewer=viewer, title=_("Model performance"), query=query,
             rows=rows, days=days, chosen=chosen, resolution=RESOLUTION,
-            deployments=[name for name, _ in rows if name != "(none)"],
-            chart=bars(p95[:25], title="p95 latency per deployment", chart_id="latency"),
-            day_chart=columns(over_time, title=f"p95 latency per day ({chosen or 'all'})",
-                              chart_id="latency-days"),
+            deployments=[name for name, p in rows if name != _("(none)")],
+            chart=bars(p95[:25], title=_("p95 latency per deployment"), chart_id="latency",
+                       words=cat),
+            day_chart=columns(over_time, title=_("p95 latency per day (%(which)s)")
+                              % {"which": chosen or _("all deployments")},
+                              chart_id="latency-days", words=cat),
         )  # fmt: skip
 
     async def requests(self, request: web.Request, viewer: Viewer) -> web.Response:
@@ -158,9 +169,11 @@ class AnalyticsPages:
         team_id = None if viewer.team is None else viewer.team.id
         found = await self._kit.hub.usage.recent(team_id=team_id, before_id=before, limit=50)
         teams = {t.id: t.name for t in await self._kit.hub.teams.list()}
+        num = self._kit.numbers(request)
         return self._kit.page(
-            request, "requests.html", viewer=viewer, title="Requests", columns=TAIL_COLUMNS,
-            rows=[_request_row(r, teams) for r in found],
+            request, "requests.html", viewer=viewer,
+            title=self._kit.gettext(request, N_("Requests")), columns=TAIL_COLUMNS,
+            rows=[_request_row(r, teams, num) for r in found],
             older=found[-1].id if len(found) == 50 else None,
         )  # fmt: skip
 
@@ -173,6 +186,7 @@ class AnalyticsPages:
         await response.prepare(request)
         await response.write(b": connected\n\n")
         teams = {t.id: t.name for t in await self._kit.hub.teams.list()}
+        num = self._kit.numbers(request)  # the live rows read like the page's own
         async with self._kit.hub.usage_feed.subscribe() as queue:
             while True:
                 try:
@@ -185,7 +199,7 @@ class AnalyticsPages:
                 if entry.caller.team_id not in teams:
                     teams = {t.id: t.name for t in await self._kit.hub.teams.list()}
                 row = RecordedRequest.from_entry(entry, at=self._kit.hub.clock.now())
-                data = json.dumps(_request_row(row, teams))
+                data = json.dumps(_request_row(row, teams, num))
                 await response.write(f"event: usage\ndata: {data}\n\n".encode())
 
     async def _explored(self, request: web.Request, viewer: Viewer) -> Explored:
@@ -198,27 +212,39 @@ class AnalyticsPages:
         return await explore(self._kit.hub, viewer, query)
 
     async def usage(self, request: web.Request, viewer: Viewer) -> web.Response:
+        cat, num = self._kit.catalogue(request), self._kit.numbers(request)
+        _ = cat.gettext
         try:
             explored = await self._explored(request, viewer)
         except BadQuery as exc:
             return self._kit.page(request, "error.html", status=400, viewer=viewer,
-                              title="Cannot show this", message=exc.user_message)  # fmt: skip
+                              title=_("Cannot show this"), message=exc.user_message)  # fmt: skip
         query = explored.query
         points = [
-            Point(" · ".join(label or "(none)" for label in row.labels),
-                  metric_value(row.totals, query.metric), _metric_text(row.totals, query.metric))
+            Point(" · ".join(label or _("(none)") for label in row.labels),
+                  metric_value(row.totals, query.metric),
+                  _metric_text(row.totals, query.metric, num))
             for row in explored.rows
         ]  # fmt: skip
         over_time = query.group_by[0] in ("day", "hour")
-        title = f"{METRICS[query.metric]} by {' and '.join(GROUP_NAMES[g] for g in query.group_by)}"
-        chart = (columns(points, title=title, chart_id="usage") if over_time
-                 else bars(points[:25], title=title, chart_id="usage"))  # fmt: skip
+        group_names = {g: _(name) for g, name in GROUP_NAMES.items()}
+        metrics = {m: _(name) for m, name in METRICS.items()}
+        groups = [group_names[g] for g in query.group_by]
+        if len(groups) == 1:
+            title = _("%(metric)s by %(group)s") % {"metric": metrics[query.metric],
+                                                     "group": groups[0]}  # fmt: skip
+        else:
+            title = _("%(metric)s by %(group)s and %(then)s") % {
+                "metric": metrics[query.metric], "group": groups[0], "then": groups[1]}  # fmt: skip
+        chart = (columns(points, title=title, chart_id="usage", words=cat) if over_time
+                 else bars(points[:25], title=title, chart_id="usage", words=cat))  # fmt: skip
         exports = urlencode(query.url_params())
         return self._kit.page(
-            request, "usage.html", viewer=viewer, title="Usage", query=query, chart=chart,
-            rows=[(row.labels, _figures(row.totals)) for row in explored.rows],
-            total=_figures(explored.total), groups=GROUPS, group_names=GROUP_NAMES,
-            metrics=METRICS, text_filters=TEXT_FILTERS, exports=exports,
+            request, "usage.html", viewer=viewer, title=_("Usage"), query=query, chart=chart,
+            chart_title=title,
+            rows=[(row.labels, _figures(row.totals, num)) for row in explored.rows],
+            total=_figures(explored.total, num), groups=GROUPS, group_names=group_names,
+            metrics=metrics, text_filters=TEXT_FILTERS, exports=exports,
             shown=len(points), charted=len(points) if over_time else min(25, len(points)),
         )  # fmt: skip
 
@@ -240,25 +266,30 @@ TAIL_COLUMNS = ("at", "team", "connector", "user", "model", "deployment", "statu
                 "cost", "latency", "ttft")  # fmt: skip
 
 
-def _request_row(r: RecordedRequest, teams: dict[int, str]) -> dict[str, Any]:
+def _request_row(r: RecordedRequest, teams: dict[int, str], num: Numbers) -> dict[str, Any]:
     """A request as the log shows it: no prompt, no answer (a usage record has neither)."""
     return {
         "request_id": r.request_id, "at": f"{r.at:%Y-%m-%d %H:%M:%S}",
         "team": teams.get(r.team_id, f"#{r.team_id}"), "connector": r.connector,
         "user": r.user, "model": r.alias, "deployment": r.deployment, "status": r.status,
-        "tokens": f"{r.prompt_tokens + r.completion_tokens:,}", "cost": format_usd(r.cost_micros),
-        "latency": f"{r.latency_ms} ms", "ttft": None if r.ttft_ms is None else f"{r.ttft_ms} ms",
+        "tokens": num.integer(r.prompt_tokens + r.completion_tokens),
+        "cost": num.usd(r.cost_micros), "latency": num.ms(r.latency_ms),
+        "ttft": None if r.ttft_ms is None else num.ms(r.ttft_ms),
     }  # fmt: skip
 
 
-def _figures(totals: UsageTotals) -> dict[str, Any]:
+def _figures(totals: UsageTotals, num: Numbers) -> dict[str, Any]:
+    """The raw figures (as the JSON export has them) and, as the page shows them, `cost`,
+    `error_rate` and `mean_latency`."""
     figures = totals_json(totals)
-    figures["cost"] = format_usd(totals.cost_micros)
-    figures["error_rate"] = f"{totals.errors / totals.requests:.1%}" if totals.requests else "–"
+    figures["cost"] = num.usd(totals.cost_micros)
+    figures["error_rate"] = num.percent(totals.errors / totals.requests) if totals.requests else "–"
+    mean = figures["mean_latency_ms"]
+    figures["mean_latency"] = "–" if mean is None else f"{num.integer(mean)} ms"
     return figures
 
 
-def _metric_text(totals: UsageTotals, metric: str) -> str:
+def _metric_text(totals: UsageTotals, metric: str, num: Numbers) -> str:
     if metric == "cost":
-        return format_usd(totals.cost_micros)
-    return f"{int(metric_value(totals, metric)):,}"
+        return num.usd(totals.cost_micros)
+    return num.integer(int(metric_value(totals, metric)))

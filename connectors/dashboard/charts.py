@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from gettext import NullTranslations
 from html import escape
+
+ENGLISH = NullTranslations()
 
 WIDTH = 640
 BAR_HEIGHT = 22
@@ -20,7 +23,9 @@ class Point:
     text: str  # the value as shown (e.g. "$1.23")
 
 
-def bars(points: Sequence[Point], *, title: str, chart_id: str) -> str:
+def bars(
+    points: Sequence[Point], *, title: str, chart_id: str, words: NullTranslations = ENGLISH
+) -> str:
     """A horizontal bar chart, one bar per point, largest first as given."""
     top = max((p.value for p in points), default=0) or 1
     height = max(1, len(points)) * (BAR_HEIGHT + GAP) + GAP
@@ -29,7 +34,7 @@ def bars(points: Sequence[Point], *, title: str, chart_id: str) -> str:
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(_describe(points))}</desc>',
+        f'<desc id="{chart_id}-desc">{escape(_describe(points, words))}</desc>',
     ]
     for n, point in enumerate(points):
         y = GAP + n * (BAR_HEIGHT + GAP)
@@ -47,7 +52,9 @@ def bars(points: Sequence[Point], *, title: str, chart_id: str) -> str:
     return "".join(parts)
 
 
-def columns(points: Sequence[Point], *, title: str, chart_id: str) -> str:
+def columns(
+    points: Sequence[Point], *, title: str, chart_id: str, words: NullTranslations = ENGLISH
+) -> str:
     """A column chart over time, in the order given (days or hours)."""
     height, bottom, left = 220, 28, 8
     top = max((p.value for p in points), default=0) or 1
@@ -58,7 +65,7 @@ def columns(points: Sequence[Point], *, title: str, chart_id: str) -> str:
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(_describe(points))}</desc>',
+        f'<desc id="{chart_id}-desc">{escape(_describe(points, words))}</desc>',
         f'<line class="chart-axis" x1="{left}" y1="{height - bottom}" x2="{WIDTH - left}" '
         f'y2="{height - bottom}"></line>',
     ]
@@ -80,9 +87,15 @@ def columns(points: Sequence[Point], *, title: str, chart_id: str) -> str:
     return "".join(parts)
 
 
-def _describe(points: Sequence[Point]) -> str:
+def _describe(points: Sequence[Point], words: NullTranslations) -> str:
     if not points:
-        return "No data for this selection."
+        return words.gettext("No data for this selection.")
     shown = "; ".join(f"{p.label}: {p.text}" for p in points[:10])
-    more = f"; and {len(points) - 10} more (see the table)" if len(points) > 10 else ""
-    return shown + more
+    if len(points) <= 10:
+        return shown
+    more = len(points) - 10
+    return words.ngettext(
+        "%(shown)s; and %(count)s more (see the table)",
+        "%(shown)s; and %(count)s more (see the table)",
+        more,
+    ) % {"shown": shown, "count": more}

@@ -88,6 +88,11 @@ class DashboardSettings(ConnectorSection):
     lockout_minutes: int = Field(
         15, ge=1, le=24 * 60, description="The lockout window, and how long a lockout lasts."
     )
+    default_language: Literal["en", "de"] = Field(
+        "en",
+        description="The pages' language for a browser that asks for none of the dashboard's "
+        "languages (its Accept-Language) and has not chosen one with the language links.",
+    )
     oidc: OidcSettings | None = Field(
         None, description="OpenID Connect sign-in: the `[connectors.dashboard.oidc]` table."
     )

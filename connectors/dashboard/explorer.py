@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+from connectors.dashboard.i18n import N_
 from connectors.dashboard.sessions import Viewer
 from hub.errors import BadRequest, HubError, NotFound
 from hub.ledger.money import micros_to_usd
@@ -24,13 +25,15 @@ GROUPS: tuple[Dimension, ...] = (
     "team", "member", "key", "model", "deployment", "connector", "slack_workspace",
     "slack_channel", "discord_guild", "discord_channel", "day", "hour", "status",
 )  # fmt: skip
-GROUP_NAMES = {
-    "team": "Team", "member": "Member", "key": "Key", "model": "Model", "deployment":
-    "Deployment", "connector": "Connector", "slack_workspace": "Slack workspace",
-    "slack_channel": "Slack channel", "discord_guild": "Discord server", "discord_channel":
-    "Discord channel", "day": "Day", "hour": "Hour", "status": "Status",
+GROUP_NAMES = {  # N_: translated by the page
+    "team": N_("Team"), "member": N_("Member"), "key": N_("Key"), "model": N_("Model"),
+    "deployment": N_("Deployment"), "connector": N_("Connector"),
+    "slack_workspace": N_("Slack workspace"), "slack_channel": N_("Slack channel"),
+    "discord_guild": N_("Discord server"), "discord_channel": N_("Discord channel"),
+    "day": N_("Day"), "hour": N_("Hour"), "status": N_("Status"),
 }  # fmt: skip
-METRICS = {"cost": "Cost (USD)", "requests": "Requests", "tokens": "Tokens", "errors": "Errors"}
+METRICS = {"cost": N_("Cost (USD)"), "requests": N_("Requests"), "tokens": N_("Tokens"),
+           "errors": N_("Errors")}  # fmt: skip
 # Filters taken as they are (the team and member are names, resolved below).
 TEXT_FILTERS = (
     "model", "deployment", "connector", "slack_workspace", "slack_channel", "discord_guild",

@@ -3,7 +3,9 @@
 Each group of pages (sign-in, analytics, administration, ...) is its own module with a class
 that takes a `Kit` and returns its routes and its entries in the main navigation; `pages.py`
 puts them together. UI strings go through gettext (`{{ _("...") }}` in templates,
-`kit.gettext(request, "...")` in code) so that they can be translated.
+`kit.gettext(request, "...")` in code; `N_("...")` marks a module's constant for extraction)
+and are shown in the request's language (i18n.py): one template environment per language,
+each with its catalogue and its number formats installed.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, Protocol
 
 import jinja2
 from aiohttp import web
 
+from connectors.dashboard import i18n
 from connectors.dashboard.config import DashboardSettings
 from connectors.dashboard.sessions import Viewer, viewer_of
 from hub.errors import HubError, NotFound
-from hub.ledger.money import format_usd
 from hub.service import Hub
 
 HERE = Path(__file__).parent
@@ -57,20 +60,32 @@ class Kit:
         self.hub = hub
         self.settings = settings
         self.nav: list[NavItem] = []
-        self.templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            extensions=["jinja2.ext.i18n"],
+        self.catalogues = {lang: i18n.catalogue(lang) for lang in i18n.LANGUAGES}
+        self._templates = {lang: _environment(lang, t) for lang, t in self.catalogues.items()}
+
+    def language(self, request: web.Request) -> str:
+        return i18n.choose(
+            request.cookies.get(i18n.COOKIE),
+            request.headers.get("Accept-Language", ""),
+            self.settings.default_language,
         )
-        # Untranslated until a catalogue is installed: `_()` returns the English text.
-        self.templates.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-        self.templates.filters["usd"] = format_usd
-        self.templates.filters["thousands"] = lambda n: f"{n:,}"
 
     def gettext(self, request: web.Request, message: str) -> str:
-        """`message` in the request's language (English until a catalogue is installed)."""
-        return message
+        """`message` in the request's language."""
+        return self.catalogues[self.language(request)].gettext(message)
+
+    def catalogue(self, request: web.Request) -> NullTranslations:
+        return self.catalogues[self.language(request)]
+
+    def translator(self, request: web.Request) -> Callable[[str], str]:
+        """The request's gettext, to call as `_` (so that `make i18n` finds the strings)."""
+        return self.catalogues[self.language(request)].gettext
+
+    def ngettext(self, request: web.Request, singular: str, plural: str, n: int) -> str:
+        return self.catalogues[self.language(request)].ngettext(singular, plural, n)
+
+    def numbers(self, request: web.Request) -> i18n.Numbers:
+        return i18n.Numbers(self.language(request))
 
     def signed_in(
         self,
@@ -95,23 +110,25 @@ class Kit:
                     return json_error(401, "Your team requires two-factor sign-in: set it up "
                                       "at /account/two-factor.")  # fmt: skip
                 raise web.HTTPSeeOther("/account/two-factor")
+            _ = self.translator(request)
             if form:
                 posted = await request.post()
                 token = str(posted.get("csrf", ""))
                 if not token or not hmac.compare_digest(token, viewer.csrf):
                     return self.page(request, "error.html", status=403, viewer=viewer,
-                                     title="Form expired", message="This form has expired; "
-                                     "go back, reload the page and try again.")  # fmt: skip
+                                     title=_("Form expired"), message=_("This form has "
+                                     "expired; go back, reload the page and try again."),
+                                     )  # fmt: skip
             if changes and not viewer.may_change:
                 return self.page(request, "error.html", status=403, viewer=viewer,
-                                 title="Not allowed", message="Your role may see this team's "
-                                 "figures but not change its settings.")  # fmt: skip
+                                 title=_("Not allowed"), message=_("Your role may see this "
+                                 "team's figures but not change its settings."))  # fmt: skip
             try:
                 return await handler(request, viewer)
             except HubError as exc:
                 if request.path.endswith(".json"):
                     return json_error(exc.status, exc.user_message)
-                title = "Not found" if isinstance(exc, NotFound) else "Cannot show this"
+                title = _("Not found") if isinstance(exc, NotFound) else _("Cannot show this")
                 return self.page(request, "error.html", status=exc.status, viewer=viewer,
                                  title=title, message=exc.user_message)  # fmt: skip
 
@@ -126,10 +143,16 @@ class Kit:
             item for item in self.nav
             if not item.changes or (isinstance(viewer, Viewer) and viewer.may_change)
         ]  # fmt: skip
-        body = self.templates.get_template(name).render(
+        lang = self.language(request)
+        template = self._templates[lang].get_template(name)
+        body = template.render(
             theme=theme if theme in THEMES else "system",
             themes=THEMES,
             path=request.path,
+            # The language links come back here; a refusal's page does not echo its query.
+            here=request.path_qs if status < 400 else request.path,
+            lang=lang,
+            languages=i18n.NAMES,
             nav=nav,
             **context,
         )
@@ -140,6 +163,22 @@ class Kit:
     def secure(self, request: web.Request) -> bool:
         """Whether cookies must be Secure: served over https, or behind an https public URL."""
         return request.secure or self.hub.settings.server.public_url.startswith("https://")
+
+
+def _environment(language: str, translations: NullTranslations) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # newstyle: `_("%(n)s rows", n=n)` formats after translating, and escapes the values.
+    environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    numbers = i18n.Numbers(language)
+    environment.filters["usd"] = numbers.usd
+    environment.filters["thousands"] = numbers.integer
+    environment.filters["percent"] = numbers.percent
+    return environment
 
 
 def json_error(status: int, message: str) -> web.Response:

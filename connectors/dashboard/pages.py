@@ -17,7 +17,9 @@ from connectors.dashboard.config import DashboardSettings
 from connectors.dashboard.discord_oauth import DiscordProvider
 from connectors.dashboard.federated_pages import FederatedPages
 from connectors.dashboard.federation import Provider
+from connectors.dashboard.i18n import N_
 from connectors.dashboard.kit import HERE, Kit, NavItem, Section
+from connectors.dashboard.language_pages import LanguagePages
 from connectors.dashboard.oidc import OpenIdProvider
 from connectors.dashboard.signin import SignIn
 from connectors.dashboard.signin_pages import SignInPages
@@ -36,7 +38,7 @@ class Pages:
         self._kit = Kit(hub, settings)
         self._kit.nav.extend(ANALYTICS_NAV)
         self._kit.nav.extend(SUGGESTIONS_NAV)
-        self._kit.nav.append(NavItem("/account/two-factor", "Two-factor"))
+        self._kit.nav.append(NavItem("/account/two-factor", N_("Two-factor")))
         self._signin = SignIn(
             hub, failures=settings.lockout_failures, minutes=settings.lockout_minutes
         )
@@ -45,6 +47,7 @@ class Pages:
         self._sections.append(SuggestionPages(self._kit))
         self._sections.append(ViewPages(self._kit))
         self._sections.append(AdminPages(self._kit))
+        self._sections.append(LanguagePages(self._kit))
         self._css = (HERE / "static" / "dashboard.css").read_bytes()
         self._script = (HERE / "static" / "tail.js").read_bytes()
 

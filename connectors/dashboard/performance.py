@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from connectors.dashboard.i18n import Numbers
 from hub.ledger.latency_bins import EMPTY, RELATIVE_ERROR, Histogram, format_ms
-from hub.ledger.money import format_usd
 from hub.ledger.summary import Dimension, GroupValue, UsageFilter
 from hub.ledger.usage_totals import UsageTotals
 from hub.service import Hub
@@ -17,6 +17,7 @@ from hub.service import Hub
 # What the page says about the percentiles' precision (hub/ledger/latency_bins.py).
 RESOLUTION = f"±{RELATIVE_ERROR:.1%}"
 PERCENTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
+ENGLISH = Numbers("en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +60,24 @@ async def latencies(
 milliseconds = format_ms  # the dashboard's name for it
 
 
-def performance(totals: UsageTotals, measured: Latencies | None) -> dict[str, Any]:
-    """A deployment's (or a day's) figures, each also as the text the page shows."""
+def performance(
+    totals: UsageTotals, measured: Latencies | None, *, numbers: Numbers = ENGLISH
+) -> dict[str, Any]:
+    """A deployment's (or a day's) figures, each also as the text the page shows (in the
+    language of `numbers`)."""
     figures: dict[str, Any] = {"requests": totals.requests, "errors": totals.errors}
-    figures["error_rate"] = f"{totals.errors / totals.requests:.1%}" if totals.requests else "–"
+    figures["error_rate"] = (
+        numbers.percent(totals.errors / totals.requests) if totals.requests else "–"
+    )
     for name, value in (measured or Latencies(EMPTY, EMPTY)).figures().items():
         figures[name] = value
-        figures[f"{name}_text"] = milliseconds(value)
+        figures[f"{name}_text"] = numbers.ms(value)
     generating_s = (totals.latency_ms - totals.ttft_ms) / 1000
     figures["tokens_per_s"] = (
-        f"{totals.completion_tokens / generating_s:,.1f}" if generating_s > 0 else "–"
+        numbers.decimal(totals.completion_tokens / generating_s) if generating_s > 0 else "–"
     )
     figures["per_1k"] = (
-        format_usd(totals.cost_micros * 1000 // totals.requests) if totals.requests else "–"
+        numbers.usd(totals.cost_micros * 1000 // totals.requests) if totals.requests else "–"
     )
-    figures["cost"] = format_usd(totals.cost_micros)
+    figures["cost"] = numbers.usd(totals.cost_micros)
     return figures

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from connectors.dashboard.i18n import N_
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "marked, translated later"
-    return message
+__all__ = ["N_", "Refusal"]
 
 
 class Refusal(Exception):

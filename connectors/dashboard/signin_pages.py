@@ -17,7 +17,7 @@ from aiohttp import web
 
 from connectors.dashboard.federation import Provider
 from connectors.dashboard.kit import THEME, THEMES, Kit
-from connectors.dashboard.refusal import Refusal
+from connectors.dashboard.refusal import N_, Refusal
 from connectors.dashboard.sessions import COOKIE, Viewer, viewer_of
 from connectors.dashboard.signin import Principal, SignIn, SignInRefused
 from connectors.dashboard.signin_steps import LOGIN_CSRF, PENDING, SignInSteps
@@ -56,7 +56,7 @@ class SignInPages:
         self, request: web.Request, *, error: str | Refusal = "", status: int = 200
     ) -> web.Response:
         return self._form_page(request, "login.html", error=error, status=status,
-                               title="Sign in", providers=self._providers)  # fmt: skip
+                               title=N_("Sign in"), providers=self._providers)  # fmt: skip
 
     async def login(self, request: web.Request) -> web.Response:
         posted = await request.post()
@@ -78,7 +78,7 @@ class SignInPages:
     async def code(self, request: web.Request) -> web.Response:
         principal = await self._steps.pending_principal(request)
         if principal is None or principal.member is None:
-            return self.login_page(request, error="The sign-in took too long; start again.",
+            return self.login_page(request, error=N_("The sign-in took too long; start again."),
                                    status=401)  # fmt: skip
         posted = await request.post()
         refusal = self._forged(request, posted.get("csrf"), required=True)
@@ -91,15 +91,15 @@ class SignInPages:
         code = str(posted.get("code", "")).strip()
         if not code or not await self._kit.hub.two_factor.verify(member, code):
             await self._signin.code_failed(address, member)
-            return self._code_page(request, error="That code was not accepted; codes work "
-                                   "once, so wait for the next one.", status=401)  # fmt: skip
+            return self._code_page(request, error=N_("That code was not accepted; codes "
+                                   "work once, so wait for the next one."), status=401)  # fmt: skip
         raise self._steps.session(request, principal, second_factor=True)
 
     async def team_form(self, request: web.Request) -> web.Response:
         choices = await self._choices(request)
         if not choices:
             raise web.HTTPSeeOther("/login")
-        return self._form_page(request, "login_team.html", title="Choose a team",
+        return self._form_page(request, "login_team.html", title=N_("Choose a team"),
                                choices=choices)  # fmt: skip
 
     async def team(self, request: web.Request) -> web.Response:
@@ -107,14 +107,14 @@ class SignInPages:
         refusal = self._forged(request, posted.get("csrf"), required=True)
         choices = await self._choices(request)
         if refusal or not choices:
-            return self.login_page(request, error=refusal or "The sign-in took too long; "
-                                   "start again.", status=403)  # fmt: skip
+            return self.login_page(request, error=refusal or N_("The sign-in took too long; "
+                                   "start again."), status=403)  # fmt: skip
         wanted = str(posted.get("member", ""))
         chosen = next((m for m, _ in choices if str(m.id) == wanted), None)
         if chosen is None:
-            return self._form_page(request, "login_team.html", title="Choose a team",
+            return self._form_page(request, "login_team.html", title=N_("Choose a team"),
                                    choices=choices, status=400,
-                                   error="Choose one of the teams shown.")  # fmt: skip
+                                   error=N_("Choose one of the teams shown."))  # fmt: skip
         via = str((self._steps.read_pending(request) or {}).get("via", "oidc"))
         raise await self._steps.after_first_factor(
             request, Principal(key_id=None, member=chosen, via=via)
@@ -154,7 +154,7 @@ class SignInPages:
         self, request: web.Request, *, error: str | Refusal = "", status: int = 200
     ) -> web.Response:
         return self._form_page(request, "login_code.html", error=error, status=status,
-                               title="Two-factor code")  # fmt: skip
+                               title=N_("Two-factor code"))  # fmt: skip
 
     def _form_page(
         self, request: web.Request, name: str, *, status: int = 200, **context: Any
@@ -179,11 +179,11 @@ class SignInPages:
         fine)."""
         origin = request.headers.get("Origin")
         if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-            return "Sign in from this site's own form."
+            return N_("Sign in from this site's own form.")
         if token is None and not required:
             return ""
         if not hmac.compare_digest(str(token or ""), request.cookies.get(LOGIN_CSRF, "")) or (
             not token
         ):
-            return "The form expired; try again."
+            return N_("The form expired; try again.")
         return ""

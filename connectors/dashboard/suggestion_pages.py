@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from connectors.dashboard.i18n import N_
 from connectors.dashboard.kit import Kit, NavItem
 from connectors.dashboard.sessions import Viewer
 from hub.errors import HubError, NotFound
-from hub.ledger.money import format_usd
 from hub.ledger.summary_plan import DAY
 
-NAV = (NavItem("/suggestions", "Suggestions"),)
+NAV = (NavItem("/suggestions", N_("Suggestions")),)
 
 
 class SuggestionPages:
@@ -40,7 +40,8 @@ class SuggestionPages:
             raise NotFound("There is no team yet.")
         report = await hub.suggestions.for_team(team.id)
         return self._kit.page(
-            request, "suggestions.html", viewer=viewer, title="Suggestions", team=team,
-            teams=teams, report=report, saving=format_usd(report.saving_micros),
+            request, "suggestions.html", viewer=viewer, team=team,
+            title=self._kit.gettext(request, N_("Suggestions")),
+            teams=teams, report=report, saving=self._kit.numbers(request).usd(report.saving_micros),
             first=report.since.date(), last=(report.until - DAY).date(),
         )  # fmt: skip

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from connectors.dashboard.admin_scope import actor_of
 from connectors.dashboard.kit import Kit
-from connectors.dashboard.refusal import Refusal
+from connectors.dashboard.refusal import N_, Refusal
 from connectors.dashboard.sessions import Viewer
 from connectors.dashboard.signin import Principal, SignIn
 from connectors.dashboard.signin_steps import SignInSteps
@@ -71,7 +71,7 @@ class TwoFactorPages:
         upgraded = dataclasses.replace(viewer, csrf=csrf, second_factor=True,
                                        needs_second_factor=False)  # fmt: skip
         page = self._kit.page(request, "recovery_codes.html", viewer=upgraded,
-                              title=self._kit.gettext(request, "Recovery codes"),
+                              title=self._kit.gettext(request, N_("Recovery codes")),
                               codes=codes)  # fmt: skip
         page.cookies.update(response.cookies)
         return page
@@ -85,30 +85,30 @@ class TwoFactorPages:
         if not code or not await self._kit.hub.two_factor.verify(member, code):
             await self._signin.code_failed(self._address(request), member)
             return await self._page(request, viewer, status=401,
-                                    error="That code was not accepted.")  # fmt: skip
+                                    error=N_("That code was not accepted."))  # fmt: skip
         raise self._upgraded(request, viewer)
 
     async def remove(self, request: web.Request, viewer: Viewer) -> web.Response:
         member = self._member(viewer)
         code = str((await request.post()).get("code", "")).strip()
         if await self._kit.hub.two_factor.required(_team(viewer)):
-            return await self._page(request, viewer, status=409, error="Your team requires "
-                                    "two-factor sign-in; it cannot be removed.")  # fmt: skip
+            return await self._page(request, viewer, status=409, error=N_("Your team requires "
+                                    "two-factor sign-in; it cannot be removed."))  # fmt: skip
         if await self._locked(request, viewer):
             return await self._page(request, viewer, error=self._signin.lockout(),
                                     status=429)  # fmt: skip
         if not code or not await self._kit.hub.two_factor.verify(member, code):
             await self._signin.code_failed(self._address(request), member)
             return await self._page(request, viewer, status=401,
-                                    error="That code was not accepted.")  # fmt: skip
+                                    error=N_("That code was not accepted."))  # fmt: skip
         with acting_as(actor_of(viewer)):
             await self._kit.hub.two_factor.remove(member)
         raise web.HTTPSeeOther(PAGE)
 
     async def rule(self, request: web.Request, viewer: Viewer) -> web.Response:
         if viewer.role != "owner" or viewer.team is None:
-            return await self._page(request, viewer, status=403, error="Only a team owner "
-                                    "can change the team's sign-in rule.")  # fmt: skip
+            return await self._page(request, viewer, status=403, error=N_("Only a team owner "
+                                    "can change the team's sign-in rule."))  # fmt: skip
         required = (await request.post()).get("required") == "on"
         with acting_as(actor_of(viewer)):
             await self._kit.hub.two_factor.require(viewer.team, required)

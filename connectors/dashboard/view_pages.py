@@ -36,18 +36,21 @@ class ViewPages:
         views = await hub.saved_views.list(team_id)
         names = {t.id: t.name for t in await hub.teams.list()} if viewer.is_operator else {}
         rows = [(view, names.get(view.team_id), _describe(view.query)) for view in views]
-        return self._kit.page(request, "views.html", viewer=viewer, title="Saved views",
+        _ = self._kit.translator(request)
+        return self._kit.page(request, "views.html", viewer=viewer, title=_("Saved views"),
                               rows=rows)  # fmt: skip
 
     async def save(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
         hub = self._kit.hub
+        _ = self._kit.translator(request)
         posted = await request.post()
         given = dict(parse_qsl(str(posted.get("query", ""))))
         try:
             query = parse_query(given, today=hub.clock.now())
         except BadQuery as exc:
             return self._kit.page(request, "error.html", status=400, viewer=viewer,
-                                  title="Cannot save this", message=exc.user_message)  # fmt: skip
+                                  title=_("Cannot save this"),
+                                  message=exc.user_message)  # fmt: skip
         if viewer.team is not None:
             if query.filters.get("team", viewer.team.name) != viewer.team.name:
                 raise NotFound(f"No team named {query.filters['team']!r}.")
@@ -56,8 +59,8 @@ class ViewPages:
             name = query.filters.get("team")
             if not name:
                 return self._kit.page(request, "error.html", status=400, viewer=viewer,
-                                      title="Cannot save this", message="Filter by a team "
-                                      "first: a view belongs to a team.")  # fmt: skip
+                                      title=_("Cannot save this"), message=_("Filter by a "
+                                      "team first: a view belongs to a team."))  # fmt: skip
             try:
                 team_id = (await hub.teams.get(name)).id
             except HubError:

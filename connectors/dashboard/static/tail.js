@@ -1,5 +1,6 @@
 // The requests log's live tail: one EventSource on /requests/stream (server-sent events,
 // no polling); each committed request is added on top of the table. Text only, never HTML.
+// The status sentences come translated from the page (data-live, data-reconnecting).
 "use strict";
 (function () {
   var table = document.getElementById("requests");
@@ -9,8 +10,8 @@
   var columns = ["at", "team", "connector", "user", "model", "deployment", "status",
                  "tokens", "cost", "latency", "ttft"];
   var source = new EventSource("/requests/stream");
-  source.addEventListener("open", function () { status.textContent = "Live: new requests appear here."; });
-  source.addEventListener("error", function () { status.textContent = "Live tail reconnecting…"; });
+  source.addEventListener("open", function () { status.textContent = status.dataset.live; });
+  source.addEventListener("error", function () { status.textContent = status.dataset.reconnecting; });
   source.addEventListener("usage", function (event) {
     var row = JSON.parse(event.data);
     var tr = document.createElement("tr");

@@ -1,0 +1,140 @@
+"""The dashboard's languages: the translation catalogues, which language a request gets, and
+numbers, money and dates in that language.
+
+The catalogues are the `.po` files under `locale/` (`make i18n` extracts the strings and
+updates them), compiled in memory when the dashboard starts, so no compiled `.mo` file is
+kept in the repository and `make run` needs no build step. A request's language is the
+`hub_lang` cookie that the language links set, else the best match of its Accept-Language
+header, else `[connectors.dashboard] default_language`.
+
+Exports (CSV, JSON) never go through here: they are the same in every language.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from babel import Locale, negotiate_locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from hub.ledger.money import MICROS_PER_USD
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+COOKIE = "hub_lang"
+# English is the source language (the msgids); every other one has a catalogue.
+LANGUAGES = ("en", "de")
+NAMES = {"en": "English", "de": "Deutsch"}  # each in its own language, for the switch
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "marked, translated later"
+    """Marks a constant for `make i18n`; the page translates it when it shows it."""
+    return message
+
+
+def catalogue(language: str) -> gettext.NullTranslations:
+    """The language's translations, compiled from its .po file; English: the msgids."""
+    if language == "en":
+        return gettext.NullTranslations()
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po:
+        messages = read_po(po, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, messages)  # fuzzy entries are left out, as msgfmt does
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def accepted(header: str) -> list[str]:
+    """An Accept-Language header's languages, most wanted first (q=0 means not wanted)."""
+    ranked: list[tuple[float, int, str]] = []
+    for n, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, n, tag.strip()))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def choose(cookie: str | None, accept_language: str, default: str) -> str:
+    """The language of a request: the cookie's if it is one of ours, else the browser's best
+    match, else `default`."""
+    if cookie in LANGUAGES:
+        return cookie
+    found = negotiate_locale(accepted(accept_language), LANGUAGES, sep="-")
+    if found is not None and found.lower() in LANGUAGES:
+        return found.lower()
+    return default
+
+
+def local_path(target: str) -> str:
+    """`target` if it is a path on this site (the switch goes back there), else `/`."""
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 33 for c in target)
+    ):
+        return "/"
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """Figures as the page shows them in one language (Babel's CLDR formats)."""
+
+    language: str
+
+    def integer(self, value: int) -> str:
+        return format_decimal(value, locale=self.language)
+
+    def decimal(self, value: float, digits: int = 1) -> str:
+        return format_decimal(value, format="#,##0." + "0" * digits, locale=self.language)
+
+    def percent(self, ratio: float) -> str:
+        """One decimal, in the language's own pattern (`12.5%`, `12,5 %`)."""
+        pattern = Locale.parse(self.language).percent_formats[None].pattern
+        at = pattern.rfind("0")
+        return format_percent(ratio, pattern[:at] + "0.0" + pattern[at + 1 :],
+                              locale=self.language)  # fmt: skip
+
+    def usd(self, micros: int) -> str:
+        """Money as the hub shows it (`$1,234.50`; under a cent to the micro-dollar,
+        `$0.00415`), in the language's currency pattern (`1.234,50 $`)."""
+        value = Decimal(micros) / MICROS_PER_USD
+        if micros and abs(micros) < 10_000:
+            return format_currency(value, "USD", locale=self.language, currency_digits=False,
+                                   decimal_quantization=False)  # fmt: skip
+        return format_currency(value, "USD", locale=self.language)
+
+    def ms(self, value: int | None) -> str:
+        """A latency (`850 ms`, `2.10 s`, `14.2 s`); `–` for none."""
+        if value is None:
+            return "–"
+        if value >= 10_000:
+            return f"{self.decimal(value / 1000, 1)} s"
+        if value >= 1000:
+            return f"{self.decimal(value / 1000, 2)} s"
+        return f"{self.integer(value)} ms"
+
+    def month(self, day: date) -> str:
+        """`November 2026`."""
+        return format_date(day, "LLLL y", locale=self.language)
+
+    def moment(self, when: datetime) -> str:
+        """A date and time, at the language's medium length (`Dec 1, 2026, 12:00:00 AM`)."""
+        return format_datetime(when, "medium", tzinfo=when.tzinfo, locale=self.language)

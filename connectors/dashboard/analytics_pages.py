@@ -28,9 +28,10 @@ from connectors.dashboard.explorer import (
 )
 from connectors.dashboard.i18n import N_, Numbers
 from connectors.dashboard.kit import Kit, NavItem
-from connectors.dashboard.performance import RESOLUTION, latencies, performance
+from connectors.dashboard.performance import latencies, performance
 from connectors.dashboard.sessions import Viewer
 from hub.errors import NotFound
+from hub.ledger.latency_bins import RELATIVE_ERROR
 from hub.ledger.reports import RecordedRequest
 from hub.ledger.summary import UsageFilter
 from hub.ledger.summary_plan import local_days
@@ -98,7 +99,8 @@ class AnalyticsPages:
         month = num.month(now)
         return self._kit.page(
             request, "overview.html", viewer=viewer, title=_("Overview"), speed=speed,
-            resolution=RESOLUTION, month=month, figures=_figures(total, num), budget=budget,
+            resolution="±" + num.percent(RELATIVE_ERROR), month=month,
+            figures=_figures(total, num), budget=budget,
             resets=None if budget is None else num.moment(budget.resets_at), teams=teams,
             day_chart=columns(days, title=_("Spend per day, %(month)s (UTC)") % {"month": month},
                               chart_id="days", words=cat),
@@ -154,7 +156,7 @@ class AnalyticsPages:
                      for label, p in days]  # fmt: skip
         return self._kit.page(
             request, "models.html", viewer=viewer, title=_("Model performance"), query=query,
-            rows=rows, days=days, chosen=chosen, resolution=RESOLUTION,
+            rows=rows, days=days, chosen=chosen, resolution="±" + num.percent(RELATIVE_ERROR),
             deployments=[name for name, p in rows if name != _("(none)")],
             chart=bars(p95[:25], title=_("p95 latency per deployment"), chart_id="latency",
                        words=cat),

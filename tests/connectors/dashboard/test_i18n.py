@@ -50,9 +50,9 @@ def test_every_string_has_a_german_translation_and_keeps_its_placeholders() -> N
             # A plural's singular may say "one" instead of the count; nothing else may go.
             named = set(PLACEHOLDER.findall(translated))
             assert named <= wanted and (wanted - named) <= {"count", "n"}, message.id
-            assert translated.count("%") == translated.count("%(") + 2 * translated.count(
-                "%%"
-            ), message.id  # no stray % that would break formatting
+            assert translated.count("%") == translated.count("%(") + 2 * translated.count("%%"), (
+                message.id
+            )  # no stray % that would break formatting
 
 
 def test_the_catalogue_is_current_with_the_code() -> None:
@@ -152,7 +152,7 @@ async def test_german_figures_on_the_page_and_the_same_exports(dash: DashboardHu
         german = i18n.Numbers("de")
         assert f'data-total="cost">{german.usd(total["cost_micros"])}</td>' in page.text
         assert "Kosten (USD) nach Modell, 2026-11-01 bis 2026-11-20 (UTC)" in page.text
-        assert "<th scope=\"row\" colspan=\"1\">Gesamt</th>" in page.text
+        assert '<th scope="row" colspan="1">Gesamt</th>' in page.text
         again = [(await client.get(f"/usage.{kind}", params=query)).text
                  for kind in ("csv", "json")]  # fmt: skip
         assert again == exported  # exports do not depend on the language

@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import NumberFormatError, parse_decimal
 from multidict import MultiDictProxy
 
+from connectors.dashboard.i18n import Numbers
 from hub.ledger.money import usd_to_micros
 
 MAX_PER_MINUTE = 2**31 - 1  # rate limits live in 32-bit columns
@@ -68,17 +70,29 @@ class FormState:
 
 
 class Form:
-    """A posted form (without its CSRF token); `_` translates the messages."""
+    """A posted form (without its CSRF token); `_` translates the messages, and numbers are
+    read as `language` writes them (German: `1.000,50`; English: `1,000.50`)."""
 
     def __init__(
-        self, name: str, posted: Mapping[str, str | list[str]], gettext: Callable[[str], str]
+        self,
+        name: str,
+        posted: Mapping[str, str | list[str]],
+        gettext: Callable[[str], str],
+        language: str = "en",
     ) -> None:
         self.name = name
         self.values = dict(posted)
         self._ = gettext
+        self.language = language
 
     @classmethod
-    def of(cls, name: str, posted: MultiDictProxy[Any], gettext: Callable[[str], str]) -> Form:
+    def of(
+        cls,
+        name: str,
+        posted: MultiDictProxy[Any],
+        gettext: Callable[[str], str],
+        language: str = "en",
+    ) -> Form:
         """From aiohttp's multidict: repeated names (checkboxes) become lists; files are
         ignored (no form here has one)."""
         values: dict[str, str | list[str]] = {}
@@ -87,7 +101,7 @@ class Form:
                 continue
             found = [v for v in posted.getall(key) if isinstance(v, str)]
             values[key] = found if len(found) > 1 else (found[0] if found else "")
-        return cls(name, values, gettext)
+        return cls(name, values, gettext, language)
 
     def state(self, error: FormError) -> FormState:
         return FormState(self.name, error.field, error.message, self.values)
@@ -118,25 +132,38 @@ class Form:
 
     def integer(self, name: str, *, low: int, high: int) -> int | None:
         """A whole number (thousands separators allowed); empty means none."""
-        value = self.raw(name).strip().replace(",", "").replace("_", "")
+        value = self.raw(name).strip().replace("_", "")
         if not value:
             return None
+        if self.language != "en":
+            value = self._english(value)
+        value = value.replace(",", "")
         if not value.isascii() or not value.isdigit() or len(value) > 19:
             raise FormError(name, self._("Enter a whole number, such as 1000."))
         number = int(value)
         if not low <= number <= high:
+            numbers = Numbers(self.language)
             raise FormError(
                 name,
                 self._("Enter a number from %(low)s to %(high)s.")
-                % {"low": f"{low:,}", "high": f"{high:,}"},
+                % {"low": numbers.integer(low), "high": numbers.integer(high)},
             )
         return number
 
+    def _english(self, value: str) -> str:
+        """A number typed in the form's language, as English digits; `?` if it is none
+        (`25.00` is refused in German, rather than read as 2,500)."""
+        try:
+            return f"{parse_decimal(value, locale=self.language, strict=True):f}"
+        except (NumberFormatError, ValueError):
+            return "?"
+
     def usd_micros(self, name: str) -> int | None:
         """An amount in US dollars (`12.50`, `$1,000`), as micro-dollars; empty means none."""
-        value = self.raw(name).strip().lstrip("$").replace(",", "").strip()
+        value = self.raw(name).strip().strip("$").strip()
         if not value:
             return None
+        value = self._english(value) if self.language != "en" else value.replace(",", "")
         try:
             amount = Decimal(value)
         except InvalidOperation:

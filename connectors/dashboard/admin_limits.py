@@ -12,7 +12,7 @@ from aiohttp import web
 
 from connectors.dashboard.admin_forms import MAX_PER_MINUTE, MAX_TOKENS, Form, FormError
 from connectors.dashboard.admin_scope import Admin, AdminGuard
-from connectors.dashboard.i18n import N_
+from connectors.dashboard.i18n import N_, Numbers
 from hub.ledger.money import MICROS_PER_USD
 from hub.ledger.teams import QuotaSpec
 
@@ -47,6 +47,7 @@ class LimitsPages:
         rates = await hub.rate_limits.of_team(admin.team.id)
         defaults = hub.settings.rate_limits
         unlimited = admin._("no limit")
+        num = admin.kit.numbers(admin.request)
 
         def label(scope: str, scope_id: int) -> str:
             return names.get(_scope_value(scope, scope_id), f"{scope}:{scope_id}")
@@ -59,21 +60,21 @@ class LimitsPages:
             quotas=[{
                 "scope": label(q.scope, q.scope_id), "window": q.window,
                 "cost": unlimited if q.cost_limit_micros is None
-                else usd_exact(q.cost_limit_micros),
-                "tokens": unlimited if q.token_limit is None else f"{q.token_limit:,}",
+                else num.usd_exact(q.cost_limit_micros),
+                "tokens": unlimited if q.token_limit is None else num.integer(q.token_limit),
             } for q in quotas],
             rates=[{
                 "scope": label(r.scope, r.scope_id), "value": _scope_value(r.scope, r.scope_id),
-                "rpm": unlimited if r.rpm is None else f"{r.rpm:,}",
-                "tpm": unlimited if r.tpm is None else f"{r.tpm:,}",
+                "rpm": unlimited if r.rpm is None else num.integer(r.rpm),
+                "tpm": unlimited if r.tpm is None else num.integer(r.tpm),
             } for r in rates],
             defaults=[
-                (admin._("Each key"), _limit(defaults.key_rpm, unlimited),
-                 _limit(defaults.key_tpm, unlimited)),
-                (admin._("Each member"), _limit(defaults.member_rpm, unlimited),
-                 _limit(defaults.member_tpm, unlimited)),
-                (admin._("The team"), _limit(defaults.team_rpm, unlimited),
-                 _limit(defaults.team_tpm, unlimited)),
+                (admin._("Each key"), _limit(defaults.key_rpm, unlimited, num),
+                 _limit(defaults.key_tpm, unlimited, num)),
+                (admin._("Each member"), _limit(defaults.member_rpm, unlimited, num),
+                 _limit(defaults.member_tpm, unlimited, num)),
+                (admin._("The team"), _limit(defaults.team_rpm, unlimited, num),
+                 _limit(defaults.team_tpm, unlimited, num)),
             ],
             scopes=list(names.items()),
             windows=[("month", admin._("per month")), ("day", admin._("per day"))],
@@ -105,7 +106,7 @@ class LimitsPages:
         raise FormError("scope", admin._("Choose one of the options."))
 
     async def set_quota(self, admin: Admin) -> web.StreamResponse:
-        form = Form.of("quota", await admin.request.post(), admin._)
+        form = Form.of("quota", await admin.request.post(), admin._, admin.language)
         try:
             scope, scope_id = await self._scope(admin, form)
             spec = QuotaSpec(
@@ -121,7 +122,7 @@ class LimitsPages:
         raise admin.done(PAGE, "quota")
 
     async def set_rate(self, admin: Admin) -> web.StreamResponse:
-        form = Form.of("rate", await admin.request.post(), admin._)
+        form = Form.of("rate", await admin.request.post(), admin._, admin.language)
         try:
             scope, scope_id = await self._scope(admin, form)
             rpm = form.integer("rpm", low=1, high=MAX_PER_MINUTE)
@@ -134,7 +135,7 @@ class LimitsPages:
         raise admin.done(PAGE, "rate")
 
     async def clear_rate(self, admin: Admin) -> web.StreamResponse:
-        form = Form.of("clear", await admin.request.post(), admin._)
+        form = Form.of("clear", await admin.request.post(), admin._, admin.language)
         try:
             scope, scope_id = await self._scope(admin, form)
         except FormError as error:
@@ -147,8 +148,8 @@ def _scope_value(scope: str, scope_id: int) -> str:
     return scope if scope == "team" else f"{scope}:{scope_id}"
 
 
-def _limit(per_minute: int, unlimited: str) -> str:
-    return f"{per_minute:,}" if per_minute else unlimited
+def _limit(per_minute: int, unlimited: str, num: Numbers) -> str:
+    return num.integer(per_minute) if per_minute else unlimited
 
 
 def usd_exact(micros: int) -> str:

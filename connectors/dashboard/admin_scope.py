@@ -21,6 +21,7 @@ from aiohttp import web
 from connectors.dashboard.admin_forms import FormState
 from connectors.dashboard.i18n import N_
 from connectors.dashboard.kit import Kit
+from connectors.dashboard.refusal import Missing
 from connectors.dashboard.sessions import Viewer
 from hub.audit import Actor, acting_as
 from hub.errors import Forbidden, NotFound
@@ -64,6 +65,10 @@ class Admin:
 
     def _(self, message: str) -> str:
         return self.kit.gettext(self.request, message)
+
+    @property
+    def language(self) -> str:
+        return self.kit.language(self.request)
 
     def url(self, path: str, **params: str) -> str:
         """`path` for this team: the operator's URLs carry `team=`, a team admin's need not."""
@@ -129,7 +134,7 @@ class Admin:
 
 def _id(raw: str) -> int:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
-        raise NotFound("No such item.")
+        raise Missing(N_("No such item."))
     return int(raw)
 
 
@@ -160,16 +165,16 @@ class AdminGuard:
         name = request.query.get("team", "")
         if viewer.team is not None:
             if name and name != viewer.team.name:
-                raise NotFound(self.kit.gettext(request, "No such team."))
+                raise NotFound(self.kit.gettext(request, N_("No such team.")))
             return await self.kit.hub.teams.get_by_id(viewer.team.id)
         if not name:
             if request.method != "GET":
-                raise NotFound(self.kit.gettext(request, "No such team."))
+                raise NotFound(self.kit.gettext(request, N_("No such team.")))
             return None
         try:
             return await self.kit.hub.teams.get(name)
         except NotFound:
-            raise NotFound(self.kit.gettext(request, "No such team.")) from None
+            raise NotFound(self.kit.gettext(request, N_("No such team."))) from None
 
     async def pick(self, request: web.Request, viewer: Viewer) -> web.Response:
         """The operator's first step: which team to administer."""

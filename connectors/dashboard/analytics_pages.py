@@ -29,8 +29,8 @@ from connectors.dashboard.explorer import (
 from connectors.dashboard.i18n import N_, Numbers
 from connectors.dashboard.kit import Kit, NavItem
 from connectors.dashboard.performance import latencies, performance
+from connectors.dashboard.refusal import Missing
 from connectors.dashboard.sessions import Viewer
-from hub.errors import NotFound
 from hub.ledger.latency_bins import RELATIVE_ERROR
 from hub.ledger.reports import RecordedRequest
 from hub.ledger.summary import UsageFilter
@@ -121,7 +121,7 @@ class AnalyticsPages:
             query = parse_query(dict(request.query), today=self._kit.hub.clock.now())
         except BadQuery as exc:
             return self._kit.page(request, "error.html", status=400, viewer=viewer,
-                              title=_("Cannot show this"), message=exc.user_message)  # fmt: skip
+                              title=_("Cannot show this"), message=exc.shown(_))  # fmt: skip
         since, until = local_days(query.first, query.last, query.zone)
         hub = self._kit.hub
         team_id = None if viewer.team is None else viewer.team.id
@@ -210,7 +210,7 @@ class AnalyticsPages:
         query = parse_query(given, today=self._kit.hub.clock.now())
         if "team" in query.filters and viewer.team is not None:
             if query.filters["team"] != viewer.team.name:
-                raise NotFound(f"No team named {query.filters['team']!r}.")
+                raise Missing(N_("No team named %(name)s."), name=repr(query.filters["team"]))
         return await explore(self._kit.hub, viewer, query)
 
     async def usage(self, request: web.Request, viewer: Viewer) -> web.Response:
@@ -220,7 +220,7 @@ class AnalyticsPages:
             explored = await self._explored(request, viewer)
         except BadQuery as exc:
             return self._kit.page(request, "error.html", status=400, viewer=viewer,
-                              title=_("Cannot show this"), message=exc.user_message)  # fmt: skip
+                              title=_("Cannot show this"), message=exc.shown(_))  # fmt: skip
         query = explored.query
         points = [
             Point(" · ".join(label or _("(none)") for label in row.labels),

@@ -12,8 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from connectors.dashboard.i18n import N_
+from connectors.dashboard.refusal import Missing, Worded
 from connectors.dashboard.sessions import Viewer
-from hub.errors import BadRequest, HubError, NotFound
+from hub.errors import BadRequest, HubError
 from hub.ledger.money import micros_to_usd
 from hub.ledger.summary import Dimension, GroupValue, SummaryRow, UsageFilter, UsageSummary
 from hub.ledger.summary_plan import local_days
@@ -42,7 +43,7 @@ TEXT_FILTERS = (
 MAX_DAYS = 400
 
 
-class BadQuery(BadRequest):
+class BadQuery(Worded, BadRequest):
     """A query the explorer cannot answer; the message says which parameter and why."""
 
 
@@ -79,28 +80,31 @@ class ExplorerQuery:
 def parse_query(query: Mapping[str, str], *, today: datetime) -> ExplorerQuery:
     zone_name = query.get("tz", "UTC") or "UTC"
     if len(zone_name) > 64 or zone_name not in _zones():
-        raise BadQuery(f"Unknown timezone {zone_name[:64]!r}; use an IANA name like Europe/Paris.")
+        raise BadQuery(N_("Unknown timezone %(zone)s; use an IANA name like Europe/Paris."),
+                       zone=repr(zone_name[:64]))  # fmt: skip
     zone = ZoneInfo(zone_name)
     local_today = today.astimezone(zone).date()
     first = _date(query, "from", local_today.replace(day=1))
     last = _date(query, "to", local_today)
     if last < first:
-        raise BadQuery(f"'to' ({last}) is before 'from' ({first}).")
+        raise BadQuery(N_("'to' (%(last)s) is before 'from' (%(first)s)."), last=last, first=first)
     if (last - first).days >= MAX_DAYS:
-        raise BadQuery(f"Pick at most {MAX_DAYS} days.")
+        raise BadQuery(N_("Pick at most %(days)s days."), days=MAX_DAYS)
     names = [g for g in (query.get("group_by") or "model").split(",") if g][:2]
     for name in names:
         if name not in GROUPS:
-            raise BadQuery(f"Unknown group_by {name[:40]!r}; one of: {', '.join(GROUPS)}.")
+            raise BadQuery(N_("Unknown group_by %(name)s; one of: %(names)s."),
+                           name=repr(name[:40]), names=", ".join(GROUPS))  # fmt: skip
     metric = query.get("metric") or "cost"
     if metric not in METRICS:
-        raise BadQuery(f"Unknown metric {metric[:40]!r}; one of: {', '.join(METRICS)}.")
+        raise BadQuery(N_("Unknown metric %(name)s; one of: %(names)s."),
+                       name=repr(metric[:40]), names=", ".join(METRICS))  # fmt: skip
     filters = {}
     for name in (*TEXT_FILTERS, "team", "member", "key"):
         value = (query.get(name) or "").strip()
         if value:
             if len(value) > 200:
-                raise BadQuery(f"'{name}' is too long.")
+                raise BadQuery(N_("'%(name)s' is too long."), name=name)
             filters[name] = value
     return ExplorerQuery(tuple(names), first, last, zone_name, metric, filters)  # type: ignore[arg-type]
 
@@ -116,7 +120,7 @@ def _date(query: Mapping[str, str], name: str, default: date) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadQuery(f"'{name}' must be a date, YYYY-MM-DD.") from None
+        raise BadQuery(N_("'%(name)s' must be a date, YYYY-MM-DD."), name=name) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,18 +161,19 @@ async def _filter(hub: Hub, viewer: Viewer, query: ExplorerQuery) -> UsageFilter
         try:
             team = await hub.teams.get(filters["team"])
         except HubError:
-            raise NotFound(f"No team named {filters['team']!r}.") from None
+            raise Missing(N_("No team named %(name)s."), name=repr(filters["team"])) from None
         if team_id is not None and team.id != team_id:
-            raise NotFound(f"No team named {filters['team']!r}.")
+            raise Missing(N_("No team named %(name)s."), name=repr(filters["team"]))
         team_id = team.id
     member_id = None
     if "member" in filters:
         if team_id is None:
-            raise BadQuery("Filter by team before filtering by member.")
+            raise BadQuery(N_("Filter by team before filtering by member."))
         try:
             member = await hub.members.get(await hub.teams.get_by_id(team_id), filters["member"])
         except HubError:
-            raise NotFound(f"No member named {filters['member']!r} in this team.") from None
+            raise Missing(N_("No member named %(name)s in this team."),
+                          name=repr(filters["member"])) from None  # fmt: skip
         member_id = member.id
     key_id = None
     if "key" in filters:
@@ -181,13 +186,13 @@ async def _filter(hub: Hub, viewer: Viewer, query: ExplorerQuery) -> UsageFilter
 
 async def _own_key(hub: Hub, raw: str, team_id: int | None) -> int:
     if not raw.isdigit():
-        raise BadQuery("'key' is a key's id (a number).")
+        raise BadQuery(N_("'key' is a key's id (a number)."))
     try:
         key = await hub.keys.get(int(raw))
     except HubError:
-        raise NotFound(f"No key with id {raw}.") from None
+        raise Missing(N_("No key with id %(id)s."), id=raw) from None
     if team_id is not None and key.team_id != team_id:
-        raise NotFound(f"No key with id {raw}.")
+        raise Missing(N_("No key with id %(id)s."), id=raw)
     return key.id
 
 

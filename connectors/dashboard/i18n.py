@@ -121,6 +121,11 @@ class Numbers:
                                    decimal_quantization=False)  # fmt: skip
         return format_currency(value, "USD", locale=self.language)
 
+    def usd_exact(self, micros: int) -> str:
+        """A limit as it was set, to the micro-dollar (`$1,250.125`), never rounded."""
+        return format_currency(Decimal(micros) / MICROS_PER_USD, "USD", locale=self.language,
+                               currency_digits=False, decimal_quantization=False)  # fmt: skip
+
     def ms(self, value: int | None) -> str:
         """A latency (`850 ms`, `2.10 s`, `14.2 s`); `–` for none."""
         if value is None:

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from connectors.dashboard import i18n
 from connectors.dashboard.config import DashboardSettings
+from connectors.dashboard.refusal import Worded
 from connectors.dashboard.sessions import Viewer, viewer_of
 from hub.errors import HubError, NotFound
 from hub.service import Hub
@@ -84,6 +85,13 @@ class Kit:
     def ngettext(self, request: web.Request, singular: str, plural: str, n: int) -> str:
         return self.catalogues[self.language(request)].ngettext(singular, plural, n)
 
+    def said(self, request: web.Request, exc: HubError) -> str:
+        """An error's sentence in the request's language: the dashboard's own are worded for
+        translation; the hub services' are English."""
+        if isinstance(exc, Worded):
+            return exc.shown(self.translator(request))
+        return exc.user_message
+
     def numbers(self, request: web.Request) -> i18n.Numbers:
         return i18n.Numbers(self.language(request))
 
@@ -130,7 +138,7 @@ class Kit:
                     return json_error(exc.status, exc.user_message)
                 title = _("Not found") if isinstance(exc, NotFound) else _("Cannot show this")
                 return self.page(request, "error.html", status=exc.status, viewer=viewer,
-                                 title=title, message=exc.user_message)  # fmt: skip
+                                 title=title, message=self.said(request, exc))  # fmt: skip
 
         return guarded
 

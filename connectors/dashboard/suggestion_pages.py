@@ -7,8 +7,9 @@ from aiohttp import web
 
 from connectors.dashboard.i18n import N_
 from connectors.dashboard.kit import Kit, NavItem
+from connectors.dashboard.refusal import Missing
 from connectors.dashboard.sessions import Viewer
-from hub.errors import HubError, NotFound
+from hub.errors import HubError
 from hub.ledger.summary_plan import DAY
 
 NAV = (NavItem("/suggestions", N_("Suggestions")),)
@@ -27,17 +28,17 @@ class SuggestionPages:
         asked = request.query.get("team", "")
         if viewer.team is not None:
             if asked and asked != viewer.team.name:
-                raise NotFound(f"No team named {asked[:100]!r}.")
+                raise Missing(N_("No team named %(name)s."), name=repr(asked[:100]))
             team = viewer.team
         elif asked:
             try:
                 team = await hub.teams.get(asked)
             except HubError:
-                raise NotFound(f"No team named {asked[:100]!r}.") from None
+                raise Missing(N_("No team named %(name)s."), name=repr(asked[:100])) from None
         elif teams:
             team = teams[0]
         else:
-            raise NotFound("There is no team yet.")
+            raise Missing(N_("There is no team yet."))
         report = await hub.suggestions.for_team(team.id)
         return self._kit.page(
             request, "suggestions.html", viewer=viewer, team=team,

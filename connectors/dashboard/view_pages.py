@@ -11,10 +11,12 @@ from aiohttp import web
 
 from connectors.dashboard.admin_scope import actor_of
 from connectors.dashboard.explorer import BadQuery, parse_query
+from connectors.dashboard.i18n import N_
 from connectors.dashboard.kit import Kit
+from connectors.dashboard.refusal import Missing
 from connectors.dashboard.sessions import Viewer
 from hub.audit import acting_as
-from hub.errors import HubError, NotFound
+from hub.errors import HubError
 
 
 class ViewPages:
@@ -50,10 +52,10 @@ class ViewPages:
         except BadQuery as exc:
             return self._kit.page(request, "error.html", status=400, viewer=viewer,
                                   title=_("Cannot save this"),
-                                  message=exc.user_message)  # fmt: skip
+                                  message=exc.shown(_))  # fmt: skip
         if viewer.team is not None:
             if query.filters.get("team", viewer.team.name) != viewer.team.name:
-                raise NotFound(f"No team named {query.filters['team']!r}.")
+                raise Missing(N_("No team named %(name)s."), name=repr(query.filters["team"]))
             team_id = viewer.team.id
         else:
             name = query.filters.get("team")
@@ -64,7 +66,7 @@ class ViewPages:
             try:
                 team_id = (await hub.teams.get(name)).id
             except HubError:
-                raise NotFound(f"No team named {name!r}.") from None
+                raise Missing(N_("No team named %(name)s."), name=repr(name)) from None
         stored = urlencode(query.url_params(team=None))
         with acting_as(actor_of(viewer)):
             view = await hub.saved_views.save(team_id, str(posted.get("name", "")), stored)
@@ -91,7 +93,7 @@ class ViewPages:
 def _view_id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not raw.isdigit() or len(raw) > 18:
-        raise NotFound("No such saved view.")
+        raise Missing(N_("No such saved view."))
     return int(raw)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,37 @@ async def test_german_figures_on_the_page_and_the_same_exports(dash: DashboardHu
         again = [(await client.get(f"/usage.{kind}", params=query)).text
                  for kind in ("csv", "json")]  # fmt: skip
         assert again == exported  # exports do not depend on the language
+        # The dashboard's own refusals are translated, their values kept; JSON stays English.
+        bad = await client.get("/usage", params={"tz": "Mars/Base"})
+        assert bad.status_code == 400 and "Unbekannte Zeitzone 'Mars/Base'" in unescape(bad.text)
+        missing = await client.get("/usage", params={"team": "globex"})
+        assert missing.status_code == 404 and "Kein Team namens 'globex'." in unescape(missing.text)
+        refused = await client.get("/usage.json", params={"tz": "Mars/Base"})
+        assert refused.json()["error"]["message"].startswith("Unknown timezone 'Mars/Base'")
+
+
+async def test_german_forms_read_german_numbers_and_refuse_ambiguous_ones(
+    dash: DashboardHub,
+) -> None:
+    """`25,50` is 25.50 dollars on a German page; `25.00` is no German amount and is refused
+    rather than read as 2,500."""
+    from tests.connectors.dashboard.admin_support import csrf, field_error
+
+    hub, team = dash.running.hub, dash.running.team
+    async with dash.signed_in(dash.admin.key) as client:
+        client.cookies.set(i18n.COOKIE, "de")
+        token = await csrf(client, "/team/limits")
+        quota = {"csrf": token, "scope": "team", "window": "month", "tokens": "2.000.000"}
+        refused = await client.post("/team/quotas", data=quota | {"cost_usd": "25.00"})
+        assert refused.status_code == 400
+        assert "Betrag in US-Dollar" in field_error(refused.text, "quota-cost_usd")
+        saved = await client.post("/team/quotas", data=quota | {"cost_usd": "1.250,125 $"})
+        assert saved.status_code == 303
+        [row] = await hub.teams.quotas_for("team", team.id)
+        assert (row.cost_limit_micros, row.token_limit) == (1_250_125_000, 2_000_000)
+        page = await client.get("/team/limits")
+        assert "1.250,125\xa0$" in page.text and "2.000.000" in page.text
+        too_many = await client.post(
+            "/team/rate-limits", data={"csrf": token, "scope": "team", "rpm": "3.000.000.000"}
+        )
+        assert "von 1 bis 2.147.483.647" in field_error(too_many.text, "rate-rpm")

@@ -98,7 +98,7 @@ LOCALES := connectors/dashboard/locale
 i18n: install
 	$(BIN)/pybabel -q extract -F babel.cfg --sort-by-file --add-location=file --no-wrap \
 		--project="UniLLM Hub dashboard" --version=0.1 \
-		--copyright-holder="the UniLLM Hub authors" -o $(LOCALES)/messages.pot connectors/dashboard
+		--copyright-holder="the UniLLM Hub authors" -k Suggestion:2 -o $(LOCALES)/messages.pot .
 	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) -l de --no-wrap \
 		--ignore-pot-creation-date
 

@@ -46,6 +46,10 @@ class Suggestion:
     template: str  # the sentence, with %(name)s for each of `params` (translatable)
     params: dict[str, str] = field(default_factory=dict)
     saving_micros: int = 0  # what it would have saved in the window (0: not money)
+    # The params' values before they were written in English, for a page that writes them in
+    # another language: money in micro-dollars (`*_micros`), shares as fractions, counts, and
+    # the place's connector, workspace and channel.
+    figures: dict[str, int | float | str | None] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -168,6 +172,9 @@ class Suggestions:
                  "cost": format_usd(cost), "actual": format_usd(part.cost_micros),
                  "requests": f"{part.requests:,}"},
                 saving,
+                {"share": share, "saving_micros": saving, "cost_micros": cost,
+                 "actual_micros": part.cost_micros, "requests": part.requests,
+                 "connector": connector, "workspace": workspace, "channel": channel},
             ))  # fmt: skip
         return found
 
@@ -193,6 +200,9 @@ class Suggestions:
                  "advice": advice, "saving": format_usd(saving),
                  "distinct": f"{row.distinct_repeated:,}"},
                 saving,
+                {"repeated": row.repeated, "requests": row.requests,
+                 "share": row.repeated / row.requests, "saving_micros": saving,
+                 "distinct": row.distinct_repeated},
             ))  # fmt: skip
         return found
 
@@ -218,6 +228,7 @@ class Suggestions:
                     "failed": f"{failed:,}",
                     "routed": f"{routed:,}",
                 },
+                figures={"rate": rate, "failed": failed, "routed": routed},
             )  # fmt: skip
             for rate, deployment, failed, routed in sorted(rows, reverse=True)
         ]

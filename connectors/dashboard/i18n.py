@@ -105,11 +105,12 @@ class Numbers:
     def decimal(self, value: float, digits: int = 1) -> str:
         return format_decimal(value, format="#,##0." + "0" * digits, locale=self.language)
 
-    def percent(self, ratio: float) -> str:
-        """One decimal, in the language's own pattern (`12.5%`, `12,5 %`)."""
+    def percent(self, ratio: float, digits: int = 1) -> str:
+        """`digits` decimals, in the language's own pattern (`12.5%`, `12,5 %`)."""
         pattern = Locale.parse(self.language).percent_formats[None].pattern
         at = pattern.rfind("0")
-        return format_percent(ratio, pattern[:at] + "0.0" + pattern[at + 1 :],
+        fraction = "0." + "0" * digits if digits else "0"
+        return format_percent(ratio, pattern[:at] + fraction + pattern[at + 1 :],
                               locale=self.language)  # fmt: skip
 
     def usd(self, micros: int) -> str:

@@ -9,6 +9,7 @@ from connectors.dashboard.i18n import N_
 from connectors.dashboard.kit import Kit, NavItem
 from connectors.dashboard.refusal import Missing
 from connectors.dashboard.sessions import Viewer
+from connectors.dashboard.suggestion_words import worded
 from hub.errors import HubError
 from hub.ledger.summary_plan import DAY
 
@@ -40,9 +41,11 @@ class SuggestionPages:
         else:
             raise Missing(N_("There is no team yet."))
         report = await hub.suggestions.for_team(team.id)
+        words, numbers = self._kit.catalogue(request), self._kit.numbers(request)
         return self._kit.page(
             request, "suggestions.html", viewer=viewer, team=team,
             title=self._kit.gettext(request, N_("Suggestions")),
-            teams=teams, report=report, saving=self._kit.numbers(request).usd(report.saving_micros),
+            teams=teams, report=report, saving=numbers.usd(report.saving_micros),
+            sentences=[(s, worded(s, words, numbers)) for s in report.suggestions],
             first=report.since.date(), last=(report.until - DAY).date(),
         )  # fmt: skip

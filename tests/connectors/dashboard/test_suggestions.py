@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from connectors.dashboard.i18n import Numbers
 from hub.ledger.money import format_usd
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_writer import record_usage
@@ -125,3 +126,28 @@ async def test_a_request_keeps_a_hash_of_what_shapes_its_answer_never_the_text(
     assert rows[0].prompt_hash is not None and len(rows[0].prompt_hash) == 32
     assert rows[0].first_deployment == rows[0].deployment == "demo/demo-1"
     assert all("secret" not in str(value) for value in vars(rows[0]).values())
+
+
+async def test_the_suggestions_page_in_german(dash: DashboardHub) -> None:
+    """The hub's sentences translated, their figures written again in German."""
+    de = Numbers("de")
+    repriced, actual = 1365, 13 * 250_000
+    async with dash.signed_in(dash.viewer.key) as client:
+        client.cookies.set("hub_lang", "de")
+        page = await client.get("/suggestions")
+    items = page.text.split('<ol id="suggestions">')[1].split("</ol>")[0]
+    shown = [unescape(li.split(">", 1)[1].split("</li>")[0]) for li in items.split("<li")[1:]]
+    assert shown == [
+        f"65\xa0% der Anfragen von Slack-Kanal C-support an `gpt-4o` haben Prompts unter 512 "
+        f"Tokens und Antworten unter 256; mit `gpt-4o-mini` hätten sie in den letzten 30 Tagen "
+        f"{de.usd(actual - repriced)} weniger gekostet ({de.usd(repriced)} statt "
+        f"{de.usd(actual)}).",
+        "11 der 13 Anfragen an `gpt-4o-mini` (85\xa0%) wiederholten in den letzten 30 Tagen "
+        "eine identische frühere Anfrage; mit eingeschaltetem Antwort-Cache (cache_ttl_s) "
+        f"hätten sie {de.usd(110_000)} weniger gekostet.",
+        "Bei `openai/gpt-4o` musste in den letzten 30 Tagen für 13,0\xa0% der zuerst dorthin "
+        "gesendeten Anfragen (3 von 23) auf ein anderes Deployment ausgewichen werden: Prüfen "
+        "Sie Zustand und Limits seines Anbieters, oder stellen Sie ein zuverlässigeres "
+        "Deployment an die erste Stelle.",
+    ]
+    assert de.usd(actual - repriced) == "3,25\xa0$"

@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page
 
 from hub.audit import Actor, acting_as
 from hub.ledger.teams import QuotaSpec
-from tests.browser.test_dashboard import AXE, signed_in
+from tests.browser.conftest import LOOKS, axe_violations, keyboard_walk, shoot, signed_in
 from tests.connectors.dashboard.admin_support import AdminHub, admin_hub
 from tests.connectors.dashboard.support import OPERATOR_KEY
 
@@ -111,40 +111,22 @@ async def test_a_key_is_created_by_keyboard_and_its_secret_shown_once(
         await context.close()
 
 
+@pytest.mark.parametrize(("width", "scheme"), LOOKS)
 async def test_screenshots_of_every_admin_page_at_1280_and_360_light_and_dark(
-    browser: Browser, h: AdminHub, output_dir: Path
+    browser: Browser, h: AdminHub, output_dir: Path, width: int, scheme: str
 ) -> None:
-    for scheme in ("light", "dark"):
-        for width in (1280, 360):
-            context, page = await signed_in(
-                browser, h.dash, OPERATOR_KEY, viewport={"width": width, "height": 900},
-                color_scheme=scheme,
-            )  # fmt: skip
-            try:
-                shots = [(name, path) for name, path in pages(h).items()]
-                shots.append(("admin-keys-refused", ""))
-                for name, path in shots:
-                    if path:
-                        await page.goto(path)
-                    else:
-                        await refused_key_form(page)
-                    shot = output_dir / f"{name}-{width}-{scheme}.png"
-                    await page.screenshot(path=str(shot), full_page=True)
-                    assert shot.stat().st_size > 5_000
-                    overflow = await page.evaluate(
-                        "document.documentElement.scrollWidth - window.innerWidth"
-                    )
-                    assert overflow <= 0, (name, width)
-            finally:
-                await context.close()
-
-
-CONTROLS = (
-    "[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, "
-    'textarea, [tabindex="0"], summary\')].map(e => e.outerHTML.slice(0, 80))'
-)
-FOCUSED = """() => { const e = document.activeElement; const s = getComputedStyle(e);
-   return [e.outerHTML.slice(0, 80), s.outlineStyle, s.outlineWidth]; }"""
+    context, page = await signed_in(
+        browser, h.dash, OPERATOR_KEY, viewport={"width": width, "height": 900},
+        color_scheme=scheme,
+    )  # fmt: skip
+    try:
+        for name, path in pages(h).items():
+            await page.goto(path)
+            await shoot(page, output_dir, f"{name}-{width}-{scheme}")
+        await refused_key_form(page)
+        await shoot(page, output_dir, f"admin-keys-refused-{width}-{scheme}")
+    finally:
+        await context.close()
 
 
 async def test_keyboard_reaches_every_admin_control_with_visible_focus(
@@ -154,15 +136,7 @@ async def test_keyboard_reaches_every_admin_control_with_visible_focus(
     try:
         for name, path in pages(h).items():
             await page.goto(path)
-            controls = await page.evaluate(CONTROLS)
-            reached: list[str] = []
-            for _ in range(len(controls) * 3 + 10):  # a date-time input takes a Tab per part
-                await page.keyboard.press("Tab")
-                html, style, width = await page.evaluate(FOCUSED)
-                if html.startswith("<body"):
-                    continue
-                assert style != "none" and width != "0px", (name, html)
-                reached.append(html)
+            controls, reached = await keyboard_walk(page)
             missing = set(controls) - set(reached)
             assert not missing, (name, missing)
     finally:
@@ -183,14 +157,7 @@ async def test_axe_finds_no_serious_or_critical_violations_on_admin_pages(
                 await page.goto(path)
             else:
                 await refused_key_form(page)
-            await page.add_script_tag(path=str(AXE))
-            # Only violations are read: axe skips collecting the passing nodes (faster).
-            result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-            bad = [
-                (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-                for v in result["violations"]
-                if v["impact"] in ("serious", "critical")
-            ]
+            bad = await axe_violations(page)
             assert bad == [], (name, scheme, bad)
     finally:
         await context.close()

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, expect
 
 from hub.ledger.money import format_usd
 from hub.ledger.summary_plan import local_days
+from tests.browser.conftest import LOOKS, axe_violations, keyboard_walk, shoot, signed_in
 from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 USAGE = "/usage?group_by=model&from=2026-10-31&to=2026-11-20&tz=Asia/Kolkata"
 PAGES = {
     "login": "/login",
@@ -37,19 +37,6 @@ async def dash(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Dashbo
     folder = tmp_path_factory.mktemp("dashboard")
     async with dashboard_hub(f"sqlite+aiosqlite:///{folder}/hub.db") as hub:
         yield hub
-
-
-async def signed_in(
-    browser: Browser, dash: DashboardHub, key: str, **options: Any
-) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context(base_url=dash.running.base_url, **options)
-    page = await context.new_page()
-    await page.goto("/")
-    assert page.url.endswith("/login")
-    await page.get_by_label("Key").fill(key)
-    await page.keyboard.press("Enter")
-    await page.wait_for_url(f"{dash.running.base_url}/")
-    return context, page
 
 
 async def test_sign_in_and_the_explorer_totals_equal_the_ledger(
@@ -79,39 +66,27 @@ async def test_sign_in_and_the_explorer_totals_equal_the_ledger(
         await context.close()
 
 
+@pytest.mark.parametrize(("width", "scheme"), LOOKS)
 async def test_screenshots_of_every_page_at_1280_and_360_light_and_dark(
-    browser: Browser, dash: DashboardHub, output_dir: Path
+    browser: Browser, dash: DashboardHub, output_dir: Path, width: int, scheme: str
 ) -> None:
-    for scheme in ("light", "dark"):
-        for width in (1280, 360):
-            context, page = await signed_in(
-                browser, dash, OPERATOR_KEY, viewport={"width": width, "height": 900},
-                color_scheme=scheme,
-            )  # fmt: skip
-            try:
-                for name, path in PAGES.items():
-                    if name == "login":
-                        fresh = await browser.new_context(
-                            base_url=dash.running.base_url,
-                            viewport={"width": width, "height": 900},
-                            color_scheme=scheme,
-                        )
-                        target = await fresh.new_page()
-                    else:
-                        target = page
-                    await target.goto(path)
-                    shot = output_dir / f"{name}-{width}-{scheme}.png"
-                    await target.screenshot(path=str(shot), full_page=True)
-                    assert shot.stat().st_size > 5_000
-                    # Nothing wider than the window: tables scroll inside their own region.
-                    overflow = await target.evaluate(
-                        "document.documentElement.scrollWidth - window.innerWidth"
-                    )
-                    assert overflow <= 0, (name, width)
-                    if name == "login":
-                        await fresh.close()
-            finally:
-                await context.close()
+    look: dict[str, Any] = {"viewport": {"width": width, "height": 900}, "color_scheme": scheme}
+    # The sign-in page is seen signed out, in a context of its own.
+    fresh = await browser.new_context(base_url=dash.running.base_url, **look)
+    try:
+        login = await fresh.new_page()
+        await login.goto(PAGES["login"])
+        await shoot(login, output_dir, f"login-{width}-{scheme}")
+    finally:
+        await fresh.close()
+    context, page = await signed_in(browser, dash, OPERATOR_KEY, **look)
+    try:
+        for name, path in PAGES.items():
+            if name != "login":
+                await page.goto(path)
+                await shoot(page, output_dir, f"{name}-{width}-{scheme}")
+    finally:
+        await context.close()
 
 
 async def test_keyboard_reaches_every_control_with_visible_focus(
@@ -120,26 +95,7 @@ async def test_keyboard_reaches_every_control_with_visible_focus(
     context, page = await signed_in(browser, dash, OPERATOR_KEY)
     try:
         await page.goto(USAGE)
-        controls = await page.evaluate(
-            "[...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, "
-            '[tabindex="0"], summary\')].map(e => e.outerHTML.slice(0, 80))'
-        )
-        reached: list[str] = []
-        opened: set[str] = set()
-        for _ in range(len(controls) * 3 + 10):  # a date input takes a Tab per part
-            await page.keyboard.press("Tab")
-            focused = await page.evaluate(
-                """() => { const e = document.activeElement; const s = getComputedStyle(e);
-                   return [e.outerHTML.slice(0, 80), s.outlineStyle, s.outlineWidth]; }"""
-            )
-            html, style, width = focused
-            if html.startswith("<body"):
-                continue
-            assert style != "none" and width != "0px", html  # focus is visible
-            reached.append(html)
-            if html.startswith("<summary") and html not in opened:
-                opened.add(html)
-                await page.keyboard.press("Enter")  # the filters and the day table unfold
+        controls, reached = await keyboard_walk(page, unfold=True)  # filters, day table
         assert set(controls) <= set(reached)
         # The skip link comes first and moves focus to the content.
         await page.goto(USAGE)
@@ -167,13 +123,7 @@ async def test_axe_finds_no_serious_or_critical_violations(
         for name, path in PAGES.items():
             target = login if name == "login" else page
             await target.goto(path)
-            await target.add_script_tag(path=str(AXE))
-            result = await target.evaluate("axe.run(document)")
-            bad = [
-                (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-                for v in result["violations"]
-                if v["impact"] in ("serious", "critical")
-            ]
+            bad = await axe_violations(target)
             assert bad == [], (name, scheme, bad)
     finally:
         await login_context.close()

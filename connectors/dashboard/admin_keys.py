@@ -14,7 +14,7 @@ from aiohttp import web
 from connectors.dashboard.admin_forms import Form, FormError
 from connectors.dashboard.admin_once import Once
 from connectors.dashboard.admin_scope import Admin, AdminGuard
-from connectors.dashboard.i18n import N_
+from connectors.dashboard.i18n import N_, ROLE_NAMES
 from hub.errors import BadRequest, Forbidden, InvalidField
 from hub.ledger.keys import IssuedKey, key_view
 from hub.roles import ROLES
@@ -57,7 +57,7 @@ class KeysPages:
             state=None if form is None or error is None else form.state(error),
             notices={k: admin._(v) for k, v in NOTICES.items()},
             keys=[_row(k, members, now) for k in keys],
-            roles=[(r, r) for r in grantable],
+            roles=[(r, admin._(ROLE_NAMES[r])) for r in grantable],
             member_options=[("", admin._("(none: the team)"))]
             + [(str(i), n) for i, n in members.items()],
         )  # fmt: skip

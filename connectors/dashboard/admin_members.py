@@ -7,7 +7,7 @@ from aiohttp import web
 
 from connectors.dashboard.admin_forms import Form, FormError
 from connectors.dashboard.admin_scope import Admin, AdminGuard
-from connectors.dashboard.i18n import N_
+from connectors.dashboard.i18n import N_, ROLE_NAMES
 from hub.errors import BadRequest, Forbidden, NotFound
 from hub.ledger.teams import POLICIES
 from hub.members import PLATFORMS
@@ -48,7 +48,8 @@ class MembersPages:
             status=200 if error is None else error.status,
             state=None if form is None or error is None else form.state(error),
             notices={k: admin._(v) for k, v in NOTICES.items()},
-            members=members, roles=ROLES, grantable=[(r, r) for r in grantable],
+            members=members, roles=ROLES,
+            grantable=[(r, admin._(ROLE_NAMES[r])) for r in grantable],
             member_options=[(str(m.id), m.name) for m, _ in members],
         )  # fmt: skip
 

@@ -39,6 +39,11 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "marked, transla
     return message
 
 
+# The roles as pages name them (hub.roles; the values in forms and URLs stay these words).
+ROLE_NAMES = {"owner": N_("owner"), "admin": N_("admin"), "member": N_("member"),
+              "viewer": N_("viewer")}  # fmt: skip
+
+
 def catalogue(language: str) -> gettext.NullTranslations:
     """The language's translations, compiled from its .po file; English: the msgids."""
     if language == "en":

@@ -186,6 +186,11 @@ def _environment(language: str, translations: NullTranslations) -> jinja2.Enviro
     environment.filters["usd"] = numbers.usd
     environment.filters["thousands"] = numbers.integer
     environment.filters["percent"] = numbers.percent
+
+    def role_name(role: str) -> str:
+        return translations.gettext(i18n.ROLE_NAMES.get(role, role))
+
+    environment.filters["role"] = role_name
     return environment
 
 

@@ -188,6 +188,9 @@ async def test_german_forms_read_german_numbers_and_refuse_ambiguous_ones(
         assert (row.cost_limit_micros, row.token_limit) == (1_250_125_000, 2_000_000)
         page = await client.get("/team/limits")
         assert "1.250,125\xa0$" in page.text and "2.000.000" in page.text
+        assert "acme · Admin" in page.text  # the role's name, translated
+        members = await client.get("/team/members")
+        assert '<option value="viewer">Betrachter</option>' in members.text
         too_many = await client.post(
             "/team/rate-limits", data={"csrf": token, "scope": "team", "rpm": "3.000.000.000"}
         )

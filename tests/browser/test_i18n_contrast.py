@@ -2,22 +2,22 @@
 picks German and the footer's links switch it; the theme is chosen with the header's form;
 screenshots of the overview and the explorer at 1280 and 360 px in each (nothing wider than
 the window, German's longer words too), and axe-core finding no serious or critical
-violation in high contrast (in German as well)."""
+violation in high contrast (in German as well), where the keyboard reaches every control with
+a visible focus. Signing in, screenshots and axe are tests/browser/conftest.py's helpers."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, expect
 
+from tests.browser.conftest import WIDTHS, axe_violations, keyboard_walk, shoot, signed_in
 from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 PAGES = {
     "overview": "/",
     "usage": "/usage?group_by=model,day&from=2026-10-31&to=2026-11-20&tz=Europe/Berlin",
@@ -31,44 +31,12 @@ async def dash(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Dashbo
         yield hub
 
 
-async def _signed_in(browser: Browser, dash: DashboardHub, **options: Any) -> tuple[
-    BrowserContext, Page
-]:  # fmt: skip
-    """A context signed in with the operator key, through the sign-in form in whatever
-    language the context's browser asks for (the key field is found by its id)."""
-    context = await browser.new_context(base_url=dash.running.base_url, **options)
-    page = await context.new_page()
-    await page.goto("/login")
-    await page.locator("#key").fill(OPERATOR_KEY)
-    await page.keyboard.press("Enter")
-    await page.wait_for_url(f"{dash.running.base_url}/")
-    return context, page
-
-
-async def _shoot(page: Page, output_dir: Path, name: str) -> None:
-    shot = output_dir / f"{name}.png"
-    await page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 5_000
-    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, name  # tables scroll inside their own region; nothing else does
-
-
-async def _axe(page: Page) -> list[tuple[str, str, list[Any]]]:
-    await page.add_script_tag(path=str(AXE))
-    result = await page.evaluate("axe.run(document)")
-    return [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-@pytest.mark.parametrize("width", [1280, 360])
+@pytest.mark.parametrize("width", WIDTHS)
 async def test_german_from_the_browser_and_the_switch_with_screenshots(
     browser: Browser, dash: DashboardHub, output_dir: Path, width: int
 ) -> None:
-    context, page = await _signed_in(
-        browser, dash, locale="de-DE", viewport={"width": width, "height": 900}
+    context, page = await signed_in(
+        browser, dash, OPERATOR_KEY, locale="de-DE", viewport={"width": width, "height": 900}
     )
     try:
         # The browser asks for German (Accept-Language: de-DE): the pages are German.
@@ -77,7 +45,7 @@ async def test_german_from_the_browser_and_the_switch_with_screenshots(
         await expect(page.get_by_role("navigation", name="Sprache")).to_be_visible()
         for name, path in PAGES.items():
             await page.goto(path)
-            await _shoot(page, output_dir, f"{name}-{width}-de")
+            await shoot(page, output_dir, f"{name}-{width}-de")
         usage = page.locator("#usage-table")
         await expect(usage.locator("thead")).to_contain_text("Anfragen")
         await expect(usage.locator("tfoot")).to_contain_text("Gesamt")
@@ -94,13 +62,13 @@ async def test_german_from_the_browser_and_the_switch_with_screenshots(
         await context.close()
 
 
-@pytest.mark.parametrize("width", [1280, 360])
+@pytest.mark.parametrize("width", WIDTHS)
 async def test_high_contrast_screenshots_and_axe(
     browser: Browser, dash: DashboardHub, output_dir: Path, width: int
 ) -> None:
     # The pages forbid scripts (CSP); the test's own context may inject axe.
-    context, page = await _signed_in(
-        browser, dash, bypass_csp=True, viewport={"width": width, "height": 900}
+    context, page = await signed_in(
+        browser, dash, OPERATOR_KEY, bypass_csp=True, viewport={"width": width, "height": 900}
     )
     try:
         # Chosen with the header's theme form, by keyboard.
@@ -111,16 +79,19 @@ async def test_high_contrast_screenshots_and_axe(
         assert background == "rgb(0, 0, 0)"
         for name, path in PAGES.items():
             await page.goto(path)
-            await _shoot(page, output_dir, f"{name}-{width}-contrast")
-            bad = await _axe(page)
+            await shoot(page, output_dir, f"{name}-{width}-contrast")
+            bad = await axe_violations(page)
             assert bad == [], (name, width, bad)
+        # Every control reached by keyboard, its focus visible against black.
+        controls, reached = await keyboard_walk(page, unfold=True)
+        assert set(controls) <= set(reached)
         # German in high contrast: the same checks hold for the translated pages.
         await page.get_by_role("link", name="Deutsch").click()
         for name, path in PAGES.items():
             await page.goto(path)
             assert await page.locator("html").get_attribute("lang") == "de"
-            await _shoot(page, output_dir, f"{name}-{width}-contrast-de")
-            bad = await _axe(page)
+            await shoot(page, output_dir, f"{name}-{width}-contrast-de")
+            bad = await axe_violations(page)
             assert bad == [], (name, width, "de", bad)
     finally:
         await context.close()

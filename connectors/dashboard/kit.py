@@ -87,10 +87,11 @@ class Kit:
 
     def said(self, request: web.Request, exc: HubError) -> str:
         """An error's sentence in the request's language: the dashboard's own are worded for
-        translation; the hub services' are English."""
+        translation; a hub service's is translated when the catalogue has it (hub_words.py),
+        else shown as the service wrote it."""
         if isinstance(exc, Worded):
             return exc.shown(self.translator(request))
-        return exc.user_message
+        return self.gettext(request, exc.user_message)
 
     def numbers(self, request: web.Request) -> i18n.Numbers:
         return i18n.Numbers(self.language(request))

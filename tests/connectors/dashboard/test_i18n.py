@@ -16,7 +16,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from connectors.dashboard import i18n
+from connectors.dashboard import hub_words, i18n
 from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
 
 ROOT = Path(__file__).parents[3]
@@ -69,6 +69,12 @@ def test_the_catalogue_is_current_with_the_code() -> None:
     }
     extracted = {m if isinstance(m, str) else m[:2] for m in extracted}
     assert extracted == _ids(_read(LOCALE / "messages.pot")), "run `make i18n` and translate"
+
+
+def test_the_hub_sentences_marked_for_translation_are_the_services_own() -> None:
+    sources = "".join(p.read_text() for p in (ROOT / "hub").rglob("*.py"))
+    for sentence in hub_words.SENTENCES:
+        assert f'"{sentence}"' in sources, sentence  # else the page shows it untranslated
 
 
 def test_accept_language_is_negotiated_and_the_cookie_wins() -> None:

@@ -204,3 +204,17 @@ async def test_failed_codes_count_against_the_address_too(team: Team2fa) -> None
         refused = await sign_in(client, cid_key.key)
         assert refused.status_code == 401 and "Too many failed sign-ins" in refused.text
     assert any(e.target == "10.9.1.1" for e in await hub.audit.entries())
+
+
+async def test_a_refused_code_is_said_in_the_pages_language(team: Team2fa) -> None:
+    """The hub's sentence for a wrong first code, in German (connectors/dashboard/hub_words)."""
+    async with browser(team, "10.1.0.77") as client:
+        await sign_in(client, team.ann_key.key)
+        client.cookies.set("hub_lang", "de")
+        page = await client.get("/account/two-factor")
+        await client.post("/account/two-factor/begin", data={"csrf": csrf_of(page)})
+        page = await client.get("/account/two-factor")
+        wrong = await client.post("/account/two-factor/confirm",
+                                  data={"csrf": csrf_of(page), "code": "abcdef"})  # fmt: skip
+        assert wrong.status_code == 400
+        assert "Dieser Code ist nicht der, den die App gerade anzeigt" in wrong.text

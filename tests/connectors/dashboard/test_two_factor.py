@@ -208,8 +208,11 @@ async def test_failed_codes_count_against_the_address_too(team: Team2fa) -> None
 
 async def test_a_refused_code_is_said_in_the_pages_language(team: Team2fa) -> None:
     """The hub's sentence for a wrong first code, in German (connectors/dashboard/hub_words)."""
+    hub, acme = team.dash.running.hub, team.dash.running.team
+    gerd = await hub.members.add(acme, "gerd", role="admin")  # not enrolled by another test
+    key = await hub.keys.create(acme, name="gerd", role="admin", member_id=gerd.id)
     async with browser(team, "10.1.0.77") as client:
-        await sign_in(client, team.ann_key.key)
+        await sign_in(client, key.key)
         client.cookies.set("hub_lang", "de")
         page = await client.get("/account/two-factor")
         await client.post("/account/two-factor/begin", data={"csrf": csrf_of(page)})

@@ -89,9 +89,10 @@ class SignIn:
             await self._audit_lockout(f"member:{member.id}", team_id=member.team_id)
 
     def lockout(self) -> SignInRefused:
-        return SignInRefused(
-            N_("Too many failed sign-ins; try again in %(minutes)s minutes."),
-            minutes=self._minutes,
+        return SignInRefused.ngettext(
+            "Too many failed sign-ins; try again in %(num)s minute.",
+            "Too many failed sign-ins; try again in %(num)s minutes.",
+            self._minutes,
         )
 
     async def _failed(self, address: str) -> None:

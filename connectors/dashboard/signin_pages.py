@@ -171,7 +171,7 @@ class SignInPages:
     def _shown(self, request: web.Request, error: str | Refusal) -> str:
         """The error in the request's language."""
         if isinstance(error, Refusal):
-            return error.shown(lambda message: self._kit.gettext(request, message))
+            return error.shown(self._kit.catalogue(request))
         return self._kit.gettext(request, error) if error else ""
 
     def _forged(self, request: web.Request, token: object, *, required: bool) -> str:

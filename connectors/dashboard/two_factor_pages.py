@@ -123,7 +123,7 @@ class TwoFactorPages:
             return self._kit.gettext(request, message)
 
         if isinstance(error, Refusal):
-            error = error.shown(gettext)
+            error = error.shown(self._kit.catalogue(request))
         elif error:
             error = gettext(error)
         context: dict[str, Any] = {"error": error, "member": viewer.member, "qr": None,

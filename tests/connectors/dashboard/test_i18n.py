@@ -201,3 +201,15 @@ async def test_german_forms_read_german_numbers_and_refuse_ambiguous_ones(
             "/team/rate-limits", data={"csrf": token, "scope": "team", "rpm": "3.000.000.000"}
         )
         assert "von 1 bis 2.147.483.647" in field_error(too_many.text, "rate-rpm")
+
+
+async def test_the_lockout_says_its_minutes_in_the_right_plural(sqlite_url: str) -> None:
+    lockout = {"lockout_failures": 1, "lockout_minutes": 1}
+    async with dashboard_hub(sqlite_url, connectors={"dashboard": lockout}) as d:
+        async with d.client(headers={"Accept-Language": "de"}) as client:
+            await client.post("/login", data={"key": "wrong"})
+            locked = await client.post("/login", data={"key": "wrong again"})
+            assert "versuchen Sie es in 1 Minute noch einmal." in locked.text
+        async with d.client() as client:  # the same address, still locked out, in English
+            english = await client.post("/login", data={"key": "wrong"})
+            assert "Too many failed sign-ins; try again in 1 minute." in english.text

@@ -10,6 +10,10 @@ server, the real app) and each page is fetched --repeat times signed in as the t
 the median and p95 of the wall time per request (the client's share is well under 1 ms).
 
     .venv/bin/python bench/dashboard.py [--sizes 10000,1000000] [--repeat 9] [--postgres URL]
+        [--keep DIR] [--only PAGE,...]
+
+With --keep DIR (SQLite only) each size's database is kept as DIR/bench-SIZE.db and reused
+by later runs (seeding 1M records takes minutes; a reused database gets a new admin key).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import os
 import platform
 import random
 import statistics
@@ -120,12 +125,20 @@ def _backfill(pattern: str) -> Any:
     return run
 
 
-async def measure(url: str, count: int, repeat: int) -> dict[str, tuple[float, float]]:
+async def reuse(hub: Hub) -> str:
+    """A seeded database kept by --keep: a new admin key for its team."""
+    team = await hub.teams.get("t")
+    return (await hub.keys.create(team, name=f"admin-{time.time_ns()}", role="admin")).key
+
+
+async def measure(
+    url: str, count: int, repeat: int, pages: dict[str, str], *, reused: bool = False
+) -> dict[str, tuple[float, float]]:
     hub = Hub.open(settings(url), clock=FakeClock(NOW))
     server = TestServer(create_app(hub, plugins=[dashboard]))
     try:
         started = time.perf_counter()
-        key = await seed(hub, count)
+        key = await reuse(hub) if reused else await seed(hub, count)
         seeded = time.perf_counter() - started
         async with hub.sessions() as session:
             rollups = await session.scalar(text("SELECT count(*) FROM usage_rollups"))
@@ -136,7 +149,7 @@ async def measure(url: str, count: int, repeat: int) -> dict[str, tuple[float, f
         async with ClientSession(base_url=str(server.make_url("")), cookie_jar=jar) as client:
             signed = await client.post("/login", data={"key": key}, allow_redirects=False)
             assert signed.status == 303, await signed.text()
-            for name, path in PAGES.items():
+            for name, path in pages.items():
                 spent = []
                 for n in range(repeat + 1):
                     begun = time.perf_counter()
@@ -159,19 +172,32 @@ async def main() -> None:
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--postgres", help="a PostgreSQL URL to an empty database")
+    parser.add_argument("--keep", help="a folder to keep (and reuse) the SQLite databases in")
+    parser.add_argument("--only", help="page names to fetch, comma-separated (default: all)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    pages = {n: p for n, p in PAGES.items() if not args.only or n in args.only.split(",")}
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"dashboard pages on {backend}, Python {platform.python_version()}, {platform.machine()}")
+    print(f"  load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     results = []
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            url = args.postgres or f"sqlite+aiosqlite:///{tmp}/bench.db"
+            folder = Path(args.keep or tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            db = folder / f"bench-{size}.db"
+            url = args.postgres or f"sqlite+aiosqlite:///{db}"
             if args.postgres:
                 await _reset_postgres(url)
-            results.append(await measure(url, size, args.repeat))
+            seeded = folder / f"bench-{size}.seeded"  # written once the seeding finished
+            reused = not args.postgres and args.keep is not None and seeded.exists()
+            if not reused:
+                db.unlink(missing_ok=True)
+            results.append(await measure(url, size, args.repeat, pages, reused=reused))
+            seeded.touch()
+    print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"\n  {'page':<26}" + "".join(f"{f'{s:,} p50/p95 ms':>24}" for s in sizes) + "  ratio")
-    for name in PAGES:
+    for name in pages:
         cells = "".join(f"{r[name][0]:>14.1f} / {r[name][1]:>7.1f}" for r in results)
         ratio = results[-1][name][0] / results[0][name][0]
         print(f"  {name:<26}{cells}  {ratio:>5.2f}x")

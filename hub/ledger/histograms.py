@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.cubes import MEASURE_DIMENSIONS
@@ -34,7 +34,7 @@ from hub.ledger.summary_plan import Grain, Range, group_label, plan_range
 # (grouped and filtered by that first deployment).
 Measure = Literal["latency", "ttft", "failover"]
 MEASURES: tuple[Measure, ...] = ("latency", "ttft", "failover")
-_RANGES_PER_QUERY = 200
+_ARMS_PER_QUERY = 200  # SQLite allows 500 arms in a compound SELECT
 
 
 def histogram_dimensions() -> tuple[Dimension, ...]:
@@ -69,12 +69,11 @@ async def read_histograms(
         (plan.raw, None),
     )
     for ranges, bucket_grain in parts:
-        for start in range(0, len(ranges), _RANGES_PER_QUERY):
-            chunk = ranges[start : start + _RANGES_PER_QUERY]
-            rows = await _read(session, measure, chunk, where, group_by, zone, bucket_grain)
-            for key, index, count in rows:
-                counts = found.setdefault(key, {})
-                counts[index] = counts.get(index, 0) + count
+        for key, index, count in await _read(
+            session, measure, ranges, where, group_by, zone, bucket_grain
+        ):
+            counts = found.setdefault(key, {})
+            counts[index] = counts.get(index, 0) + count
     return {
         key: Histogram({i: n for i, n in counts.items() if n})
         for key, counts in found.items()
@@ -91,15 +90,14 @@ async def _read(
     zone: tzinfo,
     grain: str | None,
 ) -> list[tuple[tuple[GroupValue, ...], int, int]]:
-    """(group, bin, requests) over these ranges: from rollups (`grain`), else records."""
+    """(group, bin, requests) over these ranges: from rollups (`grain`), else records; one
+    UNION ALL arm per piece of one local group (as summaries read, hub/ledger/summary.py)."""
     if not ranges:
         return []
     source = RECORDS if grain is None else ROLLUPS
     c = source.table
     timed = any(d in ("day", "hour") for d in group_by)
     keys: list[Any] = [col for d in group_by if d in source.columns for col in source.columns[d]]
-    if timed:
-        keys.append(source.time)
     conditions = source.conditions(where)
     if grain is None and measure == "failover":
         first = func.coalesce(c.first_deployment, c.deployment)
@@ -110,25 +108,46 @@ async def _read(
             conditions.append(first == where.deployment)
         value: Any = case((and_(c.first_deployment.is_not(None), or_(
             c.deployment.is_(None), c.first_deployment != c.deployment)), 1), else_=0)  # fmt: skip
-        query = select(*keys, value, func.count()).where(first.is_not(None))
-        query = query.group_by(*keys, value)
+        count: Any = func.count()
+        conditions.append(first.is_not(None))
     elif grain is None:
         value = c.latency_ms if measure == "latency" else c.ttft_ms
-        query = select(*keys, value, func.count()).where(value.is_not(None))
-        query = query.group_by(*keys, value)
+        count = func.count()
+        conditions.append(value.is_not(None))
     else:
-        query = select(*keys, c.bin, func.sum(c.requests)).where(
-            c.cube == measure, c.grain == grain
-        )
-        query = query.group_by(*keys, c.bin)
-    query = query.where(source.within(ranges), *conditions)
+        value, count = c.bin, func.sum(c.requests)
+        conditions += [c.cube == measure, c.grain == grain]
+    bucket = None if grain is None else (measure, grain)
+    arms = source.arms(ranges, group_by, zone, bucket)
+    labelled = [piece for piece in arms if not timed or piece.label is not None]
+    rows: list[tuple[datetime | None, list[Any]]] = []
+    for first_arm in range(0, len(labelled), _ARMS_PER_QUERY):
+        chunk = labelled[first_arm : first_arm + _ARMS_PER_QUERY]
+        selects = [
+            select(literal_column(str(n)).label("piece"), *keys, value, count)
+            .where(*source.bounds(piece.start, piece.end), *conditions)
+            .group_by(*keys, value)
+            for n, piece in enumerate(chunk)
+        ]
+        query = selects[0] if len(selects) == 1 else union_all(*selects)
+        for row in await session.execute(query):
+            values = list(row)
+            rows.append((chunk[int(values.pop(0))].start, values))
+    for piece in arms:  # what no label fits (an offset change inside a quarter hour)
+        if timed and piece.label is None:
+            query = (
+                select(*keys, source.time, value, count)
+                .where(*source.bounds(piece.start, piece.end), *conditions)
+                .group_by(*keys, source.time, value)
+            )
+            for row in await session.execute(query):
+                values = list(row)
+                rows.append((values.pop(len(keys)), values))
     out: list[tuple[tuple[GroupValue, ...], int, int]] = []
-    for row in await session.execute(query):
-        values = list(row)
-        count, measured = int(values.pop() or 0), int(values.pop() or 0)
-        if count == 0:
+    for moment, values in rows:
+        n, measured = int(values.pop() or 0), int(values.pop() or 0)
+        if n == 0:
             continue
-        moment = values.pop() if timed else None
         key: list[GroupValue] = []
         for dimension in group_by:
             if dimension in ("day", "hour"):
@@ -138,5 +157,5 @@ async def _read(
                 raw = values.pop(0)
                 key.append(None if raw in (None, 0, "") else raw)
         index = bin_of(measured) if grain is None and measure != "failover" else measured
-        out.append((tuple(key), index, count))
+        out.append((tuple(key), index, n))
     return out

@@ -14,11 +14,21 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal, get_args
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import and_, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.cubes import cube_for
-from hub.ledger.summary_plan import HOUR, Grain, Range, group_label, plan_range
+from hub.ledger.summary_plan import (
+    DAY,
+    HOUR,
+    QUARTER,
+    Grain,
+    Piece,
+    Range,
+    group_label,
+    pieces,
+    plan_range,
+)
 from hub.ledger.usage_totals import UsageTotals
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import UsageRollup
@@ -42,7 +52,8 @@ Dimension = Literal[
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 ERROR_STATUSES = ("error", "partial", "interrupted")
 GroupValue = str | int | None
-_RANGES_PER_QUERY = 200  # SQLite's expression depth limit is 1000
+# SQLite allows 500 arms in a compound SELECT (SQLITE_MAX_COMPOUND_SELECT).
+_ARMS_PER_QUERY = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +119,8 @@ async def summarize(
         (RECORDS, plan.raw, None),
     )
     for source, ranges, bucket in parts:
-        for start in range(0, len(ranges), _RANGES_PER_QUERY):
-            chunk = ranges[start : start + _RANGES_PER_QUERY]
-            for key, totals in await source.read(session, chunk, where, group_by, zone, bucket):
-                found[key] = found[key] + totals if key in found else totals
+        for key, totals in await source.read(session, ranges, where, group_by, zone, bucket):
+            found[key] = found[key] + totals if key in found else totals
     rows = [SummaryRow(key, found[key]) for key in sorted(found, key=_order)]
     total = sum((row.totals for row in rows), UsageTotals())
     return UsageSummary(group_by, rows, total)
@@ -252,16 +261,26 @@ class _Source:
                 found.append(and_(c.connector == connector, column == value))
         return found
 
-    def within(self, ranges: Sequence[Range]) -> Any:
-        terms = []
-        for start, end in ranges:
-            bounds = []
-            if start is not None:
-                bounds.append(self.time >= start)
-            if end is not None:
-                bounds.append(self.time < end)
-            terms.append(and_(*bounds) if bounds else true())
-        return or_(*terms)
+    def arms(
+        self, ranges: Sequence[Range], group_by: tuple[Dimension, ...], zone: tzinfo,
+        bucket: tuple[str, str] | None,
+    ) -> list[Piece]:  # fmt: skip
+        """The ranges as the pieces the read sums one by one: each range when nothing is
+        grouped by time, else pieces of one local group (summary_plan.pieces)."""
+        grain: Grain | None = "hour" if "hour" in group_by else ("day" if "day" in group_by
+                                                                  else None)  # fmt: skip
+        if grain is None:
+            return [Piece(start, end, None) for start, end in ranges]  # type: ignore[arg-type]
+        step = QUARTER if bucket is None else (DAY if bucket[1] == "day" else HOUR)
+        return pieces(list(ranges), zone, grain, step)
+
+    def bounds(self, start: datetime | None, end: datetime | None) -> list[Any]:
+        found = []
+        if start is not None:
+            found.append(self.time >= start)
+        if end is not None:
+            found.append(self.time < end)
+        return found
 
     async def read(
         self,
@@ -272,37 +291,65 @@ class _Source:
         zone: tzinfo,
         bucket: tuple[str, str] | None,
     ) -> list[tuple[tuple[GroupValue, ...], UsageTotals]]:
-        """The sums over these ranges, grouped; `bucket` (cube, grain) for rollups."""
+        """The sums over these ranges, grouped; `bucket` (cube, grain) for rollups. Each
+        piece is its own arm of a UNION ALL: a bounded range scan on the table's time index
+        (an OR of ranges would make the database scan the team's whole history)."""
         if not ranges:
             return []
         timed = any(d in ("day", "hour") for d in group_by)
         keys: list[Any] = [col for d in group_by if d in self.columns for col in self.columns[d]]
-        if timed:
-            keys.append(self.time)
-        query = select(*keys, *self.sums).where(self.within(ranges), *self.conditions(where))
+        conditions = self.conditions(where)
         if bucket is not None:
-            query = query.where(self.table.cube == bucket[0], self.table.grain == bucket[1])
-        if keys:
-            query = query.group_by(*keys)
+            conditions += [self.table.cube == bucket[0], self.table.grain == bucket[1]]
+        arms = self.arms(ranges, group_by, zone, bucket)
+        labelled = [piece for piece in arms if not timed or piece.label is not None]
         out: list[tuple[tuple[GroupValue, ...], UsageTotals]] = []
-        for row in await session.execute(query):
-            values = list(row)
-            sums, values = values[len(keys) :], values[: len(keys)]
-            if sums[0] is None or int(sums[0]) == 0:
-                continue  # an empty aggregate (no group) has one row of NULLs
-            moment = values.pop() if timed else None
-            key: list[GroupValue] = []
-            for dimension in group_by:
-                if dimension in ("day", "hour"):
-                    assert moment is not None
-                    key.append(group_label(moment, dimension, zone))
-                elif dimension == "user":
-                    connector, user = values.pop(0), values.pop(0)
-                    key.append(f"{connector}:{user}" if user else None)
-                else:
-                    key.append(_absent_as_none(values.pop(0)))
-            out.append((tuple(key), UsageTotals(*(int(v or 0) for v in sums))))
+        for first in range(0, len(labelled), _ARMS_PER_QUERY):
+            chunk = labelled[first : first + _ARMS_PER_QUERY]
+            selects = []
+            for n, piece in enumerate(chunk):
+                arm = select(literal_column(str(n)).label("piece"), *keys, *self.sums).where(
+                    *self.bounds(piece.start, piece.end), *conditions
+                )
+                selects.append(arm.group_by(*keys) if keys else arm)
+            query = selects[0] if len(selects) == 1 else union_all(*selects)
+            for row in await session.execute(query):
+                values = list(row)
+                # A piece is one local group at the finest grain asked: its start says which.
+                start = chunk[int(values.pop(0))].start
+                out += self._row(values, len(keys), group_by, start, zone)
+        # What no label fits (an offset change inside a quarter hour): each moment's own.
+        for piece in arms:
+            if timed and piece.label is None:
+                query = select(*keys, self.time, *self.sums).where(
+                    *self.bounds(piece.start, piece.end), *conditions
+                )
+                for row in await session.execute(query.group_by(*keys, self.time)):
+                    values = list(row)
+                    moment = values.pop(len(keys))
+                    out += self._row(values, len(keys), group_by, moment, zone)
         return out
+
+    def _row(
+        self, values: list[Any], width: int, group_by: tuple[Dimension, ...],
+        moment: datetime | None, zone: tzinfo,
+    ) -> list[tuple[tuple[GroupValue, ...], UsageTotals]]:  # fmt: skip
+        """One result row (the group's columns, then the sums) as (group, totals), `moment`
+        in its local day or hour; none for an empty aggregate (no group: one row of NULLs)."""
+        sums, values = values[width:], values[:width]
+        if sums[0] is None or int(sums[0]) == 0:
+            return []
+        key: list[GroupValue] = []
+        for dimension in group_by:
+            if dimension in ("day", "hour"):
+                assert moment is not None
+                key.append(group_label(moment, dimension, zone))
+            elif dimension == "user":
+                connector, user = values.pop(0), values.pop(0)
+                key.append(f"{connector}:{user}" if user else None)
+            else:
+                key.append(_absent_as_none(values.pop(0)))
+        return [(tuple(key), UsageTotals(*(int(v or 0) for v in sums)))]
 
 
 def _absent_as_none(value: Any) -> GroupValue:

@@ -9,6 +9,12 @@ a cut day is read by hours, and a cut hour from the records. For day grouping th
 buckets in any zone but UTC, plus one hour a day from the records in a +05:30 zone; for hour
 grouping in such a zone, records for the whole range. Whole-hour zones, DST changes included,
 are answered from rollups alone.
+
+A grouped read then cuts its ranges into pieces of one local group each (`pieces`): every
+piece is one bounded range scan (on the rollups' (team, cube, grain, bucket) index, or the
+records' (team, created_at) one) summed by the database under the piece's label, so a cut
+hour costs the records of that hour only, and a local day of 24 hour buckets comes back as
+one row per group, not 24.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from typing import Literal
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+# Every zone's offset today is a whole number of quarter hours (+05:30, +05:45, +12:45), so a
+# local day or hour begins on a UTC quarter hour.
+QUARTER = timedelta(minutes=15)
 _TICK = timedelta(microseconds=1)
 Grain = Literal["day", "hour"]
 Range = tuple[datetime | None, datetime | None]  # [start, end); None: unbounded
@@ -64,6 +73,47 @@ def group_label(moment: datetime, grain: Grain, zone: tzinfo) -> str:
     if grain == "day":
         return local.date().isoformat()
     return local.replace(minute=0, second=0, microsecond=0).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """[start, end) of one local group (`label`), or of several (None: group each moment)."""
+
+    start: datetime
+    end: datetime
+    label: str | None
+
+
+def pieces(ranges: list[Range], zone: tzinfo, grain: Grain, step: timedelta) -> list[Piece]:
+    """Ranges (bounded) cut where the local group changes, walking UTC-aligned steps (a day
+    or an hour for buckets, a quarter hour for records); adjacent steps of one group merge.
+    A step that holds two groups (an offset that is not whole quarter hours, or an offset
+    change inside it) becomes a piece without a label."""
+    found: list[Piece] = []
+    for start, end in ranges:
+        if start is None or end is None:
+            raise ValueError("grouping by time needs both ends of the range")
+        moment = start
+        while moment < end:
+            nxt = min(_next_step(moment, step), end)
+            label = group_label(moment, grain, zone) if _uncut(moment, nxt, zone, grain) else None
+            last = found[-1] if found else None
+            if last is not None and last.end == moment and last.label == label:
+                found[-1] = Piece(last.start, nxt, label)
+            else:
+                found.append(Piece(moment, nxt, label))
+            moment = nxt
+    return found
+
+
+def _next_step(moment: datetime, step: timedelta) -> datetime:
+    """The first UTC multiple of `step` (a day, an hour, a quarter hour) after `moment`."""
+    utc = moment.astimezone(UTC)
+    if step >= DAY:
+        return floor_day(utc) + DAY
+    midnight = floor_day(utc)
+    done = (utc - midnight) // step
+    return midnight + (done + 1) * step
 
 
 def plan_range(

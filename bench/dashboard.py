@@ -10,7 +10,7 @@ server, the real app) and each page is fetched --repeat times signed in as the t
 the median and p95 of the wall time per request (the client's share is well under 1 ms).
 
     .venv/bin/python bench/dashboard.py [--sizes 10000,1000000] [--repeat 9] [--postgres URL]
-        [--keep DIR] [--only PAGE,...]
+        [--keep DIR] [--only "PAGE;PAGE"]
 
 With --keep DIR (SQLite only) each size's database is kept as DIR/bench-SIZE.db and reused
 by later runs (seeding 1M records takes minutes; a reused database gets a new admin key).
@@ -173,10 +173,10 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--postgres", help="a PostgreSQL URL to an empty database")
     parser.add_argument("--keep", help="a folder to keep (and reuse) the SQLite databases in")
-    parser.add_argument("--only", help="page names to fetch, comma-separated (default: all)")
+    parser.add_argument("--only", help="page names to fetch, separated by ; (default: all)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    pages = {n: p for n, p in PAGES.items() if not args.only or n in args.only.split(",")}
+    pages = {n: p for n, p in PAGES.items() if not args.only or n in args.only.split(";")}
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"dashboard pages on {backend}, Python {platform.python_version()}, {platform.machine()}")
     print(f"  load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -28,7 +28,7 @@ from hub.ledger.summary import (
     UsageFilter,
     columns_needed,
 )
-from hub.ledger.summary_plan import Grain, Range, group_label, plan_range
+from hub.ledger.summary_plan import Grain, Piece, group_label, plan_pieces
 
 # "failover" has two bins: 0, answered by the deployment tried first; 1, failed over from it
 # (grouped and filtered by that first deployment).
@@ -61,16 +61,16 @@ async def read_histograms(
         raise ValueError(f"percentiles cannot be split by {sorted(missing)[0]!r}")
     grains = [d for d in group_by if d in ("day", "hour")]
     grain: Grain | None = "hour" if "hour" in grains else ("day" if grains else None)
-    plan = plan_range(since, until, zone, grain)
+    plan = plan_pieces(since, until, zone, grain)
     found: dict[tuple[GroupValue, ...], dict[int, int]] = {}
-    parts: tuple[tuple[list[Range], str | None], ...] = (
+    parts: tuple[tuple[list[Piece], str | None], ...] = (
         (plan.days, "day"),
         (plan.hours, "hour"),
         (plan.raw, None),
     )
-    for ranges, bucket_grain in parts:
+    for pieces, bucket_grain in parts:
         for key, index, count in await _read(
-            session, measure, ranges, where, group_by, zone, bucket_grain
+            session, measure, pieces, where, group_by, zone, bucket_grain
         ):
             counts = found.setdefault(key, {})
             counts[index] = counts.get(index, 0) + count
@@ -84,15 +84,16 @@ async def read_histograms(
 async def _read(
     session: AsyncSession,
     measure: Measure,
-    ranges: Sequence[Range],
+    pieces: Sequence[Piece],
     where: UsageFilter,
     group_by: tuple[Dimension, ...],
     zone: tzinfo,
     grain: str | None,
 ) -> list[tuple[tuple[GroupValue, ...], int, int]]:
-    """(group, bin, requests) over these ranges: from rollups (`grain`), else records; one
-    UNION ALL arm per piece of one local group (as summaries read, hub/ledger/summary.py)."""
-    if not ranges:
+    """(group, bin, requests) over these pieces: from rollups (`grain`), else records; one
+    UNION ALL arm per piece, as summaries read (hub/ledger/summary.py); a moved piece's
+    counts are also taken from the group that counted it (negative)."""
+    if not pieces:
         return []
     source = RECORDS if grain is None else ROLLUPS
     c = source.table
@@ -117,10 +118,8 @@ async def _read(
     else:
         value, count = c.bin, func.sum(c.requests)
         conditions += [c.cube == measure, c.grain == grain]
-    bucket = None if grain is None else (measure, grain)
-    arms = source.arms(ranges, group_by, zone, bucket)
-    labelled = [piece for piece in arms if not timed or piece.label is not None]
-    rows: list[tuple[datetime | None, list[Any]]] = []
+    labelled = [piece for piece in pieces if not timed or piece.add is not None]
+    rows: list[tuple[datetime | None, list[Any], int]] = []
     for first_arm in range(0, len(labelled), _ARMS_PER_QUERY):
         chunk = labelled[first_arm : first_arm + _ARMS_PER_QUERY]
         selects = [
@@ -132,9 +131,12 @@ async def _read(
         query = selects[0] if len(selects) == 1 else union_all(*selects)
         for row in await session.execute(query):
             values = list(row)
-            rows.append((chunk[int(values.pop(0))].start, values))
-    for piece in arms:  # what no label fits (an offset change inside a quarter hour)
-        if timed and piece.label is None:
+            piece = chunk[int(values.pop(0))]
+            rows.append((piece.add, values, 1))
+            if piece.take is not None:
+                rows.append((piece.take, values, -1))
+    for piece in pieces:  # a quarter hour holding two groups: each moment's own
+        if timed and piece.add is None:
             query = (
                 select(*keys, source.time, value, count)
                 .where(*source.bounds(piece.start, piece.end), *conditions)
@@ -142,10 +144,13 @@ async def _read(
             )
             for row in await session.execute(query):
                 values = list(row)
-                rows.append((values.pop(len(keys)), values))
+                rows.append((values.pop(len(keys)), values, 1))
+                if piece.take is not None:
+                    rows.append((piece.take, values, -1))
     out: list[tuple[tuple[GroupValue, ...], int, int]] = []
-    for moment, values in rows:
-        n, measured = int(values.pop() or 0), int(values.pop() or 0)
+    for moment, row_values, sign in rows:
+        values = list(row_values)
+        n, measured = sign * int(values.pop() or 0), int(values.pop() or 0)
         if n == 0:
             continue
         key: list[GroupValue] = []

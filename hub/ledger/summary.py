@@ -18,17 +18,7 @@ from sqlalchemy import and_, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.cubes import cube_for
-from hub.ledger.summary_plan import (
-    DAY,
-    HOUR,
-    QUARTER,
-    Grain,
-    Piece,
-    Range,
-    group_label,
-    pieces,
-    plan_range,
-)
+from hub.ledger.summary_plan import HOUR, Grain, Piece, group_label, plan_pieces
 from hub.ledger.usage_totals import UsageTotals
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import UsageRollup
@@ -110,7 +100,7 @@ async def summarize(
         since, until = await _bounded(session, since, until, where)
         if since is None or until is None:
             return UsageSummary(group_by)
-    plan = plan_range(since, until, zone, grain)
+    plan = plan_pieces(since, until, zone, grain)
     cube = cube_for(columns_needed(where, group_by))
     found: dict[tuple[GroupValue, ...], UsageTotals] = {}
     parts = (
@@ -118,10 +108,12 @@ async def summarize(
         (ROLLUPS, plan.hours, (cube, "hour")),
         (RECORDS, plan.raw, None),
     )
-    for source, ranges, bucket in parts:
-        for key, totals in await source.read(session, ranges, where, group_by, zone, bucket):
+    for source, pieces, bucket in parts:
+        for key, totals in await source.read(session, pieces, where, group_by, zone, bucket):
             found[key] = found[key] + totals if key in found else totals
-    rows = [SummaryRow(key, found[key]) for key in sorted(found, key=_order)]
+    # A group a bucket counted and a moved piece took back out entirely is no group.
+    rows = [SummaryRow(key, found[key]) for key in sorted(found, key=_order)
+            if found[key] != UsageTotals()]  # fmt: skip
     total = sum((row.totals for row in rows), UsageTotals())
     return UsageSummary(group_by, rows, total)
 
@@ -261,19 +253,6 @@ class _Source:
                 found.append(and_(c.connector == connector, column == value))
         return found
 
-    def arms(
-        self, ranges: Sequence[Range], group_by: tuple[Dimension, ...], zone: tzinfo,
-        bucket: tuple[str, str] | None,
-    ) -> list[Piece]:  # fmt: skip
-        """The ranges as the pieces the read sums one by one: each range when nothing is
-        grouped by time, else pieces of one local group (summary_plan.pieces)."""
-        grain: Grain | None = "hour" if "hour" in group_by else ("day" if "day" in group_by
-                                                                  else None)  # fmt: skip
-        if grain is None:
-            return [Piece(start, end, None) for start, end in ranges]  # type: ignore[arg-type]
-        step = QUARTER if bucket is None else (DAY if bucket[1] == "day" else HOUR)
-        return pieces(list(ranges), zone, grain, step)
-
     def bounds(self, start: datetime | None, end: datetime | None) -> list[Any]:
         found = []
         if start is not None:
@@ -285,24 +264,24 @@ class _Source:
     async def read(
         self,
         session: AsyncSession,
-        ranges: Sequence[Range],
+        pieces: Sequence[Piece],
         where: UsageFilter,
         group_by: tuple[Dimension, ...],
         zone: tzinfo,
         bucket: tuple[str, str] | None,
     ) -> list[tuple[tuple[GroupValue, ...], UsageTotals]]:
-        """The sums over these ranges, grouped; `bucket` (cube, grain) for rollups. Each
-        piece is its own arm of a UNION ALL: a bounded range scan on the table's time index
-        (an OR of ranges would make the database scan the team's whole history)."""
-        if not ranges:
+        """The sums over these pieces (summary_plan.Piece), grouped; `bucket` (cube, grain)
+        for rollups. Each piece is its own arm of a UNION ALL: a bounded range scan on the
+        table's time index (an OR of ranges would make the database scan the team's whole
+        history), summed by the database."""
+        if not pieces:
             return []
         timed = any(d in ("day", "hour") for d in group_by)
         keys: list[Any] = [col for d in group_by if d in self.columns for col in self.columns[d]]
         conditions = self.conditions(where)
         if bucket is not None:
             conditions += [self.table.cube == bucket[0], self.table.grain == bucket[1]]
-        arms = self.arms(ranges, group_by, zone, bucket)
-        labelled = [piece for piece in arms if not timed or piece.label is not None]
+        labelled = [piece for piece in pieces if not timed or piece.add is not None]
         out: list[tuple[tuple[GroupValue, ...], UsageTotals]] = []
         for first in range(0, len(labelled), _ARMS_PER_QUERY):
             chunk = labelled[first : first + _ARMS_PER_QUERY]
@@ -315,12 +294,13 @@ class _Source:
             query = selects[0] if len(selects) == 1 else union_all(*selects)
             for row in await session.execute(query):
                 values = list(row)
-                # A piece is one local group at the finest grain asked: its start says which.
-                start = chunk[int(values.pop(0))].start
-                out += self._row(values, len(keys), group_by, start, zone)
-        # What no label fits (an offset change inside a quarter hour): each moment's own.
-        for piece in arms:
-            if timed and piece.label is None:
+                piece = chunk[int(values.pop(0))]
+                out += self._row(values, len(keys), group_by, piece.add, zone)
+                if piece.take is not None:  # moved out of the bucket that counted it
+                    out += self._row(values, len(keys), group_by, piece.take, zone, sign=-1)
+        # A quarter hour that holds two groups (an offset change inside it): each moment's own.
+        for piece in pieces:
+            if timed and piece.add is None:
                 query = select(*keys, self.time, *self.sums).where(
                     *self.bounds(piece.start, piece.end), *conditions
                 )
@@ -328,15 +308,18 @@ class _Source:
                     values = list(row)
                     moment = values.pop(len(keys))
                     out += self._row(values, len(keys), group_by, moment, zone)
+                    if piece.take is not None:
+                        out += self._row(values, len(keys), group_by, piece.take, zone, sign=-1)
         return out
 
     def _row(
         self, values: list[Any], width: int, group_by: tuple[Dimension, ...],
-        moment: datetime | None, zone: tzinfo,
+        moment: datetime | None, zone: tzinfo, *, sign: int = 1,
     ) -> list[tuple[tuple[GroupValue, ...], UsageTotals]]:  # fmt: skip
-        """One result row (the group's columns, then the sums) as (group, totals), `moment`
-        in its local day or hour; none for an empty aggregate (no group: one row of NULLs)."""
-        sums, values = values[width:], values[:width]
+        """One result row (the group's columns, then the sums) as (group, totals times
+        `sign`), `moment` in its local day or hour; none for an empty aggregate (no group:
+        one row of NULLs)."""
+        sums, values = values[width:], list(values[:width])
         if sums[0] is None or int(sums[0]) == 0:
             return []
         key: list[GroupValue] = []
@@ -349,7 +332,7 @@ class _Source:
                 key.append(f"{connector}:{user}" if user else None)
             else:
                 key.append(_absent_as_none(values.pop(0)))
-        return [(tuple(key), UsageTotals(*(int(v or 0) for v in sums)))]
+        return [(tuple(key), UsageTotals(*(sign * int(v or 0) for v in sums)))]
 
 
 def _absent_as_none(value: Any) -> GroupValue:

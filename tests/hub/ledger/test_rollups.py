@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 
 from hub.ledger.reports import STATUSES
 from hub.ledger.summary import DIMENSIONS, Dimension, UsageFilter
-from hub.ledger.summary_plan import Plan, local_days, plan_range
+from hub.ledger.summary_plan import GroupedPlan, Piece, Plan, local_days, plan_grouped, plan_range
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_totals import UsageTotals
 from hub.ledger.usage_writer import record_usage, rewrite_usage
@@ -293,22 +293,39 @@ async def test_day_groups_in_a_half_hour_zone_read_only_the_cut_hours_from_recor
         (("2026-03-01",), 1_000),
         (("2026-03-02",), 5_000),
     ]
-    plan = plan_range(since, until, zone, "day")
+    # The records read: the range's half-hour ends, and the half hour past 1 March's local
+    # midnight, moved out of the day bucket of 1 March (counted on the 1st) to the 2nd.
+    plan = plan_grouped(since, until, zone, "day")
     assert plan.raw == [
-        (at(2026, 2, 28, 18, 30), at(2026, 2, 28, 19)),
-        (at(2026, 3, 1, 18), at(2026, 3, 1, 19)),
-        (at(2026, 3, 2, 18), at(2026, 3, 2, 18, 30)),
-    ]
+        Piece(at(2026, 2, 28, 18, 30), at(2026, 2, 28, 19), add=at(2026, 2, 28, 18, 30)),
+        Piece(at(2026, 3, 1, 18, 30), at(2026, 3, 1, 19), add=at(2026, 3, 1, 18, 30),
+              take=at(2026, 3, 1)),
+        Piece(at(2026, 3, 2, 18), at(2026, 3, 2, 18, 30), add=at(2026, 3, 2, 18)),
+    ]  # fmt: skip
+    assert plan.days == [Piece(at(2026, 3, 1), at(2026, 3, 2), add=at(2026, 3, 1))]
 
 
 def test_a_utc_month_is_read_from_day_buckets_and_a_new_york_month_by_days_from_hours() -> None:
     since, until = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
-    assert plan_range(since, until, UTC, None) == Plan(days=[(since, until)])
-    assert plan_range(since, until, UTC, "day") == Plan(days=[(since, until)])
+    assert plan_range(since, until) == Plan(days=[(since, until)])
+    days = [since + n * timedelta(days=1) for n in range(30)]
+    assert plan_grouped(since, until, UTC, "day") == GroupedPlan(
+        days=[Piece(day, day + timedelta(days=1), add=day) for day in days]
+    )
     new_york = ZoneInfo("America/New_York")
     local = local_days(date(2026, 11, 1), date(2026, 11, 30), new_york)  # DST ends on the 1st
-    assert plan_range(*local, new_york, "day") == Plan(hours=[local])
-    assert plan_range(*local, new_york, None) == Plan(
+    # Each UTC day from the 2nd counted on its local day (from 05:00 UTC), the five hours
+    # before moved to the day before; the ends from hours.
+    five = timedelta(hours=5)
+    assert plan_grouped(*local, new_york, "day") == GroupedPlan(
+        days=[Piece(day, day + timedelta(days=1), add=day + five) for day in days[1:]],
+        hours=[
+            Piece(local[0], days[1], add=local[0]),
+            *(Piece(day, day + five, add=day, take=day + five) for day in days[1:]),
+            Piece(until, local[1], add=until),
+        ],
+    )
+    assert plan_range(*local) == Plan(
         days=[(datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))],
         hours=[
             (local[0], datetime(2026, 11, 2, tzinfo=UTC)),

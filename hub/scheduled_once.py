@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -51,3 +51,20 @@ class ScheduledOnce:
         except IntegrityError:
             return False
         return True
+
+    async def release(self, job: str, *, period: str) -> bool:
+        """Remove the claim of `job` for `period`: True for the one process whose delete took
+        it (so a claim used as a to-do mark is taken by one process only)."""
+        async with self._sessions.begin() as session:
+            done = await session.execute(
+                delete(JobRun).where(JobRun.job == job, JobRun.period == period)
+            )
+        return bool(getattr(done, "rowcount", 0))
+
+    async def periods(self, job: str) -> list[str]:
+        """The periods `job` is claimed for, oldest claim first."""
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(JobRun.period).where(JobRun.job == job).order_by(JobRun.id)
+            )
+            return list(found)

@@ -3,7 +3,10 @@ its top cost suggestions, posted to its notice channel (hub.notices: Slack or Di
 sent as a `report.weekly` event to its subscriptions.
 
 Every process's scheduler fires the job; for each team one process claims the team's week
-(hub.jobs.claim, a unique row), so two schedulers racing send each report once. The numbers
+(hub.jobs.claim, a unique row), so two schedulers racing send each report once. A report
+whose post (or event) failed is marked due again (another claimed row, `report-weekly-due`)
+and sent by the next run (each run, and an hourly retry, take the marks; one process takes
+each), for up to RETRY_WEEKS weeks; the part that went out is not sent twice. The numbers
 are the dashboard's: the week's totals are `hub.usage.summary` over the same days (the usage
 explorer with `from`/`to` that week and `tz=UTC`), the suggestions `hub.suggestions`.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hub.reports")
 JOB = "report-weekly"
+DUE = "report-weekly-due"  # a claimed week whose post (":post") or everything (":all") failed
+RETRY = "report-weekly-retry"
+RETRY_WEEKS = 4  # a report still failing after this many weeks is given up (logged)
 EVENT = "report.weekly"
 TOP_MODELS = 3
 
@@ -49,6 +55,13 @@ def last_week(now: datetime) -> tuple[datetime, datetime]:
 def week_label(start: datetime) -> str:
     year, week, _ = start.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def week_start(label: str) -> datetime:
+    """The Monday 00:00 UTC a `week_label` names."""
+    year, week = label.split("-W")
+    monday = date.fromisocalendar(int(year), int(week), 1)
+    return datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,29 +163,74 @@ class WeeklyReports:
         )
 
     async def tick(self) -> list[WeeklyReport]:
-        """The scheduled job: every team's report on last week that this process claims."""
+        """The scheduled job: the reports that earlier runs could not send, then every team's
+        report on last week that this process claims."""
+        sent = await self.retry()
         start, end = last_week(self._hub.clock.now())
-        sent = []
         for team in await self._hub.teams.list():
             if team.archived_at is not None:
                 continue
-            if not await self._hub.jobs.claim(JOB, period=f"{week_label(start)}:{team.id}"):
+            period = f"{week_label(start)}:{team.id}"
+            if not await self._hub.jobs.claim(JOB, period=period):
                 continue  # another process reports this team's week
-            try:
-                report = await self.build(team, start=start, end=end)
-                await self.send(team, report)
-            except Exception:  # noqa: BLE001 - one team's failure must not stop the others'
-                log.exception("the weekly report of team %s failed", team.name)
-                continue
-            sent.append(report)
+            report = await self._deliver(team, start, period, event=True)
+            if report is not None:
+                sent.append(report)
         return sent
 
-    async def send(self, team: Team, report: WeeklyReport) -> None:
+    async def retry(self) -> list[WeeklyReport]:
+        """Send the reports marked due (a failed post): each mark is taken by one process."""
+        sent = []
+        now = self._hub.clock.now()
+        teams = {team.id: team for team in await self._hub.teams.list()}
+        for mark in await self._hub.jobs.periods(DUE):
+            if not await self._hub.jobs.release(DUE, period=mark):
+                continue  # another process took it
+            week, team_id, part = mark.split(":")
+            start = week_start(week)
+            team = teams.get(int(team_id))
+            if team is None or team.archived_at is not None:
+                continue
+            if start < last_week(now)[0] - (RETRY_WEEKS - 1) * 7 * DAY:
+                log.warning("the weekly report of team %s for %s is given up", team.name, week)
+                continue
+            report = await self._deliver(team, start, f"{week}:{team.id}", event=part == "all")
+            if report is not None:
+                sent.append(report)
+        return sent
+
+    async def _deliver(
+        self, team: Team, start: datetime, period: str, *, event: bool
+    ) -> WeeklyReport | None:
+        """Build the week's report, send the event (`event`) and post it; what fails is marked
+        due for the next run. The report when it all went out."""
+        try:
+            report = await self.build(team, start=start, end=start + 7 * DAY)
+            if event:
+                await self.emit(team, report)
+        except Exception:  # noqa: BLE001 - one team's failure must not stop the others'
+            log.exception("the weekly report of team %s failed", team.name)
+            await self._hub.jobs.claim(DUE, period=f"{period}:{'all' if event else 'post'}")
+            return None
+        if not await self.post(team, report):
+            log.warning("the weekly report of team %s was not posted; the next run retries",
+                        team.name)  # fmt: skip
+            await self._hub.jobs.claim(DUE, period=f"{period}:post")
+            return None
+        return report
+
+    async def emit(self, team: Team, report: WeeklyReport) -> None:
         async with self._hub.sessions.begin() as session:
             await self._hub.events.emit(
                 session, team_id=team.id, type=EVENT, data=report.event_data()
             )
-        await self._hub.notices.post(team.id, [report.text()], what="weekly report")
+
+    async def post(self, team: Team, report: WeeklyReport) -> bool:
+        """Posted to the team's notice channel, or it has none: True; False when it failed
+        (or no connector for its platform runs here)."""
+        if not team.notify_platform or not team.notify_channel:
+            return True
+        return await self._hub.notices.post(team.id, [report.text()], what="weekly report")
 
 
 def add_weekly_report_job(scheduler: AsyncIOScheduler, hub: Hub) -> None:
@@ -189,4 +247,8 @@ def add_weekly_report_job(scheduler: AsyncIOScheduler, hub: Hub) -> None:
         coalesce=True,
         max_instances=1,
         misfire_grace_time=6 * 3600,  # a process started late that morning still sends it
+    )
+    # Reports whose post failed (Slack or Discord down) go out within the hour it is back.
+    scheduler.add_job(
+        WeeklyReports(hub).retry, "interval", hours=1, id=RETRY, coalesce=True, max_instances=1
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from nacl.encoding import HexEncoder
 from nacl.signing import SigningKey
+from sqlalchemy import select
 
 from connectors.dashboard import plugin as dashboard
 from connectors.discord import plugin as discord
@@ -27,7 +28,8 @@ from hub.ledger.usage_writer import record_usage
 from hub.model import Caller, Origin, Usage
 from hub.scheduler import build_scheduler
 from hub.service import Hub
-from hub.weekly_report import JOB, WeeklyReports, last_week
+from hub.store.event_tables import OutboxEvent
+from hub.weekly_report import JOB, RETRY, WeeklyReports, last_week
 from tests.fakes.discord_rest import APP_ID, BOT_TOKEN, FakeDiscordRest
 from tests.fakes.receivers import Receiver
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack
@@ -175,3 +177,48 @@ async def test_two_schedulers_send_each_teams_report_once_with_the_pages_numbers
     assert content.startswith(
         "Weekly report for globex, 2026-11-16 to 2026-11-22 (UTC): $0.000077 on 1 request ("
     )
+
+
+async def test_a_report_whose_post_failed_is_posted_by_the_next_run_once(
+    database_url: str,
+) -> None:
+    """Slack and Discord refuse the first post: the week's claim is not lost, the next run
+    posts each team's report, and the run after posts nothing; the event went out once."""
+    clock = FakeClock(NOW)
+    async with FakeSlack() as fake_slack, FakeDiscordRest() as rest:
+        cfg = config(fake_slack, rest)
+        running = await start_hub(cfg, database_url=database_url, clock=clock)
+        try:
+            await running.serve([slack, discord])
+            hub = running.hub
+            globex = await hub.teams.create("globex")
+            await hub.teams.set_notice_channel(running.team, platform="slack", channel="C_OPS")
+            await hub.teams.set_notice_channel(globex, platform="discord", channel=ALERTS)
+            await seed(hub, [running.team.id, globex.id])
+            await Subscriptions.for_hub(hub).create(
+                team_id=running.team.id, url="http://127.0.0.1:9/hooks", events=["report.weekly"]
+            )
+            assert build_scheduler(hub).get_job(RETRY) is not None  # hourly, besides the week's
+            alerts = f"/channels/{ALERTS}/messages"
+            fake_slack.fail("chat.postMessage", "channel_not_found")
+            rest.fail_next("POST", lambda c: c.path == alerts, status=403,
+                           body={"code": 50001, "message": "Missing Access"})  # fmt: skip
+
+            assert await WeeklyReports(hub).tick() == []  # both posts failed
+            again = await WeeklyReports(hub).tick()  # the next run
+            assert sorted(r.team for r in again) == ["acme", "globex"]
+            assert await WeeklyReports(hub).tick() == []
+            assert await WeeklyReports(hub).retry() == []
+            async with hub.sessions() as session:
+                events = (await session.scalars(select(OutboxEvent.team_id).where(
+                    OutboxEvent.type == "report.weekly"))).all()  # fmt: skip
+        finally:
+            await running.close()
+
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2  # refused, then posted
+    (posted,) = fake_slack.bot_messages("C_OPS")
+    assert posted.text.startswith("Weekly report for acme, 2026-11-16 to 2026-11-22 (UTC)")
+    answered = rest.matching("POST", lambda c: c.path == alerts)
+    assert len(answered) == 2  # refused, then posted
+    assert answered[1].json["content"].startswith("Weekly report for globex, 2026-11-16")
+    assert events == [running.team.id]  # the subscribed team's, sent the first time only

@@ -2,7 +2,10 @@
 target and date range (UTC days); every filter lives in the URL so a view can be shared.
 
 Pages are keyed by entry id ("older than #1234"), so entries written meanwhile do not shift
-what the next page shows. Secrets were redacted when the entries were written.
+what the next page shows. Each entry shows what changed: the fields (nested ones dotted, such
+as `limits.rpm`) whose value differs between the record's before and after, with their old
+and new values; a creation all its fields, a removal all it had. Secrets were redacted when
+the entries were written, and a secret field is masked here again whatever it holds.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from connectors.dashboard.admin_scope import Admin, AdminGuard
-from hub.audit import AuditRecord
+from hub.audit import REDACTED, SECRET_FIELDS, AuditRecord
 
 PAGE = "/team/audit"
 PER_PAGE = 50
@@ -89,14 +92,53 @@ def _entry(e: AuditRecord, keys: dict[str, str]) -> dict[str, Any]:
     actor = e.actor
     if kind == "key" and who in keys:
         actor = f"{e.actor} ({keys[who]})"
+    old, new = changes(e.before, e.after)
     return {
         "id": e.id, "at": f"{e.at:%Y-%m-%d %H:%M:%S}", "actor": actor, "actor_raw": e.actor,
-        "action": e.action, "target": e.target, "before": _compact(e.before),
-        "after": _compact(e.after),
+        "action": e.action, "target": e.target, "before": old, "after": new,
     }  # fmt: skip
 
 
-def _compact(values: dict[str, Any] | None) -> str:
-    if values is None:
-        return ""
-    return json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+Field = tuple[str, str]  # (dotted field name, its value as shown)
+_ABSENT = object()
+
+
+def changes(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> tuple[list[Field], list[Field]]:
+    """The fields that differ between `before` and `after`: their old values (fields the
+    change removed or altered) and their new ones (added or altered), in field order."""
+    old_fields, new_fields = _flat(before or {}), _flat(after or {})
+    old: list[Field] = []
+    new: list[Field] = []
+    for name in sorted(old_fields.keys() | new_fields.keys()):
+        was, now = old_fields.get(name, _ABSENT), new_fields.get(name, _ABSENT)
+        if was == now:
+            continue
+        if was is not _ABSENT:
+            old.append((name, _shown(name, was)))
+        if now is not _ABSENT:
+            new.append((name, _shown(name, now)))
+    return old, new
+
+
+def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as dotted fields (`limits.rpm`); lists stay whole values."""
+    found: dict[str, Any] = {}
+    for name, value in values.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict) and value:
+            found.update(_flat(value, dotted + "."))
+        else:
+            found[dotted] = value
+    return found
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if any(part.lower() in SECRET_FIELDS for part in name.split(".")):
+        return REDACTED  # recorded redacted; masked again in case an old entry was not
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)

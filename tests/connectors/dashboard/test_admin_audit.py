@@ -4,14 +4,17 @@ dates; only the team's own entries; admins only."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import insert
 
-from hub.audit import Actor, acting_as
+from hub.audit import Actor, acting_as, record
 from hub.clock import FakeClock
+from hub.store.governance_tables import AuditEntry
 from tests.connectors.dashboard.admin_support import AdminHub, admin_hub
 from tests.connectors.dashboard.support import OPERATOR_KEY
 
@@ -99,3 +102,40 @@ async def test_only_admins_of_the_team_read_it(h: AdminHub) -> None:
         theirs = await operator.get("/team/audit", params={"team": "globex"})
         assert theirs.status_code == 200 and "probe:globex" in theirs.text
         assert "probe:7<" not in theirs.text
+
+
+async def test_an_entry_shows_the_fields_that_changed_with_secrets_masked(h: AdminHub) -> None:
+    """Only the fields whose value differs, nested ones dotted, old values under Before and
+    new ones under After; a secret field never shows its value, even one recorded unredacted
+    (both sides of a changed secret were redacted when written: it does not show as changed)."""
+    hub, team = h.hub, h.dash.running.team
+    with acting_as(Actor("cli", "ops")):
+        async with hub.sessions.begin() as session:
+            await record(
+                session, now=hub.clock.now(), action="probe.change", target="probe:diff",
+                team_id=team.id,
+                before={"name": "ci", "role": "viewer", "limits": {"rpm": 60, "tpm": None},
+                        "secret_hash": "h-old", "networks": ["10.0.0.0/8"]},
+                after={"name": "ci", "role": "admin", "limits": {"rpm": 120, "tpm": None},
+                       "secret_hash": "h-new", "networks": ["10.0.0.0/8"], "expires": "2027-01-01"},
+            )  # fmt: skip
+        async with hub.sessions.begin() as session:  # an old entry written before redaction
+            await session.execute(insert(AuditEntry).values(
+                at=hub.clock.now(), actor="cli:ops", team_id=team.id, action="probe.change",
+                target="probe:raw", after=json.dumps({"api_key": "sk-raw-123"})))  # fmt: skip
+    async with h.dash.signed_in(h.dash.admin.key) as client:
+        page = (await client.get("/team/audit", params={"target": "probe:diff"})).text
+        raw = (await client.get("/team/audit", params={"target": "probe:raw"})).text
+    row = page.split('<tr data-audit-id="')[1].split("</tr>")[0]
+    before, after = [cell.split("</td>")[0] for cell in row.split('<td class="change">')[1:]]
+    assert before == (
+        '<ul class="fields"><li><code>limits.rpm</code>: 60</li>'
+        "<li><code>role</code>: viewer</li></ul>"
+    )
+    assert after == (
+        '<ul class="fields"><li><code>expires</code>: 2027-01-01</li>'
+        "<li><code>limits.rpm</code>: 120</li><li><code>role</code>: admin</li></ul>"
+    )
+    assert "h-old" not in page and "h-new" not in page
+    assert "networks" not in row and "secret_hash" not in row and "<code>name</code>" not in row
+    assert "sk-raw-123" not in raw and "<code>api_key</code>: [redacted]" in raw

@@ -1,8 +1,8 @@
 """The price catalog in the database: versions of each model's prices with an effective date.
 
 `hub prices import FILE [--effective DATE]` adds a version for every model whose prices
-changed; the shipped snapshot (`config/model_prices.json`) is synced the same way at start-up,
-but never over a price an operator imported.
+changed; the shipped snapshot (`hub/billing/model_prices.json`, package data) is synced the
+same way at start-up, but never over a price an operator imported.
 """
 
 from __future__ import annotations

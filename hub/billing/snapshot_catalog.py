@@ -16,7 +16,8 @@ from hub.billing.token_prices import UnitPrices
 from hub.config.prices import Prices
 
 _MICROS = Decimal(1_000_000)
-SHIPPED_SNAPSHOT = Path(__file__).resolve().parents[2] / "config" / "model_prices.json"
+# Package data (pyproject), so an installed wheel, not only a checkout, has it.
+SHIPPED_SNAPSHOT = Path(__file__).resolve().with_name("model_prices.json")
 
 
 def _usd(micros: int | None) -> Decimal | None:

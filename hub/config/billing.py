@@ -22,7 +22,9 @@ class StripeSettings(Section):
 
 class BillingSettings(Section):
     price_catalog: str = Field(
-        "", description='A LiteLLM-format price list; "" is the shipped config/model_prices.json.'
+        "",
+        description='A LiteLLM-format price list; "" is the shipped one'
+        " (hub/billing/model_prices.json, package data).",
     )
     suspend_after_days: int = Field(
         14, ge=0, le=3650, description="A team whose payment failed this long ago is refused."

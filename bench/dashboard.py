@@ -43,6 +43,7 @@ from hub.clock import FakeClock  # noqa: E402
 from hub.service import Hub  # noqa: E402
 from hub.store.ledger_tables import UsageRecord  # noqa: E402
 from hub.store.migrate import upgrade  # noqa: E402
+from hub.suggestions import Suggestions  # noqa: E402
 from hub.web import create_app  # noqa: E402
 
 PAGES = {
@@ -58,6 +59,7 @@ PAGES = {
     "suggestions": "/suggestions",
     "saved views": "/usage/views",
 }
+UNCACHED = "suggestions, uncached"  # not a page: hub.suggestions without its cache
 VERSIONS = Path(__file__).resolve().parents[1] / "hub" / "store" / "migrations" / "versions"
 BACKFILLS = ("*_usage_rollups.py", "*_latency_histograms.py", "*_suggestion_measures.py")
 
@@ -150,6 +152,8 @@ async def measure(
             signed = await client.post("/login", data={"key": key}, allow_redirects=False)
             assert signed.status == 303, await signed.text()
             for name, path in pages.items():
+                if name == UNCACHED:
+                    continue
                 spent = []
                 for n in range(repeat + 1):
                     begun = time.perf_counter()
@@ -161,10 +165,27 @@ async def measure(
                 spent.sort()
                 found[name] = (statistics.median(spent),
                                spent[min(len(spent) - 1, int(0.95 * len(spent)))])  # fmt: skip
+        if UNCACHED in pages:
+            found[UNCACHED] = await uncached_suggestions(hub, max(1, min(repeat, 3)))
         return found
     finally:
         await server.close()
         await hub.close()
+
+
+async def uncached_suggestions(hub: Hub, repeat: int) -> tuple[float, float]:
+    """The suggestions' own computation, without `[reports] suggestions_cache_s` (the page
+    serves it from that cache): median and worst of `repeat` runs, in ms."""
+    reports = hub.settings.reports.model_copy(update={"suggestions_cache_s": 0})
+    fresh = Suggestions(hub.usage, hub.prices, hub.settings.model_copy(update={"reports": reports}),
+                        hub.clock)  # fmt: skip
+    team = await hub.teams.get("t")
+    spent = []
+    for _ in range(repeat):
+        begun = time.perf_counter()
+        await fresh.for_team(team.id)
+        spent.append((time.perf_counter() - begun) * 1000)
+    return statistics.median(spent), max(spent)
 
 
 async def main() -> None:
@@ -176,7 +197,8 @@ async def main() -> None:
     parser.add_argument("--only", help="page names to fetch, separated by ; (default: all)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    pages = {n: p for n, p in PAGES.items() if not args.only or n in args.only.split(";")}
+    names = [*PAGES, UNCACHED]
+    pages = {n: PAGES.get(n, "") for n in names if not args.only or n in args.only.split(";")}
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(f"dashboard pages on {backend}, Python {platform.python_version()}, {platform.machine()}")
     print(f"  load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -8,6 +8,11 @@ request to another provider never waits behind it (#13.4). A request over the li
 
 aiohttp's client, not httpx, on the request path: it costs a fraction of the CPU per request
 (#14.4). The session is made on first use, inside the running event loop it belongs to.
+
+The proxy (HTTPS_PROXY, NO_PROXY and friends, as httpx honoured them) is looked up once per
+upstream origin, not per request: aiohttp's `trust_env` reads the environment and ~/.netrc
+on a worker thread for every request, two thread hand-offs on the hot path. (A provider's
+own `Authorization` header already ruled out netrc credentials for the upstream host.)
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
 from hub.config import ProviderSettings
 from hub.errors import ProviderBusy
@@ -56,6 +63,7 @@ class ProviderTransport:
         self._settings = settings
         self.in_flight = InFlight(settings.in_flight_limit, settings.in_flight_wait_s)
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
         # Per operation, as httpx's single timeout was: connecting (including waiting for a
         # pooled connection) and each read; a long stream that keeps talking is fine.
         self._timeout = aiohttp.ClientTimeout(
@@ -69,10 +77,22 @@ class ProviderTransport:
                     limit=self._settings.max_connections, limit_per_host=0, ttl_dns_cache=60
                 ),
                 timeout=self._timeout,
-                trust_env=True,  # HTTPS_PROXY and friends, as httpx honoured them
                 raise_for_status=False,
             )
         return self._session
+
+    def _proxy(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The environment's proxy for `url`'s origin (None: go direct), looked up once."""
+        parsed = URL(url)
+        origin = f"{parsed.scheme}://{parsed.host}:{parsed.port}"
+        found = self._proxies.get(origin)
+        if found is None:
+            try:
+                found = get_env_proxy_for_url(parsed)
+            except LookupError:  # none set, or NO_PROXY names the host
+                found = (None, None)
+            self._proxies[origin] = found
+        return found
 
     @asynccontextmanager
     async def post(
@@ -91,7 +111,10 @@ class ProviderTransport:
         try:
             sent = {"Content-Type": "application/json", **headers}
             inject_trace_context(sent)
-            async with self._client().post(url, data=body, headers=sent) as response:
+            proxy, proxy_auth = self._proxy(url)
+            async with self._client().post(
+                url, data=body, headers=sent, proxy=proxy, proxy_auth=proxy_auth
+            ) as response:
                 yield response
         finally:
             self.in_flight.release()

@@ -261,7 +261,11 @@ async def start_hub_process(
         stderr=log,
         cwd=workdir,
     )
-    await wait_listening(port, popen)
+    try:
+        await wait_listening(port, popen)
+    except RuntimeError as exc:
+        tail = (workdir / "hub.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"{exc}; the hub said:\n{tail}") from None
     process = Process(name, f"http://127.0.0.1:{port}/v1", popen)
     process.key = key  # type: ignore[attr-defined]
     return process

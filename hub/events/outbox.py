@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
 from hub.settings_cache import SettingsCache
@@ -36,6 +36,10 @@ class EventSink(Protocol):
     ) -> str | None: ...
 
     async def wanted_types(self, session: AsyncSession, *, team_id: int) -> frozenset[str]: ...
+
+    async def wanted_types_from(
+        self, sessions: async_sessionmaker[AsyncSession], *, team_id: int
+    ) -> frozenset[str]: ...
 
     def outbox_row(
         self, *, team_id: int, type: str, data: Mapping[str, object]
@@ -63,6 +67,20 @@ class OutboxSink:
         return await self._cache.get(
             "subscriptions", team_id, lambda: _wanted_types(session, team_id)
         )
+
+    async def wanted_types_from(
+        self, sessions: async_sessionmaker[AsyncSession], *, team_id: int
+    ) -> frozenset[str]:
+        """As `wanted_types`, opening a session only to load (settle asks on every request,
+        and the answer is nearly always in memory)."""
+
+        async def load() -> frozenset[str]:
+            async with sessions() as session:
+                return await _wanted_types(session, team_id)
+
+        if self._cache is None:
+            return await load()
+        return await self._cache.get("subscriptions", team_id, load)
 
     async def emit(
         self, session: AsyncSession, *, team_id: int, type: str, data: Mapping[str, object]

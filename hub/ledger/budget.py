@@ -97,8 +97,8 @@ class Budget:
 
     async def settle(self, hold: Hold, entry: UsageEntry) -> Settlement:
         """Release the hold, book the actual cost and write the usage record, atomically."""
-        async with self._sessions() as session:  # a read only on a cache miss
-            wanted = await self._events.wanted_types(session, team_id=entry.caller.team_id)
+        # From memory; a session is opened only on a cache miss.
+        wanted = await self._events.wanted_types_from(self._sessions, team_id=entry.caller.team_id)
         item = SettleItem(hold, entry, self._clock.now(), wanted)
         return await self.writer.submit(self._settle, item)
 

@@ -8,6 +8,7 @@ the standard library: orjson turns integers beyond 64 bits into floats, silently
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -26,6 +27,8 @@ def dumps_str(value: Any) -> str:
 
 
 def _default(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)  # as orjson writes them: every field, in order
     if hasattr(value, "keys"):
         return dict(value)
     if isinstance(value, tuple | set | frozenset):

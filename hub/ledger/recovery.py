@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any, cast
@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, Table, delete
 
 from hub.billing.price_book import PriceBook
 from hub.config import ModelSettings
+from hub.fastjson import dumps_str
 from hub.ledger.counters import Move, move_counters
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_writer import write_usage
@@ -54,9 +55,16 @@ class HoldContext:
     prompt_tokens: int  # the reservation's estimate
 
     def json(self) -> str:
-        data = asdict(self)
-        data.pop("request_id")
-        return json.dumps(data, separators=(",", ":"))
+        # Written with every reservation: orjson takes the dataclasses as they are, where
+        # `asdict` deep-copied them field by field first.
+        return dumps_str(
+            {
+                "caller": self.caller,
+                "origin": self.origin,
+                "alias": self.alias,
+                "prompt_tokens": self.prompt_tokens,
+            }
+        )
 
     @classmethod
     def parse(cls, request_id: str, raw: str) -> HoldContext:

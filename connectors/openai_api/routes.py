@@ -36,6 +36,7 @@ from connectors.openai_api.routing_headers import bypasses_cache, routing_header
 from hub.chat_stream import ChatStream
 from hub.config import MIB
 from hub.errors import AuthError, Cancelled, HubError, InvalidField, UnknownModel
+from hub.fastjson import dumps
 from hub.idempotency_keys import Replay
 from hub.model import Caller, ChatChunk, ChatRequest
 from hub.request_body import read_body
@@ -224,7 +225,10 @@ class OpenAIRoutes:
         headers[OVERHEAD_HEADER] = f"{total_ms - upstream_ms:.2f}"
         if recorder is not None:
             recorder.plain(completion, headers)
-        return web.json_response(completion, headers=headers)
+        # orjson, not json_response's json.dumps: the one serialisation of the answer.
+        return web.Response(
+            body=dumps(completion), content_type="application/json", headers=headers
+        )
 
 
 async def _stream(

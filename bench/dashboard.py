@@ -55,6 +55,7 @@ PAGES = {
     "usage.csv by member": "/usage.csv?group_by=member&from=2026-11-01&to=2026-11-28&tz=UTC",
     "usage.json by key, day": "/usage.json?group_by=key,day&from=2026-11-01&to=2026-11-28&tz=UTC",
     "models": "/models?from=2026-11-01&to=2026-11-28&tz=Europe/Paris",
+    "models, Kolkata": "/models?from=2026-11-01&to=2026-11-28&tz=Asia/Kolkata",
     "requests": "/requests",
     "suggestions": "/suggestions",
     "saved views": "/usage/views",

@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.cubes import MEASURE_DIMENSIONS
-from hub.ledger.latency_bins import Histogram, bin_of
+from hub.ledger.latency_bins import Histogram, sql_bin
 from hub.ledger.summary import (
     DIMENSIONS,
     EVERYTHING,
@@ -29,6 +29,7 @@ from hub.ledger.summary import (
     columns_needed,
 )
 from hub.ledger.summary_plan import Grain, Piece, group_label, plan_pieces
+from hub.store.ledger_tables import UsageRecord
 
 # "failover" has two bins: 0, answered by the deployment tried first; 1, failed over from it
 # (grouped and filtered by that first deployment).
@@ -112,9 +113,11 @@ async def _read(
         count: Any = func.count()
         conditions.append(first.is_not(None))
     elif grain is None:
-        value = c.latency_ms if measure == "latency" else c.ttft_ms
+        column = c.latency_ms if measure == "latency" else c.ttft_ms
+        conditions.append(column.is_not(None))
+        # Binned by the database (a few rows a piece), not one row per distinct latency.
+        value = literal_column(sql_bin(f"{UsageRecord.__tablename__}.{column.name}"))
         count = func.count()
-        conditions.append(value.is_not(None))
     else:
         value, count = c.bin, func.sum(c.requests)
         conditions += [c.cube == measure, c.grain == grain]
@@ -161,6 +164,6 @@ async def _read(
             else:
                 raw = values.pop(0)
                 key.append(None if raw in (None, 0, "") else raw)
-        index = bin_of(measured) if grain is None and measure != "failover" else measured
+        index = measured  # a bin already (or failover's 0/1)
         out.append((tuple(key), index, n))
     return out

@@ -1,8 +1,9 @@
 """The production shape: compose.yaml is well formed and runs the Procfile's commands, and
 those commands run as processes against the real PostgreSQL and Redis with deploy/hub.toml.
 
-No container engine runs here, so the image is not built and nginx is not started; the
-round-robin proxy is checked as configuration only (docs/deploy.md says so)."""
+The image is built and run by hand with podman (minutes: not in `make test`; docs/deploy.md
+has the commands and what they exercised); nginx is not started, so the round-robin proxy is
+checked as configuration only."""
 
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ def test_compose_has_the_production_shape() -> None:
     assert "server web1:8080;" in nginx and "server web2:8080;" in nginx
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "USER hub" in dockerfile and 'ENTRYPOINT ["hub"]' in dockerfile
+    # A local base can stand in for python:3.11-slim; the venv is copied whole, #! lines intact.
+    assert "ARG BASE=python:3.11-slim" in dockerfile and "FROM ${BASE}" in dockerfile
+    assert "python3 -m venv /opt/hub" in dockerfile
+    assert "COPY --from=build /opt/hub /opt/hub" in dockerfile
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv", "var", "node_modules", "test-output"} <= set(ignored)
 
 
 def test_the_deploy_config_validates() -> None:

@@ -28,12 +28,28 @@ NOT_IN_KEY_OPTIONS = frozenset({"stream", "stream_options"})
 KEY_VERSION = "1"
 
 
+# Each dataclass's field names, looked up once: every usage record hashes its request
+# (hub/prompt_hash.py), and `dataclasses.fields` per value was most of that time.
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_AS_IS = frozenset({str, int, bool, type(None)})  # exactly these types: not enums, not floats
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def _plain(value: Any) -> Any:
     """A JSON-able form of `value`, the same for equal values."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            "~": type(value).__name__,
-            **{f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)},
+            "~": kind.__name__,
+            **{name: _plain(getattr(value, name)) for name in _field_names(kind)},
         }
     if isinstance(value, bytes):
         return {"sha256": hashlib.sha256(value).hexdigest()}
@@ -50,19 +66,19 @@ def _plain(value: Any) -> Any:
 
 def canonical_request(request: ChatRequest, *, alias: str) -> dict[str, Any]:
     form: dict[str, Any] = {"alias": alias}
-    for field in dataclasses.fields(request):
-        if field.name in NOT_IN_KEY:
+    for name in _field_names(type(request)):
+        if name in NOT_IN_KEY:
             continue
-        value = getattr(request, field.name)
-        if field.name == "options":
+        value = getattr(request, name)
+        if name == "options":
             value = {
-                f.name: getattr(value, f.name)
-                for f in dataclasses.fields(value)
-                if f.name not in NOT_IN_KEY_OPTIONS
+                option: getattr(value, option)
+                for option in _field_names(type(value))
+                if option not in NOT_IN_KEY_OPTIONS
             }
-        if field.name == "openai_body" and value is not None:  # the client's body, as sent
+        if name == "openai_body" and value is not None:  # the client's body, as sent
             value = {k: v for k, v in value.items() if k not in NOT_IN_KEY_OPTIONS}
-        form[field.name] = _plain(value)
+        form[name] = _plain(value)
     return form
 
 

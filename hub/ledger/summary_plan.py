@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Literal
 
 HOUR = timedelta(hours=1)
@@ -65,6 +66,9 @@ def local_days(first: date, last: date, zone: tzinfo) -> tuple[datetime, datetim
     return start, end
 
 
+# Cached: a plan asks for the same hours' labels many times, and each row of a read asks for
+# its piece's (tzinfo conversions were a third of a Kolkata models page's Python time).
+@lru_cache(maxsize=1 << 16)
 def group_label(moment: datetime, grain: Grain, zone: tzinfo) -> str:
     """The local day (`2026-03-08`) or hour (`2026-11-01T01:00:00-04:00`, the offset telling
     the two 01:00s of a DST fall-back apart) a moment belongs to."""
@@ -264,6 +268,7 @@ def plan_range(since: datetime | None, until: datetime | None) -> Plan:
     return plan
 
 
+@lru_cache(maxsize=1 << 16)
 def _uncut(start: datetime, end: datetime, zone: tzinfo, grain: Grain) -> bool:
     """Whether every moment of [start, end) has the same local group: the offset is the same
     at both ends (no change inside: zones change at most once in a day) and so is the group."""

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 from pathlib import Path
+from typing import Any
 
 from hub.ledger.budget import Budget, Hold, Settlement
 from hub.ledger.journal import Journal, Pending, remove
@@ -45,15 +46,11 @@ class Settlements:
     async def settle(self, hold: Hold, entry: UsageEntry) -> Settlement | None:
         """Settle now if the database lets us: else (an attempt failed, or none succeeded
         within `settle_wait_s`) journal it and keep trying in the background (None)."""
-        failed = asyncio.Event()
+        # A future, not an Event: waiting on it takes no task of its own (one per request).
+        failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         trying = asyncio.ensure_future(self._until_settled(hold, entry, failed))
-        failing = asyncio.ensure_future(failed.wait())
-        try:
-            await asyncio.wait(
-                [trying, failing], timeout=self._wait_s, return_when="FIRST_COMPLETED"
-            )
-        finally:
-            failing.cancel()
+        either: list[asyncio.Future[Any]] = [trying, failed]
+        await asyncio.wait(either, timeout=self._wait_s, return_when="FIRST_COMPLETED")
         if trying.done():
             return trying.result()
         pending = Pending(hold, entry)
@@ -79,7 +76,7 @@ class Settlements:
                     log.warning("replaying %s failed; retrying", pending.request_id, exc_info=True)
                     await asyncio.to_thread(self._journal.append, pending)
                     trying = asyncio.ensure_future(
-                        self._until_settled(pending.hold, pending.entry, asyncio.Event())
+                        self._until_settled(pending.hold, pending.entry, None)
                     )
                     self._late[pending.request_id] = asyncio.create_task(
                         self._finish_late(pending, trying)
@@ -100,7 +97,7 @@ class Settlements:
         self._journal.close(empty=not self._late)
 
     async def _until_settled(
-        self, hold: Hold, entry: UsageEntry, failed: asyncio.Event
+        self, hold: Hold, entry: UsageEntry, failed: asyncio.Future[None] | None
     ) -> Settlement:
         delay = BACKOFF_BASE_S
         while True:
@@ -108,7 +105,8 @@ class Settlements:
                 return await self._budget.settle(hold, entry)
             except Exception:  # noqa: BLE001 - down, locked, a constraint: all worth a retry
                 log.warning("settling %s failed; retrying", entry.request_id, exc_info=True)
-                failed.set()
+                if failed is not None and not failed.done():
+                    failed.set_result(None)
             # Real time, with full jitter: the database comes back in its own time.
             await asyncio.sleep(random.uniform(0, delay))  # noqa: S311 - not a secret
             delay = min(delay * 2, BACKOFF_MAX_S)

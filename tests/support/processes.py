@@ -42,7 +42,9 @@ class HubProcess:
         async with asyncio.timeout(90):  # wait for the line it prints once it listens (busy CI)
             while b"listening on" not in await self._process.stdout.readline():
                 if self._process.returncode is not None:
-                    raise RuntimeError("hub serve exited early")
+                    assert self._process.stderr is not None
+                    said = (await self._process.stderr.read()).decode(errors="replace")
+                    raise RuntimeError(f"hub serve exited early: {said[-2000:]}")
         return self
 
     @property

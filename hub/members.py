@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub import audit
 from hub.clock import Clock
 from hub.errors import BadRequest, Forbidden, NotFound
+from hub.ledger.member_status import MemberLimit, member_limits
 from hub.model import Caller, Origin
 from hub.roles import ROLES
 from hub.store.ledger_tables import Member, MemberIdentity, Team
@@ -76,6 +77,11 @@ class Members:
         if member is None:
             raise NotFound(f"No member with id {member_id}.")
         return member
+
+    async def limits(self, member_id: int) -> builtins.list[MemberLimit]:
+        """The member's own quotas with what is left of them this period, daily first (for
+        `/ask usage` and `/usage`); empty when the member has none."""
+        return await member_limits(self._sessions, self._clock, member_id=member_id)
 
     async def list(self, team: Team) -> builtins.list[tuple[Member, builtins.list[str]]]:
         async with self._sessions() as session:

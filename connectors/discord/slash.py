@@ -16,7 +16,6 @@ from connectors.discord.interaction_model import Interaction
 from connectors.discord.pages import NO_MENTIONS
 from hub.audit import Actor, acting_as
 from hub.chat_admin import may_manage, set_member_quota
-from hub.ledger.member_status import member_limits
 from hub.ledger.money import format_usd
 from hub.service import Hub
 
@@ -52,7 +51,7 @@ async def usage_reply(hub: Hub, config: DiscordConfig, interaction: Interaction)
         f"Resets {status.resets_at:%Y-%m-%d %H:%M} UTC.",
     ]
     if asker.member_id is not None:
-        limits = await member_limits(hub.sessions, hub.clock, member_id=asker.member_id)
+        limits = await hub.members.limits(asker.member_id)
         lines += [limit.describe() for limit in limits]
     plan, estimate = await hub.billing.plan_and_estimate(caller.team_id)
     lines.append(

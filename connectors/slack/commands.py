@@ -9,7 +9,6 @@ from connectors.slack.config import SlackSettings
 from hub.audit import Actor, acting_as
 from hub.chat_admin import may_manage, set_member_quota
 from hub.errors import HubError
-from hub.ledger.member_status import member_limits
 from hub.ledger.money import format_usd
 from hub.model import Origin
 from hub.service import Hub
@@ -40,7 +39,7 @@ async def usage_text(hub: Hub, *, workspace: str, user: str) -> str:
         f"You: {format_usd(status.user_spent_micros)}, {status.user_tokens:,} tokens",
     ]
     if asker.member_id is not None:
-        limits = await member_limits(hub.sessions, hub.clock, member_id=asker.member_id)
+        limits = await hub.members.limits(asker.member_id)
         lines += [limit.describe() for limit in limits]
     plan, estimate = await hub.billing.plan_and_estimate(caller.team_id)
     lines.append(

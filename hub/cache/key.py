@@ -21,9 +21,7 @@ from typing import Any
 from hub.model import ChatRequest
 
 # Fields of ChatRequest and its options that never change the answer.
-NOT_IN_KEY = frozenset(
-    {"caller", "origin", "metadata", "model", "no_cache", "drop_unsupported"}
-)
+NOT_IN_KEY = frozenset({"caller", "origin", "metadata", "model", "no_cache", "drop_unsupported"})
 NOT_IN_KEY_OPTIONS = frozenset({"stream", "stream_options"})
 KEY_VERSION = "1"
 

@@ -70,8 +70,8 @@ def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
     except ImportError:
         if choice == "uvloop":
             raise CliFailure(
-                "[server] event_loop = \"uvloop\" but uvloop is not installed: "
-                "pip install uvloop, or use \"auto\""
+                '[server] event_loop = "uvloop" but uvloop is not installed: '
+                'pip install uvloop, or use "auto"'
             ) from None
         return None
     return uvloop.new_event_loop

@@ -128,6 +128,8 @@ async def _key_label(hub: Hub, key_id: str) -> str:
     except HubError:
         return key_id
     return f"{key_id} ({row.name}, {row.prefix}…)"
+
+
 def _json(totals: UsageTotals) -> dict[str, Any]:
     """The totals, with the cached (of prompt) and reasoning (of completion) tokens."""
     return {

@@ -126,7 +126,6 @@ class Tracing:
                 fail(span, exc)
                 raise
 
-
     def event(
         self, platform: str, event: str, *, conversation: str | None = None
     ) -> AbstractContextManager[object]:

@@ -23,6 +23,7 @@ from hub.billing.accounts import BillingAccounts
 from hub.billing.invoice_math import InvoiceFigures, Line, invoice_figures, month_bounds
 from hub.billing.plans import Plans
 from hub.billing.price_book import PriceBook
+from hub.billing.rollup_counts import rollup_priced_counts
 from hub.billing.usage_counts import priced_counts
 from hub.clock import Clock
 from hub.errors import BadRequest, NotFound
@@ -122,8 +123,11 @@ class Invoices:
         self._prefix = prefix
         self._currency = currency
 
-    async def figures(self, team_id: int, period: str, *, until: datetime) -> InvoiceFigures:
-        """The invoice's lines for a team's month, with usage up to `until`."""
+    async def figures(
+        self, team_id: int, period: str, *, until: datetime, from_rollups: bool = False
+    ) -> InvoiceFigures:
+        """The invoice's lines for a team's month, with usage up to `until`; from_rollups:
+        counted from the hourly rollups (an estimate of the open month, rollup_counts.py)."""
         first, last = month_bounds(period)
         start = datetime.combine(first, time(0), tzinfo=UTC)
         # Usage up to and including `until` (a record made this very microsecond counts).
@@ -133,7 +137,8 @@ class Invoices:
         )
         spans = await self._plans.spans(team_id, first=first, last=last)
         book = await self._prices.ready()
-        counts = await priced_counts(
+        count = rollup_priced_counts if from_rollups else priced_counts
+        counts = await count(
             self._sessions, book, team_id=team_id, spans=spans, since=start, until=end
         )
         return invoice_figures(spans=spans, counts=counts, month_days=last.day)

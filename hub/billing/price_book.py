@@ -137,6 +137,26 @@ class PriceBook:
             deployment = DeploymentSettings(provider=provider, model=model or provider)
         return self.deployment_prices(deployment, at)
 
+    def steady(self, label: str | None, since: datetime, until: datetime) -> bool:
+        """Whether the label's prices are one and the same throughout [since, until): no
+        catalog version of any name its model may have starts inside (config prices never
+        change in a running book). Rollups are priced by the hour only where this holds."""
+        if not label:
+            return True
+        deployment = self._by_label.get(label)
+        if deployment is None:
+            provider, _, model = label.partition("/")
+            deployment = DeploymentSettings(provider=provider, model=model or provider)
+        if UnitPrices.of_deployment(deployment) is not None:
+            return True
+        for key in catalog_keys(deployment, self._provider_type(deployment)):
+            versions = self._versions.get(key)
+            if versions is not None:
+                start = bisect.bisect_right(versions.starts, since)
+                if start < len(versions.starts) and versions.starts[start] < until:
+                    return False
+        return True
+
     def require(self, deployment: DeploymentSettings, at: datetime) -> UnitPrices:
         found = self.deployment_prices(deployment, at)
         if found is None:

@@ -108,9 +108,12 @@ class Billing:
 
     async def plan_and_estimate(self, team_id: int) -> tuple[str | None, int]:
         """For /ask usage and /usage: the team's plan today (None: no plan) and the open
-        month's invoice total so far, in micro-dollars (rounded to cents like the invoice)."""
-        plan = await self.plans.current(team_id, self._clock.now().date())
-        figures = await self.estimate(team_id)
+        month's invoice total so far, in micro-dollars (rounded to cents like the invoice).
+        From the hourly rollups: a few rows per hour and deployment, not every record
+        (rollup_counts.py), since chat commands ask for it on every `/usage`."""
+        now = self._clock.now()
+        plan = await self.plans.current(team_id, now.date())
+        figures = await self.invoices.figures(team_id, period_of(now), until=now, from_rollups=True)
         return (plan.name if plan else None), figures.total_micros
 
     async def standing(self, team: Team) -> dict[str, object]:

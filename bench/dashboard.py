@@ -52,6 +52,7 @@ PAGES = {
     "usage by day, Kolkata": "/usage?group_by=day&from=2026-11-01&to=2026-11-28&tz=Asia/Kolkata",
     "usage by channel, hour": "/usage?group_by=slack_channel,hour&from=2026-11-20&to=2026-11-28"
     "&tz=America/New_York",
+    "usage by hour, Kolkata": "/usage?group_by=hour&from=2026-11-20&to=2026-11-28&tz=Asia/Kolkata",
     "usage.csv by member": "/usage.csv?group_by=member&from=2026-11-01&to=2026-11-28&tz=UTC",
     "usage.json by key, day": "/usage.json?group_by=key,day&from=2026-11-01&to=2026-11-28&tz=UTC",
     "models": "/models?from=2026-11-01&to=2026-11-28&tz=Europe/Paris",

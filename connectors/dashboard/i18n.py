@@ -25,6 +25,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from hub.ledger.latency_bins import format_ms
 from hub.ledger.money import MICROS_PER_USD
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -134,13 +135,7 @@ class Numbers:
 
     def ms(self, value: int | None) -> str:
         """A latency (`850 ms`, `2.10 s`, `14.2 s`); `–` for none."""
-        if value is None:
-            return "–"
-        if value >= 10_000:
-            return f"{self.decimal(value / 1000, 1)} s"
-        if value >= 1000:
-            return f"{self.decimal(value / 1000, 2)} s"
-        return f"{self.integer(value)} ms"
+        return format_ms(value, decimal=self.decimal, integer=self.integer)
 
     def month(self, day: date) -> str:
         """`November 2026`."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 STEPS_PER_DOUBLING = 8
@@ -95,12 +95,22 @@ class Histogram:
 EMPTY = Histogram({})
 
 
-def format_ms(value: int | None) -> str:
-    """A latency as people read it: `850 ms`, `2.10 s`, `14.2 s`; `–` for none."""
+def _decimal(value: float, digits: int) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def format_ms(
+    value: int | None,
+    *,
+    decimal: Callable[[float, int], str] = _decimal,
+    integer: Callable[[int], str] = str,
+) -> str:
+    """A latency as people read it: `850 ms`, `2.10 s`, `14.2 s`; `–` for none. The number
+    formats are the caller's (the dashboard passes its language's)."""
     if value is None:
         return "–"
     if value >= 10_000:
-        return f"{value / 1000:,.1f} s"
+        return f"{decimal(value / 1000, 1)} s"
     if value >= 1000:
-        return f"{value / 1000:.2f} s"
-    return f"{value} ms"
+        return f"{decimal(value / 1000, 2)} s"
+    return f"{integer(value)} ms"

@@ -19,6 +19,7 @@ instead (signatures, keys) catch it and say "not verified".
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -84,9 +85,7 @@ def load_json(raw: bytes | str, *, field: str = "body", max_depth: int = MAX_JSO
     """Parse a JSON document from an untrusted source; InvalidField naming what is wrong."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
-        data = json.loads(
-            text, parse_constant=_no_constant, parse_int=_bounded_int, parse_float=_finite_float
-        )
+        data = _decoder().decode(text)
     except UnicodeDecodeError as exc:
         raise InvalidField(field, f"The {field} is not UTF-8 text.") from exc
     except RecursionError as exc:
@@ -158,3 +157,12 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text[:20]} does not fit a 64-bit number")
     return value
+
+
+@functools.cache
+def _decoder() -> json.JSONDecoder:
+    # Built once: `json.loads` with hooks makes a new decoder (and its scanner) per call,
+    # and every chat request's body comes through here.
+    return json.JSONDecoder(
+        parse_constant=_no_constant, parse_int=_bounded_int, parse_float=_finite_float
+    )

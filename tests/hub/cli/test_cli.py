@@ -100,13 +100,15 @@ def test_team_key_ask_usage_flow(cli: Cli) -> None:
 
 
 def test_errors_are_one_line_and_exit_nonzero(cli: Cli) -> None:
+    # Its own team: the module's hub is shared, and tests run alone or in any order (xdist).
+    cli("team", "create", "globex")
     missing = cli("usage", "--team", "nobody", ok=False)
     assert missing.returncode == 1
     assert missing.stderr.strip().splitlines()[-1] == "error: No team named 'nobody'."
-    unknown_model = cli("ask", "x", "--team", "acme", "--model", "gpt-9", ok=False)
+    unknown_model = cli("ask", "x", "--team", "globex", "--model", "gpt-9", ok=False)
     assert unknown_model.returncode == 1
     assert "Unknown model 'gpt-9'. Available models: demo." in unknown_model.stderr
-    duplicate = cli("team", "create", "acme", ok=False)
+    duplicate = cli("team", "create", "globex", ok=False)
     assert "already exists" in duplicate.stderr
 
 

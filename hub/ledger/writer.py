@@ -21,11 +21,13 @@ Jobs must therefore be pure database work (they may run twice, and only one run 
 `submit` returns only after COMMIT, so an answered request's record is on disk (as durable as
 `[database] sqlite_synchronous` makes it; PostgreSQL: committed).
 
-Backends: SQLite (a file) gets a dedicated writer connection on a thread of its own (WAL,
-BEGIN IMMEDIATE), so a batch costs one thread hop whatever its statements; readers use other
-connections. PostgreSQL (and SQLite in memory) run the batch on a pooled connection of the
-hub's engine (`run_sync`): one checkout, BEGIN, the statements, COMMIT, and no reset round
-trip on return (the driver's rollback after a commit is a no-op).
+Backends: SQLite (a file) gets a dedicated writer connection (WAL, BEGIN IMMEDIATE); a batch
+runs on the event loop's thread when the write lock is free at once (`synchronous=NORMAL`:
+no fsync per commit), else on a thread of its own that waits for the lock, so a batch costs
+at most one thread hop whatever its statements; readers use other connections. PostgreSQL
+(and SQLite in memory) run the batch on a pooled connection of the hub's engine
+(`run_sync`): one checkout, BEGIN, the statements, COMMIT, and no reset round trip on return
+(the driver's rollback after a commit is a no-op).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, pool
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger("hub.ledger")
@@ -125,6 +127,11 @@ def write_batch(conn: Connection, jobs: Sequence[_Job[Any, Any]]) -> None:
     jobs[0].hooks = tx._after  # run once, whichever job they belong to
 
 
+def _busy(error: BaseException | None) -> bool:
+    """SQLite's write lock was taken (by another process) when BEGIN IMMEDIATE asked."""
+    return isinstance(error, OperationalError) and "locked" in str(error.orig)
+
+
 def _lost_connection(exc: Exception) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
@@ -173,15 +180,45 @@ class _SqliteThread:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="hub-ledger-writer")
         self._conn: Connection | None = None
         self._closed = False
+        # `full` fsyncs on every commit: that stays off the event loop, on the thread.
+        self._inline = synchronous != "full"
 
     async def write(self, jobs: list[_Job[Any, Any]]) -> None:
+        if self._inline and self._write_inline(jobs):
+            return
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._write, jobs)
 
-    def _write(self, jobs: list[_Job[Any, Any]]) -> None:
+    def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self._engine.connect()
-        write_batch(self._conn, jobs)
+        return self._conn
+
+    def _write(self, jobs: list[_Job[Any, Any]]) -> None:
+        write_batch(self._connection(), jobs)
+
+    def _write_inline(self, jobs: list[_Job[Any, Any]]) -> bool:
+        """The batch on the event loop's own thread if the write lock is free this instant
+        (False: it is not; nothing was written, the thread waits for it instead).
+
+        A batch is a few hundred microseconds of mostly Python (SQLAlchemy) work holding the
+        GIL either way; the hand-off to the writer thread and back cost more than that, and
+        on a loaded machine the thread's wake-up waits for a core. With `synchronous=NORMAL`
+        a WAL commit does not fsync (a checkpoint now and then does), so only a lock held
+        by another process could stall the loop: BEGIN IMMEDIATE is tried without waiting
+        (busy_timeout 0), and a busy database goes to the thread, which waits as before.
+        The writer's flush is sequential, so the connection is never used by both at once."""
+        conn = self._connection()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            write_batch(conn, jobs)
+        finally:
+            raw.execute("PRAGMA busy_timeout=30000")
+        if all(_busy(job.error) for job in jobs):
+            return False  # BEGIN IMMEDIATE found the lock taken: nothing of it was written
+        return True
 
     async def close(self) -> None:
         if self._closed:

@@ -4,10 +4,11 @@ and its durability setting."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from hub.ledger.writer import Tx
 from tests.support.hubs import RunningHub, start_hub
@@ -81,3 +82,25 @@ async def test_close_writes_what_is_queued(running: RunningHub) -> None:
     await asyncio.sleep(0)  # queued, not yet written
     await writer.close()
     assert await pending == "last"
+
+
+async def test_a_batch_waits_for_the_lock_another_process_holds(running: RunningHub) -> None:
+    """The writer tries the batch on the event loop without waiting for SQLite's lock; held
+    elsewhere, the batch waits for it on the writer's thread and commits once it is free."""
+    writer = running.hub.budget.writer
+    path = make_url(running.hub.settings.database.url).database
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)  # another process's connection
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        pending = asyncio.ensure_future(writer.run(insert("after-the-lock")))
+        for _ in range(5):  # the flush starts and finds the lock taken
+            await asyncio.sleep(0)
+        assert not pending.done()
+        other.execute("COMMIT")
+        assert await pending == "after-the-lock"
+    finally:
+        other.close()
+    async with running.hub.engine.connect() as conn:
+        stored = await conn.execute(text("SELECT id FROM hub_instances WHERE kind = 'test'"))
+        assert list(stored.scalars()) == ["after-the-lock"]

@@ -5,13 +5,13 @@ through Redis), the TTL as the bound otherwise, last_used_at written off the req
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from hub.clock import FakeClock
 from hub.errors import AuthError, Forbidden, KeyExpired, KeyRevoked
@@ -26,21 +26,8 @@ from tests.support.hubs import (
     start_hub,
 )
 from tests.support.processes import HubProcess
-from tests.support.services import REDIS_URL, delete_redis_prefix, redis_prefix
-
-
-class Statements:
-    """The SQL a hub's engine sends, as the driver sees it."""
-
-    def __init__(self, hub: Hub) -> None:
-        self.sent: list[str] = []
-        event.listen(hub.engine.sync_engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
-        self.sent.append(statement)
-
-    def touching(self, table: str) -> list[str]:
-        return [s for s in self.sent if table in s]
+from tests.support.services import REDIS_URL
+from tests.support.statements import Statements
 
 
 @pytest.fixture
@@ -50,11 +37,6 @@ async def running(sqlite_url: str) -> AsyncIterator[RunningHub]:
         yield hub
     finally:
         await hub.close()
-
-
-@pytest.fixture
-def statements(running: RunningHub) -> Iterator[Statements]:
-    yield Statements(running.hub)
 
 
 async def test_a_second_authentication_reads_nothing(
@@ -146,15 +128,6 @@ async def test_last_used_at_is_written_later_in_one_batch(
     await running.hub.keys.authenticate(running.key.key)
     await running.hub.keys.usage.flush()
     assert len(statements.touching("UPDATE api_keys")) == 1  # at most once a minute per key
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    value = await redis_prefix()
-    try:
-        yield value
-    finally:
-        await delete_redis_prefix(value)
 
 
 @pytest.mark.redis

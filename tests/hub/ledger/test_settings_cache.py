@@ -6,10 +6,10 @@ behind the hub's back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from hub.clock import FakeClock
 from hub.errors import QuotaExceeded
@@ -27,7 +27,8 @@ from tests.support.hubs import (
     settings_from,
     start_hub,
 )
-from tests.support.services import REDIS_URL, delete_redis_prefix, redis_prefix
+from tests.support.services import REDIS_URL
+from tests.support.statements import Statements
 
 
 def config(fake: FakeOpenAI, extra: dict[str, object] | None = None) -> dict[str, object]:
@@ -50,23 +51,6 @@ async def running(fake_openai: FakeOpenAI, sqlite_url: str) -> AsyncIterator[Run
         yield hub
     finally:
         await hub.close()
-
-
-class Statements:
-    def __init__(self, hub: Hub) -> None:
-        self.sent: list[str] = []
-        event.listen(hub.engine.sync_engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
-        self.sent.append(statement)
-
-    def reading(self, table: str) -> list[str]:
-        return [s for s in self.sent if s.lstrip().startswith("SELECT") and f"FROM {table}" in s]
-
-
-@pytest.fixture
-def statements(running: RunningHub) -> Iterator[Statements]:
-    yield Statements(running.hub)
 
 
 def ask(running: RunningHub, max_tokens: int = 10) -> ChatRequest:
@@ -151,15 +135,6 @@ async def test_the_ttl_bounds_a_change_the_hub_did_not_make(running: RunningHub)
     running.clock.advance(5.01)  # [ledger] settings_cache_s = 5
     with pytest.raises(QuotaExceeded):
         await chat(running.hub, ask(running))
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    value = await redis_prefix()
-    try:
-        yield value
-    finally:
-        await delete_redis_prefix(value)
 
 
 @pytest.mark.redis

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.logs import LogCapture, capture_logs
-from tests.support.services import create_postgres_database, drop_postgres_database
+from tests.support.services import (
+    create_postgres_database,
+    delete_redis_prefix,
+    drop_postgres_database,
+    redis_prefix,
+)
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -45,3 +50,13 @@ def logs() -> Iterator[LogCapture]:
     """Every log record of the test, formatted as the hub formats them."""
     with capture_logs() as handler:
         yield handler
+
+
+@pytest.fixture
+async def prefix() -> AsyncIterator[str]:
+    """A Redis key prefix of the test's own (hubs, signals, counters), deleted afterwards."""
+    value = await redis_prefix()
+    try:
+        yield value
+    finally:
+        await delete_redis_prefix(value)

@@ -3,7 +3,6 @@ tokens, O(1) in memory on the hub clock; the Redis counters agree on a burst."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import strategies as st
 
 from hub.clock import FakeClock
 from hub.rate_counters import MemoryCounters, RedisCounters
-from tests.support.services import REDIS_URL, delete_redis_prefix, redis_prefix
+from tests.support.services import REDIS_URL
 
 MINUTE = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)  # the start of a window
 
@@ -88,15 +87,6 @@ async def test_memory_does_not_grow_with_the_limit_or_the_traffic() -> None:
     counters = MemoryCounters(at(0))
     assert await burst(counters, 5000, 1_000_000) == 5000
     assert len(counters._sliding) == 1  # noqa: SLF001 - two integers per scope, not a list
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    value = await redis_prefix()
-    try:
-        yield value
-    finally:
-        await delete_redis_prefix(value)
 
 
 @pytest.mark.redis

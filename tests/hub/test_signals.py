@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
 from hub.clock import FakeClock
 from hub.signals import Signals
 from tests.support.hubs import free_port
-from tests.support.services import REDIS_URL, delete_redis_prefix, redis_prefix
+from tests.support.services import REDIS_URL
 
 
 class Inbox:
@@ -28,15 +27,6 @@ class Inbox:
                 self.changed.clear()
                 await self.changed.wait()
         return self.messages
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    value = await redis_prefix()
-    try:
-        yield value
-    finally:
-        await delete_redis_prefix(value)
 
 
 async def test_in_process_delivers_to_this_process_only_while_subscribed() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from nacl.signing import SigningKey
@@ -24,18 +23,9 @@ from tests.connectors.discord.helpers import (
 from tests.fakes.discord_rest import FakeDiscordRest
 from tests.fakes.openai_server import FakeOpenAI, reply
 from tests.support.hubs import RunningHub, settings_from, start_hub
-from tests.support.services import REDIS_URL, delete_redis_prefix, redis_prefix
+from tests.support.services import REDIS_URL
 
 TIMEOUT = 10
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    value = await redis_prefix()
-    try:
-        yield value
-    finally:
-        await delete_redis_prefix(value)
 
 
 @pytest.mark.redis

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -16,16 +15,7 @@ from tests.connectors.slack.harness import TEAM, SlackHarness, stop_value
 from tests.fakes.openai_server import FakeOpenAI, reply
 from tests.fakes.slack_api import FakeSlack
 from tests.support.hubs import RunningHub, settings_from, start_hub
-from tests.support.services import REDIS_URL, delete_redis_prefix, redis_prefix
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    value = await redis_prefix()
-    try:
-        yield value
-    finally:
-        await delete_redis_prefix(value)
+from tests.support.services import REDIS_URL
 
 
 @pytest.mark.redis

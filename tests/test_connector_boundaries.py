@@ -34,7 +34,6 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("connectors/webhooks/cli.py", ".sessions"),
         ("connectors/webhooks/simulate.py", ".sessions"),
         ("connectors/webhooks/routes.py", ".sessions"),
-        ("connectors/webhooks/answer.py", ".sessions"),
         # Zapier's sample payloads (the newest events of a kind) query the outbox and the
         # ledger themselves.
         ("connectors/zapier/samples.py", "import hub.store.event_tables"),

@@ -14,7 +14,7 @@ from connectors.webhooks.hooks import HookInfo, InboundHooks
 from connectors.webhooks.render import compact, error_json, sse_event
 from hub.chat_stream import ChatStream
 from hub.errors import Cancelled, HubError
-from hub.events.direct import enqueue_direct
+from hub.events.subscriptions import Subscriptions
 from hub.results import result_summary
 from hub.service import Hub
 
@@ -105,17 +105,14 @@ class Answerer:
         if current is None:
             log.info("webhook %s was deleted before its callback; not sent", hook.id)
             return
-        async with self._hub.sessions.begin() as session:
-            await enqueue_direct(
-                session,
-                team_id=current.team_id,
-                url=call.callback_url,
-                secret_encrypted=current.secret_encrypted,
-                event_type=CALLBACK_EVENT,
-                body=compact(payload),
-                now=self._hub.clock.now(),
-                event_id=callback_event_id(key),
-            )
+        await Subscriptions.for_hub(self._hub).send_once(
+            team_id=current.team_id,
+            url=call.callback_url,
+            secret_encrypted=current.secret_encrypted,
+            event_type=CALLBACK_EVENT,
+            body=compact(payload),
+            event_id=callback_event_id(key),
+        )
 
     async def drain(self) -> None:
         """Wait for every running callback job (tests; graceful stop)."""

@@ -120,6 +120,33 @@ class Subscriptions:
                 )
         return CreatedSubscription(row.id, team_id, url, chosen, secret)
 
+    async def send_once(
+        self,
+        *,
+        team_id: int,
+        url: str,
+        secret_encrypted: str,
+        event_type: str,
+        body: str,
+        event_id: str | None = None,
+    ) -> str:
+        """Queue one signed POST of `body` to `url` (an inbound webhook's callback) on the same
+        durable delivery machinery as subscriptions; the event id."""
+        # hub.events.direct builds on this module's names, so it is imported when first used.
+        from hub.events.direct import enqueue_direct  # noqa: PLC0415
+
+        async with self._sessions.begin() as session:
+            return await enqueue_direct(
+                session,
+                team_id=team_id,
+                url=url,
+                secret_encrypted=secret_encrypted,
+                event_type=event_type,
+                body=body,
+                now=self._clock.now(),
+                event_id=event_id,
+            )
+
     async def list(self, *, team_id: int | None = None) -> list[Subscription]:
         query = select(Subscription).where(Subscription.source != CALLBACK_SOURCE)
         if team_id is not None:

@@ -171,9 +171,7 @@ class ZapierRoutes:
         sampler = SAMPLERS.get(event)
         if sampler is None:
             raise NotFound(f"No samples for '{request.match_info['event']}'.")
-        async with self._hub.sessions() as session:
-            items = await sampler(session, key.caller)
-        return web.json_response(items)
+        return web.json_response(await sampler(self._hub, key.caller))
 
     async def _invoice_samples(self, key: AuthenticatedKey) -> web.Response:
         return web.json_response(await samples.invoices(self._hub, key.caller))

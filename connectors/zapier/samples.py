@@ -10,31 +10,16 @@ needs an item to map fields from.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from connectors.zapier.events import budget_item_id
+from hub.events.recent import RecentItems
 from hub.ledger.money import micros_to_usd
 from hub.ledger.periods import resets_at
 from hub.model import Caller
 from hub.service import Hub
-from hub.store.event_tables import BudgetAlert, OutboxEvent
-from hub.store.ledger_tables import ApiKey, Quota, UsageRecord
 
 LIMIT = 10
-
-
-async def _events(session: AsyncSession, team_id: int, type_: str) -> list[dict[str, Any]]:
-    rows = await session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.team_id == team_id, OutboxEvent.type == type_)
-        .order_by(OutboxEvent.id.desc())
-        .limit(100)
-    )
-    return [json.loads(row.payload) for row in rows]
 
 
 def event_item(envelope: dict[str, Any]) -> dict[str, Any]:
@@ -45,18 +30,12 @@ def event_item(envelope: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def completions(session: AsyncSession, caller: Caller) -> list[dict[str, Any]]:
-    stored = {
-        e["data"]["id"]: e for e in await _events(session, caller.team_id, "completion.created")
-    }
-    rows = await session.scalars(
-        select(UsageRecord)
-        .where(UsageRecord.team_id == caller.team_id)
-        .order_by(UsageRecord.created_at.desc(), UsageRecord.id.desc())
-        .limit(LIMIT)
-    )
+async def completions(hub: Hub, caller: Caller) -> list[dict[str, Any]]:
+    recent = RecentItems.for_hub(hub)
+    envelopes = await recent.event_envelopes(caller.team_id, "completion.created")
+    stored = {e["data"]["id"]: e for e in envelopes}
     items = []
-    for row in rows:
+    for row in await recent.usage_records(caller.team_id, limit=LIMIT):
         if row.request_id in stored:
             items.append(event_item(stored[row.request_id]))
             continue
@@ -84,31 +63,14 @@ async def completions(session: AsyncSession, caller: Caller) -> list[dict[str, A
     return items or [SAMPLE_COMPLETION | {"team": caller.team_name}]
 
 
-async def budget_alerts(session: AsyncSession, caller: Caller) -> list[dict[str, Any]]:
-    events = await _events(session, caller.team_id, "budget.threshold")
+async def budget_alerts(hub: Hub, caller: Caller) -> list[dict[str, Any]]:
+    recent = RecentItems.for_hub(hub)
+    events = await recent.event_envelopes(caller.team_id, "budget.threshold")
     if events:
         return [event_item(e) for e in events[:LIMIT]]
-    key_ids = select(ApiKey.id).where(ApiKey.team_id == caller.team_id)
-    alerts = await session.scalars(
-        select(BudgetAlert)
-        .where(
-            or_(
-                (BudgetAlert.scope == "team") & (BudgetAlert.scope_id == caller.team_id),
-                (BudgetAlert.scope == "key") & BudgetAlert.scope_id.in_(key_ids),
-            )
-        )
-        .order_by(BudgetAlert.created_at.desc(), BudgetAlert.id.desc())
-        .limit(LIMIT)
-    )
     items = []
-    for alert in alerts:
-        quota = await session.scalar(
-            select(Quota).where(
-                Quota.scope == alert.scope,
-                Quota.scope_id == alert.scope_id,
-                Quota.window == alert.window,
-            )
-        )
+    for found in await recent.budget_alerts(caller.team_id, limit=LIMIT):
+        alert, quota = found.alert, found.quota
         limit: float | int | None = None
         if quota is not None:
             limit = (

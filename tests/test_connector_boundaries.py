@@ -25,15 +25,6 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("connectors/slack/stores.py", "import hub.store.platform_tables"),
         ("connectors/slack/stores.py", "import sqlalchemy"),
         ("connectors/slack/stores.py", ".sessions"),
-        # Inbound webhooks keep their own table access (InboundHooks takes the session factory);
-        # they want a hub.inbound_hooks service built by Hub.
-        ("connectors/webhooks/hooks.py", "import hub.store.event_tables"),
-        ("connectors/webhooks/hooks.py", "import hub.store.ledger_tables"),
-        ("connectors/webhooks/hooks.py", "import sqlalchemy"),
-        ("connectors/webhooks/hooks.py", ".sessions"),
-        ("connectors/webhooks/cli.py", ".sessions"),
-        ("connectors/webhooks/simulate.py", ".sessions"),
-        ("connectors/webhooks/routes.py", ".sessions"),
         # The Zapier app's test harness migrates a throwaway database before starting a hub.
         ("connectors/zapier/app/test/start_hub.py", "import hub.store.migrate"),
         # The admin API and the dashboard take ORM rows from hub services and read their

@@ -10,11 +10,11 @@ from typing import Any
 from aiohttp import web
 
 from connectors.webhooks.adapter import WebhookCall
-from connectors.webhooks.hooks import HookInfo, InboundHooks
 from connectors.webhooks.render import compact, error_json, sse_event
 from hub.chat_stream import ChatStream
 from hub.errors import Cancelled, HubError
 from hub.events.subscriptions import Subscriptions
+from hub.inbound_hooks import HookInfo, InboundHooks
 from hub.results import result_summary
 from hub.service import Hub
 

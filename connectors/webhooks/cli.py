@@ -7,14 +7,14 @@ import json
 import click
 
 from connectors.webhooks.config import WebhooksConfig
-from connectors.webhooks.hooks import InboundHooks, IssuedHook
 from hub.cli.context import pass_hub
 from hub.cli.table import echo_table
+from hub.inbound_hooks import InboundHooks, IssuedHook
 from hub.service import Hub
 
 
 def _hooks(hub: Hub) -> InboundHooks:
-    return InboundHooks(hub.sessions, clock=hub.clock, secrets_box=hub.secrets)
+    return InboundHooks.for_hub(hub)
 
 
 def _url(hub: Hub, path: str) -> str:

@@ -15,10 +15,10 @@ from connectors.webhooks.adapter import InvalidField, WebhookCall, parse_call
 from connectors.webhooks.answer import Answerer
 from connectors.webhooks.config import WebhooksConfig
 from connectors.webhooks.dedupe import STILL_RUNNING, Dedupe, Stored
-from connectors.webhooks.hooks import HookInfo, InboundHooks
 from connectors.webhooks.render import error_response, sse_event
 from connectors.webhooks.verify import signature_headers, verify_request
 from hub.errors import HubError, NotFound
+from hub.inbound_hooks import HookInfo, InboundHooks
 from hub.model import Caller
 from hub.request_body import read_body
 from hub.results import result_summary
@@ -33,7 +33,7 @@ class WebhookRoutes:
     def __init__(self, hub: Hub, config: WebhooksConfig) -> None:
         self._hub = hub
         self._config = config
-        self.hooks = InboundHooks(hub.sessions, clock=hub.clock, secrets_box=hub.secrets)
+        self.hooks = InboundHooks.for_hub(hub)
         self.dedupe = Dedupe(hub.deliveries, wait_s=config.duplicate_wait_s)
         self.answers = Answerer(hub, self.hooks)
 

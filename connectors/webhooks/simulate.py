@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import click
 from standardwebhooks import Webhook
 
-from connectors.webhooks.hooks import InboundHooks
 from hub.cli.context import CliContext
 from hub.cli.simulate import endpoint, post, require_ok, sent, show
+from hub.inbound_hooks import InboundHooks
 from hub.service import Hub
 
 
@@ -41,7 +41,7 @@ def simulate_webhook(
     if secret is None:
 
         async def read(hub: Hub) -> str:
-            hooks = InboundHooks(hub.sessions, clock=hub.clock, secrets_box=hub.secrets)
+            hooks = InboundHooks.for_hub(hub)
             return hub.secrets.decrypt((await hooks.get(hook_id)).secret_encrypted)
 
         secret = ctx.run(read)

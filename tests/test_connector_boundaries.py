@@ -20,11 +20,6 @@ PUBLIC_STORE = {"hub.store.secretbox"}
 
 ALLOWED: frozenset[tuple[str, str]] = frozenset(
     {
-        # Slack's installation and OAuth-state stores (slack_bolt's store interfaces) read and
-        # write platform_tables directly; they want a hub.installations service.
-        ("connectors/slack/stores.py", "import hub.store.platform_tables"),
-        ("connectors/slack/stores.py", "import sqlalchemy"),
-        ("connectors/slack/stores.py", ".sessions"),
         # The Zapier app's test harness migrates a throwaway database before starting a hub.
         ("connectors/zapier/app/test/start_hub.py", "import hub.store.migrate"),
         # The admin API and the dashboard take ORM rows from hub services and read their

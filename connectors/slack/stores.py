@@ -1,4 +1,5 @@
-"""slack_sdk's installation and OAuth-state stores, kept in the hub's own tables.
+"""slack_sdk's installation and OAuth-state stores, kept in the hub's own tables (through the
+hub's PlatformInstalls service).
 
 Tokens are stored only encrypted (the hub's secret box). OAuth states are single use, expire,
 and carry the hub team chosen by a signed install link; each is HMAC-signed so a state cannot
@@ -20,12 +21,10 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from sqlalchemy import delete, select, update
 
 from hub.errors import SecretKeyChanged
+from hub.platform_installs import PlatformInstalls
 from hub.service import Hub
-from hub.store.platform_tables import Installation as InstallationRow
-from hub.store.platform_tables import OAuthState
 from hub.store.secretbox import SecretBoxError
 
 PLATFORM = "slack"
@@ -38,7 +37,7 @@ def _json(data: dict[str, Any]) -> str:
 
 class HubInstallationStore(AsyncInstallationStore):
     def __init__(self, hub: Hub) -> None:
-        self._hub = hub
+        self._installs = PlatformInstalls.for_hub(hub)
 
     @property
     def logger(self) -> logging.Logger:
@@ -55,49 +54,30 @@ class HubInstallationStore(AsyncInstallationStore):
         enterprise = source.enterprise_id or ""
         workspace = "" if source.is_enterprise_install else source.team_id or ""
         user = (getattr(source, "user_id", "") or "") if kind == "installation" else ""
-        async with self._hub.sessions.begin() as session:
-            await session.execute(
-                delete(InstallationRow).where(
-                    InstallationRow.platform == PLATFORM,
-                    InstallationRow.kind == kind,
-                    InstallationRow.enterprise_id == enterprise,
-                    InstallationRow.workspace_id == workspace,
-                    InstallationRow.user_id == user,
-                )
-            )
-            session.add(
-                InstallationRow(
-                    platform=PLATFORM,
-                    kind=kind,
-                    enterprise_id=enterprise,
-                    workspace_id=workspace,
-                    user_id=user,
-                    data_encrypted=self._hub.secrets.encrypt(_json(data)),
-                    installed_at=self._hub.clock.now(),
-                )
-            )
+        await self._installs.save(
+            PLATFORM,
+            kind,
+            enterprise_id=enterprise,
+            workspace_id=workspace,
+            user_id=user,
+            data=_json(data),
+        )
 
     async def _latest(
         self, kind: str, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> dict[str, Any] | None:
-        query = select(InstallationRow.data_encrypted).where(
-            InstallationRow.platform == PLATFORM,
-            InstallationRow.kind == kind,
-            InstallationRow.enterprise_id == (enterprise_id or ""),
-            InstallationRow.workspace_id == (team_id or ""),
-        )
-        if user_id is not None:
-            query = query.where(InstallationRow.user_id == user_id)
-        query = query.order_by(InstallationRow.installed_at.desc(), InstallationRow.id.desc())
-        async with self._hub.sessions() as session:
-            found = await session.scalar(query.limit(1))
-        if found is None:
-            return None
         try:
-            return dict(json.loads(self._hub.secrets.decrypt(found)))
+            found = await self._installs.latest(
+                PLATFORM,
+                kind,
+                enterprise_id=enterprise_id or "",
+                workspace_id=team_id or "",
+                user_id=user_id,
+            )
         except SecretBoxError as exc:
             log.error("slack workspace %s: its stored installation cannot be decrypted", team_id)
             raise SecretKeyChanged("this workspace's Slack installation") from exc
+        return None if found is None else dict(json.loads(found))
 
     async def async_find_bot(
         self,
@@ -132,16 +112,13 @@ class HubInstallationStore(AsyncInstallationStore):
     async def _delete(
         self, kind: str, enterprise_id: str | None, team_id: str | None, user_id: str | None
     ) -> None:
-        query = delete(InstallationRow).where(
-            InstallationRow.platform == PLATFORM,
-            InstallationRow.kind == kind,
-            InstallationRow.enterprise_id == (enterprise_id or ""),
-            InstallationRow.workspace_id == (team_id or ""),
+        await self._installs.delete(
+            PLATFORM,
+            kind,
+            enterprise_id=enterprise_id or "",
+            workspace_id=team_id or "",
+            user_id=user_id,
         )
-        if user_id is not None:
-            query = query.where(InstallationRow.user_id == user_id)
-        async with self._hub.sessions.begin() as session:
-            await session.execute(query)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +129,7 @@ class ConsumedState:
 class HubOAuthStateStore(AsyncOAuthStateStore):
     def __init__(self, hub: Hub, *, key: str, ttl: timedelta = timedelta(minutes=10)) -> None:
         self._hub = hub
+        self._installs = PlatformInstalls.for_hub(hub)
         self._key = key.encode()
         self._ttl = ttl
 
@@ -167,10 +145,7 @@ class HubOAuthStateStore(AsyncOAuthStateStore):
         nonce = secrets.token_urlsafe(24)
         expires_at = self._hub.clock.now() + self._ttl
         state = f"{nonce}.{self._sign(nonce, team or '', expires_at)}"
-        async with self._hub.sessions.begin() as session:
-            session.add(
-                OAuthState(platform=PLATFORM, state=state, data=team or "", expires_at=expires_at)
-            )
+        await self._installs.add_state(PLATFORM, state, data=team or "", expires_at=expires_at)
         return state
 
     async def async_consume(self, state: str) -> bool:
@@ -179,21 +154,11 @@ class HubOAuthStateStore(AsyncOAuthStateStore):
     async def consume(self, state: str) -> ConsumedState | None:
         """The state's team once, if it is ours, unexpired and unused; else None."""
         nonce, _, signature = state.partition(".")
-        now = self._hub.clock.now()
-        async with self._hub.sessions.begin() as session:
-            row = await session.scalar(
-                select(OAuthState).where(OAuthState.platform == PLATFORM, OAuthState.state == state)
-            )
-            if row is None or row.consumed_at is not None or row.expires_at <= now:
-                return None
-            if not hmac.compare_digest(self._sign(nonce, row.data, row.expires_at), signature):
-                return None
-            # Marking consumed in the same transaction makes the state single use.
-            done = await session.execute(
-                update(OAuthState)
-                .where(OAuthState.id == row.id, OAuthState.consumed_at.is_(None))
-                .values(consumed_at=now)
-            )
-            if int(done.rowcount) != 1:  # type: ignore[attr-defined]
-                return None
-        return ConsumedState(team=row.data or None)
+        team = await self._installs.consume_state(
+            PLATFORM,
+            state,
+            genuine=lambda data, expires_at: hmac.compare_digest(
+                self._sign(nonce, data, expires_at), signature
+            ),
+        )
+        return None if team is None else ConsumedState(team=team or None)

@@ -143,6 +143,19 @@ class SlackHarness:
         return await self.post(body, "application/x-www-form-urlencoded")
 
     async def press_stop(self, value: str, *, user: str = USER, team: str = TEAM) -> httpx.Response:
+        action = {"type": "button", "action_id": "stop_answer", "block_id": "answer_controls"}
+        return await self.press(action | {"value": value}, user=user, team=team, path="stop")
+
+    async def press(
+        self,
+        action: dict[str, Any],
+        *,
+        user: str = USER,
+        team: str = TEAM,
+        path: str = "action",
+        secret: str | None = None,
+    ) -> httpx.Response:
+        """A `block_actions` interaction: `user` pressed `action` on an answer in CHANNEL."""
         payload = {
             "type": "block_actions",
             "team": {"id": team, "domain": "test"},
@@ -152,19 +165,12 @@ class SlackHarness:
             "trigger_id": f"1338.{next(self._ids)}.abcdef",
             "channel": {"id": CHANNEL, "name": "general"},
             "container": {"type": "message", "channel_id": CHANNEL, "is_ephemeral": False},
-            "response_url": self.slack.response_url("stop"),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": "stop_answer",
-                    "block_id": "answer_controls",
-                    "value": value,
-                    "action_ts": "1700000001.000001",
-                }
-            ],
+            "response_url": self.slack.response_url(path),
+            "actions": [action | {"action_ts": "1700000001.000001"}],
         }
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self.post(body, "application/x-www-form-urlencoded")
+        headers = self.headers(body, secret=secret)
+        return await self.post(body, "application/x-www-form-urlencoded", headers=headers)
 
 
 def stop_value(blocks: list[dict[str, Any]]) -> str | None:

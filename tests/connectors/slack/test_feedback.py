@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from hub.store.ledger_tables import UsageRecord
 from hub.store.routing_tables import Feedback
 from tests.connectors.slack.conftest import HarnessFactory
-from tests.connectors.slack.harness import CHANNEL, TEAM, USER, SlackHarness
+from tests.connectors.slack.harness import TEAM, USER, SlackHarness
 from tests.fakes.openai_server import reply
 
 
@@ -31,29 +30,9 @@ def feedback_element(blocks: list[dict[str, Any]]) -> dict[str, Any]:
 async def press(
     h: SlackHarness, value: str, *, user: str = USER, team: str = TEAM, secret: str | None = None
 ) -> httpx.Response:
-    payload = {
-        "type": "block_actions",
-        "team": {"id": team, "domain": "test"},
-        "user": {"id": user, "username": "alice", "team_id": team},
-        "api_app_id": "A1",
-        "token": "legacy-verification-token",
-        "trigger_id": "1339.1.abcdef",
-        "channel": {"id": CHANNEL, "name": "general"},
-        "container": {"type": "message", "channel_id": CHANNEL, "is_ephemeral": False},
-        "response_url": h.slack.response_url("feedback"),
-        "actions": [
-            {
-                "type": "feedback_buttons",
-                "action_id": "answer_feedback",
-                "block_id": "feedback",
-                "value": value,
-                "action_ts": "1700000002.000001",
-            }
-        ],
-    }
-    body = urlencode({"payload": json.dumps(payload)}).encode()
-    return await h.post(
-        body, "application/x-www-form-urlencoded", headers=h.headers(body, secret=secret)
+    action = {"type": "feedback_buttons", "action_id": "answer_feedback", "block_id": "feedback"}
+    return await h.press(
+        action | {"value": value}, user=user, team=team, path="feedback", secret=secret
     )
 
 

@@ -5,7 +5,7 @@ through Redis), the TTL as the bound otherwise, last_used_at written off the req
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,18 +16,17 @@ from sqlalchemy import text
 from hub.clock import FakeClock
 from hub.errors import AuthError, Forbidden, KeyExpired, KeyRevoked
 from hub.ledger.key_cache import CHANNEL
-from hub.service import Hub
 from tests.fakes.openai_server import FakeOpenAI, reply
 from tests.support.hubs import (
     RunningHub,
     model_config,
     openai_provider_config,
-    settings_from,
     start_hub,
 )
 from tests.support.processes import HubProcess
 from tests.support.services import REDIS_URL
 from tests.support.statements import Statements
+from tests.support.two_hubs import TwoHubs
 
 
 @pytest.fixture
@@ -132,30 +131,14 @@ async def test_last_used_at_is_written_later_in_one_batch(
 
 @pytest.mark.redis
 async def test_a_revoke_in_one_hub_reaches_another_through_redis(
-    sqlite_url: str, prefix: str
+    two_hubs: Callable[..., Awaitable[TwoHubs]],
 ) -> None:
-    shared = {"redis": {"url": REDIS_URL, "key_prefix": prefix}}
-    first = await start_hub(shared, database_url=sqlite_url)
-    settings = settings_from(shared, database_url=sqlite_url)
-    second = Hub.open(settings, clock=first.clock)
-    try:
-        await first.hub.start()
-        await second.start()
-        await second.keys.authenticate(first.key.key)  # cached in the second hub
-        heard = asyncio.Event()
-
-        async def probe(_: str) -> None:  # runs after the cache's handler (subscribed first)
-            heard.set()
-
-        await second.signals.subscribe(CHANNEL, probe)
-        await first.hub.keys.revoke(first.key.id)
-        async with asyncio.timeout(5):
-            await heard.wait()
-        with pytest.raises(KeyRevoked):
-            await second.keys.authenticate(first.key.key)
-    finally:
-        await second.close()
-        await first.close()
+    hubs = await two_hubs({})
+    first = hubs.first
+    await hubs.second.keys.authenticate(first.key.key)  # cached in the second hub
+    await hubs.after_signal(CHANNEL, first.hub.keys.revoke(first.key.id))
+    with pytest.raises(KeyRevoked):
+        await hubs.second.keys.authenticate(first.key.key)
 
 
 @pytest.mark.redis

@@ -6,7 +6,7 @@ behind the hub's back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from sqlalchemy import select, text
@@ -24,11 +24,10 @@ from tests.support.hubs import (
     RunningHub,
     model_config,
     openai_provider_config,
-    settings_from,
     start_hub,
 )
-from tests.support.services import REDIS_URL
 from tests.support.statements import Statements
+from tests.support.two_hubs import TwoHubs
 
 
 def config(fake: FakeOpenAI, extra: dict[str, object] | None = None) -> dict[str, object]:
@@ -139,32 +138,16 @@ async def test_the_ttl_bounds_a_change_the_hub_did_not_make(running: RunningHub)
 
 @pytest.mark.redis
 async def test_a_quota_set_in_one_hub_reaches_another_through_redis(
-    fake_openai: FakeOpenAI, sqlite_url: str, prefix: str
+    fake_openai: FakeOpenAI, two_hubs: Callable[..., Awaitable[TwoHubs]]
 ) -> None:
     fake_openai.default = reply("ok", prompt_tokens=2, completion_tokens=1)
-    shared = config(fake_openai, {"redis": {"url": REDIS_URL, "key_prefix": prefix}})
-    first = await start_hub(shared, database_url=sqlite_url, monthly_budget_micros=10_000_000)
-    second = Hub.open(settings_from(shared, database_url=sqlite_url), clock=first.clock)
-    try:
-        await first.hub.start()
-        await second.start()
-        assert await chat(second, ask(first)) == "ok"  # cached in the second hub
-        heard = asyncio.Event()
-
-        async def probe(_: str) -> None:  # runs after the cache's handler (subscribed first)
-            heard.set()
-
-        await second.signals.subscribe(CHANNEL, probe)
-        await first.hub.teams.set_quota(
-            QuotaSpec("team", first.team.id, "month", 1_000, None), team_id=first.team.id
-        )
-        async with asyncio.timeout(5):
-            await heard.wait()
-        with pytest.raises(QuotaExceeded):
-            await chat(second, ask(first))
-    finally:
-        await second.close()
-        await first.close()
+    hubs = await two_hubs(config(fake_openai), monthly_budget_micros=10_000_000)
+    first = hubs.first
+    assert await chat(hubs.second, ask(first)) == "ok"  # cached in the second hub
+    quota = QuotaSpec("team", first.team.id, "month", 1_000, None)
+    await hubs.after_signal(CHANNEL, first.hub.teams.set_quota(quota, team_id=first.team.id))
+    with pytest.raises(QuotaExceeded):
+        await chat(hubs.second, ask(first))
 
 
 async def test_concurrent_requests_of_a_lapsed_entry_read_it_once(

@@ -17,11 +17,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-import redis.asyncio as redis
+from typing import TYPE_CHECKING, Any
 
 from hub.clock import Clock
+from hub.redis_lazy import redis_client, redis_errors
+
+if TYPE_CHECKING:
+    import redis.asyncio as redis
 
 log = logging.getLogger("hub.signals")
 Handler = Callable[[str], Awaitable[None]]
@@ -47,9 +49,7 @@ class Signals:
         self._prefix = key_prefix.rstrip(":") + ":signals:"
         self._handlers: dict[str, list[Handler]] = {}
         # No I/O here: the client connects on first use.
-        self._redis: redis.Redis | None = (
-            redis.from_url(redis_url, decode_responses=True) if redis_url else None
-        )
+        self._redis: redis.Redis | None = redis_client(redis_url) if redis_url else None
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._confirmed: dict[str, asyncio.Event] = {}
@@ -67,7 +67,7 @@ class Signals:
             return True
         try:
             await self._redis.publish(self._prefix + channel, message)
-        except (redis.RedisError, OSError) as exc:
+        except redis_errors() as exc:
             log.warning("could not publish a signal on %s: %s", channel, exc)
             return False
         return True
@@ -106,7 +106,7 @@ class Signals:
             return
         self._handlers.pop(channel, None)
         if self._pubsub is not None:
-            with contextlib.suppress(redis.RedisError, OSError):
+            with contextlib.suppress(*redis_errors()):
                 await self._pubsub.unsubscribe(self._prefix + channel)
 
     async def close(self) -> None:
@@ -127,7 +127,7 @@ class Signals:
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=None)
-            except (redis.RedisError, OSError) as exc:
+            except redis_errors() as exc:
                 # redis-py reconnects and resubscribes on the next read.
                 log.warning("signal subscription interrupted (%s); reconnecting", exc)
                 for listener in list(self._reconnected):

@@ -12,10 +12,9 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-import redis.asyncio as redis
-
 from hub.clock import Clock
 from hub.model import Usage
+from hub.redis_lazy import redis_client, redis_errors
 
 log = logging.getLogger("hub.cache")
 
@@ -75,13 +74,13 @@ class RedisResponseCache:
     """Shared by every process; a Redis outage makes the cache miss, never the request fail."""
 
     def __init__(self, *, redis_url: str, key_prefix: str) -> None:
-        self._redis: Any = redis.from_url(redis_url, decode_responses=True)
+        self._redis: Any = redis_client(redis_url)
         self._prefix = key_prefix.rstrip(":") + ":cache:"
 
     async def get(self, key: str) -> CachedAnswer | None:
         try:
             raw = await self._redis.get(self._prefix + key)
-        except (redis.RedisError, OSError) as exc:
+        except redis_errors() as exc:
             log.warning("response cache unreachable, treating as a miss: %s", exc)
             return None
         if raw is None:
@@ -95,7 +94,7 @@ class RedisResponseCache:
     async def put(self, key: str, answer: CachedAnswer, *, ttl_s: int) -> None:
         try:
             await self._redis.set(self._prefix + key, answer.to_json(), ex=ttl_s)
-        except (redis.RedisError, OSError) as exc:
+        except redis_errors() as exc:
             log.warning("could not store an answer in the response cache: %s", exc)
 
     async def close(self) -> None:

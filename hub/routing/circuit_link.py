@@ -14,8 +14,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-import redis.asyncio as redis
-
+from hub.redis_lazy import redis_client, redis_errors
 from hub.signals import Signals, Subscription
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ class RedisCircuitLink:
         policy: CircuitPolicy,
         window_s: float,
     ) -> None:
-        self._redis: Any = redis.from_url(redis_url, decode_responses=True)
+        self._redis: Any = redis_client(redis_url)
         self._prefix = key_prefix.rstrip(":") + ":"
         self._signals = signals
         self._policy = policy
@@ -92,7 +91,7 @@ class RedisCircuitLink:
                 label = str(key)[len(f"{self._prefix}circuit:") :]
                 if float(state.get("until") or 0) > 0:
                     circuits.apply_open(_opened(label, state))
-        except (redis.RedisError, OSError) as exc:
+        except redis_errors() as exc:
             log.warning("could not read open circuits from Redis: %s", exc)
 
     async def close(self) -> None:

@@ -20,6 +20,8 @@ _OBJECTS = (
     "view", "container", "message", "state", "function_data", "bot_profile", "assistant_thread",
 )  # fmt: skip
 _LISTS = ("authorizations", "actions", "files", "blocks", "attachments")
+# Bolt routes these by their first action (`body["actions"][0]`, then its action_id).
+_ACTION_TYPES = ("block_actions", "interactive_message")
 _EVENT_TEXTS = (
     "type", "subtype", "text", "ts", "thread_ts", "event_ts", "channel_type", "bot_id",
 )  # fmt: skip
@@ -28,6 +30,8 @@ _EVENT_TEXTS = (
 def check_shape(payload: dict[str, Any], *, field: str) -> None:
     """InvalidField naming the first field Bolt could not read."""
     _fields(payload, field, texts=_TEXTS)
+    if payload.get("type") in _ACTION_TYPES:
+        _actions(payload, field)
     event = payload.get("event")
     if payload.get("type") == "event_callback" and not isinstance(event, dict):
         raise InvalidField(f"{field}.event", "An event_callback must carry an event object.")
@@ -63,3 +67,22 @@ def _fields(obj: dict[str, Any], where: str, *, texts: tuple[str, ...]) -> None:
             continue
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             raise InvalidField(f"{where}.{key}", f"'{where}.{key}' must be a list of objects.")
+
+
+def _actions(payload: dict[str, Any], field: str) -> None:
+    kind = payload["type"]
+    actions = payload.get("actions")
+    if not isinstance(actions, list) or not actions:
+        raise InvalidField(
+            f"{field}.actions", f"A {kind} payload must carry a non-empty 'actions' list."
+        )
+    for n, action in enumerate(actions):
+        if not isinstance(action, dict):
+            raise InvalidField(f"{field}.actions", f"'{field}.actions' must be a list of objects.")
+        where = f"{field}.actions[{n}]"
+        if kind == "block_actions" and not isinstance(action.get("action_id"), str):
+            raise InvalidField(f"{where}.action_id", f"'{where}.action_id' must be a string.")
+        for key in ("block_id", "name", "value"):
+            value = action.get(key)
+            if value is not None and not isinstance(value, str):
+                raise InvalidField(f"{where}.{key}", f"'{where}.{key}' must be a string.")

@@ -69,6 +69,7 @@ async def test_200_stalled_requests_do_not_slow_another_provider(
         },
         sqlite_url,
     )
+    hanging: list[asyncio.Future[httpx.Response]] = []
     try:
         async with client(running) as http:
             normal = statistics.median([await timed(http, "fast") for _ in range(7)])
@@ -80,11 +81,14 @@ async def test_200_stalled_requests_do_not_slow_another_provider(
             ]
             await until(lambda: len(stalled.requests) == 200)
             loaded = statistics.median([await timed(http, "fast") for _ in range(7)])
-            assert loaded <= 2 * normal, (loaded, normal)
-            for request in hanging:  # the clients give up; each request settles as cancelled
-                request.cancel()
-            await asyncio.gather(*hanging, return_exceptions=True)
+            # A shared pool or limit would hold "fast" behind the stalled provider for seconds;
+            # the 50 ms allowance absorbs the scheduler on a loaded 2-core machine (the median
+            # went from 6.5 to 15 ms there with nothing shared).
+            assert loaded <= 2 * normal + 0.05, (loaded, normal)
     finally:
+        for request in hanging:  # the clients give up; each request settles as cancelled
+            request.cancel()
+        await asyncio.gather(*hanging, return_exceptions=True)  # none left unretrieved
         await running.close()
 
 

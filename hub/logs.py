@@ -55,6 +55,9 @@ def configure_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # Its "Context impl ..." lines on every schema check say nothing an operator needs.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Its INFO and DEBUG lines carry a command's response_url, a credential for 30 minutes;
+    # the Slack connector says what failed in its own words.
+    logging.getLogger("slack_sdk.webhook").setLevel(logging.WARNING)
 
 
 def log_chat(stream: ChatStream, logger: logging.Logger) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import aiohttp
 from slack_bolt.context.set_status.async_set_status import AsyncSetStatus
 from slack_bolt.context.set_title.async_set_title import AsyncSetTitle
 from slack_sdk.errors import SlackApiError
@@ -69,6 +70,11 @@ class Answerer:
                 await self.tell(question, slack, messages.NOT_IN_CHANNEL)
             else:
                 await self.tell(question, slack, messages.SLACK_FAILED.format(error=error))
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # Slack (its API or the command's response_url) is unreachable: nothing here is a
+            # bug, and there is no way left to tell the asker. The URL stays out of the log
+            # (a response_url is a credential for 30 minutes).
+            log.warning("could not reach Slack while answering (%s)", type(exc).__name__)
         finally:
             await self._hub.deliveries.complete("slack", question.external_id, None)
 

@@ -124,6 +124,7 @@ class SlackHarness:
         user: str = USER,
         channel: str = CHANNEL,
         team: str = TEAM,
+        response_url: str | None = None,
     ) -> httpx.Response:
         form = {
             "token": "legacy-verification-token",
@@ -136,7 +137,7 @@ class SlackHarness:
             "command": command,
             "text": text,
             "api_app_id": "A1",
-            "response_url": self.slack.response_url(f"cmd{next(self._ids)}"),
+            "response_url": response_url or self.slack.response_url(f"cmd{next(self._ids)}"),
             "trigger_id": f"1337.{next(self._ids)}.abcdef",
         }
         body = urlencode(form).encode()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
+from hub.logs import configure_logging
 from hub.store.ledger_tables import UsageRecord
 from tests.connectors.slack.conftest import HarnessFactory
 from tests.connectors.slack.harness import CHANNEL
 from tests.fakes.openai_server import error, reply
+from tests.support.logs import LogCapture
 
 
 async def test_over_budget_gets_one_message_and_no_provider_call(
@@ -84,3 +88,28 @@ async def test_ask_in_a_channel_without_the_bot_says_how_to_fix_it(
             "response_type": "ephemeral",
         }
         assert h.llm.requests == []
+
+
+async def test_an_unreachable_response_url_is_a_warning_not_a_bug(
+    slack_hub: HarnessFactory, logs: LogCapture
+) -> None:
+    # Found by the platform fuzz test: a signed command whose response_url cannot be reached
+    # was logged as a bug with a traceback. Nothing is left to tell the asker with.
+    async with slack_hub(monthly_budget_micros=1) as h:
+        await h.command("expensive question", response_url="http://127.0.0.1:9/commands/T1/x")
+        await h.connector.drain()
+        assert h.llm.requests == []
+    said = [r for r in logs.records if r.name.startswith("connectors.slack")]
+    assert [r.levelno for r in said if r.levelno >= logging.ERROR] == []
+    warned = [r.getMessage() for r in said if r.levelno == logging.WARNING]
+    assert "could not reach Slack while answering (ClientConnectorError)" in warned
+    # slack_sdk's webhook client logs the URL itself; hub.logs keeps it at WARNING.
+    leaked = [r for r in said if "/T1/x" in r.getMessage()]
+    assert leaked == []
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO")
+        assert not logging.getLogger("slack_sdk.webhook.async_client").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:], root.level = handlers, level

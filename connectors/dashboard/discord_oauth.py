@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 
 from connectors.dashboard.config import DiscordOAuthSettings
 from connectors.dashboard.federation import FederationError, Flow, Identity, callback_errors
+from connectors.dashboard.oauth_client import AsyncOAuth2Client, OAuthError
 from connectors.dashboard.refusal import N_
 
 

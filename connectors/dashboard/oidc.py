@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from connectors.dashboard.config import SLACK_ISSUER, OidcSettings
 from connectors.dashboard.federation import FederationError, Flow, Identity, callback_errors
+from connectors.dashboard.oauth_client import AsyncOAuth2Client, OAuthError
 from connectors.dashboard.refusal import N_
 
 SLACK_USER = "https://slack.com/user_id"

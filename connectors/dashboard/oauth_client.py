@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import warnings
 
+# Importing authlib.deprecate puts an "always" filter for its warnings first in the list;
+# done before ours, ours goes in front of it.
+import authlib.deprecate  # noqa: F401
+
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="The httpx module is deprecated")
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError

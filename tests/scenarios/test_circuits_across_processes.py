@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -15,18 +14,9 @@ import pytest
 from tests.fakes.openai_server import FakeOpenAI, error, reply
 from tests.support.hubs import model_config, openai_provider_config, start_hub
 from tests.support.processes import HubProcess
-from tests.support.services import REDIS_URL, delete_redis_prefix, redis_prefix
+from tests.support.services import REDIS_URL
 
 OPERATOR_KEY = "operator-key-for-circuits"
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    value = await redis_prefix()
-    try:
-        yield value
-    finally:
-        await delete_redis_prefix(value)
 
 
 def toml_config(*, database_url: str, prefix: str, upstream: str) -> str:

@@ -4,7 +4,6 @@ in-process limits for a single hub."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,7 @@ from tests.support.hubs import (
     start_hub,
 )
 from tests.support.processes import HubProcess
-from tests.support.services import REDIS_URL, delete_redis_prefix, redis_prefix
+from tests.support.services import REDIS_URL
 
 
 def toml_config(*, database_url: str, redis_url: str, prefix: str, upstream: str) -> str:
@@ -29,15 +28,6 @@ def toml_config(*, database_url: str, redis_url: str, prefix: str, upstream: str
         '[models.gpt]\ndeployments = [{ provider = "up", model = "m", '
         "input_usd_per_mtok = 1.0, output_usd_per_mtok = 1.0 }]\n"
     )
-
-
-@pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    value = await redis_prefix()
-    try:
-        yield value
-    finally:
-        await delete_redis_prefix(value)
 
 
 @pytest.mark.postgres

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
@@ -74,13 +74,8 @@ class PlatformInstalls:
     ) -> str | None:
         """The newest installation's data, decrypted (SecretBoxError when the key changed)."""
         query = select(Installation.data_encrypted).where(
-            Installation.platform == platform,
-            Installation.kind == kind,
-            Installation.enterprise_id == enterprise_id,
-            Installation.workspace_id == workspace_id,
+            *_one_install(platform, kind, enterprise_id, workspace_id, user_id)
         )
-        if user_id is not None:
-            query = query.where(Installation.user_id == user_id)
         query = query.order_by(Installation.installed_at.desc(), Installation.id.desc())
         async with self._sessions() as session:
             found = await session.scalar(query.limit(1))
@@ -96,13 +91,8 @@ class PlatformInstalls:
         user_id: str | None = None,
     ) -> None:
         query = delete(Installation).where(
-            Installation.platform == platform,
-            Installation.kind == kind,
-            Installation.enterprise_id == enterprise_id,
-            Installation.workspace_id == workspace_id,
+            *_one_install(platform, kind, enterprise_id, workspace_id, user_id)
         )
-        if user_id is not None:
-            query = query.where(Installation.user_id == user_id)
         async with self._sessions.begin() as session:
             await session.execute(query)
 
@@ -137,3 +127,18 @@ class PlatformInstalls:
             if int(done.rowcount) != 1:  # type: ignore[attr-defined]
                 return None
             return row.data
+
+
+def _one_install(
+    platform: str, kind: str, enterprise_id: str, workspace_id: str, user_id: str | None
+) -> list[ColumnElement[bool]]:
+    """The rows of one installation (a workspace's, or one user's in it)."""
+    conditions = [
+        Installation.platform == platform,
+        Installation.kind == kind,
+        Installation.enterprise_id == enterprise_id,
+        Installation.workspace_id == workspace_id,
+    ]
+    if user_id is not None:
+        conditions.append(Installation.user_id == user_id)
+    return conditions

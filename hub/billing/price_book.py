@@ -127,14 +127,20 @@ class PriceBook:
                     return found
         return None
 
-    def label_prices(self, label: str | None, at: datetime) -> UnitPrices | None:
-        """Prices of a usage record's deployment (`provider/model`) at the record's time."""
-        if not label:
-            return None
+    def _deployment_of(self, label: str) -> DeploymentSettings:
+        """The configured deployment a record's label (`provider/model`) names, else one made
+        from the label (a deployment since removed from the config)."""
         deployment = self._by_label.get(label)
         if deployment is None:
             provider, _, model = label.partition("/")
             deployment = DeploymentSettings(provider=provider, model=model or provider)
+        return deployment
+
+    def label_prices(self, label: str | None, at: datetime) -> UnitPrices | None:
+        """Prices of a usage record's deployment (`provider/model`) at the record's time."""
+        if not label:
+            return None
+        deployment = self._deployment_of(label)
         return self.deployment_prices(deployment, at)
 
     def steady(self, label: str | None, since: datetime, until: datetime) -> bool:
@@ -143,10 +149,7 @@ class PriceBook:
         change in a running book). Rollups are priced by the hour only where this holds."""
         if not label:
             return True
-        deployment = self._by_label.get(label)
-        if deployment is None:
-            provider, _, model = label.partition("/")
-            deployment = DeploymentSettings(provider=provider, model=model or provider)
+        deployment = self._deployment_of(label)
         if UnitPrices.of_deployment(deployment) is not None:
             return True
         for key in catalog_keys(deployment, self._provider_type(deployment)):

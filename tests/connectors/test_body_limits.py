@@ -20,8 +20,8 @@ from connectors.openai_api import plugin as openai_api
 from connectors.slack import plugin as slack
 from connectors.slack.verify import sign
 from connectors.webhooks import plugin as webhooks
-from connectors.webhooks.hooks import InboundHooks
 from connectors.zapier import plugin as zapier
+from hub.inbound_hooks import InboundHooks
 from hub.store.ledger_tables import UsageRecord
 from hub.store.platform_tables import Delivery
 from tests.support.hubs import SECRET_KEY, RunningHub, start_hub

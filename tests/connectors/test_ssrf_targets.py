@@ -12,8 +12,8 @@ from standardwebhooks import Webhook
 
 from connectors.admin_api import plugin as admin_api
 from connectors.webhooks import plugin as webhooks
-from connectors.webhooks.hooks import InboundHooks
 from connectors.zapier import plugin as zapier
+from hub.inbound_hooks import InboundHooks
 from tests.support.hubs import SECRET_KEY, RunningHub, start_hub
 
 OPERATOR_KEY = "operator-key-for-ssrf-tests-0123456789ab"

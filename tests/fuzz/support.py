@@ -21,8 +21,8 @@ from connectors.openai_api import plugin as openai_api
 from connectors.slack import plugin as slack
 from connectors.stripe import plugin as stripe
 from connectors.webhooks import plugin as webhooks
-from connectors.webhooks.hooks import InboundHooks, IssuedHook
 from connectors.zapier import plugin as zapier
+from hub.inbound_hooks import InboundHooks, IssuedHook
 from tests.fakes.discord_rest import APP_ID, BOT_TOKEN, FakeDiscordRest
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack
 from tests.support.hubs import SECRET_KEY, RunningHub, start_hub

@@ -23,9 +23,9 @@ from connectors.openai_api import plugin as openai_api
 from connectors.slack import plugin as slack
 from connectors.slack.verify import sign
 from connectors.webhooks import plugin as webhooks
-from connectors.webhooks.hooks import InboundHooks
 from connectors.zapier import plugin as zapier
 from hub.errors import HubError
+from hub.inbound_hooks import InboundHooks
 from hub.service import Hub
 from tests.support.hubs import SECRET_KEY, RunningHub, start_hub
 from tests.support.logs import LogCapture

@@ -21,9 +21,9 @@ from standardwebhooks import Webhook
 from connectors.admin_api import plugin as admin_api
 from connectors.openai_api import plugin as openai_api
 from connectors.webhooks import plugin as webhooks
-from connectors.webhooks.hooks import InboundHooks
 from connectors.zapier import plugin as zapier
 from hub.events.subscriptions import Subscriptions
+from hub.inbound_hooks import InboundHooks
 from tests.connectors.admin_api.state import team_state
 from tests.connectors.admin_api.support import API, AdminHub, admin_hub
 

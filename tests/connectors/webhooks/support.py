@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from connectors.webhooks import plugin as webhooks_plugin
-from connectors.webhooks.hooks import InboundHooks, IssuedHook
 from connectors.webhooks.plugin import WebhooksConnector
+from hub.inbound_hooks import InboundHooks, IssuedHook
 from hub.store.ledger_tables import UsageRecord
 from hub.store.platform_tables import Delivery
 from hub.web import CONNECTORS_KEY

@@ -13,8 +13,8 @@ import pytest_asyncio
 from cryptography.fernet import Fernet
 from standardwebhooks import Webhook
 
-from connectors.webhooks.hooks import InboundHooks
 from hub.events.signing import new_webhook_secret
+from hub.inbound_hooks import InboundHooks
 from hub.store.secretbox import SecretBox
 from tests.connectors.webhooks.support import HookRig, config_for, hook_rig
 from tests.fakes.openai_server import FakeOpenAI

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from connectors.webhooks.hooks import InboundHooks
+from hub.inbound_hooks import InboundHooks
 from tests.connectors.webhooks.support import config_for, hook_rig
 from tests.fakes.openai_server import FakeOpenAI
 

@@ -85,8 +85,11 @@ FUZZ_EXAMPLES ?= 300
 fuzz: install
 	HUB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz tests/connectors/admin_api/test_schema_fuzz.py
 
+# ruff format over the whole tree too (Python files and the Python blocks of Markdown): a file
+# that `ruff check` passes can still be unformatted.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 docs: install

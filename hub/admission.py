@@ -21,9 +21,7 @@ class Admitted:
 
 
 class Admission:
-    def __init__(
-        self, members: Members, rate_limits: RateLimits, billing: BillingAccounts
-    ) -> None:
+    def __init__(self, members: Members, rate_limits: RateLimits, billing: BillingAccounts) -> None:
         self._members = members
         self._rate_limits = rate_limits
         self._billing = billing

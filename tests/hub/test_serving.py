@@ -53,7 +53,7 @@ async def test_a_stalled_body_gets_408_and_the_connection_is_closed(served: Runn
     writer.write(
         b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
         + f"Authorization: Bearer {served.key.key}\r\n".encode()
-        + b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"model\""
+        + b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model"'
     )
     data, waited = await _closed_after(reader)
     writer.close()

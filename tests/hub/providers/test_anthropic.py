@@ -65,9 +65,7 @@ async def pools() -> AsyncIterator[Pools]:
         await made.close()
 
 
-def provider(
-    fake: FakeAnthropic, pools: Pools, *, timeout_s: float = 10.0
-) -> AnthropicProvider:
+def provider(fake: FakeAnthropic, pools: Pools, *, timeout_s: float = 10.0) -> AnthropicProvider:
     settings = ProviderSettings(
         name="claude",
         type="anthropic",

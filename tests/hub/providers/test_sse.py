@@ -21,7 +21,7 @@ from hub.providers.upstream import SseEvent, SseParser
 STREAM = (
     b": keepalive\r\n\r\n"
     b"event: delta\r\ndata: one\r\ndata: two\r\n\r\n"
-    b"data: {\"a\": 1}\n\n"
+    b'data: {"a": 1}\n\n'
     b"id: 7\rdata:no-space\r\r"
     b"data: \xc3\xa9t\xc3\xa9\n\n"
     b"data: last without a blank line"

@@ -293,7 +293,10 @@ class ChatChunk:
     @property
     def text(self) -> str:
         """Choice 0's text delta: what chat connectors show."""
-        return "".join(c.text for c in self.choices if c.index == 0)
+        choices = self.choices
+        if len(choices) == 1:  # nearly every chunk: read several times each, on the hot path
+            return choices[0].text if choices[0].index == 0 else ""
+        return "".join(c.text for c in choices if c.index == 0)
 
     @property
     def finish_reason(self) -> str | None:

@@ -97,21 +97,19 @@ class OpenAIProvider:
             ) as response:
                 await raise_for_status(response, errors, progress, self._clock.now())
                 async for events in sse_batches(response):
-                    chunks: list[ChatChunk] = []
-                    try:
-                        for event in events:
-                            if event.data.strip() == "[DONE]":
-                                done = True
-                                break
-                            chunks.append(_chunk(event.data, errors, read_chunk, MalformedChunk))
-                    finally:
-                        # Everything one read brought is handed on at once (what came before
-                        # a failure in it too): all but the last say so, and the client gets
-                        # them in one write.
-                        for chunk in chunks[:-1]:
-                            yield chunk.but_more_follow()
-                        if chunks:
-                            yield chunks[-1]
+                    # Everything one read brought is handed on at once (what came before a
+                    # failure in it too): all but the last say so (`more`), and the client
+                    # gets them in one write.
+                    data = [event.data for event in events]
+                    for position, item in enumerate(data):
+                        if "[DONE]" in item and item.strip() == "[DONE]":
+                            done = True
+                            del data[position:]
+                            break
+                    last = len(data) - 1
+                    for position, item in enumerate(data):
+                        more = position < last
+                        yield _chunk(item, errors, read_chunk, MalformedChunk, more=more)
                     if done:
                         break
         if not done:
@@ -142,7 +140,9 @@ class OpenAIProvider:
         return payload, headers
 
 
-def _chunk(data: str, errors: UpstreamErrors, read: Any, malformed: type[Exception]) -> ChatChunk:
+def _chunk(
+    data: str, errors: UpstreamErrors, read: Any, malformed: type[Exception], *, more: bool
+) -> ChatChunk:
     try:
         payload = json.loads(data)
     except ValueError:
@@ -150,7 +150,7 @@ def _chunk(data: str, errors: UpstreamErrors, read: Any, malformed: type[Excepti
     if isinstance(payload, dict) and payload.get("error"):
         raise errors.in_stream(payload)
     try:
-        chunk: ChatChunk = read(payload)
+        chunk: ChatChunk = read(payload, more=more)
     except malformed as exc:
         raise errors.malformed(str(exc)) from None
     return chunk

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from hub.clock import FakeClock
 from hub.ttl_cache import TTLCache
 
@@ -23,3 +25,79 @@ async def test_reload_after_ttl_and_on_invalidate() -> None:
     assert await cache.get("a", load) == 3
     cache.invalidate()
     assert await cache.get("a", load) == 4
+
+
+async def test_requests_arriving_during_a_load_share_it() -> None:
+    clock = FakeClock()
+    cache: TTLCache[str, int] = TTLCache(clock, ttl_s=5.0)
+    release = asyncio.Event()
+    loads = []
+
+    async def load() -> int:
+        loads.append(1)
+        await release.wait()
+        return len(loads)
+
+    waiting = [asyncio.ensure_future(cache.get("a", load)) for _ in range(16)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == [1] * 16
+    assert (len(loads), await cache.get("a", load)) == (1, 1)
+
+
+async def test_a_load_begun_before_an_invalidation_is_not_kept() -> None:
+    clock = FakeClock()
+    cache: TTLCache[str, int] = TTLCache(clock, ttl_s=5.0)
+    release = asyncio.Event()
+    loads = []
+
+    async def load() -> int:
+        loads.append(1)
+        number = len(loads)  # the value as of when this read began
+        await release.wait()
+        return number
+
+    early = asyncio.ensure_future(cache.get("a", load))
+    await asyncio.sleep(0)
+    cache.invalidate("a")
+    late = asyncio.ensure_future(cache.get("a", load))  # after the change: a read of its own
+    await asyncio.sleep(0)
+    release.set()
+    assert (await early, await late) == (1, 2)
+    assert await cache.get("a", load) == 2
+
+
+async def test_a_failed_load_reaches_every_waiter_and_is_not_kept() -> None:
+    clock = FakeClock()
+    cache: TTLCache[str, int] = TTLCache(clock, ttl_s=5.0)
+    loads = []
+
+    async def load() -> int:
+        loads.append(1)
+        await asyncio.sleep(0)
+        if len(loads) == 1:
+            raise RuntimeError("database down")
+        return 7
+
+    waiting = [asyncio.ensure_future(cache.get("a", load)) for _ in range(3)]
+    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    assert [str(o) for o in outcomes] == ["database down"] * 3
+    assert await cache.get("a", load) == 7
+
+
+async def test_a_cancelled_waiter_leaves_the_load_to_the_others() -> None:
+    clock = FakeClock()
+    cache: TTLCache[str, int] = TTLCache(clock, ttl_s=5.0)
+    release = asyncio.Event()
+
+    async def load() -> int:
+        await release.wait()
+        return 3
+
+    first = asyncio.ensure_future(cache.get("a", load))
+    second = asyncio.ensure_future(cache.get("a", load))
+    await asyncio.sleep(0)
+    first.cancel()
+    release.set()
+    assert await second == 3
+    assert first.cancelled()

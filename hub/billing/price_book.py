@@ -47,6 +47,9 @@ def catalog_keys(deployment: DeploymentSettings, provider_type: str) -> list[str
     return list(dict.fromkeys(keys))
 
 
+_OWN_PRICES_KEPT = 1024  # deployments whose own prices are kept (the config has few)
+
+
 class PriceBook:
     def __init__(
         self,
@@ -66,6 +69,9 @@ class PriceBook:
         self._loaded_at: float | None = None
         self._loading = asyncio.Lock()  # concurrent first requests load it once
         self._by_label = {d.label: d for m in models.values() for d in m.deployments}
+        # A deployment's own config prices, by the deployment object (kept, so its id stays
+        # its own): read several times per request, and the settings are frozen.
+        self._own: dict[int, tuple[DeploymentSettings, UnitPrices | None]] = {}
 
     async def load(self) -> None:
         """Sync the shipped snapshot, read every version, and refuse unpriced deployments."""
@@ -116,7 +122,7 @@ class PriceBook:
         return provider.type if provider is not None else deployment.provider
 
     def deployment_prices(self, deployment: DeploymentSettings, at: datetime) -> UnitPrices | None:
-        own = UnitPrices.of_deployment(deployment)
+        own = self._own_prices(deployment)
         if own is not None:
             return own
         for key in catalog_keys(deployment, self._provider_type(deployment)):
@@ -126,6 +132,16 @@ class PriceBook:
                 if found is not None:
                     return found
         return None
+
+    def _own_prices(self, deployment: DeploymentSettings) -> UnitPrices | None:
+        found = self._own.get(id(deployment))
+        if found is not None and found[0] is deployment:
+            return found[1]
+        own = UnitPrices.of_deployment(deployment)
+        if len(self._own) >= _OWN_PRICES_KEPT:
+            self._own.clear()
+        self._own[id(deployment)] = (deployment, own)
+        return own
 
     def _deployment_of(self, label: str) -> DeploymentSettings:
         """The configured deployment a record's label (`provider/model`) names, else one made

@@ -58,14 +58,19 @@ class SseParser:
     def feed(self, received: bytes) -> list[SseEvent]:
         """The events completed by `received`, in order."""
         buffer = self._pending + received if self._pending else received
-        lines = buffer.splitlines(keepends=True)
-        self._pending = b""
-        if lines and (not lines[-1].endswith((b"\n", b"\r")) or lines[-1].endswith(b"\r")):
-            # An unfinished line, or a CR whose LF may be in the next read.
-            self._pending = lines.pop()
+        # Up to the last line ending, less a CR at the very end (its LF may be in the next
+        # read): decoded once, then split on the spec's three line endings. UTF-8 never has
+        # CR or LF inside a character, so this reads as decoding line by line would.
+        end = max(buffer.rfind(b"\n"), buffer.rfind(b"\r", 0, len(buffer) - 1)) + 1
+        self._pending = buffer[end:]
+        if not end:
+            return []
+        text = buffer[:end].decode("utf-8", "replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         events: list[SseEvent] = []
-        for raw in lines:
-            self._line(raw.rstrip(b"\r\n").decode("utf-8", "replace"), events)
+        for line in text.split("\n")[:-1]:  # the last is the empty rest after the end
+            self._line(line, events)
         return events
 
     def close(self) -> list[SseEvent]:

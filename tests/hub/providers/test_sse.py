@@ -109,3 +109,10 @@ async def test_chunks_that_arrive_together_say_that_more_follow(
         await transport.close()
     assert [(c.text, c.more) for c in first] == [("a", True), ("b", True), ("c", False)]
     assert [(c.text, c.more) for c in rest] == [("d", False)]
+
+
+def test_bytes_that_are_not_utf8_are_replaced_within_their_line() -> None:
+    broken = b"data: a\xe2\x82\ndata: \xff\xc3\xa9\r\n\r\ndata: \xe2\x82\xac\n\n"
+    expected = [SseEvent("message", "a\ufffd\n\ufffdé"), SseEvent("message", "€")]
+    assert parse(broken) == expected
+    assert parse(*(broken[i : i + 1] for i in range(len(broken)))) == expected

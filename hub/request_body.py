@@ -58,15 +58,21 @@ async def read_body(request: web.Request, *, limit: int) -> bytes:
     BodyTimeout when it takes longer than `[server] body_timeout_s`."""
     refuse_declared(request, limit=limit)
     seconds = request.config_dict.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT_S)
-    received = bytearray()
+    if request.content.is_eof():  # all of it arrived already: nothing to wait for
+        return await _read_within(request, limit=limit)
     try:
         async with asyncio.timeout(seconds):
-            while True:
-                chunk = await request.content.readany()
-                if not chunk:
-                    return bytes(received)
-                if len(received) + len(chunk) > limit:
-                    raise BodyTooLarge(limit)
-                received += chunk
+            return await _read_within(request, limit=limit)
     except TimeoutError as exc:
         raise BodyTimeout(seconds) from exc
+
+
+async def _read_within(request: web.Request, *, limit: int) -> bytes:
+    received = bytearray()
+    while True:
+        chunk = await request.content.readany()
+        if not chunk:
+            return bytes(received)
+        if len(received) + len(chunk) > limit:
+            raise BodyTooLarge(limit)
+        received += chunk

@@ -284,22 +284,27 @@ class ChatStream:
                 if chunk.finish_reason is not None:
                     self.result.finish_reason = chunk.finish_reason
                 for choice in chunk.choices:  # output that is not choice 0's text
-                    self.result.other_output_chars += len(choice.refusal) + sum(
-                        len(c.arguments) + len(c.name or "") for c in choice.tool_calls
-                    )
+                    other = len(choice.refusal)
+                    if choice.tool_calls:
+                        other += sum(
+                            len(c.arguments) + len(c.name or "") for c in choice.tool_calls
+                        )
                     if choice.index:
-                        self.result.other_output_chars += len(choice.text)
-                if self.result.ttft_ms is None and (chunk.text or self.result.has_output):
+                        other += len(choice.text)
+                    if other:
+                        self.result.other_output_chars += other
+                text = chunk.text
+                if self.result.ttft_ms is None and (text or self.result.has_output):
                     self.result.ttft_ms = self._elapsed_ms()
-                if chunk.text:
-                    parts.append(chunk.text)  # joined once, at the end: long answers stay linear
-                    self._seen_chars += len(chunk.text)
+                if text:
+                    parts.append(text)  # joined once, at the end: long answers stay linear
+                    self._seen_chars += len(text)
                 self._checkpoints.saw(
                     self._hold,
                     deployment=self.deployment,
                     chars=self._seen_chars + self.result.other_output_chars,
                 )
-                if chunk.text or self._every_chunk:
+                if text or self._every_chunk:
                     yield chunk
             self._finished = True
         finally:

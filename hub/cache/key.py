@@ -44,6 +44,14 @@ def _plain(value: Any) -> Any:
     kind = type(value)
     if kind in _AS_IS:
         return value
+    # The exact types a request is made of first (each as the general rules below take it).
+    if kind is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in value]
+    names = _FIELDS.get(kind)
+    if names is not None:  # a dataclass seen before
+        return {"~": kind.__name__, **{name: _plain(getattr(value, name)) for name in names}}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             "~": kind.__name__,

@@ -18,6 +18,8 @@ MAX_BYTES_PER_TOKEN = 16
 def piece_tokens(piece: str) -> int:
     if not piece:
         return 0
+    if len(piece) <= MAX_BYTES_PER_TOKEN // 4:  # at most 4 UTF-8 bytes a character
+        return 1
     return max(1, -(-len(piece.encode("utf-8", "surrogatepass")) // MAX_BYTES_PER_TOKEN))
 
 

@@ -127,7 +127,7 @@ class Invoices:
         self, team_id: int, period: str, *, until: datetime, from_rollups: bool = False
     ) -> InvoiceFigures:
         """The invoice's lines for a team's month, with usage up to `until`; from_rollups:
-        counted from the hourly rollups (an estimate of the open month, rollup_counts.py)."""
+        counted from the quarter-hour rollups (an estimate of the open month, rollup_counts.py)."""
         first, last = month_bounds(period)
         start = datetime.combine(first, time(0), tzinfo=UTC)
         # Usage up to and including `until` (a record made this very microsecond counts).

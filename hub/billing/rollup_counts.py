@@ -1,9 +1,10 @@
-"""The open month's billable token counts from the hourly rollups (hub/ledger/rollups.py),
-for estimates: a few rows per hour and deployment, however many records the month has.
+"""The open month's billable token counts from the quarter-hour rollups (rollups.py in
+hub/ledger), for estimates: a few rows per quarter hour and deployment, however many records
+the month has.
 
-Each (hour, alias, deployment) row is priced at the price in force in that hour, which is
-the price of each of its records wherever the price did not change inside the hour; an hour
-in which it did (an import effective mid-hour) is read record by record, as invoices are.
+Each (quarter, alias, deployment) row is priced at the price in force in that quarter, which
+is the price of each of its records wherever the price did not change inside it; a quarter
+in which it did (an import effective mid-quarter) is read record by record, as invoices are.
 Equal to the per-record counts as long as each record's cached and cache-write tokens are
 within its prompt and its reasoning within its completion (what providers report, and what
 hub.model.Usage says), since the token split is then linear in the sums. Invoices still read
@@ -12,7 +13,7 @@ the records (usage_counts.py), which stay the authority."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,10 +23,9 @@ from hub.billing.plans import PlanSpan
 from hub.billing.price_book import PriceBook
 from hub.billing.token_prices import split_counts
 from hub.billing.usage_counts import RECORDED_COST, priced_counts, span_of
-from hub.ledger.rollups import hour_of
+from hub.ledger.cubes import QUARTER_GRAIN
+from hub.ledger.summary_plan import QUARTER, floor_quarter
 from hub.store.rollup_tables import UsageRollup
-
-HOUR = timedelta(hours=1)
 
 
 async def rollup_priced_counts(
@@ -37,7 +37,7 @@ async def rollup_priced_counts(
     since: datetime,
     until: datetime,
 ) -> list[PricedCount]:
-    """What priced_counts gives for [since, until), `since` on a whole hour and `until` no
+    """What priced_counts gives for [since, until), `since` on a whole quarter hour and `until` no
     earlier than the team's last record (the open month up to now)."""
     r = UsageRollup
     query = (
@@ -54,9 +54,9 @@ async def rollup_priced_counts(
         )
         .where(
             r.cube == "model",
-            r.grain == "hour",
+            r.grain == QUARTER_GRAIN,
             r.team_id == team_id,
-            r.bucket >= hour_of(since),
+            r.bucket >= floor_quarter(since),
             r.bucket < until,
         )
         .group_by(r.bucket, r.alias, r.deployment)
@@ -68,9 +68,9 @@ async def rollup_priced_counts(
     def add(key: tuple[int, str, str, int], quantity: int) -> None:
         totals[key] = totals.get(key, 0) + quantity
 
-    # Hours in which a row's price changed are read record by record, every row of them.
+    # Quarters in which a row's price changed are read record by record, every row of them.
     unsteady = {
-        bucket for bucket, _, label, *_ in rows if not book.steady(label, bucket, bucket + HOUR)
+        bucket for bucket, _, label, *_ in rows if not book.steady(label, bucket, bucket + QUARTER)
     }
     for bucket, alias, label, prompt, completion, cached, write, reasoning, cost in rows:
         if bucket in unsteady:
@@ -98,7 +98,7 @@ async def rollup_priced_counts(
             team_id=team_id,
             spans=spans,
             since=bucket,
-            until=min(bucket + HOUR, until),
+            until=min(bucket + QUARTER, until),
         ):
             add((c.span, c.model, c.token_type, c.micros_per_mtok), c.quantity)
     return [PricedCount(s, m, t, p, q) for (s, m, t, p), q in totals.items()]

@@ -1,8 +1,8 @@
 """Latency and time-to-first-token histograms from the measure cubes, for percentiles.
 
-The same plan as a summary (hub/ledger/summary_plan.py): day buckets for whole UTC days, hour
-buckets for the rest, the records themselves only for what a bucket cannot split. The bins
-of every part are added, and the percentile is read from the merged histogram
+The same plan as a summary (hub/ledger/summary_plan.py): day buckets for whole UTC days,
+quarter-hour buckets for the rest, the records themselves only for what a bucket cannot
+split. The bins of every part are added, and the percentile is read from the merged histogram
 (hub/ledger/latency_bins.py), so p95 over a month is one small `GROUP BY bin`, never a scan.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.ledger.cubes import MEASURE_DIMENSIONS
+from hub.ledger.cubes import MEASURE_DIMENSIONS, QUARTER_GRAIN
 from hub.ledger.latency_bins import Histogram, sql_bin
 from hub.ledger.summary import (
     DIMENSIONS,
@@ -66,7 +66,7 @@ async def read_histograms(
     found: dict[tuple[GroupValue, ...], dict[int, int]] = {}
     parts: tuple[tuple[list[Piece], str | None], ...] = (
         (plan.days, "day"),
-        (plan.hours, "hour"),
+        (plan.quarters, QUARTER_GRAIN),
         (plan.raw, None),
     )
     for pieces, bucket_grain in parts:

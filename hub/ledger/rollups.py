@@ -1,25 +1,27 @@
 """Keeping the usage rollups: one upsert statement per usage record, in its transaction.
 
 `write_usage` (the one writer of usage records) calls `add_rollups`, which adds the record
-to its hour and its day in every cube (hub/ledger/cubes.py), and in its latency and
-time-to-first-token bins, its fail-over and its size class (the measure cubes), with one
-precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to fifteen) rows (a batch of
-records: their rows summed by key first, `merged_rows`). A rollup row is therefore exactly the
-sum of its records: a rolled-back record was never added, and no job can count a record twice.
+to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py), and in its
+latency and time-to-first-token bins, its fail-over and its size class (the measure cubes),
+with one precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to fifteen) rows
+(a batch of records: their rows summed by key first, `merged_rows`). A rollup row is
+therefore exactly the sum of its records: a rolled-back record was never added, and no job
+can count a record twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from hub.ledger.cubes import CUBES, GRAINS, MEASURE_CUBES, size_bin
+from hub.ledger.cubes import CUBES, GRAINS, MEASURE_CUBES, QUARTER_GRAIN, size_bin
 from hub.ledger.latency_bins import bin_of
+from hub.ledger.summary_plan import floor_day, floor_quarter
 from hub.ledger.usage_entry import UsageEntry
 from hub.store.rollup_tables import DIMENSION_COLUMNS, ROLLUP_KEY, UsageRollup
 
@@ -50,16 +52,8 @@ _RECORD_SUMS = (
 )
 
 
-def hour_of(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def day_of(moment: datetime) -> datetime:
-    return hour_of(moment).replace(hour=0)
-
-
 def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
-    """The rollup rows one usage record adds to: its hour and day in every cube."""
+    """The rollup rows one usage record adds to: its quarter hour and day in every cube."""
     return _rows(entry.row_values(now), sign=1)
 
 
@@ -94,7 +88,7 @@ def _rows(record: Mapping[str, Any], *, sign: int) -> list[dict[str, object]]:
         (cube, kept, GRAINS, 0) for cube, kept in CUBES.items()
     ]
     cubes += [(name, c.dimensions, c.grains, bins[name]) for name, c in MEASURE_CUBES.items()]
-    buckets = {"hour": hour_of(moment), "day": day_of(moment)}
+    buckets = {QUARTER_GRAIN: floor_quarter(moment), "day": floor_day(moment)}
     rows = []
     for cube, kept, grains, bin_ in cubes:
         if bin_ is None:

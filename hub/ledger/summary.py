@@ -1,10 +1,11 @@
-"""Usage summaries from the hourly rollups: filters, group-by on any dimension, local time.
+"""Usage summaries from the rollups: filters, group-by on any dimension, local time.
 
 Every report (`hub usage`, Slack and Discord `/usage`, the admin API, the dashboard) reads
 here, so they agree with each other and with `SUM` over `usage_records` to the micro-dollar.
 A query reads the smallest cube that keeps its dimensions (hub/ledger/cubes.py), day buckets
-for whole UTC days and hour buckets for the rest; only what `summary_plan` cannot answer from
-buckets is read from the records.
+for whole UTC days and quarter-hour buckets for the rest; only what `summary_plan` cannot
+answer from buckets (the partial quarters at the ends of an admin API window) is read from
+the records.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any, Literal, get_args
 from sqlalchemy import and_, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.ledger.cubes import cube_for
-from hub.ledger.summary_plan import HOUR, Grain, Piece, group_label, plan_pieces
+from hub.ledger.cubes import QUARTER_GRAIN, cube_for
+from hub.ledger.summary_plan import QUARTER, Grain, Piece, group_label, plan_pieces
 from hub.ledger.usage_totals import UsageTotals
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import UsageRollup
@@ -105,7 +106,7 @@ async def summarize(
     found: dict[tuple[GroupValue, ...], UsageTotals] = {}
     parts = (
         (ROLLUPS, plan.days, (cube, "day")),
-        (ROLLUPS, plan.hours, (cube, "hour")),
+        (ROLLUPS, plan.quarters, (cube, QUARTER_GRAIN)),
         (RECORDS, plan.raw, None),
     )
     for source, pieces, bucket in parts:
@@ -154,16 +155,16 @@ def _order(key: tuple[GroupValue, ...]) -> tuple[tuple[bool, int, str], ...]:
 async def _bounded(
     session: AsyncSession, since: datetime | None, until: datetime | None, where: UsageFilter
 ) -> tuple[datetime | None, datetime | None]:
-    """Open ends made finite by the rollups' first and last hour (for time grouping)."""
+    """Open ends made finite by the rollups' first and last quarter (for time grouping)."""
     query = select(func.min(UsageRollup.bucket), func.max(UsageRollup.bucket)).where(
-        UsageRollup.cube == "model", UsageRollup.grain == "hour"
+        UsageRollup.cube == "model", UsageRollup.grain == QUARTER_GRAIN
     )
     if where.team_id is not None:
         query = query.where(UsageRollup.team_id == where.team_id)
     first, last = (await session.execute(query)).one()
     if first is None:
         return None, None
-    return since or first, until or last + HOUR
+    return since or first, until or last + QUARTER
 
 
 class _Source:

@@ -1,19 +1,22 @@
 """Which parts of a time range the rollups can answer, at which grain, and which need records.
 
-Rollups are per UTC day and per UTC hour. Totals not grouped by time (`plan_range`) read whole
-UTC days from day buckets, the rest from hour buckets, and the partial first and last hours
-of a range whose ends are not on a UTC hour (admin API moments) from `usage_records`.
+Rollups are per UTC day and per UTC quarter hour (hub/ledger/cubes.py). Totals not grouped by
+time (`plan_range`) read whole UTC days from day buckets, the rest from quarter buckets, and
+the partial first and last quarters of a range whose ends are not on one (admin API moments)
+from `usage_records`.
 
 Rows grouped by local day or hour (`plan_grouped`) are read in pieces of one local group, each
 summed by the database over one bounded range scan (the rollups' (team, cube, grain, bucket)
-index, the records' (team, created_at) one). A bucket that a local boundary cuts is counted
-whole in the group most of it belongs to, and the pieces of it that belong elsewhere are read
-again on their own and moved: the hours of a UTC day before New York's midnight from hour
-buckets, the half hour of Kolkata's (+05:30) midnight hour past it, or the quarter hour of a
-Kathmandu (+05:45) hour, from the records. Every offset in use is whole quarter hours; a
-quarter hour that still holds two groups is grouped by each record's own time. Rollups being
-exact sums of their records, what is moved out is exactly what the bucket counted, and every
-figure still equals SUM over `usage_records` (tests/property/test_dashboard_reconciles.py).
+index, the records' (team, created_at) one). Every offset in use is a whole number of quarter
+hours (+05:30 Kolkata, +05:45 Kathmandu, -03:30 St John's), so a local hour is four quarter
+buckets and a local day a day bucket with some of its quarters moved: a UTC day bucket that
+a local midnight cuts is counted whole in the local day most of it belongs to, and its
+quarters that belong elsewhere are read again on their own and moved (New York's five hours
+before midnight, Kolkata's five and a half after 18:30 UTC). Only a quarter that still holds
+two groups (an offset change inside it, which no zone has today) is read from the records,
+each record to its own group. Rollups being exact sums of their records, what is moved out is
+exactly what the bucket counted, and every figure still equals SUM over `usage_records`
+(tests/property/test_dashboard_reconciles.py).
 """
 
 from __future__ import annotations
@@ -25,9 +28,8 @@ from typing import Literal
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-# Every zone's offset today is a whole number of quarter hours (+05:30, +05:45, +12:45), so a
-# local day or hour begins on a UTC quarter hour.
-QUARTER = timedelta(minutes=15)
+QUARTER = timedelta(minutes=15)  # the rollups' finest bucket
+_QUARTERS_A_DAY = DAY // QUARTER
 _TICK = timedelta(microseconds=1)
 Grain = Literal["day", "hour"]
 Range = tuple[datetime | None, datetime | None]  # [start, end); None: unbounded
@@ -36,21 +38,22 @@ Range = tuple[datetime | None, datetime | None]  # [start, end); None: unbounded
 @dataclass(frozen=True, slots=True)
 class Plan:
     days: list[Range] = field(default_factory=list)  # day-aligned ranges of day buckets
-    hours: list[Range] = field(default_factory=list)  # hour-aligned ranges of hour buckets
+    quarters: list[Range] = field(default_factory=list)  # ranges of quarter-hour buckets
     raw: list[Range] = field(default_factory=list)  # ranges of usage record times
 
 
-def floor_hour(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def floor_quarter(moment: datetime) -> datetime:
+    utc = moment.astimezone(UTC)
+    return utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
 
 
-def ceil_hour(moment: datetime) -> datetime:
-    floor = floor_hour(moment)
-    return floor if floor == moment else floor + HOUR
+def ceil_quarter(moment: datetime) -> datetime:
+    floor = floor_quarter(moment)
+    return floor if floor == moment else floor + QUARTER
 
 
 def floor_day(moment: datetime) -> datetime:
-    return floor_hour(moment).replace(hour=0)
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def ceil_day(moment: datetime) -> datetime:
@@ -95,35 +98,32 @@ class Piece:
 @dataclass(frozen=True, slots=True)
 class GroupedPlan:
     days: list[Piece] = field(default_factory=list)  # day buckets
-    hours: list[Piece] = field(default_factory=list)  # hour buckets
+    quarters: list[Piece] = field(default_factory=list)  # quarter-hour buckets
     raw: list[Piece] = field(default_factory=list)  # usage records
 
 
 def plan_grouped(since: datetime, until: datetime, zone: tzinfo, grain: Grain) -> GroupedPlan:
-    """[since, until) for rows grouped by local `grain`, in pieces of one group each. A UTC
-    day (or hour) bucket that a local boundary cuts is still read whole when most of it is in
-    one group, counted there, and its other pieces are moved out of it: the hours before a
-    local midnight in New York (5 or 4) from hour buckets, the half hour past a local midnight
-    in Kolkata (or the quarter hour before a local hour in Kathmandu) from the records. So a
-    local day costs one day bucket and a few hour buckets (in Kolkata also half an hour of
-    records), and a local hour in Kolkata one hour bucket and half an hour of records."""
+    """[since, until) for rows grouped by local `grain`, in pieces of one group each: a local
+    hour is one range of quarter buckets; a local day one day bucket (counted in the local
+    day most of its quarters are in) and a range of quarter buckets moved out of it, or
+    quarter buckets alone at the ends of the range."""
     plan = GroupedPlan()
     if since >= until:
         return plan
-    first, last = ceil_hour(since), floor_hour(until)
+    first, last = ceil_quarter(since), floor_quarter(until)
     if first >= last:
-        _quarters(plan, since, until, zone, grain)
+        _records(plan, since, until, zone, grain)
         return plan
-    _quarters(plan, since, first, zone, grain)
+    _records(plan, since, first, zone, grain)
     moment = first
     while moment < last:
         if (grain == "day" and moment == floor_day(moment) and moment + DAY <= last
                 and _whole_day(plan, moment, zone)):  # fmt: skip
             moment += DAY
             continue
-        _hour(plan, moment, zone, grain)
-        moment += HOUR
-    _quarters(plan, last, until, zone, grain)
+        _quarter(plan, moment, zone, grain)
+        moment += QUARTER
+    _records(plan, last, until, zone, grain)
     return plan
 
 
@@ -132,82 +132,49 @@ def _label(start: datetime, end: datetime, zone: tzinfo, grain: Grain) -> str | 
     return group_label(start, grain, zone) if _uncut(start, end, zone, grain) else None
 
 
-def _most(steps: list[tuple[datetime, str | None]]) -> tuple[datetime, str, int] | None:
-    """The group most of these steps are in (the first when tied): a moment of it, its label
-    and how many steps; None when none is in one group."""
+def _whole_day(plan: GroupedPlan, day: datetime, zone: tzinfo) -> bool:
+    """The day bucket counted in the local day most of its quarters are in, the others moved
+    out (from quarter buckets; a cut quarter from the records); False when no local day has
+    at least half of them."""
+    quarters = [(day + n * QUARTER, _label(day + n * QUARTER, day + (n + 1) * QUARTER, zone,
+                                           "day")) for n in range(_QUARTERS_A_DAY)]  # fmt: skip
     found: dict[str, list[datetime]] = {}
-    for moment, label in steps:
+    for moment, label in quarters:
         if label is not None:
             found.setdefault(label, []).append(moment)
     if not found:
-        return None
-    label = max(found, key=lambda name: len(found[name]))
-    return found[label][0], label, len(found[label])
-
-
-def _whole_day(plan: GroupedPlan, day: datetime, zone: tzinfo) -> bool:
-    """The day bucket counted in the local day most of its hours are in, the others moved out
-    (hours from hour buckets, a cut hour's quarters from the records); False when no local
-    day has most of its hours."""
-    hours = [(day + n * HOUR, _label(day + n * HOUR, day + (n + 1) * HOUR, zone, "day"))
-             for n in range(24)]  # fmt: skip
-    most = _most(hours)
-    if most is None or most[2] < 12:
         return False
-    at, label, _ = most
+    counted = max(found, key=lambda name: len(found[name]))  # the first when tied
+    if 2 * len(found[counted]) < _QUARTERS_A_DAY:
+        return False
+    at = found[counted][0]
     _put(plan.days, Piece(day, day + DAY, at), zone, "day")
-    for start, hour_label in hours:
-        if hour_label == label:
+    for start, label in quarters:
+        if label == counted:
             continue
-        if hour_label is not None:
-            _put(plan.hours, Piece(start, start + HOUR, start, at), zone, "day")
+        if label is not None:
+            _put(plan.quarters, Piece(start, start + QUARTER, start, at), zone, "day")
         else:
-            _moved_quarters(plan, start, zone, "day", label, at)
+            _put(plan.raw, Piece(start, start + QUARTER, None, at), zone, "day")
     return True
 
 
-def _hour(plan: GroupedPlan, start: datetime, zone: tzinfo, grain: Grain) -> None:
-    """An hour bucket counted in its local group, or in the one most of its quarters are in
-    with the others moved out from the records; all from the records when none is."""
-    end = start + HOUR
+def _quarter(plan: GroupedPlan, start: datetime, zone: tzinfo, grain: Grain) -> None:
+    """A quarter bucket counted in its local group; from the records when it holds two."""
+    end = start + QUARTER
     if _label(start, end, zone, grain) is not None:
-        _put(plan.hours, Piece(start, end, start), zone, grain)
-        return
-    quarters = [(start + n * QUARTER, _label(start + n * QUARTER, start + (n + 1) * QUARTER,
-                                             zone, grain)) for n in range(4)]  # fmt: skip
-    most = _most(quarters)
-    if most is None:
-        _quarters(plan, start, end, zone, grain)
-        return
-    at, label, _ = most
-    _put(plan.hours, Piece(start, end, at), zone, grain)
-    _moved_quarters(plan, start, zone, grain, label, at)
+        _put(plan.quarters, Piece(start, end, start), zone, grain)
+    else:
+        _put(plan.raw, Piece(start, end, None), zone, grain)
 
 
-def _moved_quarters(
-    plan: GroupedPlan, hour: datetime, zone: tzinfo, grain: Grain, counted: str, at: datetime
-) -> None:
-    """The quarters of this hour bucket not in the group `counted` (a moment of it: `at`),
-    from the records, moved out of it."""
-    for n in range(4):
-        start = hour + n * QUARTER
-        label = _label(start, start + QUARTER, zone, grain)
-        if label != counted:
-            add = None if label is None else start
-            _put(plan.raw, Piece(start, start + QUARTER, add, at), zone, grain)
-
-
-def _quarters(plan: GroupedPlan, start: datetime, end: datetime, zone: tzinfo,
-              grain: Grain) -> None:  # fmt: skip
-    """[start, end) from the records, in UTC quarter hours, each to its group (or, holding
-    two, to each moment's own)."""
-    moment = start
-    while moment < end:
-        midnight = floor_day(moment)
-        nxt = min(midnight + ((moment - midnight) // QUARTER + 1) * QUARTER, end)
-        label = _label(moment, nxt, zone, grain)
-        _put(plan.raw, Piece(moment, nxt, None if label is None else moment), zone, grain)
-        moment = nxt
+def _records(plan: GroupedPlan, start: datetime, end: datetime, zone: tzinfo,
+             grain: Grain) -> None:  # fmt: skip
+    """[start, end), within one UTC quarter hour, from the records: to its group, or to each
+    moment's own when it holds two."""
+    if start < end:
+        label = _label(start, end, zone, grain)
+        _put(plan.raw, Piece(start, end, None if label is None else start), zone, grain)
 
 
 def _put(pieces: list[Piece], piece: Piece, zone: tzinfo, grain: Grain) -> None:
@@ -238,16 +205,17 @@ def plan_pieces(
         return plan_grouped(since, until, zone, grain)
     plan = plan_range(since, until)
     return GroupedPlan(*([Piece(start, end) for start, end in ranges]
-                         for ranges in (plan.days, plan.hours, plan.raw)))  # fmt: skip
+                         for ranges in (plan.days, plan.quarters, plan.raw)))  # fmt: skip
 
 
 def plan_range(since: datetime | None, until: datetime | None) -> Plan:
-    """Split [since, until) between day buckets, hour buckets and raw records, for totals not
-    grouped by time: whole UTC days from days, whole hours from hours, the rest from records."""
+    """Split [since, until) between day buckets, quarter buckets and raw records, for totals
+    not grouped by time: whole UTC days from days, whole quarters from quarters, the rest
+    from records."""
     if since is not None and until is not None and since >= until:
         return Plan()
-    first = None if since is None else ceil_hour(since)
-    last = None if until is None else floor_hour(until)
+    first = None if since is None else ceil_quarter(since)
+    last = None if until is None else floor_quarter(until)
     if first is not None and last is not None and first >= last:
         return Plan(raw=[(since, until)])
     plan = Plan()
@@ -256,15 +224,15 @@ def plan_range(since: datetime | None, until: datetime | None) -> Plan:
     day_first = None if first is None else ceil_day(first)
     day_last = None if last is None else floor_day(last)
     if day_first is not None and day_last is not None and day_first >= day_last:
-        plan.hours.append((first, last))
+        plan.quarters.append((first, last))
     else:
         if first is not None and day_first is not None and first < day_first:
-            plan.hours.append((first, day_first))
+            plan.quarters.append((first, day_first))
         plan.days.append((day_first, day_last))
         if last is not None and day_last is not None and day_last < last:
-            plan.hours.append((day_last, last))
+            plan.quarters.append((day_last, last))
     if until is not None and last is not None and last < until:
-        _extend(plan.raw, last, until)
+        plan.raw.append((last, until))
     return plan
 
 
@@ -275,11 +243,3 @@ def _uncut(start: datetime, end: datetime, zone: tzinfo, grain: Grain) -> bool:
     last = end - _TICK
     same_offset = start.astimezone(zone).utcoffset() == last.astimezone(zone).utcoffset()
     return same_offset and group_label(start, grain, zone) == group_label(last, grain, zone)
-
-
-def _extend(ranges: list[Range], start: datetime, end: datetime) -> None:
-    """Append [start, end), merged into the last range when they touch."""
-    if ranges and ranges[-1][1] == start:
-        ranges[-1] = (ranges[-1][0], end)
-    else:
-        ranges.append((start, end))

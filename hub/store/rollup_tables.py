@@ -1,4 +1,4 @@
-"""Usage rolled up by UTC hour and UTC day, in a few cubes: what every report reads instead
+"""Usage rolled up by UTC quarter hour and UTC day, in a few cubes: what every report reads instead
 of scanning usage records (hub/ledger/rollups.py writes them, hub/ledger/summary.py reads)."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ ROLLUP_KEY = ("cube", "grain", "bucket", *DIMENSION_COLUMNS, "bin")
 
 
 class UsageRollup(Base):
-    """The sums of the usage records of one bucket (a UTC hour or day) that agree on the
+    """The sums of the usage records of one bucket (a UTC quarter hour or day) that agree on the
     cube's dimensions. Written in the same transaction as each record, so it never drifts."""
 
     __tablename__ = "usage_rollups"
@@ -43,8 +43,8 @@ class UsageRollup(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     cube: Mapped[str] = mapped_column(String(10))  # which dimensions (hub/ledger/cubes.py)
-    grain: Mapped[str] = mapped_column(String(4))  # "hour" or "day"
-    bucket: Mapped[datetime] = mapped_column(UTCDateTime)  # the hour's or day's start, UTC
+    grain: Mapped[str] = mapped_column(String(4))  # "15m" or "day" (hub/ledger/cubes.py)
+    bucket: Mapped[datetime] = mapped_column(UTCDateTime)  # the quarter's or day's start, UTC
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(BigId)  # 0: no member
     key_id: Mapped[int] = mapped_column(BigId)  # 0: no key

@@ -171,7 +171,7 @@ async def test_the_migration_backfills_the_bins_from_existing_records(
 
     written = await bins()
     assert {row[0] for row in written} == {"latency", "ttft"}
-    migration = _migration("*_latency_histograms.py")
+    migration, quarters = _migration("*_latency_histograms.py"), _migration("*_quarter_rollups.py")
     async with hub_.hub.engine.begin() as conn:
         await conn.execute(delete(UsageRollup).where(measured))
 
@@ -180,7 +180,8 @@ async def test_the_migration_backfills_the_bins_from_existing_records(
             from alembic.operations import Operations
 
             with Operations.context(MigrationContext.configure(sync_conn)):
-                migration.backfill()
+                migration.backfill()  # hour and day rows, then the hours as quarters
+                quarters.backfill(("latency", "ttft"))
 
         await conn.run_sync(run)
     assert await bins() == written

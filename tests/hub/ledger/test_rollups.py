@@ -1,4 +1,4 @@
-"""The hourly rollups answer every report exactly as `SUM` over `usage_records` would: random
+"""The rollups answer every report exactly as `SUM` over `usage_records` would: random
 usage across month, day and DST boundaries, random filters, group-by and timezones (whole-hour,
 half-hour and 45-minute offsets), to the micro-dollar; and the migration's backfill builds
 the same rollups from existing records."""
@@ -276,12 +276,12 @@ async def test_rollups_equal_the_sum_over_usage_records(
         assert summary.total == totals_of([r for g in expected.values() for r in g])
 
 
-async def test_day_groups_in_a_half_hour_zone_read_only_the_cut_hours_from_records(
+async def test_day_groups_in_a_half_hour_zone_read_no_records(
     running: tuple[RunningHub, list[int]],
 ) -> None:
-    """Asia/Kolkata's local midnight is 18:30 UTC: the 18:00 hour is split between two local
-    days from the records, the rest comes from rollups; a record at 18:29 and one at 18:30
-    land on different days."""
+    """Asia/Kolkata's local midnight is 18:30 UTC: the UTC day of 1 March is counted on the 1st
+    and its quarters from 18:30 are moved to the 2nd; a record at 18:29 and one at 18:30 land
+    on different days, and no record is read (every piece is whole quarter hours)."""
     hub_, team_ids = running
     moments = [at(2026, 3, 1, 18, 29), at(2026, 3, 1, 18, 30), at(2026, 3, 2, 3)]
     drawn = [record(when=when, cost=1_000 * (i + 1)) for i, when in enumerate(moments)]
@@ -293,19 +293,34 @@ async def test_day_groups_in_a_half_hour_zone_read_only_the_cut_hours_from_recor
         (("2026-03-01",), 1_000),
         (("2026-03-02",), 5_000),
     ]
-    # The records read: the range's half-hour ends, and the half hour past 1 March's local
-    # midnight, moved out of the day bucket of 1 March (counted on the 1st) to the 2nd.
-    plan = plan_grouped(since, until, zone, "day")
-    assert plan.raw == [
-        Piece(at(2026, 2, 28, 18, 30), at(2026, 2, 28, 19), add=at(2026, 2, 28, 18, 30)),
-        Piece(at(2026, 3, 1, 18, 30), at(2026, 3, 1, 19), add=at(2026, 3, 1, 18, 30),
-              take=at(2026, 3, 1)),
-        Piece(at(2026, 3, 2, 18), at(2026, 3, 2, 18, 30), add=at(2026, 3, 2, 18)),
-    ]  # fmt: skip
-    assert plan.days == [Piece(at(2026, 3, 1), at(2026, 3, 2), add=at(2026, 3, 1))]
+    assert plan_grouped(since, until, zone, "day") == GroupedPlan(
+        days=[Piece(at(2026, 3, 1), at(2026, 3, 2), add=at(2026, 3, 1))],
+        quarters=[
+            Piece(at(2026, 2, 28, 18, 30), at(2026, 3, 1), add=at(2026, 2, 28, 18, 30)),
+            Piece(at(2026, 3, 1, 18, 30), at(2026, 3, 2), add=at(2026, 3, 1, 18, 30),
+                  take=at(2026, 3, 1)),
+            Piece(at(2026, 3, 2), at(2026, 3, 2, 18, 30), add=at(2026, 3, 2)),
+        ],
+    )  # fmt: skip
 
 
-def test_a_utc_month_is_read_from_day_buckets_and_a_new_york_month_by_days_from_hours() -> None:
+def test_a_local_hour_in_a_45_minute_zone_is_four_quarter_buckets() -> None:
+    """Kathmandu (+05:45): each local hour is one range of quarter buckets, none of records;
+    an admin API window's partial quarters at its ends are the only records read."""
+    zone = ZoneInfo("Asia/Kathmandu")
+    since, until = at(2026, 3, 1, 0, 15), at(2026, 3, 1, 2, 15)
+    assert plan_grouped(since, until, zone, "hour") == GroupedPlan(
+        quarters=[Piece(at(2026, 3, 1, 0, 15), at(2026, 3, 1, 1, 15), add=at(2026, 3, 1, 0, 15)),
+                  Piece(at(2026, 3, 1, 1, 15), at(2026, 3, 1, 2, 15), add=at(2026, 3, 1, 1, 15))]
+    )  # fmt: skip
+    moments = at(2026, 3, 1, 0, 20, 5), at(2026, 3, 1, 0, 50)
+    assert plan_range(*moments) == Plan(
+        quarters=[(at(2026, 3, 1, 0, 30), at(2026, 3, 1, 0, 45))],
+        raw=[(moments[0], at(2026, 3, 1, 0, 30)), (at(2026, 3, 1, 0, 45), moments[1])],
+    )
+
+
+def test_a_utc_month_is_read_from_day_buckets_and_a_new_york_month_by_days_from_quarters() -> None:
     since, until = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
     assert plan_range(since, until) == Plan(days=[(since, until)])
     days = [since + n * timedelta(days=1) for n in range(30)]
@@ -315,11 +330,11 @@ def test_a_utc_month_is_read_from_day_buckets_and_a_new_york_month_by_days_from_
     new_york = ZoneInfo("America/New_York")
     local = local_days(date(2026, 11, 1), date(2026, 11, 30), new_york)  # DST ends on the 1st
     # Each UTC day from the 2nd counted on its local day (from 05:00 UTC), the five hours
-    # before moved to the day before; the ends from hours.
+    # before moved to the day before (from quarter buckets); the ends from quarter buckets.
     five = timedelta(hours=5)
     assert plan_grouped(*local, new_york, "day") == GroupedPlan(
         days=[Piece(day, day + timedelta(days=1), add=day + five) for day in days[1:]],
-        hours=[
+        quarters=[
             Piece(local[0], days[1], add=local[0]),
             *(Piece(day, day + five, add=day, take=day + five) for day in days[1:]),
             Piece(until, local[1], add=until),
@@ -327,7 +342,7 @@ def test_a_utc_month_is_read_from_day_buckets_and_a_new_york_month_by_days_from_
     )
     assert plan_range(*local) == Plan(
         days=[(datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))],
-        hours=[
+        quarters=[
             (local[0], datetime(2026, 11, 2, tzinfo=UTC)),
             (datetime(2026, 12, 1, tzinfo=UTC), local[1]),
         ],
@@ -368,9 +383,11 @@ async def test_the_migration_backfills_the_rollups_from_existing_records(
 
     written = await rollups()
     assert 0 < len(written) < 15 * len(drawn)  # records of one bucket and cube share a row
-    # The rollups' migration, then the latency bins' and the suggestion measures'.
+    # The rollups' migration, then the latency bins', the suggestion measures' and the quarter
+    # hours'.
     migrations = [_migration(f"*_{name}.py") for name in
-                  ("usage_rollups", "latency_histograms", "suggestion_measures")]  # fmt: skip
+                  ("usage_rollups", "latency_histograms", "suggestion_measures",
+                   "quarter_rollups")]  # fmt: skip
     async with hub_.hub.engine.begin() as conn:
         await conn.execute(delete(UsageRollup))
 
@@ -383,6 +400,70 @@ async def test_the_migration_backfills_the_rollups_from_existing_records(
                     migration.backfill()
 
         await conn.run_sync(run)
+    assert await rollups() == written
+
+
+async def test_the_quarter_hour_migration_goes_down_to_hours_and_up_again(
+    running: tuple[RunningHub, list[int]],
+) -> None:
+    """Down: each hour row the sum of its quarters (as the hour grain was written); up again:
+    the quarter rows rebuilt from the records, equal to what the writer wrote."""
+    hub_, team_ids = running
+    drawn = [
+        record(
+            when=anchor + timedelta(minutes=m),
+            member=1 + m % 2,
+            status=status,
+            cost=1_000 + m,
+            ttft=m or None,
+            deployment="p/big",
+            first="p/small",
+        )
+        for anchor in ANCHORS
+        for m in (0, 14, 15, 59)
+        for status in ("ok", "error")
+    ]
+    await replace_usage(hub_, drawn, team_ids)  # fmt: skip
+    columns = [c for c in UsageRollup.__table__.c if c.name != "id"]
+
+    async def rollups() -> list[tuple[Any, ...]]:
+        async with hub_.hub.sessions() as session:
+            found = (await session.execute(select(*columns))).all()
+        return sorted(tuple(row) for row in found)
+
+    written = await rollups()
+    migration = _migration("*_quarter_rollups.py")
+
+    def run(step: str) -> Any:
+        def step_(sync_conn: Any) -> None:
+            from alembic.migration import MigrationContext
+            from alembic.operations import Operations
+
+            with Operations.context(MigrationContext.configure(sync_conn)):
+                getattr(migration, step)()
+
+        return step_
+
+    async with hub_.hub.engine.begin() as conn:
+        await conn.run_sync(run("downgrade"))
+    hours = await rollups()
+    assert {row[1] for row in hours} == {"hour", "day"}
+    by_hour = [r for r in hours if r[0] == "model" and r[1] == "hour"]
+    assert sum(r[columns.index(UsageRollup.__table__.c.requests)] for r in by_hour) == len(drawn)
+    # One hour row per hour, deployment and status: the quarters 0, 14, 15 (and 59) summed.
+    assert (
+        len(by_hour)
+        == len(
+            {
+                (anchor + timedelta(minutes=m)).replace(minute=0)
+                for anchor in ANCHORS
+                for m in (0, 14, 15, 59)
+            }
+        )
+        * 2
+    )
+    async with hub_.hub.engine.begin() as conn:
+        await conn.run_sync(run("upgrade"))
     assert await rollups() == written
 
 

@@ -13,6 +13,7 @@ from hub.events.worker import add_delivery_jobs
 from hub.job_executor import StoppingExecutor
 from hub.retention import prune_history
 from hub.service import Hub
+from hub.suggestion_reports import refresh_suggestions
 from hub.weekly_report import add_weekly_report_job
 
 STALE_RESERVATION = timedelta(hours=1)
@@ -53,6 +54,16 @@ def build_scheduler(hub: Hub) -> AsyncIOScheduler:
     add_invoice_job(scheduler, hub)
     add_export_job(scheduler, hub)
     add_weekly_report_job(scheduler, hub)
+    if hub.settings.reports.suggestions_cache_s:
+        scheduler.add_job(
+            refresh_suggestions,
+            "interval",
+            seconds=max(1, hub.settings.reports.suggestions_cache_s // 2),
+            args=[hub],
+            id="refresh-suggestions",
+            coalesce=True,
+            max_instances=1,
+        )
     scheduler.add_job(
         AlertEvaluator(hub).tick,
         "interval",

@@ -65,6 +65,7 @@ from hub.signals import Signals
 from hub.store.engine import create_engine, create_read_engine, session_factory
 from hub.store.migrate import schema_problem
 from hub.store.secretbox import SecretBox
+from hub.suggestion_reports import SuggestionStore
 from hub.suggestions import Suggestions
 from hub.two_factor import TwoFactor
 from hub.usage_feed import FeedingObserver, UsageFeed
@@ -145,7 +146,9 @@ class Hub:
             providers=settings.providers,
             snapshot=snapshot_path(settings.billing.price_catalog),
         )
-        self.suggestions = Suggestions(self.usage, self.prices, settings, clock)  # cost advice
+        self.suggestions = Suggestions(  # cost advice, kept per team by a scheduled job
+            self.usage, self.prices, settings, clock, SuggestionStore(self.sessions)
+        )
         # Reservations and settlements of concurrent requests share transactions (group
         # commit); SQLite: its own writer connection and thread (hub/ledger/writer.py).
         self.ledger_writer = LedgerWriter(engine, synchronous=settings.database.sqlite_synchronous)

@@ -15,9 +15,11 @@ The window is the last 30 days: whole UTC days, today included so far.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from hub.billing.price_book import PriceBook
 from hub.clock import Clock
@@ -28,7 +30,7 @@ from hub.ledger.summary import UsageFilter
 from hub.ledger.summary_plan import DAY, floor_day
 from hub.ledger.usage_totals import UsageTotals
 from hub.model import Usage
-from hub.ttl_cache import TTLCache
+from hub.suggestion_reports import Kept, SuggestionStore
 
 WINDOW_DAYS = 30
 SMALL_PROMPT = 9  # size class ≤ 9: under 2^9 = 512 tokens
@@ -76,32 +78,62 @@ def place_of(connector: str, workspace: str | None, channel: str | None) -> str:
     return f"the {connector} connector"
 
 
+def _encoded(report: SuggestionReport) -> str:
+    return json.dumps([{"kind": s.kind, "template": s.template, "params": s.params,
+                        "saving_micros": s.saving_micros, "figures": s.figures}
+                       for s in report.suggestions])  # fmt: skip
+
+
+def _decoded(kept: Kept) -> SuggestionReport:
+    found: list[dict[str, Any]] = json.loads(kept.body)
+    return SuggestionReport(kept.since, kept.until, [
+        Suggestion(s["kind"], s["template"], s["params"], s["saving_micros"], s["figures"])
+        for s in found
+    ])  # fmt: skip
+
+
 class Suggestions:
     def __init__(
-        self, usage: UsageReports, prices: PriceBook, settings: Settings, clock: Clock
+        self,
+        usage: UsageReports,
+        prices: PriceBook,
+        settings: Settings,
+        clock: Clock,
+        store: SuggestionStore | None = None,
     ) -> None:
         self._usage = usage
         self._prices = prices
         self._settings = settings
         self._clock = clock
-        # A month of a team's prompt hashes is read to make them (hub/ledger/insight_reads.py).
-        self._reports: TTLCache[tuple[int, datetime], SuggestionReport] = TTLCache(
-            clock, settings.reports.suggestions_cache_s, max_entries=1000
-        )
+        # A month of a team's prompt hashes is read to make them (hub/ledger/insight_reads.py):
+        # made by a job and kept in the store (hub/suggestion_reports.py). None: never kept.
+        self._store = store
 
     def window(self) -> tuple[datetime, datetime]:
         until = floor_day(self._clock.now()) + DAY
         return until - timedelta(days=WINDOW_DAYS), until
 
     async def for_team(self, team_id: int) -> SuggestionReport:
-        """The team's suggestions over the window, computed at most once per
-        `[reports] suggestions_cache_s` in this process."""
-        since, until = self.window()
-        if self._settings.reports.suggestions_cache_s == 0:
-            return await self._compute(team_id, since, until)
-        return await self._reports.get(
-            (team_id, since), lambda: self._compute(team_id, since, until)
-        )
+        """The team's suggestions over the window: the stored report while it is younger than
+        `[reports] suggestions_cache_s` and of this window, else made now (and stored)."""
+        fresh_s = self._settings.reports.suggestions_cache_s
+        if fresh_s == 0 or self._store is None:
+            return await self._compute(team_id, *self.window())
+        kept = await self._store.load(team_id)
+        now = self._clock.now()
+        if (kept is not None and kept.since == self.window()[0]
+                and now - kept.computed_at < timedelta(seconds=fresh_s)):  # fmt: skip
+            return _decoded(kept)
+        return await self.refresh(team_id)
+
+    async def refresh(self, team_id: int) -> SuggestionReport:
+        """The team's suggestions made now, and stored for every process."""
+        at = self._clock.now()
+        report = await self._compute(team_id, *self.window())
+        if self._store is not None:
+            await self._store.save(team_id, Kept(report.since, report.until, at,
+                                                 _encoded(report)))  # fmt: skip
+        return report
 
     async def _compute(self, team_id: int, since: datetime, until: datetime) -> SuggestionReport:
         found = [

@@ -11,6 +11,7 @@ from hub.store import (
     rollup_tables,
     routing_tables,
     signin_tables,
+    suggestion_tables,
     view_tables,
 )
 from hub.store.base import Base
@@ -28,5 +29,6 @@ __all__ = [
     "rollup_tables",
     "routing_tables",
     "signin_tables",
+    "suggestion_tables",
     "view_tables",
 ]

@@ -1,0 +1,55 @@
+"""Cost suggestions are made by a job, once across processes, and kept in the store: pages
+read the stored report while it is younger than `[reports] suggestions_cache_s`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from hub.clock import FakeClock
+from hub.store.job_tables import JobRun
+from hub.store.suggestion_tables import StoredSuggestions
+from hub.suggestion_reports import JOB, refresh_suggestions
+from tests.support.hubs import start_hub
+
+NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
+
+
+async def test_the_job_makes_and_stores_every_teams_report_once_per_period(
+    database_url: str,
+) -> None:
+    clock = FakeClock(NOW)
+    first = await start_hub({"reports": {"suggestions_cache_s": 600}},
+                            database_url=database_url, clock=clock)  # fmt: skip
+    second = await start_hub({"reports": {"suggestions_cache_s": 600}},
+                             database_url=database_url, clock=clock, team="globex")  # fmt: skip
+    try:
+        teams = await first.hub.teams.list()
+        assert await refresh_suggestions(first.hub) == len(teams) == 2
+        assert await refresh_suggestions(second.hub) == 0  # the same period: claimed
+        async with first.hub.sessions() as session:
+            stored = (await session.scalars(select(StoredSuggestions))).all()
+        assert sorted(row.team_id for row in stored) == sorted(t.id for t in teams)
+        assert {row.computed_at for row in stored} == {NOW}
+        # A page in the other process serves the stored report, not a new one.
+        report = await second.hub.suggestions.for_team(first.team.id)
+        assert (report.since, report.until) == second.hub.suggestions.window()
+        async with first.hub.sessions() as session:
+            row = await session.get(StoredSuggestions, first.team.id)
+            assert row is not None and row.computed_at == NOW
+        # Half the freshness later the job runs again (and forgets the period before it);
+        # a report as old as suggestions_cache_s is made again on view.
+        clock.advance(300)
+        assert await refresh_suggestions(second.hub) == 2
+        async with first.hub.sessions() as session:
+            claims = await session.scalar(select(func.count()).where(JobRun.job == JOB))
+        assert claims == 1
+        clock.advance(600)
+        await first.hub.suggestions.for_team(first.team.id)
+        async with first.hub.sessions() as session:
+            row = await session.get(StoredSuggestions, first.team.id)
+            assert row is not None and row.computed_at == clock.now()
+    finally:
+        await second.hub.close()
+        await first.close()

@@ -8,6 +8,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -109,8 +110,9 @@ def parse_query(query: Mapping[str, str], *, today: datetime) -> ExplorerQuery:
     return ExplorerQuery(tuple(names), first, last, zone_name, metric, filters)  # type: ignore[arg-type]
 
 
-def _zones() -> set[str]:
-    return available_timezones() | {"UTC"}
+@cache  # available_timezones() opens every zone file on each call (600 files, 10 ms)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones() | {"UTC"})
 
 
 def _date(query: Mapping[str, str], name: str, default: date) -> date:

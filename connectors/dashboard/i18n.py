@@ -26,6 +26,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from connectors.dashboard.number_formats import fast_formats, percent_pattern
 from hub.ledger.latency_bins import format_ms
 from hub.ledger.money import MICROS_PER_USD
 
@@ -117,18 +118,23 @@ class Numbers:
         return _locale(self.language)
 
     def integer(self, value: int) -> str:
+        fast = fast_formats(self.cldr)
+        if fast is not None and value >= 0:
+            return fast.integer(value)
         return format_decimal(value, locale=self.cldr)
 
     def decimal(self, value: float, digits: int = 1) -> str:
+        fast = fast_formats(self.cldr)
+        if fast is not None and value >= 0:
+            return fast.decimal(value, digits)
         return format_decimal(value, format="#,##0." + "0" * digits, locale=self.cldr)
 
     def percent(self, ratio: float, digits: int = 1) -> str:
         """`digits` decimals, in the language's own pattern (`12.5%`, `12,5 %`)."""
-        pattern = self.cldr.percent_formats[None].pattern
-        at = pattern.rfind("0")
-        fraction = "0." + "0" * digits if digits else "0"
-        return format_percent(ratio, pattern[:at] + fraction + pattern[at + 1 :],
-                              locale=self.cldr)  # fmt: skip
+        fast = fast_formats(self.cldr)
+        if fast is not None and ratio >= 0:
+            return fast.percent_of(ratio, digits)
+        return format_percent(ratio, percent_pattern(self.cldr, digits), locale=self.cldr)
 
     def usd(self, micros: int) -> str:
         """Money as the hub shows it (`$1,234.50`; under a cent to the micro-dollar,
@@ -138,6 +144,9 @@ class Numbers:
             return format_currency(
                 value, "USD", locale=self.cldr, currency_digits=False, decimal_quantization=False
             )
+        fast = fast_formats(self.cldr)
+        if fast is not None and micros >= 0:
+            return fast.usd(value)
         return format_currency(value, "USD", locale=self.cldr)
 
     def usd_exact(self, micros: int) -> str:

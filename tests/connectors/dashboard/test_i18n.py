@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from html import unescape
 from pathlib import Path
+from random import Random
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from connectors.dashboard import hub_words, i18n
+from connectors.dashboard.number_formats import fast_formats, percent_pattern
 from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
 
 ROOT = Path(__file__).parents[3]
@@ -213,3 +217,27 @@ async def test_the_lockout_says_its_minutes_in_the_right_plural(sqlite_url: str)
         async with d.client() as client:  # the same address, still locked out, in English
             english = await client.post("/login", data={"key": "wrong"})
             assert "Too many failed sign-ins; try again in 1 minute." in english.text
+
+
+def test_fast_number_formats_equal_babels() -> None:
+    """The figures a page formats without Babel (number_formats.py) are Babel's, character
+    for character, in every language: integers, decimals, percentages and money, with the
+    roundings (half to even) at their edges."""
+    rng = Random(16)
+    for language in i18n.LANGUAGES:
+        locale = i18n.Locale.parse(language)
+        fast = fast_formats(locale)
+        assert fast is not None, language
+        for _ in range(2_000):
+            n = rng.choice((rng.randrange(10**4), rng.randrange(10**13)))
+            assert fast.integer(n) == format_decimal(n, locale=locale)
+            x = rng.choice((n / 1000, n / 8, round(rng.random(), 3), rng.random() * 10**6))
+            digits = rng.randrange(3)
+            assert fast.decimal(x, max(1, digits)) == format_decimal(
+                x, format="#,##0." + "0" * max(1, digits), locale=locale
+            )
+            assert fast.percent_of(x / 1000, digits) == format_percent(
+                x / 1000, percent_pattern(locale, digits), locale=locale
+            )
+            money = Decimal(rng.randrange(10_000, 10**13)) / 1_000_000
+            assert fast.usd(money) == format_currency(money, "USD", locale=locale)

@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.cubes import QUARTER_GRAIN, cube_for
+from hub.ledger.summary_hours import Span, hour_spans, local_hour
 from hub.ledger.summary_plan import QUARTER, Grain, Piece, group_label, plan_pieces
 from hub.ledger.usage_totals import UsageTotals
 from hub.store.ledger_tables import UsageRecord
@@ -113,8 +114,9 @@ async def summarize(
         for key, totals in await source.read(session, pieces, where, group_by, zone, bucket):
             found[key] = found[key] + totals if key in found else totals
     # A group a bucket counted and a moved piece took back out entirely is no group.
+    nothing = UsageTotals()
     rows = [SummaryRow(key, found[key]) for key in sorted(found, key=_order)
-            if found[key] != UsageTotals()]  # fmt: skip
+            if found[key] != nothing]  # fmt: skip
     total = sum((row.totals for row in rows), UsageTotals())
     return UsageSummary(group_by, rows, total)
 
@@ -282,8 +284,11 @@ class _Source:
         conditions = self.conditions(where)
         if bucket is not None:
             conditions += [self.table.cube == bucket[0], self.table.grain == bucket[1]]
-        labelled = [piece for piece in pieces if not timed or piece.add is not None]
         out: list[tuple[tuple[GroupValue, ...], UsageTotals]] = []
+        if bucket is not None and "hour" in group_by:
+            spans, pieces = hour_spans(pieces, zone)
+            out += await self._hours(session, spans, keys, conditions, group_by, zone)
+        labelled = [piece for piece in pieces if not timed or piece.add is not None]
         for first in range(0, len(labelled), _ARMS_PER_QUERY):
             chunk = labelled[first : first + _ARMS_PER_QUERY]
             selects = []
@@ -313,6 +318,31 @@ class _Source:
                         out += self._row(values, len(keys), group_by, piece.take, zone, sign=-1)
         return out
 
+    async def _hours(
+        self, session: AsyncSession, spans: list[Span], keys: list[Any], conditions: list[Any],
+        group_by: tuple[Dimension, ...], zone: tzinfo,
+    ) -> list[tuple[tuple[GroupValue, ...], UsageTotals]]:  # fmt: skip
+        """Spans of whole local hours, grouped by local hour in the database
+        (hub/ledger/summary_hours.py): one arm per span of one UTC offset."""
+        if not spans:
+            return []
+        dialect = session.get_bind().dialect.name
+        selects = []
+        for span in spans:
+            hour = local_hour(self.time, span.minutes, dialect)
+            selects.append(
+                select(hour, func.min(self.time), *keys, *self.sums)
+                .where(*self.bounds(span.start, span.end), *conditions)
+                .group_by(hour, *keys)
+            )
+        query = selects[0] if len(selects) == 1 else union_all(*selects)
+        out = []
+        for row in await session.execute(query):
+            values = list(row)[1:]
+            moment = values.pop(0)
+            out += self._row(values, len(keys), group_by, moment, zone)
+        return out
+
     def _row(
         self, values: list[Any], width: int, group_by: tuple[Dimension, ...],
         moment: datetime | None, zone: tzinfo, *, sign: int = 1,
@@ -333,7 +363,8 @@ class _Source:
                 key.append(f"{connector}:{user}" if user else None)
             else:
                 key.append(_absent_as_none(values.pop(0)))
-        return [(tuple(key), UsageTotals(*(sign * int(v or 0) for v in sums)))]
+        numbers = [int(v) if v else 0 for v in sums]
+        return [(tuple(key), UsageTotals(*(numbers if sign == 1 else [-n for n in numbers])))]
 
 
 def _absent_as_none(value: Any) -> GroupValue:

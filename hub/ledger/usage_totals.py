@@ -25,8 +25,9 @@ class UsageTotals:
     ttft_requests: int = 0
 
     def __add__(self, other: UsageTotals) -> UsageTotals:
-        names = [f.name for f in fields(UsageTotals)]
-        return UsageTotals(*(getattr(self, n) + getattr(other, n) for n in names))
+        # Field by field, names read once (dataclasses.fields per call was a fifth of an
+        # hour-grouped explorer read's Python time).
+        return UsageTotals(*(getattr(self, n) + getattr(other, n) for n in _NAMES))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -38,3 +39,6 @@ class UsageTotals:
             "cached_requests": self.cached_requests,
             "saved_usd": micros_to_usd(self.saved_micros),
         }
+
+
+_NAMES = tuple(f.name for f in fields(UsageTotals))

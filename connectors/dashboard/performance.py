@@ -4,6 +4,7 @@ and per day. Everything is read from rollups (sums and bins), never by scanning 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -43,18 +44,15 @@ async def latencies(
     where: UsageFilter,
     group_by: tuple[Dimension, ...] = (),
 ) -> dict[tuple[GroupValue, ...], Latencies]:
-    """Both histograms for each group (a group without a first token has an empty TTFT one)."""
-    both = {
-        measure: await hub.usage.histograms(
-            measure, since=since, until=until, zone=zone, where=where, group_by=group_by
-        )
+    """Both histograms for each group (a group without a first token has an empty TTFT one),
+    read at the same time (each on its own connection: the database works on both at once)."""
+    latency, ttft = await asyncio.gather(*(
+        hub.usage.histograms(measure, since=since, until=until, zone=zone, where=where,
+                             group_by=group_by)
         for measure in ("latency", "ttft")
-    }
-    keys = set(both["latency"]) | set(both["ttft"])
-    return {
-        key: Latencies(both["latency"].get(key, EMPTY), both["ttft"].get(key, EMPTY))
-        for key in keys
-    }
+    ))  # fmt: skip
+    return {key: Latencies(latency.get(key, EMPTY), ttft.get(key, EMPTY))
+            for key in set(latency) | set(ttft)}  # fmt: skip
 
 
 milliseconds = format_ms  # the dashboard's name for it

@@ -121,7 +121,7 @@ async def _read(
     else:
         value, count = c.bin, func.sum(c.requests)
         conditions += [c.cube == measure, c.grain == grain]
-    labelled = [piece for piece in pieces if not timed or piece.add is not None]
+    labelled = [p for p in pieces if not timed or p.add is not None or not p.kept]
     rows: list[tuple[datetime | None, list[Any], int]] = []
     for first_arm in range(0, len(labelled), _ARMS_PER_QUERY):
         chunk = labelled[first_arm : first_arm + _ARMS_PER_QUERY]
@@ -135,11 +135,12 @@ async def _read(
         for row in await session.execute(query):
             values = list(row)
             piece = chunk[int(values.pop(0))]
-            rows.append((piece.add, values, 1))
+            if piece.kept:
+                rows.append((piece.add, values, 1))
             if piece.take is not None:
                 rows.append((piece.take, values, -1))
     for piece in pieces:  # a quarter hour holding two groups: each moment's own
-        if timed and piece.add is None:
+        if timed and piece.add is None and piece.kept:
             query = (
                 select(*keys, source.time, value, count)
                 .where(*source.bounds(piece.start, piece.end), *conditions)

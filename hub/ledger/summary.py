@@ -288,7 +288,7 @@ class _Source:
         if bucket is not None and "hour" in group_by:
             spans, pieces = hour_spans(pieces, zone)
             out += await self._hours(session, spans, keys, conditions, group_by, zone)
-        labelled = [piece for piece in pieces if not timed or piece.add is not None]
+        labelled = [p for p in pieces if not timed or p.add is not None or not p.kept]
         for first in range(0, len(labelled), _ARMS_PER_QUERY):
             chunk = labelled[first : first + _ARMS_PER_QUERY]
             selects = []
@@ -301,12 +301,13 @@ class _Source:
             for row in await session.execute(query):
                 values = list(row)
                 piece = chunk[int(values.pop(0))]
-                out += self._row(values, len(keys), group_by, piece.add, zone)
+                if piece.kept:
+                    out += self._row(values, len(keys), group_by, piece.add, zone)
                 if piece.take is not None:  # moved out of the bucket that counted it
                     out += self._row(values, len(keys), group_by, piece.take, zone, sign=-1)
         # A quarter hour that holds two groups (an offset change inside it): each moment's own.
         for piece in pieces:
-            if timed and piece.add is None:
+            if timed and piece.add is None and piece.kept:
                 query = select(*keys, self.time, *self.sums).where(
                     *self.bounds(piece.start, piece.end), *conditions
                 )

@@ -12,10 +12,13 @@ hours (+05:30 Kolkata, +05:45 Kathmandu, -03:30 St John's), so a local hour is f
 buckets and a local day a day bucket with some of its quarters moved: a UTC day bucket that
 a local midnight cuts is counted whole in the local day most of it belongs to, and its
 quarters that belong elsewhere are read again on their own and moved (New York's five hours
-before midnight, Kolkata's five and a half after 18:30 UTC). Only a quarter that still holds
-two groups (an offset change inside it, which no zone has today) is read from the records,
-each record to its own group. Rollups being exact sums of their records, what is moved out is
-exactly what the bucket counted, and every figure still equals SUM over `usage_records`
+before midnight, Kolkata's five and a half after 18:30 UTC). A range's partial first or
+last UTC day of at least half a day is read from its day bucket too, the quarters outside
+the range taken out (Paris's month ends at 23:00 UTC: one hour of quarters, not 23). Only a
+quarter that still holds two groups (an offset change inside it, which no zone has today) is
+read from the records, each record to its own group. Rollups being exact sums of their
+records, what is moved out is exactly what the bucket counted, and every figure still equals
+SUM over `usage_records`
 (tests/property/test_dashboard_reconciles.py).
 """
 
@@ -40,6 +43,8 @@ class Plan:
     days: list[Range] = field(default_factory=list)  # day-aligned ranges of day buckets
     quarters: list[Range] = field(default_factory=list)  # ranges of quarter-hour buckets
     raw: list[Range] = field(default_factory=list)  # ranges of usage record times
+    # Ranges of quarter buckets to take out of the day buckets read (outside the range).
+    taken: list[Range] = field(default_factory=list)
 
 
 def floor_quarter(moment: datetime) -> datetime:
@@ -93,6 +98,8 @@ class Piece:
     end: datetime | None
     add: datetime | None = None
     take: datetime | None = None
+    # False: only taken (the part of a day bucket outside the range), never added.
+    kept: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +109,9 @@ class GroupedPlan:
     raw: list[Piece] = field(default_factory=list)  # usage records
 
 
+# Cached: a page reads the same range three or four times (sums, then each histogram), and a
+# month by local day labels some 3,000 quarters. Callers never change a plan's lists.
+@lru_cache(maxsize=256)
 def plan_grouped(since: datetime, until: datetime, zone: tzinfo, grain: Grain) -> GroupedPlan:
     """[since, until) for rows grouped by local `grain`, in pieces of one group each: a local
     hour is one range of quarter buckets; a local day one day bucket (counted in the local
@@ -116,9 +126,14 @@ def plan_grouped(since: datetime, until: datetime, zone: tzinfo, grain: Grain) -
         return plan
     _records(plan, since, first, zone, grain)
     moment = first
+    # A range that starts late in a UTC day (New York's local midnight is 05:00 UTC): its
+    # day bucket with the quarters before the range taken out, when most of it is in one day.
+    if grain == "day" and floor_day(first) < first and _whole_day(plan, floor_day(first),
+                                                                 zone, first, last):  # fmt: skip
+        moment = floor_day(first) + DAY
     while moment < last:
-        if (grain == "day" and moment == floor_day(moment) and moment + DAY <= last
-                and _whole_day(plan, moment, zone)):  # fmt: skip
+        if (grain == "day" and moment == floor_day(moment)
+                and _whole_day(plan, moment, zone, moment, last)):  # fmt: skip
             moment += DAY
             continue
         _quarter(plan, moment, zone, grain)
@@ -132,15 +147,16 @@ def _label(start: datetime, end: datetime, zone: tzinfo, grain: Grain) -> str | 
     return group_label(start, grain, zone) if _uncut(start, end, zone, grain) else None
 
 
-def _whole_day(plan: GroupedPlan, day: datetime, zone: tzinfo) -> bool:
-    """The day bucket counted in the local day most of its quarters are in, the others moved
-    out (from quarter buckets; a cut quarter from the records); False when no local day has
-    at least half of them."""
+def _whole_day(plan: GroupedPlan, day: datetime, zone: tzinfo, low: datetime,
+               high: datetime) -> bool:  # fmt: skip
+    """The day bucket counted in the local day most of its quarters in [low, high) are in,
+    the others moved out (from quarter buckets; a cut quarter from the records) and those
+    outside [low, high) taken out; False when no local day has at least half of them."""
     quarters = [(day + n * QUARTER, _label(day + n * QUARTER, day + (n + 1) * QUARTER, zone,
                                            "day")) for n in range(_QUARTERS_A_DAY)]  # fmt: skip
     found: dict[str, list[datetime]] = {}
     for moment, label in quarters:
-        if label is not None:
+        if label is not None and low <= moment < high:
             found.setdefault(label, []).append(moment)
     if not found:
         return False
@@ -150,9 +166,11 @@ def _whole_day(plan: GroupedPlan, day: datetime, zone: tzinfo) -> bool:
     at = found[counted][0]
     _put(plan.days, Piece(day, day + DAY, at), zone, "day")
     for start, label in quarters:
-        if label == counted:
+        if not low <= start < high:
+            _put(plan.quarters, Piece(start, start + QUARTER, None, at, kept=False), zone, "day")
+        elif label == counted:
             continue
-        if label is not None:
+        elif label is not None:
             _put(plan.quarters, Piece(start, start + QUARTER, start, at), zone, "day")
         else:
             _put(plan.raw, Piece(start, start + QUARTER, None, at), zone, "day")
@@ -181,9 +199,10 @@ def _put(pieces: list[Piece], piece: Piece, zone: tzinfo, grain: Grain) -> None:
     """Append `piece`, merged into the last one when they touch and go to (and come from) the
     same groups."""
     last = pieces[-1] if pieces else None
-    if (last is not None and last.end == piece.start and _same(last.add, piece.add, zone, grain)
+    if (last is not None and last.end == piece.start and last.kept == piece.kept
+            and _same(last.add, piece.add, zone, grain)
             and _same(last.take, piece.take, zone, grain)):  # fmt: skip
-        pieces[-1] = Piece(last.start, piece.end, last.add, last.take)
+        pieces[-1] = Piece(last.start, piece.end, last.add, last.take, last.kept)
     else:
         pieces.append(piece)
 
@@ -204,8 +223,10 @@ def plan_pieces(
             raise ValueError("grouping by time needs both ends of the range")
         return plan_grouped(since, until, zone, grain)
     plan = plan_range(since, until)
-    return GroupedPlan(*([Piece(start, end) for start, end in ranges]
-                         for ranges in (plan.days, plan.quarters, plan.raw)))  # fmt: skip
+    quarters = [Piece(start, end) for start, end in plan.quarters]
+    quarters += [Piece(start, end, None, start, kept=False) for start, end in plan.taken]
+    return GroupedPlan([Piece(start, end) for start, end in plan.days], quarters,
+                       [Piece(start, end) for start, end in plan.raw])  # fmt: skip
 
 
 def plan_range(since: datetime | None, until: datetime | None) -> Plan:
@@ -223,6 +244,17 @@ def plan_range(since: datetime | None, until: datetime | None) -> Plan:
         plan.raw.append((since, first))
     day_first = None if first is None else ceil_day(first)
     day_last = None if last is None else floor_day(last)
+    raw_from = last
+    # A range's partial first or last day of at least half a day (the range going on past
+    # it): its day bucket, the quarters outside the range taken out.
+    if (first is not None and day_first is not None and day_first - first >= DAY / 2
+            and (last is None or day_first <= last)):  # fmt: skip
+        plan.taken.append((day_first - DAY, first))
+        first = day_first = day_first - DAY
+    if (last is not None and day_last is not None and last - day_last >= DAY / 2
+            and (first is None or first <= day_last)):  # fmt: skip
+        plan.taken.append((last, day_last + DAY))
+        last = day_last = day_last + DAY
     if day_first is not None and day_last is not None and day_first >= day_last:
         plan.quarters.append((first, last))
     else:
@@ -231,8 +263,8 @@ def plan_range(since: datetime | None, until: datetime | None) -> Plan:
         plan.days.append((day_first, day_last))
         if last is not None and day_last is not None and day_last < last:
             plan.quarters.append((day_last, last))
-    if until is not None and last is not None and last < until:
-        plan.raw.append((last, until))
+    if until is not None and raw_from is not None and raw_from < until:
+        plan.raw.append((raw_from, until))
     return plan
 
 

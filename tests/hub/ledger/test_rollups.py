@@ -293,13 +293,15 @@ async def test_day_groups_in_a_half_hour_zone_read_no_records(
         (("2026-03-01",), 1_000),
         (("2026-03-02",), 5_000),
     ]
+    # The 2nd's day bucket too (most of it is in range), its quarters past the range taken.
     assert plan_grouped(since, until, zone, "day") == GroupedPlan(
-        days=[Piece(at(2026, 3, 1), at(2026, 3, 2), add=at(2026, 3, 1))],
+        days=[Piece(at(2026, 3, 1), at(2026, 3, 2), add=at(2026, 3, 1)),
+              Piece(at(2026, 3, 2), at(2026, 3, 3), add=at(2026, 3, 2))],
         quarters=[
             Piece(at(2026, 2, 28, 18, 30), at(2026, 3, 1), add=at(2026, 2, 28, 18, 30)),
             Piece(at(2026, 3, 1, 18, 30), at(2026, 3, 2), add=at(2026, 3, 1, 18, 30),
                   take=at(2026, 3, 1)),
-            Piece(at(2026, 3, 2), at(2026, 3, 2, 18, 30), add=at(2026, 3, 2)),
+            Piece(at(2026, 3, 2, 18, 30), at(2026, 3, 3), take=at(2026, 3, 2), kept=False),
         ],
     )  # fmt: skip
 
@@ -323,30 +325,34 @@ def test_a_local_hour_in_a_45_minute_zone_is_four_quarter_buckets() -> None:
 def test_a_utc_month_is_read_from_day_buckets_and_a_new_york_month_by_days_from_quarters() -> None:
     since, until = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
     assert plan_range(since, until) == Plan(days=[(since, until)])
-    days = [since + n * timedelta(days=1) for n in range(30)]
+    days = [since + n * timedelta(days=1) for n in range(31)]
     assert plan_grouped(since, until, UTC, "day") == GroupedPlan(
-        days=[Piece(day, day + timedelta(days=1), add=day) for day in days]
+        days=[Piece(day, day + timedelta(days=1), add=day) for day in days[:30]]
     )
     new_york = ZoneInfo("America/New_York")
     local = local_days(date(2026, 11, 1), date(2026, 11, 30), new_york)  # DST ends on the 1st
-    # Each UTC day from the 2nd counted on its local day (from 05:00 UTC), the five hours
-    # before moved to the day before (from quarter buckets); the ends from quarter buckets.
+    # Each UTC day counted on its local day (from 05:00 UTC; 04:00 on the 1st), the five
+    # hours before moved to the day before (from quarter buckets); the first day's four hours
+    # before the range taken out; the end from quarter buckets.
     five = timedelta(hours=5)
+    four = timedelta(hours=4)
     assert plan_grouped(*local, new_york, "day") == GroupedPlan(
-        days=[Piece(day, day + timedelta(days=1), add=day + five) for day in days[1:]],
+        days=[Piece(since, days[1], add=since + four),
+              *(Piece(day, day + timedelta(days=1), add=day + five) for day in days[1:30])],
         quarters=[
-            Piece(local[0], days[1], add=local[0]),
-            *(Piece(day, day + five, add=day, take=day + five) for day in days[1:]),
+            Piece(since, since + four, take=since + four, kept=False),
+            *(Piece(day, day + five, add=day, take=day + five) for day in days[1:30]),
             Piece(until, local[1], add=until),
         ],
-    )
+    )  # fmt: skip
     assert plan_range(*local) == Plan(
-        days=[(datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))],
-        quarters=[
-            (local[0], datetime(2026, 11, 2, tzinfo=UTC)),
-            (datetime(2026, 12, 1, tzinfo=UTC), local[1]),
-        ],
+        days=[(since, until)], quarters=[(until, local[1])], taken=[(since, local[0])]
     )
+
+
+def test_a_range_of_less_than_a_day_reads_no_day_bucket() -> None:
+    since, until = at(2026, 3, 1, 10), at(2026, 3, 1, 23)
+    assert plan_range(since, until) == Plan(quarters=[(since, until)])
 
 
 async def test_the_migration_backfills_the_rollups_from_existing_records(

@@ -266,8 +266,9 @@ class ChatChunk:
     # them, for translated protocols (OpenAI upstreams have them in `wire`).
     response_id: str | None = None
     response_model: str | None = None
-    # The provider already holds the next chunk (they came in one network read): a
-    # connector may write this one together with the next instead of on its own.
+    # The provider already holds the next chunk or the end of the stream (they came in one
+    # network read): a connector may write this one together with what follows instead of
+    # on its own.
     more: bool = field(default=False, compare=False)
 
     def but_more_follow(self) -> ChatChunk:

@@ -99,7 +99,8 @@ class OpenAIProvider:
                 async for events in sse_batches(response):
                     # Everything one read brought is handed on at once (what came before a
                     # failure in it too): all but the last say so (`more`), and the client
-                    # gets them in one write.
+                    # gets them in one write; the last too when the read also brought the
+                    # end, so the client gets the answer and its [DONE] in one write.
                     data = [event.data for event in events]
                     for position, item in enumerate(data):
                         if "[DONE]" in item and item.strip() == "[DONE]":
@@ -108,7 +109,7 @@ class OpenAIProvider:
                             break
                     last = len(data) - 1
                     for position, item in enumerate(data):
-                        more = position < last
+                        more = position < last or done
                         yield _chunk(item, errors, read_chunk, MalformedChunk, more=more)
                     if done:
                         break

@@ -1,4 +1,5 @@
-"""Shared fixtures: databases (SQLite per test; PostgreSQL on demand) and the fake servers."""
+"""Shared fixtures: databases (SQLite per test or per module; PostgreSQL on demand) and the
+fake servers."""
 
 from __future__ import annotations
 
@@ -21,6 +22,15 @@ pytest_plugins = ["tests.fakes.fixtures"]
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/hub.db"
+
+
+@pytest.fixture(scope="module")
+def module_sqlite_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A SQLite file for a module's tests to share (a hub served once per module)."""
+    folder = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2])
+    return f"sqlite+aiosqlite:///{folder}/hub.db"
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """Browser tests: Playwright for Python driving the system Chromium (`HUB_TEST_CHROMIUM`,
 default /usr/bin/chromium; nothing is downloaded). One browser per module.
 
-The helpers the page tests share live here: signing in, a screenshot that also checks nothing
-is wider than the window, axe-core's serious and critical violations, and the keyboard walk
-that checks every control is reached with a visible focus."""
+The helpers the page tests share live here: a served dashboard hub per module (`dash`),
+signing in, a screenshot that also checks nothing is wider than the window, axe-core's
+serious and critical violations, and the keyboard walk that checks every control is reached
+with a visible focus."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from tests.connectors.dashboard.support import DashboardHub
+from tests.connectors.dashboard.support import DashboardHub, dashboard_hub
 
 CHROMIUM = os.environ.get("HUB_TEST_CHROMIUM", "/usr/bin/chromium")
 OUTPUT = Path(os.environ.get("HUB_TEST_OUTPUT", Path(__file__).parents[2] / "test-output"))
@@ -50,6 +51,13 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def dash(module_sqlite_url: str) -> AsyncIterator[DashboardHub]:
+    """A served dashboard hub per module, on a SQLite file of its own."""
+    async with dashboard_hub(module_sqlite_url) as hub:
+        yield hub
 
 
 @pytest.fixture(scope="module")

@@ -4,20 +4,18 @@ visible focus, and axe-core finding no serious or critical violation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser, expect
 
 from hub.ledger.money import format_usd
 from hub.ledger.summary_plan import local_days
 from tests.browser.conftest import LOOKS, axe_violations, keyboard_walk, shoot, signed_in
-from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
+from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 USAGE = "/usage?group_by=model&from=2026-10-31&to=2026-11-20&tz=Asia/Kolkata"
@@ -30,13 +28,6 @@ PAGES = {
     "suggestions": "/suggestions",
     "views": "/usage/views",
 }
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def dash(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DashboardHub]:
-    folder = tmp_path_factory.mktemp("dashboard")
-    async with dashboard_hub(f"sqlite+aiosqlite:///{folder}/hub.db") as hub:
-        yield hub
 
 
 async def test_sign_in_and_the_explorer_totals_equal_the_ledger(

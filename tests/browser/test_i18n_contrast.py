@@ -7,28 +7,19 @@ a visible focus. Signing in, screenshots and axe are tests/browser/conftest.py's
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import WIDTHS, axe_violations, keyboard_walk, shoot, signed_in
-from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
+from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 PAGES = {
     "overview": "/",
     "usage": "/usage?group_by=model,day&from=2026-10-31&to=2026-11-20&tz=Europe/Berlin",
 }
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def dash(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DashboardHub]:
-    folder = tmp_path_factory.mktemp("dashboard-i18n")
-    async with dashboard_hub(f"sqlite+aiosqlite:///{folder}/hub.db") as hub:
-        yield hub
 
 
 @pytest.mark.parametrize("width", WIDTHS)

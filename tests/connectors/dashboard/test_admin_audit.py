@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
@@ -15,7 +14,7 @@ from sqlalchemy import insert
 from hub.audit import Actor, acting_as, record
 from hub.clock import FakeClock
 from hub.store.governance_tables import AuditEntry
-from tests.connectors.dashboard.admin_support import AdminHub, admin_hub
+from tests.connectors.dashboard.admin_support import AdminHub
 from tests.connectors.dashboard.support import OPERATOR_KEY
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -23,11 +22,10 @@ ROW = re.compile(r'<tr data-audit-id="(\d+)"><td>[^<]*</td><td>([^<]*)</td><td>(
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AdminHub]:
-    folder = tmp_path_factory.mktemp("admin-audit")
-    async with admin_hub(f"sqlite+aiosqlite:///{folder}/hub.db") as hub:
-        await seed(hub)
-        yield hub
+async def h(h: AdminHub) -> AdminHub:
+    """conftest.py's hub, seeded."""
+    await seed(h)
+    return h
 
 
 async def seed(h: AdminHub) -> None:

@@ -3,22 +3,12 @@ nothing of theirs changes; the operator reaches every team by name."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
-from tests.connectors.dashboard.admin_support import AdminHub, admin_hub, csrf
+from tests.connectors.dashboard.admin_support import AdminHub, csrf
 from tests.connectors.dashboard.support import OPERATOR_KEY
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AdminHub]:
-    folder = tmp_path_factory.mktemp("admin-isolation")
-    async with admin_hub(f"sqlite+aiosqlite:///{folder}/hub.db") as hub:
-        yield hub
 
 
 async def test_another_teams_objects_are_not_found(h: AdminHub) -> None:

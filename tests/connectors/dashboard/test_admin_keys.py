@@ -5,16 +5,13 @@ signed-in key as the audit actor and no secret in the log."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-import pytest_asyncio
 
 from hub.errors import Forbidden, KeyRevoked
 from tests.connectors.dashboard.admin_support import (
     AdminHub,
-    admin_hub,
     csrf,
     field_error,
     input_value,
@@ -23,13 +20,6 @@ from tests.connectors.dashboard.support import NOW
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SECRET = re.compile(r'id="secret" readonly value="(uh-[^"]+)"')
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AdminHub]:
-    folder = tmp_path_factory.mktemp("admin-keys")
-    async with admin_hub(f"sqlite+aiosqlite:///{folder}/hub.db") as hub:
-        yield hub
 
 
 def create_form(token: str, **values: str) -> dict[str, str]:

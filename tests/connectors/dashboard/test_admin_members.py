@@ -4,14 +4,10 @@ owner-only roles refused to admins; viewers refused outright."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
 from tests.connectors.dashboard.admin_support import (
     AdminHub,
-    admin_hub,
     csrf,
     field_error,
     input_value,
@@ -19,13 +15,6 @@ from tests.connectors.dashboard.admin_support import (
 from tests.connectors.dashboard.support import OPERATOR_KEY
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AdminHub]:
-    folder = tmp_path_factory.mktemp("admin-members")
-    async with admin_hub(f"sqlite+aiosqlite:///{folder}/hub.db") as hub:
-        yield hub
 
 
 async def member_named(h: AdminHub, name: str) -> object:

@@ -5,15 +5,12 @@ actor; bad input drawn again as typed; another team's things not found."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from hub.events.subscriptions import Subscriptions
 from tests.connectors.dashboard.admin_support import (
     AdminHub,
-    admin_hub,
     csrf,
     field_error,
     input_value,
@@ -21,13 +18,6 @@ from tests.connectors.dashboard.admin_support import (
 from tests.connectors.dashboard.support import OPERATOR_KEY
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def h(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AdminHub]:
-    folder = tmp_path_factory.mktemp("admin-settings")
-    async with admin_hub(f"sqlite+aiosqlite:///{folder}/hub.db") as hub:
-        yield hub
 
 
 async def test_quotas_and_rate_limits(h: AdminHub) -> None:

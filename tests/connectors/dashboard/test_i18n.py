@@ -6,13 +6,11 @@ this site, and figures follow the language's formats while the exports do not.""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
 from random import Random
 
-import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -100,12 +98,6 @@ def test_figures_follow_the_language() -> None:
     assert (english.integer(1_234_567), german.integer(1_234_567)) == ("1,234,567", "1.234.567")
     assert (english.percent(0.125), german.percent(0.125)) == ("12.5%", "12,5\xa0%")
     assert (english.ms(2_100), german.ms(2_100), german.ms(850)) == ("2.10 s", "2,10 s", "850 ms")
-
-
-@pytest.fixture
-async def dash(sqlite_url: str) -> AsyncIterator[DashboardHub]:
-    async with dashboard_hub(sqlite_url) as hub:
-        yield hub
 
 
 async def test_pages_are_german_for_accept_language_or_the_cookie(dash: DashboardHub) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -17,12 +16,6 @@ from hub.ledger.summary_plan import local_days
 from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
 
 SUMS = ("requests", "prompt_tokens", "completion_tokens", "cost_micros")
-
-
-@pytest.fixture
-async def dash(sqlite_url: str) -> AsyncIterator[DashboardHub]:
-    async with dashboard_hub(sqlite_url) as hub:
-        yield hub
 
 
 async def test_signed_out_pages_go_to_login_and_a_key_signs_in(dash: DashboardHub) -> None:

@@ -5,21 +5,12 @@ nearest-rank value over the ledger's records; only the viewer's team."""
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-
-import pytest
 
 from connectors.dashboard.performance import milliseconds
 from hub.ledger.latency_bins import bin_of, bin_value
 from hub.ledger.money import format_usd
-from tests.connectors.dashboard.support import NOW, DashboardHub, dashboard_hub
-
-
-@pytest.fixture
-async def dash(sqlite_url: str) -> AsyncIterator[DashboardHub]:
-    async with dashboard_hub(sqlite_url) as hub:
-        yield hub
+from tests.connectors.dashboard.support import NOW, DashboardHub
 
 
 def percentile(values: list[int], fraction: float) -> str:

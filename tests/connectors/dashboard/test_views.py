@@ -4,22 +4,14 @@ actor; viewers may open but not change them; another team's view is not found.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl
 
 import httpx
-import pytest
 
-from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
+from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub
 
 EXPLORED = {"group_by": "model,day", "from": "2026-11-01", "to": "2026-11-20",
             "tz": "Asia/Kolkata", "model": "gpt-4o", "metric": "requests"}  # fmt: skip
-
-
-@pytest.fixture
-async def dash(sqlite_url: str) -> AsyncIterator[DashboardHub]:
-    async with dashboard_hub(sqlite_url) as hub:
-        yield hub
 
 
 def hidden(html: str, name: str) -> str:

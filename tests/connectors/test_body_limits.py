@@ -132,7 +132,7 @@ async def test_unsigned_platform_requests_are_refused_on_their_headers(
 
 
 async def test_webhook_body_over_the_limit_gets_413_in_its_format(served: RunningHub) -> None:
-    hooks = InboundHooks(served.hub.sessions, clock=served.clock, secrets_box=served.hub.secrets)
+    hooks = InboundHooks.for_hub(served.hub)
     issued = await hooks.create(served.team, name="ci")
     headers = {
         "webhook-id": "msg_1",

@@ -47,7 +47,7 @@ async def served(sqlite_url: str) -> AsyncIterator[RunningHub]:
 
 
 async def test_refused_targets_get_400_naming_the_field(served: RunningHub) -> None:
-    hooks = InboundHooks(served.hub.sessions, clock=served.clock, secrets_box=served.hub.secrets)
+    hooks = InboundHooks.for_hub(served.hub)
     issued = await hooks.create(served.team, name="ci")
     admin = {"Authorization": f"Bearer {OPERATOR_KEY}"}
     async with served.client() as c:

@@ -83,9 +83,7 @@ async def fuzzed_hub(database_url: str) -> AsyncIterator[FuzzedHub]:
         try:
             await running.hub.bindings.bind("slack", SLACK_TEAM, running.team)
             await running.hub.bindings.bind("discord", DISCORD_GUILD, running.team)
-            hooks = InboundHooks(
-                running.hub.sessions, clock=running.clock, secrets_box=running.hub.secrets
-            )
+            hooks = InboundHooks.for_hub(running.hub)
             hook = await hooks.create(running.team, name="fuzz")
             await running.serve(
                 plugins=[openai_api, admin_api, zapier, webhooks, slack, discord, stripe]

@@ -216,7 +216,7 @@ async def test_openai_api_refuses_each_example_by_field(
 async def test_webhooks_and_zapier_refuse_each_example_by_field(
     served: RunningHub, logs: LogCapture
 ) -> None:
-    hooks = InboundHooks(served.hub.sessions, clock=served.clock, secrets_box=served.hub.secrets)
+    hooks = InboundHooks.for_hub(served.hub)
     issued = await hooks.create(served.team, name="ci")
     bodies: list[tuple[bytes, str]] = [
         (DEEP, "body"),

@@ -167,7 +167,7 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
         await hub.rate_limits.set(
             scope="team", scope_id=b.team.id, team_id=b.team.id, rpm=999, tpm=None
         )
-        hooks = InboundHooks(hub.sessions, clock=hub.clock, secrets_box=hub.secrets)
+        hooks = InboundHooks.for_hub(hub)
         a_hook = await hooks.create(h.a.team, name="a-hook")
         b_hook = await hooks.create(b.team, name="b-hook")
         async with h.running.client(headers={"Authorization": f"Bearer {b.member.key}"}) as c:

@@ -88,7 +88,7 @@ async def hook_rig(
     config: dict[str, Any], *, database_url: str, model: str | None = "gpt", **kwargs: Any
 ) -> HookRig:
     running = await start_hub(config, database_url=database_url, **kwargs)
-    hooks = InboundHooks(running.hub.sessions, clock=running.clock, secrets_box=running.hub.secrets)
+    hooks = InboundHooks.for_hub(running.hub)
     issued = await hooks.create(running.team, name="ci", model=model)
     await running.serve(plugins=[webhooks_plugin])
     return HookRig(running, issued)

@@ -12,9 +12,7 @@ from tests.fakes.openai_server import FakeOpenAI
 async def test_both_secrets_verify_during_grace(sqlite_url: str, fake_openai: FakeOpenAI) -> None:
     rig = await hook_rig(config_for(fake_openai.base_url), database_url=sqlite_url)
     try:
-        hooks = InboundHooks(
-            rig.running.hub.sessions, clock=rig.running.clock, secrets_box=rig.running.hub.secrets
-        )
+        hooks = InboundHooks.for_hub(rig.running.hub)
         old = rig.issued.secret
         rotated = await hooks.rotate(rig.issued.hook.id, grace=timedelta(hours=24))
         new = rotated.secret

@@ -174,8 +174,21 @@ def message(behaviour: Reply, model: str, *, streaming: bool = False) -> dict[st
         "content": [] if streaming else [{"type": "text", "text": text}],
         "stop_reason": None if streaming else STOP_REASONS.get(behaviour.finish),
         "stop_sequence": None,
-        "usage": {"input_tokens": behaviour.prompt_tokens, "output_tokens": output},
+        "usage": {
+            "input_tokens": behaviour.prompt_tokens,
+            "output_tokens": output,
+            **cache(behaviour),
+        },
     }
+
+
+def cache(behaviour: Reply) -> dict[str, int]:
+    """The cache counts Anthropic reports beside (not inside) input_tokens, when there are any."""
+    counts = {
+        "cache_read_input_tokens": behaviour.cached_tokens,
+        "cache_creation_input_tokens": behaviour.cache_write_tokens,
+    }
+    return counts if any(counts.values()) else {}
 
 
 def error_body(status: int, message_text: str, error_type: str | None) -> dict[str, Any]:

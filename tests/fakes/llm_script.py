@@ -59,6 +59,13 @@ class Reply:
     start_output_tokens: int = 1
     # Anthropic only: message_delta also states input_tokens (newer API versions do).
     delta_input_tokens: bool = False
+    # Cache reads and writes and reasoning, each in its wire's own convention. OpenAI: cached
+    # tokens are part of prompt_tokens (prompt_tokens_details.cached_tokens), reasoning part of
+    # completion_tokens (completion_tokens_details.reasoning_tokens). Anthropic: prompt_tokens
+    # is input_tokens, which leaves out cache_read_input_tokens and cache_creation_input_tokens.
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0  # Anthropic only
+    reasoning_tokens: int = 0  # OpenAI only
 
     def deltas(self) -> tuple[str, ...]:
         if self.chunks is not None:

@@ -209,13 +209,18 @@ class ChunkMaker:
         return {**self.base, "choices": [choice], **extra}
 
 
-def usage(behaviour: Reply) -> dict[str, int]:
+def usage(behaviour: Reply) -> dict[str, Any]:
     prompt, completion_tokens = behaviour.prompt_tokens, behaviour.output_tokens()
-    return {
+    reported: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt + completion_tokens,
     }
+    if behaviour.cached_tokens:
+        reported["prompt_tokens_details"] = {"cached_tokens": behaviour.cached_tokens}
+    if behaviour.reasoning_tokens:
+        reported["completion_tokens_details"] = {"reasoning_tokens": behaviour.reasoning_tokens}
+    return reported
 
 
 def completion(behaviour: Reply, model: str) -> dict[str, Any]:

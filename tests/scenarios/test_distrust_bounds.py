@@ -1,6 +1,7 @@
 """Distrust, bounded (#10 point 4), through the openai SDK against the fake upstream: an
 upstream that ignores max_tokens is ended at what was held; usage that cannot be true is
-not booked (the request is an error billed at its hold); keep-alive comments do not keep a
+not booked (the request is an error billed at its hold), while Anthropic's cache counts, which
+its input_tokens leaves out, are added to the prompt and booked; keep-alive comments do not keep a
 request open past the idle timeout, nor a trickle past the attempt deadline. Every ending
 leaves one usage record and no hold, and the budget is never overspent.
 
@@ -19,6 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.store.ledger_tables import BudgetCounter, Reservation
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.anthropic_server import reply as anthropic_reply
 from tests.fakes.openai_server import FakeOpenAI, reply
 from tests.support.hubs import RunningHub, model_config, openai_provider_config, start_hub
 from tests.support.logs import LogCapture
@@ -99,8 +102,13 @@ async def test_an_upstream_ignoring_max_tokens_is_ended_at_the_hold(
     [
         {"prompt_tokens": -1_000_000_000, "completion_tokens": 3},
         {"prompt_tokens": 9, "completion_tokens": 10**12},
+        # OpenAI counts cached tokens inside prompt_tokens and reasoning inside
+        # completion_tokens: a part larger than its whole cannot be true (and the invoice's
+        # split into disjoint token types relies on it).
+        {"prompt_tokens": 9, "cached_tokens": 10, "completion_tokens": 3},
+        {"prompt_tokens": 9, "completion_tokens": 3, "reasoning_tokens": 4},
     ],
-    ids=["negative", "absurd"],
+    ids=["negative", "absurd", "cached-over-prompt", "reasoning-over-completion"],
 )
 async def test_impossible_usage_is_an_error_billed_at_the_hold(
     fake_openai: FakeOpenAI, sqlite_url: str, logs: LogCapture, usage: dict[str, int]
@@ -188,6 +196,73 @@ async def test_a_trickle_that_never_goes_idle_ends_at_the_attempt_deadline(
         await logs.wait_for_chats(1)  # settled after the client read its last byte
         [row] = await usage_rows(running.hub)
         assert row.status == "partial" and 0 < row.completion_tokens < 10_000
+        assert await nothing_held(running)
+    finally:
+        await running.close()
+
+
+async def test_parts_equal_to_their_whole_are_booked(
+    fake_openai: FakeOpenAI, sqlite_url: str, logs: LogCapture
+) -> None:
+    """The edge of the rule above: every prompt token cached, every answer token reasoning."""
+    running = await hub_for(fake_openai, sqlite_url, budget=10_000)
+    usage = {"prompt_tokens": 9, "cached_tokens": 9, "completion_tokens": 3, "reasoning_tokens": 3}
+    fake_openai.default = reply("one two three", **usage)
+    try:
+        async with sdk(running) as client:
+            answer = await client.chat.completions.create(model="gpt", messages=HELLO)
+        assert answer.choices[0].message.content == "one two three"
+        await logs.wait_for_chats(1)
+        [row] = await usage_rows(running.hub)
+        assert (row.status, row.prompt_tokens, row.cached_tokens) == ("ok", 9, 9)
+        assert (row.completion_tokens, row.reasoning_tokens) == (3, 3)
+        assert row.cost_micros == 9 * 1 + 3 * 2  # cached input at the input price (none set)
+        assert await nothing_held(running)
+    finally:
+        await running.close()
+
+
+async def test_anthropic_cache_tokens_are_part_of_the_prompt_and_never_refused(
+    fake_anthropic: FakeAnthropic, sqlite_url: str, logs: LogCapture
+) -> None:
+    """Anthropic's input_tokens leaves out cache reads and writes, so its cache counts are
+    routinely larger than input_tokens: the hub's prompt figure adds them, and the answer is
+    booked, not refused as impossible usage.
+
+    Prices: input $1, cached input $0.10, cache write $1.25, output $2 per million tokens."""
+    deployment = {
+        "provider": "claude",
+        "model": "claude-sonnet-4-5",
+        "input_usd_per_mtok": 1.0,
+        "output_usd_per_mtok": 2.0,
+        "cached_input_usd_per_mtok": 0.1,
+        "cache_write_usd_per_mtok": 1.25,
+    }
+    running = await start_hub(
+        {
+            "providers": {
+                "claude": {"type": "anthropic", "base_url": fake_anthropic.base_url, "api_key": "k"}
+            },
+            "models": {"gpt": {"deployments": [deployment]}},
+        },
+        database_url=sqlite_url,
+    )
+    await running.serve()
+    fake_anthropic.default = anthropic_reply(
+        "one two three", prompt_tokens=20, cached_tokens=1800, cache_write_tokens=300
+    )
+    try:
+        async with sdk(running) as client:
+            answer = await client.chat.completions.create(model="gpt", messages=HELLO)
+            assert answer.usage is not None
+            assert answer.usage.prompt_tokens == 20 + 1800 + 300
+        await logs.wait_for_chats(1)
+        [row] = await usage_rows(running.hub)
+        assert (row.status, row.error_code) == ("ok", None)
+        assert (row.prompt_tokens, row.cached_tokens, row.cache_write_tokens) == (2120, 1800, 300)
+        assert row.completion_tokens == 3
+        # 20 × 1 + 1,800 × 0.1 + 300 × 1.25 + 3 × 2 micro-dollars.
+        assert row.cost_micros == 20 + 180 + 375 + 6
         assert await nothing_held(running)
     finally:
         await running.close()

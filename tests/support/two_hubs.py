@@ -24,7 +24,12 @@ class TwoHubs:
         async def probe(_: str) -> None:  # runs after the cache's handler (subscribed first)
             heard.set()
 
-        await self.second.signals.subscribe(channel, probe)
-        await change
-        async with asyncio.timeout(5):
-            await heard.wait()
+        subscription = await self.second.signals.subscribe(channel, probe)
+        try:
+            await change
+            # The wait is for the event itself; the bound only stops a lost message from
+            # hanging the test (generous: a loaded machine delivers late, not never).
+            async with asyncio.timeout(30):
+                await heard.wait()
+        finally:
+            await subscription.close()

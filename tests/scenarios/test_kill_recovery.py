@@ -1,8 +1,8 @@
 """kill -9 of `hub serve` mid-stream, then `hub serve` again on the same database (#10 point 2,
-the contract): the team is admitted again within 20 s of the restarted hub answering
-/healthz, and the killed request is in `hub usage --team T --by status --json` as
-`interrupted`, its completion tokens from the stream's last checkpoint. Real processes, on
-SQLite and PostgreSQL."""
+the contract): the killed request's hold is recovered within 20 s of the restarted hub
+answering /healthz, the team's next request is then admitted, and the killed request is in
+`hub usage --team T --by status --json` as `interrupted`, its completion tokens from the
+stream's last checkpoint. Real processes, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.ledger.teams import QuotaSpec
-from hub.store.ledger_tables import Reservation
+from hub.store.ledger_tables import BudgetCounter, Reservation
 from tests.fakes.openai_server import FakeOpenAI, reply
 from tests.support.forked_cli import run_all
 from tests.support.hubs import (
@@ -58,6 +58,11 @@ def ask(max_tokens: int, *, stream: bool = False) -> dict[str, object]:
     }
 
 
+# How often the test reads the database while it waits for another process to change it (the
+# only way it can see that process's work); what it waits for is the row, not the time.
+POLL_S = 0.05
+
+
 async def wait_for_checkpoint(setup: RunningHub) -> Reservation:
     async with asyncio.timeout(30):
         while True:
@@ -65,7 +70,27 @@ async def wait_for_checkpoint(setup: RunningHub) -> Reservation:
                 hold = await session.scalar(select(Reservation))
             if hold is not None and hold.checkpoint_at is not None:
                 return hold
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(POLL_S)
+
+
+async def holds_left(setup: RunningHub) -> tuple[int, int]:
+    """Holds in the store and the micro-dollars the team's counters still reserve."""
+    async with setup.hub.sessions() as session:
+        holds = await session.scalar(select(func.count(Reservation.id)))
+        reserved = await session.scalar(
+            select(func.coalesce(func.sum(BudgetCounter.cost_reserved_micros), 0))
+        )
+    return int(holds or 0), int(reserved or 0)
+
+
+async def wait_until_released(setup: RunningHub, *, within_s: float) -> float:
+    """Seconds until the killed process's hold is recovered (no hold, nothing reserved): the
+    event that makes room in the budget again."""
+    started = time.monotonic()
+    async with asyncio.timeout(within_s):
+        while await holds_left(setup) != (0, 0):
+            await asyncio.sleep(POLL_S)
+    return time.monotonic() - started
 
 
 async def hub_usage(config: Path, team: str, cwd: Path) -> dict[str, object]:
@@ -126,18 +151,14 @@ async def test_kill_9_mid_stream_then_restart_admits_the_team_and_records_interr
 
             async with HubProcess(config) as restarted:
                 assert (await http.get(f"{restarted.base_url}/healthz")).status_code == 200
-                answering = time.monotonic()
-                while True:
-                    probe = await http.post(
-                        f"{restarted.base_url}/v1/chat/completions", json=ask(20), headers=auth
-                    )
-                    waited = time.monotonic() - answering
-                    if probe.status_code == 200 or waited > CONTRACT_S:
-                        break
-                    assert probe.status_code == 429, probe.text
-                    await asyncio.sleep(0.2)  # a client retrying, not a wait for the hub
-                assert probe.status_code == 200, f"still refused after {waited:.1f} s"
-                print(f"admitted again {waited:.2f} s after /healthz", file=sys.stderr)
+                # The contract's 20 s bound the recovery; once the hold is gone the very next
+                # request is admitted (no client retries, no pacing).
+                waited = await wait_until_released(setup, within_s=CONTRACT_S)
+                probe = await http.post(
+                    f"{restarted.base_url}/v1/chat/completions", json=ask(20), headers=auth
+                )
+                assert probe.status_code == 200, probe.text
+                print(f"hold recovered {waited:.2f} s after /healthz", file=sys.stderr)
     finally:
         fake_openai.gate.set()
         await setup.close()

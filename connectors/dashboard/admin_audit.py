@@ -94,7 +94,7 @@ def _entry(e: AuditRecord, keys: dict[str, str]) -> dict[str, Any]:
         actor = f"{e.actor} ({keys[who]})"
     old, new = changes(e.before, e.after)
     return {
-        "id": e.id, "at": f"{e.at:%Y-%m-%d %H:%M:%S}", "actor": actor, "actor_raw": e.actor,
+        "id": e.id, "at": e.at, "actor": actor, "actor_raw": e.actor,
         "action": e.action, "target": e.target, "before": old, "after": new,
     }  # fmt: skip
 

@@ -48,7 +48,7 @@ class EventsPages:
                 "id": row.id, "url": row.url, "events": row.events.split(","),
                 "source": row.source, "active": row.active,
                 "disabled_reason": row.disabled_reason,
-                "created_at": f"{row.created_at:%Y-%m-%d %H:%M}",
+                "created_at": row.created_at,
             } for row in rows],
             event_types=[(e, e) for e in EVENT_TYPES],
         )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,7 +26,7 @@ from connectors.dashboard.explorer import (
     parse_query,
     totals_json,
 )
-from connectors.dashboard.i18n import N_, Numbers
+from connectors.dashboard.i18n import N_, Numbers, machine_time
 from connectors.dashboard.kit import Kit, NavItem
 from connectors.dashboard.performance import latencies, performance
 from connectors.dashboard.refusal import Missing
@@ -247,7 +247,8 @@ class AnalyticsPages:
         return self._kit.page(
             request, "usage.html", viewer=viewer, title=_("Usage"), query=query, chart=chart,
             chart_title=title,
-            rows=[(row.labels, _figures(row.totals, num)) for row in explored.rows],
+            rows=[(_cells(query.group_by, row.labels, num), _figures(row.totals, num))
+                  for row in explored.rows],
             total=_figures(explored.total, num), groups=GROUPS, group_names=group_names,
             metrics=metrics, text_filters=TEXT_FILTERS, exports=exports,
             shown=len(points), charted=len(points) if over_time else min(25, len(points)),
@@ -274,13 +275,29 @@ TAIL_COLUMNS = ("at", "team", "connector", "user", "model", "deployment", "statu
 def _request_row(r: RecordedRequest, teams: dict[int, str], num: Numbers) -> dict[str, Any]:
     """A request as the log shows it: no prompt, no answer (a usage record has neither)."""
     return {
-        "request_id": r.request_id, "at": f"{r.at:%Y-%m-%d %H:%M:%S}",
+        "request_id": r.request_id, "at": num.moment(r.at), "at_iso": machine_time(r.at),
         "team": teams.get(r.team_id, f"#{r.team_id}"), "connector": r.connector,
         "user": r.user, "model": r.alias, "deployment": r.deployment, "status": r.status,
         "tokens": num.integer(r.prompt_tokens + r.completion_tokens),
         "cost": num.usd(r.cost_micros), "latency": num.ms(r.latency_ms),
         "ttft": None if r.ttft_ms is None else num.ms(r.ttft_ms),
     }  # fmt: skip
+
+
+def _cells(
+    group_by: tuple[str, ...], labels: tuple[str | None, ...], num: Numbers
+) -> list[tuple[str | None, str | None]]:
+    """The group cells of a table row: the text shown and, for a day or an hour (ISO in the
+    query's timezone, as the exports keep it), that value for <time datetime>."""
+    cells: list[tuple[str | None, str | None]] = []
+    for dimension, label in zip(group_by, labels, strict=True):
+        if label is not None and dimension == "day":
+            cells.append((num.day(date.fromisoformat(label)), label))
+        elif label is not None and dimension == "hour":
+            cells.append((num.minute(datetime.fromisoformat(label)), label))
+        else:
+            cells.append((label, None))
+    return cells
 
 
 def _figures(totals: UsageTotals, num: Numbers) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import gettext
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -165,5 +165,43 @@ class Numbers:
         return format_date(day, "LLLL y", locale=self.cldr)
 
     def moment(self, when: datetime) -> str:
-        """A date and time, at the language's medium length (`Dec 1, 2026, 12:00:00 AM`)."""
+        """A date and time to the second, at the language's medium length, in `when`'s own
+        timezone, naive meaning UTC (`Dec 1, 2026, 12:00:00 AM`, `01.12.2026, 00:00:00`)."""
+        when = _aware(when)
         return format_datetime(when, "medium", tzinfo=when.tzinfo, locale=self.cldr)
+
+    def minute(self, when: datetime) -> str:
+        """A date and time to the minute, in `when`'s own timezone, naive meaning UTC
+        (`Dec 1, 2026, 1:05 PM`, `01.12.2026, 13:05`)."""
+        local = _aware(when)
+        clock = _clock_text(self.language, local.time().replace(second=0, microsecond=0))
+        day = _day_text(self.language, local.date())
+        return str(self.cldr.datetime_formats["medium"]).format(clock, day)
+
+    def day(self, value: date) -> str:
+        """A calendar day at the language's medium length (`Dec 1, 2026`, `01.12.2026`)."""
+        return _day_text(self.language, value)
+
+
+# A table grouped by hour shows a few hundred days and the day's 24 hours again and again;
+# Babel takes ~20 µs a date and ~45 µs a time, so each is formatted once (the short time
+# pattern names no timezone: the wall-clock time alone gives the text).
+@lru_cache(maxsize=4096)
+def _day_text(language: str, value: date) -> str:
+    return format_date(value, "medium", locale=_locale(language))
+
+
+@lru_cache(maxsize=2048)
+def _clock_text(language: str, value: time) -> str:
+    return format_time(value, "short", locale=_locale(language))
+
+
+def _aware(when: datetime) -> datetime:
+    # The store keeps UTC; SQLite hands it back without a timezone.
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def machine_time(when: datetime) -> str:
+    """The value of a <time> element's `datetime` attribute: ISO 8601 to the second, with its
+    offset (UTC for a naive value); the same in every language."""
+    return _aware(when).isoformat(timespec="seconds")

@@ -187,6 +187,11 @@ def _environment(language: str, translations: NullTranslations) -> jinja2.Enviro
     environment.filters["usd"] = numbers.usd
     environment.filters["thousands"] = numbers.integer
     environment.filters["percent"] = numbers.percent
+    # Dates and times as the language writes them; `iso` for <time datetime>, the same in all.
+    environment.filters["moment"] = numbers.moment
+    environment.filters["minute"] = numbers.minute
+    environment.filters["day"] = numbers.day
+    environment.filters["iso"] = i18n.machine_time
 
     def role_name(role: str) -> str:
         return translations.gettext(i18n.ROLE_NAMES.get(role, role))

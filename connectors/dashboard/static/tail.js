@@ -18,7 +18,15 @@
     tr.dataset.requestId = row.request_id;
     columns.forEach(function (name) {
       var td = document.createElement("td");
-      td.textContent = row[name] == null ? "–" : String(row[name]);
+      var text = row[name] == null ? "–" : String(row[name]);
+      if (name === "at") {  // as the page's own rows: the language's text, ISO for machines
+        var time = document.createElement("time");
+        time.dateTime = row.at_iso;
+        time.textContent = text;
+        td.appendChild(time);
+      } else {
+        td.textContent = text;
+      }
       if (["tokens", "cost", "latency", "ttft"].indexOf(name) >= 0) td.className = "num";
       tr.appendChild(td);
     });

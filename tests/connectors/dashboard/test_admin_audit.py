@@ -18,7 +18,10 @@ from tests.connectors.dashboard.admin_support import AdminHub
 from tests.connectors.dashboard.support import OPERATOR_KEY
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-ROW = re.compile(r'<tr data-audit-id="(\d+)"><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>')
+ROW = re.compile(
+    r'<tr data-audit-id="(\d+)"><td><time datetime="[^"]+">[^<]*</time></td>'
+    r"<td>([^<]*)</td><td>([^<]*)</td>"
+)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

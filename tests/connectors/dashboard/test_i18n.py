@@ -5,6 +5,7 @@ this site, and figures follow the language's formats while the exports do not.""
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from html import unescape
@@ -19,7 +20,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from connectors.dashboard import hub_words, i18n
 from connectors.dashboard.number_formats import fast_formats, percent_pattern
-from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
+from tests.connectors.dashboard.support import NOW, OPERATOR_KEY, DashboardHub, dashboard_hub
 
 ROOT = Path(__file__).parents[3]
 LOCALE = ROOT / "connectors" / "dashboard" / "locale"
@@ -167,6 +168,46 @@ async def test_german_figures_on_the_page_and_the_same_exports(dash: DashboardHu
         assert missing.status_code == 404 and "Kein Team namens 'globex'." in unescape(missing.text)
         refused = await client.get("/usage.json", params={"tz": "Mars/Base"})
         assert refused.json()["error"]["message"].startswith("Unknown timezone 'Mars/Base'")
+
+
+async def test_dates_and_times_in_tables_are_the_languages_and_machines_keep_iso(
+    dash: DashboardHub,
+) -> None:
+    """Requests log, audit log, explorer day and hour rows, keys: dates in the page's
+    language (in the timezone the page says), ISO in <time datetime> and in the exports."""
+    english, german = i18n.Numbers("en"), i18n.Numbers("de")
+    assert english.moment(NOW) == "Nov 20, 2026, 12:00:00\u202fPM"
+    assert german.moment(NOW) == "20.11.2026, 12:00:00"
+    assert (english.minute(NOW), german.minute(NOW)) == ("Nov 20, 2026, 12:00\u202fPM",
+                                                         "20.11.2026, 12:00")  # fmt: skip
+    assert (english.day(NOW.date()), german.day(NOW.date())) == ("Nov 20, 2026", "20.11.2026")
+    assert i18n.machine_time(NOW.replace(tzinfo=None)) == "2026-11-20T12:00:00+00:00"
+    berlin = {"from": "2026-11-20", "to": "2026-11-20", "tz": "Europe/Berlin"}
+    async with dash.signed_in(dash.admin.key) as client:
+        exported = [(await client.get(f"/usage.{kind}", params={**berlin, "group_by": by})).text
+                    for kind in ("csv", "json") for by in ("day", "hour")]  # fmt: skip
+        client.cookies.set(i18n.COOKIE, "de")
+        # The newest request was an hour before NOW (11:00 UTC); the log is in UTC.
+        log = (await client.get("/requests")).text
+        assert '<time datetime="2026-11-20T11:00:00+00:00">20.11.2026, 11:00:00</time>' in log
+        days = (await client.get("/usage", params={**berlin, "group_by": "day"})).text
+        assert '<td><time datetime="2026-11-20">20.11.2026</time></td>' in days
+        hours = (await client.get("/usage", params={**berlin, "group_by": "hour"})).text
+        noon = '<td><time datetime="2026-11-20T12:00:00+01:00">20.11.2026, 12:00</time></td>'
+        assert noon in hours  # 11:00 UTC is noon in Berlin
+        again = [(await client.get(f"/usage.{kind}", params={**berlin, "group_by": by})).text
+                 for kind in ("csv", "json") for by in ("day", "hour")]  # fmt: skip
+        assert again == exported
+        assert "2026-11-20T12:00:00+01:00" in [r["hour"] for r in json.loads(again[3])["rows"]]
+        german_moment = r'<time datetime="[-0-9T:+]+">\d\d\.\d\d\.\d{4}, \d\d:\d\d(:\d\d)?</time>'
+        audit = (await client.get("/team/audit")).text
+        assert re.search(r'data-audit-id="\d+"><td>' + german_moment, audit)
+        keys = (await client.get("/team/keys")).text
+        created = f'<time datetime="{i18n.machine_time(NOW)}">{german.minute(NOW)}</time>'
+        assert (await client.get(f"/team/keys/{dash.admin.id}")).text.count(created) == 1
+        # No ISO text left in those tables (the audit log's Before/After cells show the
+        # recorded values as they were recorded: data, not the page's dates).
+        assert not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", keys + log)
 
 
 async def test_german_forms_read_german_numbers_and_refuse_ambiguous_ones(

@@ -43,6 +43,12 @@ class Settlements:
         """Settlements journaled and not yet in the database."""
         return len(self._late)
 
+    async def caught_up(self) -> None:
+        """Until every journaled settlement is in the database (their retries are in real
+        time, with backoff: bound the wait)."""
+        while self._late:
+            await asyncio.wait(list(self._late.values()))
+
     async def settle(self, hold: Hold, entry: UsageEntry) -> Settlement | None:
         """Settle now if the database lets us: else (an attempt failed, or none succeeded
         within `settle_wait_s`) journal it and keep trying in the background (None)."""

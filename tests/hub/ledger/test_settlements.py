@@ -102,8 +102,7 @@ def journal_files(state_dir: Path) -> list[Path]:
 
 async def all_settled(hub: Hub) -> None:
     async with asyncio.timeout(30):  # the background retry's backoff is at most 5 s
-        while hub.settlements.pending:
-            await asyncio.sleep(0.02)
+        await hub.settlements.caught_up()
     rows = await usage_rows(hub)
     assert sorted(r.status for r in rows) == ["ok"] * ANSWERS
     assert len({r.request_id for r in rows}) == ANSWERS

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from hub.ledger.precompiled import Precompiled
 from hub.ledger.quotas import QuotaLimit
 from hub.store.ledger_tables import BudgetCounter
 
@@ -80,7 +81,7 @@ def _upsert(dialect_insert: Any, *, cost_limited: bool, token_limited: bool) -> 
 
 
 _HOLDS = {
-    (dialect, cost, tokens): _upsert(insert, cost_limited=cost, token_limited=tokens)
+    (dialect, cost, tokens): Precompiled(_upsert(insert, cost_limited=cost, token_limited=tokens))
     for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
     for cost in (False, True)
     for tokens in (False, True)
@@ -93,7 +94,7 @@ _READ = select(
     _C.window == bindparam("window"),
     _C.period_start == bindparam("period_start"),
 )
-_MOVE = (
+_MOVE = Precompiled(
     update(BudgetCounter)
     .where(_C.id == bindparam("counter_id"))
     .values(
@@ -105,17 +106,19 @@ _MOVE = (
     .returning(_C.id, _C.cost_spent_micros, _C.tokens_spent)
 )
 # PostgreSQL: every counter of a batch moved in one statement (arrays, one round trip).
-_MOVE_MANY_PG = text(
-    "UPDATE budget_counters AS c SET "
-    "cost_reserved_micros = c.cost_reserved_micros - v.release_cost, "
-    "tokens_reserved = c.tokens_reserved - v.release_tokens, "
-    "cost_spent_micros = c.cost_spent_micros + v.spend_cost, "
-    "tokens_spent = c.tokens_spent + v.spend_tokens "
-    "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:release_cost AS BIGINT[]), "
-    "CAST(:release_tokens AS BIGINT[]), CAST(:spend_cost AS BIGINT[]), "
-    "CAST(:spend_tokens AS BIGINT[])) "
-    "AS v(id, release_cost, release_tokens, spend_cost, spend_tokens) "
-    "WHERE c.id = v.id RETURNING c.id, c.cost_spent_micros, c.tokens_spent"
+_MOVE_MANY_PG = Precompiled(
+    text(
+        "UPDATE budget_counters AS c SET "
+        "cost_reserved_micros = c.cost_reserved_micros - v.release_cost, "
+        "tokens_reserved = c.tokens_reserved - v.release_tokens, "
+        "cost_spent_micros = c.cost_spent_micros + v.spend_cost, "
+        "tokens_spent = c.tokens_spent + v.spend_tokens "
+        "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:release_cost AS BIGINT[]), "
+        "CAST(:release_tokens AS BIGINT[]), CAST(:spend_cost AS BIGINT[]), "
+        "CAST(:spend_tokens AS BIGINT[])) "
+        "AS v(id, release_cost, release_tokens, spend_cost, spend_tokens) "
+        "WHERE c.id = v.id RETURNING c.id, c.cost_spent_micros, c.tokens_spent"
+    )
 )
 
 
@@ -147,7 +150,7 @@ def hold_on(
         params["cost_limit"] = cost_limit
     if token_limit is not None:
         params["token_limit"] = token_limit
-    counter_id = conn.execute(statement, params).scalar()
+    counter_id = statement.scalar(conn, params)
     return None if counter_id is None else int(counter_id)
 
 
@@ -165,8 +168,8 @@ def move_counters(conn: Connection, moves: Mapping[int, Move]) -> dict[int, tupl
         return {}
     ids = sorted(moves)  # one lock order for every transaction: PostgreSQL never deadlocks
     if _dialect(conn) == "postgresql" and len(ids) > 1:
-        rows = conn.execute(
-            _MOVE_MANY_PG,
+        rows = _MOVE_MANY_PG.rows(
+            conn,
             {
                 "ids": ids,
                 "release_cost": [moves[i].release_cost for i in ids],
@@ -174,11 +177,11 @@ def move_counters(conn: Connection, moves: Mapping[int, Move]) -> dict[int, tupl
                 "spend_cost": [moves[i].spend_cost for i in ids],
                 "spend_tokens": [moves[i].spend_tokens for i in ids],
             },
-        ).all()
+        )
     else:
         rows = [
-            conn.execute(
-                _MOVE,
+            _MOVE.rows(
+                conn,
                 {
                     "counter_id": i,
                     "release_cost": moves[i].release_cost,
@@ -186,7 +189,7 @@ def move_counters(conn: Connection, moves: Mapping[int, Move]) -> dict[int, tupl
                     "spend_cost": moves[i].spend_cost,
                     "spend_tokens": moves[i].spend_tokens,
                 },
-            ).one()
+            )[0]
             for i in ids
         ]
     return {int(row[0]): (int(row[1]), int(row[2])) for row in rows}

@@ -19,6 +19,7 @@ from sqlalchemy import Table, insert
 from hub.ledger.counters import CounterState, Move, hold_on, move_counters, read_counter
 from hub.ledger.holds import Hold
 from hub.ledger.periods import period_start
+from hub.ledger.precompiled import Precompiled, insert_returning_ids
 from hub.ledger.quotas import QuotaLimit
 from hub.ledger.thresholds import CounterLimit
 from hub.ledger.writer import Tx
@@ -27,6 +28,7 @@ from hub.store.ledger_tables import Reservation
 
 _RESERVATIONS = cast(Table, Reservation.__table__)
 _INSERT = insert(_RESERVATIONS).returning(_RESERVATIONS.c.id, sort_by_parameter_order=True)
+_INSERT_ONE = Precompiled(insert(_RESERVATIONS).returning(_RESERVATIONS.c.id))
 Tracked = tuple[tuple[tuple[str, int, str], QuotaLimit | None], ...]
 
 
@@ -79,7 +81,7 @@ class Reserve:
                 }
                 for _, item, ids, _ in taken
             ]
-            hold_ids = [int(i) for i in tx.conn.execute(_INSERT, rows).scalars()]
+            hold_ids = insert_returning_ids(tx.conn, _INSERT, _INSERT_ONE, rows)
             for (index, item, ids, limits), hold_id in zip(taken, hold_ids, strict=True):
                 outcomes[index] = Hold(
                     hold_id, item.caller.team_id, ids, item.cost_micros, item.tokens, limits

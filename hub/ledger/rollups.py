@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hub.ledger.cubes import CUBES, GRAINS, MEASURE_CUBES, QUARTER_GRAIN, size_bin
 from hub.ledger.latency_bins import bin_of
+from hub.ledger.precompiled import Precompiled
 from hub.ledger.summary_plan import floor_day, floor_quarter
 from hub.ledger.usage_entry import UsageEntry
 from hub.store.rollup_tables import DIMENSION_COLUMNS, ROLLUP_KEY, UsageRollup
@@ -118,7 +119,10 @@ def _upsert(dialect_insert: Any) -> Any:
     )
 
 
-_UPSERTS = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+_UPSERTS = {
+    "postgresql": Precompiled(_upsert(pg_insert)),
+    "sqlite": Precompiled(_upsert(sqlite_insert)),
+}
 
 
 def merged_rows(rows: Iterable[dict[str, object]]) -> list[dict[str, object]]:
@@ -139,6 +143,4 @@ def merged_rows(rows: Iterable[dict[str, object]]) -> list[dict[str, object]]:
 def add_rollups(conn: Connection, rows: list[dict[str, object]]) -> None:
     """Add rollup rows (`rollup_rows`, `reversal_rows`), inside the connection's transaction."""
     if rows:
-        conn.execute(
-            _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"], rows
-        )
+        _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"].many(conn, rows)

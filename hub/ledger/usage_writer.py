@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from hub.ledger.precompiled import Precompiled, insert_returning_ids
 from hub.ledger.rollups import add_rollups, merged_rows, reversal_rows, rollup_rows
 from hub.ledger.usage_entry import UsageEntry
 from hub.observer import note_usage
@@ -27,6 +28,7 @@ from hub.store.ledger_tables import UsageRecord
 _RECORDS = cast(Table, UsageRecord.__table__)
 # Built from the table: a column added to it (and to `UsageEntry.row_values`) is written too.
 _INSERT = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
+_INSERT_ONE = Precompiled(insert(_RECORDS).returning(_RECORDS.c.id))
 _READ = select(_RECORDS).where(_RECORDS.c.id == bindparam("usage_id"))
 
 
@@ -36,7 +38,7 @@ def write_usage(conn: Connection, entries: Sequence[tuple[UsageEntry, datetime]]
     if not entries:
         return []
     rows = [entry.row_values(now) for entry, now in entries]
-    ids = [int(i) for i in conn.execute(_INSERT, rows).scalars()]
+    ids = insert_returning_ids(conn, _INSERT, _INSERT_ONE, rows)
     add_rollups(conn, merged_rows(r for entry, now in entries for r in rollup_rows(entry, now)))
     return ids
 

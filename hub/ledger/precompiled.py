@@ -1,0 +1,167 @@
+"""The ledger's hot statements, compiled once per dialect and executed on the driver's own
+cursor.
+
+    UPSERT = Precompiled(insert(table).values(...).returning(table.c.id))
+    counter_id = UPSERT.scalar(conn, {"scope": "team", ...})
+
+SQLAlchemy's `Connection.execute` costs some 40-60 µs of Python per statement even with its
+compiled cache (an execution context, parameter processing, a result object, events); a
+reserve and a settle run about ten statements, so that was the largest share of the ledger
+writer's CPU. Here the SQL string, the order of its parameters and each parameter's type
+conversion (SQLAlchemy's own bind processors: dates and booleans on SQLite, JSON) are worked
+out once from the statement, so executing is building a tuple and calling the DBAPI cursor,
+inside the connection's transaction (the SQLite writer's pysqlite connection, or the asyncpg
+adapter inside `run_sync`). The statements stay SQLAlchemy Core built from the table
+definitions: a column added to a table and to the rows is written too.
+
+Only for statements whose results need no conversion (ids and integers) and whose values
+need no Python-side column defaults beyond scalars; anything else goes through `execute`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Insert
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    __slots__ = ("names", "processors", "sql", "fill")
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) or None)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql: str = compiled.string
+        positions = compiled.positiontup
+        if positions is None:
+            raise TypeError(f"{dialect.name} is not a positional paramstyle")
+        self.names: tuple[str, ...] = tuple(positions)
+        self.processors: tuple[Processor, ...] = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in self.names
+        )
+        # Values the statement carries itself (a literal in `values()`, a column's scalar
+        # default for a column the rows leave out), for names the parameters do not give.
+        self.fill: dict[str, Any] = {}
+        for name in set(self.names):
+            bind = compiled.binds[name]
+            if bind.value is not None or bind.callable is not None:
+                self.fill[name] = bind.effective_value
+            column = getattr(statement, "table", None)
+            column = column.c.get(name) if column is not None else None
+            if isinstance(column, Column) and column.default is not None and name not in keys:
+                default = column.default
+                if not default.is_scalar:
+                    raise TypeError(f"{name}: only scalar defaults are filled in")
+                self.fill[name] = default.arg  # type: ignore[attr-defined]
+
+    def row(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        fill = self.fill
+        values = []
+        for name, process in zip(self.names, self.processors, strict=True):
+            value = params[name] if name in params else fill.get(name)
+            values.append(value if process is None else process(value))
+        return tuple(values)
+
+
+class Precompiled:
+    """One statement, compiled for each dialect (and set of parameter names) it meets."""
+
+    __slots__ = ("_compiled", "_statement")
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self._statement = statement
+        self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+
+    def _for(self, conn: Connection, keys: tuple[str, ...]) -> _Compiled:
+        dialect = conn.dialect
+        compiled = self._compiled.get((dialect.name, keys))
+        if compiled is None:
+            compiled = _Compiled(self._statement, dialect, keys)
+            self._compiled[(dialect.name, keys)] = compiled
+        return compiled
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Execute once; the rows it returns (RETURNING), unconverted."""
+        compiled = self._for(conn, _keys(self._statement, params))
+        values = compiled.row(params)
+        cursor = _cursor(conn)
+        try:
+            cursor.execute(compiled.sql, values)
+            return list(cursor.fetchall()) if cursor.description else []
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise _translated(conn, cursor, compiled.sql, values, error) from error
+        finally:
+            cursor.close()
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Execute once; the first column of the first row returned (None: no row)."""
+        rows = self.rows(conn, params)
+        return rows[0][0] if rows else None
+
+    def many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+        """Execute for each set of parameters (an executemany: no rows returned)."""
+        if not params:
+            return
+        compiled = self._for(conn, _keys(self._statement, params[0]))
+        values = [compiled.row(p) for p in params]
+        cursor = _cursor(conn)
+        try:
+            cursor.executemany(compiled.sql, values)
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise _translated(conn, cursor, compiled.sql, values, error) from error
+        finally:
+            cursor.close()
+
+
+def _keys(statement: ClauseElement, params: Mapping[str, Any]) -> tuple[str, ...]:
+    # An INSERT without `values()` takes its columns from the parameters' names.
+    if isinstance(statement, Insert) and statement._values is None:
+        return tuple(params)
+    return ()
+
+
+def _translated(conn: Connection, cursor: Any, sql: str, values: Any, error: Any) -> StatementError:
+    """The driver's error as SQLAlchemy's (`OperationalError`, `IntegrityError`…), as
+    `Connection.execute` would raise it; a lost connection is invalidated first, so the pool
+    does not hand it out again and the writer sees `connection_invalidated`."""
+    dialect = conn.dialect
+    lost = dialect.is_disconnect(error, conn.connection.dbapi_connection, cursor)
+    if lost:
+        conn.invalidate(error)
+    wrapped: StatementError = DBAPIError.instance(
+        sql,
+        values,
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
+    return wrapped
+
+
+def _cursor(conn: Connection) -> Any:
+    """The DBAPI cursor of the connection's transaction (SQLAlchemy has begun it)."""
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def insert_returning_ids(
+    conn: Connection,
+    many: Executable,
+    one: Precompiled,
+    rows: Sequence[Mapping[str, Any]],
+) -> list[int]:
+    """Insert `rows`; their ids, in order. SQLite (no network): each row by `one` on the
+    driver's cursor; PostgreSQL: one row likewise, several by `many` (SQLAlchemy's INSERT …
+    RETURNING over all of them, ids sorted by parameter order), one round trip."""
+    if len(rows) == 1 or conn.dialect.name != "postgresql":
+        return [int(one.scalar(conn, row)) for row in rows]
+    return [int(i) for i in conn.execute(many, list(rows)).scalars()]

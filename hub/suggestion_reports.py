@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.store.engine import dialect_name
 from hub.store.suggestion_tables import StoredSuggestions
 
 if TYPE_CHECKING:
@@ -42,15 +44,17 @@ class SuggestionStore:
             return None if row is None else Kept(row.since, row.until, row.computed_at, row.body)
 
     async def save(self, team_id: int, kept: Kept) -> None:
-        """Replace the team's stored report (a delete and an insert: the same on both
-        backends; two processes saving at once leave one of two equally fresh reports)."""
+        """Replace the team's stored report: one upsert, so two processes saving at once (the
+        job and a page making a missing report) leave one of two equally fresh reports."""
+        values = dict(since=kept.since, until=kept.until, computed_at=kept.computed_at,
+                      body=kept.body)  # fmt: skip
         async with self._sessions.begin() as session:
+            insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
             await session.execute(
-                delete(StoredSuggestions).where(StoredSuggestions.team_id == team_id)
+                insert(StoredSuggestions)
+                .values(team_id=team_id, **values)
+                .on_conflict_do_update(index_elements=["team_id"], set_=values)
             )
-            row = StoredSuggestions(team_id=team_id, since=kept.since, until=kept.until,
-                                    computed_at=kept.computed_at, body=kept.body)  # fmt: skip
-            session.add(row)
 
 
 def refresh_period(at: datetime, every_s: int) -> str:

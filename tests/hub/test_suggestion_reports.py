@@ -3,6 +3,7 @@ read the stored report while it is younger than `[reports] suggestions_cache_s`.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from hub.clock import FakeClock
 from hub.store.job_tables import JobRun
 from hub.store.suggestion_tables import StoredSuggestions
-from hub.suggestion_reports import JOB, refresh_suggestions
+from hub.suggestion_reports import JOB, Kept, SuggestionStore, refresh_suggestions
 from tests.support.hubs import start_hub
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
@@ -52,4 +53,24 @@ async def test_the_job_makes_and_stores_every_teams_report_once_per_period(
             assert row is not None and row.computed_at == clock.now()
     finally:
         await second.hub.close()
+        await first.close()
+
+
+async def test_two_processes_saving_a_report_at_once_leave_one(database_url: str) -> None:
+    clock = FakeClock(NOW)
+    first = await start_hub({}, database_url=database_url, clock=clock)
+    second = await start_hub({}, database_url=database_url, clock=clock, team="globex")
+    try:
+        stores = [SuggestionStore(first.hub.sessions), SuggestionStore(second.hub.sessions)]
+        kept = [Kept(NOW, NOW, NOW, f'{{"from": {n}}}') for n in range(2)]
+        for _ in range(5):
+            await asyncio.gather(
+                *(s.save(first.team.id, k) for s, k in zip(stores, kept, strict=True))
+            )
+        async with first.hub.sessions() as session:
+            count = await session.scalar(select(func.count()).select_from(StoredSuggestions))
+        assert count == 1
+        assert (await stores[0].load(first.team.id)) in kept
+    finally:
+        await second.close()
         await first.close()

@@ -172,6 +172,8 @@ class FakeLLMServer:
         self.aborted = False  # a scripted abort dropped a connection on purpose
         self._queue: deque[Behaviour] = deque()
         self._closing = asyncio.Event()
+        self._changed = asyncio.Condition()  # notified on each request and each parked stream
+        self.parked = 0  # streams waiting at the gate now
         self._server: TestServer | None = None
         # Per upstream model (routing tests): what it does once the queue is empty, and how
         # long each request takes on `clock` (the hub's FakeClock, advanced, never slept).
@@ -247,16 +249,36 @@ class FakeLLMServer:
             json=body,
         )
         self.requests.append(recorded)
+        await self._notify()
         return recorded
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_until(self, check: Callable[[], bool]) -> None:
+        """Return once `check()` holds; it is looked at again on each request and each
+        stream that parks at the gate (no polling)."""
+        async with self._changed:
+            await self._changed.wait_for(check)
+
+    async def wait_requests(self, count: int, path: str | None = None) -> None:
+        """Until `count` requests (to `path`, when given) have arrived."""
+        await self.wait_until(
+            lambda: sum(path is None or r.path == path for r in self.requests) >= count
+        )
 
     async def wait_gate(self) -> bool:
         """Wait for the gate (or shutdown); False means the server is closing."""
         self.at_gate.set()
+        self.parked += 1
+        await self._notify()
         gate = asyncio.ensure_future(self.gate.wait())
         closing = asyncio.ensure_future(self._closing.wait())
         try:
             await asyncio.wait({gate, closing}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self.parked -= 1
             for task in (gate, closing):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -1,5 +1,8 @@
-"""hub/deadlines.py: one timer per stream, for the idle bound and the total deadline, on the
-event loop's real clock (tiny bounds, so no test waits long)."""
+"""hub/deadlines.py: one timer per stream, for the idle bound and the total deadline.
+
+The tests run on looptime's fast-forwarding loop clock: a sleep takes no real time, the
+loop's clock jumps to the next timer, so the bounds are real-sized (seconds, minutes) and
+each test checks *when*, on the loop's clock, a stream ended."""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from looptime import LoopTimeProxy
 
 from hub.deadlines import within_deadlines
 from hub.errors import ProviderTimeout
+
+pytestmark = pytest.mark.looptime
 
 
 def _expired(why: str) -> ProviderTimeout:
@@ -36,55 +42,84 @@ async def _read(source: AsyncIterator[int], **bounds: float | None) -> list[int]
     ]
 
 
-async def test_a_stream_within_its_bounds_is_passed_on_whole() -> None:
+async def test_a_stream_within_its_bounds_is_passed_on_whole(looptime: LoopTimeProxy) -> None:
     closed: list[bool] = []
-    assert await _read(_ticks([0.0, 0.01, 0.01], closed), total_s=5, idle_s=1) == [0, 1, 2]
+    assert await _read(_ticks([0.0, 4.0, 9.0], closed), total_s=300, idle_s=10) == [0, 1, 2]
     assert closed == [True]
+    assert looptime == 13
 
 
-async def test_chunks_that_keep_coming_reset_the_idle_bound() -> None:
+async def test_chunks_that_keep_coming_reset_the_idle_bound(looptime: LoopTimeProxy) -> None:
     closed: list[bool] = []
-    # 10 gaps of 30 ms under a 100-ms idle bound: 300 ms in all, past one idle bound.
-    assert await _read(_ticks([0.03] * 10, closed), total_s=5, idle_s=0.1) == list(range(10))
+    # 10 gaps of 25 s under a 30-s idle bound: 250 s in all, past eight idle bounds.
+    assert await _read(_ticks([25.0] * 10, closed), total_s=300, idle_s=30) == list(range(10))
+    assert looptime == 250
 
 
-async def test_a_silent_upstream_ends_at_the_idle_bound() -> None:
+async def test_a_silent_upstream_ends_at_the_idle_bound(looptime: LoopTimeProxy) -> None:
     closed: list[bool] = []
     seen: list[int] = []
-    with pytest.raises(ProviderTimeout, match="no data for 0.05 s"):
+    with pytest.raises(ProviderTimeout, match="no data for 30 s"):
         async for item in within_deadlines(
-            _ticks([0.0, 0.01, 10.0], closed), total_s=5, idle_s=0.05, expired=_expired
+            _ticks([0.0, 5.0, 3600.0], closed), total_s=300, idle_s=30, expired=_expired
         ):
             seen.append(item)
     assert (seen, closed) == ([0, 1], [True])
+    assert looptime == 5 + 30  # the last chunk's time plus the idle bound, not an hour
 
 
-async def test_a_stream_that_keeps_talking_ends_at_the_total_deadline() -> None:
+async def test_a_stream_that_keeps_talking_ends_at_the_total_deadline(
+    looptime: LoopTimeProxy,
+) -> None:
     closed: list[bool] = []
-    with pytest.raises(ProviderTimeout, match="past the 0.15-second deadline"):
-        await _read(_ticks([0.02] * 100, closed), total_s=0.15, idle_s=1)
+    with pytest.raises(ProviderTimeout, match="past the 120-second deadline"):
+        await _read(_ticks([20.0] * 100, closed), total_s=120, idle_s=30)
     assert closed == [True]
+    assert looptime == 120
 
 
-async def test_time_the_reader_spends_between_chunks_is_not_idle_time() -> None:
+async def test_a_shorter_idle_bound_on_a_later_read_rings_sooner(looptime: LoopTimeProxy) -> None:
+    """The timer set for the first wait (60 s idle) is moved forward when the bound shrinks."""
+    from hub.deadlines import _Alarm
+
+    loop = asyncio.get_running_loop()
+    alarm = _Alarm(loop, loop.time() + 300)
+    reader = asyncio.ensure_future(asyncio.sleep(3600))
+    alarm.waiting(reader, 60)
+    alarm.read()
+    alarm.waiting(reader, 10)
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    assert alarm.fired == "idle"
+    assert looptime == 10
+    alarm.close()
+
+
+async def test_time_the_reader_spends_between_chunks_is_not_idle_time(
+    looptime: LoopTimeProxy,
+) -> None:
     closed: list[bool] = []
     seen = []
     async for item in within_deadlines(
-        _ticks([0.0] * 3, closed), total_s=5, idle_s=0.05, expired=_expired
+        _ticks([0.0] * 3, closed), total_s=300, idle_s=5, expired=_expired
     ):
         seen.append(item)
-        await asyncio.sleep(0.1)  # the consumer is slow; the upstream is not
+        await asyncio.sleep(60)  # the consumer is slow; the upstream is not
     assert seen == [0, 1, 2]
+    assert looptime == 180
 
 
-async def test_a_cancellation_from_outside_is_not_taken_for_a_timeout() -> None:
+async def test_a_cancellation_from_outside_is_not_taken_for_a_timeout(
+    looptime: LoopTimeProxy,
+) -> None:
     closed: list[bool] = []
-    task = asyncio.ensure_future(_read(_ticks([10.0], closed), total_s=0.05, idle_s=None))
-    await asyncio.sleep(0.01)
+    task = asyncio.ensure_future(_read(_ticks([3600.0], closed), total_s=60, idle_s=None))
+    await asyncio.sleep(10)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert closed == [True]
+    assert looptime == 10
 
 
 async def test_the_sources_own_timeout_passes_through() -> None:
@@ -96,13 +131,16 @@ async def test_the_sources_own_timeout_passes_through() -> None:
         await _read(failing(), total_s=5, idle_s=1)
 
 
-async def test_a_stream_read_on_from_another_task_is_bounded_there() -> None:
+async def test_a_stream_read_on_from_another_task_is_bounded_there(
+    looptime: LoopTimeProxy,
+) -> None:
     closed: list[bool] = []
     bounded = within_deadlines(
-        _ticks([0.0, 10.0], closed), total_s=5, idle_s=0.05, expired=_expired
+        _ticks([0.0, 3600.0], closed), total_s=300, idle_s=30, expired=_expired
     )
     assert await anext(bounded) == 0
     with pytest.raises(ProviderTimeout, match="no data"):
         await asyncio.ensure_future(anext(bounded))
     await bounded.aclose()
     assert closed == [True]
+    assert looptime == 30

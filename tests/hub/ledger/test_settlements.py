@@ -58,10 +58,9 @@ async def answers_in_flight(running: RunningHub, fake: FakeOpenAI) -> list[async
     ]
     sent = [asyncio.create_task(client.post("/v1/chat/completions", json=b)) for b in bodies]
     async with asyncio.timeout(30):
-        while len(await holds(running.hub)) < ANSWERS:
-            await asyncio.sleep(0.01)
-        while sum(r.path == "/v1/chat/completions" for r in fake.requests) < ANSWERS:
-            await asyncio.sleep(0.01)
+        await fake.wait_until(lambda: fake.parked == ANSWERS)
+    # Each hold is committed before its upstream call.
+    assert len(await holds(running.hub)) == ANSWERS
     sent.append(asyncio.create_task(_close_later(client, list(sent))))
     return sent
 

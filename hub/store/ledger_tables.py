@@ -151,7 +151,11 @@ class HubInstance(Base):
 
 class UsageRecord(Base):
     __tablename__ = "usage_records"
-    __table_args__ = (Index("ix_usage_team_created", "team_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_usage_team_created", "team_id", "created_at"),
+        # The requests log: a team's latest records by id (`UsageReports.recent`).
+        Index("ix_usage_team_id", "team_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), unique=True)

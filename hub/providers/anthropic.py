@@ -212,7 +212,7 @@ class AnthropicProvider:
 
 def _payload(event: SseEvent, errors: UpstreamErrors) -> dict[str, Any]:
     try:
-        payload = json.loads(event.data)
+        payload = fastjson.loads(event.data)
     except ValueError:
         raise errors.malformed("unreadable stream data") from None
     if not isinstance(payload, dict):

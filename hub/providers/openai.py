@@ -145,7 +145,7 @@ def _chunk(
     data: str, errors: UpstreamErrors, read: Any, malformed: type[Exception], *, more: bool
 ) -> ChatChunk:
     try:
-        payload = json.loads(data)
+        payload = fastjson.loads(data)  # what json.loads reads, faster
     except ValueError:
         raise errors.malformed("unreadable stream data") from None
     if isinstance(payload, dict) and payload.get("error"):

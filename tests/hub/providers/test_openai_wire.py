@@ -1,5 +1,8 @@
 """hub/providers/openai_wire.py: the hand-written reader and the pydantic schema agree on
-every chunk, valid or not: the same chunk, or the same refusal naming the same field."""
+every chunk, valid or not: the same chunk, or the same refusal naming the same field; on
+the recorded conformance chunks, the cases below, and generated chunks (hypothesis: valid
+and invalid, big integers, unicode with lone surrogates, nulls, extra fields), read from
+objects and from their JSON text."""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from hub import fastjson
 from hub.model import ChatChunk, ChoiceDelta, ToolCallDelta, Usage
 from hub.providers.openai_wire import MalformedChunk, read_chunk, validated_chunk
 
@@ -124,3 +130,99 @@ def test_a_chunk_is_read_whole() -> None:
         wire=payload,
     )
     assert read_chunk(payload, more=True).more
+
+
+# --- generated chunks: near the schema, each field sometimes of another JSON type ---
+
+SEEDED = settings(max_examples=600, derandomize=True, database=None, deadline=None)
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**63 - 2, max_value=2**80),  # past 64 bits
+    st.integers(min_value=-(2**80), max_value=-(2**63) + 2),
+    st.floats(),  # NaN and the infinities included: json.loads reads them
+    st.text(st.characters(codec=None, exclude_categories=())),  # surrogates too
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=6,
+)
+extra_fields = st.dictionaries(st.text(max_size=8), json_values, max_size=2)
+
+
+def _near(right: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly the schema's type (or null), sometimes any JSON value."""
+    return st.one_of(right, right, st.none(), json_values)
+
+
+def _object(
+    fields: dict[str, st.SearchStrategy[Any]], extra: bool = True
+) -> st.SearchStrategy[Any]:
+    known = st.fixed_dictionaries({}, optional=fields)
+    if not extra:
+        return known
+    return st.builds(lambda a, b: {**b, **a}, known, extra_fields)
+
+
+texts = st.text(st.characters(codec=None, exclude_categories=()), max_size=6)
+counts = st.integers(min_value=-3, max_value=2**70)
+functions = _object({"name": _near(texts), "arguments": _near(texts)})
+tool_calls = _object(
+    {"index": _near(counts), "id": _near(texts), "type": _near(texts), "function": _near(functions)}
+)
+deltas = _object(
+    {
+        "role": _near(st.sampled_from(["assistant", "tool", ""]) | texts),
+        "content": _near(texts),
+        "refusal": _near(texts),
+        "tool_calls": _near(st.lists(_near(tool_calls), max_size=3)),
+    }
+)
+choices = _object(
+    {
+        "index": _near(counts),
+        "delta": _near(deltas),
+        "logprobs": _near(st.dictionaries(st.text(max_size=4), json_values, max_size=2)),
+        "finish_reason": _near(st.sampled_from(["stop", "length", "tool_calls"]) | texts),
+    }
+)
+usages = _object(
+    {
+        "prompt_tokens": _near(counts),
+        "completion_tokens": _near(counts),
+        "total_tokens": _near(counts),
+        "prompt_tokens_details": _near(_object({"cached_tokens": _near(counts)})),
+        "completion_tokens_details": _near(_object({"reasoning_tokens": _near(counts)})),
+    }
+)
+chunks = st.one_of(
+    _object({"choices": _near(st.lists(_near(choices), max_size=3)), "usage": _near(usages)}),
+    json_values,  # not even an object, now and then
+)
+
+
+def _verdict(read: Any, payload: Any) -> str:
+    """The chunk read, or the refusal's message; repr spells every type out (1, 1.0, True)."""
+    try:
+        return repr(read(payload))
+    except MalformedChunk as exc:
+        return f"refused: {exc}"
+
+
+@SEEDED
+@given(chunks)
+def test_generated_chunks_read_alike(payload: Any) -> None:
+    assert _verdict(read_chunk, payload) == _verdict(validated_chunk, payload)
+
+
+@SEEDED
+@given(chunks, st.booleans())
+def test_generated_chunks_read_from_their_text_alike(payload: Any, ascii_only: bool) -> None:
+    """The hub's path from the upstream's text (fastjson.loads, read_chunk) against the
+    standard library's json.loads and the pydantic models: same verdict, same value, and
+    the same `wire` object for the client, big integers and NaN included."""
+    text = json.dumps(payload, ensure_ascii=ascii_only)
+    assert _verdict(read_chunk, fastjson.loads(text)) == _verdict(validated_chunk, json.loads(text))

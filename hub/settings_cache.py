@@ -67,6 +67,13 @@ class SettingsCache:
             self._entries[(kind, key)] = (self._clock.monotonic() + self._ttl, loaded)
         return loaded
 
+    def peek(self, kind: str, key: Hashable) -> Any:
+        """The entry's value while it is in memory and fresh, else None (`get` loads it)."""
+        found = self._entries.get((kind, key))
+        if found is not None and found[0] > self._clock.monotonic():
+            return found[1]
+        return None
+
     def _loaded(self, entry: tuple[str, Hashable], loading: tuple[int, Any]) -> None:
         if self._loading.get(entry) is loading:
             del self._loading[entry]

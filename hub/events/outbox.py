@@ -41,6 +41,8 @@ class EventSink(Protocol):
         self, sessions: async_sessionmaker[AsyncSession], *, team_id: int
     ) -> frozenset[str]: ...
 
+    def wanted_types_known(self, *, team_id: int) -> frozenset[str] | None: ...
+
     def outbox_row(
         self, *, team_id: int, type: str, data: Mapping[str, object]
     ) -> dict[str, object]: ...
@@ -81,6 +83,13 @@ class OutboxSink:
         if self._cache is None:
             return await load()
         return await self._cache.get("subscriptions", team_id, load)
+
+    def wanted_types_known(self, *, team_id: int) -> frozenset[str] | None:
+        """As `wanted_types_from` when the answer is in memory (None: it has to be read)."""
+        if self._cache is None:
+            return None
+        found: frozenset[str] | None = self._cache.peek("subscriptions", team_id)
+        return found
 
     async def emit(
         self, session: AsyncSession, *, team_id: int, type: str, data: Mapping[str, object]

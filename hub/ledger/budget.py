@@ -13,6 +13,7 @@ transaction committed, so a request is answered only after its record is durable
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import cast
@@ -101,6 +102,15 @@ class Budget:
         wanted = await self._events.wanted_types_from(self._sessions, team_id=entry.caller.team_id)
         item = SettleItem(hold, entry, self._clock.now(), wanted)
         return await self.writer.submit(self._settle, item)
+
+    def settle_queued(self, hold: Hold, entry: UsageEntry) -> asyncio.Future[Settlement] | None:
+        """`settle` queued at once, as the ledger writer's future, when the team's wanted
+        events are in memory (None: they have to be read first; use `settle`)."""
+        wanted = self._events.wanted_types_known(team_id=entry.caller.team_id)
+        if wanted is None:
+            return None
+        item = SettleItem(hold, entry, self._clock.now(), wanted)
+        return self.writer.queue(self._settle, item)
 
     async def room(self, caller: Caller) -> Room:
         """The least room left on the caller's limited counters (hub/ledger/room.py)."""

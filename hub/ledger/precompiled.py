@@ -98,7 +98,7 @@ class Precompiled:
             cursor.execute(compiled.sql, values)
             return list(cursor.fetchall()) if cursor.description else []
         except conn.dialect.loaded_dbapi.Error as error:
-            raise _translated(conn, cursor, compiled.sql, values, error) from error
+            raise translated(conn, cursor, compiled.sql, values, error) from error
         finally:
             cursor.close()
 
@@ -117,7 +117,7 @@ class Precompiled:
         try:
             cursor.executemany(compiled.sql, values)
         except conn.dialect.loaded_dbapi.Error as error:
-            raise _translated(conn, cursor, compiled.sql, values, error) from error
+            raise translated(conn, cursor, compiled.sql, values, error) from error
         finally:
             cursor.close()
 
@@ -129,7 +129,7 @@ def _keys(statement: ClauseElement, params: Mapping[str, Any]) -> tuple[str, ...
     return ()
 
 
-def _translated(conn: Connection, cursor: Any, sql: str, values: Any, error: Any) -> StatementError:
+def translated(conn: Connection, cursor: Any, sql: str, values: Any, error: Any) -> StatementError:
     """The driver's error as SQLAlchemy's (`OperationalError`, `IntegrityError`…), as
     `Connection.execute` would raise it; a lost connection is invalidated first, so the pool
     does not hand it out again and the writer sees `connection_invalidated`."""

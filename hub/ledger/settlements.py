@@ -20,7 +20,6 @@ import contextlib
 import logging
 import random
 from pathlib import Path
-from typing import Any
 
 from hub.ledger.budget import Budget, Hold, Settlement
 from hub.ledger.journal import Journal, Pending, remove
@@ -37,6 +36,7 @@ class Settlements:
         self._wait_s = wait_s
         self._journal = Journal(state_dir)
         self._late: dict[str, asyncio.Task[None]] = {}  # journaled, still being retried
+        self._orphans: set[asyncio.Future[Settlement]] = set()  # retries of a caller gone
 
     @property
     def pending(self) -> int:
@@ -52,13 +52,23 @@ class Settlements:
     async def settle(self, hold: Hold, entry: UsageEntry) -> Settlement | None:
         """Settle now if the database lets us: else (an attempt failed, or none succeeded
         within `settle_wait_s`) journal it and keep trying in the background (None)."""
-        # A future, not an Event: waiting on it takes no task of its own (one per request).
-        failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        trying = asyncio.ensure_future(self._until_settled(hold, entry, failed))
-        either: list[asyncio.Future[Any]] = [trying, failed]
-        await asyncio.wait(either, timeout=self._wait_s, return_when="FIRST_COMPLETED")
-        if trying.done():
-            return trying.result()
+        # The first attempt is the ledger writer's own future (no task of its own) when the
+        # team's wanted events are in memory, as nearly always; else a task that reads them.
+        attempt = self._budget.settle_queued(hold, entry)
+        if attempt is None:
+            attempt = asyncio.ensure_future(self._budget.settle(hold, entry))
+        if not attempt.done():
+            try:
+                await asyncio.wait((attempt,), timeout=self._wait_s)
+            except asyncio.CancelledError:
+                # The caller went away: the attempt goes on, and so do its retries.
+                retrying = asyncio.ensure_future(self._retried(attempt, hold, entry))
+                self._orphans.add(retrying)
+                retrying.add_done_callback(self._orphans.discard)
+                raise
+        if attempt.done() and not attempt.cancelled() and attempt.exception() is None:
+            return attempt.result()
+        trying = asyncio.ensure_future(self._retried(attempt, hold, entry))
         pending = Pending(hold, entry)
         await asyncio.to_thread(self._journal.append, pending)
         log.warning(
@@ -82,7 +92,7 @@ class Settlements:
                     log.warning("replaying %s failed; retrying", pending.request_id, exc_info=True)
                     await asyncio.to_thread(self._journal.append, pending)
                     trying = asyncio.ensure_future(
-                        self._until_settled(pending.hold, pending.entry, None)
+                        self._until_settled(pending.hold, pending.entry, failed_once=True)
                     )
                     self._late[pending.request_id] = asyncio.create_task(
                         self._finish_late(pending, trying)
@@ -102,20 +112,30 @@ class Settlements:
                 await task
         self._journal.close(empty=not self._late)
 
+    async def _retried(
+        self, attempt: asyncio.Future[Settlement], hold: Hold, entry: UsageEntry
+    ) -> Settlement:
+        """The first attempt's outcome, or retries after it failed."""
+        try:
+            return await attempt
+        except Exception:  # noqa: BLE001 - down, locked, a constraint: all worth a retry
+            log.warning("settling %s failed; retrying", entry.request_id, exc_info=True)
+        return await self._until_settled(hold, entry, failed_once=True)
+
     async def _until_settled(
-        self, hold: Hold, entry: UsageEntry, failed: asyncio.Future[None] | None
+        self, hold: Hold, entry: UsageEntry, *, failed_once: bool = False
     ) -> Settlement:
         delay = BACKOFF_BASE_S
         while True:
+            if failed_once:
+                # Real time, with full jitter: the database comes back in its own time.
+                await asyncio.sleep(random.uniform(0, delay))  # noqa: S311 - not a secret
+                delay = min(delay * 2, BACKOFF_MAX_S)
             try:
                 return await self._budget.settle(hold, entry)
             except Exception:  # noqa: BLE001 - down, locked, a constraint: all worth a retry
                 log.warning("settling %s failed; retrying", entry.request_id, exc_info=True)
-                if failed is not None and not failed.done():
-                    failed.set_result(None)
-            # Real time, with full jitter: the database comes back in its own time.
-            await asyncio.sleep(random.uniform(0, delay))  # noqa: S311 - not a secret
-            delay = min(delay * 2, BACKOFF_MAX_S)
+            failed_once = True
 
     async def _finish_late(self, pending: Pending, trying: asyncio.Future[Settlement]) -> None:
         try:

@@ -34,14 +34,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.ledger.precompiled import translated
 
 log = logging.getLogger("hub.ledger")
 I = TypeVar("I")  # noqa: E741 - an item, as in the typing docs
@@ -92,14 +96,19 @@ class _Job(Generic[I, R]):
     hooks: list[Callable[[], None]] = field(default_factory=list)
 
 
-def write_batch(conn: Connection, jobs: Sequence[_Job[Any, Any]]) -> None:
+def write_batch(
+    conn: Connection,
+    jobs: Sequence[_Job[Any, Any]],
+    begin: Callable[[Connection], AbstractContextManager[object]] = Connection.begin,
+) -> None:
     """Write `jobs` in one transaction; if a job's statement fails, each in its own
-    (synchronous: on the writer's thread, or inside `run_sync`). Outcomes and errors land on
-    the jobs."""
+    (synchronous: on the event loop's thread, the writer's thread, or inside `run_sync`).
+    Outcomes and errors land on the jobs. `begin`: the transaction (SQLAlchemy's, or the
+    SQLite writer's on its driver connection)."""
     tx = Tx(conn)
     in_jobs = False
     try:
-        with conn.begin():
+        with begin(conn):
             in_jobs = True
             _write_all(tx, jobs)
             in_jobs = False
@@ -115,7 +124,7 @@ def write_batch(conn: Connection, jobs: Sequence[_Job[Any, Any]]) -> None:
         for job in jobs:
             alone = Tx(conn)
             try:
-                with conn.begin():
+                with begin(conn):
                     _write_all(alone, [job])
             except Exception as error:  # noqa: BLE001 - this job's own failure
                 job.error, job.outcome = error, None
@@ -125,6 +134,43 @@ def write_batch(conn: Connection, jobs: Sequence[_Job[Any, Any]]) -> None:
     for job in jobs:
         job.error = None
     jobs[0].hooks = tx._after  # run once, whichever job they belong to
+
+
+@contextmanager
+def _driver_transaction(conn: Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT on the pysqlite connection itself: a SQLAlchemy transaction
+    (its Transaction object, events, listener) cost more Python than the batch's statements
+    on the driver's cursor. A job that uses `conn.execute` makes SQLAlchemy autobegin (a
+    no-op for pysqlite, which leaves transactions to us); ending it ends ours. Driver errors
+    come out as SQLAlchemy's (`OperationalError` for a locked database), as from
+    `conn.execute`."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    try:
+        raw.execute("BEGIN IMMEDIATE")  # the write lock up front: never locked half-way
+    except sqlite3.Error as error:
+        raise translated(conn, None, "BEGIN IMMEDIATE", (), error) from error
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction():
+            conn.rollback()
+        elif raw.in_transaction:
+            raw.rollback()
+        raise
+    try:
+        if conn.in_transaction():
+            conn.commit()
+        else:
+            raw.commit()
+    except sqlite3.Error as error:
+        if raw.in_transaction:
+            raw.rollback()
+        raise translated(conn, None, "COMMIT", (), error) from error
+    except DBAPIError:
+        if raw.in_transaction:
+            raw.rollback()
+        raise
 
 
 def _busy(error: BaseException | None) -> bool:
@@ -147,6 +193,7 @@ def _write_all(tx: Tx, jobs: Sequence[_Job[Any, Any]]) -> None:
 
 
 class _Backend(Protocol):
+    def write_now(self, jobs: list[_Job[Any, Any]]) -> bool: ...
     async def write(self, jobs: list[_Job[Any, Any]]) -> None: ...
     async def close(self) -> None: ...
 
@@ -157,6 +204,9 @@ class _OnEngine:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    def write_now(self, jobs: list[_Job[Any, Any]]) -> bool:
+        return False  # network round trips: always awaited
+
     async def write(self, jobs: list[_Job[Any, Any]]) -> None:
         async with self._engine.connect() as conn:
             await conn.run_sync(write_batch, jobs)
@@ -165,27 +215,50 @@ class _OnEngine:
         pass
 
 
-class _SqliteThread:
-    """The one writer connection to a SQLite file, on a thread of its own."""
+BUSY_WAIT_MS = 30_000  # how long a batch on the writer's thread waits for the write lock
+
+
+class _SqliteFile:
+    """The one writer connection to a SQLite file: batches on the event loop's thread while
+    the write lock is free at once, else on a thread of its own that waits for it."""
 
     def __init__(self, engine: AsyncEngine, *, synchronous: str) -> None:
+        # `full` fsyncs on every commit: that stays off the event loop, on the thread.
+        self._inline = synchronous != "full"
+        # Inline, BEGIN IMMEDIATE must not wait: the busy timeout is 0, set once, and the
+        # thread sets it to BUSY_WAIT_MS only around a batch that waits (the rare case).
+        busy_ms = 0 if self._inline else BUSY_WAIT_MS
         url = engine.url.set(drivername="sqlite+pysqlite")
         self._engine: Engine = create_engine(
             url,
             poolclass=pool.StaticPool,  # the one connection, always this thread's
-            connect_args={"timeout": 30, "check_same_thread": False},
+            connect_args={"timeout": busy_ms / 1000, "check_same_thread": False},
         )
-        event.listen(self._engine, "connect", _pragmas(synchronous))
-        event.listen(self._engine, "begin", _begin_immediate)
+        event.listen(self._engine, "connect", _pragmas(synchronous, busy_ms))
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="hub-ledger-writer")
         self._conn: Connection | None = None
         self._closed = False
-        # `full` fsyncs on every commit: that stays off the event loop, on the thread.
-        self._inline = synchronous != "full"
+        self.waited = 0  # batches that found the write lock taken (bench/ and tests read it)
+
+    def write_now(self, jobs: list[_Job[Any, Any]]) -> bool:
+        """The batch on the event loop's own thread if the write lock is free this instant
+        (False: it is not; nothing was written, `write` waits for it on the thread).
+
+        A batch is a few hundred microseconds of mostly Python work holding the GIL either
+        way; the hand-off to the writer thread and back cost more than that, and on a loaded
+        machine the thread's wake-up waits for a core. With `synchronous=NORMAL` a WAL commit
+        does not fsync (a checkpoint now and then does), so only a lock held elsewhere could
+        stall the loop: BEGIN IMMEDIATE does not wait (busy timeout 0). The writer's batches
+        are sequential, so the connection is never used by both threads at once."""
+        if not self._inline:
+            return False
+        write_batch(self._connection(), jobs, _driver_transaction)
+        if all(_busy(job.error) for job in jobs):
+            self.waited += 1
+            return False  # BEGIN IMMEDIATE found the lock taken: nothing of it was written
+        return True
 
     async def write(self, jobs: list[_Job[Any, Any]]) -> None:
-        if self._inline and self._write_inline(jobs):
-            return
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._write, jobs)
 
@@ -195,30 +268,17 @@ class _SqliteThread:
         return self._conn
 
     def _write(self, jobs: list[_Job[Any, Any]]) -> None:
-        write_batch(self._connection(), jobs)
-
-    def _write_inline(self, jobs: list[_Job[Any, Any]]) -> bool:
-        """The batch on the event loop's own thread if the write lock is free this instant
-        (False: it is not; nothing was written, the thread waits for it instead).
-
-        A batch is a few hundred microseconds of mostly Python (SQLAlchemy) work holding the
-        GIL either way; the hand-off to the writer thread and back cost more than that, and
-        on a loaded machine the thread's wake-up waits for a core. With `synchronous=NORMAL`
-        a WAL commit does not fsync (a checkpoint now and then does), so only a lock held
-        by another process could stall the loop: BEGIN IMMEDIATE is tried without waiting
-        (busy_timeout 0), and a busy database goes to the thread, which waits as before.
-        The writer's flush is sequential, so the connection is never used by both at once."""
         conn = self._connection()
+        if not self._inline:
+            write_batch(conn, jobs, _driver_transaction)
+            return
         raw = conn.connection.dbapi_connection
         assert raw is not None
-        raw.execute("PRAGMA busy_timeout=0")
+        raw.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         try:
-            write_batch(conn, jobs)
+            write_batch(conn, jobs, _driver_transaction)
         finally:
-            raw.execute("PRAGMA busy_timeout=30000")
-        if all(_busy(job.error) for job in jobs):
-            return False  # BEGIN IMMEDIATE found the lock taken: nothing of it was written
-        return True
+            raw.execute("PRAGMA busy_timeout=0")
 
     async def close(self) -> None:
         if self._closed:
@@ -235,23 +295,18 @@ class _SqliteThread:
         self._engine.dispose()
 
 
-def _pragmas(synchronous: str) -> Callable[[Any, Any], None]:
+def _pragmas(synchronous: str, busy_ms: int) -> Callable[[Any, Any], None]:
     def apply(dbapi_connection: Any, _record: Any) -> None:
-        # Transactions are ours (BEGIN IMMEDIATE below), not pysqlite's.
+        # Transactions are ours (BEGIN IMMEDIATE, `_driver_transaction`), not pysqlite's.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     return apply
-
-
-def _begin_immediate(conn: Connection) -> None:
-    # Take the write lock up front: a batch never fails half-way with "database is locked".
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class LedgerWriter:
@@ -259,65 +314,107 @@ class LedgerWriter:
         database = engine.url.database
         self._backend: _Backend
         if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-            self._backend = _SqliteThread(engine, synchronous=synchronous)
+            self._backend = _SqliteFile(engine, synchronous=synchronous)
         else:
             self._backend = _OnEngine(engine)
         self._queue: list[_Job[Any, Any]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushing = False  # a flush is scheduled or running: new jobs only queue
+        self._flusher: asyncio.Task[None] | None = None  # a batch waiting (lock, network)
         self.batches = 0  # transactions written (bench/ and tests read it)
         self.jobs = 0
 
+    @property
+    def waited(self) -> int:
+        """SQLite: batches that found the write lock taken and waited for it on the thread."""
+        return getattr(self._backend, "waited", 0)
+
     async def submit(self, group: Group[I, R], item: I) -> R:
         """Write `item` with the next batch; its outcome once the batch committed."""
-        loop = asyncio.get_running_loop()
-        job: _Job[I, R] = _Job(group, item, loop.create_future())
-        self._queue.append(job)
-        if self._flusher is None or self._flusher.done():
-            # Starts on the next loop iteration: whatever else is queued by then joins.
-            self._flusher = loop.create_task(self._flush(), name="hub-ledger-writer")
         # A caller that goes away does not take the job with it: it is queued, so it commits
         # regardless (its future, cancelled with the caller, is skipped when results are
         # handed out). No `asyncio.shield`: that layer cost a future and a loop iteration
         # per call for the same outcome.
-        return await job.future
+        return await self.queue(group, item)
+
+    def queue(self, group: Group[I, R], item: I) -> asyncio.Future[R]:
+        """`submit` without awaiting: the job is queued; its future is done once committed."""
+        loop = asyncio.get_running_loop()
+        job: _Job[I, R] = _Job(group, item, loop.create_future())
+        self._queue.append(job)
+        if not self._flushing:
+            # On the next loop iteration (whatever else is queued by then joins), as a plain
+            # callback: no task per batch unless it has to wait.
+            self._flushing = True
+            loop.call_soon(self._flush_now)
+        return job.future
 
     async def run(self, work: Callable[[Tx], T]) -> T:
         """One-off work in the next batch; its return value once committed."""
         outcome: T = await self.submit(EACH, work)
         return outcome
 
-    async def _flush(self) -> None:
+    def _flush_now(self) -> None:
+        """Write the queue's batches here while the backend can at once; the first that has
+        to wait goes to a task (`_flush_waiting`), which carries on with the rest."""
         while self._queue:
             jobs, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                await self._backend.write(jobs)
+                written = self._backend.write_now(jobs)
             except BaseException as exc:  # the backend itself failed: no job was written
-                for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(
-                            exc if isinstance(exc, Exception) else RuntimeError(str(exc))
-                        )
+                self._failed(jobs, exc)
                 if not isinstance(exc, Exception):
+                    self._flushing = False
                     raise
                 continue
-            self.batches += 1
-            self.jobs += len(jobs)
-            for job in jobs:
-                for hook in job.hooks:
-                    try:
-                        hook()
-                    except Exception:  # noqa: BLE001 - bookkeeping after the fact (metrics)
-                        log.warning("an after-commit hook failed", exc_info=True)
-            for job in jobs:
-                if job.future.done():
-                    continue
-                if job.error is not None:
-                    job.future.set_exception(job.error)
-                else:
-                    job.future.set_result(job.outcome)
+            if not written:
+                loop = asyncio.get_running_loop()
+                self._flusher = loop.create_task(self._flush_waiting(jobs), name="hub-ledger")
+                return
+            self._done(jobs)
+        self._flushing = False
+
+    async def _flush_waiting(self, jobs: list[_Job[Any, Any]]) -> None:
+        try:
+            await self._backend.write(jobs)
+        except BaseException as exc:  # the backend itself failed: no job was written
+            self._failed(jobs, exc)
+            if not isinstance(exc, Exception):
+                self._flushing = False
+                raise
+        else:
+            self._done(jobs)
+        self._flusher = None
+        self._flush_now()  # what queued meanwhile: at once again if the lock is free
+
+    def _failed(self, jobs: list[_Job[Any, Any]], exc: BaseException) -> None:
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(
+                    exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+                )
+
+    def _done(self, jobs: list[_Job[Any, Any]]) -> None:
+        self.batches += 1
+        self.jobs += len(jobs)
+        for job in jobs:
+            for hook in job.hooks:
+                try:
+                    hook()
+                except Exception:  # noqa: BLE001 - bookkeeping after the fact (metrics)
+                    log.warning("an after-commit hook failed", exc_info=True)
+        for job in jobs:
+            if job.future.done():
+                continue
+            if job.error is not None:
+                job.future.set_exception(job.error)
+            else:
+                job.future.set_result(job.outcome)
 
     async def close(self) -> None:
         """Write what is queued, then release the connection."""
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        while self._flushing:
+            if self._flusher is not None:
+                await asyncio.gather(self._flusher, return_exceptions=True)
+            else:
+                await asyncio.sleep(0)  # the scheduled flush runs on the next iteration
         await self._backend.close()

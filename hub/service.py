@@ -118,7 +118,8 @@ class Hub:
         # Reports read on their own connections where that matters (SQLite): never in the
         # way of the chat path's writes.
         self.read_engine = create_read_engine(engine)
-        self.usage = UsageReports(session_factory(self.read_engine), clock)
+        self.read_sessions = session_factory(self.read_engine)
+        self.usage = UsageReports(self.read_sessions, clock)
         self.downgrades = Downgrades(self.sessions, clock)  # budget-aware routing (#18)
         self.deliveries = Deliveries(self.sessions, clock)
         self.bindings = Bindings(self.sessions, clock)
@@ -152,6 +153,9 @@ class Hub:
         # Reservations and settlements of concurrent requests share transactions (group
         # commit); SQLite: its own writer connection and thread (hub/ledger/writer.py).
         self.ledger_writer = LedgerWriter(engine, synchronous=settings.database.sqlite_synchronous)
+        # Background writes share the writer's batches (SQLite: no second writer connection
+        # taking the lock chat's batches then wait for).
+        self.observability.ledger = self.ledger_writer
         self.saved_views = SavedViews(self.sessions, clock)  # the dashboard's custom views
         self.budget = Budget(
             self.sessions,

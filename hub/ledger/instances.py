@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
 from hub.ledger.budget import Budget
+from hub.ledger.writer import Tx
 from hub.store.ledger_tables import HubInstance, Reservation
 
 log = logging.getLogger("hub.instances")
@@ -107,12 +108,18 @@ class Instances:
         """Renew the lease; join again if another instance already gave this one up."""
         if self.id is None:
             return
-        now = self._clock.now()
-        async with self._sessions.begin() as session:
-            renewed = await session.execute(
-                update(HubInstance).where(HubInstance.id == self.id).values(heartbeat_at=now)
-            )
-        if renewed.rowcount == 0:  # type: ignore[attr-defined]
+        statement = (
+            update(HubInstance)
+            .where(HubInstance.id == self.id)
+            .values(heartbeat_at=self._clock.now())
+        )
+
+        def renew(tx: Tx) -> int:
+            return int(tx.conn.execute(statement).rowcount)
+
+        # In a ledger batch (SQLite: on the writer's connection, not a second one taking the
+        # write lock that chat's batches would then wait for).
+        if await self._budget.writer.run(renew) == 0:
             log.warning("instance %s had lost its lease; joining again", self.id)
             await self._register()
 
@@ -131,9 +138,13 @@ class Instances:
         if self.id is not None:
             which = and_(which, Reservation.instance_id != self.id)
         recovered = await self._budget.recover(which)
-        async with self._sessions.begin() as session:
-            gone = or_(HubInstance.heartbeat_at < cutoff, HubInstance.id.in_(dead))
-            await session.execute(delete(HubInstance).where(gone, HubInstance.id != self.id))
+        gone = or_(HubInstance.heartbeat_at < cutoff, HubInstance.id.in_(dead))
+        statement = delete(HubInstance).where(gone, HubInstance.id != self.id)
+
+        def forget(tx: Tx) -> None:
+            tx.conn.execute(statement)
+
+        await self._budget.writer.run(forget)
         return recovered
 
     async def _keep_lease(self) -> None:

@@ -322,6 +322,7 @@ class LedgerWriter:
         self._flusher: asyncio.Task[None] | None = None  # a batch waiting (lock, network)
         self.batches = 0  # transactions written (bench/ and tests read it)
         self.jobs = 0
+        self.closed = False
 
     @property
     def waited(self) -> int:
@@ -412,6 +413,7 @@ class LedgerWriter:
 
     async def close(self) -> None:
         """Write what is queued, then release the connection."""
+        self.closed = True
         while self._flushing:
             if self._flusher is not None:
                 await asyncio.gather(self._flusher, return_exceptions=True)

@@ -17,14 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.store.engine import dialect_name
 from hub.store.observability_tables import UpstreamMinute
+
+if TYPE_CHECKING:
+    from hub.ledger.writer import LedgerWriter
 
 HEALTHY, DEGRADED, DOWN = 0, 1, 2
 STATE_NAMES = {HEALTHY: "healthy", DEGRADED: "degraded", DOWN: "down"}
@@ -66,35 +69,59 @@ class AttemptLog:
         bucket.consecutive_failures = streak
         bucket.dirty = True
 
-    async def flush(self, sessions: async_sessionmaker[AsyncSession], *, now: datetime) -> int:
+    async def flush(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        now: datetime,
+        writer: LedgerWriter | None = None,
+    ) -> int:
+        """Write the changed counts; through the ledger writer when given (SQLite: its one
+        writer connection, in a batch with chat's, rather than the write lock taken on
+        another connection, where a ledger batch finding it busy had to wait for it)."""
         changed = [(k, b) for k, b in self._buckets.items() if b.dirty]
         if changed:
-            async with sessions.begin() as session:
-                insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
-                for (deployment, epoch_minute), bucket in changed:
-                    minute = datetime.fromtimestamp(epoch_minute * 60, tz=UTC)
-                    values = dict(
-                        attempts=bucket.attempts,
-                        failures=bucket.failures,
-                        consecutive_failures=bucket.consecutive_failures,
-                    )
-                    await session.execute(
-                        insert(UpstreamMinute)
-                        .values(
-                            deployment=deployment, minute=minute, instance=self.instance, **values
-                        )
-                        .on_conflict_do_update(
-                            index_elements=["deployment", "minute", "instance"], set_=values
-                        )
-                    )
-                    bucket.dirty = False
-                await session.execute(
-                    delete(UpstreamMinute).where(UpstreamMinute.minute < now - KEEP)
-                )
+            rows = [
+                {
+                    "deployment": deployment,
+                    "minute": datetime.fromtimestamp(epoch_minute * 60, tz=UTC),
+                    "instance": self.instance,
+                    "attempts": bucket.attempts,
+                    "failures": bucket.failures,
+                    "consecutive_failures": bucket.consecutive_failures,
+                }
+                for (deployment, epoch_minute), bucket in changed
+            ]
+            for _, bucket in changed:
+                bucket.dirty = False  # a later attempt marks it again
+            try:
+                if writer is not None and not writer.closed:
+                    await writer.run(lambda tx: _write_minutes(tx.conn, rows, now))
+                else:
+                    async with sessions.begin() as session:
+                        await session.run_sync(lambda s: _write_minutes(s.connection(), rows, now))
+            except BaseException:
+                for _, bucket in changed:
+                    bucket.dirty = True  # written next time
+                raise
         cutoff = int((now - WINDOW).timestamp()) // 60
         for key in [k for k, b in self._buckets.items() if k[1] < cutoff and not b.dirty]:
             del self._buckets[key]
         return len(changed)
+
+
+_MINUTE_COUNTS = ("attempts", "failures", "consecutive_failures")
+
+
+def _write_minutes(conn: Connection, rows: list[dict[str, object]], now: datetime) -> None:
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    upsert = insert(UpstreamMinute)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["deployment", "minute", "instance"],
+        set_={name: upsert.excluded[name] for name in _MINUTE_COUNTS},
+    )
+    conn.execute(upsert, rows)
+    conn.execute(delete(UpstreamMinute).where(UpstreamMinute.minute < now - KEEP))
 
 
 @dataclass(frozen=True, slots=True)

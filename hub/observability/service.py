@@ -22,6 +22,7 @@ from hub.observer import observe_usage
 from hub.scheduled_once import process_label
 
 if TYPE_CHECKING:
+    from hub.ledger.writer import LedgerWriter
     from hub.observability.metrics import HubMetrics
 
 
@@ -47,6 +48,8 @@ class Observability:
         logging.getLogger().addHandler(self.errors.handler)
         self._sessions = sessions
         self._clock = clock
+        # The hub's ledger writer, once built: health counts are written in its batches.
+        self.ledger: LedgerWriter | None = None
         observe_usage(sessions, self.observer)
 
     @functools.cached_property
@@ -59,7 +62,7 @@ class Observability:
 
     async def flush_health(self) -> int:
         """Write this process's attempt counts for every process's readers (a scheduled job)."""
-        return await self.attempts.flush(self._sessions, now=self._clock.now())
+        return await self.attempts.flush(self._sessions, now=self._clock.now(), writer=self.ledger)
 
     async def close(self) -> None:
         await self.links.close()

@@ -5,6 +5,11 @@ one upsert that only adds where the limit has room (hub/ledger/counters.py). A r
 does not fit somewhere gives back what it took on the counters before, in the same
 transaction, so it holds nothing, and the others of the batch are not disturbed. The
 admitted requests' reservation rows are then inserted in one statement.
+
+PostgreSQL: a request's whole hold is one statement, one round trip however many counters
+(`_RESERVE_PG`: every counter's upsert over arrays, and the reservation row inserted only
+if every counter had room); one that does not fit gives back what it took in the same
+transaction, as above.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, text
 
 from hub.ledger.counters import CounterState, Move, hold_on, move_counters, read_counter
 from hub.ledger.holds import Hold
@@ -24,12 +29,46 @@ from hub.ledger.quotas import QuotaLimit
 from hub.ledger.thresholds import CounterLimit
 from hub.ledger.writer import Tx
 from hub.model import Caller
+from hub.store.base import UTCDateTime
 from hub.store.ledger_tables import Reservation
 
 _RESERVATIONS = cast(Table, Reservation.__table__)
 _INSERT = insert(_RESERVATIONS).returning(_RESERVATIONS.c.id, sort_by_parameter_order=True)
 _INSERT_ONE = Precompiled(insert(_RESERVATIONS).returning(_RESERVATIONS.c.id))
 Tracked = tuple[tuple[tuple[str, int, str], QuotaLimit | None], ...]
+# Every counter of one request's hold in one upsert (a counter only takes it where its limit,
+# looked up by key, has room), then its reservation row if every counter took it; returns
+# the counters that took it and the reservation's id (NULL: some counter had no room).
+_RESERVE_PG = Precompiled(
+    text(
+        "WITH wanted AS (SELECT * FROM unnest(CAST(:scopes AS VARCHAR[]), "
+        "CAST(:scope_ids AS BIGINT[]), CAST(:windows AS VARCHAR[]), CAST(:starts AS DATE[]), "
+        "CAST(:cost_limits AS BIGINT[]), CAST(:token_limits AS BIGINT[])) WITH ORDINALITY "
+        'AS w(scope, scope_id, "window", period_start, cost_limit, token_limit, n)), '
+        'held AS (INSERT INTO budget_counters AS c (scope, scope_id, "window", period_start, '
+        "cost_reserved_micros, cost_spent_micros, tokens_reserved, tokens_spent) "
+        'SELECT scope, scope_id, "window", period_start, CAST(:cost AS BIGINT), 0, '
+        "CAST(:tokens AS BIGINT), 0 "
+        "FROM wanted ORDER BY n "
+        'ON CONFLICT (scope, scope_id, "window", period_start) DO UPDATE SET '
+        "cost_reserved_micros = c.cost_reserved_micros + EXCLUDED.cost_reserved_micros, "
+        "tokens_reserved = c.tokens_reserved + EXCLUDED.tokens_reserved "
+        "WHERE (SELECT (w.cost_limit IS NULL OR c.cost_spent_micros + c.cost_reserved_micros "
+        "+ EXCLUDED.cost_reserved_micros <= w.cost_limit) AND (w.token_limit IS NULL OR "
+        "c.tokens_spent + c.tokens_reserved + EXCLUDED.tokens_reserved <= w.token_limit) "
+        "FROM wanted AS w WHERE w.scope = c.scope AND w.scope_id = c.scope_id "
+        'AND w."window" = c."window" AND w.period_start = c.period_start) '
+        'RETURNING c.id, c.scope, c.scope_id, c."window"), '
+        "made AS (INSERT INTO reservations (team_id, counter_ids, cost_micros, tokens, "
+        "created_at, instance_id, request_id, context, completion_tokens) "
+        "SELECT CAST(:team_id AS BIGINT), string_agg(CAST(id AS TEXT), ',' ORDER BY id), "
+        "CAST(:cost AS BIGINT), CAST(:tokens AS BIGINT), CAST(:created_at AS TIMESTAMPTZ), "
+        "CAST(:instance_id AS VARCHAR), CAST(:request_id AS VARCHAR), CAST(:context AS TEXT), "
+        "0 FROM held "
+        "HAVING count(*) = :count RETURNING id) "
+        'SELECT (SELECT id FROM made), id, scope, scope_id, "window" FROM held'
+    ).bindparams(bindparam("created_at", type_=UTCDateTime()))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +100,9 @@ class Reserve:
         taken: list[tuple[int, ReserveItem, tuple[int, ...], tuple[CounterLimit, ...]]] = []
         outcomes: list[Hold | Refused | None] = []
         for index, item in enumerate(items):
+            if tx.dialect == "postgresql" and _fits_empty(item):
+                outcomes.append(_hold_pg(tx, item))
+                continue
             held = _hold(tx, item)
             if isinstance(held, Refused):
                 outcomes.append(held)
@@ -90,6 +132,86 @@ class Reserve:
 
 
 RESERVE = Reserve()
+
+
+def _fits_empty(item: ReserveItem) -> bool:
+    """Whether the hold fits every limit on an empty counter (else `_hold` refuses it in
+    order, without asking the database)."""
+    for _, quota in item.tracked:
+        if quota is None:
+            continue
+        cost_limit, token_limit = quota.cost_limit_micros, quota.token_limit
+        if (cost_limit is not None and item.cost_micros > cost_limit) or (
+            token_limit is not None and item.tokens > token_limit
+        ):
+            return False
+    return True
+
+
+def _hold_pg(tx: Tx, item: ReserveItem) -> Hold | Refused:
+    """The request's whole hold and its reservation row in one statement (PostgreSQL)."""
+    keys = [
+        (scope, scope_id, window, period_start(window, item.now), quota)
+        for (scope, scope_id, window), quota in item.tracked
+    ]
+    rows = _RESERVE_PG.rows(
+        tx.conn,
+        {
+            "scopes": [k[0] for k in keys],
+            "scope_ids": [k[1] for k in keys],
+            "windows": [k[2] for k in keys],
+            "starts": [k[3] for k in keys],
+            "cost_limits": [k[4].cost_limit_micros if k[4] else None for k in keys],
+            "token_limits": [k[4].token_limit if k[4] else None for k in keys],
+            "cost": item.cost_micros,
+            "tokens": item.tokens,
+            "team_id": item.caller.team_id,
+            "created_at": item.now,
+            "instance_id": item.instance_id,
+            "request_id": item.request_id,
+            "context": item.context,
+            "count": len(keys),
+        },
+    )
+    taken = {(row[2], int(row[3]), row[4]): int(row[1]) for row in rows}
+    hold_id = rows[0][0] if rows else None
+    if hold_id is None:
+        # Some counter had no room: give back what the others took; refused at the first
+        # (in lock order) that did not take it, as `_hold` would have been.
+        move_counters(
+            tx.conn,
+            {
+                c: Move(release_cost=item.cost_micros, release_tokens=item.tokens)
+                for c in taken.values()
+            },
+        )
+        for scope, scope_id, window, start, quota in keys:
+            if (scope, scope_id, window) not in taken:
+                assert quota is not None  # only a limit refuses
+                key = (scope, scope_id, window, start)
+                return Refused(scope, window, quota, read_counter(tx.conn, key))
+        raise AssertionError("no reservation and no counter refused")
+    limits = tuple(
+        CounterLimit(
+            counter_id=taken[(scope, scope_id, window)],
+            scope=scope,
+            scope_id=scope_id,
+            window=window,
+            period_start=start,
+            cost_limit_micros=quota.cost_limit_micros,
+            token_limit=quota.token_limit,
+        )
+        for scope, scope_id, window, start, quota in keys
+        if quota is not None
+    )
+    return Hold(
+        int(hold_id),
+        item.caller.team_id,
+        tuple(sorted(taken.values())),
+        item.cost_micros,
+        item.tokens,
+        limits,
+    )
 
 
 def _hold(tx: Tx, item: ReserveItem) -> tuple[tuple[int, ...], tuple[CounterLimit, ...]] | Refused:

@@ -21,22 +21,27 @@ Jobs must therefore be pure database work (they may run twice, and only one run 
 `submit` returns only after COMMIT, so an answered request's record is on disk (as durable as
 `[database] sqlite_synchronous` makes it; PostgreSQL: committed).
 
-Backends: SQLite (a file) gets a dedicated writer connection (WAL, BEGIN IMMEDIATE); a batch
-runs on the event loop's thread when the write lock is free at once (`synchronous=NORMAL`:
-no fsync per commit), else on a thread of its own that waits for the lock, so a batch costs
-at most one thread hop whatever its statements; readers use other connections. PostgreSQL
-(and SQLite in memory) run the batch on a pooled connection of the hub's engine
-(`run_sync`): one checkout, BEGIN, the statements, COMMIT, and no reset round trip on return
-(the driver's rollback after a commit is a no-op).
+Backends: SQLite (a file) gets a dedicated writer connection (WAL); its transactions are
+BEGIN IMMEDIATE … COMMIT on the driver connection itself (`_driver_transaction`), and a
+batch runs on the event loop's thread, flushed by a plain loop callback, when the write lock
+is free at once (`synchronous=NORMAL`: no fsync per commit; busy timeout 0, set once), else
+on a thread of its own that waits for the lock (a task then, and the busy timeout raised
+around that batch only), so a batch costs at most one thread hop whatever its statements;
+readers use other connections, and the hub's background writers (health counts, the
+instance heartbeat) write in the writer's batches rather than taking the lock on another
+connection. PostgreSQL (and SQLite in memory) run the batch on a pooled connection of the
+hub's engine (`run_sync`): one checkout, BEGIN, the statements, COMMIT, and no reset round
+trip on return (the driver's rollback after a commit is a no-op).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -216,6 +221,7 @@ class _OnEngine:
 
 
 BUSY_WAIT_MS = 30_000  # how long a batch on the writer's thread waits for the write lock
+CHECKPOINT_EVERY = 50  # inline batches between two WAL checkpoints (on a thread)
 
 
 class _SqliteFile:
@@ -239,6 +245,16 @@ class _SqliteFile:
         self._conn: Connection | None = None
         self._closed = False
         self.waited = 0  # batches that found the write lock taken (bench/ and tests read it)
+        # Inline, a commit must not run SQLite's automatic checkpoint on the event loop (it
+        # copies the WAL into the database and fsyncs it: milliseconds, every ~1000 pages,
+        # the p99); the writer's connection has it off and a PASSIVE checkpoint runs on a
+        # connection and thread of its own every CHECKPOINT_EVERY batches, beside the
+        # writer (it waits for no lock).
+        self._database = str(url.database)
+        self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="hub-ledger-checkpoint")
+        self._checkpointing: Future[None] | None = None
+        self._since_checkpoint = 0
+        self.checkpoints = 0
 
     def write_now(self, jobs: list[_Job[Any, Any]]) -> bool:
         """The batch on the event loop's own thread if the write lock is free this instant
@@ -256,7 +272,24 @@ class _SqliteFile:
         if all(_busy(job.error) for job in jobs):
             self.waited += 1
             return False  # BEGIN IMMEDIATE found the lock taken: nothing of it was written
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= CHECKPOINT_EVERY and (
+            self._checkpointing is None or self._checkpointing.done()
+        ):
+            self._since_checkpoint = 0
+            self._checkpointing = self._checkpointer.submit(self._checkpoint)
         return True
+
+    def _checkpoint(self) -> None:
+        """Copy what the WAL holds into the database, without waiting for anyone (on the
+        checkpoint thread; what readers still need waits for the next one)."""
+        try:
+            uri = self._database.startswith("file:")
+            with contextlib.closing(sqlite3.connect(self._database, timeout=0, uri=uri)) as conn:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.checkpoints += 1
+        except sqlite3.Error:
+            log.info("a WAL checkpoint failed; the next one tries again", exc_info=True)
 
     async def write(self, jobs: list[_Job[Any, Any]]) -> None:
         loop = asyncio.get_running_loop()
@@ -287,6 +320,7 @@ class _SqliteFile:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._close)
         self._thread.shutdown(wait=True)
+        await loop.run_in_executor(None, self._checkpointer.shutdown)
 
     def _close(self) -> None:
         if self._conn is not None:
@@ -304,6 +338,8 @@ def _pragmas(synchronous: str, busy_ms: int) -> Callable[[Any, Any], None]:
         cursor.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        if synchronous != "full":  # inline commits: checkpoints on their own thread instead
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     return apply
@@ -323,6 +359,13 @@ class LedgerWriter:
         self.batches = 0  # transactions written (bench/ and tests read it)
         self.jobs = 0
         self.closed = False
+
+    async def checkpointed(self) -> int:
+        """SQLite: once the WAL checkpoint under way (if any) is done, how many ran."""
+        running = getattr(self._backend, "_checkpointing", None)
+        if running is not None:
+            await asyncio.wrap_future(running)
+        return int(getattr(self._backend, "checkpoints", 0))
 
     @property
     def waited(self) -> int:

@@ -4,13 +4,14 @@ and its durability setting."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import make_url, text
 
-from hub.ledger.writer import Tx
+from hub.ledger.writer import CHECKPOINT_EVERY, Tx
 from tests.support.hubs import RunningHub, start_hub
 
 
@@ -104,3 +105,33 @@ async def test_a_batch_waits_for_the_lock_another_process_holds(running: Running
     async with running.hub.engine.connect() as conn:
         stored = await conn.execute(text("SELECT id FROM hub_instances WHERE kind = 'test'"))
         assert list(stored.scalars()) == ["after-the-lock"]
+
+
+def in_database_file(path: str) -> set[str]:
+    """The test rows the database file itself holds, the WAL left out (immutable)."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as conn:
+        rows = conn.execute("SELECT id FROM hub_instances WHERE kind = 'test'").fetchall()
+    return {row[0] for row in rows}
+
+
+async def test_commits_on_the_loop_leave_wal_checkpoints_to_a_thread(running: RunningHub) -> None:
+    """SQLite's automatic checkpoint would run inside a commit, on the event loop; the
+    writer's connection has it off, and every CHECKPOINT_EVERY batches a checkpoint on a
+    thread of its own copies the WAL into the database file."""
+    if running.hub.settings.database.sqlite_synchronous == "full":
+        pytest.skip("full: commits run on the writer's thread, with SQLite's own checkpoints")
+    writer = running.hub.budget.writer
+    path = make_url(running.hub.settings.database.url).database
+    assert path is not None
+
+    def autocheckpoint(tx: Tx) -> int:
+        return int(tx.conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+    assert await writer.run(autocheckpoint) == 0
+    before = await writer.checkpointed()
+    await writer.run(insert("first"))
+    assert "first" not in in_database_file(path)  # in the WAL only
+    for n in range(CHECKPOINT_EVERY):
+        await writer.run(insert(f"c{n}"))
+    assert await writer.checkpointed() == before + 1
+    assert {"first", "c0"} <= in_database_file(path)

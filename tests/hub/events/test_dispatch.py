@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import asyncio
+import sqlite3
+
+from sqlalchemy import make_url, select
 
 from hub.clock import FakeClock
 from hub.events.dispatcher import Dispatcher
@@ -11,6 +14,7 @@ from hub.service import Hub
 from hub.store.event_tables import EventDelivery, Subscription
 from tests.fakes.receivers import Answer, Receiver
 from tests.hub.events.support import PRIVATE_OK, ask_openai, served_hub
+from tests.support.hubs import start_hub
 
 
 async def test_completion_reaches_each_subscribed_target_once(database_url: str) -> None:
@@ -205,4 +209,24 @@ async def test_deleted_subscription_cancels_pending_deliveries(sqlite_url: str) 
             async with running.hub.sessions() as session:
                 assert await session.get(Subscription, created.id) is None
     finally:
+        await running.close()
+
+
+async def test_a_tick_with_nothing_to_do_takes_no_write_lock(sqlite_url: str) -> None:
+    """The dispatcher asks a read connection whether anything waits or is due: with SQLite's
+    write lock held elsewhere (another process, or the ledger writer), a tick that finds
+    nothing does not queue for it (it used to BEGIN IMMEDIATE twice per tick)."""
+    running = await start_hub(PRIVATE_OK, database_url=sqlite_url)
+    path = make_url(sqlite_url).database
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        dispatcher = Dispatcher.for_hub(running.hub)
+        # A hang guard only: waiting for the lock would take the busy timeout (30 s).
+        report = await asyncio.wait_for(dispatcher.run_once(), timeout=10)
+        assert (report.fanned_out, report.attempted) == (0, 0)
+        other.execute("COMMIT")
+    finally:
+        other.close()
         await running.close()

@@ -2,9 +2,10 @@
 a handful of statements however many there are.
 
 For the usual settlement (its hold still there): one DELETE … RETURNING releases every hold
-of the batch, one statement moves every counter they touch (PostgreSQL: one UPDATE over
-arrays; SQLite: one small UPDATE per counter, in-process), one INSERT … RETURNING writes the
-usage records, one upsert adds them to the rollups. Thresholds are worked out per request
+of the batch, one statement moves every counter they touch (SQLite: one small UPDATE per
+counter, in-process; PostgreSQL: the release and the move are one statement, the DELETE and
+an UPDATE over arrays summed per counter, so one round trip), one INSERT … RETURNING writes
+the usage records, one upsert adds them to the rollups. Thresholds are worked out per request
 from the counters' figures, in the batch's order, as if each had settled alone.
 
 The unusual ones (the hold is gone: the lease sweeper recovered it and wrote an `interrupted`
@@ -39,18 +40,40 @@ _HOLD_TABLE = cast(Table, Reservation.__table__)
 _HOLDS = _HOLD_TABLE.c
 _RECORDS = cast(Table, UsageRecord.__table__).c
 # Every hold of a batch in one statement, with one parameter however many there are (an
-# expanding IN would compile anew for each count): an array on PostgreSQL, JSON on SQLite.
-_RELEASE = {
-    "postgresql": Precompiled(
-        text(f"DELETE FROM {_HOLD_TABLE.name} WHERE id = ANY(CAST(:ids AS BIGINT[])) RETURNING id")
-    ),
-    "sqlite": Precompiled(
-        text(
-            f"DELETE FROM {_HOLD_TABLE.name} "
-            "WHERE id IN (SELECT value FROM json_each(:ids)) RETURNING id"
-        )
-    ),
-}
+# expanding IN would compile anew for each count): JSON on SQLite, an array on PostgreSQL.
+_RELEASE_SQLITE = Precompiled(
+    text(
+        f"DELETE FROM {_HOLD_TABLE.name} "
+        "WHERE id IN (SELECT value FROM json_each(:ids)) RETURNING id"
+    )
+)
+# PostgreSQL: the batch's holds released and the counters of those released moved, in one
+# statement (one round trip instead of two): each (hold, counter) pair's move, summed per
+# counter over the holds the DELETE took.
+_RELEASE_AND_MOVE_PG = Precompiled(
+    text(
+        f"WITH released AS (DELETE FROM {_HOLD_TABLE.name} "
+        "WHERE id = ANY(CAST(:ids AS BIGINT[])) RETURNING id), "
+        "m AS (SELECT counter_id, CAST(sum(release_cost) AS BIGINT) AS release_cost, "
+        "CAST(sum(release_tokens) AS BIGINT) AS release_tokens, "
+        "CAST(sum(spend_cost) AS BIGINT) AS spend_cost, "
+        "CAST(sum(spend_tokens) AS BIGINT) AS spend_tokens "
+        "FROM unnest(CAST(:hold_ids AS BIGINT[]), CAST(:counter_ids AS BIGINT[]), "
+        "CAST(:release_cost AS BIGINT[]), CAST(:release_tokens AS BIGINT[]), "
+        "CAST(:spend_cost AS BIGINT[]), CAST(:spend_tokens AS BIGINT[])) "
+        "AS v(hold_id, counter_id, release_cost, release_tokens, spend_cost, spend_tokens) "
+        "WHERE v.hold_id IN (SELECT id FROM released) GROUP BY counter_id), "
+        "moved AS (UPDATE budget_counters AS c SET "
+        "cost_reserved_micros = c.cost_reserved_micros - m.release_cost, "
+        "tokens_reserved = c.tokens_reserved - m.release_tokens, "
+        "cost_spent_micros = c.cost_spent_micros + m.spend_cost, "
+        "tokens_spent = c.tokens_spent + m.spend_tokens "
+        "FROM m WHERE c.id = m.counter_id "
+        "RETURNING c.id, c.cost_spent_micros, c.tokens_spent) "
+        "SELECT 0, id, 0, 0 FROM released "
+        "UNION ALL SELECT 1, id, cost_spent_micros, tokens_spent FROM moved"
+    )
+)
 _RECORDED = select(
     _RECORDS.id,
     _RECORDS.cost_micros,
@@ -87,11 +110,12 @@ class Settle:
 
     def _write_batch(self, tx: Tx, items: Sequence[SettleItem]) -> list[Settlement]:
         ids = [item.hold.id for item in items]
+        moved: dict[int, tuple[int, int]] | None = None
         if tx.dialect == "postgresql":
-            rows = _RELEASE["postgresql"].rows(tx.conn, {"ids": ids})
+            released, moved = _release_and_move_pg(tx, items)
         else:
-            rows = _RELEASE["sqlite"].rows(tx.conn, {"ids": json.dumps(ids)})
-        released = {int(row[0]) for row in rows}
+            rows = _RELEASE_SQLITE.rows(tx.conn, {"ids": json.dumps(ids)})
+            released = {int(row[0]) for row in rows}
         held = [item for item in items if item.hold.id in released]
         settled: dict[int, Settlement] = {}
         events: list[dict[str, object]] = []
@@ -100,7 +124,7 @@ class Settle:
             for item in held:
                 for counter_id in item.hold.counter_ids:
                     moves[counter_id] = moves.get(counter_id, Move()) + _move(item, (0, 0))
-            after = move_counters(tx.conn, moves)
+            after = move_counters(tx.conn, moves) if moved is None else moved
             # Each counter's figures before the batch, then request by request.
             running = {
                 c: (after[c][0] - moves[c].spend_cost, after[c][1] - moves[c].spend_tokens)
@@ -182,6 +206,32 @@ class Settle:
     def _noted(self, tx: Tx, entry: UsageEntry) -> None:
         on_usage = self._on_usage
         tx.after_commit(lambda: on_usage(entry))
+
+
+def _release_and_move_pg(
+    tx: Tx, items: Sequence[SettleItem]
+) -> tuple[set[int], dict[int, tuple[int, int]]]:
+    """The holds released, and each moved counter's spent (cost, tokens) afterwards."""
+    pairs = [
+        (item, counter_id, _move(item, (0, 0)))
+        for item in items
+        for counter_id in item.hold.counter_ids
+    ]
+    rows = _RELEASE_AND_MOVE_PG.rows(
+        tx.conn,
+        {
+            "ids": [item.hold.id for item in items],
+            "hold_ids": [item.hold.id for item, _, _ in pairs],
+            "counter_ids": [counter_id for _, counter_id, _ in pairs],
+            "release_cost": [move.release_cost for _, _, move in pairs],
+            "release_tokens": [move.release_tokens for _, _, move in pairs],
+            "spend_cost": [move.spend_cost for _, _, move in pairs],
+            "spend_tokens": [move.spend_tokens for _, _, move in pairs],
+        },
+    )
+    released = {int(row[1]) for row in rows if row[0] == 0}
+    moved = {int(row[1]): (int(row[2]), int(row[3])) for row in rows if row[0] == 1}
+    return released, moved
 
 
 def _move(item: SettleItem, booked: tuple[int, int], *, held: bool = True) -> Move:

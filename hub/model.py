@@ -218,7 +218,7 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: see ChatChunk
 class ToolCallDelta:
     """A piece of a streamed tool call: `index` says which call, the rest arrives in parts."""
 
@@ -228,7 +228,7 @@ class ToolCallDelta:
     arguments: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: see ChatChunk
 class ChoiceDelta:
     """What one choice (`index`, several when n > 1) gained in one chunk."""
 
@@ -251,12 +251,17 @@ class ChoiceDelta:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChatChunk:
     """One upstream event: per-choice deltas, and/or the usage (often on the last chunk).
 
     `wire` is the upstream's OpenAI chunk as received, when the upstream speaks OpenAI; the
     OpenAI-compatible API forwards it as it is, other connectors read `text`.
+
+    Chunks and their deltas are built for every upstream event, so they are plain slotted
+    dataclasses: a frozen one sets each field through `object.__setattr__`, three times the
+    cost of building it (3.1 against 1.0 µs for a ChoiceDelta). Nothing changes a chunk once
+    built; `dataclasses.replace` makes the variants (`but_more_follow`).
     """
 
     choices: tuple[ChoiceDelta, ...] = ()

@@ -4,11 +4,15 @@
 stops waiting at once, so whatever should follow (a log line, re-raising in order, handing
 a hold on) is skipped. `outlast` waits for the work to end, then reports whether a
 cancellation arrived meanwhile, so the caller can finish its bookkeeping and re-raise it.
+
+It waits on a bare future woken by the work's done callback: `asyncio.wait` builds sets,
+a waiter and a callback per future on every call, twice per chat request (hold, settle).
 """
 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 
@@ -17,8 +21,17 @@ async def outlast(work: asyncio.Future[Any]) -> bool:
     cancelled while waiting (the caller must re-raise `asyncio.CancelledError`)."""
     cancelled = False
     while not work.done():
+        waiter = work.get_loop().create_future()
+        wake = partial(_wake, waiter)
+        work.add_done_callback(wake)
         try:
-            await asyncio.wait([work])
+            await waiter  # a cancellation cancels the waiter, never `work`
         except asyncio.CancelledError:
             cancelled = True
+            work.remove_done_callback(wake)
     return cancelled
+
+
+def _wake(waiter: asyncio.Future[None], _work: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

@@ -6,7 +6,8 @@
     stream.result                             # text, usage, cost, status; already settled
 
 Settlement happens in `__aexit__`, however the block ends: done, provider error, the caller
-leaving early (`break`), or the task being cancelled. A cancellation that arrives while the
+leaving early (`break`), or the task being cancelled; hub/chat_ending.py says how it ended
+and what it is charged, hub/chat_settlement.py writes it. A cancellation that arrives while the
 hold is being taken or settled waits for that to finish and is re-raised afterwards, so a
 client that disconnects cannot leave money reserved, a request without its usage record, or
 a request without its log line.
@@ -34,24 +35,17 @@ from typing import TYPE_CHECKING, TypeVar
 from hub.alias_swaps import downgrade, join_experiment, route_auto
 from hub.answer_guard import AnswerGuard
 from hub.cache.responses import CacheLookup, replay
+from hub.chat_ending import classify
 from hub.chat_settlement import settle_request, usage_entry
 from hub.config import DeploymentSettings
-from hub.errors import (
-    BadRequest,
-    Cancelled,
-    HubError,
-    InvalidUsage,
-    ProviderError,
-    QuotaExceeded,
-    StreamInterrupted,
-)
+from hub.errors import BadRequest, QuotaExceeded
 from hub.ledger.budget import Hold
 from hub.ledger.checkpoints import Checkpoints
 from hub.ledger.estimate import estimate_prompt_tokens
 from hub.ledger.recovery import HoldContext
 from hub.ledger.sizing import AnswerSizing, Ask
 from hub.logs import log_chat
-from hub.model import ChatChunk, ChatRequest, ChatResult, Status, Usage
+from hub.model import ChatChunk, ChatRequest, ChatResult, Usage
 from hub.ratelimit import AppliedLimit
 from hub.router import RouteState
 from hub.routing.auto import AutoChoice
@@ -81,6 +75,7 @@ class ChatStream:
         self._finished = False
         self._sizing: AnswerSizing | None = None  # the reservation's bounds (hub/ledger/sizing)
         self._cap: int | None = None  # the answer limit the budget imposed, if it did
+        self._held_for: tuple[DeploymentSettings, int] | None = None  # _completion_held
         self._guard = AnswerGuard(  # deadline, usage checks, the output bound (#10)
             request_id=self.result.request_id,
             deadline_s=hub.settings.router.request_deadline_s,
@@ -168,7 +163,7 @@ class ChatStream:
 
     async def _take(self, ask: Ask) -> None:
         await self._hold_budget(cost_micros=ask.cost_micros, tokens=ask.tokens)
-        self._cap = ask.cap
+        self._cap, self._held_for = ask.cap, None
 
     async def _hold_budget(self, *, cost_micros: int, tokens: int) -> None:
         reserving = asyncio.ensure_future(
@@ -353,55 +348,24 @@ class ChatStream:
             self._watch.finished(self.result)
 
     def _classify(self, exc: BaseException | None) -> None:
-        result = self.result
-        result.deployment = self._route.deployment.label if self._route.deployment else None
-        result.attempts = self._route.attempts
-        result.latency_ms = self._elapsed_ms()
-        if exc is None and self._finished:
-            result.status = Status.OK
-        elif isinstance(exc, InvalidUsage):  # never booked as reported: billed at the hold
-            result.status, result.error = Status.ERROR, exc
-            result.usage = self._held_usage()
-        elif isinstance(exc, StreamInterrupted) or (
-            isinstance(exc, ProviderError) and result.has_output
-        ):
-            result.status, result.error = Status.PARTIAL, exc
-        elif isinstance(exc, HubError) and not isinstance(exc, Cancelled):
-            result.status, result.error = Status.ERROR, exc
-        elif exc is None or isinstance(exc, asyncio.CancelledError | GeneratorExit | Cancelled):
-            result.status = Status.CANCELLED  # left early, pressed Stop, or task cancelled
-        else:
-            result.status, result.error = Status.ERROR, exc
-        if result.usage == Usage() and (result.has_output or result.status == Status.CANCELLED):
-            # The provider never reported usage (cut short): count what was seen, within
-            # what was held (the provider stopped at the limit it was sent).
-            seen = len(result.text) + result.other_output_chars
-            counted = max(seen // 4 + (1 if seen else 0), self._guard.meter.tokens)
-            held = self._completion_held()
-            result.usage = Usage(
-                prompt_tokens=self._prompt_tokens(self._route.deployment)
-                if self._route.attempts
-                else 0,
-                completion_tokens=counted if held is None else min(counted, held),
-            )
         deployment = self._route.deployment
-        result.cost_micros = (
-            self._hub.prices.cost_of(deployment, result.usage, at=self._hub.clock.now())
-            if deployment is not None
-            else 0
+        classify(
+            self.result,
+            exc,
+            finished=self._finished,
+            deployment=deployment,
+            attempts=self._route.attempts,
+            latency_ms=self._elapsed_ms(),
+            held_usage=self._held_usage,
+            completion_held=self._completion_held(),
+            prompt_tokens=self._prompt_tokens(deployment),
+            metered_tokens=self._guard.meter.tokens,
+            prices=self._hub.prices,
+            now=self._hub.clock.now(),
+            strongest=self._auto.strongest if self._auto is not None else None,
+            hit=self._cache.answer if self._cache is not None else None,
+            cache_charge=self._hub.settings.cache.charge,
         )
-        strongest = self._auto.strongest if self._auto is not None else None
-        if strongest is not None:  # what the strongest tier would have cost (savings query)
-            result.counterfactual_micros = self._hub.prices.cost_of(
-                strongest, result.usage, at=self._hub.clock.now()
-            )
-        hit = self._cache.answer if self._cache is not None else None
-        if hit is not None:  # no provider call: the charge of [cache] charge, the cost saved
-            result.deployment, result.saved_micros = hit.deployment, hit.cost_micros
-            result.cost_micros = 0
-            if result.status == Status.OK:
-                result.status = Status.CACHED
-                result.cost_micros = self._hub.settings.cache.charge.of(hit.cost_micros)
 
     async def _settle(self) -> None:
         """The usage record, written before the caller hears the end (hub/chat_settlement)."""
@@ -419,11 +383,16 @@ class ChatStream:
 
     def _completion_held(self) -> int | None:
         """The completion tokens held for the deployment answering (None: nothing held for
-        one, as on a cache hit)."""
+        one, as on a cache hit). Asked for every chunk (AnswerGuard): kept per deployment."""
         deployment = self._route.deployment
         if self._sizing is None or deployment is None:
             return None
-        return self._sizing.completion_tokens(deployment, self._cap)
+        known = self._held_for
+        if known is not None and known[0] is deployment:
+            return known[1]
+        held = self._sizing.completion_tokens(deployment, self._cap)
+        self._held_for = (deployment, held)
+        return held
 
     def _held_usage(self) -> Usage:
         """The most the hold covers for the deployment answering: what a request is billed

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -62,6 +62,7 @@ def user_json(user_id: str, name: str, *, bot: bool = False) -> dict[str, Any]:
 
 BOT_USER = user_json(BOT_ID, "hubbot", bot=True)
 
+T = TypeVar("T")
 Handler = Callable[[Call, re.Match[str]], Awaitable[web.Response]]
 
 
@@ -128,6 +129,11 @@ class FakeDiscordRest:
         async with self._changed:
             await self._changed.wait_for(lambda: len(self.matching(method, where)) >= count)
         return self.matching(method, where)[count - 1]
+
+    async def until(self, check: Callable[[], T]) -> T:
+        """`check()` once it is truthy, looked at again after each request the fake receives."""
+        async with self._changed:
+            return await self._changed.wait_for(check)
 
     def fail_next(
         self,

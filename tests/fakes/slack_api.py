@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -87,6 +88,7 @@ class StoredMessage:
         return out
 
 
+T = TypeVar("T")
 _JSON_FIELDS = ("blocks", "chunks", "attachments", "prompts", "metadata")
 
 
@@ -204,6 +206,15 @@ class FakeSlack:
                         return call
                 await self._changed.wait()
 
+    async def until(self, check: Callable[[], T], timeout: float = 10) -> T:
+        """`check()` once it is truthy, looked at again after each call the fake has answered."""
+        async with asyncio.timeout(timeout), self._changed:
+            return await self._changed.wait_for(check)
+
+    async def _changed_now(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
     # -- handlers -------------------------------------------------------------------------
 
     async def _record(self, method: str, args: dict[str, Any], token: str | None) -> SlackCall:
@@ -260,6 +271,7 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         body = handler(bot, args) if handler is not None else {}
+        await self._changed_now()  # what the handler stored (a posted message) can be waited on
         return web.json_response({"ok": True, **body})
 
     async def _file(self, request: web.Request) -> web.Response:

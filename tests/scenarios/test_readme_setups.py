@@ -22,7 +22,6 @@ import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -167,13 +166,6 @@ class Follower:
         return stopped
 
 
-async def eventually(check: Callable[[], Any], *, timeout_s: float = TIMEOUT_S) -> Any:
-    async with asyncio.timeout(timeout_s):
-        while not (found := check()):
-            await asyncio.sleep(0.05)
-    return found
-
-
 def demo_answer_to(question: str) -> Callable[[str], bool]:
     return lambda text: f'You asked: "{question}"' in text and text.endswith("real answers.")
 
@@ -189,8 +181,8 @@ async def test_slack_one_workspace_over_http(tmp_path: Path) -> None:
             simulated = follower.output("simulate", "slack")
             assert "<- HTTP 200" in simulated
             answered = demo_answer_to("Hello from Slack")
-            messages = await eventually(
-                lambda: [m for m in slack.bot_messages("C0123") if answered(m.text)]
+            messages = await slack.until(
+                lambda: [m for m in slack.bot_messages("C0123") if answered(m.text)], TIMEOUT_S
             )
             assert len(messages) == 1
         finally:
@@ -259,7 +251,9 @@ async def test_slack_many_workspaces_with_oauth(tmp_path: Path) -> None:
             )
             assert simulated.returncode == 0, simulated
             answered = demo_answer_to("Hi")
-            await eventually(lambda: [m for m in slack.bot_messages("C0456") if answered(m.text)])
+            await slack.until(
+                lambda: [m for m in slack.bot_messages("C0456") if answered(m.text)], TIMEOUT_S
+            )
         finally:
             stopped = await follower.stop()
         assert [s.returncode for s in stopped] == [0], stopped
@@ -296,7 +290,9 @@ async def test_slack_socket_mode(tmp_path: Path) -> None:
             ack = await slack.wait_for("socket_ack", timeout=TIMEOUT_S)
             assert ack.args["envelope_id"] == "env-1"
             answered = demo_answer_to("Over the socket")
-            await eventually(lambda: [m for m in slack.bot_messages("C0123") if answered(m.text)])
+            await slack.until(
+                lambda: [m for m in slack.bot_messages("C0123") if answered(m.text)], TIMEOUT_S
+            )
         finally:
             stopped = await follower.stop()
         assert [s.returncode for s in stopped] == [0], stopped
@@ -361,14 +357,14 @@ async def test_discord_interactions_and_gateway(tmp_path: Path) -> None:
             assert asked.returncode == 0, asked
             assert '"type": 5' in asked.stdout  # deferred: "thinking...", then edits
             answered = demo_answer_to("Hello from Discord")
-            await eventually(
-                lambda: [
-                    c
-                    for c in rest.matching("PATCH")
-                    if c.path.endswith("/@original")
-                    and answered(str((c.json or {}).get("content")))
-                ]
-            )
+            async with asyncio.timeout(TIMEOUT_S):
+                await rest.wait_for(
+                    "PATCH",
+                    lambda c: (
+                        c.path.endswith("/@original")
+                        and answered(str((c.json or {}).get("content")))
+                    ),
+                )
             # The gateway bot answers a mention in the bound server.
             await asyncio.wait_for(gateway.wait_identified(), TIMEOUT_S)
             question = rest.user_message(
@@ -380,13 +376,14 @@ async def test_discord_interactions_and_gateway(tmp_path: Path) -> None:
             )
             await gateway.dispatch("MESSAGE_CREATE", question)
             mentioned = demo_answer_to("Hello from a mention")
-            await eventually(
-                lambda: [
-                    c
-                    for c in rest.matching("POST") + rest.matching("PATCH")
-                    if mentioned(str((c.json or {}).get("content")))
-                ]
-            )
+            async with asyncio.timeout(TIMEOUT_S):
+                await rest.until(
+                    lambda: [
+                        c
+                        for c in rest.matching("POST") + rest.matching("PATCH")
+                        if mentioned(str((c.json or {}).get("content")))
+                    ]
+                )
         finally:
             stopped = await follower.stop()
         assert [s.returncode for s in stopped] == [0, 0]

@@ -273,9 +273,13 @@ class Hub:
         await self.keys.start()
         await self.settings_cache.start()
 
-    async def close(self) -> None:
+    async def drain_background(self) -> None:
+        """Until the bookkeeping `track` started (and whatever that starts) has finished."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain_background()
         await self.settlements.close()
         # Journaled holds stay for the settlements' replay; anything else left is recovered.
         await self.instances.leave(recover=self.settlements.pending == 0)

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -62,6 +64,12 @@ class FakeCollector:
         self.points: list[ExportedPoint] = []
         self.content_types: list[str] = []
         self._server: TestServer | None = None
+        self._changed = asyncio.Condition()  # notified after each export is stored
+
+    async def wait_spans(self, check: Callable[[list[ExportedSpan]], bool]) -> None:
+        """Until `check(spans)` holds, looked at again after each trace export (no polling)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: check(self.spans))
 
     @property
     def origin(self) -> str:
@@ -92,6 +100,8 @@ class FakeCollector:
                             resource=resource,
                         )
                     )
+        async with self._changed:
+            self._changed.notify_all()
         return web.Response(body=b"", content_type="application/x-protobuf")
 
     async def _metrics(self, request: web.Request) -> web.Response:

@@ -195,8 +195,7 @@ async def test_counters_equal_the_ledger_across_two_processes(
         assert total(found, "unillm_request_duration_seconds_count") == 8
     # One `chat {model}` CLIENT span per upstream attempt reached the collector.
     async with asyncio.timeout(30):
-        while len([x for x in collector.spans if x.name.startswith("chat ")]) < 9:
-            await asyncio.sleep(0.05)
+        await collector.wait_spans(lambda got: sum(x.name.startswith("chat ") for x in got) >= 9)
     chats = [x for x in collector.spans if x.name.startswith("chat ")]
     assert sorted(x.name for x in chats) == ["chat gpt-4o"] + ["chat gpt-4o-mini"] * 8
     assert {x.kind for x in chats} == {"CLIENT"}

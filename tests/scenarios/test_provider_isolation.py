@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -16,12 +16,6 @@ from tests.fakes.openai_server import FakeOpenAI, reply, stall
 from tests.support.hubs import RunningHub, model_config, openai_provider_config, start_hub
 
 BODY = {"messages": [{"role": "user", "content": "hi"}]}
-
-
-async def until(condition: Callable[[], bool], timeout: float = 60) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -79,7 +73,8 @@ async def test_200_stalled_requests_do_not_slow_another_provider(
                 )
                 for _ in range(200)
             ]
-            await until(lambda: len(stalled.requests) == 200)
+            async with asyncio.timeout(60):
+                await stalled.wait_requests(200)
             loaded = statistics.median([await timed(http, "fast") for _ in range(7)])
             # A shared pool or limit would hold "fast" behind the stalled provider for seconds;
             # the 50 ms allowance absorbs the scheduler on a loaded 2-core machine (the median
@@ -112,7 +107,8 @@ async def test_over_the_in_flight_limit_fails_over_then_503_with_retry_after(
             holding = asyncio.ensure_future(
                 http.post("/v1/chat/completions", json={**BODY, "model": "only"})
             )
-            await until(lambda: len(stalled.requests) == 1)
+            async with asyncio.timeout(60):
+                await stalled.wait_requests(1)
             moved = await http.post("/v1/chat/completions", json={**BODY, "model": "both"})
             refused = await http.post("/v1/chat/completions", json={**BODY, "model": "only"})
             status = {s.label: s.circuit for s in running.hub.deployment_status()}

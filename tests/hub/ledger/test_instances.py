@@ -76,11 +76,10 @@ async def counter(hub: Hub) -> tuple[int, int, int, int]:
 
 async def checkpointed(hub: Hub) -> Reservation:
     async with asyncio.timeout(10):  # the checkpoint is written in the background
-        while True:
-            (hold,) = await holds(hub)
-            if hold.checkpoint_at is not None:
-                return hold
-            await asyncio.sleep(0.01)
+        await hub.drain_background()
+    (hold,) = await holds(hub)
+    assert hold.checkpoint_at is not None
+    return hold
 
 
 async def test_a_lapsed_instance_s_request_is_interrupted_and_a_late_settle_corrects_it(

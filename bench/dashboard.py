@@ -77,6 +77,7 @@ BACKFILLS = (
     "*_latency_histograms.py",
     "*_suggestion_measures.py",
     "*_quarter_rollups.py",
+    "*_deployment_histograms.py",
 )
 
 

@@ -21,6 +21,7 @@ CUBES: dict[str, frozenset[str]] = {
 # hour is four quarter buckets and a local day a day bucket with a few quarters moved
 # (hub/ledger/summary_plan.py), none of them read from the records.
 QUARTER_GRAIN = "15m"
+HOUR_GRAIN = "1h"  # the per-deployment histograms' only grain below the day (below)
 GRAINS = (QUARTER_GRAIN, "day")
 
 # Cubes of one per-request measure: their rows are also keyed by the measure's bin (the
@@ -31,10 +32,14 @@ MEASURE_DIMENSIONS = frozenset({"team_id", "alias", "deployment", "connector", "
 PLACE_DIMENSIONS = frozenset({"team_id", "connector", "workspace", "channel", "alias", "status"})
 
 
+DEPLOYMENT_DIMENSIONS = frozenset({"team_id", "deployment"})
+
+
 @dataclass(frozen=True, slots=True)
 class MeasureCube:
     dimensions: frozenset[str]
     grains: tuple[str, ...] = GRAINS
+    measure: str = ""  # the bin kept: the cube's own name's, else this measure's
 
 
 MEASURE_CUBES: dict[str, MeasureCube] = {
@@ -46,7 +51,18 @@ MEASURE_CUBES: dict[str, MeasureCube] = {
     # bin: the prompt's and the answer's size class (size_bin), for cheaper-model suggestions
     # per channel; whole UTC days are all they read.
     "size": MeasureCube(PLACE_DIMENSIONS, ("day",)),
+    # The latency and TTFT bins again, kept by team and deployment only, per UTC hour and
+    # day: what percentiles per deployment, per day or for a whole team read (the models
+    # page, the overview). A quarter of the `latency` cube holds about one row per record
+    # (6 deployments x 3 connectors x 2 statuses x 35 bins against ~350 records); an hour
+    # here holds ~200 and a day ~210, so a month read by local day (Kolkata's 22 quarters
+    # a day moved) sums a fifth of the rows. Quarters that are not whole UTC hours are
+    # still read from the `latency` cube's (hub/ledger/histograms.py).
+    "dep_lat": MeasureCube(DEPLOYMENT_DIMENSIONS, (HOUR_GRAIN, "day"), "latency"),
+    "dep_ttft": MeasureCube(DEPLOYMENT_DIMENSIONS, (HOUR_GRAIN, "day"), "ttft"),
 }
+# The leaner cube of each measure that has one, read when a query needs no other dimension.
+DEPLOYMENT_CUBES = {"latency": "dep_lat", "ttft": "dep_ttft"}
 SIZE_CLASSES = 32  # bit lengths 0..31 of a token count
 
 

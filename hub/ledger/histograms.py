@@ -4,6 +4,11 @@ The same plan as a summary (hub/ledger/summary_plan.py): day buckets for whole U
 quarter-hour buckets for the rest, the records themselves only for what a bucket cannot
 split. The bins of every part are added, and the percentile is read from the merged histogram
 (hub/ledger/latency_bins.py), so p95 over a month is one small `GROUP BY bin`, never a scan.
+A latency or TTFT read that needs no dimension but the team and the deployment (the models
+page, the overview) reads the leaner per-deployment cube (hub/ledger/cubes.py): its day
+buckets, and its UTC hours for the whole hours of the quarter pieces; only the quarters
+left over (Kolkata's half hour) come from the full cube's quarter buckets. An hour row is
+the sum of its four quarters, so the histogram is the same.
 """
 
 from __future__ import annotations
@@ -16,7 +21,13 @@ from typing import Any, Literal
 from sqlalchemy import and_, case, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.ledger.cubes import MEASURE_DIMENSIONS, QUARTER_GRAIN
+from hub.ledger.cubes import (
+    DEPLOYMENT_CUBES,
+    DEPLOYMENT_DIMENSIONS,
+    HOUR_GRAIN,
+    MEASURE_DIMENSIONS,
+    QUARTER_GRAIN,
+)
 from hub.ledger.latency_bins import Histogram, sql_bin
 from hub.ledger.summary import (
     DIMENSIONS,
@@ -28,7 +39,14 @@ from hub.ledger.summary import (
     UsageFilter,
     columns_needed,
 )
-from hub.ledger.summary_plan import Grain, Piece, group_label, plan_pieces
+from hub.ledger.summary_plan import (
+    Grain,
+    Piece,
+    ceil_hour,
+    floor_hour,
+    group_label,
+    plan_pieces,
+)
 from hub.store.ledger_tables import UsageRecord
 
 # "failover" has two bins: 0, answered by the deployment tried first; 1, failed over from it
@@ -64,14 +82,19 @@ async def read_histograms(
     grain: Grain | None = "hour" if "hour" in grains else ("day" if grains else None)
     plan = plan_pieces(since, until, zone, grain)
     found: dict[tuple[GroupValue, ...], dict[int, int]] = {}
-    parts: tuple[tuple[list[Piece], str | None], ...] = (
-        (plan.days, "day"),
-        (plan.quarters, QUARTER_GRAIN),
-        (plan.raw, None),
-    )
-    for pieces, bucket_grain in parts:
+    parts: list[tuple[list[Piece], str, str | None]] = [
+        (plan.days, measure, "day"),
+        (plan.quarters, measure, QUARTER_GRAIN),
+        (plan.raw, measure, None),
+    ]
+    lean = DEPLOYMENT_CUBES.get(measure)
+    if lean is not None and columns_needed(where, group_by) <= DEPLOYMENT_DIMENSIONS:
+        hours, quarters = whole_hours(plan.quarters, timed=grain is not None)
+        parts[:2] = [(plan.days, lean, "day"), (hours, lean, HOUR_GRAIN),
+                     (quarters, measure, QUARTER_GRAIN)]  # fmt: skip
+    for pieces, cube, bucket_grain in parts:
         for key, index, count in await _read(
-            session, measure, pieces, where, group_by, zone, bucket_grain
+            session, measure, cube, pieces, where, group_by, zone, bucket_grain
         ):
             counts = found.setdefault(key, {})
             counts[index] = counts.get(index, 0) + count
@@ -82,9 +105,31 @@ async def read_histograms(
     }
 
 
+def whole_hours(pieces: Sequence[Piece], *, timed: bool) -> tuple[list[Piece], list[Piece]]:
+    """Pieces of quarter buckets split into the whole UTC hours they hold (for hour buckets)
+    and the quarters left at their ends, each part going to (and from) the piece's groups. A
+    piece read moment by moment (grouped by time, `add` None) is left whole."""
+    hours: list[Piece] = []
+    quarters: list[Piece] = []
+    for piece in pieces:
+        start, end = piece.start, piece.end
+        if start is None or end is None or (timed and piece.add is None and piece.kept):
+            quarters.append(piece)
+            continue
+        first, last = ceil_hour(start), floor_hour(end)
+        if first >= last:
+            quarters.append(piece)
+            continue
+        hours.append(replace(piece, start=first, end=last))
+        quarters += [replace(piece, start=a, end=b) for a, b in ((start, first), (last, end))
+                     if a < b]  # fmt: skip
+    return hours, quarters
+
+
 async def _read(
     session: AsyncSession,
     measure: Measure,
+    cube: str,
     pieces: Sequence[Piece],
     where: UsageFilter,
     group_by: tuple[Dimension, ...],
@@ -120,7 +165,7 @@ async def _read(
         count = func.count()
     else:
         value, count = c.bin, func.sum(c.requests)
-        conditions += [c.cube == measure, c.grain == grain]
+        conditions += [c.cube == cube, c.grain == grain]
     labelled = [p for p in pieces if not timed or p.add is not None or not p.kept]
     rows: list[tuple[datetime | None, list[Any], int]] = []
     for first_arm in range(0, len(labelled), _ARMS_PER_QUERY):

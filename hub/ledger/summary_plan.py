@@ -52,6 +52,15 @@ def floor_quarter(moment: datetime) -> datetime:
     return utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
 
 
+def floor_hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(moment: datetime) -> datetime:
+    floor = floor_hour(moment)
+    return floor if floor == moment else floor + HOUR
+
+
 def ceil_quarter(moment: datetime) -> datetime:
     floor = floor_quarter(moment)
     return floor if floor == moment else floor + QUARTER

@@ -162,7 +162,7 @@ async def test_the_migration_backfills_the_bins_from_existing_records(
     ]  # fmt: skip
     await replace_usage(hub_, drawn, team_ids)
     columns = [c for c in UsageRollup.__table__.c if c.name != "id"]
-    measured = UsageRollup.cube.in_(("latency", "ttft"))
+    measured = UsageRollup.cube.in_(("latency", "ttft", "dep_lat", "dep_ttft"))
 
     async def bins() -> list[tuple[Any, ...]]:
         async with hub_.hub.sessions() as session:
@@ -170,8 +170,9 @@ async def test_the_migration_backfills_the_bins_from_existing_records(
         return sorted(tuple(row) for row in found)
 
     written = await bins()
-    assert {row[0] for row in written} == {"latency", "ttft"}
+    assert {row[0] for row in written} == {"latency", "ttft", "dep_lat", "dep_ttft"}
     migration, quarters = _migration("*_latency_histograms.py"), _migration("*_quarter_rollups.py")
+    per_deployment = _migration("*_deployment_histograms.py")
     async with hub_.hub.engine.begin() as conn:
         await conn.execute(delete(UsageRollup).where(measured))
 
@@ -182,6 +183,7 @@ async def test_the_migration_backfills_the_bins_from_existing_records(
             with Operations.context(MigrationContext.configure(sync_conn)):
                 migration.backfill()  # hour and day rows, then the hours as quarters
                 quarters.backfill(("latency", "ttft"))
+                per_deployment.backfill()  # summed from those quarters and days
 
         await conn.run_sync(run)
     assert await bins() == written

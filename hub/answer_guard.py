@@ -1,8 +1,10 @@
 """What the hub will not let an upstream do to a request, whatever the provider: run past
 the request's deadline, report usage that cannot be true, or write more than was held.
 
-    async for chunk in guard.run(router_stream):   # ChatStream._run
-        ...
+    bounds = guard.bounds()                    # the request's deadline (hub/deadlines.py)
+    ...                                        # each read of the router's stream within it
+    if not guard.admits(chunk):                # ChatStream._run, for every chunk
+        chunk = guard.ending()                 # the upstream closed, this is the last
 
 - the whole request ends by `[router] request_deadline_s` (chat platforms and webhook
   callbacks have no client that would hang up);
@@ -16,9 +18,9 @@ the request's deadline, report usage that cannot be true, or write more than was
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import Callable
 
-from hub.deadlines import within_deadlines
+from hub.deadlines import Bounds
 from hub.errors import InvalidUsage, ProviderTimeout
 from hub.ledger.output_meter import OutputMeter
 from hub.ledger.usage_check import usage_problem
@@ -51,34 +53,37 @@ class AnswerGuard:
             detail=f"request {self._request_id}: {why}",
         )
 
-    async def run(self, upstream: AsyncIterator[ChatChunk]) -> AsyncGenerator[ChatChunk, None]:
-        bounded = within_deadlines(
-            upstream, total_s=self._deadline_s, idle_s=None, expired=self._expired
+    def bounds(self) -> Bounds:
+        """The request's deadline, for the loop that reads the router's stream."""
+        return Bounds(total_s=self._deadline_s, idle_s=None, expired=self._expired)
+
+    def admits(self, chunk: ChatChunk) -> bool:
+        """Whether `chunk` may go on; False once it would pass the completion tokens held
+        (the caller closes the upstream and ends the answer with `ending()`). A usage report
+        that cannot be true raises InvalidUsage."""
+        if chunk.usage is not None:
+            self._check(chunk.usage)
+        limit = self._limit()
+        if limit is None or not self.meter.would_exceed(chunk, limit):
+            return True
+        self.cut = True
+        log.warning(
+            "request %s: the upstream streamed past the %d completion tokens held; the hub "
+            "ended the answer there",
+            self._request_id,
+            limit,
         )
-        try:
-            async for chunk in bounded:
-                if chunk.usage is not None:
-                    self._check(chunk.usage)
-                limit = self._limit()
-                if limit is not None and self.meter.would_exceed(chunk, limit):
-                    self.cut = True
-                    log.warning(
-                        "request %s: the upstream streamed past the %d completion tokens "
-                        "held; the hub ended the answer there",
-                        self._request_id,
-                        limit,
-                    )
-                    break
-                yield chunk
-        finally:
-            await bounded.aclose()  # closes the upstream request too
-        if self.cut:
-            yield ChatChunk(
-                choices=tuple(
-                    ChoiceDelta(index=i, finish_reason="length") for i in range(self._choices)
-                ),
-                usage=self._held(),
-            )
+        return False
+
+    def ending(self) -> ChatChunk:
+        """The hub's own last chunk for an answer cut at its limit: finish_reason "length" on
+        every choice, and the held usage."""
+        return ChatChunk(
+            choices=tuple(
+                ChoiceDelta(index=i, finish_reason="length") for i in range(self._choices)
+            ),
+            usage=self._held(),
+        )
 
     def _check(self, usage: Usage) -> None:
         problem = usage_problem(usage)

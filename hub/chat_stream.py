@@ -270,14 +270,35 @@ class ChatStream:
         return self._route
 
     async def _run(self) -> AsyncIterator[ChatChunk]:
+        """One loop per chunk: read the router's stream within the request's deadline, guard
+        (AnswerGuard), account, pass on. No generator layers of its own in between: every
+        chunk crosses the provider's, the router's and this one."""
         parts: list[str] = []
-        guarded = self._guard.run(self._upstream())
+        upstream = self._upstream()
+        guard = self._guard
+        bounds = guard.bounds()
+        result = self.result
         try:
-            async for chunk in guarded:
+            while True:
+                waited = bounds.waiting()
+                try:
+                    chunk = await anext(upstream)
+                except StopAsyncIteration:
+                    break
+                except asyncio.CancelledError:
+                    timeout = bounds.expired(waited)  # the request's deadline passed?
+                    if timeout is None:
+                        raise
+                    raise timeout from None
+                finally:
+                    bounds.read()
+                if not guard.admits(chunk):  # past what was held: the hub ends the answer
+                    await _close(upstream)  # and with it the upstream request
+                    chunk = guard.ending()
                 if chunk.usage is not None:
-                    self.result.usage = chunk.usage
+                    result.usage = chunk.usage
                 if chunk.finish_reason is not None:
-                    self.result.finish_reason = chunk.finish_reason
+                    result.finish_reason = chunk.finish_reason
                 for choice in chunk.choices:  # output that is not choice 0's text
                     other = len(choice.refusal)
                     if choice.tool_calls:
@@ -287,24 +308,27 @@ class ChatStream:
                     if choice.index:
                         other += len(choice.text)
                     if other:
-                        self.result.other_output_chars += other
+                        result.other_output_chars += other
                 text = chunk.text
-                if self.result.ttft_ms is None and (text or self.result.has_output):
-                    self.result.ttft_ms = self._elapsed_ms()
+                if result.ttft_ms is None and (text or result.has_output):
+                    result.ttft_ms = self._elapsed_ms()
                 if text:
                     parts.append(text)  # joined once, at the end: long answers stay linear
                     self._seen_chars += len(text)
                 self._checkpoints.saw(
                     self._hold,
                     deployment=self.deployment,
-                    chars=self._seen_chars + self.result.other_output_chars,
+                    chars=self._seen_chars + result.other_output_chars,
                 )
                 if text or self._every_chunk:
                     yield chunk
+                if guard.cut:
+                    break
             self._finished = True
         finally:
-            self.result.text = "".join(parts)
-            await guarded.aclose()  # and with it the router's stream and the upstream request
+            result.text = "".join(parts)
+            bounds.close()
+            await _close(upstream)  # the router's stream and the upstream request
 
     async def collect(self) -> ChatResult:
         """Drain the stream (for callers that want the whole answer at once)."""
@@ -412,6 +436,12 @@ class ChatStream:
         if not self._started:
             return 0
         return int((self._hub.clock.monotonic() - self._started) * 1000)
+
+
+async def _close(stream: AsyncIterator[ChatChunk]) -> None:
+    closer = getattr(stream, "aclose", None)
+    if closer is not None:
+        await closer()
 
 
 async def _replayed(text: str, usage: Usage, finish_reason: str) -> AsyncIterator[ChatChunk]:

@@ -11,6 +11,7 @@ an answer for a whole one.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 from hub.clock import Clock
 from hub.config import DeploymentSettings, ModelSettings, RouterSettings
-from hub.deadlines import within_deadlines
+from hub.deadlines import Bounds
 from hub.errors import (
     ProviderBadRequest,
     ProviderBusy,
@@ -183,14 +184,13 @@ class Router:
                 state.dropped = tuple(unsupported)
                 attempt = self.health.start(label)
                 watch = state.watch.attempt(deployment, number=state.attempts, max_tokens=limit)
-                upstream = self._bounded(
-                    provider.stream(deployment, call, max_tokens=limit, api_key=key), deployment
-                )
+                upstream = provider.stream(deployment, call, max_tokens=limit, api_key=key)
+                bounds = self._bounds(deployment)
                 try:
                     with watch.current():  # the upstream request carries this attempt's trace
-                        held = await _first_chunks(upstream)
+                        held = await _first_chunks(upstream, bounds)
                 except ProviderError as exc:
-                    await _close(upstream)
+                    await _close(upstream, bounds)
                     state.errors.append(exc)
                     await self._failed(label, attempt, exc, own_key=key is not None)
                     retry = exc.retryable and attempt_number < self._settings.max_retries
@@ -211,7 +211,7 @@ class Router:
                 except BaseException as exc:
                     attempt.abandoned()
                     self.circuits.release(label)
-                    await _close(upstream)
+                    await _close(upstream, bounds)
                     watch.ended(error=exc)
                     raise
                 attempt.first_token()
@@ -227,7 +227,19 @@ class Router:
                     for chunk in held:
                         usage, finish = chunk.usage or usage, chunk.finish_reason or finish
                         yield chunk
-                    async for chunk in upstream:
+                    while True:  # the rest, read here within the attempt's bounds
+                        waited = bounds.waiting()
+                        try:
+                            chunk = await anext(upstream)
+                        except StopAsyncIteration:
+                            break
+                        except asyncio.CancelledError:
+                            timeout = bounds.expired(waited)
+                            if timeout is None:
+                                raise
+                            raise timeout from None
+                        finally:
+                            bounds.read()
                         usage, finish = chunk.usage or usage, chunk.finish_reason or finish
                         yield chunk
                 except ProviderError as exc:
@@ -246,7 +258,7 @@ class Router:
                     self.circuits.release(label)
                     raise
                 finally:
-                    await _close(upstream)
+                    await _close(upstream, bounds)
                     watch.ended(error=ending, usage=usage, finish_reason=finish)
                 attempt.succeeded()
                 await self.circuits.succeeded(label)
@@ -257,11 +269,9 @@ class Router:
             raise self._all_open(model, [d.label for d in plan])
         raise _exhausted(model, state)
 
-    def _bounded(
-        self, upstream: AsyncIterator[ChatChunk], deployment: DeploymentSettings
-    ) -> AsyncIterator[ChatChunk]:
+    def _bounds(self, deployment: DeploymentSettings) -> Bounds:
         """The attempt within `[router] attempt_deadline_s`, and `idle_timeout_s` between
-        chunks (hub/deadlines.py)."""
+        chunks (hub/deadlines.py); `stream` reads the provider's chunks within them itself."""
 
         def expired(why: str) -> ProviderTimeout:
             return ProviderTimeout(
@@ -269,8 +279,7 @@ class Router:
                 detail=f"{deployment.label}: attempt ended, {why}",
             )
 
-        return within_deadlines(
-            upstream,
+        return Bounds(
             total_s=self._settings.attempt_deadline_s,
             idle_s=self._settings.idle_timeout_s,
             expired=expired,
@@ -300,17 +309,29 @@ class Router:
         return self._clock.now().timestamp()
 
 
-async def _first_chunks(upstream: AsyncIterator[ChatChunk]) -> list[ChatChunk]:
+async def _first_chunks(upstream: AsyncIterator[ChatChunk], bounds: Bounds) -> list[ChatChunk]:
     """Read until something worth passing on (content, a tool call, usage or an end)."""
     held: list[ChatChunk] = []
-    async for chunk in upstream:
+    while True:
+        waited = bounds.waiting()
+        try:
+            chunk = await anext(upstream)
+        except StopAsyncIteration:
+            return held
+        except asyncio.CancelledError:
+            timeout = bounds.expired(waited)
+            if timeout is None:
+                raise
+            raise timeout from None
+        finally:
+            bounds.read()
         held.append(chunk)
         if chunk.has_content:
-            break
-    return held
+            return held
 
 
-async def _close(upstream: AsyncIterator[ChatChunk]) -> None:
+async def _close(upstream: AsyncIterator[ChatChunk], bounds: Bounds) -> None:
+    bounds.close()
     aclose = getattr(upstream, "aclose", None)
     if aclose is not None:
         await aclose()

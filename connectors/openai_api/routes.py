@@ -210,9 +210,12 @@ class OpenAIRoutes:
                         recorder.streamed(headers)
                     return response
                 assembler = CompletionAssembler()
-                async for chunk in _with_first(first, events):
-                    for obj in writer.objects(chunk):
+                if first is not None:
+                    for obj in writer.objects(first):
                         assembler.add(obj)
+                    async for chunk in events:
+                        for obj in writer.objects(chunk):
+                            assembler.add(obj)
                 upstream_ms = (time.perf_counter() - upstream_started) * 1000
         except HubError as exc:
             if response is not None and response.prepared:
@@ -239,8 +242,9 @@ async def _stream(
     recorder: idempotent.Recorder | None,
 ) -> None:
     pending: list[bytes] = []
+    chunk = first
     try:
-        async for chunk in _with_first(first, events):
+        while chunk is not None:
             for obj in writer.objects(chunk):
                 pending.append(sse(obj))
                 if recorder is not None:
@@ -248,6 +252,7 @@ async def _stream(
             if not chunk.more:  # chunks that arrived together: one write (the headers
                 await response.write(b"".join(pending))  # go with the first, or alone)
                 pending.clear()
+            chunk = await anext(events, None)
     except HubError as exc:
         # Headers are gone: the error travels as an SSE event, and there is no [DONE].
         await _write_quietly(response, b"".join(pending) + sse(error_body(exc)))
@@ -267,16 +272,6 @@ class _EventStream(web.StreamResponse):
     (py-spy at c16: the headers' own write was 6.7% of the hub's CPU)."""
 
     _send_headers_immediately = False
-
-
-async def _with_first(
-    first: ChatChunk | None, rest: AsyncIterator[ChatChunk]
-) -> AsyncIterator[ChatChunk]:
-    if first is None:
-        return
-    yield first
-    async for chunk in rest:
-        yield chunk
 
 
 def _answer_headers(stream: ChatStream, *, overhead_ms: float) -> dict[str, str]:

@@ -19,7 +19,7 @@ from hub.config import DeploymentSettings, ProviderSettings
 from hub.model import ChatChunk, ChatRequest
 from hub.providers.openai_body import build_body
 from hub.providers.transport import ProviderTransport
-from hub.providers.upstream import StreamProgress, UpstreamErrors, raise_for_status, sse_batches
+from hub.providers.upstream import SseParser, StreamProgress, UpstreamErrors, raise_for_status
 
 
 def request_body(
@@ -96,7 +96,17 @@ class OpenAIProvider:
                 self._url, body, self._headers(key, stream=True)
             ) as response:
                 await raise_for_status(response, errors, progress, self._clock.now())
-                async for events in sse_batches(response):
+                parser = SseParser()
+                content = response.content
+                while not done:
+                    # One network read at a time (no generator between it and this loop);
+                    # what the end of the body completes comes last.
+                    received = await content.readany()  # b"": the end
+                    events = parser.feed(received) if received else parser.close()
+                    if not events:
+                        if not received:
+                            break
+                        continue
                     # Everything one read brought is handed on at once (what came before a
                     # failure in it too): all but the last say so (`more`), and the client
                     # gets them in one write; the last too when the read also brought the
@@ -111,7 +121,7 @@ class OpenAIProvider:
                     for position, item in enumerate(data):
                         more = position < last or done
                         yield _chunk(item, errors, read_chunk, MalformedChunk, more=more)
-                    if done:
+                    if not received:
                         break
         if not done:
             raise errors.cut("stream ended before [DONE]")

@@ -49,19 +49,23 @@ PROTOCOL_LOG = _protocol_log()
 class _HeaderDeadline(RequestHandler):
     """A connection closed when a request's headers take longer than `header_timeout`.
 
-    The timer starts with the first byte of a request and stops once aiohttp has parsed its
-    headers; an idle connection is left to the keep-alive timeout."""
+    The timer starts with the first read of a request that does not complete its headers and
+    stops once aiohttp has parsed them; an idle connection is left to the keep-alive
+    timeout."""
 
     header_timeout: float = 10.0
     _header_timer: asyncio.TimerHandle | None = None
 
     def data_received(self, data: bytes) -> None:
-        if data and self._header_timer is None and not self._busy():
-            self._header_timer = self._loop.call_later(self.header_timeout, self._headers_late)
         super().data_received(data)
-        if self._header_timer is not None and self._busy():
-            self._header_timer.cancel()
-            self._header_timer = None
+        # Set only when a read leaves a request's headers unfinished (usually they all come
+        # in the first: no timer made and cancelled per request).
+        if self._busy():
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+        elif data and self._header_timer is None:
+            self._header_timer = self._loop.call_later(self.header_timeout, self._headers_late)
 
     def _busy(self) -> bool:
         # A parsed request waiting for its handler, or one being handled.

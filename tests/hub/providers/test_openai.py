@@ -196,6 +196,26 @@ async def test_status_mapping(fake_openai, pools, status: int, kind: type) -> No
     assert type(await failure(provider(fake_openai, pools))) is kind
 
 
+async def test_a_cookie_an_upstream_sets_rides_on_no_later_request(fake_openai, pools) -> None:
+    # One session serves every team: a cookie set in answer to one team's request must not
+    # go out with the next (another team's, on the same provider).
+    fake_openai.script(error(503, headers={"Set-Cookie": "lb=team-a-node; Path=/"}), reply("Hello"))
+    settings = ProviderSettings(
+        name="oa",
+        type="openai",
+        # A host name: aiohttp's jar keeps no cookie of an IP address's at all.
+        base_url=fake_openai.base_url.replace("127.0.0.1", "localhost"),
+        api_key=KEY,
+    )
+    oa = OpenAIProvider(settings, pools(settings), clock=FakeClock())
+    await failure(oa)
+    assert await run(oa) == [
+        ChatChunk.delta("Hello"),
+        ChatChunk.delta(usage=Usage(prompt_tokens=10, completion_tokens=1), finish_reason="stop"),
+    ]
+    assert [r.headers.get("cookie") for r in fake_openai.requests] == [None, None]
+
+
 async def test_404_names_the_missing_model(fake_openai, pools) -> None:
     fake_openai.script(error(404, message="The model `gpt-9` does not exist."))
     exc = await failure(provider(fake_openai, pools))

@@ -33,7 +33,9 @@ from sqlalchemy.sql.dml import Insert
 Processor = Callable[[Any], Any] | None
 
 
-class _Compiled:
+class Compiled:
+    """A statement compiled for a dialect: its SQL, parameter names in order, conversions."""
+
     __slots__ = ("names", "processors", "sql", "fill")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> None:
@@ -79,28 +81,24 @@ class Precompiled:
 
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = statement
-        self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+        self._compiled: dict[tuple[str, tuple[str, ...]], Compiled] = {}
 
-    def _for(self, conn: Connection, keys: tuple[str, ...]) -> _Compiled:
+    def _for(self, conn: Connection, keys: tuple[str, ...]) -> Compiled:
         dialect = conn.dialect
         compiled = self._compiled.get((dialect.name, keys))
         if compiled is None:
-            compiled = _Compiled(self._statement, dialect, keys)
+            compiled = Compiled(self._statement, dialect, keys)
             self._compiled[(dialect.name, keys)] = compiled
         return compiled
+
+    @property
+    def statement(self) -> ClauseElement:
+        return self._statement
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute once; the rows it returns (RETURNING), unconverted."""
         compiled = self._for(conn, _keys(self._statement, params))
-        values = compiled.row(params)
-        cursor = _cursor(conn)
-        try:
-            cursor.execute(compiled.sql, values)
-            return list(cursor.fetchall()) if cursor.description else []
-        except conn.dialect.loaded_dbapi.Error as error:
-            raise translated(conn, cursor, compiled.sql, values, error) from error
-        finally:
-            cursor.close()
+        return execute_rows(conn, compiled.sql, compiled.row(params))
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Execute once; the first column of the first row returned (None: no row)."""
@@ -120,6 +118,18 @@ class Precompiled:
             raise translated(conn, cursor, compiled.sql, values, error) from error
         finally:
             cursor.close()
+
+
+def execute_rows(conn: Connection, sql: str, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Compiled SQL with its converted values on the driver's cursor; the rows it returns."""
+    cursor = _cursor(conn)
+    try:
+        cursor.execute(sql, values)
+        return list(cursor.fetchall()) if cursor.description else []
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise translated(conn, cursor, sql, values, error) from error
+    finally:
+        cursor.close()
 
 
 def _keys(statement: ClauseElement, params: Mapping[str, Any]) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from hub.ledger.periods import period_start
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
 from hub.ledger.quotas import QuotaLimit
 from hub.ledger.thresholds import CounterLimit
-from hub.ledger.writer import Tx
+from hub.ledger.writer import NOT_ALONE, Tx
 from hub.model import Caller
 from hub.store.base import UTCDateTime
 from hub.store.ledger_tables import Reservation
@@ -39,34 +39,47 @@ Tracked = tuple[tuple[tuple[str, int, str], QuotaLimit | None], ...]
 # Every counter of one request's hold in one upsert (a counter only takes it where its limit,
 # looked up by key, has room), then its reservation row if every counter took it; returns
 # the counters that took it and the reservation's id (NULL: some counter had no room).
+_RESERVE_PG_CTES = (
+    "WITH wanted AS (SELECT * FROM unnest(CAST(:scopes AS VARCHAR[]), "
+    "CAST(:scope_ids AS BIGINT[]), CAST(:windows AS VARCHAR[]), CAST(:starts AS DATE[]), "
+    "CAST(:cost_limits AS BIGINT[]), CAST(:token_limits AS BIGINT[])) WITH ORDINALITY "
+    'AS w(scope, scope_id, "window", period_start, cost_limit, token_limit, n)), '
+    'held AS (INSERT INTO budget_counters AS c (scope, scope_id, "window", period_start, '
+    "cost_reserved_micros, cost_spent_micros, tokens_reserved, tokens_spent) "
+    'SELECT scope, scope_id, "window", period_start, CAST(:cost AS BIGINT), 0, '
+    "CAST(:tokens AS BIGINT), 0 "
+    "FROM wanted ORDER BY n "
+    'ON CONFLICT (scope, scope_id, "window", period_start) DO UPDATE SET '
+    "cost_reserved_micros = c.cost_reserved_micros + EXCLUDED.cost_reserved_micros, "
+    "tokens_reserved = c.tokens_reserved + EXCLUDED.tokens_reserved "
+    "WHERE (SELECT (w.cost_limit IS NULL OR c.cost_spent_micros + c.cost_reserved_micros "
+    "+ EXCLUDED.cost_reserved_micros <= w.cost_limit) AND (w.token_limit IS NULL OR "
+    "c.tokens_spent + c.tokens_reserved + EXCLUDED.tokens_reserved <= w.token_limit) "
+    "FROM wanted AS w WHERE w.scope = c.scope AND w.scope_id = c.scope_id "
+    'AND w."window" = c."window" AND w.period_start = c.period_start) '
+    'RETURNING c.id, c.scope, c.scope_id, c."window"), '
+    "made AS (INSERT INTO reservations (team_id, counter_ids, cost_micros, tokens, "
+    "created_at, instance_id, request_id, context, completion_tokens) "
+    "SELECT CAST(:team_id AS BIGINT), string_agg(CAST(id AS TEXT), ',' ORDER BY id), "
+    "CAST(:cost AS BIGINT), CAST(:tokens AS BIGINT), CAST(:created_at AS TIMESTAMPTZ), "
+    "CAST(:instance_id AS VARCHAR), CAST(:request_id AS VARCHAR), CAST(:context AS TEXT), "
+    "0 FROM held "
+    "HAVING count(*) = :count RETURNING id) "
+)
 _RESERVE_PG = Precompiled(
     text(
-        "WITH wanted AS (SELECT * FROM unnest(CAST(:scopes AS VARCHAR[]), "
-        "CAST(:scope_ids AS BIGINT[]), CAST(:windows AS VARCHAR[]), CAST(:starts AS DATE[]), "
-        "CAST(:cost_limits AS BIGINT[]), CAST(:token_limits AS BIGINT[])) WITH ORDINALITY "
-        'AS w(scope, scope_id, "window", period_start, cost_limit, token_limit, n)), '
-        'held AS (INSERT INTO budget_counters AS c (scope, scope_id, "window", period_start, '
-        "cost_reserved_micros, cost_spent_micros, tokens_reserved, tokens_spent) "
-        'SELECT scope, scope_id, "window", period_start, CAST(:cost AS BIGINT), 0, '
-        "CAST(:tokens AS BIGINT), 0 "
-        "FROM wanted ORDER BY n "
-        'ON CONFLICT (scope, scope_id, "window", period_start) DO UPDATE SET '
-        "cost_reserved_micros = c.cost_reserved_micros + EXCLUDED.cost_reserved_micros, "
-        "tokens_reserved = c.tokens_reserved + EXCLUDED.tokens_reserved "
-        "WHERE (SELECT (w.cost_limit IS NULL OR c.cost_spent_micros + c.cost_reserved_micros "
-        "+ EXCLUDED.cost_reserved_micros <= w.cost_limit) AND (w.token_limit IS NULL OR "
-        "c.tokens_spent + c.tokens_reserved + EXCLUDED.tokens_reserved <= w.token_limit) "
-        "FROM wanted AS w WHERE w.scope = c.scope AND w.scope_id = c.scope_id "
-        'AND w."window" = c."window" AND w.period_start = c.period_start) '
-        'RETURNING c.id, c.scope, c.scope_id, c."window"), '
-        "made AS (INSERT INTO reservations (team_id, counter_ids, cost_micros, tokens, "
-        "created_at, instance_id, request_id, context, completion_tokens) "
-        "SELECT CAST(:team_id AS BIGINT), string_agg(CAST(id AS TEXT), ',' ORDER BY id), "
-        "CAST(:cost AS BIGINT), CAST(:tokens AS BIGINT), CAST(:created_at AS TIMESTAMPTZ), "
-        "CAST(:instance_id AS VARCHAR), CAST(:request_id AS VARCHAR), CAST(:context AS TEXT), "
-        "0 FROM held "
-        "HAVING count(*) = :count RETURNING id) "
-        'SELECT (SELECT id FROM made), id, scope, scope_id, "window" FROM held'
+        _RESERVE_PG_CTES + 'SELECT (SELECT id FROM made), id, scope, scope_id, "window" FROM held'
+    ).bindparams(bindparam("created_at", type_=UTCDateTime()))
+)
+# The same in autocommit, for a batch of one (hub/ledger/writer.py, `Alone`): a request that
+# does not fit makes the statement fail (a division by zero when no reservation row was
+# made), so the server rolls back the holds the other counters took, and the writer reserves
+# it again in a transaction, which refuses it at the right counter.
+_RESERVE_PG_ALONE = Precompiled(
+    text(
+        _RESERVE_PG_CTES + "SELECT 1 / (CASE WHEN made.id IS NULL THEN 0 ELSE 1 END), made.id, "
+        'held.id, held.scope, held.scope_id, held."window" '
+        "FROM (SELECT 1) AS one LEFT JOIN made ON true LEFT JOIN held ON true"
     ).bindparams(bindparam("created_at", type_=UTCDateTime()))
 )
 
@@ -130,6 +143,9 @@ class Reserve:
                 )
         return [outcome for outcome in outcomes if outcome is not None]
 
+    def write_alone(self, tx: Tx, item: ReserveItem) -> Hold | object:
+        return hold_alone_pg(tx, item)
+
 
 RESERVE = Reserve()
 
@@ -148,31 +164,50 @@ def _fits_empty(item: ReserveItem) -> bool:
     return True
 
 
-def _hold_pg(tx: Tx, item: ReserveItem) -> Hold | Refused:
-    """The request's whole hold and its reservation row in one statement (PostgreSQL)."""
-    keys = [
+Key = tuple[str, int, str, date, QuotaLimit | None]
+
+
+def _keys(item: ReserveItem) -> list[Key]:
+    return [
         (scope, scope_id, window, period_start(window, item.now), quota)
         for (scope, scope_id, window), quota in item.tracked
     ]
-    rows = _RESERVE_PG.rows(
-        tx.conn,
-        {
-            "scopes": [k[0] for k in keys],
-            "scope_ids": [k[1] for k in keys],
-            "windows": [k[2] for k in keys],
-            "starts": [k[3] for k in keys],
-            "cost_limits": [k[4].cost_limit_micros if k[4] else None for k in keys],
-            "token_limits": [k[4].token_limit if k[4] else None for k in keys],
-            "cost": item.cost_micros,
-            "tokens": item.tokens,
-            "team_id": item.caller.team_id,
-            "created_at": item.now,
-            "instance_id": item.instance_id,
-            "request_id": item.request_id,
-            "context": item.context,
-            "count": len(keys),
-        },
-    )
+
+
+def _params_pg(item: ReserveItem, keys: list[Key]) -> dict[str, object]:
+    return {
+        "scopes": [k[0] for k in keys],
+        "scope_ids": [k[1] for k in keys],
+        "windows": [k[2] for k in keys],
+        "starts": [k[3] for k in keys],
+        "cost_limits": [k[4].cost_limit_micros if k[4] else None for k in keys],
+        "token_limits": [k[4].token_limit if k[4] else None for k in keys],
+        "cost": item.cost_micros,
+        "tokens": item.tokens,
+        "team_id": item.caller.team_id,
+        "created_at": item.now,
+        "instance_id": item.instance_id,
+        "request_id": item.request_id,
+        "context": item.context,
+        "count": len(keys),
+    }
+
+
+def hold_alone_pg(tx: Tx, item: ReserveItem) -> Hold | object:
+    """A batch's only reservation as one statement in autocommit (`Reserve.write_alone`):
+    the hold, or NOT_ALONE; a refusal fails the statement, which then wrote nothing."""
+    if tx.dialect != "postgresql" or not item.tracked or not _fits_empty(item):
+        return NOT_ALONE
+    keys = _keys(item)
+    rows = _RESERVE_PG_ALONE.rows(tx.conn, _params_pg(item, keys))
+    taken = {(row[3], int(row[4]), row[5]): int(row[2]) for row in rows}
+    return _held(item, keys, int(rows[0][1]), taken)
+
+
+def _hold_pg(tx: Tx, item: ReserveItem) -> Hold | Refused:
+    """The request's whole hold and its reservation row in one statement (PostgreSQL)."""
+    keys = _keys(item)
+    rows = _RESERVE_PG.rows(tx.conn, _params_pg(item, keys))
     taken = {(row[2], int(row[3]), row[4]): int(row[1]) for row in rows}
     hold_id = rows[0][0] if rows else None
     if hold_id is None:
@@ -191,6 +226,12 @@ def _hold_pg(tx: Tx, item: ReserveItem) -> Hold | Refused:
                 key = (scope, scope_id, window, start)
                 return Refused(scope, window, quota, read_counter(tx.conn, key))
         raise AssertionError("no reservation and no counter refused")
+    return _held(item, keys, int(hold_id), taken)
+
+
+def _held(
+    item: ReserveItem, keys: list[Key], hold_id: int, taken: dict[tuple[str, int, str], int]
+) -> Hold:
     limits = tuple(
         CounterLimit(
             counter_id=taken[(scope, scope_id, window)],
@@ -205,7 +246,7 @@ def _hold_pg(tx: Tx, item: ReserveItem) -> Hold | Refused:
         if quota is not None
     )
     return Hold(
-        int(hold_id),
+        hold_id,
         item.caller.team_id,
         tuple(sorted(taken.values())),
         item.cost_micros,

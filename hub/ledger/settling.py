@@ -29,10 +29,11 @@ from hub.events.outbox import EventSink
 from hub.ledger.counters import Move, move_counters
 from hub.ledger.holds import Hold, Settlement
 from hub.ledger.precompiled import Precompiled
+from hub.ledger.settle_pg import settle_alone
 from hub.ledger.thresholds import crossed_thresholds
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_writer import rewrite_usage_in, write_usage
-from hub.ledger.writer import Tx
+from hub.ledger.writer import NOT_ALONE, Tx
 from hub.store.event_tables import OutboxEvent
 from hub.store.ledger_tables import Reservation, UsageRecord
 
@@ -107,6 +108,19 @@ class Settle:
             # order, each seeing what the one before wrote.
             return [self._write_batch(tx, [item])[0] for item in items]
         return self._write_batch(tx, items)
+
+    def write_alone(self, tx: Tx, item: SettleItem) -> Settlement | object:
+        """PostgreSQL, a batch's only settlement: one statement in autocommit
+        (hub/ledger/settle_pg.py), or NOT_ALONE."""
+        if tx.dialect != "postgresql" or "completion.created" in item.wanted:
+            return NOT_ALONE
+        settled = settle_alone(
+            tx.conn, _RELEASE_AND_MOVE_PG.statement, item, _release_params([item])
+        )
+        if settled is None:
+            return NOT_ALONE
+        self._noted(tx, item.entry)
+        return settled
 
     def _write_batch(self, tx: Tx, items: Sequence[SettleItem]) -> list[Settlement]:
         ids = [item.hold.id for item in items]
@@ -208,27 +222,28 @@ class Settle:
         tx.after_commit(lambda: on_usage(entry))
 
 
-def _release_and_move_pg(
-    tx: Tx, items: Sequence[SettleItem]
-) -> tuple[set[int], dict[int, tuple[int, int]]]:
-    """The holds released, and each moved counter's spent (cost, tokens) afterwards."""
+def _release_params(items: Sequence[SettleItem]) -> dict[str, object]:
     pairs = [
         (item, counter_id, _move(item, (0, 0)))
         for item in items
         for counter_id in item.hold.counter_ids
     ]
-    rows = _RELEASE_AND_MOVE_PG.rows(
-        tx.conn,
-        {
-            "ids": [item.hold.id for item in items],
-            "hold_ids": [item.hold.id for item, _, _ in pairs],
-            "counter_ids": [counter_id for _, counter_id, _ in pairs],
-            "release_cost": [move.release_cost for _, _, move in pairs],
-            "release_tokens": [move.release_tokens for _, _, move in pairs],
-            "spend_cost": [move.spend_cost for _, _, move in pairs],
-            "spend_tokens": [move.spend_tokens for _, _, move in pairs],
-        },
-    )
+    return {
+        "ids": [item.hold.id for item in items],
+        "hold_ids": [item.hold.id for item, _, _ in pairs],
+        "counter_ids": [counter_id for _, counter_id, _ in pairs],
+        "release_cost": [move.release_cost for _, _, move in pairs],
+        "release_tokens": [move.release_tokens for _, _, move in pairs],
+        "spend_cost": [move.spend_cost for _, _, move in pairs],
+        "spend_tokens": [move.spend_tokens for _, _, move in pairs],
+    }
+
+
+def _release_and_move_pg(
+    tx: Tx, items: Sequence[SettleItem]
+) -> tuple[set[int], dict[int, tuple[int, int]]]:
+    """The holds released, and each moved counter's spent (cost, tokens) afterwards."""
+    rows = _RELEASE_AND_MOVE_PG.rows(tx.conn, _release_params(items))
     released = {int(row[1]) for row in rows if row[0] == 0}
     moved = {int(row[1]): (int(row[2]), int(row[3])) for row in rows if row[0] == 1}
     return released, moved

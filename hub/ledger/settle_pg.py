@@ -1,0 +1,135 @@
+"""PostgreSQL: a batch's only settlement as one statement in autocommit (`Settle.write_alone`,
+hub/ledger/writer.py `Alone`): one round trip with its own commit instead of five (BEGIN,
+the release and the counters' move, the record, its rollups, COMMIT).
+
+The statement is the release-and-move of hub/ledger/settling.py, the usage record's INSERT
+and its rollup rows' upsert (both compiled by SQLAlchemy from the tables, as `write_usage`
+writes them, their parameters renumbered after the release's), as data-modifying CTEs, and
+a guard that divides by zero, so the server rolls the whole statement back and the writer
+settles the request in a transaction as usual, unless
+
+- the hold was there and this settle released it (else: a late settle after a recovery, or a
+  replay: `_write_unheld`'s work), and
+- no budget threshold can have been crossed: no moved counter with a limit went from below
+  its limit to at least 79.9% of it (a conservative superset of `crossed_thresholds`' test,
+  in exact numeric arithmetic), since noting and announcing a crossing is more statements.
+
+A settlement whose team wants `completion.created` events (an outbox row) is not written
+alone at all. What the statement writes is exactly what `Settle.write` writes for it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, insert, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from hub.ledger.holds import Settlement
+from hub.ledger.precompiled import Compiled, execute_rows
+from hub.ledger.rollups import SUM_COLUMNS, merged_rows, rollup_rows
+from hub.store.ledger_tables import UsageRecord
+from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
+
+if TYPE_CHECKING:
+    from hub.ledger.settling import SettleItem
+
+_RECORDS = cast(Table, UsageRecord.__table__)
+_ROLLUPS = cast(Table, UsageRollup.__table__)
+_NUMBER = re.compile(r"\$(\d+)")
+
+# The guard, after the release's CTEs (`released`, `moved`) and the record's (`rec`): a row
+# of the record's id, or a division by zero.
+_GUARD = (
+    "lim AS (SELECT * FROM unnest(CAST(:lim_ids AS BIGINT[]), CAST(:lim_cost AS BIGINT[]), "
+    "CAST(:lim_tokens AS BIGINT[])) AS l(counter_id, cost_limit, token_limit)) "
+    "SELECT 1 / (CASE WHEN (SELECT count(*) FROM released) = 1 AND NOT EXISTS ("
+    "SELECT 1 FROM moved JOIN lim ON lim.counter_id = moved.id WHERE "
+    "(lim.cost_limit <> 0 AND CAST(moved.cost_spent_micros - CAST(:added_cost AS BIGINT) "
+    "AS NUMERIC) * 1000 < CAST(lim.cost_limit AS NUMERIC) * 1001 + 1000 "
+    "AND CAST(moved.cost_spent_micros AS NUMERIC) * 1000 >= CAST(lim.cost_limit AS NUMERIC) "
+    "* 799) OR (lim.token_limit <> 0 AND CAST(moved.tokens_spent - "
+    "CAST(:added_tokens AS BIGINT) AS NUMERIC) * 1000 < CAST(lim.token_limit AS NUMERIC) "
+    "* 1001 + 1000 AND CAST(moved.tokens_spent AS NUMERIC) * 1000 >= "
+    "CAST(lim.token_limit AS NUMERIC) * 799)) THEN 1 ELSE 0 END), (SELECT id FROM rec)"
+)
+
+
+_Shape = tuple[tuple[str, ...], tuple[str, ...], int]  # record columns, rollup columns, rows
+
+
+class _Statement:
+    """The composed statement for one shape (the record's columns, its rollup row count)."""
+
+    __slots__ = ("parts", "sql")
+
+    def __init__(self, conn: Connection, release: Any, shape: _Shape) -> None:
+        dialect = conn.dialect
+        record_keys, rollup_keys, rollups = shape
+        released = Compiled(release, dialect, ())
+        record = Compiled(insert(_RECORDS).returning(_RECORDS.c.id), dialect, record_keys)
+        upsert = Compiled(_rollup_upsert(rollup_keys, rollups), dialect, ())
+        guard = Compiled(text(_GUARD), dialect, ())
+        # The release's text ends with its own SELECT: keep its CTEs only.
+        ctes = released.sql[: released.sql.rindex(" SELECT 0, id")]
+        offset = len(released.names)
+        rec_sql = _renumbered(record.sql, offset)
+        offset += len(record.names)
+        roll_sql = _renumbered(upsert.sql, offset)
+        offset += len(upsert.names)
+        guard_sql = _renumbered(guard.sql, offset)
+        self.sql = f"{ctes}, rec AS ({rec_sql}), roll AS ({roll_sql}), {guard_sql}"
+        self.parts = (released, record, upsert, guard)
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    return _NUMBER.sub(lambda m: f"${int(m[1]) + offset}", sql)
+
+
+def _rollup_upsert(columns: tuple[str, ...], count: int) -> Any:
+    """The rollups' upsert for `count` rows in one VALUES list (rollups.py's executemany as
+    one statement): parameters `<column>__<n>`."""
+    rows = [
+        {name: bindparam(f"{name}__{n}", type_=_ROLLUPS.c[name].type) for name in columns}
+        for n in range(count)
+    ]
+    upsert = pg_insert(_ROLLUPS).values(rows)
+    return upsert.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEY),
+        set_={name: _ROLLUPS.c[name] + upsert.excluded[name] for name in SUM_COLUMNS},
+    )
+
+
+_SHAPES: dict[_Shape, _Statement] = {}
+
+
+def settle_alone(
+    conn: Connection, release: Any, item: SettleItem, release_params: dict[str, object]
+) -> Settlement | None:
+    """Write `item` (a SettleItem) alone; None: it cannot be (then nothing was sent)."""
+    entry = item.entry
+    limits = item.hold.limits
+    if any((lim.cost_limit_micros or 0) < 0 or (lim.token_limit or 0) < 0 for lim in limits):
+        return None
+    record = entry.row_values(item.now)
+    rollups = merged_rows(rollup_rows(entry, item.now))
+    shape = (tuple(record), tuple(rollups[0]), len(rollups))
+    statement = _SHAPES.get(shape)
+    if statement is None:
+        statement = _SHAPES[shape] = _Statement(conn, release, shape)
+    flat: dict[str, object] = {}
+    for n, row in enumerate(rollups):
+        for name, value in row.items():
+            flat[f"{name}__{n}"] = value
+    guard = {
+        "lim_ids": [lim.counter_id for lim in limits],
+        "lim_cost": [lim.cost_limit_micros or 0 for lim in limits],
+        "lim_tokens": [lim.token_limit or 0 for lim in limits],
+        "added_cost": entry.cost_micros,
+        "added_tokens": entry.tokens_charged,
+    }
+    released, rec, upsert, check = statement.parts
+    values = released.row(release_params) + rec.row(record) + upsert.row(flat) + check.row(guard)
+    rows = execute_rows(conn, statement.sql, values)
+    return Settlement(int(rows[0][1]), [])

@@ -31,7 +31,10 @@ readers use other connections, and the hub's background writers (health counts, 
 instance heartbeat) write in the writer's batches rather than taking the lock on another
 connection. PostgreSQL (and SQLite in memory) run the batch on a pooled connection of the
 hub's engine (`run_sync`): one checkout, BEGIN, the statements, COMMIT, and no reset round
-trip on return (the driver's rollback after a commit is a no-op).
+trip on return (the driver's rollback after a commit is a no-op). On PostgreSQL a batch of
+one job whose group is `Alone` (a reservation, a settlement: every job at concurrency 1) is
+first tried as that group's single statement in autocommit, which commits all of the job or,
+failing, nothing; the job is then written as above.
 """
 
 from __future__ import annotations

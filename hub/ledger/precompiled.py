@@ -20,6 +20,7 @@ need no Python-side column defaults beyond scalars; anything else goes through `
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -36,7 +37,7 @@ Processor = Callable[[Any], Any] | None
 class Compiled:
     """A statement compiled for a dialect: its SQL, parameter names in order, conversions."""
 
-    __slots__ = ("names", "processors", "sql", "fill")
+    __slots__ = ("_converted", "_getter", "fill", "names", "processors", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) or None)
@@ -65,7 +66,42 @@ class Compiled:
                     raise TypeError(f"{name}: only scalar defaults are filled in")
                 self.fill[name] = default.arg  # type: ignore[attr-defined]
 
-    def row(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        # The values in order by one C call when the parameters give every name (the usual
+        # case: rollup rows, records), then only the names with a conversion converted.
+        getter = operator.itemgetter(*self.names) if self.names else None
+        self._getter = getter if len(self.names) > 1 else None
+        self._converted = tuple(
+            (index, process) for index, process in enumerate(self.processors) if process
+        )
+
+    def row(self, params: Mapping[str, Any], memo: dict[Any, Any] | None = None) -> tuple[Any, ...]:
+        """The parameters' values in the statement's order, converted. `memo`: conversions
+        already made (by position and value) for rows of one executemany, which repeat them
+        (a rollup row's bucket)."""
+        getter = self._getter
+        if getter is None:
+            return self._row_filled(params)
+        try:
+            values = getter(params)
+        except KeyError:
+            return self._row_filled(params)
+        if not self._converted:
+            return values  # type: ignore[no-any-return]
+        converted = list(values)
+        for index, process in self._converted:
+            value = converted[index]
+            if memo is None:
+                converted[index] = process(value)
+                continue
+            try:
+                converted[index] = memo[index, value]
+            except KeyError:
+                converted[index] = memo[index, value] = process(value)
+            except TypeError:  # unhashable (a JSON list): converted each time
+                converted[index] = process(value)
+        return tuple(converted)
+
+    def _row_filled(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         fill = self.fill
         values = []
         for name, process in zip(self.names, self.processors, strict=True):
@@ -110,7 +146,8 @@ class Precompiled:
         if not params:
             return
         compiled = self._for(conn, _keys(self._statement, params[0]))
-        values = [compiled.row(p) for p in params]
+        memo: dict[Any, Any] = {}
+        values = [compiled.row(p, memo) for p in params]
         cursor = _cursor(conn)
         try:
             cursor.executemany(compiled.sql, values)

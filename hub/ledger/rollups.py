@@ -11,6 +11,7 @@ record was never added, and no job can count a record twice.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
@@ -127,12 +128,15 @@ _UPSERTS = {
 }
 
 
+_KEY_OF = operator.itemgetter(*ROLLUP_KEY)
+
+
 def merged_rows(rows: Iterable[dict[str, object]]) -> list[dict[str, object]]:
     """Rows with the same key summed into one: a batch of records upserts each rollup row
     once (PostgreSQL refuses to update a row twice in one statement)."""
     merged: dict[tuple[object, ...], dict[str, object]] = {}
     for row in rows:
-        key = tuple(row[name] for name in ROLLUP_KEY)
+        key = _KEY_OF(row)
         into = merged.get(key)
         if into is None:
             merged[key] = dict(row)

@@ -39,7 +39,11 @@ def write_usage(conn: Connection, entries: Sequence[tuple[UsageEntry, datetime]]
         return []
     rows = [entry.row_values(now) for entry, now in entries]
     ids = insert_returning_ids(conn, _INSERT, _INSERT_ONE, rows)
-    add_rollups(conn, merged_rows(r for entry, now in entries for r in rollup_rows(entry, now)))
+    if len(entries) == 1:  # one record's rollup rows have distinct keys: nothing to merge
+        entry, now = entries[0]
+        add_rollups(conn, rollup_rows(entry, now))
+    else:
+        add_rollups(conn, merged_rows(r for e, now in entries for r in rollup_rows(e, now)))
     return ids
 
 

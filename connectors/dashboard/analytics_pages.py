@@ -244,10 +244,11 @@ class AnalyticsPages:
         chart = (columns(points, title=title, chart_id="usage", words=cat) if over_time
                  else bars(points[:25], title=title, chart_id="usage", words=cat))  # fmt: skip
         exports = urlencode(query.url_params())
+        shown: dict[tuple[str, str], str] = {}  # each day or hour formatted once
         return self._kit.page(
             request, "usage.html", viewer=viewer, title=_("Usage"), query=query, chart=chart,
             chart_title=title,
-            rows=[(_cells(query.group_by, row.labels, num), _figures(row.totals, num))
+            rows=[(_cells(query.group_by, row.labels, num, shown), _figures(row.totals, num))
                   for row in explored.rows],
             total=_figures(explored.total, num), groups=GROUPS, group_names=group_names,
             metrics=metrics, text_filters=TEXT_FILTERS, exports=exports,
@@ -285,16 +286,25 @@ def _request_row(r: RecordedRequest, teams: dict[int, str], num: Numbers) -> dic
 
 
 def _cells(
-    group_by: tuple[str, ...], labels: tuple[str | None, ...], num: Numbers
+    group_by: tuple[str, ...],
+    labels: tuple[str | None, ...],
+    num: Numbers,
+    shown: dict[tuple[str, str], str],
 ) -> list[tuple[str | None, str | None]]:
     """The group cells of a table row: the text shown and, for a day or an hour (ISO in the
-    query's timezone, as the exports keep it), that value for <time datetime>."""
+    query's timezone, as the exports keep it), that value for <time datetime>. `shown`: the
+    texts of the days and hours formatted so far (a table by channel and hour names each
+    hour once per channel)."""
     cells: list[tuple[str | None, str | None]] = []
     for dimension, label in zip(group_by, labels, strict=True):
-        if label is not None and dimension == "day":
-            cells.append((num.day(date.fromisoformat(label)), label))
-        elif label is not None and dimension == "hour":
-            cells.append((num.minute(datetime.fromisoformat(label)), label))
+        if label is not None and dimension in ("day", "hour"):
+            text = shown.get((dimension, label))
+            if text is None:
+                text = shown[dimension, label] = (
+                    num.day(date.fromisoformat(label)) if dimension == "day"
+                    else num.minute(datetime.fromisoformat(label))
+                )  # fmt: skip
+            cells.append((text, label))
         else:
             cells.append((label, None))
     return cells

@@ -33,11 +33,16 @@ class FastFormats:
     symbols: dict[int, str]  # str.translate: Python's ',' and '.' to the language's
     money: tuple[str, str]  # what comes before and after the amount
     percent: tuple[str, str]
+    plain: bool = False  # the language writes ',' and '.' as Python does: nothing to translate
 
     def _digits(self, value: Decimal | int, digits: int) -> str:
-        return f"{value:,.{digits}f}".translate(self.symbols)
+        text = f"{value:,.{digits}f}"
+        return text if self.plain else text.translate(self.symbols)
 
     def integer(self, value: int) -> str:
+        if type(value) is int:  # exact however large (",.0f" goes through a float)
+            text = f"{value:,}"
+            return text if self.plain else text.translate(self.symbols)
         return self._digits(value, 0)
 
     def decimal(self, value: float, digits: int) -> str:
@@ -85,7 +90,7 @@ def fast_formats(locale: Locale) -> FastFormats | None:
                        plain)  # fmt: skip
     if money is None or percent is None:
         return None
-    fast = FastFormats(symbols, money, percent)
+    fast = FastFormats(symbols, money, percent, symbols == str.maketrans({",": ",", ".": "."}))
     if not _agrees(fast, locale):
         return None
     return fast

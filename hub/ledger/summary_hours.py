@@ -48,7 +48,15 @@ def hour_spans(pieces: Sequence[Piece], zone: tzinfo) -> tuple[list[Span], list[
 
 def local_hour(time: Any, minutes: int, dialect: str) -> Any:
     """The local hour of a UTC time column, `minutes` ahead of UTC, as the database names it
-    (only ever compared with itself)."""
+    (only ever compared with itself). A zone a whole number of hours from UTC has the same
+    hours as UTC, only named otherwise: its rows are grouped by the UTC hour, which the
+    database cuts from the column without date arithmetic (SQLite's strftime with a
+    modifier was half of a 9-day channel-by-hour read's 200 ms)."""
+    if minutes % 60 == 0:
+        if dialect == "postgresql":
+            return func.date_trunc("hour", func.timezone("UTC", time))
+        # SQLAlchemy keeps SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff', in UTC here.
+        return func.substr(time, 1, 13)
     if dialect == "postgresql":
         shifted = func.timezone("UTC", time) + literal_column(f"interval '{minutes} minutes'")
         return func.date_trunc("hour", shifted)

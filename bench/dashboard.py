@@ -79,6 +79,7 @@ BACKFILLS = (
     "*_suggestion_measures.py",
     "*_quarter_rollups.py",
     "*_deployment_histograms.py",
+    "*_where_hours.py",
 )
 
 

@@ -23,6 +23,9 @@ CUBES: dict[str, frozenset[str]] = {
 QUARTER_GRAIN = "15m"
 HOUR_GRAIN = "1h"  # the per-deployment histograms' only grain below the day (below)
 GRAINS = (QUARTER_GRAIN, "day")
+# The cubes that also keep UTC hours: `where`, for tables by channel and hour (a zone a whole
+# number of hours from UTC reads a local hour as one hour bucket, not four quarters).
+HOURLY_CUBES = frozenset({"where"})
 
 # Cubes of one per-request measure: their rows are also keyed by the measure's bin (the
 # `bin` column; 0 in the cubes above), so they hold a histogram of it that rollups can merge.

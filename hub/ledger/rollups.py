@@ -1,12 +1,12 @@
 """Keeping the usage rollups: one upsert statement per usage record, in its transaction.
 
 `write_usage` (the one writer of usage records) calls `add_rollups`, which adds the record
-to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py), and in its
-latency and time-to-first-token bins (also per deployment and UTC hour), its fail-over and
-its size class (the measure cubes), with one precompiled `INSERT … ON CONFLICT DO UPDATE`
-executed for the (up to nineteen) rows (a batch of records: their rows summed by key first,
-`merged_rows`). A rollup row is therefore exactly the sum of its records: a rolled-back
-record was never added, and no job can count a record twice.
+to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py; its UTC hour in
+`where`), and in its latency and time-to-first-token bins (also per deployment and UTC hour),
+its fail-over and its size class (the measure cubes), with one precompiled `INSERT … ON
+CONFLICT DO UPDATE` executed for the (up to twenty) rows (a batch of records: their rows
+summed by key first, `merged_rows`). A rollup row is therefore exactly the sum of its
+records: a rolled-back record was never added, and no job can count a record twice.
 """
 
 from __future__ import annotations
@@ -20,7 +20,15 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from hub.ledger.cubes import CUBES, GRAINS, HOUR_GRAIN, MEASURE_CUBES, QUARTER_GRAIN, size_bin
+from hub.ledger.cubes import (
+    CUBES,
+    GRAINS,
+    HOUR_GRAIN,
+    HOURLY_CUBES,
+    MEASURE_CUBES,
+    QUARTER_GRAIN,
+    size_bin,
+)
 from hub.ledger.latency_bins import bin_of
 from hub.ledger.precompiled import Precompiled
 from hub.ledger.summary_plan import floor_day, floor_hour, floor_quarter
@@ -87,7 +95,8 @@ def _rows(record: Mapping[str, Any], *, sign: int) -> list[dict[str, object]]:
         "size": size_bin(record["prompt_tokens"] or 0, record["completion_tokens"] or 0),
     }
     cubes: list[tuple[str, frozenset[str], tuple[str, ...], int | None]] = [
-        (cube, kept, GRAINS, 0) for cube, kept in CUBES.items()
+        (cube, kept, (*GRAINS, HOUR_GRAIN) if cube in HOURLY_CUBES else GRAINS, 0)
+        for cube, kept in CUBES.items()
     ]
     cubes += [(name, c.dimensions, c.grains, bins[c.measure or name])
               for name, c in MEASURE_CUBES.items()]  # fmt: skip

@@ -18,9 +18,9 @@ from typing import Any, Literal, get_args
 from sqlalchemy import and_, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.ledger.cubes import QUARTER_GRAIN, cube_for
+from hub.ledger.cubes import HOUR_GRAIN, HOURLY_CUBES, QUARTER_GRAIN, cube_for
 from hub.ledger.summary_hours import Span, hour_spans, local_hour
-from hub.ledger.summary_plan import QUARTER, Grain, Piece, group_label, plan_pieces
+from hub.ledger.summary_plan import QUARTER, Grain, Piece, floor_hour, group_label, plan_pieces
 from hub.ledger.usage_totals import UsageTotals
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import UsageRollup
@@ -282,12 +282,15 @@ class _Source:
         timed = any(d in ("day", "hour") for d in group_by)
         keys: list[Any] = [col for d in group_by if d in self.columns for col in self.columns[d]]
         conditions = self.conditions(where)
-        if bucket is not None:
-            conditions += [self.table.cube == bucket[0], self.table.grain == bucket[1]]
         out: list[tuple[tuple[GroupValue, ...], UsageTotals]] = []
         if bucket is not None and "hour" in group_by:
             spans, pieces = hour_spans(pieces, zone)
-            out += await self._hours(session, spans, keys, conditions, group_by, zone)
+            hourly = bucket[1] == QUARTER_GRAIN and bucket[0] in HOURLY_CUBES
+            out += await self._hours(session, spans, keys,
+                                     [*conditions, self.table.cube == bucket[0]],
+                                     bucket[1], group_by, zone, hourly=hourly)  # fmt: skip
+        if bucket is not None:
+            conditions += [self.table.cube == bucket[0], self.table.grain == bucket[1]]
         labelled = [p for p in pieces if not timed or p.add is not None or not p.kept]
         for first in range(0, len(labelled), _ARMS_PER_QUERY):
             chunk = labelled[first : first + _ARMS_PER_QUERY]
@@ -321,21 +324,26 @@ class _Source:
 
     async def _hours(
         self, session: AsyncSession, spans: list[Span], keys: list[Any], conditions: list[Any],
-        group_by: tuple[Dimension, ...], zone: tzinfo,
+        grain: str, group_by: tuple[Dimension, ...], zone: tzinfo, *, hourly: bool = False,
     ) -> list[tuple[tuple[GroupValue, ...], UsageTotals]]:  # fmt: skip
         """Spans of whole local hours, grouped by local hour in the database
-        (hub/ledger/summary_hours.py): one arm per span of one UTC offset."""
+        (hub/ledger/summary_hours.py): one arm per span of one UTC offset, from `grain`'s
+        buckets; `hourly` (the cube keeps UTC hours too): a span a whole number of hours from
+        UTC, its local hours being UTC hours, from the hour buckets (a fourth of the rows)."""
         if not spans:
             return []
         dialect = session.get_bind().dialect.name
         selects = []
         for span in spans:
             hour = local_hour(self.time, span.minutes, dialect)
+            whole = (hourly and span.minutes % 60 == 0 and floor_hour(span.start) == span.start
+                     and floor_hour(span.end) == span.end)  # fmt: skip
             selects.append(
                 select(hour, func.min(self.time), *keys, *self.sums)
-                .where(*self.bounds(span.start, span.end), *conditions)
+                .where(*self.bounds(span.start, span.end), *conditions,
+                       self.table.grain == (HOUR_GRAIN if whole else grain))
                 .group_by(hour, *keys)
-            )
+            )  # fmt: skip
         query = selects[0] if len(selects) == 1 else union_all(*selects)
         out = []
         for row in await session.execute(query):

@@ -388,12 +388,12 @@ async def test_the_migration_backfills_the_rollups_from_existing_records(
         return sorted(tuple(row) for row in found)
 
     written = await rollups()
-    assert 0 < len(written) < 19 * len(drawn)  # records of one bucket and cube share a row
+    assert 0 < len(written) < 20 * len(drawn)  # records of one bucket and cube share a row
     # The rollups' migration, then the latency bins', the suggestion measures', the quarter
-    # hours' and the per-deployment bins'.
+    # hours', the per-deployment bins' and the `where` cube's hours.
     migrations = [_migration(f"*_{name}.py") for name in
                   ("usage_rollups", "latency_histograms", "suggestion_measures",
-                   "quarter_rollups", "deployment_histograms")]  # fmt: skip
+                   "quarter_rollups", "deployment_histograms", "where_hours")]  # fmt: skip
     async with hub_.hub.engine.begin() as conn:
         await conn.execute(delete(UsageRollup))
 
@@ -438,8 +438,10 @@ async def test_the_quarter_hour_migration_goes_down_to_hours_and_up_again(
         return sorted(tuple(row) for row in found)
 
     written = await rollups()
-    # The per-deployment bins' migration (after it) goes down first and up last.
-    migration, later = _migration("*_quarter_rollups.py"), _migration("*_deployment_histograms.py")
+    # The migrations after it (per-deployment bins, the `where` cube's hours) go down first
+    # and up last.
+    migration = _migration("*_quarter_rollups.py")
+    later = [_migration("*_deployment_histograms.py"), _migration("*_where_hours.py")]
 
     def run(step: str, migration: Any = migration) -> Any:
         def step_(sync_conn: Any) -> None:
@@ -452,7 +454,8 @@ async def test_the_quarter_hour_migration_goes_down_to_hours_and_up_again(
         return step_
 
     async with hub_.hub.engine.begin() as conn:
-        await conn.run_sync(run("downgrade", later))
+        for step in reversed(later):
+            await conn.run_sync(run("downgrade", step))
         await conn.run_sync(run("downgrade"))
     hours = await rollups()
     assert {row[1] for row in hours} == {"hour", "day"}
@@ -472,7 +475,8 @@ async def test_the_quarter_hour_migration_goes_down_to_hours_and_up_again(
     )
     async with hub_.hub.engine.begin() as conn:
         await conn.run_sync(run("upgrade"))
-        await conn.run_sync(run("upgrade", later))
+        for step in later:
+            await conn.run_sync(run("upgrade", step))
     assert await rollups() == written
 
 

@@ -16,7 +16,10 @@ Figures (README, Dashboard, Speed; 2 December 2026, 2 cores, SQLite, p50 at 1M, 
 of 1-3): usage by hour in Asia/Kolkata 1,103 ms with hour buckets, 210 ms with quarter-hour
 ones; by Slack channel and hour 658 -> 435 ms; models 323 -> 463 ms and in Kolkata 860 ->
 641 ms (still over 300 ms); a team's suggestions made afresh 8 s (a job's work now, the page
-reads them stored, 10 ms).
+reads them stored, 10 ms). 3 December, load 3.7-5.2, same-run pairs against 2a293b1 (README):
+per-deployment hour/day histograms and hour buckets for channels took models from 280-368
+to 172-270 ms, models in Kolkata 397-799 -> 340-466, channel by hour 353-613 -> 151-473.
+After the server starts, the start-up heap is frozen as `hub serve` does (gc.freeze).
 
 With --keep DIR (SQLite only) each size's database is kept as DIR/bench-SIZE.db and reused
 by later runs (seeding 1M records takes minutes; a reused database is migrated to the head

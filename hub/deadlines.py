@@ -23,16 +23,45 @@ from hub.errors import ProviderTimeout
 T = TypeVar("T")
 
 
-class _Alarm:
-    """The one timer of a stream: cancels the reading task once a bound passes while it
-    waits on the source."""
+class Bounds:
+    """A stream's deadlines and their one timer, for a loop that reads the stream itself (no
+    generator layer between it and its source: the hot path reads every chunk through three
+    of them, not eight). Around each read:
 
-    __slots__ = ("_loop", "_deadline", "_idle_s", "_handle", "_task", "_since", "fired")
+        waited = bounds.waiting()
+        try:
+            item = await anext(source)
+        except asyncio.CancelledError:
+            timeout = bounds.expired(waited)  # the bound that passed, if one did
+            if timeout is None:
+                raise  # not ours
+            raise timeout from None
+        finally:
+            bounds.read()
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
-        self._loop = loop
-        self._deadline = deadline
-        self._idle_s: float | None = None
+    and `close()` once the stream ends, however it ends. The timer cancels the reading task
+    only while it waits on the source."""
+
+    __slots__ = (
+        "_loop",
+        "_deadline",
+        "_total_s",
+        "_idle_s",
+        "_expired",
+        "_handle",
+        "_task",
+        "_since",
+        "fired",
+    )
+
+    def __init__(
+        self, *, total_s: float, idle_s: float | None, expired: Callable[[str], ProviderTimeout]
+    ) -> None:
+        self._loop = loop = asyncio.get_running_loop()
+        self._deadline = loop.time() + total_s
+        self._total_s = total_s
+        self._idle_s = idle_s
+        self._expired = expired
         self._handle: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[object] | None = None  # the reader, while it waits
         self._since = 0.0  # when it began to wait
@@ -43,15 +72,21 @@ class _Alarm:
             return self._deadline
         return min(self._deadline, self._since + self._idle_s)
 
-    def waiting(self, task: asyncio.Task[object], idle_s: float | None) -> None:
-        """`task` is about to wait on the source."""
-        self._task, self._idle_s, self._since = task, idle_s, self._loop.time()
+    def waiting(self) -> tuple[asyncio.Task[object], int]:
+        """About to wait on the source, from the task that iterates now (a stream may be read
+        on from another task); what `expired` needs if the wait is cancelled."""
+        loop = self._loop
+        task = asyncio.current_task(loop)  # with the loop: a third of the cost
+        assert task is not None
+        self._task = task
+        self._since = now = loop.time()
         if self._handle is None:
-            self._handle = self._loop.call_at(self._due(), self._ring)
-        elif self._handle.when() > self._due():  # sooner than it is set for (idle_s shrank)
-            self._handle.cancel()
-            self._handle = self._loop.call_at(self._due(), self._ring)
-        # Else the handle stays: one set earlier rings early and is set again (_ring).
+            idle_s = self._idle_s
+            due = self._deadline if idle_s is None else min(self._deadline, now + idle_s)
+            self._handle = loop.call_at(due, self._ring)
+        # Else the handle stays: set for an earlier wait, it is due no later than this one
+        # (the idle bound is the stream's), rings early and is set again (_ring).
+        return task, task.cancelling()  # cancellation requests before this wait are not ours
 
     def read(self) -> None:
         """The wait ended (an item, the end, an error)."""
@@ -68,58 +103,11 @@ class _Alarm:
         self.fired = "total" if due >= self._deadline else "idle"
         self._task.cancel()
 
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-
-
-class Bounds:
-    """A stream's deadlines, for a loop that reads the stream itself (no generator layer
-    between it and its source: the hot path reads every chunk through three of them, not
-    eight). Around each read:
-
-        waited = bounds.waiting()
-        try:
-            item = await anext(source)
-        except asyncio.CancelledError:
-            timeout = bounds.expired(waited)  # the bound that passed, if one did
-            if timeout is None:
-                raise  # not ours
-            raise timeout from None
-        finally:
-            bounds.read()
-
-    and `close()` once the stream ends, however it ends."""
-
-    __slots__ = ("_loop", "_alarm", "_total_s", "_idle_s", "_expired")
-
-    def __init__(
-        self, *, total_s: float, idle_s: float | None, expired: Callable[[str], ProviderTimeout]
-    ) -> None:
-        self._loop = loop = asyncio.get_running_loop()
-        self._alarm = _Alarm(loop, loop.time() + total_s)
-        self._total_s = total_s
-        self._idle_s = idle_s
-        self._expired = expired
-
-    def waiting(self) -> tuple[asyncio.Task[object], int]:
-        """About to wait on the source, from the task that iterates now (a stream may be read
-        on from another task); what `expired` needs if the wait is cancelled."""
-        task = asyncio.current_task(self._loop)  # with the loop: a third of the cost
-        assert task is not None
-        self._alarm.waiting(task, self._idle_s)
-        return task, task.cancelling()  # cancellation requests before this wait are not ours
-
-    def read(self) -> None:
-        """The wait ended (an item, the end, an error)."""
-        self._alarm.read()
-
     def expired(self, waited: tuple[asyncio.Task[object], int]) -> ProviderTimeout | None:
         """For a wait cancelled: the bound that passed, as the ProviderTimeout to raise; None
         when the cancellation was not ours (or another came too), to be raised on."""
         task, cancelling = waited
-        fired = self._alarm.fired
+        fired = self.fired
         if fired is None or task.uncancel() > cancelling:
             return None
         if fired == "idle":
@@ -127,7 +115,9 @@ class Bounds:
         return self._expired(f"past the {self._total_s:g}-second deadline")
 
     def close(self) -> None:
-        self._alarm.close()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
 
 async def within_deadlines(

@@ -78,21 +78,35 @@ async def test_a_stream_that_keeps_talking_ends_at_the_total_deadline(
     assert looptime == 120
 
 
-async def test_a_shorter_idle_bound_on_a_later_read_rings_sooner(looptime: LoopTimeProxy) -> None:
-    """The timer set for the first wait (60 s idle) is moved forward when the bound shrinks."""
-    from hub.deadlines import _Alarm
+async def test_a_timer_set_for_an_earlier_wait_rings_early_and_is_set_again(
+    looptime: LoopTimeProxy,
+) -> None:
+    """One timer per stream: set for the first wait (due at 10 s), it stays through the
+    second wait (begun at 4 s), rings early at 10 and is set again for 14, when the reader
+    that has waited 10 s since its last chunk is cancelled as idle."""
+    from hub.deadlines import Bounds
 
-    loop = asyncio.get_running_loop()
-    alarm = _Alarm(loop, loop.time() + 300)
-    reader = asyncio.ensure_future(asyncio.sleep(3600))
-    alarm.waiting(reader, 60)
-    alarm.read()
-    alarm.waiting(reader, 10)
-    with pytest.raises(asyncio.CancelledError):
-        await reader
-    assert alarm.fired == "idle"
-    assert looptime == 10
-    alarm.close()
+    bounds = Bounds(total_s=300, idle_s=10, expired=_expired)
+
+    async def reader() -> ProviderTimeout | None:
+        bounds.waiting()
+        await asyncio.sleep(4)  # the first chunk, after 4 s
+        bounds.read()
+        waited = bounds.waiting()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            return bounds.expired(waited)
+        finally:
+            bounds.read()
+        return None
+
+    timeout = await reader()
+    assert timeout is not None
+    assert str(timeout) == "stopped: no data for 10 s"
+    assert bounds.fired == "idle"
+    assert looptime == 14
+    bounds.close()
 
 
 async def test_time_the_reader_spends_between_chunks_is_not_idle_time(

@@ -280,18 +280,10 @@ class ChatStream:
         result = self.result
         try:
             while True:
-                waited = bounds.waiting()
                 try:
-                    chunk = await anext(upstream)
+                    chunk = await bounds.next(upstream)  # within the request's deadline
                 except StopAsyncIteration:
                     break
-                except asyncio.CancelledError:
-                    timeout = bounds.expired(waited)  # the request's deadline passed?
-                    if timeout is None:
-                        raise
-                    raise timeout from None
-                finally:
-                    bounds.read()
                 if not guard.admits(chunk):  # past what was held: the hub ends the answer
                     await _close(upstream)  # and with it the upstream request
                     chunk = guard.ending()

@@ -26,21 +26,9 @@ T = TypeVar("T")
 class Bounds:
     """A stream's deadlines and their one timer, for a loop that reads the stream itself (no
     generator layer between it and its source: the hot path reads every chunk through three
-    of them, not eight). Around each read:
-
-        waited = bounds.waiting()
-        try:
-            item = await anext(source)
-        except asyncio.CancelledError:
-            timeout = bounds.expired(waited)  # the bound that passed, if one did
-            if timeout is None:
-                raise  # not ours
-            raise timeout from None
-        finally:
-            bounds.read()
-
-    and `close()` once the stream ends, however it ends. The timer cancels the reading task
-    only while it waits on the source."""
+    of them, not eight). Each read is `await bounds.next(source)`, and `close()` once the
+    stream ends, however it ends. The timer cancels the reading task only while it waits on
+    the source."""
 
     __slots__ = (
         "_loop",
@@ -114,6 +102,20 @@ class Bounds:
             return self._expired(f"no data for {self._idle_s:g} s")
         return self._expired(f"past the {self._total_s:g}-second deadline")
 
+    async def next(self, source: AsyncIterator[T]) -> T:
+        """`source`'s next item (StopAsyncIteration at its end), or the ProviderTimeout of the
+        bound that passed while waiting for it."""
+        waited = self.waiting()
+        try:
+            return await anext(source)
+        except asyncio.CancelledError:
+            timeout = self.expired(waited)
+            if timeout is None:
+                raise  # not ours, or another cancellation came too: that one goes on
+            raise timeout from None
+        finally:
+            self.read()
+
     def close(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
@@ -132,18 +134,10 @@ async def within_deadlines(
     bounds = Bounds(total_s=total_s, idle_s=idle_s, expired=expired)
     try:
         while True:
-            waited = bounds.waiting()
             try:
-                item = await anext(source)
+                item = await bounds.next(source)
             except StopAsyncIteration:
                 return
-            except asyncio.CancelledError:
-                timeout = bounds.expired(waited)
-                if timeout is None:
-                    raise  # not ours, or another cancellation came too: that one goes on
-                raise timeout from None
-            finally:
-                bounds.read()
             yield item
     finally:
         bounds.close()

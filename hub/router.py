@@ -11,7 +11,6 @@ an answer for a whole one.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -228,18 +227,10 @@ class Router:
                         usage, finish = chunk.usage or usage, chunk.finish_reason or finish
                         yield chunk
                     while True:  # the rest, read here within the attempt's bounds
-                        waited = bounds.waiting()
                         try:
-                            chunk = await anext(upstream)
+                            chunk = await bounds.next(upstream)
                         except StopAsyncIteration:
                             break
-                        except asyncio.CancelledError:
-                            timeout = bounds.expired(waited)
-                            if timeout is None:
-                                raise
-                            raise timeout from None
-                        finally:
-                            bounds.read()
                         usage, finish = chunk.usage or usage, chunk.finish_reason or finish
                         yield chunk
                 except ProviderError as exc:
@@ -313,18 +304,10 @@ async def _first_chunks(upstream: AsyncIterator[ChatChunk], bounds: Bounds) -> l
     """Read until something worth passing on (content, a tool call, usage or an end)."""
     held: list[ChatChunk] = []
     while True:
-        waited = bounds.waiting()
         try:
-            chunk = await anext(upstream)
+            chunk = await bounds.next(upstream)
         except StopAsyncIteration:
             return held
-        except asyncio.CancelledError:
-            timeout = bounds.expired(waited)
-            if timeout is None:
-                raise
-            raise timeout from None
-        finally:
-            bounds.read()
         held.append(chunk)
         if chunk.has_content:
             return held

@@ -15,7 +15,7 @@ time; it cancels the reading task only while that task is waiting on the source.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 from hub.errors import ProviderTimeout
@@ -120,27 +120,3 @@ class Bounds:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-
-
-async def within_deadlines(
-    source: AsyncIterator[T],
-    *,
-    total_s: float,
-    idle_s: float | None,
-    expired: Callable[[str], ProviderTimeout],
-) -> AsyncGenerator[T, None]:
-    """Yield what `source` yields; past `total_s` in all, or `idle_s` without a chunk, close
-    it and raise `expired(why)`. `source` is closed however this ends."""
-    bounds = Bounds(total_s=total_s, idle_s=idle_s, expired=expired)
-    try:
-        while True:
-            try:
-                item = await bounds.next(source)
-            except StopAsyncIteration:
-                return
-            yield item
-    finally:
-        bounds.close()
-        closer = getattr(source, "aclose", None)
-        if closer is not None:
-            await closer()

@@ -7,15 +7,41 @@ each test checks *when*, on the loop's clock, a stream ended."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import TypeVar
 
 import pytest
 from looptime import LoopTimeProxy
 
-from hub.deadlines import within_deadlines
+from hub.deadlines import Bounds
 from hub.errors import ProviderTimeout
 
 pytestmark = pytest.mark.looptime
+T = TypeVar("T")
+
+
+async def within_deadlines(
+    source: AsyncIterator[T],
+    *,
+    total_s: float,
+    idle_s: float | None,
+    expired: Callable[[str], ProviderTimeout],
+) -> AsyncGenerator[T, None]:
+    """A stream read the way the router and ChatStream read theirs: each item through
+    `Bounds.next`, the bounds closed and the source closed however it ends."""
+    bounds = Bounds(total_s=total_s, idle_s=idle_s, expired=expired)
+    try:
+        while True:
+            try:
+                item = await bounds.next(source)
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        bounds.close()
+        closer = getattr(source, "aclose", None)
+        if closer is not None:
+            await closer()
 
 
 def _expired(why: str) -> ProviderTimeout:

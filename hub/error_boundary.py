@@ -3,8 +3,8 @@ that connector's error format (OpenAI JSON, Slack, Discord, Standard Webhooks JS
 API's), never as aiohttp's text/plain 500.
 
 A connector may offer `error_response(error: HubError) -> web.StreamResponse`; `create_app`
-registers it for every route the connector mounts (`Boundaries.register`), and one middleware
-finds the matched route's boundary. What it catches:
+registers it for every route the connector mounts (`Boundaries.register`), and the hub's one
+middleware (hub.web) finds the matched route's boundary. What it catches:
 
 - a `HubError` (a client mistake, a refused limit, a dependency down): rendered with its
   status; logged once at INFO (4xx) or WARNING (5xx), without a traceback;
@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.web_urldispatcher import AbstractRoute
@@ -31,8 +30,8 @@ from hub.logs import request_id_var
 from hub.observability.errors import ErrorReporter
 
 log = logging.getLogger("hub.web.errors")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Render = Callable[[HubError], web.StreamResponse]
+Found = tuple[str, Render] | None
 
 
 class InternalError(HubError):
@@ -74,42 +73,48 @@ class Boundaries:
         for route in routes:
             self._by_route[route] = (connector, render)
 
-    def middleware(self) -> Any:
-        @web.middleware
-        async def error_boundary(request: web.Request, handler: Handler) -> web.StreamResponse:
-            found = self._by_route.get(request.match_info.route)
-            if found is None:
-                return await handler(request)
-            connector, render = found
-            try:
-                return await handler(request)
-            except HubError as exc:
-                _log_refusal(connector, request, exc)
-                return render(exc)
-            except web.HTTPException as exc:
-                if exc.status < 400:
-                    raise
-                refusal = HttpRefusal(exc)
-                _log_refusal(connector, request, refusal)
-                return render(refusal)
-            except (asyncio.CancelledError, ConnectionResetError):
-                raise
-            except Exception as exc:
-                request_id = request_id_var.get() or ""
-                # Reported first: the ERROR line below would otherwise report it again under
-                # this module's logger name instead of the http component.
-                self._errors.report(exc, component="http")
-                log.exception(
-                    "bug: %s %s (connector %s, request id %s) raised %s",
-                    request.method,
-                    _route(request),
-                    connector,
-                    request_id,
-                    type(exc).__name__,
-                )
-                return render(InternalError(request_id))
+    def find(self, request: web.Request) -> Found:
+        """The matched route's connector and renderer; None for routes with no boundary."""
+        return self._by_route.get(request.match_info.route)
 
-        return error_boundary
+    def catch(
+        self, found: Found, request: web.Request, exc: BaseException
+    ) -> web.StreamResponse | None:
+        """The answer to what escaped the handler of a route with a boundary, or None when it
+        passes through (no boundary, a redirect, cancellation, a client that hung up).
+
+        A plain function called from the one middleware's `except` (hub.web), so a request
+        that raises nothing pays for no boundary frame at all."""
+        if found is None:
+            return None
+        connector, render = found
+        if isinstance(exc, HubError):
+            _log_refusal(connector, request, exc)
+            return render(exc)
+        if isinstance(exc, web.HTTPException):
+            if exc.status < 400:
+                return None
+            refusal = HttpRefusal(exc)
+            _log_refusal(connector, request, refusal)
+            return render(refusal)
+        if isinstance(exc, asyncio.CancelledError | ConnectionResetError) or not isinstance(
+            exc, Exception
+        ):
+            return None
+        request_id = request_id_var.get() or ""
+        # Reported first: the ERROR line below would otherwise report it again under this
+        # module's logger name instead of the http component.
+        self._errors.report(exc, component="http")
+        log.error(
+            "bug: %s %s (connector %s, request id %s) raised %s",
+            request.method,
+            _route(request),
+            connector,
+            request_id,
+            type(exc).__name__,
+            exc_info=exc,
+        )
+        return render(InternalError(request_id))
 
 
 def _route(request: web.Request) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from secrets import token_hex
+from typing import Any
 
 from aiohttp import web
+from opentelemetry import context
 
 from hub.client_address import client_address
 from hub.connector import (
@@ -21,7 +24,9 @@ from hub.docs_page import DOCS_HTML
 from hub.error_boundary import Boundaries, default_render
 from hub.logs import request_id_var
 from hub.observability.endpoint import metrics_handler
-from hub.observability.http_server import observe_middleware
+from hub.observability.errors import ErrorReporter
+from hub.observability.http_server import report_escaped, traced
+from hub.observability.tracing import Tracing, attach_inbound
 from hub.openapi import build_document
 from hub.service import Hub
 
@@ -33,16 +38,50 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@web.middleware
-async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    given = request.headers.get("X-Request-ID", "")
-    request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
-    request[REQUEST_ID_KEY] = request_id
-    token = request_id_var.set(request_id)
-    try:
-        return await handler(request)
-    finally:
-        request_id_var.reset(token)
+def hub_middleware(boundaries: Boundaries, tracing: Tracing, errors: ErrorReporter) -> Any:
+    """The hub's one middleware: the request id, the caller's trace context (and the server
+    span when tracing is on), the route's error boundary, and the report of what escapes it.
+
+    One layer, not three: aiohttp wraps every middleware in a coroutine frame of its own and
+    adds one more (`_fix_request_current_app`) whenever there is any, and a request that
+    raises nothing should pay for no boundary. The order is the one the three had: the
+    boundary answers first, the report sees what it let through."""
+
+    async def bounded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        found = boundaries.find(request)
+        try:
+            return await handler(request)
+        except BaseException as exc:
+            answer = boundaries.catch(found, request, exc)
+            if answer is None:
+                raise
+            return answer
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        given = request.headers.get("X-Request-ID")
+        request_id = given if given is not None and _SAFE_ID.match(given) else token_hex(16)
+        request[REQUEST_ID_KEY] = request_id
+        token = request_id_var.set(request_id)
+        trace_token = attach_inbound(request.headers)
+        try:
+            if tracing.enabled:
+                return await traced(tracing, errors, request, partial(bounded, handler=handler))
+            found = boundaries.find(request)
+            try:
+                return await handler(request)
+            except BaseException as exc:
+                answer = boundaries.catch(found, request, exc)
+                if answer is None:
+                    report_escaped(errors, exc)
+                    raise
+                return answer
+        finally:
+            if trace_token is not None:
+                context.detach(trace_token)
+            request_id_var.reset(token)
+
+    return middleware
 
 
 async def _add_request_id(request: web.Request, response: web.StreamResponse) -> None:
@@ -89,10 +128,7 @@ def create_app(
     boundaries = Boundaries(hub.observability.errors)
     app = web.Application(
         middlewares=[
-            request_id_middleware,
-            observe_middleware(hub.observability.tracing, hub.observability.errors),
-            # Inside the observer: it sees each answer's status, the boundary reports bugs.
-            boundaries.middleware(),
+            hub_middleware(boundaries, hub.observability.tracing, hub.observability.errors)
         ],
         # Only for handlers that read with request.post()/read() (the dashboard's small forms):
         # every API route reads with hub.request_body.read_body and its own max_body_bytes.

@@ -1,19 +1,18 @@
-"""The inbound side of a trace, and the last net for unexpected exceptions: an aiohttp
-middleware that takes the caller's `traceparent`, opens the HTTP server span every other
-span of the request hangs under when tracing is on (OpenAI API, webhooks, Zapier, Slack
-events, Discord interactions), and reports what escapes a handler."""
+"""The inbound side of a trace, and the last net for unexpected exceptions: the parts of the
+hub's one middleware (hub.web) that open the HTTP server span every other span of the request
+hangs under when tracing is on (OpenAI API, webhooks, Zapier, Slack events, Discord
+interactions), and report what escapes a handler."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from hub.observability.errors import ErrorReporter
-from hub.observability.tracing import Tracing, inbound_context
+from hub.observability.tracing import Tracing
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EXPECTED = (web.HTTPException, asyncio.CancelledError, ConnectionResetError)
@@ -25,26 +24,16 @@ def route_of(request: web.Request) -> str:
     return resource.canonical if resource is not None else ""
 
 
-def observe_middleware(tracing: Tracing, errors: ErrorReporter) -> Any:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        with inbound_context(request.headers):
-            if not tracing.enabled:
-                try:
-                    return await handler(request)
-                except EXPECTED:
-                    raise
-                except Exception as exc:
-                    errors.report(exc, component="http")
-                    raise
-            return await _traced(tracing, errors, request, handler)
-
-    return middleware
+def report_escaped(errors: ErrorReporter, exc: BaseException) -> None:
+    """What escaped a handler and its boundary: reported unless it is expected."""
+    if isinstance(exc, Exception) and not isinstance(exc, EXPECTED):
+        errors.report(exc, component="http")
 
 
-async def _traced(
+async def traced(
     tracing: Tracing, errors: ErrorReporter, request: web.Request, handler: Handler
 ) -> web.StreamResponse:
+    """The request under its HTTP server span (tracing on)."""
     route = route_of(request)
     attributes = {
         "http.request.method": request.method,
@@ -66,8 +55,7 @@ async def _traced(
         except BaseException as exc:
             span.set_attribute("error.type", type(exc).__qualname__)
             span.set_status(Status(StatusCode.ERROR))
-            if not isinstance(exc, EXPECTED) and isinstance(exc, Exception):
-                errors.report(exc, component="http")
+            report_escaped(errors, exc)
             raise
         _status(span, response.status)
         return response

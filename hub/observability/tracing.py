@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import Token
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from hub.config.observability import OtelSettings
@@ -151,19 +153,14 @@ def fail(span: Span, exc: BaseException) -> None:
     span.set_status(Status(StatusCode.ERROR, kind))
 
 
-@contextmanager
-def inbound_context(headers: Mapping[str, str]) -> Iterator[None]:
-    """The caller's trace context (W3C traceparent/tracestate) made current for the block."""
+def attach_inbound(headers: Mapping[str, str]) -> Token[Context] | None:
+    """The caller's trace context (W3C traceparent/tracestate) made current; the token for
+    `context.detach`, or None when the request carries none (no context change, no call)."""
     if "traceparent" not in headers:
-        yield
-        return
+        return None
     from opentelemetry import propagate  # loads the propagators once, on first use
 
-    token = context.attach(propagate.extract(headers))
-    try:
-        yield
-    finally:
-        context.detach(token)
+    return context.attach(propagate.extract(headers))
 
 
 async def inject_trace_headers(request: httpx.Request) -> None:

@@ -58,6 +58,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str) -> None:
+    # What JsonFormatter never writes, logging need not collect for every record (the logging
+    # HOWTO's "Optimization"): the caller's frame (a stack walk per record), the thread's and
+    # the process's names. About half of a chat request's line (24 -> 13 µs measured).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -34,7 +34,7 @@ from hub.errors import (
     NotFound,
 )
 from hub.events.outbox import EventSink
-from hub.ledger.key_cache import CHANNEL, KeyCache, KeyUsage
+from hub.ledger.key_cache import CHANNEL, CachedKey, KeyCache, KeyUsage
 from hub.ledger.teams import require_active
 from hub.model import Caller
 from hub.roles import ROLES
@@ -332,9 +332,7 @@ class Keys:
         if self._subscription is None and self._signals is not None and self._signals.shared:
             await self.start()  # a hub that never started, or Redis was down at start-up
         cached = self.cache.get(digest)
-        if cached is not None:
-            row, team_name = cached.row, cached.team_name
-        else:
+        if cached is None:
             generation = self.cache.generation
             # One read per secret at a time: when a busy key's entry lapses, the requests
             # arriving meanwhile share it instead of queueing one read each.
@@ -346,17 +344,11 @@ class Keys:
             found = await asyncio.shield(reading[1])
             if found is None:
                 raise AuthError("Invalid API key.")
-            row, team_name = found
-            self.cache.put(digest, row, team_name, generation=generation)
-        _check_validity(row, digest, now)
-        _check_network(row, client_ip)
-        self.usage.note(row, now)
-        return AuthenticatedKey(
-            caller=Caller(
-                team_id=row.team_id, team_name=team_name, key_id=row.id, member_id=row.member_id
-            ),
-            key=row,
-        )
+            cached = self.cache.put(digest, found[0], found[1], generation=generation)
+        _check_validity(cached, digest, now)
+        _check_network(cached, client_ip)
+        self.usage.note(cached.id, cached.last_used_at, now)
+        return AuthenticatedKey(caller=cached.caller, key=cached.row)
 
     async def _read(self, digest: str) -> tuple[ApiKey, str] | None:
         async with self._sessions() as session:
@@ -383,7 +375,7 @@ def _past_expiry(moment: datetime) -> str:
     )
 
 
-def _check_validity(row: ApiKey, digest: str, now: datetime) -> None:
+def _check_validity(row: CachedKey, digest: str, now: datetime) -> None:
     if row.revoked_at is not None:
         raise KeyRevoked(f"This API key ({row.prefix}) was revoked.")
     if row.expires_at is not None and row.expires_at <= now:
@@ -397,7 +389,7 @@ def _check_validity(row: ApiKey, digest: str, now: datetime) -> None:
         )
 
 
-def _check_network(row: ApiKey, client_ip: str | None) -> None:
+def _check_network(row: CachedKey, client_ip: str | None) -> None:
     if not row.ip_allowlist:
         return
     networks = _networks(row.ip_allowlist)

@@ -57,9 +57,9 @@ async def read_body(request: web.Request, *, limit: int) -> bytes:
     """The whole body, at most `limit` bytes; BodyTooLarge as soon as it is longer,
     BodyTimeout when it takes longer than `[server] body_timeout_s`."""
     refuse_declared(request, limit=limit)
-    seconds = request.config_dict.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT_S)
     if request.content.is_eof():  # all of it arrived already: nothing to wait for
         return await _read_within(request, limit=limit)
+    seconds = request.config_dict.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT_S)
     try:
         async with asyncio.timeout(seconds):
             return await _read_within(request, limit=limit)
@@ -68,7 +68,13 @@ async def read_body(request: web.Request, *, limit: int) -> bytes:
 
 
 async def _read_within(request: web.Request, *, limit: int) -> bytes:
-    received = bytearray()
+    content = request.content
+    first = await content.readany()
+    if len(first) > limit:
+        raise BodyTooLarge(limit)
+    if not first or content.at_eof():  # the usual body, in one read: no copy
+        return first
+    received = bytearray(first)
     while True:
         chunk = await request.content.readany()
         if not chunk:

@@ -30,5 +30,8 @@ def routing_headers(stream: ChatStream) -> dict[str, str]:
 
 
 def bypasses_cache(headers: Mapping[str, str]) -> bool:
-    directives = {d.strip().lower() for d in headers.get("Cache-Control", "").split(",")}
+    value = headers.get("Cache-Control")
+    if not value:  # most requests: no set built
+        return False
+    directives = {d.strip().lower() for d in value.split(",")}
     return bool(directives & {"no-cache", "no-store", "max-age=0"})

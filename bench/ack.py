@@ -38,7 +38,7 @@ from connectors.slack.verify import sign  # noqa: E402
 from hub.clock import SystemClock  # noqa: E402
 from tests.connectors.discord.helpers import GUILD, command  # noqa: E402
 from tests.fakes.discord_rest import APP_ID, BOT_TOKEN, FakeDiscordRest  # noqa: E402
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
+from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlack  # noqa: E402
 from tests.support.hubs import model_config, openai_provider_config, start_hub  # noqa: E402
 
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -89,7 +89,7 @@ async def main(requests: int, provider_s: float) -> None:
                             "enabled": True,
                             "signing_secret": SLACK_SECRET,
                             "api_base_url": slack.base_url,
-                            "bot_token": "xoxb-bench",
+                            "bot_token": DEFAULT_TOKEN,  # a bot the fake knows: auth.test passes
                         },
                         "discord": {
                             "enabled": True,
@@ -147,6 +147,10 @@ async def main(requests: int, provider_s: float) -> None:
                     discord_acks.append((time.perf_counter() - began) * 1000)
                     response.raise_for_status()
 
+                # A first request per platform warms the process (slack_bolt's auth.test,
+                # first compiled statements, lazy imports); its ack is printed on its own.
+                await asyncio.gather(ask_slack(-1), ask_discord(-1))
+                first_slack, first_discord = slack_acks.pop(), discord_acks.pop()
                 pace = provider_s * 0.8 / requests  # all sent while the first is still pending
                 tasks = []
                 for n in range(requests):
@@ -163,10 +167,13 @@ async def main(requests: int, provider_s: float) -> None:
                 f"{provider_s * 0.8:g} s; hub, client and fakes share one event loop"
             )
             print(f"{'platform':<10}{'p50':>9}{'p99':>9}{'max':>9}   (target: p99 <= 100 ms)")
-            for name, acks in (("Slack", slack_acks), ("Discord", discord_acks)):
+            for name, acks, first in (
+                ("Slack", slack_acks, first_slack),
+                ("Discord", discord_acks, first_discord),
+            ):
                 print(
                     f"{name:<10}{pct(acks, 0.5):>7.1f}ms{pct(acks, 0.99):>7.1f}ms"
-                    f"{max(acks):>7.1f}ms"
+                    f"{max(acks):>7.1f}ms   (the warm-up request: {first:.1f} ms)"
                 )
             await running.close()  # waits for the pending answers
     await upstream.close()

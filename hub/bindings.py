@@ -1,4 +1,10 @@
-"""Which hub team pays for a Slack workspace or Discord guild, and channel default models."""
+"""Which hub team pays for a Slack workspace or Discord guild, and channel default models.
+
+Both are read before Slack's and Discord's acks and change a few times a year: they are read
+through the settings cache (hub/settings_cache.py), which forgets them as soon as a
+transaction changing a binding, a team or a channel setting commits, here or in another
+process.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,21 @@ from hub import audit
 from hub.clock import Clock
 from hub.ledger.teams import require_active
 from hub.model import Caller
+from hub.settings_cache import SettingsCache
 from hub.store.ledger_tables import Team
 from hub.store.platform_tables import Binding, ChannelSetting
 
 
 class Bindings:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        cache: SettingsCache | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._cache = cache
 
     async def bind(self, platform: str, external_id: str, team: Team) -> None:
         require_active(team)
@@ -69,6 +82,13 @@ class Bindings:
 
     async def caller_for(self, platform: str, external_id: str) -> Caller | None:
         """The paying team for a workspace or guild, or None when it is not bound."""
+        if self._cache is None:
+            return await self._caller_for(platform, external_id)
+        return await self._cache.get(
+            "bindings", (platform, external_id), lambda: self._caller_for(platform, external_id)
+        )
+
+    async def _caller_for(self, platform: str, external_id: str) -> Caller | None:
         async with self._sessions() as session:
             row = await session.execute(
                 select(Team.id, Team.name)
@@ -89,11 +109,24 @@ class Bindings:
 
 
 class ChannelDefaults:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        cache: SettingsCache | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._cache = cache
 
     async def get(self, platform: str, channel_id: str) -> str | None:
+        if self._cache is None:
+            return await self._get(platform, channel_id)
+        return await self._cache.get(
+            "channels", (platform, channel_id), lambda: self._get(platform, channel_id)
+        )
+
+    async def _get(self, platform: str, channel_id: str) -> str | None:
         async with self._sessions() as session:
             return await session.scalar(
                 select(ChannelSetting.default_alias).where(

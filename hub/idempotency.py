@@ -2,19 +2,37 @@
 
 if not await hub.deliveries.claim("slack", event_id):
     return  # a retry: answered already, or being answered
+
+A claim sits on the ack path of Slack and Discord (Discord's deferred response waits for it),
+so it is written in the ledger writer's batches when there is one: an INSERT that does
+nothing on a duplicate, beside the reservations of the same loop iteration. On SQLite a
+session of its own would take the write lock on another connection and, finding a ledger
+batch holding it, sleep in SQLite's busy handler (1, 2, 5, 10 ... 100 ms steps).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.clock import Clock
 from hub.store.platform_tables import Delivery
+
+if TYPE_CHECKING:
+    from hub.ledger.writer import LedgerWriter
+
+# Built once: the first delivery inserts its row, a later one (same connector and id) nothing.
+_FIRST = {
+    "postgresql": pg_insert(Delivery).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(Delivery).on_conflict_do_nothing(),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +42,27 @@ class DeliveryState:
 
 
 class Deliveries:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        writer: LedgerWriter | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._writer = writer
 
     async def claim(self, connector: str, external_id: str, *, note: str | None = None) -> bool:
         """True for the first delivery of this id; False for every later one. `note` is
         kept in the claim's `response` until `complete` replaces it."""
         now = self._clock.now()
+        if self._writer is not None and not self._writer.closed:
+            row = {"connector": connector, "external_id": external_id, "status": "pending",
+                   "response": note, "created_at": now, "updated_at": now}  # fmt: skip
+            try:
+                return bool(await self._writer.run(lambda tx: _insert_first(tx.conn, row)))
+            except IntegrityError:  # a dialect without ON CONFLICT: the plain INSERT's answer
+                return False
         try:
             async with self._sessions.begin() as session:
                 session.add(
@@ -80,3 +111,9 @@ class Deliveries:
         async with self._sessions.begin() as session:
             result = await session.execute(delete(Delivery).where(Delivery.created_at < cutoff))
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _insert_first(conn: Connection, row: dict[str, Any]) -> int:
+    """1 when this inserted the row, 0 when it was there already."""
+    statement = _FIRST.get(conn.dialect.name, insert(Delivery))
+    return int(conn.execute(statement, row).rowcount)

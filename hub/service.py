@@ -121,9 +121,9 @@ class Hub:
         self.read_sessions = session_factory(self.read_engine)
         self.usage = UsageReports(self.read_sessions, clock)
         self.downgrades = Downgrades(self.sessions, clock)  # budget-aware routing (#18)
-        self.deliveries = Deliveries(self.sessions, clock)
-        self.bindings = Bindings(self.sessions, clock)
-        self.channels = ChannelDefaults(self.sessions, clock)
+        # Read before Slack's and Discord's acks: from memory (hub/settings_cache).
+        self.bindings = Bindings(self.sessions, clock, self.settings_cache)
+        self.channels = ChannelDefaults(self.sessions, clock, self.settings_cache)
         self.members = Members(self.sessions, clock, on_remove=self.keys.forget)
         self.audit = AuditLog(self.sessions, clock)
         self.two_factor = TwoFactor(self.sessions, clock, self.secrets)  # dashboard sign-in
@@ -156,6 +156,8 @@ class Hub:
         # Background writes share the writer's batches (SQLite: no second writer connection
         # taking the lock chat's batches then wait for).
         self.observability.ledger = self.ledger_writer
+        # Platform redeliveries' claims too: Slack's and Discord's acks wait for them.
+        self.deliveries = Deliveries(self.sessions, clock, self.ledger_writer)
         self.saved_views = SavedViews(self.sessions, clock)  # the dashboard's custom views
         self.budget = Budget(
             self.sessions,

@@ -1,5 +1,6 @@
 """Settings the chat path reads on every request, from memory: a caller's quotas, which events
-a team's subscriptions want. Without this, each reserve and each settle ran a SELECT for rows
+a team's subscriptions want, which team a Slack workspace or Discord guild bills and a
+channel's default model. Without this, each reserve and each settle ran a SELECT for rows
 that change a few times a month.
 
     quotas = await cache.get("quotas", key, load)       # load() only on a miss or past the TTL
@@ -26,13 +27,20 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from hub.clock import Clock
 from hub.signals import Signals, Subscription
 from hub.store.event_tables import Subscription as EventSubscription
-from hub.store.ledger_tables import Quota
+from hub.store.ledger_tables import Quota, Team
+from hub.store.platform_tables import Binding, ChannelSetting
 
 log = logging.getLogger("hub.settings_cache")
 T = TypeVar("T")
 CHANNEL = "settings"  # hub.signals channel: the kind that changed, or "*"
 # Tables whose rows are cached, by the kind of entry they feed.
-WATCHED: dict[type[Any], str] = {Quota: "quotas", EventSubscription: "subscriptions"}
+WATCHED: dict[type[Any], str] = {
+    Quota: "quotas",
+    EventSubscription: "subscriptions",
+    Binding: "bindings",  # which team pays for a workspace or guild (hub/bindings.py)
+    Team: "bindings",  # the team's name, in the binding's Caller
+    ChannelSetting: "channels",  # a channel's default model
+}
 _CACHE = "hub.settings_cache"
 _CHANGED = "hub.settings_cache.changed"
 

@@ -159,3 +159,42 @@ async def test_concurrent_requests_of_a_lapsed_entry_read_it_once(
     running.clock.advance(5.01)
     await asyncio.gather(*(running.hub.budget.quotas.of(caller) for _ in range(16)))
     assert len(statements.reading("quotas")) == 2
+
+
+async def test_bindings_and_channel_defaults_are_read_once_and_changes_apply_at_once(
+    running: RunningHub, statements: Statements
+) -> None:
+    hub = running.hub
+    assert await hub.bindings.caller_for("discord", "G1") is None
+    await hub.bindings.bind("discord", "G1", running.team)
+    caller = Caller(team_id=running.team.id, team_name=running.team.name)
+    for _ in range(3):
+        assert await hub.bindings.caller_for("discord", "G1") == caller
+    assert len(statements.reading("teams JOIN bindings")) == 2  # unbound, then bound
+    assert await hub.channels.get("discord", "C1") is None
+    await hub.channels.set("discord", "C1", "gpt", team_id=running.team.id)
+    for _ in range(3):
+        assert await hub.channels.get("discord", "C1") == "gpt"
+    assert len(statements.reading("channel_settings")) == 3  # two by the cache, one by set
+    await hub.channels.set("discord", "C1", None, team_id=running.team.id)
+    assert await hub.channels.get("discord", "C1") is None
+    await hub.bindings.unbind("discord", "G1")
+    assert await hub.bindings.caller_for("discord", "G1") is None
+    await hub.bindings.bind("discord", "G1", running.team)
+    assert await hub.bindings.caller_for("discord", "G1") == caller
+    await hub.teams.archive(running.team)  # unbinds the team's workspaces and guilds
+    assert await hub.bindings.caller_for("discord", "G1") is None
+
+
+@pytest.mark.redis
+async def test_a_binding_made_in_one_hub_reaches_another_through_redis(
+    fake_openai: FakeOpenAI, two_hubs: Callable[..., Awaitable[TwoHubs]]
+) -> None:
+    hubs = await two_hubs(config(fake_openai))
+    first = hubs.first
+    assert await hubs.second.bindings.caller_for("slack", "T1") is None  # cached there
+    await hubs.after_signal(CHANNEL, first.hub.bindings.bind("slack", "T1", first.team))
+    found = await hubs.second.bindings.caller_for("slack", "T1")
+    assert found == Caller(team_id=first.team.id, team_name=first.team.name)
+    await hubs.after_signal(CHANNEL, first.hub.channels.set("slack", "C9", "gpt"))
+    assert await hubs.second.channels.get("slack", "C9") == "gpt"

@@ -32,12 +32,13 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
 Processor = Callable[[Any], Any] | None
+Conversions = tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, conversion)
 
 
 class Compiled:
     """A statement compiled for a dialect: its SQL, parameter names in order, conversions."""
 
-    __slots__ = ("_converted", "_getter", "fill", "names", "processors", "sql")
+    __slots__ = ("_converted", "_getter", "_orderings", "fill", "names", "processors", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) or None)
@@ -70,9 +71,10 @@ class Compiled:
         # case: rollup rows, records), then only the names with a conversion converted.
         getter = operator.itemgetter(*self.names) if self.names else None
         self._getter = getter if len(self.names) > 1 else None
-        self._converted = tuple(
+        self._converted: Conversions = tuple(
             (index, process) for index, process in enumerate(self.processors) if process
         )
+        self._orderings: dict[tuple[str, ...], tuple[tuple[int, ...] | None, Conversions]] = {}
 
     def row(self, params: Mapping[str, Any], memo: dict[Any, Any] | None = None) -> tuple[Any, ...]:
         """The parameters' values in the statement's order, converted. `memo`: conversions
@@ -100,6 +102,17 @@ class Compiled:
             except TypeError:  # unhashable (a JSON list): converted each time
                 converted[index] = process(value)
         return tuple(converted)
+
+    def ordering(self, columns: tuple[str, ...]) -> tuple[tuple[int, ...] | None, Conversions]:
+        """For values given in `columns`' order: where each parameter is among them (None:
+        the same order) and the parameters with a conversion. Every parameter must be one
+        of `columns` (no fill)."""
+        known = self._orderings.get(columns)
+        if known is None:
+            order = tuple(columns.index(name) for name in self.names)
+            known = (None if order == tuple(range(len(columns))) else order, self._converted)
+            self._orderings[columns] = known
+        return known
 
     def _row_filled(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         fill = self.fill
@@ -141,20 +154,50 @@ class Precompiled:
         rows = self.rows(conn, params)
         return rows[0][0] if rows else None
 
+    def many_ordered(
+        self, conn: Connection, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """`many` for rows given as tuples of `columns`' values (no dict per row): each put
+        in the statement's parameter order (when it differs) and converted where a column
+        needs it, each distinct value converted once."""
+        if not rows:
+            return
+        compiled = self._for(conn, columns)
+        order, converted = compiled.ordering(columns)
+        values: list[Sequence[Any]]
+        if order is None and not converted:
+            values = list(rows)
+        else:
+            memo: dict[Any, Any] = {}
+            values = []
+            for row in rows:
+                ordered = list(row) if order is None else [row[i] for i in order]
+                for index, process in converted:
+                    value = ordered[index]
+                    try:
+                        ordered[index] = memo[index, value]
+                    except KeyError:
+                        ordered[index] = memo[index, value] = process(value)
+                values.append(ordered)
+        _executemany(conn, compiled.sql, values)
+
     def many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         """Execute for each set of parameters (an executemany: no rows returned)."""
         if not params:
             return
         compiled = self._for(conn, _keys(self._statement, params[0]))
         memo: dict[Any, Any] = {}
-        values = [compiled.row(p, memo) for p in params]
-        cursor = _cursor(conn)
-        try:
-            cursor.executemany(compiled.sql, values)
-        except conn.dialect.loaded_dbapi.Error as error:
-            raise translated(conn, cursor, compiled.sql, values, error) from error
-        finally:
-            cursor.close()
+        _executemany(conn, compiled.sql, [compiled.row(p, memo) for p in params])
+
+
+def _executemany(conn: Connection, sql: str, values: Sequence[Sequence[Any]]) -> None:
+    cursor = _cursor(conn)
+    try:
+        cursor.executemany(sql, values)
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise translated(conn, cursor, sql, values, error) from error
+    finally:
+        cursor.close()
 
 
 def execute_rows(conn: Connection, sql: str, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:

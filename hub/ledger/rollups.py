@@ -62,61 +62,85 @@ _RECORD_SUMS = (
 )
 
 
+# A rollup row as a tuple, in one order: its key (`ROLLUP_KEY`: cube, grain, bucket, the
+# dimensions, bin), then its sums. The writer builds these directly (no dict per row) and
+# hands them to the driver in the statement's own parameter order (`add_rollups`).
+ROW_COLUMNS = (*ROLLUP_KEY, *SUM_COLUMNS)
+KEY_LENGTH = len(ROLLUP_KEY)
+_ABSENTS = tuple(_ABSENT.get(name, "") for name in DIMENSION_COLUMNS)
+_DEPLOYMENT = DIMENSION_COLUMNS.index("deployment")
+
+
+def _shapes() -> tuple[tuple[str, tuple[str, ...], tuple[int, ...], str], ...]:
+    """Per cube, in order: its name, grains, the positions of the dimensions it keeps, and
+    which bin it keys by ("" for none: bin 0)."""
+    shapes: list[tuple[str, tuple[str, ...], frozenset[str], str]] = [
+        (cube, (*GRAINS, HOUR_GRAIN) if cube in HOURLY_CUBES else GRAINS, kept, "")
+        for cube, kept in CUBES.items()
+    ]
+    shapes += [(name, c.grains, c.dimensions, c.measure or name)
+               for name, c in MEASURE_CUBES.items()]  # fmt: skip
+    return tuple(
+        (cube, grains, tuple(i for i, name in enumerate(DIMENSION_COLUMNS) if name in kept), bin_)
+        for cube, grains, kept, bin_ in shapes
+    )
+
+
+_SHAPES = _shapes()
+
+
 def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
     """The rollup rows one usage record adds to: its quarter hour and day in every cube."""
-    return _rows(entry.row_values(now), sign=1)
+    return [dict(zip(ROW_COLUMNS, row, strict=True)) for row in rollup_values(entry, now)]
 
 
 def reversal_rows(record: Mapping[str, Any]) -> list[dict[str, object]]:
     """What takes a stored record (its row, by column name) back out of its rollup rows
     (before it is rewritten)."""
-    return _rows(record, sign=-1)
+    return [dict(zip(ROW_COLUMNS, row, strict=True)) for row in _values(record, sign=-1)]
 
 
-def _rows(record: Mapping[str, Any], *, sign: int) -> list[dict[str, object]]:
+def rollup_values(entry: UsageEntry, now: datetime) -> list[tuple[object, ...]]:
+    """`rollup_rows` as tuples in `ROW_COLUMNS` order: what the writer upserts."""
+    return _values(entry.row_values(now), sign=1)
+
+
+def _values(record: Mapping[str, Any], *, sign: int) -> list[tuple[object, ...]]:
     """A usage record's values (`UsageEntry.row_values`, or a stored row) as rollup rows."""
     moment: datetime = record["created_at"]
-    dimensions: dict[str, object] = {
-        name: _ABSENT.get(name, "") if record[name] is None else record[name]
-        for name in DIMENSION_COLUMNS
-    }
+    dimensions = tuple(
+        absent if record[name] is None else record[name]
+        for name, absent in zip(DIMENSION_COLUMNS, _ABSENTS, strict=True)
+    )
     ttft = record["ttft_ms"]
-    amounts: dict[str, object] = {
-        "requests": sign,
-        **{name: sign * (record[name] or 0) for name in _RECORD_SUMS},
-        "ttft_ms": sign * (ttft or 0),
-        "ttft_requests": 0 if ttft is None else sign,
-    }
+    amounts = (
+        sign,
+        *[sign * (record[name] or 0) for name in _RECORD_SUMS],
+        sign * (ttft or 0),
+        0 if ttft is None else sign,
+    )
     first = record.get("first_deployment") or record["deployment"]
     bins: dict[str, int | None] = {
+        "": 0,
         "latency": bin_of(record["latency_ms"] or 0),
         "ttft": None if ttft is None else bin_of(ttft),
         "failover": None if not first else int(first != record["deployment"]),
         "size": size_bin(record["prompt_tokens"] or 0, record["completion_tokens"] or 0),
     }
-    cubes: list[tuple[str, frozenset[str], tuple[str, ...], int | None]] = [
-        (cube, kept, (*GRAINS, HOUR_GRAIN) if cube in HOURLY_CUBES else GRAINS, 0)
-        for cube, kept in CUBES.items()
-    ]
-    cubes += [(name, c.dimensions, c.grains, bins[c.measure or name])
-              for name, c in MEASURE_CUBES.items()]  # fmt: skip
     buckets = {QUARTER_GRAIN: floor_quarter(moment), HOUR_GRAIN: floor_hour(moment),
                "day": floor_day(moment)}  # fmt: skip
-    rows = []
-    for cube, kept, grains, bin_ in cubes:
+    rows: list[tuple[object, ...]] = []
+    for cube, grains, kept, measure in _SHAPES:
+        bin_ = bins[measure]
         if bin_ is None:
             continue  # no such measure for this record (no first token, no deployment)
-        kept_dimensions = {
-            name: value if name in kept else _ABSENT.get(name, "")
-            for name, value in dimensions.items()
-        }
+        kept_dimensions = list(_ABSENTS)
+        for index in kept:
+            kept_dimensions[index] = dimensions[index]
         if cube == "failover":
-            kept_dimensions["deployment"] = first
+            kept_dimensions[_DEPLOYMENT] = first
         for grain in grains:
-            rows.append(
-                {"cube": cube, "grain": grain, "bucket": buckets[grain], "bin": bin_,
-                 **kept_dimensions, **amounts}
-            )  # fmt: skip
+            rows.append((cube, grain, buckets[grain], *kept_dimensions, bin_, *amounts))
     return rows
 
 
@@ -155,7 +179,28 @@ def merged_rows(rows: Iterable[dict[str, object]]) -> list[dict[str, object]]:
     return list(merged.values())
 
 
+def merged_values(rows: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """`merged_rows` for rows as tuples (`rollup_values`)."""
+    merged: dict[tuple[object, ...], list[object]] = {}
+    for row in rows:
+        key = row[:KEY_LENGTH]
+        into = merged.get(key)
+        if into is None:
+            merged[key] = list(row)
+            continue
+        for index in range(KEY_LENGTH, len(row)):
+            into[index] = cast(int, into[index]) + cast(int, row[index])
+    return [tuple(row) for row in merged.values()]
+
+
 def add_rollups(conn: Connection, rows: list[dict[str, object]]) -> None:
     """Add rollup rows (`rollup_rows`, `reversal_rows`), inside the connection's transaction."""
     if rows:
         _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"].many(conn, rows)
+
+
+def add_rollup_values(conn: Connection, rows: list[tuple[object, ...]]) -> None:
+    """`add_rollups` for rows as tuples in `ROW_COLUMNS` order (`rollup_values`)."""
+    if rows:
+        upsert = _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+        upsert.many_ordered(conn, ROW_COLUMNS, rows)

@@ -82,3 +82,10 @@ def cube_for(columns: Iterable[str]) -> str:
     """The smallest cube that keeps every one of these columns."""
     wanted = set(columns)
     return next(name for name, kept in CUBES.items() if wanted <= kept)
+
+
+def hourly_cube_for(columns: Iterable[str]) -> str | None:
+    """The smallest cube that keeps every one of these columns and UTC hours, if any."""
+    wanted = set(columns)
+    return next((name for name, kept in CUBES.items()
+                 if name in HOURLY_CUBES and wanted <= kept), None)  # fmt: skip

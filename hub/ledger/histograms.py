@@ -42,10 +42,9 @@ from hub.ledger.summary import (
 from hub.ledger.summary_plan import (
     Grain,
     Piece,
-    ceil_hour,
-    floor_hour,
     group_label,
     plan_pieces,
+    whole_hours,
 )
 from hub.store.ledger_tables import UsageRecord
 
@@ -103,27 +102,6 @@ async def read_histograms(
         for key, counts in found.items()
         if any(counts.values())
     }
-
-
-def whole_hours(pieces: Sequence[Piece], *, timed: bool) -> tuple[list[Piece], list[Piece]]:
-    """Pieces of quarter buckets split into the whole UTC hours they hold (for hour buckets)
-    and the quarters left at their ends, each part going to (and from) the piece's groups. A
-    piece read moment by moment (grouped by time, `add` None) is left whole."""
-    hours: list[Piece] = []
-    quarters: list[Piece] = []
-    for piece in pieces:
-        start, end = piece.start, piece.end
-        if start is None or end is None or (timed and piece.add is None and piece.kept):
-            quarters.append(piece)
-            continue
-        first, last = ceil_hour(start), floor_hour(end)
-        if first >= last:
-            quarters.append(piece)
-            continue
-        hours.append(replace(piece, start=first, end=last))
-        quarters += [replace(piece, start=a, end=b) for a, b in ((start, first), (last, end))
-                     if a < b]  # fmt: skip
-    return hours, quarters
 
 
 async def _read(

@@ -18,9 +18,17 @@ from typing import Any, Literal, get_args
 from sqlalchemy import and_, case, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.ledger.cubes import HOUR_GRAIN, HOURLY_CUBES, QUARTER_GRAIN, cube_for
+from hub.ledger.cubes import HOUR_GRAIN, HOURLY_CUBES, QUARTER_GRAIN, cube_for, hourly_cube_for
 from hub.ledger.summary_hours import Span, hour_spans, local_hour
-from hub.ledger.summary_plan import QUARTER, Grain, Piece, floor_hour, group_label, plan_pieces
+from hub.ledger.summary_plan import (
+    QUARTER,
+    Grain,
+    Piece,
+    floor_hour,
+    group_label,
+    plan_pieces,
+    whole_hours,
+)
 from hub.ledger.usage_totals import UsageTotals
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import UsageRollup
@@ -103,13 +111,22 @@ async def summarize(
         if since is None or until is None:
             return UsageSummary(group_by)
     plan = plan_pieces(since, until, zone, grain)
-    cube = cube_for(columns_needed(where, group_by))
+    columns = columns_needed(where, group_by)
+    cube = cube_for(columns)
     found: dict[tuple[GroupValue, ...], UsageTotals] = {}
-    parts = (
+    parts = [
         (ROLLUPS, plan.days, (cube, "day")),
         (ROLLUPS, plan.quarters, (cube, QUARTER_GRAIN)),
         (RECORDS, plan.raw, None),
-    )
+    ]
+    hourly = hourly_cube_for(columns)
+    if hourly is not None and grain != "hour":
+        # The whole UTC hours of the quarter pieces (a local day's moved part: Kolkata's
+        # 18:30-24:00 is five hour buckets and two quarters, not 22 quarters) from a cube
+        # that keeps hours; local hours have their own path (_Source._hours).
+        hours, quarters = whole_hours(plan.quarters, timed=grain is not None)
+        parts[1:2] = [(ROLLUPS, hours, (hourly, HOUR_GRAIN)),
+                      (ROLLUPS, quarters, (cube, QUARTER_GRAIN))]  # fmt: skip
     for source, pieces, bucket in parts:
         for key, totals in await source.read(session, pieces, where, group_by, zone, bucket):
             found[key] = found[key] + totals if key in found else totals

@@ -24,7 +24,8 @@ SUM over `usage_records`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Literal
@@ -284,3 +285,24 @@ def _uncut(start: datetime, end: datetime, zone: tzinfo, grain: Grain) -> bool:
     last = end - _TICK
     same_offset = start.astimezone(zone).utcoffset() == last.astimezone(zone).utcoffset()
     return same_offset and group_label(start, grain, zone) == group_label(last, grain, zone)
+
+
+def whole_hours(pieces: Sequence[Piece], *, timed: bool) -> tuple[list[Piece], list[Piece]]:
+    """Pieces of quarter buckets split into the whole UTC hours they hold (for hour buckets)
+    and the quarters left at their ends, each part going to (and from) the piece's groups. A
+    piece read moment by moment (grouped by time, `add` None) is left whole."""
+    hours: list[Piece] = []
+    quarters: list[Piece] = []
+    for piece in pieces:
+        start, end = piece.start, piece.end
+        if start is None or end is None or (timed and piece.add is None and piece.kept):
+            quarters.append(piece)
+            continue
+        first, last = ceil_hour(start), floor_hour(end)
+        if first >= last:
+            quarters.append(piece)
+            continue
+        hours.append(replace(piece, start=first, end=last))
+        quarters += [replace(piece, start=a, end=b) for a, b in ((start, first), (last, end))
+                     if a < b]  # fmt: skip
+    return hours, quarters

@@ -19,7 +19,15 @@ from sqlalchemy import delete, select
 
 from hub.ledger.reports import STATUSES
 from hub.ledger.summary import DIMENSIONS, Dimension, UsageFilter
-from hub.ledger.summary_plan import GroupedPlan, Piece, Plan, local_days, plan_grouped, plan_range
+from hub.ledger.summary_plan import (
+    GroupedPlan,
+    Piece,
+    Plan,
+    local_days,
+    plan_grouped,
+    plan_range,
+    whole_hours,
+)
 from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_totals import UsageTotals
 from hub.ledger.usage_writer import record_usage, rewrite_usage
@@ -304,6 +312,25 @@ async def test_day_groups_in_a_half_hour_zone_read_no_records(
             Piece(at(2026, 3, 2, 18, 30), at(2026, 3, 3), take=at(2026, 3, 2), kept=False),
         ],
     )  # fmt: skip
+
+
+def test_a_half_hour_zones_moved_quarters_are_read_as_whole_hours_where_they_can_be() -> None:
+    """Kolkata's 1 March from 18:30 UTC goes to the 2nd: five UTC hour buckets (a cube that
+    keeps hours) and the two quarters before 19:00, each part moved as the whole was."""
+    zone = ZoneInfo("Asia/Kolkata")
+    plan = plan_grouped(*local_days(date(2026, 3, 1), date(2026, 3, 2), zone), zone, "day")
+    hours, quarters = whole_hours(plan.quarters, timed=True)
+    moved = {"add": at(2026, 3, 1, 18, 30), "take": at(2026, 3, 1)}
+    assert hours == [
+        Piece(at(2026, 2, 28, 19), at(2026, 3, 1), add=at(2026, 2, 28, 18, 30)),
+        Piece(at(2026, 3, 1, 19), at(2026, 3, 2), **moved),
+        Piece(at(2026, 3, 2, 19), at(2026, 3, 3), take=at(2026, 3, 2), kept=False),
+    ]
+    assert quarters == [
+        Piece(at(2026, 2, 28, 18, 30), at(2026, 2, 28, 19), add=at(2026, 2, 28, 18, 30)),
+        Piece(at(2026, 3, 1, 18, 30), at(2026, 3, 1, 19), **moved),
+        Piece(at(2026, 3, 2, 18, 30), at(2026, 3, 2, 19), take=at(2026, 3, 2), kept=False),
+    ]
 
 
 def test_a_local_hour_in_a_45_minute_zone_is_four_quarter_buckets() -> None:

@@ -83,6 +83,7 @@ BACKFILLS = (
     "*_quarter_rollups.py",
     "*_deployment_histograms.py",
     "*_where_hours.py",
+    "*_half_hour_histograms.py",
 )
 
 

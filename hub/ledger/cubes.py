@@ -21,7 +21,8 @@ CUBES: dict[str, frozenset[str]] = {
 # hour is four quarter buckets and a local day a day bucket with a few quarters moved
 # (hub/ledger/summary_plan.py), none of them read from the records.
 QUARTER_GRAIN = "15m"
-HOUR_GRAIN = "1h"  # the per-deployment histograms' only grain below the day (below)
+HOUR_GRAIN = "1h"  # kept by `where` and the per-deployment histograms (below)
+HALF_GRAIN = "30m"  # the per-deployment histograms' finest grain (half-hour zones)
 GRAINS = (QUARTER_GRAIN, "day")
 # The cubes that also keep UTC hours: `where`, for tables by channel and hour (a zone a whole
 # number of hours from UTC reads a local hour as one hour bucket, not four quarters).
@@ -60,9 +61,12 @@ MEASURE_CUBES: dict[str, MeasureCube] = {
     # (6 deployments x 3 connectors x 2 statuses x 35 bins against ~350 records); an hour
     # here holds ~200 and a day ~210, so a month read by local day (Kolkata's 22 quarters
     # a day moved) sums a fifth of the rows. Quarters that are not whole UTC hours are
-    # still read from the `latency` cube's (hub/ledger/histograms.py).
-    "dep_lat": MeasureCube(DEPLOYMENT_DIMENSIONS, (HOUR_GRAIN, "day"), "latency"),
-    "dep_ttft": MeasureCube(DEPLOYMENT_DIMENSIONS, (HOUR_GRAIN, "day"), "ttft"),
+    # still read from the `latency` cube's (hub/ledger/histograms.py). Half hours too
+    # (migration 0019): a zone half an hour off the hour (Kolkata) moves 5.5 hours of each
+    # UTC day, five hour buckets and a half hour (~190 rows) rather than two of the
+    # `latency` cube's quarters (~460); only 45-minute zones (Kathmandu) still read those.
+    "dep_lat": MeasureCube(DEPLOYMENT_DIMENSIONS, (HALF_GRAIN, HOUR_GRAIN, "day"), "latency"),
+    "dep_ttft": MeasureCube(DEPLOYMENT_DIMENSIONS, (HALF_GRAIN, HOUR_GRAIN, "day"), "ttft"),
 }
 # The leaner cube of each measure that has one, read when a query needs no other dimension.
 DEPLOYMENT_CUBES = {"latency": "dep_lat", "ttft": "dep_ttft"}

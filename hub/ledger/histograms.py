@@ -6,9 +6,10 @@ split. The bins of every part are added, and the percentile is read from the mer
 (hub/ledger/latency_bins.py), so p95 over a month is one small `GROUP BY bin`, never a scan.
 A latency or TTFT read that needs no dimension but the team and the deployment (the models
 page, the overview) reads the leaner per-deployment cube (hub/ledger/cubes.py): its day
-buckets, and its UTC hours for the whole hours of the quarter pieces; only the quarters
-left over (Kolkata's half hour) come from the full cube's quarter buckets. An hour row is
-the sum of its four quarters, so the histogram is the same.
+buckets, its UTC hours for the whole hours of the quarter pieces and its half hours for
+the whole half hours left (Kolkata's 18:30-19:00); only quarters left after that (a
+45-minute zone's) come from the full cube's quarter buckets. An hour or half-hour row is
+the sum of its quarters, so the histogram is the same.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.ledger.cubes import (
     DEPLOYMENT_CUBES,
     DEPLOYMENT_DIMENSIONS,
+    HALF_GRAIN,
     HOUR_GRAIN,
     MEASURE_DIMENSIONS,
     QUARTER_GRAIN,
@@ -40,11 +42,13 @@ from hub.ledger.summary import (
     columns_needed,
 )
 from hub.ledger.summary_plan import (
+    HALF_HOUR,
     Grain,
     Piece,
     group_label,
     plan_pieces,
     whole_hours,
+    whole_spans,
 )
 from hub.store.ledger_tables import UsageRecord
 
@@ -88,9 +92,11 @@ async def read_histograms(
     ]
     lean = DEPLOYMENT_CUBES.get(measure)
     if lean is not None and columns_needed(where, group_by) <= DEPLOYMENT_DIMENSIONS:
-        hours, quarters = whole_hours(plan.quarters, timed=grain is not None)
+        timed = grain is not None
+        hours, rest = whole_hours(plan.quarters, timed=timed)
+        halves, quarters = whole_spans(rest, HALF_HOUR, timed=timed)
         parts[:2] = [(plan.days, lean, "day"), (hours, lean, HOUR_GRAIN),
-                     (quarters, measure, QUARTER_GRAIN)]  # fmt: skip
+                     (halves, lean, HALF_GRAIN), (quarters, measure, QUARTER_GRAIN)]  # fmt: skip
     for pieces, cube, bucket_grain in parts:
         for key, index, count in await _read(
             session, measure, cube, pieces, where, group_by, zone, bucket_grain

@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Literal
 
 HOUR = timedelta(hours=1)
+HALF_HOUR = timedelta(minutes=30)
 DAY = timedelta(days=1)
 QUARTER = timedelta(minutes=15)  # the rollups' finest bucket
 _QUARTERS_A_DAY = DAY // QUARTER
@@ -51,6 +52,11 @@ class Plan:
 def floor_quarter(moment: datetime) -> datetime:
     utc = moment.astimezone(UTC)
     return utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
+
+
+def floor_half_hour(moment: datetime) -> datetime:
+    utc = moment.astimezone(UTC)
+    return utc.replace(minute=utc.minute - utc.minute % 30, second=0, microsecond=0)
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -291,18 +297,36 @@ def whole_hours(pieces: Sequence[Piece], *, timed: bool) -> tuple[list[Piece], l
     """Pieces of quarter buckets split into the whole UTC hours they hold (for hour buckets)
     and the quarters left at their ends, each part going to (and from) the piece's groups. A
     piece read moment by moment (grouped by time, `add` None) is left whole."""
-    hours: list[Piece] = []
-    quarters: list[Piece] = []
+    return whole_spans(pieces, HOUR, timed=timed)
+
+
+def whole_spans(
+    pieces: Sequence[Piece], step: timedelta, *, timed: bool
+) -> tuple[list[Piece], list[Piece]]:
+    """Pieces split into the whole UTC spans of `step` (an hour, a half hour: a divisor of a
+    day) they hold and what is left at their ends, as `whole_hours`."""
+    spans: list[Piece] = []
+    rest: list[Piece] = []
     for piece in pieces:
         start, end = piece.start, piece.end
         if start is None or end is None or (timed and piece.add is None and piece.kept):
-            quarters.append(piece)
+            rest.append(piece)
             continue
-        first, last = ceil_hour(start), floor_hour(end)
+        first, last = _ceil_to(start, step), _floor_to(end, step)
         if first >= last:
-            quarters.append(piece)
+            rest.append(piece)
             continue
-        hours.append(replace(piece, start=first, end=last))
-        quarters += [replace(piece, start=a, end=b) for a, b in ((start, first), (last, end))
-                     if a < b]  # fmt: skip
-    return hours, quarters
+        spans.append(replace(piece, start=first, end=last))
+        rest += [replace(piece, start=a, end=b) for a, b in ((start, first), (last, end))
+                 if a < b]  # fmt: skip
+    return spans, rest
+
+
+def _floor_to(moment: datetime, step: timedelta) -> datetime:
+    day = floor_day(moment)
+    return day + (moment.astimezone(UTC) - day) // step * step
+
+
+def _ceil_to(moment: datetime, step: timedelta) -> datetime:
+    floor = _floor_to(moment, step)
+    return floor if floor == moment else floor + step

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,13 @@ from hub.ledger.latency_bins import (
     bin_value,
 )
 from hub.ledger.summary import UsageFilter
-from hub.ledger.summary_plan import local_days
+from hub.ledger.summary_plan import (
+    HALF_HOUR,
+    local_days,
+    plan_grouped,
+    whole_hours,
+    whole_spans,
+)
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import UsageRollup
 from tests.hub.ledger.test_rollups import (
@@ -35,6 +41,7 @@ from tests.hub.ledger.test_rollups import (
     SEEDED,
     ZONES,
     _migration,
+    at,
     matches,
     record,
     records,
@@ -113,40 +120,121 @@ async def test_histograms_equal_the_bins_of_the_usage_records(
     async with hub_.hub.sessions() as session:
         rows = list((await session.scalars(select(UsageRecord))).all())
     for query in asked:
-        zone = ZoneInfo(query["zone"])
-        if query["moments"] is None:
-            first = query["anchor"].astimezone(zone).date() + timedelta(days=query["start_days"])
-            since, until = local_days(first, first + timedelta(days=query["length_days"]), zone)
-        else:
-            offset, length = query["moments"]
-            since = query["anchor"] + timedelta(minutes=offset, seconds=17)
-            until = since + timedelta(minutes=length)
-        filter_fields: dict[str, Any] = {}
-        if query["filter"] is not None:
-            filter_fields[query["filter"][0]] = query["filter"][1]
-        if query["team"] is not None:
-            filter_fields["team_id"] = team_ids[query["team"]]
-        where = UsageFilter(**filter_fields)
-        measure = query["measure"]
-        got = await hub_.hub.usage.histograms(
-            measure, since=since, until=until, zone=zone, where=where, group_by=query["group_by"]
-        )
-        values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-        for row in rows:
-            value = row.latency_ms if measure == "latency" else row.ttft_ms
-            if value is not None and since <= row.created_at < until and matches(row, where):
-                values[tuple(value_of(row, d, zone) for d in query["group_by"])].append(value)
-        expected = {}
-        for key, found in values.items():
-            counts: dict[int, int] = defaultdict(int)
-            for v in found:
-                counts[bin_of(v)] += 1
-            expected[key] = Histogram(dict(counts))
-        assert got == expected, query
-        for key, found in values.items():
-            for fraction in (0.5, 0.95):
-                exact = nearest_rank(found, fraction)
-                assert got[key].percentile_bin(fraction) == bin_of(exact)
+        await check_histograms(hub_, team_ids, rows, query)
+
+
+# What the models page and the overview ask: by deployment, local day or hour (or nothing),
+# for a team or one deployment, which the per-deployment cubes answer (day, hour and half-hour
+# buckets, the full cube's quarters only for what is left), in zones with half-hour and
+# 45-minute offsets and DST changes (Lord Howe's is 30 minutes).
+per_deployment_queries = st.lists(
+    st.fixed_dictionaries(
+        {
+            "measure": st.sampled_from(("latency", "ttft")),
+            "zone": st.sampled_from(ZONES),
+            "anchor": st.sampled_from(ANCHORS),
+            "start_days": st.integers(-3, 2),
+            "length_days": st.integers(0, 4),
+            "group_by": st.lists(
+                st.sampled_from(("deployment", "day", "hour", "team")), max_size=2, unique=True
+            ),  # fmt: skip
+            "filter": st.one_of(
+                st.none(), st.tuples(st.just("deployment"), st.sampled_from(FILTERS["deployment"]))
+            ),
+            "team": st.sampled_from((None, 0, 1)),
+            "moments": st.one_of(
+                st.none(), st.tuples(st.integers(-4000, 4000), st.integers(1, 6000))
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@SEEDED
+@given(drawn=records, asked=per_deployment_queries)
+async def test_per_deployment_histograms_equal_the_bins_of_the_usage_records(
+    running: tuple[RunningHub, list[int]], drawn: list[dict[str, Any]], asked: list[dict[str, Any]]
+) -> None:
+    hub_, team_ids = running
+    await replace_usage(hub_, drawn, team_ids)
+    async with hub_.hub.sessions() as session:
+        rows = list((await session.scalars(select(UsageRecord))).all())
+    for query in asked:
+        await check_histograms(hub_, team_ids, rows, query)
+
+
+async def check_histograms(
+    hub_: RunningHub, team_ids: list[int], rows: list[UsageRecord], query: dict[str, Any]
+) -> None:
+    """The hub's histograms for `query` are the bins of the matching records, and each
+    percentile the exact nearest-rank value's bin."""
+    zone = ZoneInfo(query["zone"])
+    if query["moments"] is None:
+        first = query["anchor"].astimezone(zone).date() + timedelta(days=query["start_days"])
+        since, until = local_days(first, first + timedelta(days=query["length_days"]), zone)
+    else:
+        offset, length = query["moments"]
+        since = query["anchor"] + timedelta(minutes=offset, seconds=17)
+        until = since + timedelta(minutes=length)
+    filter_fields: dict[str, Any] = {}
+    if query["filter"] is not None:
+        filter_fields[query["filter"][0]] = query["filter"][1]
+    if query["team"] is not None:
+        filter_fields["team_id"] = team_ids[query["team"]]
+    where = UsageFilter(**filter_fields)
+    measure = query["measure"]
+    got = await hub_.hub.usage.histograms(
+        measure, since=since, until=until, zone=zone, where=where, group_by=query["group_by"]
+    )
+    values: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for row in rows:
+        value = row.latency_ms if measure == "latency" else row.ttft_ms
+        if value is not None and since <= row.created_at < until and matches(row, where):
+            values[tuple(value_of(row, d, zone) for d in query["group_by"])].append(value)
+    expected = {}
+    for key, found in values.items():
+        counts: dict[int, int] = defaultdict(int)
+        for v in found:
+            counts[bin_of(v)] += 1
+        expected[key] = Histogram(dict(counts))
+    assert got == expected, query
+    for key, found in values.items():
+        for fraction in (0.5, 0.95):
+            exact = nearest_rank(found, fraction)
+            assert got[key].percentile_bin(fraction) == bin_of(exact)
+
+
+def test_a_kolkata_day_reads_per_deployment_hours_and_a_half_hour_and_no_quarters() -> None:
+    """Kolkata's 1 March from 18:30 UTC goes to the 2nd: five hour buckets and the half hour
+    18:30-19:00 of the per-deployment cube, no quarter of the full one; Kathmandu's (+05:45)
+    moved 18:15-19:00 is a quarter and a half hour."""
+    zone = ZoneInfo("Asia/Kolkata")
+    plan = plan_grouped(*local_days(date(2026, 3, 1), date(2026, 3, 2), zone), zone, "day")
+    hours, rest = whole_hours(plan.quarters, timed=True)
+    halves, quarters = whole_spans(rest, HALF_HOUR, timed=True)
+    assert [(p.start, p.end) for p in hours] == [(at(2026, 2, 28, 19), at(2026, 3, 1)),
+                                                 (at(2026, 3, 1, 19), at(2026, 3, 2)),
+                                                 (at(2026, 3, 2, 19), at(2026, 3, 3))]  # fmt: skip
+    assert [(p.start, p.end) for p in halves] == [
+        (at(2026, 2, 28, 18, 30), at(2026, 2, 28, 19)),
+        (at(2026, 3, 1, 18, 30), at(2026, 3, 1, 19)),
+        (at(2026, 3, 2, 18, 30), at(2026, 3, 2, 19)),
+    ]
+    assert quarters == []
+    zone = ZoneInfo("Asia/Kathmandu")
+    plan = plan_grouped(*local_days(date(2026, 3, 2), date(2026, 3, 2), zone), zone, "day")
+    hours, rest = whole_hours(plan.quarters, timed=True)
+    halves, quarters = whole_spans(rest, HALF_HOUR, timed=True)
+    assert [(p.start, p.end) for p in halves] == [
+        (at(2026, 3, 1, 18, 30), at(2026, 3, 1, 19)),
+        (at(2026, 3, 2, 18, 30), at(2026, 3, 2, 19)),
+    ]
+    assert [(p.start, p.end) for p in quarters] == [
+        (at(2026, 3, 1, 18, 15), at(2026, 3, 1, 18, 30)),
+        (at(2026, 3, 2, 18, 15), at(2026, 3, 2, 18, 30)),
+    ]
 
 
 async def test_the_migration_backfills_the_bins_from_existing_records(
@@ -173,6 +261,7 @@ async def test_the_migration_backfills_the_bins_from_existing_records(
     assert {row[0] for row in written} == {"latency", "ttft", "dep_lat", "dep_ttft"}
     migration, quarters = _migration("*_latency_histograms.py"), _migration("*_quarter_rollups.py")
     per_deployment = _migration("*_deployment_histograms.py")
+    halves = _migration("*_half_hour_histograms.py")
     async with hub_.hub.engine.begin() as conn:
         await conn.execute(delete(UsageRollup).where(measured))
 
@@ -184,6 +273,52 @@ async def test_the_migration_backfills_the_bins_from_existing_records(
                 migration.backfill()  # hour and day rows, then the hours as quarters
                 quarters.backfill(("latency", "ttft"))
                 per_deployment.backfill()  # summed from those quarters and days
+                halves.backfill()  # the per-deployment half hours, from those quarters
 
         await conn.run_sync(run)
     assert await bins() == written
+
+
+async def test_the_half_hour_migration_goes_down_and_up_again(
+    running: tuple[RunningHub, list[int]],
+) -> None:
+    """Down: the per-deployment half-hour rows gone, every other row as written; up again:
+    each half hour the sum of its two quarters, equal to what the writer wrote."""
+    hub_, team_ids = running
+    drawn = [
+        record(when=anchor + timedelta(minutes=m), deployment=("p/big", "p/small", None)[m % 3],
+               latency=40 * m + 7, ttft=m or None, status=("ok", "error")[m % 2])
+        for anchor in ANCHORS
+        for m in (0, 14, 15, 29, 30, 44, 59, 61)
+    ]  # fmt: skip
+    await replace_usage(hub_, drawn, team_ids)
+    columns = [c for c in UsageRollup.__table__.c if c.name != "id"]
+
+    async def rollups() -> list[tuple[Any, ...]]:
+        async with hub_.hub.sessions() as session:
+            found = (await session.execute(select(*columns))).all()
+        return sorted(tuple(row) for row in found)
+
+    written = await rollups()
+    halves = [r for r in written if r[1] == "30m"]
+    assert {r[0] for r in halves} == {"dep_lat", "dep_ttft"}
+    requests = columns.index(UsageRollup.__table__.c.requests)
+    assert sum(r[requests] for r in halves if r[0] == "dep_lat") == len(drawn)
+    migration = _migration("*_half_hour_histograms.py")
+
+    def run(step: str) -> Any:
+        def step_(sync_conn: Any) -> None:
+            from alembic.migration import MigrationContext
+            from alembic.operations import Operations
+
+            with Operations.context(MigrationContext.configure(sync_conn)):
+                getattr(migration, step)()
+
+        return step_
+
+    async with hub_.hub.engine.begin() as conn:
+        await conn.run_sync(run("downgrade"))
+    assert await rollups() == [r for r in written if r[1] != "30m"]
+    async with hub_.hub.engine.begin() as conn:
+        await conn.run_sync(run("upgrade"))
+    assert await rollups() == written

@@ -5,8 +5,9 @@ to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py; its 
 `where`), and in its latency and time-to-first-token bins (also per deployment, UTC hour and
 half hour), its fail-over and its size class (the measure cubes), with one precompiled
 `INSERT … ON CONFLICT DO UPDATE` executed for the (up to twenty-two) rows (a batch of
-records: their rows summed by key first, `merged_rows`). A rollup row is therefore exactly the sum of its
-records: a rolled-back record was never added, and no job can count a record twice.
+records: their rows summed by key first, `merged_rows`). A rollup row is therefore exactly
+the sum of its records: a rolled-back record was never added, and no job can count a record
+twice.
 """
 
 from __future__ import annotations

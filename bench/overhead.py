@@ -17,11 +17,14 @@ Plain and streamed, SQLite and (with `--postgres`) PostgreSQL.
 
     .venv/bin/python bench/overhead.py [--requests 200] [--seconds 8] [--concurrency 16]
         [--postgres] [--sqlite-only] [--json results.json] [--baseline DIR] [--sqlite-full]
+        [--postgres-sync-on]
 
 `--baseline DIR` adds a second hub: the same `hub serve`, run from another checkout of the
 repository (e.g. `git worktree add --detach /tmp/base <commit>`) with this venv, on its own
 database prepared by that checkout's code, measured in the same rounds: before/after figures
-from one run, on a machine whose load changes from one minute to the next.
+from one run, on a machine whose load changes from one minute to the next. `--sqlite-full`
+and `--postgres-sync-on` add a hub at the other durability level (fsync / WAL flush per
+commit) likewise.
 """
 
 from __future__ import annotations
@@ -356,6 +359,7 @@ async def run_backend(
     proxy: Process,
     results: dict[str, Any],
     baseline_url: str | None = None,
+    sync_on_url: str | None = None,
 ) -> None:
     hubs = [await start_hub_process(database_url, upstream.base_url, workdir)]
     if args.baseline and baseline_url is not None:
@@ -377,6 +381,18 @@ async def run_backend(
                 full,
                 name="full",
                 database_toml='sqlite_synchronous = "full"\n',
+            )
+        )
+    if sync_on_url is not None:
+        synced = workdir / "sync-on"
+        synced.mkdir()
+        hubs.append(
+            await start_hub_process(
+                sync_on_url,
+                upstream.base_url,
+                synced,
+                name="sync-on",
+                database_toml='postgres_synchronous_commit = "on"\n',
             )
         )
     direct = Process("direct", upstream.base_url, upstream.popen)
@@ -525,15 +541,25 @@ async def main(args: argparse.Namespace) -> None:
 
                 url, name = await create_postgres_database()
                 before, before_name = await create_postgres_database()
+                synced, synced_name = await create_postgres_database()
                 work = Path(tmp) / "postgres"
                 work.mkdir()
                 try:
                     await run_backend(
-                        "PostgreSQL", url, work, args, upstream, proxy, results, before
+                        "PostgreSQL",
+                        url,
+                        work,
+                        args,
+                        upstream,
+                        proxy,
+                        results,
+                        before,
+                        synced if args.postgres_sync_on else None,
                     )
                 finally:
                     await drop_postgres_database(name)
                     await drop_postgres_database(before_name)
+                    await drop_postgres_database(synced_name)
     finally:
         proxy.stop()
         upstream.stop()
@@ -562,5 +588,11 @@ if __name__ == "__main__":
             "--sqlite-full",
             action="store_true",
             help='also a hub with [database] sqlite_synchronous = "full" (fsync per commit)',
+        )
+        parser.add_argument(
+            "--postgres-sync-on",
+            action="store_true",
+            help='also a hub with [database] postgres_synchronous_commit = "on" (WAL flush '
+            "per commit)",
         )
         asyncio.run(main(parser.parse_args()))

@@ -152,7 +152,11 @@ class Hub:
         )
         # Reservations and settlements of concurrent requests share transactions (group
         # commit); SQLite: its own writer connection and thread (hub/ledger/writer.py).
-        self.ledger_writer = LedgerWriter(engine, synchronous=settings.database.sqlite_synchronous)
+        self.ledger_writer = LedgerWriter(
+            engine,
+            synchronous=settings.database.sqlite_synchronous,
+            synchronous_commit=settings.database.postgres_synchronous_commit,
+        )
         # Background writes share the writer's batches (SQLite: no second writer connection
         # taking the lock chat's batches then wait for).
         self.observability.ledger = self.ledger_writer

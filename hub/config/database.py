@@ -82,7 +82,25 @@ class DatabaseSettings(Section):
         "the hub process loses nothing, but a power cut or kernel crash may lose the last "
         "transactions before the checkpoint. `full`: every commit is fsync'd before the "
         "answer, which survives power loss and costs one fsync per ledger batch (group "
-        "commit shares it across concurrent requests). PostgreSQL: its own settings apply.",
+        "commit shares it across concurrent requests). PostgreSQL: see "
+        "`postgres_synchronous_commit`.",
+    )
+    postgres_synchronous_commit: Literal["off", "on"] = Field(
+        "off",
+        description="PostgreSQL: whether the ledger writer's commits of usage records (a "
+        "settlement with its counters and rollups; recoveries, checkpoints, leases) wait for "
+        "the server's WAL flush. `off` (the default, SQLite `normal`'s level): each such "
+        "transaction sets `synchronous_commit=off` for itself (inside its one statement on "
+        "the hot path: no round trip more), so its commit is answered once it is in the "
+        "server's WAL buffers; a kill -9 of the hub loses nothing, a crash of the PostgreSQL "
+        "server or its OS may lose the last ~0.6 s of them (3 x `wal_writer_delay`; the "
+        "hold then stays, and the stale-hold sweep makes it an `interrupted` record). "
+        "Reservations always "
+        "commit at the server's level (their ids live on in the hub while the request runs). "
+        "`on`: the writer sets nothing, every commit waits as the server is configured "
+        "(PostgreSQL's default: the WAL flushed to disk, surviving power loss; with "
+        "synchronous standbys, theirs too). Everything else the hub writes keeps the "
+        "server's setting.",
     )
 
     @property

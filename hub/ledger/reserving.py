@@ -109,6 +109,13 @@ class Refused:
 class Reserve:
     """The writer's group for reservations (hub/ledger/writer.py)."""
 
+    # A batch holding a reservation commits at the server's `synchronous_commit` whatever
+    # `[database] postgres_synchronous_commit` says: the hold lives on in the hub while the
+    # request runs, by its row's id and its counters' ids, and after a server crash had lost
+    # it those ids (sequence values) could be handed out again, to a hold that a settle by
+    # the old id would then release.
+    durable = True
+
     def write(self, tx: Tx, items: Sequence[ReserveItem]) -> list[Hold | Refused]:
         taken: list[tuple[int, ReserveItem, tuple[int, ...], tuple[CounterLimit, ...]]] = []
         outcomes: list[Hold | Refused | None] = []

@@ -15,7 +15,9 @@ settles the request in a transaction as usual, unless
   in exact numeric arithmetic), since noting and announcing a crossing is more statements.
 
 A settlement whose team wants `completion.created` events (an outbox row) is not written
-alone at all. What the statement writes is exactly what `Settle.write` writes for it.
+alone at all. What the statement writes is exactly what `Settle.write` writes for it. Its
+last column sets the writer's `synchronous_commit` for the statement's own transaction
+(hub/ledger/writer.py `SYNC_COMMIT`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from hub.ledger.holds import Settlement
 from hub.ledger.precompiled import Compiled, execute_rows
 from hub.ledger.rollups import SUM_COLUMNS, merged_rows, rollup_rows
+from hub.ledger.writer import SYNC_COMMIT
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
 
@@ -52,7 +55,8 @@ _GUARD = (
     "* 799) OR (lim.token_limit <> 0 AND CAST(moved.tokens_spent - "
     "CAST(:added_tokens AS BIGINT) AS NUMERIC) * 1000 < CAST(lim.token_limit AS NUMERIC) "
     "* 1001 + 1000 AND CAST(moved.tokens_spent AS NUMERIC) * 1000 >= "
-    "CAST(lim.token_limit AS NUMERIC) * 799)) THEN 1 ELSE 0 END), (SELECT id FROM rec)"
+    "CAST(lim.token_limit AS NUMERIC) * 799)) THEN 1 ELSE 0 END), (SELECT id FROM rec), "
+    + SYNC_COMMIT
 )
 
 
@@ -105,9 +109,15 @@ _SHAPES: dict[_Shape, _Statement] = {}
 
 
 def settle_alone(
-    conn: Connection, release: Any, item: SettleItem, release_params: dict[str, object]
+    conn: Connection,
+    release: Any,
+    item: SettleItem,
+    release_params: dict[str, object],
+    *,
+    synchronous_commit: str | None,
 ) -> Settlement | None:
-    """Write `item` (a SettleItem) alone; None: it cannot be (then nothing was sent)."""
+    """Write `item` (a SettleItem) alone; None: it cannot be (then nothing was sent).
+    `synchronous_commit`: the writer's level for this statement's transaction (`Tx`)."""
     entry = item.entry
     limits = item.hold.limits
     if any((lim.cost_limit_micros or 0) < 0 or (lim.token_limit or 0) < 0 for lim in limits):
@@ -128,6 +138,7 @@ def settle_alone(
         "lim_tokens": [lim.token_limit or 0 for lim in limits],
         "added_cost": entry.cost_micros,
         "added_tokens": entry.tokens_charged,
+        "synchronous_commit": synchronous_commit,
     }
     released, rec, upsert, check = statement.parts
     values = released.row(release_params) + rec.row(record) + upsert.row(flat) + check.row(guard)

@@ -115,7 +115,11 @@ class Settle:
         if tx.dialect != "postgresql" or "completion.created" in item.wanted:
             return NOT_ALONE
         settled = settle_alone(
-            tx.conn, _RELEASE_AND_MOVE_PG.statement, item, _release_params([item])
+            tx.conn,
+            _RELEASE_AND_MOVE_PG.statement,
+            item,
+            _release_params([item]),
+            synchronous_commit=tx.synchronous_commit,
         )
         if settled is None:
             return NOT_ALONE

@@ -18,8 +18,10 @@ is to blame (BEGIN or COMMIT failed: the database locked past its timeout, a ful
 server gone), every job of the batch fails at once and its caller retries or journals it
 (hub/ledger/settlements.py); nothing of the batch was written.
 Jobs must therefore be pure database work (they may run twice, and only one run commits).
-`submit` returns only after COMMIT, so an answered request's record is on disk (as durable as
-`[database] sqlite_synchronous` makes it; PostgreSQL: committed).
+`submit` returns only after COMMIT, so an answered request's record is committed: as durable
+as `[database] sqlite_synchronous` makes it on SQLite, `postgres_synchronous_commit` on
+PostgreSQL (off by default: the record survives a kill -9 of the hub, not a crash of the
+server or its OS; reservations always wait for the server's WAL flush, `Reserve.durable`).
 
 Backends: SQLite (a file) gets a dedicated writer connection (WAL); its transactions are
 BEGIN IMMEDIATE … COMMIT on the driver connection itself (`_driver_transaction`), and a
@@ -34,7 +36,9 @@ hub's engine (`run_sync`): one checkout, BEGIN, the statements, COMMIT, and no r
 trip on return (the driver's rollback after a commit is a no-op). On PostgreSQL a batch of
 one job whose group is `Alone` (a reservation, a settlement: every job at concurrency 1) is
 first tried as that group's single statement in autocommit, which commits all of the job or,
-failing, nothing; the job is then written as above.
+failing, nothing; the job is then written as above. With `synchronous_commit` off, a batch
+without a reservation sets it for its own transaction: inside the single statement
+(`SYNC_COMMIT`, no round trip more), or by SET LOCAL after BEGIN (one more per batch).
 """
 
 from __future__ import annotations
@@ -64,13 +68,16 @@ MAX_BATCH = 256  # jobs per transaction: bounds a batch's latency under a flood
 
 
 class Tx:
-    """What a job sees: the batch's connection, its dialect, and work for after COMMIT."""
+    """What a job sees: the batch's connection, its dialect, and work for after COMMIT.
+    `synchronous_commit`: PostgreSQL, the level an `Alone` statement sets for its own
+    transaction (`SYNC_COMMIT` in it); None: the server's."""
 
-    __slots__ = ("_after", "conn", "dialect")
+    __slots__ = ("_after", "conn", "dialect", "synchronous_commit")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, synchronous_commit: str | None = None) -> None:
         self.conn = conn
         self.dialect: str = conn.dialect.name
+        self.synchronous_commit = synchronous_commit
         self._after: list[Callable[[], None]] = []
 
     def after_commit(self, hook: Callable[[], None]) -> None:
@@ -96,6 +103,13 @@ class Alone(Protocol[I_contra, R]):
 
 
 NOT_ALONE = object()  # write_alone's answer: this job needs the transaction
+# What an `Alone` statement selects so that its own transaction commits at the writer's
+# `synchronous_commit` (a NULL level keeps the server's: the setting set to itself). The
+# level in force at COMMIT decides, and a transaction-local setting ends with it.
+SYNC_COMMIT = (
+    "set_config('synchronous_commit', "
+    "COALESCE(CAST(:synchronous_commit AS TEXT), current_setting('synchronous_commit')), true)"
+)
 
 
 class _Each:
@@ -221,13 +235,13 @@ class _Backend(Protocol):
     async def close(self) -> None: ...
 
 
-def _write_alone(conn: Connection, job: _Job[Any, Any]) -> bool:
+def _write_alone(conn: Connection, job: _Job[Any, Any], synchronous_commit: str | None) -> bool:
     """The batch's one job as its group's single statement, in autocommit (`Alone`). False:
     nothing was written (the group declined, or the statement failed and the server rolled
     it back whole): write it as usual. A lost connection fails the job as a batch's would
     (whether the statement committed is unknown, as with a lost COMMIT: the caller retries,
     and settle is idempotent by request id)."""
-    tx = Tx(conn)
+    tx = Tx(conn, synchronous_commit)
     try:
         outcome = job.group.write_alone(tx, job.item)  # type: ignore[attr-defined]
     except Exception as exc:  # noqa: BLE001 - the usual path reports the job's own error
@@ -246,10 +260,17 @@ def _write_alone(conn: Connection, job: _Job[Any, Any]) -> bool:
 class _OnEngine:
     """A pooled connection of the hub's async engine, per batch (PostgreSQL). A batch of one
     job whose group can write it as one statement (`Alone`: a reservation, a settlement) is
-    that statement in autocommit: one round trip, its own commit, instead of three to five."""
+    that statement in autocommit: one round trip, its own commit, instead of three to five.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    `synchronous_commit` "off": the writer's transactions do not wait for the WAL flush,
+    each setting it for itself (a statement's `SYNC_COMMIT`; SET LOCAL after a batch's
+    BEGIN), so the hub's other work on the same pooled connections keeps the server's."""
+
+    def __init__(self, engine: AsyncEngine, *, synchronous_commit: str = "on") -> None:
         self._engine = engine
+        postgres = engine.dialect.name == "postgresql"
+        self._level = "off" if postgres and synchronous_commit == "off" else None
+        self.asynchronous = 0  # batches committed without waiting for the WAL flush
         self._autocommit = (
             engine.execution_options(isolation_level="AUTOCOMMIT")
             if engine.dialect.name == "postgresql"
@@ -260,19 +281,36 @@ class _OnEngine:
         return False  # network round trips: always awaited
 
     async def write(self, jobs: list[_Job[Any, Any]]) -> None:
+        level = self._level
+        if level is not None and any(getattr(job.group, "durable", False) for job in jobs):
+            level = None  # a reservation: its ids must survive a server crash (Reserve)
+        if level is not None:
+            self.asynchronous += 1
         if (
             self._autocommit is not None
             and len(jobs) == 1
             and hasattr(jobs[0].group, "write_alone")
         ):
             async with self._autocommit.connect() as conn:
-                if await conn.run_sync(_write_alone, jobs[0]):
+                if await conn.run_sync(_write_alone, jobs[0], level):
                     return
         async with self._engine.connect() as conn:
-            await conn.run_sync(write_batch, jobs)
+            if level is None:
+                await conn.run_sync(write_batch, jobs)
+            else:
+                await conn.run_sync(write_batch, jobs, _begin_async_commit)
 
     async def close(self) -> None:
         pass
+
+
+@contextmanager
+def _begin_async_commit(conn: Connection) -> Iterator[None]:
+    """A batch's transaction whose COMMIT does not wait for the WAL flush (one round trip
+    more per batch, not per request: the statement after BEGIN)."""
+    with conn.begin():
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+        yield
 
 
 BUSY_WAIT_MS = 30_000  # how long a batch on the writer's thread waits for the write lock
@@ -401,13 +439,17 @@ def _pragmas(synchronous: str, busy_ms: int) -> Callable[[Any, Any], None]:
 
 
 class LedgerWriter:
-    def __init__(self, engine: AsyncEngine, *, synchronous: str = "normal") -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, synchronous: str = "normal", synchronous_commit: str = "on"
+    ) -> None:
+        """`synchronous`: SQLite's (`[database] sqlite_synchronous`); `synchronous_commit`:
+        PostgreSQL's for the writer's own transactions (`postgres_synchronous_commit`)."""
         database = engine.url.database
         self._backend: _Backend
         if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
             self._backend = _SqliteFile(engine, synchronous=synchronous)
         else:
-            self._backend = _OnEngine(engine)
+            self._backend = _OnEngine(engine, synchronous_commit=synchronous_commit)
         self._queue: list[_Job[Any, Any]] = []
         self._flushing = False  # a flush is scheduled or running: new jobs only queue
         self._flusher: asyncio.Task[None] | None = None  # a batch waiting (lock, network)
@@ -422,6 +464,11 @@ class LedgerWriter:
         if running is not None:
             await asyncio.wrap_future(running)
         return int(getattr(self._backend, "checkpoints", 0))
+
+    @property
+    def asynchronous(self) -> int:
+        """PostgreSQL: batches committed with `synchronous_commit=off` (tests read it)."""
+        return int(getattr(self._backend, "asynchronous", 0))
 
     @property
     def waited(self) -> int:

@@ -7,7 +7,9 @@ A claim sits on the ack path of Slack and Discord (Discord's deferred response w
 so it is written in the ledger writer's batches when there is one: an INSERT that does
 nothing on a duplicate, beside the reservations of the same loop iteration. On SQLite a
 session of its own would take the write lock on another connection and, finding a ledger
-batch holding it, sleep in SQLite's busy handler (1, 2, 5, 10 ... 100 ms steps).
+batch holding it, sleep in SQLite's busy handler (1, 2, 5, 10 ... 100 ms steps). On
+PostgreSQL its batch commits at the server's `synchronous_commit` whatever
+`[database] postgres_synchronous_commit` says.
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ class Deliveries:
             row = {"connector": connector, "external_id": external_id, "status": "pending",
                    "response": note, "created_at": now, "updated_at": now}  # fmt: skip
             try:
-                return bool(await self._writer.run(lambda tx: _insert_first(tx.conn, row)))
+                # Durable: a claim a server crash lost would let the retry be answered again.
+                first = await self._writer.run(lambda tx: _insert_first(tx.conn, row), durable=True)
+                return bool(first)
             except IntegrityError:  # a dialect without ON CONFLICT: the plain INSERT's answer
                 return False
         try:

@@ -113,13 +113,18 @@ SYNC_COMMIT = (
 
 
 class _Each:
-    """The group of one-off jobs: each item is its own work."""
+    """The group of one-off jobs: each item is its own work. `durable`: its batch commits at
+    the server's `synchronous_commit` (`run(..., durable=True)`)."""
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
 
     def write(self, tx: Tx, items: Sequence[Callable[[Tx], Any]]) -> list[Any]:
         return [work(tx) for work in items]
 
 
 EACH = _Each()
+DURABLE_EACH = _Each(durable=True)
 
 
 @dataclass(slots=True)
@@ -495,9 +500,10 @@ class LedgerWriter:
             loop.call_soon(self._flush_now)
         return job.future
 
-    async def run(self, work: Callable[[Tx], T]) -> T:
-        """One-off work in the next batch; its return value once committed."""
-        outcome: T = await self.submit(EACH, work)
+    async def run(self, work: Callable[[Tx], T], *, durable: bool = False) -> T:
+        """One-off work in the next batch; its return value once committed. `durable`: the
+        batch waits for the server's WAL flush whatever `synchronous_commit` says."""
+        outcome: T = await self.submit(DURABLE_EACH if durable else EACH, work)
         return outcome
 
     def _flush_now(self) -> None:

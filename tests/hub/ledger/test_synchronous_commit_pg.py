@@ -1,7 +1,7 @@
 """PostgreSQL: `[database] postgres_synchronous_commit` applies to the ledger writer's own
 transactions only (SET LOCAL after a batch's BEGIN; inside the one statement of a batch of
-one, which then costs no round trip more), never to a reservation's, and "on" leaves the
-server's setting in force."""
+one, which then costs no round trip more), never to a reservation's or a delivery claim's,
+and "on" leaves the server's setting in force."""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ async def test_off_by_default_in_the_writers_transactions_only(postgres_url: str
         await hub.budget.settle(hold, entry(caller, "r1", 12_000, (10, 2)))
         # One statement, with the level in it.
         assert (writer.alone, writer.asynchronous) == (alone + 2, asynchronous + 1)
+        assert await hub.deliveries.claim("slack", "Ev1")  # durable, as a reservation
+        assert not await hub.deliveries.claim("slack", "Ev1")
+        assert writer.asynchronous == asynchronous + 1
         (record,) = await usage_rows(hub)
         assert (record.request_id, record.cost_micros) == ("r1", 12_000)
         assert await server_level(running) == "on"  # a statement's own setting ended with it

@@ -29,9 +29,15 @@ def dumps(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":"), default=_default).encode()
 
 
+def orjson_reads_alike(text: str) -> bool:
+    """False when orjson could read `text` differently from the standard library (a run of
+    19 digits: an integer past 64 bits, which orjson would turn into a float)."""
+    return _NINETEEN_DIGITS not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZERO)
+
+
 def loads(text: str) -> Any:
     """What `json.loads(text)` returns (and raises: a `ValueError`), faster."""
-    if _NINETEEN_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZERO):
+    if not orjson_reads_alike(text):
         return json.loads(text)
     try:
         return orjson.loads(text)

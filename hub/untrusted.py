@@ -26,6 +26,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
+from hub import fastjson
 from hub.errors import InvalidField
 
 MAX_JSON_DEPTH = 64
@@ -85,7 +88,7 @@ def load_json(raw: bytes | str, *, field: str = "body", max_depth: int = MAX_JSO
     """Parse a JSON document from an untrusted source; InvalidField naming what is wrong."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
-        data = _decoder().decode(text)
+        data = _parse(text)
     except UnicodeDecodeError as exc:
         raise InvalidField(field, f"The {field} is not UTF-8 text.") from exc
     except RecursionError as exc:
@@ -94,6 +97,19 @@ def load_json(raw: bytes | str, *, field: str = "body", max_depth: int = MAX_JSO
         raise InvalidField(field, f"The {field} is not valid JSON: {exc}") from exc
     _check_tree(data, text=text, field=field, max_depth=max_depth)
     return data
+
+
+def _parse(text: str) -> Any:
+    """`_decoder().decode(text)`, by orjson where it reads the same (4.6 -> 2.6 µs for a
+    small chat body): what orjson refuses (NaN, Infinity, a number that overflows a double,
+    an escaped lone surrogate, a syntax error) is read, and refused or not, by the strict
+    decoder, so the values and the refusals are its own (tests/hub/test_untrusted.py)."""
+    if fastjson.orjson_reads_alike(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return _decoder().decode(text)
 
 
 def _check_tree(data: Any, *, text: str, field: str, max_depth: int) -> None:

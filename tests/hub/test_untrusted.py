@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hub import untrusted
 from hub.errors import InvalidField
 from hub.untrusted import MAX_JSON_DEPTH, check_text, digits, header_value, json_int, load_json
+from tests.hub.test_fastjson import outcome, spaces, texts
 
 SEEDED = settings(max_examples=200, derandomize=True, database=None, deadline=None)
 # Text a database stores: no NUL, no lone surrogate.
@@ -125,3 +127,18 @@ def test_check_text_names_the_field(value: str) -> None:
         check_text(value, field="name")
     assert refused.value.field == "name"
     assert check_text("fine é", field="name") == "fine é"
+
+
+# The body's reader takes orjson's parse where it reads the same: the same texts as
+# tests/hub/test_fastjson.py, every value and type, and every refusal, against the strict
+# decoder alone (integers of 40 digits and no more, no NaN, Infinity or overflow).
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(texts, spaces, st.integers(min_value=0), st.sampled_from(["", "x", ",", "}", '"', "\\"]))
+def test_the_fast_parse_reads_and_refuses_what_the_strict_decoder_does(
+    text: str, pad: str, at: int, extra: str
+) -> None:
+    whole = pad + text + pad
+    cut = at % (len(text) + 1)
+    broken = text[:cut] + extra + text[cut + 1 :]
+    for document in (whole, broken, whole.replace("0", "9" * 20, 1)):
+        assert outcome(untrusted._parse, document) == outcome(untrusted._decoder().decode, document)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 _CHUNK_ONLY = frozenset({"object", "choices", "obfuscation"})
+_CHOICE_FIELDS = frozenset({"index", "delta", "logprobs", "finish_reason"})
 
 
 class CompletionAssembler:
@@ -21,14 +22,18 @@ class CompletionAssembler:
         self._choices: dict[int, _Choice] = {}
 
     def add(self, chunk: Mapping[str, Any]) -> None:
+        top = self._top
         for key, value in chunk.items():
-            if key in _CHUNK_ONLY:
-                continue
-            if key not in self._top or value is not None:
-                self._top[key] = value
-        for position, raw in enumerate(chunk.get("choices") or ()):
-            index = raw.get("index", position)
-            self._choices.setdefault(index, _Choice(index)).add(raw)
+            if (value is not None or key not in top) and key not in _CHUNK_ONLY:
+                top[key] = value
+        choices = chunk.get("choices")
+        if choices:
+            for position, raw in enumerate(choices):
+                index = raw.get("index", position)
+                choice = self._choices.get(index)
+                if choice is None:  # not built per chunk only to be dropped by setdefault
+                    choice = self._choices[index] = _Choice(index)
+                choice.add(raw)
 
     def completion(self) -> dict[str, Any]:
         top = dict(self._top)
@@ -54,24 +59,28 @@ class _Choice:
         self.extra: dict[str, Any] = {}
 
     def add(self, raw: Mapping[str, Any]) -> None:
-        delta = raw.get("delta") or {}
-        for key, value in delta.items():
+        delta = raw.get("delta")
+        message = self.message
+        for key, value in delta.items() if delta else ():
             if key == "tool_calls":
                 for position, call in enumerate(value or ()):
                     self._add_call(call, position)
-            elif isinstance(value, str) and isinstance(self.message.get(key), str):
-                self.message[key] += value
-            elif value is not None or key not in self.message:
-                self.message[key] = value
-        if raw.get("logprobs") is not None:
-            self._add_logprobs(raw["logprobs"])
-        elif "logprobs" in raw and self.logprobs is None:
-            self.logprobs = None
-        if raw.get("finish_reason") is not None:
-            self.finish_reason = raw["finish_reason"]
-        for key, value in raw.items():
-            if key not in ("index", "delta", "logprobs", "finish_reason"):
-                self.extra[key] = value
+                continue
+            before = message.get(key)
+            if isinstance(value, str) and isinstance(before, str):
+                message[key] = before + value
+            elif value is not None or key not in message:
+                message[key] = value
+        logprobs = raw.get("logprobs")
+        if logprobs is not None:
+            self._add_logprobs(logprobs)
+        finish_reason = raw.get("finish_reason")
+        if finish_reason is not None:
+            self.finish_reason = finish_reason
+        if not _CHOICE_FIELDS.issuperset(raw):
+            for key, value in raw.items():
+                if key not in _CHOICE_FIELDS:
+                    self.extra[key] = value
 
     def _add_call(self, call: Mapping[str, Any], position: int) -> None:
         index = call.get("index", position)

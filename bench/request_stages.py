@@ -6,7 +6,8 @@ upstream, sends sequential plain or streamed requests over HTTP from this proces
 the time spent in each stage of the server's side per request: aiohttp's protocol, the
 middlewares, authentication, the body's reading, parsing and validation, idempotency,
 `hub.chat`, the response, the log line and metrics. cProfile inflates everything (about 2x)
-and charges its overhead per call, so read the shares and compare trees, not absolute times:
+and charges its overhead per call, so read the shares and compare trees, not absolute times;
+the Python calls per request (client included) are the load-independent figure:
 
     .venv/bin/python bench/request_stages.py [--requests 300] [--stream]
     PYTHONPATH=/other/checkout .venv/bin/python /other/checkout/bench/request_stages.py
@@ -44,7 +45,7 @@ STAGES: list[tuple[str, str, str]] = [
     ("middleware: request id", "hub/web.py", "request_id_middleware"),
     ("middleware: observe", "hub/observability/http_server.py", "middleware"),
     ("middleware: error boundary", "hub/error_boundary.py", "error_boundary"),
-    ("middleware: hub (one)", "hub/web.py", "hub_middleware"),
+    ("middleware: the hub's one", "hub/web.py", "middleware"),
     ("handler: chat_completions", "connectors/openai_api/routes.py", "chat_completions"),
     ("auth", "connectors/openai_api/routes.py", "_caller"),
     ("body: read", "hub/request_body.py", "read_body"),
@@ -138,6 +139,10 @@ def report(stats: pstats.Stats, n: int, spent: float) -> None:
             print(f"{cum[stage] / n * 1e6:9.1f}  {stage}")
     total = stats.total_tt  # type: ignore[attr-defined]
     print(f"{total / n * 1e6:9.1f}  everything profiled (client included)")
+    # The figure the machine's load does not move (as bench/calls.py): the client's share is
+    # the same in every tree, so the difference between two trees is the hub's.
+    calls = stats.total_calls  # type: ignore[attr-defined]
+    print(f"{calls / n:9.0f}  Python calls per request, client included")
 
 
 if __name__ == "__main__":

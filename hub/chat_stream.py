@@ -338,30 +338,41 @@ class ChatStream:
             return
         self._exited = True
         ending = asyncio.ensure_future(self._end(exc))
-        cancelled = await outlast(ending)
-        ending.result()
+        try:
+            cancelled = await outlast(ending)
+            ending.result()
+        finally:
+            # The log line and the request's metrics are not part of the answer: they run on
+            # the loop's next iteration, after the caller's task has gone on from here to
+            # write its reply in this same step (at concurrency 1 they were ~0.15 ms between
+            # the durable record and the reply). A callback: it runs whatever happens to the
+            # caller, in this context (request id, trace).
+            asyncio.get_running_loop().call_soon(self._observed)
         if cancelled and not isinstance(exc, asyncio.CancelledError):
             raise asyncio.CancelledError
 
-    async def _end(self, exc: BaseException | None) -> None:
-        """Close the upstream, classify, settle, log: run to the end even if cancelled."""
+    def _observed(self) -> None:
+        """The one log line and the request's metrics and trace, once it has ended."""
         try:
-            if self._iterator is not None and not self._finished:
-                closer = getattr(self._iterator, "aclose", None)
-                if closer is not None:
-                    try:
-                        await closer()
-                    except Exception:  # noqa: BLE001 - closing upstream must not mask `exc`
-                        log.debug("closing the upstream stream failed", exc_info=True)
-            self._classify(exc)
-            if self._hold is not None:
-                with self._watch.step("settlement"):
-                    await self._settle()
-            if self._cache is not None:
-                await self._hub.caching.remember(self._cache, self.result)
-        finally:
             log_chat(self, log)
+        finally:
             self._watch.finished(self.result)
+
+    async def _end(self, exc: BaseException | None) -> None:
+        """Close the upstream, classify, settle: run to the end even if cancelled."""
+        if self._iterator is not None and not self._finished:
+            closer = getattr(self._iterator, "aclose", None)
+            if closer is not None:
+                try:
+                    await closer()
+                except Exception:  # noqa: BLE001 - closing upstream must not mask `exc`
+                    log.debug("closing the upstream stream failed", exc_info=True)
+        self._classify(exc)
+        if self._hold is not None:
+            with self._watch.step("settlement"):
+                await self._settle()
+        if self._cache is not None:
+            await self._hub.caching.remember(self._cache, self.result)
 
     def _classify(self, exc: BaseException | None) -> None:
         deployment = self._route.deployment

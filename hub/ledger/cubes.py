@@ -23,6 +23,7 @@ CUBES: dict[str, frozenset[str]] = {
 QUARTER_GRAIN = "15m"
 HOUR_GRAIN = "1h"  # kept by `where` and the per-deployment histograms (below)
 HALF_GRAIN = "30m"  # the per-deployment histograms' finest grain (half-hour zones)
+SIX_HOUR_GRAIN = "6h"  # the per-deployment histograms' coarsest below the day
 GRAINS = (QUARTER_GRAIN, "day")
 # The cubes that also keep UTC hours: `where`, for tables by channel and hour (a zone a whole
 # number of hours from UTC reads a local hour as one hour bucket, not four quarters).
@@ -37,6 +38,7 @@ PLACE_DIMENSIONS = frozenset({"team_id", "connector", "workspace", "channel", "a
 
 
 DEPLOYMENT_DIMENSIONS = frozenset({"team_id", "deployment"})
+_DEPLOYMENT_GRAINS = (HALF_GRAIN, HOUR_GRAIN, SIX_HOUR_GRAIN, "day")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,11 @@ MEASURE_CUBES: dict[str, MeasureCube] = {
     # (migration 0019): a zone half an hour off the hour (Kolkata) moves 5.5 hours of each
     # UTC day, five hour buckets and a half hour (~190 rows) rather than two of the
     # `latency` cube's quarters (~460); only 45-minute zones (Kathmandu) still read those.
-    "dep_lat": MeasureCube(DEPLOYMENT_DIMENSIONS, (HALF_GRAIN, HOUR_GRAIN, "day"), "latency"),
-    "dep_ttft": MeasureCube(DEPLOYMENT_DIMENSIONS, (HALF_GRAIN, HOUR_GRAIN, "day"), "ttft"),
+    # And six UTC hours (migration 0020): a moved part of a day that covers most of six
+    # hours is read as them, what it does not cover moved back (Kolkata: 18:00-24:00 less
+    # 18:00-18:30, ~370 rows instead of ~1,150; New York: 00:00-06:00 less 05:00-06:00).
+    "dep_lat": MeasureCube(DEPLOYMENT_DIMENSIONS, _DEPLOYMENT_GRAINS, "latency"),
+    "dep_ttft": MeasureCube(DEPLOYMENT_DIMENSIONS, _DEPLOYMENT_GRAINS, "ttft"),
 }
 # The leaner cube of each measure that has one, read when a query needs no other dimension.
 DEPLOYMENT_CUBES = {"latency": "dep_lat", "ttft": "dep_ttft"}

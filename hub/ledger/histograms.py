@@ -6,10 +6,13 @@ split. The bins of every part are added, and the percentile is read from the mer
 (hub/ledger/latency_bins.py), so p95 over a month is one small `GROUP BY bin`, never a scan.
 A latency or TTFT read that needs no dimension but the team and the deployment (the models
 page, the overview) reads the leaner per-deployment cube (hub/ledger/cubes.py): its day
-buckets, its UTC hours for the whole hours of the quarter pieces and its half hours for
-the whole half hours left (Kolkata's 18:30-19:00); only quarters left after that (a
-45-minute zone's) come from the full cube's quarter buckets. An hour or half-hour row is
-the sum of its quarters, so the histogram is the same.
+buckets; its six-hour buckets for the UTC quarters of six hours a piece covers more than
+half of, the rest of those six hours read again and moved back (Kolkata's 18:30-24:00 moved
+to the next local day is 18:00-24:00 moved and 18:00-18:30 moved back: two buckets, not
+seven); its hours and half hours for the whole ones left; only quarters left after that (a
+45-minute zone's) come from the full cube's quarter buckets. A coarser row is the sum of its
+quarters, and what is moved back is exactly what the six hours moved, so the histogram is
+the same.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from hub.ledger.cubes import (
     HOUR_GRAIN,
     MEASURE_DIMENSIONS,
     QUARTER_GRAIN,
+    SIX_HOUR_GRAIN,
 )
 from hub.ledger.latency_bins import Histogram, sql_bin
 from hub.ledger.summary import (
@@ -43,10 +47,12 @@ from hub.ledger.summary import (
 )
 from hub.ledger.summary_plan import (
     HALF_HOUR,
+    SIX_HOURS,
     Grain,
     Piece,
     group_label,
     plan_pieces,
+    rounded_spans,
     whole_hours,
     whole_spans,
 )
@@ -93,10 +99,12 @@ async def read_histograms(
     lean = DEPLOYMENT_CUBES.get(measure)
     if lean is not None and columns_needed(where, group_by) <= DEPLOYMENT_DIMENSIONS:
         timed = grain is not None
-        hours, rest = whole_hours(plan.quarters, timed=timed)
+        sixes, rest = rounded_spans(plan.quarters, SIX_HOURS, timed=timed)
+        hours, rest = whole_hours(rest, timed=timed)
         halves, quarters = whole_spans(rest, HALF_HOUR, timed=timed)
-        parts[:2] = [(plan.days, lean, "day"), (hours, lean, HOUR_GRAIN),
-                     (halves, lean, HALF_GRAIN), (quarters, measure, QUARTER_GRAIN)]  # fmt: skip
+        parts[:2] = [(plan.days, lean, "day"), (sixes, lean, SIX_HOUR_GRAIN),
+                     (hours, lean, HOUR_GRAIN), (halves, lean, HALF_GRAIN),
+                     (quarters, measure, QUARTER_GRAIN)]  # fmt: skip
     for pieces, cube, bucket_grain in parts:
         for key, index, count in await _read(
             session, measure, cube, pieces, where, group_by, zone, bucket_grain

@@ -2,9 +2,9 @@
 
 `write_usage` (the one writer of usage records) calls `add_rollups`, which adds the record
 to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py; its UTC hour in
-`where`), and in its latency and time-to-first-token bins (also per deployment, UTC hour and
-half hour), its fail-over and its size class (the measure cubes), with one precompiled
-`INSERT … ON CONFLICT DO UPDATE` executed for the (up to twenty-two) rows (a batch of
+`where`), and in its latency and time-to-first-token bins (also per deployment, UTC half
+hour, hour and six hours), its fail-over and its size class (the measure cubes), with one
+precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to twenty-four) rows (a batch of
 records: their rows summed by key first, `merged_rows`). A rollup row is therefore exactly
 the sum of its records: a rolled-back record was never added, and no job can count a record
 twice.
@@ -29,11 +29,18 @@ from hub.ledger.cubes import (
     HOURLY_CUBES,
     MEASURE_CUBES,
     QUARTER_GRAIN,
+    SIX_HOUR_GRAIN,
     size_bin,
 )
 from hub.ledger.latency_bins import bin_of
 from hub.ledger.precompiled import Precompiled
-from hub.ledger.summary_plan import floor_day, floor_half_hour, floor_hour, floor_quarter
+from hub.ledger.summary_plan import (
+    floor_day,
+    floor_half_hour,
+    floor_hour,
+    floor_quarter,
+    floor_six_hours,
+)
 from hub.ledger.usage_entry import UsageEntry
 from hub.store.rollup_tables import DIMENSION_COLUMNS, ROLLUP_KEY, UsageRollup
 
@@ -130,7 +137,8 @@ def _values(record: Mapping[str, Any], *, sign: int) -> list[tuple[object, ...]]
         "size": size_bin(record["prompt_tokens"] or 0, record["completion_tokens"] or 0),
     }
     buckets = {QUARTER_GRAIN: floor_quarter(moment), HALF_GRAIN: floor_half_hour(moment),
-               HOUR_GRAIN: floor_hour(moment), "day": floor_day(moment)}  # fmt: skip
+               HOUR_GRAIN: floor_hour(moment), SIX_HOUR_GRAIN: floor_six_hours(moment),
+               "day": floor_day(moment)}  # fmt: skip
     rows: list[tuple[object, ...]] = []
     for cube, grains, kept, measure in _SHAPES:
         bin_ = bins[measure]

@@ -32,6 +32,7 @@ from typing import Literal
 
 HOUR = timedelta(hours=1)
 HALF_HOUR = timedelta(minutes=30)
+SIX_HOURS = timedelta(hours=6)
 DAY = timedelta(days=1)
 QUARTER = timedelta(minutes=15)  # the rollups' finest bucket
 _QUARTERS_A_DAY = DAY // QUARTER
@@ -57,6 +58,11 @@ def floor_quarter(moment: datetime) -> datetime:
 def floor_half_hour(moment: datetime) -> datetime:
     utc = moment.astimezone(UTC)
     return utc.replace(minute=utc.minute - utc.minute % 30, second=0, microsecond=0)
+
+
+def floor_six_hours(moment: datetime) -> datetime:
+    utc = moment.astimezone(UTC)
+    return utc.replace(hour=utc.hour - utc.hour % 6, minute=0, second=0, microsecond=0)
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -320,6 +326,48 @@ def whole_spans(
         rest += [replace(piece, start=a, end=b) for a, b in ((start, first), (last, end))
                  if a < b]  # fmt: skip
     return spans, rest
+
+
+def rounded_spans(
+    pieces: Sequence[Piece], step: timedelta, *, timed: bool
+) -> tuple[list[Piece], list[Piece]]:
+    """Pieces split into the UTC spans of `step` (a divisor of a day) they cover more than
+    half of, each read whole, and the rest: the parts in no such span as they are, and each
+    span's part outside the piece negated (read again, added where the span took it and
+    taken where the span added it; `negated`). Kolkata's 18:30-24:00 moved to the next local
+    day is the six hours 18:00-24:00 moved, and 18:00-18:30 moved back. A piece read moment
+    by moment (grouped by time, `add` None) is left whole."""
+    spans: list[Piece] = []
+    rest: list[Piece] = []
+    for piece in pieces:
+        start, end = piece.start, piece.end
+        if start is None or end is None or (timed and piece.add is None and piece.kept):
+            rest.append(piece)
+            continue
+        block, left = _floor_to(start, step), start  # left: the start of what is not read yet
+        while block < end:
+            low, high = max(start, block), min(end, block + step)
+            if 2 * (high - low) > step:
+                if left < low:
+                    rest.append(replace(piece, start=left, end=low))
+                spans.append(replace(piece, start=block, end=block + step))
+                rest += [negated(replace(piece, start=a, end=b))
+                         for a, b in ((block, low), (high, block + step)) if a < b]  # fmt: skip
+                left = high
+            block += step
+        if left < end:
+            rest.append(replace(piece, start=left, end=end))
+    return spans, rest
+
+
+def negated(piece: Piece) -> Piece:
+    """What takes `piece` back out: added to the group it was taken from and taken from the
+    one it was added to (a piece not grouped by time is taken as the plan's taken pieces are,
+    from its own moment's group)."""
+    if piece.kept:
+        taken = piece.add if piece.add is not None else piece.start
+        return Piece(piece.start, piece.end, piece.take, taken, kept=piece.take is not None)
+    return Piece(piece.start, piece.end, piece.take, None)
 
 
 def _floor_to(moment: datetime, step: timedelta) -> datetime:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
@@ -28,8 +29,11 @@ from hub.ledger.latency_bins import (
 from hub.ledger.summary import UsageFilter
 from hub.ledger.summary_plan import (
     HALF_HOUR,
+    SIX_HOURS,
+    Piece,
     local_days,
     plan_grouped,
+    rounded_spans,
     whole_hours,
     whole_spans,
 )
@@ -206,35 +210,48 @@ async def check_histograms(
             assert got[key].percentile_bin(fraction) == bin_of(exact)
 
 
-def test_a_kolkata_day_reads_per_deployment_hours_and_a_half_hour_and_no_quarters() -> None:
-    """Kolkata's 1 March from 18:30 UTC goes to the 2nd: five hour buckets and the half hour
-    18:30-19:00 of the per-deployment cube, no quarter of the full one; Kathmandu's (+05:45)
-    moved 18:15-19:00 is a quarter and a half hour."""
+def test_a_kolkata_day_reads_six_per_deployment_hours_less_a_half_hour() -> None:
+    """Kolkata's 1 March from 18:30 UTC goes to the 2nd: the six hours from 18:00 of the
+    per-deployment cube moved, and its half hour 18:00-18:30 moved back, no quarter of the
+    full cube read; Kathmandu's (+05:45) 18:15-24:00 is the six hours less a quarter."""
     zone = ZoneInfo("Asia/Kolkata")
     plan = plan_grouped(*local_days(date(2026, 3, 1), date(2026, 3, 2), zone), zone, "day")
-    hours, rest = whole_hours(plan.quarters, timed=True)
-    halves, quarters = whole_spans(rest, HALF_HOUR, timed=True)
-    assert [(p.start, p.end) for p in hours] == [(at(2026, 2, 28, 19), at(2026, 3, 1)),
-                                                 (at(2026, 3, 1, 19), at(2026, 3, 2)),
-                                                 (at(2026, 3, 2, 19), at(2026, 3, 3))]  # fmt: skip
-    assert [(p.start, p.end) for p in halves] == [
-        (at(2026, 2, 28, 18, 30), at(2026, 2, 28, 19)),
-        (at(2026, 3, 1, 18, 30), at(2026, 3, 1, 19)),
-        (at(2026, 3, 2, 18, 30), at(2026, 3, 2, 19)),
+    sixes, hours, halves, quarters = lean_pieces(plan.quarters)
+    day_1, day_2 = at(2026, 3, 1), at(2026, 3, 2)
+    feb_28, mar_1, mar_2 = at(2026, 2, 28, 18, 30), at(2026, 3, 1, 18, 30), at(2026, 3, 2, 18, 30)
+    assert sixes == [
+        Piece(at(2026, 2, 28, 18), day_1, add=feb_28),
+        Piece(at(2026, 3, 1, 18), day_2, add=mar_1, take=day_1),
+        Piece(at(2026, 3, 2, 18), at(2026, 3, 3), take=day_2, kept=False),
     ]
-    assert quarters == []
+    assert hours == [] and quarters == []
+    # Each half hour to the group the six hours took it from, and from the one they added
+    # it to: the 1st's 18:00-18:30 is the 1st's (23:30 local).
+    assert halves == [
+        Piece(at(2026, 2, 28, 18), feb_28, take=feb_28, kept=False),
+        Piece(at(2026, 3, 1, 18), mar_1, add=day_1, take=mar_1),
+        Piece(at(2026, 3, 2, 18), mar_2, add=day_2),
+    ]
     zone = ZoneInfo("Asia/Kathmandu")
     plan = plan_grouped(*local_days(date(2026, 3, 2), date(2026, 3, 2), zone), zone, "day")
-    hours, rest = whole_hours(plan.quarters, timed=True)
-    halves, quarters = whole_spans(rest, HALF_HOUR, timed=True)
-    assert [(p.start, p.end) for p in halves] == [
-        (at(2026, 3, 1, 18, 30), at(2026, 3, 1, 19)),
-        (at(2026, 3, 2, 18, 30), at(2026, 3, 2, 19)),
+    sixes, hours, halves, quarters = lean_pieces(plan.quarters)
+    assert [(p.start, p.end) for p in sixes] == [
+        (at(2026, 3, 1, 18), day_2),
+        (at(2026, 3, 2, 18), at(2026, 3, 3)),
     ]
+    assert hours == [] and halves == []
     assert [(p.start, p.end) for p in quarters] == [
-        (at(2026, 3, 1, 18, 15), at(2026, 3, 1, 18, 30)),
-        (at(2026, 3, 2, 18, 15), at(2026, 3, 2, 18, 30)),
+        (at(2026, 3, 1, 18), at(2026, 3, 1, 18, 15)),
+        (at(2026, 3, 2, 18), at(2026, 3, 2, 18, 15)),
     ]
+
+
+def lean_pieces(pieces: list[Piece]) -> tuple[list[Piece], ...]:
+    """As hub/ledger/histograms.py splits quarter pieces for the per-deployment cubes."""
+    sixes, rest = rounded_spans(pieces, SIX_HOURS, timed=True)
+    hours, rest = whole_hours(rest, timed=True)
+    halves, quarters = whole_spans(rest, HALF_HOUR, timed=True)
+    return sixes, hours, halves, quarters
 
 
 async def test_the_migration_backfills_the_bins_from_existing_records(
@@ -262,6 +279,7 @@ async def test_the_migration_backfills_the_bins_from_existing_records(
     migration, quarters = _migration("*_latency_histograms.py"), _migration("*_quarter_rollups.py")
     per_deployment = _migration("*_deployment_histograms.py")
     halves = _migration("*_half_hour_histograms.py")
+    sixes = _migration("*_six_hour_histograms.py")
     async with hub_.hub.engine.begin() as conn:
         await conn.execute(delete(UsageRollup).where(measured))
 
@@ -274,22 +292,24 @@ async def test_the_migration_backfills_the_bins_from_existing_records(
                 quarters.backfill(("latency", "ttft"))
                 per_deployment.backfill()  # summed from those quarters and days
                 halves.backfill()  # the per-deployment half hours, from those quarters
+                sixes.backfill()  # and six hours, from their hours
 
         await conn.run_sync(run)
     assert await bins() == written
 
 
-async def test_the_half_hour_migration_goes_down_and_up_again(
-    running: tuple[RunningHub, list[int]],
+@pytest.mark.parametrize(("name", "grain"), [("half_hour", "30m"), ("six_hour", "6h")])
+async def test_the_half_and_six_hour_migrations_go_down_and_up_again(
+    running: tuple[RunningHub, list[int]], name: str, grain: str
 ) -> None:
-    """Down: the per-deployment half-hour rows gone, every other row as written; up again:
-    each half hour the sum of its two quarters, equal to what the writer wrote."""
+    """Down: the per-deployment half-hour (six-hour) rows gone, every other row as written;
+    up again: each the sum of its quarters (hours), equal to what the writer wrote."""
     hub_, team_ids = running
     drawn = [
         record(when=anchor + timedelta(minutes=m), deployment=("p/big", "p/small", None)[m % 3],
                latency=40 * m + 7, ttft=m or None, status=("ok", "error")[m % 2])
         for anchor in ANCHORS
-        for m in (0, 14, 15, 29, 30, 44, 59, 61)
+        for m in (0, 14, 15, 29, 30, 44, 59, 61, 300, 359, 360, 725)
     ]  # fmt: skip
     await replace_usage(hub_, drawn, team_ids)
     columns = [c for c in UsageRollup.__table__.c if c.name != "id"]
@@ -300,11 +320,11 @@ async def test_the_half_hour_migration_goes_down_and_up_again(
         return sorted(tuple(row) for row in found)
 
     written = await rollups()
-    halves = [r for r in written if r[1] == "30m"]
-    assert {r[0] for r in halves} == {"dep_lat", "dep_ttft"}
+    new = [r for r in written if r[1] == grain]
+    assert {r[0] for r in new} == {"dep_lat", "dep_ttft"}
     requests = columns.index(UsageRollup.__table__.c.requests)
-    assert sum(r[requests] for r in halves if r[0] == "dep_lat") == len(drawn)
-    migration = _migration("*_half_hour_histograms.py")
+    assert sum(r[requests] for r in new if r[0] == "dep_lat") == len(drawn)
+    migration = _migration(f"*_{name}_histograms.py")
 
     def run(step: str) -> Any:
         def step_(sync_conn: Any) -> None:
@@ -318,7 +338,7 @@ async def test_the_half_hour_migration_goes_down_and_up_again(
 
     async with hub_.hub.engine.begin() as conn:
         await conn.run_sync(run("downgrade"))
-    assert await rollups() == [r for r in written if r[1] != "30m"]
+    assert await rollups() == [r for r in written if r[1] != grain]
     async with hub_.hub.engine.begin() as conn:
         await conn.run_sync(run("upgrade"))
     assert await rollups() == written

@@ -418,11 +418,11 @@ async def test_the_migration_backfills_the_rollups_from_existing_records(
     assert 0 < len(written) < 20 * len(drawn)  # records of one bucket and cube share a row
     # The rollups' migration, then the latency bins', the suggestion measures', the quarter
     # hours', the per-deployment bins', the `where` cube's hours and the per-deployment half
-    # hours.
+    # hours and six hours.
     migrations = [_migration(f"*_{name}.py") for name in
                   ("usage_rollups", "latency_histograms", "suggestion_measures",
                    "quarter_rollups", "deployment_histograms", "where_hours",
-                   "half_hour_histograms")]  # fmt: skip
+                   "half_hour_histograms", "six_hour_histograms")]  # fmt: skip
     async with hub_.hub.engine.begin() as conn:
         await conn.execute(delete(UsageRollup))
 
@@ -468,10 +468,11 @@ async def test_the_quarter_hour_migration_goes_down_to_hours_and_up_again(
 
     written = await rollups()
     # The migrations after it (per-deployment bins, the `where` cube's hours, the
-    # per-deployment half hours) go down first and up last.
+    # per-deployment half hours and six hours) go down first and up last.
     migration = _migration("*_quarter_rollups.py")
     later = [_migration(f"*_{name}.py") for name in
-             ("deployment_histograms", "where_hours", "half_hour_histograms")]  # fmt: skip
+             ("deployment_histograms", "where_hours", "half_hour_histograms",
+              "six_hour_histograms")]  # fmt: skip
 
     def run(step: str, migration: Any = migration) -> Any:
         def step_(sync_conn: Any) -> None:

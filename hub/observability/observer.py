@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -76,21 +77,8 @@ class RequestObservation:
         self._overhead = 0.0
         self._last_attempt: AttemptObservation | None = None
 
-    @contextmanager
-    def _timed(self, name: Step) -> Iterator[None]:
-        clock = self._owner.clock
-        started = clock.monotonic()
-        try:
-            if self._owner.tracing.enabled:
-                with self._owner.tracing.span(STEP_SPANS[name]):
-                    yield
-            else:
-                yield
-        finally:
-            self._overhead += clock.monotonic() - started
-
     def step(self, name: Step) -> AbstractContextManager[None]:
-        return self._timed(name)
+        return _Timed(self, name)
 
     def refused(self, error: BaseException) -> None:
         if isinstance(error, LimitError):
@@ -129,6 +117,43 @@ class RequestObservation:
             self.metrics.of(self.metrics.cache, result.alias, result.cache).inc()
         if self._last_attempt is not None:
             self._last_attempt.close(result)
+
+
+class _Timed:
+    """A step's time added to the request's overhead, under its span when tracing is on: a
+    slotted context manager, two per request (a generator-based one cost a generator and
+    its wrapper each)."""
+
+    __slots__ = ("_owner", "_name", "_started", "_span")
+
+    def __init__(self, owner: RequestObservation, name: Step) -> None:
+        self._owner = owner
+        self._name = name
+        self._started = 0.0
+        self._span: AbstractContextManager[Span] | None = None
+
+    def __enter__(self) -> None:
+        hub = self._owner._owner
+        self._started = hub.clock.monotonic()
+        if hub.tracing.enabled:
+            span = hub.tracing.span(STEP_SPANS[self._name])
+            try:
+                span.__enter__()
+            except BaseException:
+                self._add()
+                raise
+            self._span = span
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        try:
+            return None if self._span is None else self._span.__exit__(kind, exc, tb)
+        finally:
+            self._add()
+
+    def _add(self) -> None:
+        self._owner._overhead += self._owner._owner.clock.monotonic() - self._started
 
 
 class AttemptObservation:

@@ -10,9 +10,11 @@ settles the request in a transaction as usual, unless
 
 - the hold was there and this settle released it (else: a late settle after a recovery, or a
   replay: `_write_unheld`'s work), and
-- no budget threshold can have been crossed: no moved counter with a limit went from below
-  its limit to at least 79.9% of it (a conservative superset of `crossed_thresholds`' test,
-  in exact numeric arithmetic), since noting and announcing a crossing is more statements.
+- no budget threshold was crossed: no moved counter with a limit went from below 80% (or
+  100%) of it to at least that (`crosses`, the test `crossed_thresholds` makes, in exact
+  numeric arithmetic), since noting and announcing a crossing is more statements. A team
+  between 80% and 100% of its budget, which crosses nothing more, settles in one statement
+  like any other; only the settle that crosses a mark (twice a period per limit) fails.
 
 A settlement whose team wants `completion.created` events (an outbox row) is not written
 alone at all. What the statement writes is exactly what `Settle.write` writes for it. Its
@@ -31,6 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from hub.ledger.holds import Settlement
 from hub.ledger.precompiled import Compiled, execute_rows
 from hub.ledger.rollups import SUM_COLUMNS, merged_rows, rollup_rows
+from hub.ledger.thresholds import THRESHOLDS
 from hub.ledger.writer import SYNC_COMMIT
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
@@ -42,21 +45,31 @@ _RECORDS = cast(Table, UsageRecord.__table__)
 _ROLLUPS = cast(Table, UsageRollup.__table__)
 _NUMBER = re.compile(r"\$(\d+)")
 
+
 # The guard, after the release's CTEs (`released`, `moved`) and the record's (`rec`): a row
-# of the record's id, or a division by zero.
+# of the record's id, or a division by zero when the hold was not released here or a moved
+# counter with a limit crossed a threshold (`crosses`, in exact numeric arithmetic).
+def _crossing(spent: str, added: str, limit: str) -> str:
+    before = f"CAST({spent} - {added} AS NUMERIC) * 100"
+    return " OR ".join(
+        f"({before} < CAST({limit} AS NUMERIC) * {percent} "
+        f"AND CAST({limit} AS NUMERIC) * {percent} <= CAST({spent} AS NUMERIC) * 100)"
+        for percent in THRESHOLDS
+    )
+
+
+_COST_CROSSED = _crossing("moved.cost_spent_micros", "lim.added_cost", "lim.cost_limit")
+_TOKENS_CROSSED = _crossing("moved.tokens_spent", "lim.added_tokens", "lim.token_limit")
 _GUARD = (
-    "lim AS (SELECT * FROM unnest(CAST(:lim_ids AS BIGINT[]), CAST(:lim_cost AS BIGINT[]), "
+    "lim AS (SELECT *, CAST(:added_cost AS BIGINT) AS added_cost, "
+    "CAST(:added_tokens AS BIGINT) AS added_tokens "
+    "FROM unnest(CAST(:lim_ids AS BIGINT[]), CAST(:lim_cost AS BIGINT[]), "
     "CAST(:lim_tokens AS BIGINT[])) AS l(counter_id, cost_limit, token_limit)) "
     "SELECT 1 / (CASE WHEN (SELECT count(*) FROM released) = 1 AND NOT EXISTS ("
     "SELECT 1 FROM moved JOIN lim ON lim.counter_id = moved.id WHERE "
-    "(lim.cost_limit <> 0 AND CAST(moved.cost_spent_micros - CAST(:added_cost AS BIGINT) "
-    "AS NUMERIC) * 1000 < CAST(lim.cost_limit AS NUMERIC) * 1001 + 1000 "
-    "AND CAST(moved.cost_spent_micros AS NUMERIC) * 1000 >= CAST(lim.cost_limit AS NUMERIC) "
-    "* 799) OR (lim.token_limit <> 0 AND CAST(moved.tokens_spent - "
-    "CAST(:added_tokens AS BIGINT) AS NUMERIC) * 1000 < CAST(lim.token_limit AS NUMERIC) "
-    "* 1001 + 1000 AND CAST(moved.tokens_spent AS NUMERIC) * 1000 >= "
-    "CAST(lim.token_limit AS NUMERIC) * 799)) THEN 1 ELSE 0 END), (SELECT id FROM rec), "
-    + SYNC_COMMIT
+    f"(lim.cost_limit <> 0 AND ({_COST_CROSSED})) "
+    f"OR (lim.token_limit <> 0 AND ({_TOKENS_CROSSED}))"
+    ") THEN 1 ELSE 0 END), (SELECT id FROM rec), " + SYNC_COMMIT
 )
 
 

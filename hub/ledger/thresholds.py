@@ -35,6 +35,12 @@ class CounterLimit:
     token_limit: int | None
 
 
+def crosses(before: int, after: int, ceiling: int, percent: int) -> bool:
+    """`before` < `percent`% of `ceiling` <= `after`, in integers (no float near money; the
+    one-statement settle, hub/ledger/settle_pg.py, asks the same in SQL)."""
+    return before * 100 < ceiling * percent <= after * 100
+
+
 def crossed_thresholds(
     conn: Connection,
     *,
@@ -56,8 +62,7 @@ def crossed_thresholds(
             if not ceiling:
                 continue
             for percent in THRESHOLDS:
-                mark = ceiling * percent / 100
-                if not (new - delta < mark <= new):
+                if not crosses(new - delta, new, ceiling, percent):
                     continue
                 if not _first_time(conn, limit, metric, percent, now):
                     continue

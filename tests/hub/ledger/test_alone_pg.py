@@ -9,14 +9,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select, update
 
 from hub.errors import QuotaExceeded
 from hub.ledger.rollups import SUM_COLUMNS, merged_rows, rollup_rows
 from hub.ledger.usage_entry import UsageEntry
 from hub.model import Caller, Origin, Usage
 from hub.store.event_tables import BudgetAlert
-from hub.store.ledger_tables import BudgetCounter, Quota, Reservation
+from hub.store.ledger_tables import BudgetCounter, Quota, Reservation, UsageRecord
 from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
 from tests.support.hubs import RunningHub, start_hub
 from tests.support.records import usage_rows
@@ -162,3 +164,80 @@ async def test_a_late_settle_after_the_hold_was_released_is_written_in_a_transac
     (record,) = await usage_rows(running.hub)
     assert record.request_id == "late"
     assert await rollups(running) != {}
+
+
+LIMIT_MICROS, LIMIT_TOKENS = 100_000, 1_000
+NEAR = settings(
+    max_examples=30,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+async def limited(postgres_url: str) -> AsyncIterator[RunningHub]:
+    hub = await start_hub(
+        {},
+        database_url=postgres_url,
+        monthly_budget_micros=LIMIT_MICROS,
+        monthly_token_quota=LIMIT_TOKENS,
+    )
+    try:
+        yield hub
+    finally:
+        await hub.close()
+
+
+@NEAR
+@example(spent=85_000, cost=5_000, used=850, tokens=(30, 20))  # 85% -> 90%: alone
+@example(spent=79_999, cost=1, used=0, tokens=(0, 0))  # exactly onto 80%
+@example(spent=99_000, cost=1_000, used=990, tokens=(5, 5))  # exactly onto 100%, both
+@example(spent=99_999, cost=150_000, used=999, tokens=(600, 600))  # past the limit
+@example(spent=100, cost=100, used=799, tokens=(1, 0))  # the token limit's 80%
+@given(
+    spent=st.integers(0, LIMIT_MICROS - 1),
+    cost=st.integers(0, LIMIT_MICROS * 3 // 2),
+    used=st.integers(0, LIMIT_TOKENS - 1),
+    tokens=st.tuples(st.integers(0, 600), st.integers(0, 600)),
+)
+async def test_a_settle_is_one_statement_unless_it_crosses_a_threshold(
+    limited: RunningHub, spent: int, cost: int, used: int, tokens: tuple[int, int]
+) -> None:
+    """Near or past 80% of a budget, a settle that crosses no mark is written alone (no
+    failed statement); one that crosses 80% or 100% of either limit, in a transaction,
+    which announces it. Either way the counters move by exactly the record's figures."""
+    hub = limited.hub
+    caller = Caller(team_id=limited.team.id, team_name=limited.team.name)
+    await hub.budget.quotas.of(caller)
+
+    async def spend() -> None:  # the counter as drawn (before the hold: the last example's)
+        async with hub.sessions.begin() as session:
+            await session.execute(delete(BudgetAlert))
+            await session.execute(
+                update(BudgetCounter).values(cost_spent_micros=spent, tokens_spent=used)
+            )
+
+    await spend()
+    hold = await hub.budget.reserve(caller, cost_micros=1, tokens=1)
+    await spend()  # the first example's counter is the reservation's
+    before = hub.budget.writer.alone
+    request = f"near-{spent}-{cost}-{used}-{tokens}"
+    settled = await hub.budget.settle(hold, entry(caller, request, cost, tokens))
+    charged = sum(tokens)
+    crossed = sorted(
+        (metric, percent)
+        for metric, was, now, ceiling in (
+            ("cost", spent, spent + cost, LIMIT_MICROS),
+            ("tokens", used, used + charged, LIMIT_TOKENS),
+        )
+        for percent in (80, 100)
+        if was * 100 < ceiling * percent <= now * 100
+    )
+    assert hub.budget.writer.alone == before + (not crossed)
+    assert sorted((t["metric"], t["threshold_percent"]) for t in settled.thresholds) == crossed
+    assert await counters(limited) == [("team", 0, spent + cost, 0, used + charged)]
+    async with hub.sessions() as session:
+        record = await session.scalar(select(UsageRecord).where(UsageRecord.request_id == request))
+    assert record is not None and record.cost_micros == cost

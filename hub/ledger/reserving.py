@@ -72,14 +72,22 @@ _RESERVE_PG = Precompiled(
     ).bindparams(bindparam("created_at", type_=UTCDateTime()))
 )
 # The same in autocommit, for a batch of one (hub/ledger/writer.py, `Alone`): a request that
-# does not fit makes the statement fail (a division by zero when no reservation row was
-# made), so the server rolls back the holds the other counters took, and the writer reserves
-# it again in a transaction, which refuses it at the right counter.
+# does not fit after some counters took its hold makes the statement fail (a division by
+# zero when no reservation row was made but a counter row was held), so the server rolls
+# back those holds, and the writer reserves it again in a transaction, which refuses it at
+# the right counter. One that no counter took wrote nothing (a new counter always takes a
+# hold that `_fits_empty`): the statement answers with the first counter's figures as the
+# statement found them, and the refusal is made from them (the common refusal: a team or
+# key out of budget), without a failed statement or a transaction.
 _RESERVE_PG_ALONE = Precompiled(
     text(
-        _RESERVE_PG_CTES + "SELECT 1 / (CASE WHEN made.id IS NULL THEN 0 ELSE 1 END), made.id, "
-        'held.id, held.scope, held.scope_id, held."window" '
-        "FROM (SELECT 1) AS one LEFT JOIN made ON true LEFT JOIN held ON true"
+        _RESERVE_PG_CTES + "SELECT 1 / (CASE WHEN made.id IS NULL AND held.id IS NOT NULL "
+        'THEN 0 ELSE 1 END), made.id, held.id, held.scope, held.scope_id, held."window", '
+        "f.cost_spent_micros, f.cost_reserved_micros, f.tokens_spent, f.tokens_reserved "
+        "FROM (SELECT 1) AS one LEFT JOIN made ON true LEFT JOIN held ON true "
+        "LEFT JOIN (SELECT c.* FROM budget_counters AS c JOIN wanted AS w "
+        'ON w.scope = c.scope AND w.scope_id = c.scope_id AND w."window" = c."window" '
+        "AND w.period_start = c.period_start WHERE w.n = 1) AS f ON held.id IS NULL"
     ).bindparams(bindparam("created_at", type_=UTCDateTime()))
 )
 
@@ -150,7 +158,7 @@ class Reserve:
                 )
         return [outcome for outcome in outcomes if outcome is not None]
 
-    def write_alone(self, tx: Tx, item: ReserveItem) -> Hold | object:
+    def write_alone(self, tx: Tx, item: ReserveItem) -> Hold | Refused | object:
         return hold_alone_pg(tx, item)
 
 
@@ -200,15 +208,22 @@ def _params_pg(item: ReserveItem, keys: list[Key]) -> dict[str, object]:
     }
 
 
-def hold_alone_pg(tx: Tx, item: ReserveItem) -> Hold | object:
+def hold_alone_pg(tx: Tx, item: ReserveItem) -> Hold | Refused | object:
     """A batch's only reservation as one statement in autocommit (`Reserve.write_alone`):
-    the hold, or NOT_ALONE; a refusal fails the statement, which then wrote nothing."""
+    the hold, a refusal no counter took a hold for, or NOT_ALONE; a refusal after some
+    counter took it fails the statement, which then wrote nothing."""
     if tx.dialect != "postgresql" or not item.tracked or not _fits_empty(item):
         return NOT_ALONE
     keys = _keys(item)
     rows = _RESERVE_PG_ALONE.rows(tx.conn, _params_pg(item, keys))
+    first = rows[0]
+    if first[1] is None:  # no counter had room, so none took anything: refused at the first
+        scope, _, window, _, quota = keys[0]
+        assert quota is not None  # a counter without a limit always takes the hold
+        state = None if first[6] is None else CounterState(*(int(v) for v in first[6:10]))
+        return Refused(scope, window, quota, state)
     taken = {(row[3], int(row[4]), row[5]): int(row[2]) for row in rows}
-    return _held(item, keys, int(rows[0][1]), taken)
+    return _held(item, keys, int(first[1]), taken)
 
 
 def _hold_pg(tx: Tx, item: ReserveItem) -> Hold | Refused:

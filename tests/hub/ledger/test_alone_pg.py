@@ -4,6 +4,7 @@ gone) is written in a transaction as before, with nothing of the statement left 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -126,6 +127,32 @@ async def test_a_refusal_after_a_counter_took_the_hold_leaves_nothing_held(
     assert writer.alone == before + 1
     assert "team" in str(refused.value).lower() or "acme" in str(refused.value)
     assert await counters(running) == [("key", 60_000, 0, 6, 0), ("team", 60_000, 0, 6, 0)]
+    async with running.hub.sessions() as session:
+        assert len(list(await session.scalars(select(Reservation)))) == 1
+
+
+async def test_a_refusal_no_counter_took_is_answered_by_the_statement_itself(
+    running: RunningHub,
+) -> None:
+    caller = Caller(team_id=running.team.id, team_name=running.team.name)
+    writer = running.hub.budget.writer
+    await running.hub.budget.quotas.of(caller)
+    await running.hub.budget.reserve(caller, cost_micros=60_000, tokens=6)
+    before = writer.alone
+    # The team's counter (the only one) has no room: nothing was held, nothing to roll back.
+    with pytest.raises(QuotaExceeded) as alone:
+        await running.hub.budget.reserve(caller, cost_micros=60_000, tokens=6)
+    assert writer.alone == before + 1
+    # The same refusal made in a transaction (two in one batch): the same answer.
+    both = await asyncio.gather(
+        running.hub.budget.reserve(caller, cost_micros=60_000, tokens=6),
+        running.hub.budget.reserve(caller, cost_micros=50_000, tokens=5),
+        return_exceptions=True,
+    )
+    assert writer.alone == before + 1
+    assert [type(r) for r in both] == [QuotaExceeded, QuotaExceeded]
+    assert str(both[0]) == str(alone.value)
+    assert await counters(running) == [("team", 60_000, 0, 6, 0)]
     async with running.hub.sessions() as session:
         assert len(list(await session.scalars(select(Reservation)))) == 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,6 +31,7 @@ from connectors.dashboard.kit import Kit, NavItem
 from connectors.dashboard.performance import latencies, performance
 from connectors.dashboard.refusal import Missing
 from connectors.dashboard.sessions import Viewer
+from connectors.dashboard.usage_table import table_rows
 from hub.ledger.latency_bins import RELATIVE_ERROR
 from hub.ledger.reports import RecordedRequest
 from hub.ledger.summary import UsageFilter
@@ -225,13 +226,15 @@ class AnalyticsPages:
             return self._kit.page(request, "error.html", status=400, viewer=viewer,
                               title=_("Cannot show this"), message=exc.shown(_))  # fmt: skip
         query = explored.query
+        over_time = query.group_by[0] in ("day", "hour")
+        # A bar chart shows the top 25 rows (the table has every row): only those are charted.
+        charted = explored.rows if over_time else explored.rows[:25]
         points = [
             Point(" · ".join(label or _("(none)") for label in row.labels),
                   metric_value(row.totals, query.metric),
                   _metric_text(row.totals, query.metric, num))
-            for row in explored.rows
+            for row in charted
         ]  # fmt: skip
-        over_time = query.group_by[0] in ("day", "hour")
         group_names = {g: _(name) for g, name in GROUP_NAMES.items()}
         metrics = {m: _(name) for m, name in METRICS.items()}
         groups = [group_names[g] for g in query.group_by]
@@ -242,17 +245,17 @@ class AnalyticsPages:
             title = _("%(metric)s by %(group)s and %(then)s") % {
                 "metric": metrics[query.metric], "group": groups[0], "then": groups[1]}  # fmt: skip
         chart = (columns(points, title=title, chart_id="usage", words=cat) if over_time
-                 else bars(points[:25], title=title, chart_id="usage", words=cat))  # fmt: skip
+                 else bars(points, title=title, chart_id="usage", words=cat))  # fmt: skip
         exports = urlencode(query.url_params())
         shown: dict[tuple[str, str], str] = {}  # each day or hour formatted once
         return self._kit.page(
             request, "usage.html", viewer=viewer, title=_("Usage"), query=query, chart=chart,
             chart_title=title,
-            rows=[(_cells(query.group_by, row.labels, num, shown), _figures(row.totals, num))
-                  for row in explored.rows],
+            rows_html=table_rows(query.group_by, explored.rows, num, none=_("(none)"),
+                                 shown=shown),
             total=_figures(explored.total, num), groups=GROUPS, group_names=group_names,
             metrics=metrics, text_filters=TEXT_FILTERS, exports=exports,
-            shown=len(points), charted=len(points) if over_time else min(25, len(points)),
+            shown=len(explored.rows), charted=len(points),
         )  # fmt: skip
 
     async def usage_json(self, request: web.Request, viewer: Viewer) -> web.Response:
@@ -283,31 +286,6 @@ def _request_row(r: RecordedRequest, teams: dict[int, str], num: Numbers) -> dic
         "cost": num.usd(r.cost_micros), "latency": num.ms(r.latency_ms),
         "ttft": None if r.ttft_ms is None else num.ms(r.ttft_ms),
     }  # fmt: skip
-
-
-def _cells(
-    group_by: tuple[str, ...],
-    labels: tuple[str | None, ...],
-    num: Numbers,
-    shown: dict[tuple[str, str], str],
-) -> list[tuple[str | None, str | None]]:
-    """The group cells of a table row: the text shown and, for a day or an hour (ISO in the
-    query's timezone, as the exports keep it), that value for <time datetime>. `shown`: the
-    texts of the days and hours formatted so far (a table by channel and hour names each
-    hour once per channel)."""
-    cells: list[tuple[str | None, str | None]] = []
-    for dimension, label in zip(group_by, labels, strict=True):
-        if label is not None and dimension in ("day", "hour"):
-            text = shown.get((dimension, label))
-            if text is None:
-                text = shown[dimension, label] = (
-                    num.day(date.fromisoformat(label)) if dimension == "day"
-                    else num.minute(datetime.fromisoformat(label))
-                )  # fmt: skip
-            cells.append((text, label))
-        else:
-            cells.append((label, None))
-    return cells
 
 
 def _figures(totals: UsageTotals, num: Numbers) -> dict[str, Any]:

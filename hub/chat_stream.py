@@ -278,6 +278,7 @@ class ChatStream:
         guard = self._guard
         bounds = guard.bounds()
         result = self.result
+        checkpoints = self._checkpoints
         try:
             while True:
                 try:
@@ -307,11 +308,12 @@ class ChatStream:
                 if text:
                     parts.append(text)  # joined once, at the end: long answers stay linear
                     self._seen_chars += len(text)
-                self._checkpoints.saw(
-                    self._hold,
-                    deployment=self.deployment,
-                    chars=self._seen_chars + result.other_output_chars,
-                )
+                if checkpoints.due():
+                    checkpoints.saw(
+                        self._hold,
+                        deployment=self.deployment,
+                        chars=self._seen_chars + result.other_output_chars,
+                    )
                 if text or self._every_chunk:
                     yield chunk
                 if guard.cut:

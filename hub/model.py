@@ -306,9 +306,10 @@ class ChatChunk:
 
     @property
     def finish_reason(self) -> str | None:
-        return next(
-            (c.finish_reason for c in self.choices if c.index == 0 and c.finish_reason), None
-        )
+        choices = self.choices
+        if len(choices) == 1:  # read twice per chunk (router, ChatStream): no generator
+            return choices[0].finish_reason if choices[0].index == 0 else None
+        return next((c.finish_reason for c in choices if c.index == 0 and c.finish_reason), None)
 
     @property
     def has_content(self) -> bool:

@@ -39,6 +39,10 @@ class Checkpoints:
         self._last = clock.monotonic()
         self._writing: asyncio.Task[Any] | None = None
 
+    def due(self) -> bool:
+        """Whether `saw` would write now (asked per chunk first: its arguments cost more)."""
+        return self._clock.monotonic() - self._last >= EVERY_S
+
     def saw(self, hold: Hold | None, *, deployment: str | None, chars: int) -> None:
         """Called per chunk; writes only when `EVERY_S` passed since the last checkpoint."""
         now = self._clock.monotonic()

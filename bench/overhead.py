@@ -321,8 +321,11 @@ async def sequential(
     for target in targets:  # warm-up: connections, caches, the JIT-less interpreter's paths
         for _ in range(20):
             await client.call(target, stream, None)
-    for _ in range(rounds):
-        for target in targets:
+    # The hubs' order alternates from round to round: run with the same tree twice
+    # (`--baseline` this checkout), the hub measured second added 0.2-0.4 ms more at p50.
+    flipped = [*targets[:2], *reversed(targets[2:])]
+    for index in range(rounds):
+        for target in targets if index % 2 == 0 else flipped:
             await client.call(target, stream, samples[target.name])
     return samples
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +19,7 @@ from connectors.dashboard.explorer import (
     TEXT_FILTERS,
     BadQuery,
     Explored,
+    Row,
     as_csv,
     as_json,
     explore,
@@ -31,7 +32,7 @@ from connectors.dashboard.kit import Kit, NavItem
 from connectors.dashboard.performance import latencies, performance
 from connectors.dashboard.refusal import Missing
 from connectors.dashboard.sessions import Viewer
-from connectors.dashboard.usage_table import table_rows
+from connectors.dashboard.usage_table import table_rows, time_text
 from hub.ledger.latency_bins import RELATIVE_ERROR
 from hub.ledger.reports import RecordedRequest
 from hub.ledger.summary import UsageFilter
@@ -75,8 +76,11 @@ class AnalyticsPages:
         spent = {str(r.group[0]): r.totals.cost_micros for r in by_day.rows}
         days = []  # every day of the month so far, those without usage too
         for n in range(now.day):
-            day = f"{month_start + timedelta(days=n):%Y-%m-%d}"
-            days.append(Point(day, spent.get(day, 0) / 1e6, num.usd(spent.get(day, 0))))
+            moment = month_start + timedelta(days=n)
+            day = f"{moment:%Y-%m-%d}"
+            days.append(Point(num.day(moment.date()), spent.get(day, 0) / 1e6,
+                              num.usd(spent.get(day, 0)), axis=num.short_day(moment.date()),
+                              iso=day))  # fmt: skip
         by_model = await hub.usage.summary(since=month_start, until=None, where=where,
                                            group_by=["model"])  # fmt: skip
         models = sorted(by_model.rows, key=lambda r: -r.totals.cost_micros)[:10]
@@ -146,18 +150,19 @@ class AnalyticsPages:
                 for r in found.rows]  # fmt: skip
         rows.sort(key=lambda row: -row[1]["requests"])
         sums = {str(r.group[0]): r.totals for r in by_day.rows}
-        days = []
+        days = []  # (ISO day, as the language writes it, figures)
         day = query.first
         while day <= query.last:
             label = day.isoformat()
             measured_day = daily_measured.get((label,))
-            days.append((label, performance(sums.get(label, UsageTotals()), measured_day,
-                                            numbers=num)))  # fmt: skip
+            days.append((label, num.day(day), performance(sums.get(label, UsageTotals()),
+                                                          measured_day, numbers=num)))  # fmt: skip
             day += timedelta(days=1)
         p95 = [Point(name, float(p["latency_p95"] or 0), p["latency_p95_text"])
                for name, p in rows]  # fmt: skip
-        over_time = [Point(label, float(p["latency_p95"] or 0), p["latency_p95_text"])
-                     for label, p in days]  # fmt: skip
+        over_time = [Point(text, float(p["latency_p95"] or 0), p["latency_p95_text"],
+                           axis=num.short_day(date.fromisoformat(iso)), iso=iso)
+                     for iso, text, p in days]  # fmt: skip
         return self._kit.page(
             request, "models.html", viewer=viewer, title=_("Model performance"), query=query,
             rows=rows, days=days, chosen=chosen, resolution="±" + num.percent(RELATIVE_ERROR),
@@ -229,12 +234,11 @@ class AnalyticsPages:
         over_time = query.group_by[0] in ("day", "hour")
         # A bar chart shows the top 25 rows (the table has every row): only those are charted.
         charted = explored.rows if over_time else explored.rows[:25]
+        shown: dict[tuple[str, str], str] = {}  # each day or hour formatted once
         points = [
-            Point(" · ".join(label or _("(none)") for label in row.labels),
-                  metric_value(row.totals, query.metric),
-                  _metric_text(row.totals, query.metric, num))
+            _point(query.group_by, row, query.metric, num, none=_("(none)"), shown=shown)
             for row in charted
-        ]  # fmt: skip
+        ]
         group_names = {g: _(name) for g, name in GROUP_NAMES.items()}
         metrics = {m: _(name) for m, name in METRICS.items()}
         groups = [group_names[g] for g in query.group_by]
@@ -247,7 +251,6 @@ class AnalyticsPages:
         chart = (columns(points, title=title, chart_id="usage", words=cat) if over_time
                  else bars(points, title=title, chart_id="usage", words=cat))  # fmt: skip
         exports = urlencode(query.url_params())
-        shown: dict[tuple[str, str], str] = {}  # each day or hour formatted once
         return self._kit.page(
             request, "usage.html", viewer=viewer, title=_("Usage"), query=query, chart=chart,
             chart_title=title,
@@ -286,6 +289,32 @@ def _request_row(r: RecordedRequest, teams: dict[int, str], num: Numbers) -> dic
         "cost": num.usd(r.cost_micros), "latency": num.ms(r.latency_ms),
         "ttft": None if r.ttft_ms is None else num.ms(r.ttft_ms),
     }  # fmt: skip
+
+
+def _point(
+    group_by: tuple[str, ...], row: Row, metric: str, num: Numbers, *, none: str,
+    shown: dict[tuple[str, str], str],
+) -> Point:  # fmt: skip
+    """A row as a chart's point: its labels as the table writes them (days and hours in the
+    page's language and the query's timezone), and under a column over time the first one
+    shorter (`Nov 20`, `Nov 20, 1:00 PM`)."""
+    texts = []
+    for dimension, label in zip(group_by, row.labels, strict=True):
+        if label is not None and dimension in ("day", "hour"):
+            text = shown.get((dimension, label))
+            if text is None:
+                text = shown[dimension, label] = time_text(dimension, label, num)
+            texts.append(text)
+        else:
+            texts.append(label or none)
+    axis, iso = "", ""
+    first = row.labels[0] if row.labels else None
+    if first is not None and group_by[0] in ("day", "hour"):
+        iso = first
+        axis = (num.short_day(date.fromisoformat(first)) if group_by[0] == "day"
+                else num.short_minute(datetime.fromisoformat(first)))  # fmt: skip
+    return Point(" · ".join(texts), metric_value(row.totals, metric),
+                 _metric_text(row.totals, metric, num), axis=axis, iso=iso)  # fmt: skip
 
 
 def _figures(totals: UsageTotals, num: Numbers) -> dict[str, Any]:

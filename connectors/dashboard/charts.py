@@ -18,9 +18,11 @@ LABEL_WIDTH = 190
 
 @dataclass(frozen=True, slots=True)
 class Point:
-    label: str
+    label: str  # as the page's language writes it (a day: `Nov 20, 2026`, `20.11.2026`)
     value: float
     text: str  # the value as shown (e.g. "$1.23")
+    axis: str = ""  # a shorter label under a column (`Nov 20`, `20. Nov.`); "": the label
+    iso: str = ""  # a day's or hour's ISO 8601 (a <time> element's datetime), if it is one
 
 
 def bars(
@@ -81,7 +83,7 @@ def columns(
         if n % every == 0:
             parts.append(
                 f'<text class="chart-label" x="{x + width / 2:.1f}" y="{height - 8}" '
-                f'text-anchor="middle">{escape(point.label[-5:])}</text>'
+                f'text-anchor="middle">{escape(point.axis or point.label)}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)

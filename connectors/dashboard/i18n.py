@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -182,6 +182,17 @@ class Numbers:
         """A calendar day at the language's medium length (`Dec 1, 2026`, `01.12.2026`)."""
         return _day_text(self.language, value)
 
+    def short_day(self, value: date) -> str:
+        """A day without its year, for a chart's axis (`Dec 1`, `1. Dez.`)."""
+        return _short_day_text(self.language, value)
+
+    def short_minute(self, when: datetime) -> str:
+        """A day without its year and a time, in `when`'s own timezone, naive meaning UTC,
+        for a chart's axis (`Dec 1, 1:05 PM`, `1. Dez., 13:05`)."""
+        local = _aware(when)
+        clock = _clock_text(self.language, local.time().replace(second=0, microsecond=0))
+        return str(self.cldr.datetime_formats["short"]).format(clock, self.short_day(local.date()))
+
 
 # A table grouped by hour shows a few hundred days and the day's 24 hours again and again;
 # Babel takes ~20 µs a date and ~45 µs a time, so each is formatted once (the short time
@@ -189,6 +200,11 @@ class Numbers:
 @lru_cache(maxsize=4096)
 def _day_text(language: str, value: date) -> str:
     return format_date(value, "medium", locale=_locale(language))
+
+
+@lru_cache(maxsize=4096)
+def _short_day_text(language: str, value: date) -> str:
+    return format_skeleton("MMMd", value, locale=_locale(language))
 
 
 @lru_cache(maxsize=2048)

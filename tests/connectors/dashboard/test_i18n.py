@@ -274,3 +274,36 @@ def test_fast_number_formats_equal_babels() -> None:
             )
             money = Decimal(rng.randrange(10_000, 10**13)) / 1_000_000
             assert fast.usd(money) == format_currency(money, "USD", locale=locale)
+
+
+async def test_chart_axes_and_day_tables_write_dates_in_the_language_and_timezone(
+    dash: DashboardHub,
+) -> None:
+    """Under a column chart each day or hour is the language's short form in the page's
+    timezone (no ISO text), the bars' titles the table's; the Overview's and the model page's
+    day tables are <time> elements like the explorer's."""
+    english, german = i18n.Numbers("en"), i18n.Numbers("de")
+    assert (english.short_day(NOW.date()), german.short_day(NOW.date())) == ("Nov 20", "20. Nov.")
+    assert (english.short_minute(NOW), german.short_minute(NOW)) == ("Nov 20, 12:00\u202fPM",
+                                                                     "20. Nov., 12:00")  # fmt: skip
+    kolkata = {"from": "2026-11-19", "to": "2026-11-20", "tz": "Asia/Kolkata"}
+    axis = re.compile(r'text-anchor="middle">([^<]*)</text>')
+    async with dash.signed_in(dash.admin.key) as client:
+        days = (await client.get("/usage", params={**kolkata, "group_by": "day"})).text
+        assert axis.findall(days) == ["Nov 19", "Nov 20"]
+        client.cookies.set(i18n.COOKIE, "de")
+        days = (await client.get("/usage", params={**kolkata, "group_by": "day"})).text
+        assert axis.findall(days) == ["19. Nov.", "20. Nov."]
+        assert "<title>19.11.2026: " in days
+        hours = (await client.get("/usage", params={**kolkata, "group_by": "hour"})).text
+        labels = axis.findall(hours)
+        assert labels and all(re.fullmatch(r"(19|20)\. Nov\., \d\d:00", x) for x in labels)
+        # 11:00 UTC is 16:30 in Kolkata: its local hour is 16:00.
+        assert "<title>20.11.2026, 16:00: " in hours
+        assert not re.search(r"\d{4}-\d\d-\d\d", "".join(axis.findall(days + hours)))
+        overview = (await client.get("/")).text
+        assert '<th scope="row"><time datetime="2026-11-01">01.11.2026</time></th>' in overview
+        assert axis.findall(overview)[0] == "1. Nov."
+        models = (await client.get("/models", params={**kolkata})).text
+        assert '<th scope="row"><time datetime="2026-11-19">19.11.2026</time></th>' in models
+        assert axis.findall(models) == ["19. Nov.", "20. Nov."]

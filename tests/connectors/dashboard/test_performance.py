@@ -49,12 +49,15 @@ async def test_model_performance_percentiles_per_deployment_and_per_day(
         daily = await client.get("/models", params=params | {"deployment": "prov/gpt-4o"})
         day = [r for r in gpt if r.created_at.date().isoformat() == "2026-11-19"]
         assert day, "seeded on the 19th"
-        shown = cells(daily.text, '<th scope="row">2026-11-19</th>')
+        shown = cells(daily.text, '<time datetime="2026-11-19">Nov 19, 2026</time></th>')
         errors = sum(r.status == "error" for r in day) / len(day)
         assert shown[:4] == [str(len(day)), f"{errors:.1%}",
                              percentile([r.latency_ms for r in day], 0.5),
                              percentile([r.latency_ms for r in day], 0.95)]  # fmt: skip
-        assert cells(daily.text, '<th scope="row">2026-11-02</th>')[:2] == ["0", "–"]
+        assert cells(daily.text, '<time datetime="2026-11-02">Nov 2, 2026</time></th>')[:2] == [
+            "0",
+            "–",
+        ]
 
 
 async def test_the_overview_shows_this_months_latency_and_ttft_percentiles(

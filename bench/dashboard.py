@@ -21,7 +21,11 @@ ones; by Slack channel and hour 658 -> 435 ms; models 323 -> 463 ms and in Kolka
 reads them stored, 10 ms). 3 December, load 3.7-5.2, same-run pairs against 2a293b1 (README):
 per-deployment hour/day histograms and hour buckets for channels took models from 280-368
 to 172-270 ms, models in Kolkata 397-799 -> 340-466, channel by hour 353-613 -> 151-473.
-After the server starts, the start-up heap is frozen as `hub serve` does (gc.freeze).
+3 December afternoon, load 9.4-12.4, same-run pairs against bc1b0bb (README), p50 wall and
+median CPU: six-hour and half-hour per-deployment buckets took models in Kolkata from
+215-372 to 123-390 ms (CPU 152 -> 134), the table body written in Python channel by hour
+from 202-355 to 133-219 (CPU 132 -> 97). After the server starts, the start-up heap is
+frozen as `hub serve` does (gc.freeze).
 
 With --keep DIR (SQLite only) each size's database is kept as DIR/bench-SIZE.db and reused
 by later runs (seeding 1M records takes minutes; a reused database is migrated to the head

@@ -14,7 +14,7 @@ If Redis is configured but unreachable, requests are refused with a clear error 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,6 +38,10 @@ class AppliedLimit:
     scope_id: int
     rpm: int | None
     tpm: int | None
+    key: str = field(init=False, repr=False, compare=False)  # the counters' key
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.scope}/{self.scope_id}")
 
 
 class RateLimiterUnavailable(ProviderUnavailable):
@@ -59,7 +63,10 @@ class RateLimits:
         self._defaults = defaults
         self._counters = counters
         self.shared = shared
-        self._rows: TTLCache[tuple[tuple[str, int], ...], dict[tuple[str, int], RateLimit]]
+        # A caller's limits as applied (its rows and the defaults), by (team, member, key):
+        # read on every request, so the rows' read and the defaults' lookups happen once
+        # per caller and TTL, not per request.
+        self._rows: TTLCache[tuple[int, int | None, int | None], tuple[AppliedLimit, ...]]
         self._rows = TTLCache(clock, ttl_s=5.0)
 
     async def close(self) -> None:
@@ -141,12 +148,17 @@ class RateLimits:
         return True
 
     async def applicable(self, caller: Caller) -> list[AppliedLimit]:
-        scopes = [("team", caller.team_id)]
-        if caller.member_id is not None:
-            scopes.append(("member", caller.member_id))
-        if caller.key_id is not None:
-            scopes.append(("key", caller.key_id))
-        rows = await self._rows.get(tuple(scopes), lambda: self._load(scopes))
+        who = (caller.team_id, caller.member_id, caller.key_id)
+        return list(await self._rows.get(who, lambda: self._applied(who)))
+
+    async def _applied(self, who: tuple[int, int | None, int | None]) -> tuple[AppliedLimit, ...]:
+        team_id, member_id, key_id = who
+        scopes = [("team", team_id)]
+        if member_id is not None:
+            scopes.append(("member", member_id))
+        if key_id is not None:
+            scopes.append(("key", key_id))
+        rows = await self._load(scopes)
         applied = []
         for scope, scope_id in scopes:
             row = rows.get((scope, scope_id))
@@ -154,7 +166,7 @@ class RateLimits:
             tpm = row.tpm if row else getattr(self._defaults, f"{scope}_tpm")
             if rpm or tpm:
                 applied.append(AppliedLimit(scope, scope_id, rpm or None, tpm or None))
-        return applied
+        return tuple(applied)
 
     async def _load(self, scopes: list[tuple[str, int]]) -> dict[tuple[str, int], RateLimit]:
         """Limits are read on every request, so cached briefly: another process's change
@@ -171,7 +183,7 @@ class RateLimits:
         counters = self._counters
         try:
             for limit in applied:
-                key = f"{limit.scope}/{limit.scope_id}"
+                key = limit.key
                 if limit.tpm is not None and not await counters.tokens_left(key, limit.tpm):
                     wait = await counters.tokens_wait(key, limit.tpm)
                     raise self._refusal(caller, limit, "tpm", wait)
@@ -193,8 +205,7 @@ class RateLimits:
             return
         for limit in applied:
             if limit.tpm is not None:
-                key = f"{limit.scope}/{limit.scope_id}"
-                await self._counters.charge_tokens(key, limit.tpm, tokens)
+                await self._counters.charge_tokens(limit.key, limit.tpm, tokens)
 
     def _refusal(
         self, caller: Caller, limit: AppliedLimit, kind: str, wait_s: float

@@ -198,3 +198,20 @@ async def test_a_binding_made_in_one_hub_reaches_another_through_redis(
     assert found == Caller(team_id=first.team.id, team_name=first.team.name)
     await hubs.after_signal(CHANNEL, first.hub.channels.set("slack", "C9", "gpt"))
     assert await hubs.second.channels.get("slack", "C9") == "gpt"
+
+
+async def test_a_renamed_team_is_named_so_by_its_bindings_at_once(database_url: str) -> None:
+    """The binding's Caller carries the team's name: renaming the team (a Team row, no
+    Binding row, changes) must drop the cached Caller in the same process at once."""
+    running = await start_hub({}, database_url=database_url)
+    hub = running.hub
+    try:
+        await hub.bindings.bind("slack", "T7", running.team)
+        cached = await hub.bindings.caller_for("slack", "T7")
+        assert cached == Caller(team_id=running.team.id, team_name=running.team.name)
+        await hub.teams.rename(running.team, "renamed team")
+        assert await hub.bindings.caller_for("slack", "T7") == Caller(
+            team_id=running.team.id, team_name="renamed team"
+        )
+    finally:
+        await running.close()

@@ -19,7 +19,7 @@ async def test_reload_after_ttl_and_on_invalidate() -> None:
 
     assert await cache.get("a", load) == 1
     assert await cache.get("a", load) == 1
-    clock.advance(5.1)
+    clock.advance(10.1)  # lapsed more than a TTL ago: read again, waited for
     assert await cache.get("a", load) == 2
     cache.invalidate("a")
     assert await cache.get("a", load) == 3
@@ -101,3 +101,52 @@ async def test_a_cancelled_waiter_leaves_the_load_to_the_others() -> None:
     release.set()
     assert await second == 3
     assert first.cancelled()
+
+
+async def test_a_lately_lapsed_entry_answers_while_it_is_read_again() -> None:
+    clock = FakeClock()
+    cache: TTLCache[str, int] = TTLCache(clock, ttl_s=5.0)
+    release = asyncio.Event()
+    loads = []
+
+    async def load() -> int:
+        loads.append(1)
+        if len(loads) > 1:
+            await release.wait()
+        return len(loads)
+
+    assert await cache.get("a", load) == 1
+    clock.advance(5.1)
+    # Lapsed less than a TTL ago: the old value at once, and one read in the background
+    # however many ask meanwhile.
+    assert [await cache.get("a", load) for _ in range(3)] == [1, 1, 1]
+    refresh = cache.refreshing("a")
+    assert refresh is not None and not refresh.done()
+    release.set()
+    assert await refresh == 2
+    assert (await cache.get("a", load), len(loads)) == (2, 2)
+
+
+async def test_an_invalidation_during_a_background_read_is_not_undone() -> None:
+    clock = FakeClock()
+    cache: TTLCache[str, int] = TTLCache(clock, ttl_s=5.0)
+    release = asyncio.Event()
+    loads = []
+
+    async def load() -> int:
+        loads.append(1)
+        number = len(loads)
+        if number == 2:
+            await release.wait()
+        return number
+
+    assert await cache.get("a", load) == 1
+    clock.advance(5.1)
+    assert await cache.get("a", load) == 1  # the background read (2) begins
+    stale = cache.refreshing("a")
+    assert stale is not None
+    cache.invalidate("a")
+    assert await cache.get("a", load) == 3  # forgotten: a read of its own, waited for
+    release.set()
+    assert await stale == 2
+    assert await cache.get("a", load) == 3  # the read begun before the change is not kept

@@ -253,17 +253,19 @@ async def _stream(
                 await response.write(b"".join(pending))  # go with the first, or alone)
                 pending.clear()
             chunk = await anext(events, None)
+        # The rest and [DONE] in one write (the whole answer with its headers, when the
+        # upstream's answer came in one read). The end of the chunked body goes out once
+        # the handler returns, after settlement: the response ends only when its usage
+        # record is durable. A client gone by this write left early like one gone before
+        # it: cancelled (when the last chunks came in one read, this was the only write
+        # after the hang-up, and its error used to settle the request as `error`).
+        await response.write(b"".join(pending) + b"data: [DONE]\n\n")
     except HubError as exc:
         # Headers are gone: the error travels as an SSE event, and there is no [DONE].
         await _write_quietly(response, b"".join(pending) + sse(error_body(exc)))
         raise
     except ConnectionResetError as exc:
         raise Cancelled("The client disconnected.") from exc
-    # The rest and [DONE] in one write (the whole answer with its headers, when the
-    # upstream's answer came in one read). The end of the chunked body goes out once the
-    # handler returns, after settlement: the response ends only when its usage record is
-    # durable.
-    await response.write(b"".join(pending) + b"data: [DONE]\n\n")
 
 
 class _EventStream(web.StreamResponse):

@@ -24,8 +24,11 @@ to 172-270 ms, models in Kolkata 397-799 -> 340-466, channel by hour 353-613 -> 
 3 December afternoon, load 9.4-12.4, same-run pairs against bc1b0bb (README), p50 wall and
 median CPU: six-hour and half-hour per-deployment buckets took models in Kolkata from
 215-372 to 123-390 ms (CPU 152 -> 134), the table body written in Python channel by hour
-from 202-355 to 133-219 (CPU 132 -> 97). After the server starts, the start-up heap is
-frozen as `hub serve` does (gc.freeze).
+from 202-355 to 133-219 (CPU 132 -> 97); at load 1.6-2.4 against e718752 every page was
+under 300 ms (models in Kolkata 138-147 -> 110-168). PostgreSQL, 1M, load 3.3-4.1, reads
+without parallel workers (05588a8 -> e718752): models in Kolkata 259-273 -> 112-113 ms,
+models 155-161 -> 88-91, overview 64-66 -> 35-37. After the server starts, the start-up
+heap is frozen as `hub serve` does (gc.freeze).
 
 With --keep DIR (SQLite only) each size's database is kept as DIR/bench-SIZE.db and reused
 by later runs (seeding 1M records takes minutes; a reused database is migrated to the head

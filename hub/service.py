@@ -62,7 +62,7 @@ from hub.saved_views import SavedViews
 from hub.scheduled_once import ScheduledOnce
 from hub.settings_cache import SettingsCache, watch_changes
 from hub.signals import Signals
-from hub.store.engine import create_engine, create_read_engine, session_factory
+from hub.store.engine import create_engine, create_read_engine, session_factory, shares_pool
 from hub.store.migrate import schema_problem
 from hub.store.secretbox import SecretBox
 from hub.suggestion_reports import SuggestionStore
@@ -116,7 +116,7 @@ class Hub:
         )
         self.teams = Teams(self.sessions, clock, on_keys_changed=self.keys.forget)
         # Reports read on their own connections where that matters (SQLite): never in the
-        # way of the chat path's writes.
+        # way of the chat path's writes; each session one read-only snapshot.
         self.read_engine = create_read_engine(engine)
         self.read_sessions = session_factory(self.read_engine)
         self.usage = UsageReports(self.read_sessions, clock)
@@ -305,7 +305,7 @@ class Hub:
         await self.http.aclose()
         await self.transports.close()
         await self.engine.dispose()
-        if self.read_engine is not self.engine:
+        if not shares_pool(self.read_engine, self.engine):
             await self.read_engine.dispose()
 
     def chat(self, request: ChatRequest) -> ChatStream:

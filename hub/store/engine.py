@@ -41,23 +41,44 @@ def create_engine(url: str, *, synchronous: str = "normal") -> AsyncEngine:
 
 
 def create_read_engine(writer: AsyncEngine) -> AsyncEngine:
-    """The engine reports read through. SQLite: its own connections, read-only, outside the
-    writer's single connection, so a long report never holds up chat (WAL lets readers run
-    beside the writer). Elsewhere the writer's engine, whose pool has room for both."""
+    """The engine reports read through, each session one read-only snapshot: a report reads
+    a figure in several statements (a day bucket, then the quarters taken back out of it),
+    so a write committed between them (a late settle rewriting a past record) would count
+    half of it. SQLite: its own connections, read-only, outside the writer's single
+    connection, each session one deferred transaction (WAL: a snapshot from its first read,
+    no lock the writer waits for). PostgreSQL: the writer's pool, each session REPEATABLE
+    READ, READ ONLY (no serialization failures for a transaction that writes nothing)."""
     parsed = writer.url
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return writer
+    if parsed.get_backend_name() != "sqlite":
+        return writer.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    if parsed.database in (None, "", ":memory:"):
+        return writer  # one connection: nothing commits between a session's statements
     engine = create_async_engine(parsed, connect_args={"timeout": 30}, pool_size=4, max_overflow=0)
     event.listen(engine.sync_engine, "connect", _sqlite_reader_pragmas)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin_deferred)
     return engine
 
 
+def shares_pool(a: AsyncEngine, b: AsyncEngine) -> bool:
+    """Whether `a` and `b` are one pool (the read engine a view of the writer's)."""
+    return a.sync_engine.pool is b.sync_engine.pool
+
+
 def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # autocommit reads: no lock held between them
+    dbapi_connection.isolation_level = None  # transactions are ours: _sqlite_begin_deferred
     cursor = dbapi_connection.cursor()
+    # A reader's open transaction never holds up a writer only in WAL (a rollback journal's
+    # SHARED lock would): the writer's connections set it; a no-op when it is already on.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA query_only=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin_deferred(conn: Any) -> None:
+    # Deferred: no lock until the first read, which fixes the snapshot until the session
+    # ends (its rollback on close).
+    conn.exec_driver_sql("BEGIN")
 
 
 def private_database_file(path: Path) -> None:

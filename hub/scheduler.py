@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -63,6 +63,9 @@ def build_scheduler(hub: Hub) -> AsyncIOScheduler:
             id="refresh-suggestions",
             coalesce=True,
             max_instances=1,
+            # Also once at start: a page that finds no stored report makes it itself, which
+            # takes seconds on a big ledger (the first view after an upgrade).
+            next_run_time=datetime.now(UTC),
         )
     scheduler.add_job(
         AlertEvaluator(hub).tick,

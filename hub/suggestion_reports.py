@@ -1,11 +1,11 @@
 """Cost suggestions kept per team in the store (`suggestion_reports`), refreshed by a job.
 
 Making a team's suggestions reads a month of its prompt hashes (seconds at a million usage
-records), so pages and the weekly report do not make them: `refresh_suggestions` does, every
-half `[reports] suggestions_cache_s`, once across processes (hub/scheduled_once.py), for
-every team, and hub/suggestions.py serves the stored report while it is younger than
-`suggestions_cache_s` (it makes one only for a team the job has not reached yet, and stores
-it for every process). Nothing is added to the per-request path."""
+records), so pages and the weekly report do not make them: `refresh_suggestions` does, when
+`hub serve` starts and every half `[reports] suggestions_cache_s`, once across processes
+(hub/scheduled_once.py), for every team, and hub/suggestions.py serves the stored report
+while it is younger than `suggestions_cache_s` (it makes one only for a team the job has not
+reached yet, and stores it for every process). Nothing is added to the per-request path."""
 
 from __future__ import annotations
 

@@ -25,8 +25,8 @@ class ReportSettings(Section):
         ge=0,
         le=86_400,
         description="Serve a team's stored cost suggestions while younger than this; a job "
-        "makes them every half of it, once across processes (0: make them on every view): a "
-        "month of prompt hashes is read to make them.",
+        "makes them at start and every half of it, once across processes (0: make them on "
+        "every view): a month of prompt hashes is read to make them.",
     )
     suggestions: int = Field(
         3, ge=0, le=10, description="How many cost suggestions (hub/suggestions.py) it names."

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlalchemy import func, select
 
 from hub.clock import FakeClock
+from hub.scheduler import build_scheduler
 from hub.store.job_tables import JobRun
 from hub.store.suggestion_tables import StoredSuggestions
 from hub.suggestion_reports import JOB, Kept, SuggestionStore, refresh_suggestions
@@ -74,3 +76,29 @@ async def test_two_processes_saving_a_report_at_once_leave_one(database_url: str
     finally:
         await second.close()
         await first.close()
+
+
+async def test_the_scheduler_makes_the_reports_at_start(sqlite_url: str) -> None:
+    """Not only every half suggestions_cache_s: a page finding no stored report makes it
+    itself, seconds on a big ledger, so `hub serve`'s scheduler runs the job once at start."""
+    running = await start_hub({"reports": {"suggestions_cache_s": 600}},
+                              database_url=sqlite_url, clock=FakeClock(NOW))  # fmt: skip
+    scheduler = build_scheduler(running.hub)
+    ran: asyncio.Future[JobExecutionEvent] = asyncio.get_running_loop().create_future()
+
+    def executed(event: JobExecutionEvent) -> None:
+        if event.job_id == "refresh-suggestions" and not ran.done():
+            ran.set_result(event)
+
+    scheduler.add_listener(executed, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.start()
+    try:
+        async with asyncio.timeout(30):  # a bound for a lost run, not a wait for time
+            event = await ran
+        assert event.exception is None and event.retval == 1
+        async with running.hub.sessions() as session:
+            row = await session.get(StoredSuggestions, running.team.id)
+        assert row is not None and row.computed_at == NOW
+    finally:
+        scheduler.shutdown(wait=False)
+        await running.close()

@@ -24,8 +24,10 @@ from connectors.dashboard.explorer import (
     as_json,
     explore,
     metric_value,
+    parse_filters,
     parse_query,
     totals_json,
+    usage_filter,
 )
 from connectors.dashboard.i18n import N_, Numbers, machine_time
 from connectors.dashboard.kit import Kit, NavItem
@@ -34,7 +36,7 @@ from connectors.dashboard.refusal import Missing
 from connectors.dashboard.sessions import Viewer
 from connectors.dashboard.usage_table import table_rows, time_text
 from hub.ledger.latency_bins import RELATIVE_ERROR
-from hub.ledger.reports import RecordedRequest
+from hub.ledger.reports import RecordedRequest, matches
 from hub.ledger.summary import UsageFilter
 from hub.ledger.summary_plan import local_days
 from hub.ledger.usage_totals import UsageTotals
@@ -175,21 +177,34 @@ class AnalyticsPages:
         )  # fmt: skip
 
     async def requests(self, request: web.Request, viewer: Viewer) -> web.Response:
+        cat = self._kit.catalogue(request)
         raw = request.query.get("before", "")
         before = int(raw) if raw.isdigit() else None
-        team_id = None if viewer.team is None else viewer.team.id
-        found = await self._kit.hub.usage.recent(team_id=team_id, before_id=before, limit=50)
+        try:
+            filters = parse_filters(request.query)
+        except BadQuery as exc:
+            return self._kit.page(request, "error.html", status=400, viewer=viewer,
+                                  title=cat.gettext("Cannot show this"),
+                                  message=exc.shown(cat.gettext))  # fmt: skip
+        where = await usage_filter(self._kit.hub, viewer, filters)
+        found = await self._kit.hub.usage.recent(where=where, before_id=before, limit=50)
         teams = {t.id: t.name for t in await self._kit.hub.teams.list()}
         num = self._kit.numbers(request)
+        older = None
+        if len(found) == 50:
+            older = "/requests?" + urlencode({**filters, "before": str(found[-1].id)})
         return self._kit.page(
             request, "requests.html", viewer=viewer,
             title=self._kit.gettext(request, N_("Requests")), columns=TAIL_COLUMNS,
-            rows=[_request_row(r, teams, num) for r in found],
-            older=found[-1].id if len(found) == 50 else None,
+            rows=[_request_row(r, teams, num) for r in found], older=older, filters=filters,
+            text_filters=TEXT_FILTERS,
+            group_names={g: cat.gettext(name) for g, name in GROUP_NAMES.items()},
         )  # fmt: skip
 
     async def requests_stream(self, request: web.Request, viewer: Viewer) -> web.StreamResponse:
         """Server-sent events: one `usage` event per committed request the viewer may see."""
+        # The page's filters (tail.js sends its query): only the rows the page would list.
+        where = await usage_filter(self._kit.hub, viewer, parse_filters(request.query))
         response = web.StreamResponse(headers={
             "Content-Type": "text/event-stream", "Cache-Control": "no-store",
             "X-Accel-Buffering": "no",
@@ -205,11 +220,11 @@ class AnalyticsPages:
                 except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue
-                if viewer.team is not None and entry.caller.team_id != viewer.team.id:
+                row = RecordedRequest.from_entry(entry, at=self._kit.hub.clock.now())
+                if not matches(where, row):  # another team's, or filtered out
                     continue
                 if entry.caller.team_id not in teams:
                     teams = {t.id: t.name for t in await self._kit.hub.teams.list()}
-                row = RecordedRequest.from_entry(entry, at=self._kit.hub.clock.now())
                 data = json.dumps(_request_row(row, teams, num))
                 await response.write(f"event: usage\ndata: {data}\n\n".encode())
 

@@ -100,6 +100,12 @@ def parse_query(query: Mapping[str, str], *, today: datetime) -> ExplorerQuery:
     if metric not in METRICS:
         raise BadQuery(N_("Unknown metric %(name)s; one of: %(names)s."),
                        name=repr(metric[:40]), names=", ".join(METRICS))  # fmt: skip
+    filters = parse_filters(query)
+    return ExplorerQuery(tuple(names), first, last, zone_name, metric, filters)  # type: ignore[arg-type]
+
+
+def parse_filters(query: Mapping[str, str]) -> dict[str, str]:
+    """The filters a query asks for (the explorer's and the requests log's), by name."""
     filters = {}
     for name in (*TEXT_FILTERS, "team", "member", "key"):
         value = (query.get(name) or "").strip()
@@ -107,7 +113,7 @@ def parse_query(query: Mapping[str, str], *, today: datetime) -> ExplorerQuery:
             if len(value) > 200:
                 raise BadQuery(N_("'%(name)s' is too long."), name=name)
             filters[name] = value
-    return ExplorerQuery(tuple(names), first, last, zone_name, metric, filters)  # type: ignore[arg-type]
+    return filters
 
 
 @cache  # available_timezones() opens every zone file on each call (600 files, 10 ms)
@@ -140,7 +146,7 @@ class Explored:
 
 async def explore(hub: Hub, viewer: Viewer, query: ExplorerQuery) -> Explored:
     """The rows for this viewer: a team's own usage only; anything else is NotFound (404)."""
-    where = await _filter(hub, viewer, query)
+    where = await usage_filter(hub, viewer, query.filters)
     since, until = local_days(query.first, query.last, query.zone)
     summary = await hub.usage.summary(
         since=since, until=until, zone=query.zone, where=where, group_by=query.group_by
@@ -163,8 +169,8 @@ def _ordered(summary: UsageSummary) -> list[SummaryRow]:
     return sorted(summary.rows, key=lambda r: (-r.totals.cost_micros, -r.totals.requests))
 
 
-async def _filter(hub: Hub, viewer: Viewer, query: ExplorerQuery) -> UsageFilter:
-    filters = query.filters
+async def usage_filter(hub: Hub, viewer: Viewer, filters: Mapping[str, str]) -> UsageFilter:
+    """The usage `filters` select, within what `viewer` may see (another team: Missing)."""
     team_id = None if viewer.team is None else viewer.team.id
     if "team" in filters:
         try:

@@ -17,6 +17,7 @@ from hub.ledger.latency_bins import Histogram
 from hub.ledger.periods import period_start, resets_at
 from hub.ledger.summary import (
     EVERYTHING,
+    RECORDS,
     Dimension,
     GroupValue,
     UsageFilter,
@@ -48,6 +49,7 @@ class RecordedRequest:
     connector: str
     user: str | None
     channel: str | None
+    workspace: str | None
     alias: str
     deployment: str | None
     status: str
@@ -69,11 +71,35 @@ class RecordedRequest:
             id=0, request_id=entry.request_id, at=at, team_id=entry.caller.team_id,
             member_id=entry.caller.member_id, key_id=entry.caller.key_id,
             connector=entry.origin.connector, user=entry.origin.user,
-            channel=entry.origin.channel, alias=entry.alias, deployment=entry.deployment,
+            channel=entry.origin.channel, workspace=entry.origin.workspace,
+            alias=entry.alias, deployment=entry.deployment,
             status=entry.status, prompt_tokens=entry.usage.prompt_tokens,
             completion_tokens=entry.usage.completion_tokens, cost_micros=entry.cost_micros,
             latency_ms=entry.latency_ms, ttft_ms=entry.ttft_ms,
         )  # fmt: skip
+
+
+def matches(where: UsageFilter, row: RecordedRequest) -> bool:
+    """Whether `row` is one `recent(where=...)` would list (the live tail's test; the same
+    fields as the summaries' conditions on usage records, `RECORDS.conditions`)."""
+    simple = (
+        (where.team_id, row.team_id), (where.member_id, row.member_id),
+        (where.key_id, row.key_id), (where.user, row.user), (where.model, row.alias),
+        (where.deployment, row.deployment), (where.connector, row.connector),
+        (where.status, row.status),
+    )  # fmt: skip
+    if any(wanted is not None and wanted != found for wanted, found in simple):
+        return False
+    placed = (
+        (where.slack_workspace, "slack", row.workspace),
+        (where.slack_channel, "slack", row.channel),
+        (where.discord_guild, "discord", row.workspace),
+        (where.discord_channel, "discord", row.channel),
+    )
+    return all(
+        wanted is None or (row.connector == platform and found == wanted)
+        for wanted, platform, found in placed
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +216,12 @@ class UsageReports:
         return groups
 
     async def recent(
-        self, *, team_id: int | None, before_id: int | None = None, limit: int = 50
+        self, *, where: UsageFilter = EVERYTHING, before_id: int | None = None, limit: int = 50
     ) -> list[RecordedRequest]:
-        """The latest usage records, newest first (a page of the requests log; `before_id`
-        pages back). Prompts and answers are not part of a usage record."""
+        """The latest usage records that match `where`, newest first (a page of the requests
+        log; `before_id` pages back). Prompts and answers are not part of a usage record."""
         query = select(UsageRecord).order_by(UsageRecord.id.desc()).limit(limit)
-        if team_id is not None:
-            query = query.where(UsageRecord.team_id == team_id)
+        query = query.where(*RECORDS.conditions(where))
         if before_id is not None:
             query = query.where(UsageRecord.id < before_id)
         async with self._sessions() as session:

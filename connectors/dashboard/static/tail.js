@@ -9,7 +9,8 @@
   var body = table.querySelector("tbody");
   var columns = ["at", "team", "connector", "user", "model", "deployment", "status",
                  "tokens", "cost", "latency", "ttft"];
-  var source = new EventSource("/requests/stream");
+  // The page's filters go along: the tail adds only rows the page itself would list.
+  var source = new EventSource("/requests/stream" + window.location.search);
   source.addEventListener("open", function () { status.textContent = status.dataset.live; });
   source.addEventListener("error", function () { status.textContent = status.dataset.reconnecting; });
   source.addEventListener("usage", function (event) {

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from hub.ledger.money import micros_to_usd
+from hub.ledger.reports import matches
+from hub.ledger.summary import UsageFilter
 from hub.ledger.summary_plan import local_days
 from tests.connectors.dashboard.support import OPERATOR_KEY, DashboardHub, dashboard_hub
 
@@ -171,3 +174,46 @@ async def test_the_requests_log_shows_only_the_viewers_team(dash: DashboardHub) 
     async with dash.signed_in(OPERATOR_KEY) as operator:
         page = await operator.get("/requests")
         assert page.text.count("<tr data-request-id=") == 7 and "globex" in page.text
+
+
+async def test_the_requests_log_is_filtered_as_the_explorer_is(dash: DashboardHub) -> None:
+    rows = "<tr data-request-id="
+    async with dash.signed_in(dash.viewer.key) as client:
+        page = await client.get("/requests", params={"model": "gpt-4o"})
+        assert page.status_code == 200 and page.text.count(rows) == 3
+        assert 'id="f-model" name="model" value="gpt-4o"' in page.text
+        page = await client.get("/requests", params={"model": "gpt-4o", "status": "error"})
+        assert page.text.count(rows) == 1 and "D1" not in page.text  # Discord's one, no channel
+        page = await client.get("/requests", params={"slack_channel": "C2"})
+        assert page.text.count(rows) == 1 and "gpt-4o-mini" in page.text
+        page = await client.get("/requests", params={"connector": "openai_api"})
+        assert page.text.count(rows) == 3
+        # Another team's name is not there for a team's viewer, as in the explorer.
+        assert (await client.get("/requests", params={"team": "globex"})).status_code == 404
+        assert (await client.get("/requests", params={"model": "x" * 201})).status_code == 400
+    async with dash.signed_in(OPERATOR_KEY) as operator:
+        page = await operator.get("/requests", params={"team": "globex"})
+        assert page.text.count(rows) == 1 and 'id="f-team"' in page.text
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"model": "gpt-4o"}, {"status": "error"}, {"connector": "slack"},
+        {"slack_workspace": "T1"}, {"slack_channel": "C1"}, {"discord_guild": "G1"},
+        {"discord_channel": "D1"}, {"discord_channel": "C1"}, {"user": "U1"},
+        {"model": "claude", "connector": "openai_api"}, {"deployment": "prov/claude"},
+    ],
+)  # fmt: skip
+async def test_the_live_tails_test_lists_what_the_log_lists(
+    dash: DashboardHub, where: dict[str, str]
+) -> None:
+    """The live tail keeps a committed request when `matches` says so; the page lists what
+    the database's conditions select: the two agree on every record."""
+    usage = dash.running.hub.usage
+    team = UsageFilter(team_id=dash.running.team.id)
+    chosen = replace(team, **where)
+    every = await usage.recent(where=team, limit=100)
+    listed = [r.id for r in await usage.recent(where=chosen, limit=100)]
+    assert listed == [r.id for r in every if matches(chosen, r)]
+    assert [r.id for r in every if matches(team, r)] == [r.id for r in every]

@@ -87,21 +87,26 @@ class DatabaseSettings(Section):
     )
     postgres_synchronous_commit: Literal["off", "on"] = Field(
         "off",
-        description="PostgreSQL: whether the ledger writer's commits of usage records (a "
-        "settlement with its counters and rollups; recoveries, checkpoints, leases) wait for "
-        "the server's WAL flush. `off` (the default, SQLite `normal`'s level): each such "
-        "transaction sets `synchronous_commit=off` for itself (inside its one statement on "
-        "the hot path: no round trip more), so its commit is answered once it is in the "
-        "server's WAL buffers; a kill -9 of the hub loses nothing, a crash of the PostgreSQL "
-        "server or its OS may lose the last ~0.6 s of them (3 x `wal_writer_delay`; the "
-        "hold then stays, and the stale-hold sweep makes it an `interrupted` record). "
-        "Reservations and delivery claims always commit at the server's level (a "
-        "reservation's ids live on in the hub while the request runs; a lost claim would "
-        "let a platform's retry be answered twice). "
-        "`on`: the writer sets nothing, every commit waits as the server is configured "
-        "(PostgreSQL's default: the WAL flushed to disk, surviving power loss; with "
-        "synchronous standbys, theirs too). Everything else the hub writes keeps the "
-        "server's setting.",
+        description="PostgreSQL: whether the ledger writer's commits (reservations; "
+        "settlements with their usage records, counters and rollups; recoveries, "
+        "checkpoints, leases) wait for the server's WAL flush. `off` (the default, SQLite "
+        "`normal`'s level): each such transaction sets `synchronous_commit=off` for itself "
+        "(inside its one statement on the hot path: no round trip more), so its commit is "
+        "answered once it is in the server's WAL buffers; a kill -9 of the hub loses "
+        "nothing, a crash of the PostgreSQL server or its OS may lose the last ~0.6 s of "
+        "them (3 x `wal_writer_delay`), in commit order. A lost settlement whose hold "
+        "survived leaves the hold, which the stale-hold sweep makes an `interrupted` record; "
+        "a lost reservation leaves the request running without a hold: its settle still "
+        "writes its one record and books it on its own counters (found by key: the lost "
+        "ids may have gone to other requests, whose holds and counters it never touches), "
+        "and while it runs it is not counted against the limits, so the requests in flight "
+        "at the crash can spend past a limit by their own holds at most; a request whose "
+        "reservation and settlement were both lost leaves no record. Delivery claims always "
+        "commit at the server's level (a lost claim would let a platform's retry be "
+        "answered twice). `on`: the writer sets nothing, every commit waits as the server "
+        "is configured (PostgreSQL's default: the WAL flushed to disk, surviving power "
+        "loss; with synchronous standbys, theirs too). Everything else the hub writes keeps "
+        "the server's setting.",
     )
 
     @property

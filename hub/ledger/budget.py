@@ -14,6 +14,7 @@ transaction committed, so a request is answered only after its record is durable
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import cast
@@ -79,7 +80,9 @@ class Budget:
             tracked=tuple(sorted(tracked.items())),  # one lock order for every transaction
             now=now,
             instance_id=self.instance_id,
-            request_id=context.request_id if context else None,
+            # Every hold's row carries a unique request id, the key a settle releases it by
+            # with its id (hub/ledger/settling.py): a hold taken outside a request gets its own.
+            request_id=context.request_id if context else f"hold-{secrets.token_hex(12)}",
             context=context.json() if context else None,
         )
         outcome = await self.writer.submit(RESERVE, item)
@@ -141,7 +144,7 @@ class Budget:
         """Note a running stream's progress on its hold, for recovery should it die."""
         statement = (
             update(_HOLDS)
-            .where(_HOLDS.c.id == hold.id)
+            .where(_HOLDS.c.id == hold.id, _HOLDS.c.request_id == hold.request_id)
             .values(
                 deployment=deployment,
                 completion_tokens=completion_tokens,

@@ -86,6 +86,34 @@ _HOLDS = {
     for cost in (False, True)
     for tokens in (False, True)
 }
+
+
+def _spend_upsert(dialect_insert: Any) -> Any:
+    """Add spend to the period's counter of a key, made if there is none: RETURNING its id
+    and spent figures afterwards."""
+    upsert = dialect_insert(BudgetCounter).values(
+        scope=bindparam("scope"),
+        scope_id=bindparam("scope_id"),
+        window=bindparam("window"),
+        period_start=bindparam("period_start"),
+        cost_reserved_micros=0,
+        cost_spent_micros=bindparam("spend_cost"),
+        tokens_reserved=0,
+        tokens_spent=bindparam("spend_tokens"),
+    )
+    return upsert.on_conflict_do_update(
+        index_elements=["scope", "scope_id", "window", "period_start"],
+        set_={
+            "cost_spent_micros": _C.cost_spent_micros + upsert.excluded.cost_spent_micros,
+            "tokens_spent": _C.tokens_spent + upsert.excluded.tokens_spent,
+        },
+    ).returning(_C.id, _C.cost_spent_micros, _C.tokens_spent)
+
+
+_SPENDS = {
+    "postgresql": Precompiled(_spend_upsert(pg_insert)),
+    "sqlite": Precompiled(_spend_upsert(sqlite_insert)),
+}
 _READ = select(
     _C.cost_spent_micros, _C.cost_reserved_micros, _C.tokens_spent, _C.tokens_reserved
 ).where(
@@ -193,6 +221,33 @@ def move_counters(conn: Connection, moves: Mapping[int, Move]) -> dict[int, tupl
             for i in ids
         ]
     return {int(row[0]): (int(row[1]), int(row[2])) for row in rows}
+
+
+def spend_by_key(
+    conn: Connection, counters: Mapping[int, tuple[str, int, str, date]], move: Move
+) -> dict[int, tuple[int, int]]:
+    """Add `move`'s spend (it releases nothing) to the counter of each key, whatever its id
+    now; each one's spent (cost, tokens) afterwards, under the id the caller knew it by.
+    For a hold that is gone (hub/ledger/settling.py `_write_unheld`), whose counter ids may
+    name other counters by now."""
+    assert not (move.release_cost or move.release_tokens)
+    statement = _SPENDS[_dialect(conn)]
+    spent: dict[int, tuple[int, int]] = {}
+    for known, key in sorted(counters.items(), key=lambda pair: pair[1]):  # one lock order
+        scope, scope_id, window, start = key
+        (row,) = statement.rows(
+            conn,
+            {
+                "scope": scope,
+                "scope_id": scope_id,
+                "window": window,
+                "period_start": start,
+                "spend_cost": move.spend_cost,
+                "spend_tokens": move.spend_tokens,
+            },
+        )
+        spent[known] = (int(row[1]), int(row[2]))
+    return spent
 
 
 def _dialect(conn: Connection) -> str:

@@ -136,6 +136,7 @@ def _encode(pending: Pending) -> dict[str, Any]:
     hold = dataclasses.asdict(pending.hold)
     for limit in hold["limits"]:
         limit["period_start"] = limit["period_start"].isoformat()
+    hold["counter_keys"] = [[*key[:3], key[3].isoformat()] for key in hold["counter_keys"]]
     return {"hold": hold, "entry": dataclasses.asdict(pending.entry)}
 
 
@@ -145,9 +146,23 @@ def _decode(data: dict[str, Any]) -> Pending:
         CounterLimit(**{**limit, "period_start": date.fromisoformat(limit["period_start"])})
         for limit in hold.pop("limits")
     )
+    keys = tuple(
+        (str(scope), int(scope_id), str(window), date.fromisoformat(start))
+        for scope, scope_id, window, start in hold.pop("counter_keys", ())
+    )
     entry = dict(data["entry"])
+    # A line from before holds carried their row's request id: a request's hold was taken
+    # with the request's own.
+    hold.setdefault("request_id", entry["request_id"])
     return Pending(
-        hold=Hold(**{**hold, "counter_ids": tuple(hold["counter_ids"]), "limits": limits}),
+        hold=Hold(
+            **{
+                **hold,
+                "counter_ids": tuple(hold["counter_ids"]),
+                "limits": limits,
+                "counter_keys": keys,
+            }
+        ),
         entry=UsageEntry(
             **{
                 **entry,

@@ -10,6 +10,15 @@ PostgreSQL: a request's whole hold is one statement, one round trip however many
 (`_RESERVE_PG`: every counter's upsert over arrays, and the reservation row inserted only
 if every counter had room); one that does not fit gives back what it took in the same
 transaction, as above.
+
+A reservation commits at `[database] postgres_synchronous_commit` like the rest of the
+writer's work (off by default: its COMMIT does not wait for the WAL flush). A server crash
+may then lose it after the hub was told it committed, and the sequences hand its ids out
+again, to another request's hold and another team's counter; the hub keeps more than ids
+for that (`Hold.request_id`, `Hold.counter_keys`): a settle releases a row only if it is
+this request's, and moves only the counters that row names or, the row gone, the counters
+of its keys (hub/ledger/settling.py). Commits are recovered in order, so a hold that
+survived has its counters, and one that was lost took nothing that survived.
 """
 
 from __future__ import annotations
@@ -22,12 +31,12 @@ from typing import cast
 from sqlalchemy import Table, bindparam, insert, text
 
 from hub.ledger.counters import CounterState, Move, hold_on, move_counters, read_counter
-from hub.ledger.holds import Hold
+from hub.ledger.holds import CounterKey, Hold
 from hub.ledger.periods import period_start
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
 from hub.ledger.quotas import QuotaLimit
 from hub.ledger.thresholds import CounterLimit
-from hub.ledger.writer import NOT_ALONE, Tx
+from hub.ledger.writer import NOT_ALONE, SYNC_COMMIT, Tx
 from hub.model import Caller
 from hub.store.base import UTCDateTime
 from hub.store.ledger_tables import Reservation
@@ -78,7 +87,8 @@ _RESERVE_PG = Precompiled(
 # the right counter. One that no counter took wrote nothing (a new counter always takes a
 # hold that `_fits_empty`): the statement answers with the first counter's figures as the
 # statement found them, and the refusal is made from them (the common refusal: a team or
-# key out of budget), without a failed statement or a transaction.
+# key out of budget), without a failed statement or a transaction. Its last column sets the
+# writer's `synchronous_commit` for the statement's own transaction (`SYNC_COMMIT`).
 _RESERVE_PG_ALONE = Precompiled(
     text(
         _RESERVE_PG_CTES + "SELECT 1 / (CASE WHEN made.id IS NULL AND held.id IS NOT NULL "
@@ -87,7 +97,7 @@ _RESERVE_PG_ALONE = Precompiled(
         "FROM (SELECT 1) AS one LEFT JOIN made ON true LEFT JOIN held ON true "
         "LEFT JOIN (SELECT c.* FROM budget_counters AS c JOIN wanted AS w "
         'ON w.scope = c.scope AND w.scope_id = c.scope_id AND w."window" = c."window" '
-        "AND w.period_start = c.period_start WHERE w.n = 1) AS f ON held.id IS NULL"
+        "AND w.period_start = c.period_start WHERE w.n = 1) AS f ON held.id IS NULL, " + SYNC_COMMIT
     ).bindparams(bindparam("created_at", type_=UTCDateTime()))
 )
 
@@ -117,15 +127,8 @@ class Refused:
 class Reserve:
     """The writer's group for reservations (hub/ledger/writer.py)."""
 
-    # A batch holding a reservation commits at the server's `synchronous_commit` whatever
-    # `[database] postgres_synchronous_commit` says: the hold lives on in the hub while the
-    # request runs, by its row's id and its counters' ids, and after a server crash had lost
-    # it those ids (sequence values) could be handed out again, to a hold that a settle by
-    # the old id would then release.
-    durable = True
-
     def write(self, tx: Tx, items: Sequence[ReserveItem]) -> list[Hold | Refused]:
-        taken: list[tuple[int, ReserveItem, tuple[int, ...], tuple[CounterLimit, ...]]] = []
+        taken: list[tuple[int, ReserveItem, _Taken, tuple[CounterLimit, ...]]] = []
         outcomes: list[Hold | Refused | None] = []
         for index, item in enumerate(items):
             if tx.dialect == "postgresql" and _fits_empty(item):
@@ -141,7 +144,7 @@ class Reserve:
             rows = [
                 {
                     "team_id": item.caller.team_id,
-                    "counter_ids": ",".join(map(str, ids)),
+                    "counter_ids": ",".join(str(c) for c, _ in ids),
                     "cost_micros": item.cost_micros,
                     "tokens": item.tokens,
                     "created_at": item.now,
@@ -153,9 +156,7 @@ class Reserve:
             ]
             hold_ids = insert_returning_ids(tx.conn, _INSERT, _INSERT_ONE, rows)
             for (index, item, ids, limits), hold_id in zip(taken, hold_ids, strict=True):
-                outcomes[index] = Hold(
-                    hold_id, item.caller.team_id, ids, item.cost_micros, item.tokens, limits
-                )
+                outcomes[index] = _made(item, hold_id, ids, limits)
         return [outcome for outcome in outcomes if outcome is not None]
 
     def write_alone(self, tx: Tx, item: ReserveItem) -> Hold | Refused | object:
@@ -180,6 +181,20 @@ def _fits_empty(item: ReserveItem) -> bool:
 
 
 Key = tuple[str, int, str, date, QuotaLimit | None]
+_Taken = list[tuple[int, CounterKey]]  # the counters a hold took (id, key), sorted by id
+
+
+def _made(item: ReserveItem, hold_id: int, taken: _Taken, limits: tuple[CounterLimit, ...]) -> Hold:
+    return Hold(
+        hold_id,
+        item.caller.team_id,
+        tuple(c for c, _ in taken),
+        item.cost_micros,
+        item.tokens,
+        limits,
+        request_id=item.request_id,
+        counter_keys=tuple(key for _, key in taken),
+    )
 
 
 def _keys(item: ReserveItem) -> list[Key]:
@@ -215,7 +230,9 @@ def hold_alone_pg(tx: Tx, item: ReserveItem) -> Hold | Refused | object:
     if tx.dialect != "postgresql" or not item.tracked or not _fits_empty(item):
         return NOT_ALONE
     keys = _keys(item)
-    rows = _RESERVE_PG_ALONE.rows(tx.conn, _params_pg(item, keys))
+    params = _params_pg(item, keys)
+    params["synchronous_commit"] = tx.synchronous_commit
+    rows = _RESERVE_PG_ALONE.rows(tx.conn, params)
     first = rows[0]
     if first[1] is None:  # no counter had room, so none took anything: refused at the first
         scope, _, window, _, quota = keys[0]
@@ -267,18 +284,16 @@ def _held(
         for scope, scope_id, window, start, quota in keys
         if quota is not None
     )
-    return Hold(
-        hold_id,
-        item.caller.team_id,
-        tuple(sorted(taken.values())),
-        item.cost_micros,
-        item.tokens,
-        limits,
+    ids = sorted(
+        (taken[(scope, scope_id, window)], (scope, scope_id, window, start))
+        for scope, scope_id, window, start, _ in keys
     )
+    return _made(item, hold_id, ids, limits)
 
 
-def _hold(tx: Tx, item: ReserveItem) -> tuple[tuple[int, ...], tuple[CounterLimit, ...]] | Refused:
+def _hold(tx: Tx, item: ReserveItem) -> tuple[_Taken, tuple[CounterLimit, ...]] | Refused:
     counter_ids: list[int] = []
+    counter_keys: list[CounterKey] = []
     limits: list[CounterLimit] = []
     for (scope, scope_id, window), quota in item.tracked:
         start: date = period_start(window, item.now)
@@ -296,6 +311,7 @@ def _hold(tx: Tx, item: ReserveItem) -> tuple[tuple[int, ...], tuple[CounterLimi
             )
             return Refused(scope, window, quota, read_counter(tx.conn, key))
         counter_ids.append(counter_id)
+        counter_keys.append(key)
         if quota is not None:
             limits.append(
                 CounterLimit(
@@ -308,4 +324,4 @@ def _hold(tx: Tx, item: ReserveItem) -> tuple[tuple[int, ...], tuple[CounterLimi
                     token_limit=quota.token_limit,
                 )
             )
-    return tuple(sorted(counter_ids)), tuple(limits)
+    return sorted(zip(counter_ids, counter_keys, strict=True)), tuple(limits)

@@ -9,10 +9,18 @@ the usage records, one upsert adds them to the rollups. Thresholds are worked ou
 from the counters' figures, in the batch's order, as if each had settled alone.
 
 The unusual ones (the hold is gone: the lease sweeper recovered it and wrote an `interrupted`
-estimate, or a journal replays a settlement that already reached the database) are settled
-one by one after that: a replay writes nothing, a late settle corrects the estimate to the
-provider's count and books only the difference. Every settlement of a request id leaves
-exactly one usage record.
+estimate, or a journal replays a settlement that already reached the database, or a
+PostgreSQL crash lost the reservation's asynchronous commit) are settled one by one after
+that: a replay writes nothing, a late settle corrects the estimate to the provider's count
+and books only the difference, a lost one books it all. Every settlement of a request id
+leaves exactly one usage record.
+
+Ids alone never name a hold or a counter here: after a crash lost a reservation, its ids
+can be handed out again, to another request's hold and another team's counter. A hold is
+released by its id and its request id together; a released hold moves the counters its own
+row names (commits are recovered in order: the counters it took survived with it); a hold
+that is gone moves nothing by id, its spend goes to the counters of its keys
+(`spend_by_key`, hub/ledger/counters.py).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, insert, select, text
 
 from hub.events.outbox import EventSink
-from hub.ledger.counters import Move, move_counters
+from hub.ledger.counters import Move, move_counters, spend_by_key
 from hub.ledger.holds import Hold, Settlement
 from hub.ledger.precompiled import Precompiled
 from hub.ledger.settle_pg import settle_alone
@@ -41,20 +49,27 @@ _HOLD_TABLE = cast(Table, Reservation.__table__)
 _HOLDS = _HOLD_TABLE.c
 _RECORDS = cast(Table, UsageRecord.__table__).c
 # Every hold of a batch in one statement, with one parameter however many there are (an
-# expanding IN would compile anew for each count): JSON on SQLite, an array on PostgreSQL.
+# expanding IN would compile anew for each count): JSON on SQLite, arrays on PostgreSQL. A
+# row is released only if both its id and its request id are the hold's: an id alone may
+# have been handed out again to another request (a PostgreSQL crash lost the reservation's
+# asynchronous commit; SQLite reuses the largest rowid once it is deleted).
 _RELEASE_SQLITE = Precompiled(
     text(
-        f"DELETE FROM {_HOLD_TABLE.name} "
-        "WHERE id IN (SELECT value FROM json_each(:ids)) RETURNING id"
+        f"DELETE FROM {_HOLD_TABLE.name} WHERE (id, request_id) IN "
+        "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+        "FROM json_each(:holds)) RETURNING id"
     )
 )
 # PostgreSQL: the batch's holds released and the counters of those released moved, in one
 # statement (one round trip instead of two): each (hold, counter) pair's move, summed per
-# counter over the holds the DELETE took.
+# counter over the holds the DELETE took. A released row is this hold's own (its id and
+# request id), so the counters the hub took it on are the row's: commits are recovered in
+# order, and a hold that survived a crash has the counters it was taken on.
 _RELEASE_AND_MOVE_PG = Precompiled(
     text(
-        f"WITH released AS (DELETE FROM {_HOLD_TABLE.name} "
-        "WHERE id = ANY(CAST(:ids AS BIGINT[])) RETURNING id), "
+        f"WITH released AS (DELETE FROM {_HOLD_TABLE.name} AS r "
+        "USING unnest(CAST(:ids AS BIGINT[]), CAST(:requests AS VARCHAR[])) AS h(id, request) "
+        "WHERE r.id = h.id AND r.request_id = h.request RETURNING r.id), "
         "m AS (SELECT counter_id, CAST(sum(release_cost) AS BIGINT) AS release_cost, "
         "CAST(sum(release_tokens) AS BIGINT) AS release_tokens, "
         "CAST(sum(spend_cost) AS BIGINT) AS spend_cost, "
@@ -127,12 +142,12 @@ class Settle:
         return settled
 
     def _write_batch(self, tx: Tx, items: Sequence[SettleItem]) -> list[Settlement]:
-        ids = [item.hold.id for item in items]
         moved: dict[int, tuple[int, int]] | None = None
         if tx.dialect == "postgresql":
             released, moved = _release_and_move_pg(tx, items)
         else:
-            rows = _RELEASE_SQLITE.rows(tx.conn, {"ids": json.dumps(ids)})
+            holds = [[item.hold.id, item.hold.request_id] for item in items]
+            rows = _RELEASE_SQLITE.rows(tx.conn, {"holds": json.dumps(holds)})
             released = {int(row[0]) for row in rows}
         held = [item for item in items if item.hold.id in released]
         settled: dict[int, Settlement] = {}
@@ -170,16 +185,24 @@ class Settle:
         self, tx: Tx, item: SettleItem, events: list[dict[str, object]]
     ) -> Settlement:
         """A hold someone else released: by a recovery that wrote an estimated record (book
-        the difference, correct the record), or by an earlier settle (nothing to do)."""
+        the difference, correct the record), or by an earlier settle (nothing to do); or one
+        a PostgreSQL crash lost after its asynchronous commit (no record: book it all).
+
+        Nothing is released (what the hold took went with it), and the spend goes to the
+        counters of the hold's keys, made anew if the crash lost them: the ids the hub holds
+        may name another team's counters by now."""
         entry = item.entry
         row = tx.conn.execute(_RECORDED, {"request_id": entry.request_id}).one_or_none()
         if row is not None and not row[4]:
             return Settlement(int(row[0]), [])  # settled already (a journal replayed)
         booked = (int(row[1]), int(row[2])) if row is not None else (0, 0)
-        spent = move_counters(
-            tx.conn,
-            {counter_id: _move(item, booked, held=False) for counter_id in item.hold.counter_ids},
-        )
+        hold, move = item.hold, _move(item, booked, held=False)
+        if hold.counter_keys:
+            spent = spend_by_key(
+                tx.conn, dict(zip(hold.counter_ids, hold.counter_keys, strict=True)), move
+            )
+        else:  # a journal line from before holds kept their keys (reservations were durable)
+            spent = move_counters(tx.conn, dict.fromkeys(hold.counter_ids, move))
         if row is None:
             (usage_id,) = write_usage(tx.conn, [(entry, item.now)])
             self._noted(tx, entry)
@@ -234,6 +257,7 @@ def _release_params(items: Sequence[SettleItem]) -> dict[str, object]:
     ]
     return {
         "ids": [item.hold.id for item in items],
+        "requests": [item.hold.request_id for item in items],
         "hold_ids": [item.hold.id for item, _, _ in pairs],
         "counter_ids": [counter_id for _, counter_id, _ in pairs],
         "release_cost": [move.release_cost for _, _, move in pairs],

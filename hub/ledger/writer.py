@@ -21,7 +21,7 @@ Jobs must therefore be pure database work (they may run twice, and only one run 
 `submit` returns only after COMMIT, so an answered request's record is committed: as durable
 as `[database] sqlite_synchronous` makes it on SQLite, `postgres_synchronous_commit` on
 PostgreSQL (off by default: the record survives a kill -9 of the hub, not a crash of the
-server or its OS; reservations always wait for the server's WAL flush, `Reserve.durable`).
+server or its OS; delivery claims always wait for the server's WAL flush, `durable`).
 
 Backends: SQLite (a file) gets a dedicated writer connection (WAL); its transactions are
 BEGIN IMMEDIATE … COMMIT on the driver connection itself (`_driver_transaction`), and a
@@ -37,7 +37,7 @@ trip on return (the driver's rollback after a commit is a no-op). On PostgreSQL 
 one job whose group is `Alone` (a reservation, a settlement: every job at concurrency 1) is
 first tried as that group's single statement in autocommit, which commits all of the job or,
 failing, nothing; the job is then written as above. With `synchronous_commit` off, a batch
-without a reservation sets it for its own transaction: inside the single statement
+without a durable job sets it for its own transaction: inside the single statement
 (`SYNC_COMMIT`, no round trip more), or by SET LOCAL after BEGIN (one more per batch).
 """
 
@@ -288,7 +288,7 @@ class _OnEngine:
     async def write(self, jobs: list[_Job[Any, Any]]) -> None:
         level = self._level
         if level is not None and any(getattr(job.group, "durable", False) for job in jobs):
-            level = None  # a reservation: its ids must survive a server crash (Reserve)
+            level = None  # a delivery claim: a lost one would answer a retry twice
         if level is not None:
             self.asynchronous += 1
         if (

@@ -1,7 +1,7 @@
 """PostgreSQL: `[database] postgres_synchronous_commit` applies to the ledger writer's own
 transactions only (SET LOCAL after a batch's BEGIN; inside the one statement of a batch of
-one, which then costs no round trip more), never to a reservation's or a delivery claim's,
-and "on" leaves the server's setting in force."""
+one, which then costs no round trip more), reservations and settlements alike, never to a
+delivery claim's, and "on" leaves the server's setting in force."""
 
 from __future__ import annotations
 
@@ -49,13 +49,13 @@ async def test_off_by_default_in_the_writers_transactions_only(postgres_url: str
         writer = hub.ledger_writer
         alone, asynchronous = writer.alone, writer.asynchronous
         hold = await hub.budget.reserve(caller, cost_micros=30_000, tokens=30)
-        assert (writer.alone, writer.asynchronous) == (alone + 1, asynchronous)  # durable
+        # One statement each, with the level in it.
+        assert (writer.alone, writer.asynchronous) == (alone + 1, asynchronous + 1)
         await hub.budget.settle(hold, entry(caller, "r1", 12_000, (10, 2)))
-        # One statement, with the level in it.
-        assert (writer.alone, writer.asynchronous) == (alone + 2, asynchronous + 1)
-        assert await hub.deliveries.claim("slack", "Ev1")  # durable, as a reservation
+        assert (writer.alone, writer.asynchronous) == (alone + 2, asynchronous + 2)
+        assert await hub.deliveries.claim("slack", "Ev1")  # durable
         assert not await hub.deliveries.claim("slack", "Ev1")
-        assert writer.asynchronous == asynchronous + 1
+        assert writer.asynchronous == asynchronous + 2
         (record,) = await usage_rows(hub)
         assert (record.request_id, record.cost_micros) == ("r1", 12_000)
         assert await server_level(running) == "on"  # a statement's own setting ended with it

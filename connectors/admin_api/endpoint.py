@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from connectors.admin_api.auth import Principal, authenticate
 from connectors.admin_api.render import error_response
-from connectors.admin_api.validation import Body, InvalidField, Query, parse_id, storable
+from connectors.admin_api.validation import InvalidField, Query, parse_id, storable
 from hub.audit import acting_as
+from hub.body_models import BodyModel, parse_json_object, validate_body
 from hub.config import MIB
 from hub.errors import HubError, NotFound
 from hub.request_body import read_body
@@ -22,6 +23,7 @@ from hub.store.ledger_tables import ApiKey, Member, Team
 
 PREFIX = "/admin/api/v1"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+B = TypeVar("B", bound=BodyModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +58,11 @@ class Call:
             raise InvalidField(name, f"'{name}' must be 1 to {max_len} characters long.")
         return value
 
-    async def body(self, *known: str) -> Body:
-        return Body.parse(await read_body(self.request, limit=self.max_body_bytes), known=known)
+    async def body(self, model: type[B]) -> B:
+        """The body, validated by the model the endpoint documents (an empty body is {})."""
+        assert self.endpoint is not None and self.endpoint.body is model, "undocumented body"
+        raw = await read_body(self.request, limit=self.max_body_bytes)
+        return validate_body(model, parse_json_object(raw))
 
     def query(self) -> Query:
         assert self.endpoint is not None
@@ -94,7 +99,7 @@ class Endpoint:
     summary: str
     action: str  # what the caller's role must allow: read_usage | manage | operator
     tag: str
-    request: Mapping[str, Any] | None = None  # JSON Schema of the body
+    body: type[BodyModel] | None = None  # validates the body and is its schema
     response: Mapping[str, Any] | None = None  # JSON Schema of the success body (None: 204)
     status: int = 200
     query: Sequence[QueryParam] = ()

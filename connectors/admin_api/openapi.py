@@ -8,6 +8,7 @@ from typing import Any
 
 from connectors.admin_api.endpoint import Endpoint
 from connectors.admin_api.schemas import ID, PLATFORM, SCHEMAS, ref
+from hub.body_models import component_schemas
 
 PATH_PARAMS: dict[str, dict[str, Any]] = {
     "team_id": ID,
@@ -63,10 +64,10 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     }
     if parameters:
         operation["parameters"] = parameters
-    if endpoint.request is not None:
+    if endpoint.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": dict(endpoint.request)}},
+            "content": {"application/json": {"schema": ref(endpoint.body.__name__)}},
         }
     return operation
 
@@ -76,10 +77,11 @@ def fragment(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
     for endpoint in endpoints:
         paths.setdefault(endpoint.full_path, {})[endpoint.method.lower()] = _operation(endpoint)
     tags = sorted({e.tag for e in endpoints})
+    bodies = {e.body.__name__: e.body for e in endpoints if e.body is not None}
     return {
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": SCHEMAS | component_schemas(bodies, ref_prefix="Admin"),
             "securitySchemes": {
                 "adminBearer": {
                     "type": "http",

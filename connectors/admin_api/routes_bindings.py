@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from connectors.admin_api.bodies import AdminProviderKeySet
 from connectors.admin_api.endpoint import Call, Endpoint
 from connectors.admin_api.render import no_content, ok
 from connectors.admin_api.schemas import ref
@@ -69,9 +70,7 @@ async def list_provider_keys(call: Call) -> web.Response:
 
 async def set_provider_key(call: Call) -> web.Response:
     provider = call.path_text("provider")
-    body = await call.body("api_key")
-    secret = body.text("api_key", required=True, max_len=4000)
-    assert secret is not None
+    secret = (await call.body(AdminProviderKeySet)).api_key
     try:
         await call.hub.provider_keys.set(call.own_team, provider, secret)
     except BadRequest as exc:
@@ -109,7 +108,7 @@ def endpoints() -> list[Endpoint]:
         Endpoint(
             "PUT", PROVIDER_KEY, set_provider_key,
             "Store the team's own key for a provider (encrypted; never shown again)",
-            action="manage", tag="provider keys", request=ref("AdminProviderKeySet"),
+            action="manage", tag="provider keys", body=AdminProviderKeySet,
             response=ref("AdminProviderKey"),
         ),
         Endpoint(

@@ -10,6 +10,12 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from connectors.admin_api.bodies import (
+    DEFAULT_GRACE_S,
+    AdminKeyCreate,
+    AdminKeyRotate,
+    AdminKeyUpdate,
+)
 from connectors.admin_api.endpoint import Call, Endpoint
 from connectors.admin_api.render import key_json, ok
 from connectors.admin_api.routes_members import require_owner_for
@@ -17,11 +23,7 @@ from connectors.admin_api.schemas import ref
 from connectors.admin_api.validation import InvalidField
 from hub.errors import BadRequest
 from hub.ledger.keys import IssuedKey
-from hub.roles import ROLES
 from hub.store.ledger_tables import ApiKey
-
-DEFAULT_GRACE_S = 24 * 3600
-MAX_GRACE_S = 90 * 86400
 
 
 async def _issued(call: Call, issued: IssuedKey) -> web.Response:
@@ -44,23 +46,18 @@ async def get_key(call: Call) -> web.Response:
 
 
 async def create_key(call: Call) -> web.Response:
-    body = await call.body("name", "role", "member_id", "expires_at", "ip_allowlist")
-    role = body.choice("role", ROLES, default="member")
-    require_owner_for(call, role)
-    member_id = body.integer("member_id", low=1, high=2**63 - 1)
-    if member_id is not None:
-        await call.member(member_id)
-    name = body.text("name", min_len=0) or ""
-    expires_at = body.moment("expires_at")
-    networks = body.texts("ip_allowlist", max_len=100)
+    body = await call.body(AdminKeyCreate)
+    require_owner_for(call, body.role)
+    if body.member_id is not None:
+        await call.member(body.member_id)
     try:
         issued = await call.hub.keys.create(
             call.own_team,
-            name=name,
-            role=role,
-            member_id=member_id,
-            expires_at=expires_at,
-            ip_allowlist=networks,
+            name=body.name or "",
+            role=body.role,
+            member_id=body.member_id,
+            expires_at=body.expires_at,
+            ip_allowlist=body.ip_allowlist,
         )
     except BadRequest as exc:  # the only thing the service can refuse here: a network
         raise InvalidField("ip_allowlist", exc.user_message) from exc
@@ -70,17 +67,15 @@ async def create_key(call: Call) -> web.Response:
 async def update_key(call: Call) -> web.Response:
     row = await call.key(call.path_id("key_id"))
     _guard(call, row)
-    body = await call.body("expires_at", "ip_allowlist")
-    if not body.has("expires_at") and not body.has("ip_allowlist"):
+    body = await call.body(AdminKeyUpdate)
+    if not body.model_fields_set:
         return ok(key_json(row))
-    networks = body.texts("ip_allowlist", max_len=100)
-    expires_at = body.moment("expires_at")
     try:
         updated = await call.hub.keys.update(
             row.id,
-            ip_allowlist=networks,
-            expires_at=expires_at,
-            clear_expiry=body.has("expires_at") and expires_at is None,
+            ip_allowlist=body.ip_allowlist,
+            expires_at=body.expires_at,
+            clear_expiry="expires_at" in body.model_fields_set and body.expires_at is None,
         )
     except BadRequest as exc:
         raise InvalidField("ip_allowlist", exc.user_message) from exc
@@ -96,9 +91,8 @@ async def revoke_key(call: Call) -> web.Response:
 async def rotate_key(call: Call) -> web.Response:
     row = await call.key(call.path_id("key_id"))
     _guard(call, row)
-    body = await call.body("grace_seconds")
-    grace = body.integer("grace_seconds", low=0, high=MAX_GRACE_S, default=DEFAULT_GRACE_S)
-    assert grace is not None
+    body = await call.body(AdminKeyRotate)
+    grace = DEFAULT_GRACE_S if body.grace_seconds is None else body.grace_seconds
     if row.revoked_at is not None:
         raise InvalidField("key_id", f"Key {row.id} is revoked; create a new one instead.")
     return await _issued(call, await call.hub.keys.rotate(row.id, grace=timedelta(seconds=grace)))
@@ -113,7 +107,7 @@ def endpoints() -> list[Endpoint]:
         ),
         Endpoint(
             "POST", "/teams/{team_id}/keys", create_key, "Create a key; the secret is shown once",
-            action="manage", tag="keys", request=ref("AdminKeyCreate"),
+            action="manage", tag="keys", body=AdminKeyCreate,
             response=ref("AdminKeyIssued"), status=201,
             description="Keys with the admin or owner role need an owner key.",
         ),
@@ -123,7 +117,7 @@ def endpoints() -> list[Endpoint]:
         ),
         Endpoint(
             "PATCH", item, update_key, "Set a key's allowed networks (CIDR) and expiry",
-            action="manage", tag="keys", request=ref("AdminKeyUpdate"), response=ref("AdminKey"),
+            action="manage", tag="keys", body=AdminKeyUpdate, response=ref("AdminKey"),
         ),
         Endpoint(
             "POST", item + "/revoke", revoke_key, "Revoke a key", action="manage", tag="keys",
@@ -132,7 +126,7 @@ def endpoints() -> list[Endpoint]:
         Endpoint(
             "POST", item + "/rotate", rotate_key,
             "Rotate a key: a new secret now, the old one valid for a grace period",
-            action="manage", tag="keys", request=ref("AdminKeyRotate"),
+            action="manage", tag="keys", body=AdminKeyRotate,
             response=ref("AdminKeyIssued"), status=201,
             description="Same key id, so its limits, quotas and usage carry over.",
         ),

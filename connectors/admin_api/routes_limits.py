@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from connectors.admin_api.bodies import AdminQuotaSet, AdminRateLimitSet
 from connectors.admin_api.endpoint import Call, Endpoint
+from connectors.admin_api.fields import micros
 from connectors.admin_api.render import ok, quota_json, rate_limit_json
 from connectors.admin_api.schemas import ref
-from connectors.admin_api.validation import MAX_ID, MAX_PER_MINUTE, MAX_TOKENS, Body, InvalidField
+from connectors.admin_api.validation import InvalidField
 from hub.ledger.teams import QuotaSpec
 
-SCOPES = ("team", "member", "key")
 
-
-async def _scope(call: Call, body: Body) -> tuple[str, int]:
+async def _scope(call: Call, body: AdminQuotaSet | AdminRateLimitSet) -> tuple[str, int]:
     """The scope named by the body, checked to be this team's own."""
-    scope = body.choice("scope", SCOPES)
-    scope_id = body.integer("scope_id", low=1, high=MAX_ID)
+    scope, scope_id = body.scope, body.scope_id
     team = call.own_team
     if scope == "team":
         if scope_id not in (None, team.id):
@@ -38,14 +37,14 @@ async def list_quotas(call: Call) -> web.Response:
 
 
 async def set_quota(call: Call) -> web.Response:
-    body = await call.body("scope", "scope_id", "window", "cost_usd", "tokens")
+    body = await call.body(AdminQuotaSet)
     scope, scope_id = await _scope(call, body)
     spec = QuotaSpec(
         scope=scope,
         scope_id=scope_id,
-        window=body.choice("window", ("day", "month")),
-        cost_limit_micros=body.usd_micros("cost_usd"),
-        token_limit=body.integer("tokens", low=0, high=MAX_TOKENS),
+        window=body.window,
+        cost_limit_micros=micros(body.cost_usd),
+        token_limit=body.tokens,
     )
     await call.hub.teams.set_quota(spec, team_id=call.own_team.id)
     for row in await call.hub.teams.quotas_for(scope, scope_id):
@@ -60,10 +59,9 @@ async def list_rate_limits(call: Call) -> web.Response:
 
 
 async def set_rate_limit(call: Call) -> web.Response:
-    body = await call.body("scope", "scope_id", "rpm", "tpm")
+    body = await call.body(AdminRateLimitSet)
     scope, scope_id = await _scope(call, body)
-    rpm = body.integer("rpm", low=1, high=MAX_PER_MINUTE)
-    tpm = body.integer("tpm", low=1, high=MAX_PER_MINUTE)
+    rpm, tpm = body.rpm, body.tpm
     await call.hub.rate_limits.set(
         scope=scope, scope_id=scope_id, team_id=call.own_team.id, rpm=rpm, tpm=tpm
     )
@@ -80,7 +78,7 @@ def endpoints() -> list[Endpoint]:
         Endpoint(
             "PUT", "/teams/{team_id}/quotas", set_quota,
             "Set the cost budget and token quota of a team, member or key for a day or month",
-            action="manage", tag="quotas", request=ref("AdminQuotaSet"),
+            action="manage", tag="quotas", body=AdminQuotaSet,
             response=ref("AdminQuota"),
         ),
         Endpoint(
@@ -92,7 +90,7 @@ def endpoints() -> list[Endpoint]:
         Endpoint(
             "PUT", "/teams/{team_id}/rate-limits", set_rate_limit,
             "Set requests and tokens per minute for a team, member or key",
-            action="manage", tag="rate limits", request=ref("AdminRateLimitSet"),
+            action="manage", tag="rate limits", body=AdminRateLimitSet,
             response=ref("AdminRateLimit"),
         ),
     ]  # fmt: skip

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from connectors.admin_api.bodies import AdminIdentityLink, AdminMemberCreate, AdminMemberUpdate
 from connectors.admin_api.endpoint import Call, Endpoint
 from connectors.admin_api.render import member_json, no_content, ok
 from connectors.admin_api.schemas import ref
 from connectors.admin_api.validation import Conflict
 from hub.errors import NotFound
-from hub.members import LINKABLE
-from hub.roles import ROLES
 
 POWERFUL = ("admin", "owner")
 
@@ -28,10 +27,8 @@ async def list_members(call: Call) -> web.Response:
 
 
 async def add_member(call: Call) -> web.Response:
-    body = await call.body("name", "role")
-    name = body.text("name", required=True)
-    assert name is not None
-    role = body.choice("role", ROLES, default="member")
+    body = await call.body(AdminMemberCreate)
+    name, role = body.name, body.role
     require_owner_for(call, role)
     try:
         await call.hub.members.get(call.own_team, name)
@@ -50,8 +47,7 @@ async def _member_view(call: Call, member_id: int) -> web.Response:
 
 async def update_member(call: Call) -> web.Response:
     member = await call.member(call.path_id("member_id"))
-    body = await call.body("role")
-    role = body.choice("role", ROLES)
+    role = (await call.body(AdminMemberUpdate)).role
     require_owner_for(call, member.role, role)
     await call.hub.members.set_role(member, role)
     return await _member_view(call, member.id)
@@ -66,12 +62,10 @@ async def remove_member(call: Call) -> web.Response:
 
 async def link_identity(call: Call) -> web.Response:
     member = await call.member(call.path_id("member_id"))
-    body = await call.body("platform", "workspace", "user")
-    platform = body.choice("platform", LINKABLE)
-    workspace = body.text("workspace", max_len=100, min_len=0) or ""
-    user = body.text("user", required=True, max_len=100)
-    assert user is not None
-    await call.hub.members.link(member, platform=platform, workspace=workspace, user=user)
+    body = await call.body(AdminIdentityLink)
+    await call.hub.members.link(
+        member, platform=body.platform, workspace=body.workspace or "", user=body.user
+    )
     return await _member_view(call, member.id)
 
 
@@ -84,13 +78,13 @@ def endpoints() -> list[Endpoint]:
         ),
         Endpoint(
             "POST", "/teams/{team_id}/members", add_member, "Add a member",
-            action="manage", tag="members", request=ref("AdminMemberCreate"),
+            action="manage", tag="members", body=AdminMemberCreate,
             response=ref("AdminMember"), status=201, errors=(400, 401, 403, 404, 409),
             description="Adding an admin or owner needs an owner key.",
         ),
         Endpoint(
             "PATCH", item, update_member, "Change a member's role", action="manage",
-            tag="members", request=ref("AdminMemberUpdate"), response=ref("AdminMember"),
+            tag="members", body=AdminMemberUpdate, response=ref("AdminMember"),
             description="Granting or taking the admin or owner role needs an owner key.",
         ),
         Endpoint(
@@ -100,6 +94,6 @@ def endpoints() -> list[Endpoint]:
         Endpoint(
             "POST", item + "/identities", link_identity,
             "Link a Slack or Discord account to a member", action="manage", tag="members",
-            request=ref("AdminIdentityLink"), response=ref("AdminMember"),
+            body=AdminIdentityLink, response=ref("AdminMember"),
         ),
     ]  # fmt: skip

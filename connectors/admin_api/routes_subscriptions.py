@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from connectors.admin_api.bodies import AdminSubscriptionCreate
 from connectors.admin_api.endpoint import Call, Endpoint
 from connectors.admin_api.render import no_content, ok, subscription_json
 from connectors.admin_api.schemas import ref
-from connectors.admin_api.validation import InvalidField, http_url
+from connectors.admin_api.validation import InvalidField
 from hub.errors import BadRequest
 from hub.events.subscriptions import Subscriptions
 from hub.ssrf import TargetRefused
@@ -22,13 +23,8 @@ async def list_subscriptions(call: Call) -> web.Response:
 
 
 async def create_subscription(call: Call) -> web.Response:
-    body = await call.body("url", "events")
-    url = body.text("url", required=True, max_len=2000)
-    events = body.texts("events", max_items=20, max_len=100)
-    assert url is not None
-    http_url(url, "url")
-    if events is None:
-        raise InvalidField("events", "'events' is required: an array of event types.")
+    body = await call.body(AdminSubscriptionCreate)
+    url, events = body.url, body.events
     service = Subscriptions.for_hub(call.hub)
     try:
         created = await service.create(
@@ -59,7 +55,7 @@ def endpoints() -> list[Endpoint]:
         Endpoint(
             "POST", "/teams/{team_id}/subscriptions", create_subscription,
             "Subscribe a URL to events; the signing secret is shown once",
-            action="manage", tag="subscriptions", request=ref("AdminSubscriptionCreate"),
+            action="manage", tag="subscriptions", body=AdminSubscriptionCreate,
             response=ref("AdminSubscriptionCreated"), status=201,
             description="Targets on private or loopback addresses are refused unless the "
             "operator allows them ([webhooks] allow_private_targets).",

@@ -6,14 +6,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from connectors.admin_api.auth import OPERATOR
+from connectors.admin_api.bodies import AdminTeamCreate, AdminTeamUpdate
 from connectors.admin_api.endpoint import Call, Endpoint
+from connectors.admin_api.fields import micros
 from connectors.admin_api.render import ok, team_json
 from connectors.admin_api.schemas import ref
-from connectors.admin_api.validation import MAX_TOKENS, Conflict
+from connectors.admin_api.validation import Conflict
 from hub.errors import NotFound
-from hub.members import PLATFORMS
-
-POLICIES = ["open", "members_only"]
 
 
 async def me(call: Call) -> web.Response:
@@ -38,15 +37,14 @@ async def list_teams(call: Call) -> web.Response:
 
 
 async def create_team(call: Call) -> web.Response:
-    body = await call.body("name", "monthly_budget_usd", "monthly_tokens")
-    name = body.text("name", required=True, max_len=100)
-    assert name is not None
-    budget = body.usd_micros("monthly_budget_usd")
-    tokens = body.integer("monthly_tokens", low=0, high=MAX_TOKENS)
+    body = await call.body(AdminTeamCreate)
+    name = body.name
     if await _exists(call, name.strip()):
         raise Conflict(f"A team named '{name.strip()}' already exists.")
     team = await call.hub.teams.create(
-        name, monthly_budget_micros=budget, monthly_token_quota=tokens
+        name,
+        monthly_budget_micros=micros(body.monthly_budget_usd),
+        monthly_token_quota=body.monthly_tokens,
     )
     return ok(team_json(team), status=201)
 
@@ -64,17 +62,17 @@ async def get_team(call: Call) -> web.Response:
 
 
 async def update_team(call: Call) -> web.Response:
-    body = await call.body("member_policy", "notice_channel")
+    body = await call.body(AdminTeamUpdate)
     team = call.own_team
-    if body.has("member_policy"):
-        await call.hub.teams.set_policy(team, body.choice("member_policy", POLICIES))
-    if body.has("notice_channel"):
-        channel = body.object("notice_channel", known=("platform", "channel"))
-        platform = name = None
-        if channel is not None:
-            platform = channel.choice("platform", PLATFORMS)
-            name = channel.text("channel", required=True, max_len=100)
-        await call.hub.teams.set_notice_channel(team, platform=platform, channel=name)
+    if body.member_policy is not None:
+        await call.hub.teams.set_policy(team, body.member_policy)
+    if "notice_channel" in body.model_fields_set:
+        channel = body.notice_channel
+        await call.hub.teams.set_notice_channel(
+            team,
+            platform=None if channel is None else channel.platform,
+            channel=None if channel is None else channel.channel,
+        )
     return ok(team_json(await call.hub.teams.get_by_id(team.id)))
 
 
@@ -90,7 +88,7 @@ def endpoints() -> list[Endpoint]:
         ),
         Endpoint(
             "POST", "/teams", create_team, "Create a team", action=OPERATOR, tag="teams",
-            request=ref("AdminTeamCreate"), response=ref("AdminTeam"), status=201,
+            body=AdminTeamCreate, response=ref("AdminTeam"), status=201,
             errors=(400, 401, 403, 409),
         ),
         Endpoint(
@@ -100,6 +98,6 @@ def endpoints() -> list[Endpoint]:
         Endpoint(
             "PATCH", "/teams/{team_id}", update_team,
             "Set the member policy and the channel for budget notices", action="manage",
-            tag="teams", request=ref("AdminTeamUpdate"), response=ref("AdminTeam"),
+            tag="teams", body=AdminTeamUpdate, response=ref("AdminTeam"),
         ),
     ]  # fmt: skip

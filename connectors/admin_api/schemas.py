@@ -1,12 +1,13 @@
-"""JSON Schemas (2020-12, as OpenAPI 3.1 allows) of the admin API's bodies and answers."""
+"""JSON Schemas (2020-12, as OpenAPI 3.1 allows) of the admin API's answers, which render.py
+builds and no validator reads; the request bodies are models (bodies.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from connectors.admin_api.validation import MAX_ID, MAX_PER_MINUTE, MAX_TOKENS, MAX_USD
+from connectors.admin_api.fields import MAX_ID, MAX_PER_MINUTE, MAX_TOKENS, MAX_USD
 from hub.events.outbox import EVENT_TYPES
-from hub.members import LINKABLE, PLATFORMS
+from hub.members import PLATFORMS
 from hub.roles import ROLES
 
 Schema = dict[str, Any]
@@ -129,18 +130,6 @@ SCHEMAS: dict[str, Schema] = {
         required=("id", "name", "member_policy", "notice_channel", "created_at"),
     ),
     "AdminTeamList": listing("AdminTeam"),
-    "AdminTeamCreate": obj(
-        {
-            "name": {"type": "string", "minLength": 1, "maxLength": 100},
-            "monthly_budget_usd": nullable(USD),
-            "monthly_tokens": nullable(TOKENS),
-        },
-        required=("name",),
-    ),
-    "AdminTeamUpdate": obj(
-        {"member_policy": POLICY, "notice_channel": nullable(CHANNEL)},
-        description="Fields left out are unchanged; notice_channel null stops budget notices.",
-    ),
     "AdminMember": obj(
         {
             "id": ID,
@@ -153,41 +142,11 @@ SCHEMAS: dict[str, Schema] = {
         required=("id", "team_id", "name", "role", "identities", "created_at"),
     ),
     "AdminMemberList": listing("AdminMember"),
-    "AdminMemberCreate": obj({"name": TEXT, "role": ROLE}, required=("name",)),
-    "AdminMemberUpdate": obj({"role": ROLE}, required=("role",)),
-    "AdminIdentityLink": obj(
-        {
-            "platform": {"type": "string", "enum": list(LINKABLE)},
-            "workspace": {"type": "string", "maxLength": 100},
-            "user": {"type": "string", "minLength": 1, "maxLength": 100},
-        },
-        required=("platform", "user"),
-    ),
     "AdminKey": obj(_KEY, required=tuple(_KEY)),
     "AdminKeyList": listing("AdminKey"),
-    "AdminKeyCreate": obj(
-        {
-            "name": {"type": "string", "maxLength": 200},
-            "role": ROLE,
-            "member_id": nullable(ID),
-            "expires_at": nullable(TIME),
-            "ip_allowlist": {"type": "array", "maxItems": 100, "items": {"type": "string"}},
-        }
-    ),
     "AdminKeyIssued": obj(
         _KEY | {"key": {"type": "string", "description": _SECRET_ONCE}},
         required=(*_KEY, "key"),
-    ),
-    "AdminKeyUpdate": obj(
-        {
-            "expires_at": nullable(TIME),
-            "ip_allowlist": {"type": "array", "maxItems": 100, "items": {"type": "string"}},
-        },
-        description="Fields left out are unchanged; expires_at null removes the expiry.",
-    ),
-    "AdminKeyRotate": obj(
-        {"grace_seconds": {"type": "integer", "minimum": 0, "maximum": 90 * 86400}},
-        description="How long the old secret keeps working (default 24 hours).",
     ),
     "AdminQuota": obj(
         {
@@ -200,28 +159,11 @@ SCHEMAS: dict[str, Schema] = {
         required=("scope", "scope_id", "window", "cost_usd", "tokens"),
     ),
     "AdminQuotaList": listing("AdminQuota"),
-    "AdminQuotaSet": obj(
-        {
-            "scope": SCOPE,
-            "scope_id": ID,
-            "window": WINDOW,
-            "cost_usd": nullable(USD),
-            "tokens": nullable(TOKENS),
-        },
-        required=("scope", "window"),
-        description="scope_id names the member or key (the team's own id, or left out, for "
-        "scope team); a null or missing limit means unlimited.",
-    ),
     "AdminRateLimit": obj(
         {"scope": SCOPE, "scope_id": ID, "rpm": nullable(PER_MINUTE), "tpm": nullable(PER_MINUTE)},
         required=("scope", "scope_id", "rpm", "tpm"),
     ),
     "AdminRateLimitList": listing("AdminRateLimit"),
-    "AdminRateLimitSet": obj(
-        {"scope": SCOPE, "scope_id": ID, "rpm": nullable(PER_MINUTE), "tpm": nullable(PER_MINUTE)},
-        required=("scope",),
-        description="Requests and tokens per minute; null or missing means no limit.",
-    ),
     "AdminBinding": obj(
         {"platform": PLATFORM, "external_id": {"type": "string"}, "team_id": ID},
         required=("platform", "external_id", "team_id"),
@@ -229,29 +171,12 @@ SCHEMAS: dict[str, Schema] = {
     "AdminBindingList": listing("AdminBinding"),
     "AdminSubscription": obj(_SUBSCRIPTION, required=tuple(_SUBSCRIPTION)),
     "AdminSubscriptionList": listing("AdminSubscription"),
-    "AdminSubscriptionCreate": obj(
-        {
-            "url": {"type": "string", "pattern": "^https?://", "maxLength": 2000},
-            "events": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 20,
-                "items": {"type": "string", "enum": list(EVENT_TYPES)},
-            },
-        },
-        required=("url", "events"),
-    ),
     "AdminSubscriptionCreated": obj(
         _SUBSCRIPTION | {"secret": {"type": "string", "description": _SECRET_ONCE}},
         required=(*_SUBSCRIPTION, "secret"),
     ),
     "AdminProviderKey": obj({"provider": {"type": "string"}}, required=("provider",)),
     "AdminProviderKeyList": listing("AdminProviderKey"),
-    "AdminProviderKeySet": obj(
-        {"api_key": {"type": "string", "minLength": 1, "maxLength": 4000}},
-        required=("api_key",),
-        description="Stored encrypted; never shown again.",
-    ),
     "AdminUsageGroup": obj(
         {"key": {"type": "string"}} | TOTALS["properties"],
         required=("key", *TOTALS["required"]),

@@ -3,8 +3,8 @@ the request's deadline, report usage that cannot be true, or write more than was
 
     bounds = guard.bounds()                    # the request's deadline (hub/deadlines.py)
     ...                                        # each read of the router's stream within it
-    if not guard.admits(chunk):                # ChatStream._run, for every chunk
-        chunk = guard.ending()                 # the upstream closed, this is the last
+    if not guard.admits(chunk, held):          # ChatStream._run, for every chunk
+        chunk = guard.ending(held_usage)       # the upstream closed, this is the last
 
 - the whole request ends by `[router] request_deadline_s` (chat platforms and webhook
   callbacks have no client that would hang up);
@@ -18,7 +18,6 @@ the request's deadline, report usage that cannot be true, or write more than was
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from hub.deadlines import Bounds
 from hub.errors import InvalidUsage, ProviderTimeout
@@ -30,20 +29,14 @@ log = logging.getLogger("hub.chat")
 
 
 class AnswerGuard:
-    def __init__(
-        self,
-        *,
-        request_id: str,
-        deadline_s: float,
-        choices: int,
-        completion_limit: Callable[[], int | None],
-        held_usage: Callable[[], Usage],
-    ) -> None:
+    """What it needs from the request's state (the tokens held) is passed to each call, not
+    kept as the stream's bound methods: a guard that referred back to its ChatStream made
+    every request a reference cycle, left to the garbage collector (#14)."""
+
+    def __init__(self, *, request_id: str, deadline_s: float, choices: int) -> None:
         self._request_id = request_id
         self._deadline_s = deadline_s
         self._choices = max(1, choices)
-        self._limit = completion_limit  # None: nothing to hold it to (a cache hit)
-        self._held = held_usage
         self.meter = OutputMeter()
         self.cut = False  # the hub ended the answer at its limit
 
@@ -57,13 +50,13 @@ class AnswerGuard:
         """The request's deadline, for the loop that reads the router's stream."""
         return Bounds(total_s=self._deadline_s, idle_s=None, expired=self._expired)
 
-    def admits(self, chunk: ChatChunk) -> bool:
-        """Whether `chunk` may go on; False once it would pass the completion tokens held
-        (the caller closes the upstream and ends the answer with `ending()`). A usage report
-        that cannot be true raises InvalidUsage."""
+    def admits(self, chunk: ChatChunk, limit: int | None) -> bool:
+        """Whether `chunk` may go on; False once it would pass `limit`, the completion tokens
+        held (None: nothing to hold it to, as on a cache hit); the caller then closes the
+        upstream and ends the answer with `ending()`. A usage report that cannot be true
+        raises InvalidUsage."""
         if chunk.usage is not None:
             self._check(chunk.usage)
-        limit = self._limit()
         if limit is None or not self.meter.would_exceed(chunk, limit):
             return True
         self.cut = True
@@ -75,14 +68,14 @@ class AnswerGuard:
         )
         return False
 
-    def ending(self) -> ChatChunk:
+    def ending(self, held_usage: Usage) -> ChatChunk:
         """The hub's own last chunk for an answer cut at its limit: finish_reason "length" on
-        every choice, and the held usage."""
+        every choice, and `held_usage` (the most the hold covers)."""
         return ChatChunk(
             choices=tuple(
                 ChoiceDelta(index=i, finish_reason="length") for i in range(self._choices)
             ),
-            usage=self._held(),
+            usage=held_usage,
         )
 
     def _check(self, usage: Usage) -> None:

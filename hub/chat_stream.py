@@ -80,8 +80,6 @@ class ChatStream:
             request_id=self.result.request_id,
             deadline_s=hub.settings.router.request_deadline_s,
             choices=request.params.choices,
-            completion_limit=self._completion_held,
-            held_usage=self._held_usage,
         )
         self._started = 0.0
         self._limits: list[AppliedLimit] = []
@@ -285,9 +283,9 @@ class ChatStream:
                     chunk = await bounds.next(upstream)  # within the request's deadline
                 except StopAsyncIteration:
                     break
-                if not guard.admits(chunk):  # past what was held: the hub ends the answer
-                    await _close(upstream)  # and with it the upstream request
-                    chunk = guard.ending()
+                if not guard.admits(chunk, self._completion_held()):  # past what was held:
+                    await _close(upstream)  # the hub ends the answer, and the upstream request
+                    chunk = guard.ending(self._held_usage())
                 if chunk.usage is not None:
                     result.usage = chunk.usage
                 if chunk.finish_reason is not None:

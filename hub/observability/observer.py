@@ -115,8 +115,11 @@ class RequestObservation:
         self.metrics.of(self.metrics.overhead, connector).observe(self._overhead)
         if result.cache is not None:
             self.metrics.of(self.metrics.cache, result.alias, result.cache).inc()
-        if self._last_attempt is not None:
-            self._last_attempt.close(result)
+        attempt, self._last_attempt = self._last_attempt, None
+        if attempt is not None:
+            # Let go of it: the attempt refers back to this request, a cycle that only the
+            # garbage collector would otherwise free (#14).
+            attempt.close(result)
 
 
 class _Timed:

@@ -154,25 +154,39 @@ class Precompiled:
         rows = self.rows(conn, params)
         return rows[0][0] if rows else None
 
+    def conversions(self, conn: Connection, columns: tuple[str, ...]) -> dict[str, Any]:
+        """The parameters a conversion applies to, by name (for rows given in `columns`'
+        order), and each one's: what a caller converts itself for `many_ordered(converted=True)`."""
+        compiled = self._for(conn, columns)
+        return {compiled.names[index]: process for index, process in compiled.ordering(columns)[1]}
+
     def many_ordered(
-        self, conn: Connection, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
+        self,
+        conn: Connection,
+        columns: tuple[str, ...],
+        rows: Sequence[Sequence[Any]],
+        *,
+        converted: bool = False,
     ) -> None:
         """`many` for rows given as tuples of `columns`' values (no dict per row): each put
         in the statement's parameter order (when it differs) and converted where a column
-        needs it, each distinct value converted once."""
+        needs it, each distinct value converted once. `converted`: the rows' values are in
+        the driver's form already (`conversions`), so none is converted here."""
         if not rows:
             return
         compiled = self._for(conn, columns)
-        order, converted = compiled.ordering(columns)
+        order, converted_ = compiled.ordering(columns)
+        if converted:
+            converted_ = ()
         values: list[Sequence[Any]]
-        if order is None and not converted:
+        if order is None and not converted_:
             values = list(rows)
         else:
             memo: dict[Any, Any] = {}
             values = []
             for row in rows:
                 ordered = list(row) if order is None else [row[i] for i in order]
-                for index, process in converted:
+                for index, process in converted_:
                     value = ordered[index]
                     try:
                         ordered[index] = memo[index, value]

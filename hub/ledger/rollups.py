@@ -5,7 +5,8 @@ to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py; its 
 `where`), and in its latency and time-to-first-token bins (also per deployment, UTC half
 hour, hour and six hours), its fail-over and its size class (the measure cubes), with one
 precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to twenty-four) rows (a batch of
-records: their rows summed by key first, `merged_rows`). A rollup row is therefore exactly
+records: their sums added per identity and bin first, then each identity's keys built once,
+`batch_values`; rows bound in the driver's form). A rollup row is therefore exactly
 the sum of its records: a rolled-back record was never added, and no job can count a record
 twice.
 """
@@ -13,7 +14,7 @@ twice.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -59,7 +60,7 @@ SUM_COLUMNS = (
 )
 _ABSENT: dict[str, object] = {"member_id": 0, "key_id": 0, "team_id": 0}
 # Sums that are a usage record's column of the same name.
-_RECORD_SUMS = (
+RECORD_SUMS = (
     "prompt_tokens",
     "completion_tokens",
     "cached_tokens",
@@ -76,7 +77,7 @@ _RECORD_SUMS = (
 # hands them to the driver in the statement's own parameter order (`add_rollups`).
 ROW_COLUMNS = (*ROLLUP_KEY, *SUM_COLUMNS)
 KEY_LENGTH = len(ROLLUP_KEY)
-_ABSENTS = tuple(_ABSENT.get(name, "") for name in DIMENSION_COLUMNS)
+ABSENTS = tuple(_ABSENT.get(name, "") for name in DIMENSION_COLUMNS)
 _DEPLOYMENT = DIMENSION_COLUMNS.index("deployment")
 
 
@@ -97,6 +98,33 @@ def _shapes() -> tuple[tuple[str, tuple[str, ...], tuple[int, ...], str], ...]:
 
 _SHAPES = _shapes()
 
+# The same shapes as the writer walks them, worked out once: each cube's kept dimensions as
+# one C-level pick from (the record's dimensions, the absent values, the first deployment),
+# its bin as a position in `_bins`' tuple, and per grain its position in `_buckets`'.
+_BIN_SLOTS = ("", "latency", "ttft", "failover", "size")
+_GRAIN_SLOTS = (QUARTER_GRAIN, HALF_GRAIN, HOUR_GRAIN, SIX_HOUR_GRAIN, "day")
+_FIRST = 2 * len(DIMENSION_COLUMNS)  # where the pick finds the first deployment
+_Pick = Callable[[tuple[object, ...]], tuple[object, ...]]
+
+
+def _plan() -> tuple[tuple[tuple[tuple[str, str, int], ...], _Pick, int], ...]:
+    width = len(DIMENSION_COLUMNS)
+    plan = []
+    for cube, grains, kept, measure in _SHAPES:
+        positions = [i if i in kept else width + i for i in range(width)]
+        if cube == "failover":
+            positions[_DEPLOYMENT] = _FIRST  # the deployment tried first (`_values`)
+        pick = cast(_Pick, operator.itemgetter(*positions))
+        prefixes = tuple((cube, grain, _GRAIN_SLOTS.index(grain)) for grain in grains)
+        plan.append((prefixes, pick, _BIN_SLOTS.index(measure)))
+    return tuple(plan)
+
+
+_PLAN = _plan()
+_DIMENSIONS_OF = operator.itemgetter(*DIMENSION_COLUMNS)
+_SUMS_OF = operator.itemgetter(*RECORD_SUMS)
+Convert = Callable[[Any], Any] | None
+
 
 def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
     """The rollup rows one usage record adds to: its quarter hour and day in every cube."""
@@ -106,51 +134,135 @@ def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
 def reversal_rows(record: Mapping[str, Any]) -> list[dict[str, object]]:
     """What takes a stored record (its row, by column name) back out of its rollup rows
     (before it is rewritten)."""
-    return [dict(zip(ROW_COLUMNS, row, strict=True)) for row in _values(record, sign=-1)]
+    return [dict(zip(ROW_COLUMNS, key + amounts, strict=True))
+            for key, amounts in _one(record, sign=-1)]  # fmt: skip
 
 
 def rollup_values(entry: UsageEntry, now: datetime) -> list[tuple[object, ...]]:
-    """`rollup_rows` as tuples in `ROW_COLUMNS` order: what the writer upserts."""
-    return _values(entry.row_values(now), sign=1)
+    """`rollup_rows` as tuples in `ROW_COLUMNS` order."""
+    return batch_values([entry.row_values(now)])
 
 
-def _values(record: Mapping[str, Any], *, sign: int) -> list[tuple[object, ...]]:
-    """A usage record's values (`UsageEntry.row_values`, or a stored row) as rollup rows."""
-    moment: datetime = record["created_at"]
-    dimensions = tuple(
-        absent if record[name] is None else record[name]
-        for name, absent in zip(DIMENSION_COLUMNS, _ABSENTS, strict=True)
-    )
+# What decides a record's rollup keys but its bins: its dimensions, the deployment tried
+# first, its quarter hour (every other bucket is one of the quarter's). Records of a batch
+# that share it (a team's traffic through one key and model) share every key of the cubes
+# without a bin, and of a measure cube those with the same bin.
+_Identity = tuple[tuple[object, ...], object, datetime]
+_Amounts = tuple[int, ...]
+
+
+def batch_values(
+    records: Sequence[Mapping[str, Any]], convert_bucket: Convert = None
+) -> list[tuple[object, ...]]:
+    """The rollup rows of usage records (`UsageEntry.row_values`, or stored rows), as tuples
+    in `ROW_COLUMNS` order, rows with the same key summed into one (PostgreSQL refuses to
+    update a row twice in one statement; SQLite does fewer upserts). `convert_bucket`: the
+    upsert's bind processor for `bucket`, applied here once per distinct bucket, so the rows
+    are already in the driver's form.
+
+    The records' sums are added per identity and bin first (a few additions per record),
+    and each identity's keys built once from those totals, rather than twenty-four rows per
+    record built and then summed by key."""
+    if len(records) == 1:  # one record's rows have distinct keys: nothing to merge
+        return [key + amounts for key, amounts in _one(records[0], sign=1, convert=convert_bucket)]
+    groups: dict[_Identity, list[dict[int, list[_Amounts]]]] = {}
+    for record in records:
+        identity, bins, amounts = _measured(record, sign=1)
+        slots = groups.get(identity)
+        if slots is None:
+            slots = groups[identity] = [{} for _ in _BIN_SLOTS]
+        for by_bin, bin_ in zip(slots, bins, strict=True):
+            if bin_ is not None:
+                by_bin.setdefault(bin_, []).append(amounts)
+    expanded = [
+        _expand(identity, [{bin_: _summed(parts) for bin_, parts in by_bin.items()}
+                           for by_bin in slots], convert_bucket)
+        for identity, slots in groups.items()
+    ]  # fmt: skip
+    if len(expanded) == 1:  # one identity's keys are distinct (cube, bin)
+        return [key + amounts for key, amounts in expanded[0]]
+    merged: dict[tuple[object, ...], _Amounts] = {}
+    add = operator.add
+    for rows in expanded:  # identities share the keys of the dimensions a cube drops
+        for key, amounts in rows:
+            into = merged.get(key)
+            merged[key] = amounts if into is None else tuple(map(add, into, amounts))
+    return [key + amounts for key, amounts in merged.items()]
+
+
+def _summed(parts: list[_Amounts]) -> _Amounts:
+    return parts[0] if len(parts) == 1 else tuple(map(sum, zip(*parts, strict=True)))
+
+
+_BUCKETS: dict[tuple[datetime, Convert], tuple[object, ...]] = {}
+
+
+def _buckets(quarter: datetime, convert: Convert) -> tuple[object, ...]:
+    """A quarter hour's buckets in `_GRAIN_SLOTS` order (converted). Every grain is whole UTC
+    quarter hours, so a moment's floor at each is that of its quarter: worked out once per
+    quarter (and conversion)."""
+    known = _BUCKETS.get((quarter, convert))
+    if known is None:
+        floors: tuple[object, ...] = (quarter, floor_half_hour(quarter), floor_hour(quarter),
+                                      floor_six_hours(quarter), floor_day(quarter))  # fmt: skip
+        if convert is not None:
+            floors = tuple(convert(floor) for floor in floors)
+        if len(_BUCKETS) >= 1024:  # a replay of old records: bounded
+            _BUCKETS.clear()
+        known = _BUCKETS[(quarter, convert)] = floors
+    return known
+
+
+def _measured(
+    record: Mapping[str, Any], *, sign: int
+) -> tuple[_Identity, tuple[int | None, ...], _Amounts]:
+    """A usage record's identity, its bin in each of `_BIN_SLOTS` (None: no such measure:
+    no first token, no deployment) and the sums each of its rows adds (`SUM_COLUMNS`)."""
+    dimensions: tuple[object, ...] = _DIMENSIONS_OF(record)
+    if None in dimensions:
+        dimensions = tuple(absent if value is None else value
+                           for value, absent in zip(dimensions, ABSENTS, strict=True))  # fmt: skip
+    sums: tuple[int | None, ...] = _SUMS_OF(record)
     ttft = record["ttft_ms"]
-    amounts = (
-        sign,
-        *[sign * (record[name] or 0) for name in _RECORD_SUMS],
-        sign * (ttft or 0),
-        0 if ttft is None else sign,
+    amounts = (1, *[value or 0 for value in sums], ttft or 0, 0 if ttft is None else 1)
+    if sign != 1:
+        amounts = tuple(sign * value for value in amounts)
+    deployment = record["deployment"]
+    first = record.get("first_deployment") or deployment
+    bins = (
+        0,
+        bin_of(record["latency_ms"] or 0),
+        None if ttft is None else bin_of(ttft),
+        None if not first else int(first != deployment),
+        size_bin(record["prompt_tokens"] or 0, record["completion_tokens"] or 0),
     )
-    first = record.get("first_deployment") or record["deployment"]
-    bins: dict[str, int | None] = {
-        "": 0,
-        "latency": bin_of(record["latency_ms"] or 0),
-        "ttft": None if ttft is None else bin_of(ttft),
-        "failover": None if not first else int(first != record["deployment"]),
-        "size": size_bin(record["prompt_tokens"] or 0, record["completion_tokens"] or 0),
-    }
-    buckets = {QUARTER_GRAIN: floor_quarter(moment), HALF_GRAIN: floor_half_hour(moment),
-               HOUR_GRAIN: floor_hour(moment), SIX_HOUR_GRAIN: floor_six_hours(moment),
-               "day": floor_day(moment)}  # fmt: skip
-    rows: list[tuple[object, ...]] = []
-    for cube, grains, kept, measure in _SHAPES:
-        bin_ = bins[measure]
-        if bin_ is None:
-            continue  # no such measure for this record (no first token, no deployment)
-        kept_dimensions = list(_ABSENTS)
-        for index in kept:
-            kept_dimensions[index] = dimensions[index]
-        if cube == "failover":
-            kept_dimensions[_DEPLOYMENT] = first
-        for grain in grains:
-            rows.append((cube, grain, buckets[grain], *kept_dimensions, bin_, *amounts))
+    return (dimensions, first, floor_quarter(record["created_at"])), bins, amounts
+
+
+def _one(
+    record: Mapping[str, Any], *, sign: int, convert: Convert = None
+) -> list[tuple[tuple[object, ...], _Amounts]]:
+    identity, bins, amounts = _measured(record, sign=sign)
+    return _expand(identity, [{} if b is None else {b: amounts} for b in bins], convert)
+
+
+def _expand(
+    identity: _Identity, slots: Sequence[Mapping[int, _Amounts]], convert: Convert
+) -> list[tuple[tuple[object, ...], _Amounts]]:
+    """An identity's rollup rows: each key (`ROLLUP_KEY` order) with its sums, from the sums
+    per bin of each of `_BIN_SLOTS`."""
+    dimensions, first, quarter = identity
+    buckets = _buckets(quarter, convert)
+    source = (*dimensions, *ABSENTS, first)
+    rows: list[tuple[tuple[object, ...], _Amounts]] = []
+    for prefixes, pick, slot in _PLAN:
+        by_bin = slots[slot]
+        if not by_bin:
+            continue
+        picked = pick(source)
+        for bin_, amounts in by_bin.items():
+            rows += [((cube, grain, buckets[at], *picked, bin_), amounts)
+                     for cube, grain, at in prefixes]  # fmt: skip
     return rows
 
 
@@ -185,22 +297,8 @@ def merged_rows(rows: Iterable[dict[str, object]]) -> list[dict[str, object]]:
             merged[key] = dict(row)
             continue
         for name in SUM_COLUMNS:
-            into[name] = cast(int, into[name]) + cast(int, row[name])
+            into[name] = into[name] + row[name]  # type: ignore[operator]
     return list(merged.values())
-
-
-def merged_values(rows: Iterable[tuple[object, ...]]) -> list[tuple[object, ...]]:
-    """`merged_rows` for rows as tuples (`rollup_values`)."""
-    merged: dict[tuple[object, ...], list[object]] = {}
-    for row in rows:
-        key = row[:KEY_LENGTH]
-        into = merged.get(key)
-        if into is None:
-            merged[key] = list(row)
-            continue
-        for index in range(KEY_LENGTH, len(row)):
-            into[index] = cast(int, into[index]) + cast(int, row[index])
-    return [tuple(row) for row in merged.values()]
 
 
 def add_rollups(conn: Connection, rows: list[dict[str, object]]) -> None:
@@ -209,8 +307,16 @@ def add_rollups(conn: Connection, rows: list[dict[str, object]]) -> None:
         _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"].many(conn, rows)
 
 
-def add_rollup_values(conn: Connection, rows: list[tuple[object, ...]]) -> None:
-    """`add_rollups` for rows as tuples in `ROW_COLUMNS` order (`rollup_values`)."""
-    if rows:
-        upsert = _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
-        upsert.many_ordered(conn, ROW_COLUMNS, rows)
+def add_rollups_of(conn: Connection, records: Sequence[Mapping[str, Any]]) -> None:
+    """Add usage records (`UsageEntry.row_values`) to their rollup rows, inside the
+    connection's transaction: `batch_values`' rows, built in the driver's form when the
+    bucket is the statement's only parameter with a conversion (then bound as they are)."""
+    if not records:
+        return
+    upsert = _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    conversions = upsert.conversions(conn, ROW_COLUMNS)
+    if conversions.keys() <= {"bucket"}:
+        rows = batch_values(records, conversions.get("bucket"))
+        upsert.many_ordered(conn, ROW_COLUMNS, rows, converted=True)
+    else:
+        upsert.many_ordered(conn, ROW_COLUMNS, batch_values(records))

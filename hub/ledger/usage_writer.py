@@ -20,15 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
-from hub.ledger.rollups import (
-    add_rollup_values,
-    add_rollups,
-    merged_rows,
-    merged_values,
-    reversal_rows,
-    rollup_rows,
-    rollup_values,
-)
+from hub.ledger.rollups import add_rollups, add_rollups_of, merged_rows, reversal_rows, rollup_rows
 from hub.ledger.usage_entry import UsageEntry
 from hub.observer import note_usage
 from hub.store.ledger_tables import UsageRecord
@@ -47,13 +39,7 @@ def write_usage(conn: Connection, entries: Sequence[tuple[UsageEntry, datetime]]
         return []
     rows = [entry.row_values(now) for entry, now in entries]
     ids = insert_returning_ids(conn, _INSERT, _INSERT_ONE, rows)
-    if len(entries) == 1:  # one record's rollup rows have distinct keys: nothing to merge
-        entry, now = entries[0]
-        add_rollup_values(conn, rollup_values(entry, now))
-    else:
-        add_rollup_values(
-            conn, merged_values(r for e, now in entries for r in rollup_values(e, now))
-        )
+    add_rollups_of(conn, rows)
     return ids
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from connectors.openai_api import schema
 from hub.embeddings import EmbeddingRequest
 from hub.errors import InvalidField
+from hub.field_errors import invalid_field
 from hub.model import (
     AudioPart,
     Caller,
@@ -50,7 +51,7 @@ def parse_chat_request(body: Any, *, caller: Caller, request_id: str | None) -> 
     try:
         parsed = schema.ChatCompletionRequest.model_validate(body)
     except ValidationError as exc:
-        raise _invalid(exc, body) from None
+        raise invalid_field(exc, body) from None
     messages = tuple(_message(m, i) for i, m in enumerate(parsed.messages))
     return ChatRequest(
         caller=caller,
@@ -84,7 +85,7 @@ def parse_embeddings_request(
     try:
         parsed = schema.EmbeddingsRequest.model_validate(body)
     except ValidationError as exc:
-        raise _invalid(exc, body) from None
+        raise invalid_field(exc, body) from None
     return EmbeddingRequest(
         caller=caller,
         origin=Origin(
@@ -98,47 +99,6 @@ def parse_embeddings_request(
 def wants_usage_in_stream(body: Mapping[str, Any]) -> bool:
     options = body.get("stream_options")
     return isinstance(options, dict) and options.get("include_usage") is True
-
-
-# -- errors ---------------------------------------------------------------------------------
-
-
-def invalid_field(exc: ValidationError, body: Any) -> InvalidField:
-    """A pydantic validation error of any /v1 body as the one field to name."""
-    return _invalid(exc, body)
-
-
-def _invalid(exc: ValidationError, body: Any) -> InvalidField:
-    """The problem, named as OpenAI names fields: `messages[0].content[1].type`. Of the
-    errors of a union's members, the one that got furthest into the body says most."""
-    errors = exc.errors(include_url=False)
-    depth = [len(_path(e["loc"], body).replace("[", ".").split(".")) for e in errors]
-    error = errors[depth.index(max(depth))]
-    where = _path(error["loc"], body)
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        tag = str(ctx.get("discriminator", "")).strip("'")
-        where = f"{where}.{tag}" if where else tag
-        expected = str(ctx.get("expected_tags", "")).replace("'", "")
-        return InvalidField(where, f"'{where}' must be one of {expected}.")
-    if kind == "missing":
-        return InvalidField(where, f"'{where}' is required.")
-    message = str(error["msg"])
-    return InvalidField(where, f"'{where}': {message[0].lower()}{message[1:]}.")
-
-
-def _path(loc: Any, body: Any) -> str:
-    """pydantic's location, keeping only the steps that exist in the body (it also names the
-    union member and tag it tried: `str`, `list[...]`, `user`)."""
-    out, node = "", body
-    for part in loc:
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            out, node = f"{out}[{part}]", node[part]
-        elif isinstance(part, str) and isinstance(node, dict) and part in node:
-            out, node = f"{out}.{part}" if out else part, node[part]
-        elif isinstance(part, str) and isinstance(node, dict) and part == loc[-1]:
-            out = f"{out}.{part}" if out else part  # a missing field: name it
-    return out
 
 
 # -- messages -------------------------------------------------------------------------------

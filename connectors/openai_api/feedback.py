@@ -12,9 +12,9 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.openai_api.adapter import invalid_field
 from hub.errors import InvalidField
 from hub.feedback import MAX_COMMENT_CHARS, Vote, Voter
+from hub.field_errors import invalid_field
 from hub.model import Caller
 
 MAX_FEEDBACK_BODY = 16 * 1024  # a vote and a comment of 2,000 characters fit many times

@@ -1,8 +1,13 @@
-"""Inbound webhooks' part of /openapi.json: Standard Webhooks headers, body, three answers."""
+"""Inbound webhooks' part of /openapi.json: Standard Webhooks headers, body, three answers.
+
+The body's schema is generated from the model that validates it (adapter.WebhookCall)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from connectors.webhooks.adapter import WebhookCall
+from hub.field_errors import component_schemas
 
 Schema = dict[str, Any]
 
@@ -25,61 +30,8 @@ def _header(name: str, description: str) -> Schema:
     }
 
 
-_MESSAGE: Schema = {
-    "type": "object",
-    "properties": {
-        "role": {"type": "string", "enum": ["system", "user", "assistant"]},
-        "content": {
-            "anyOf": [
-                {"type": "string"},
-                {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {"type": {"const": "text"}, "text": {"type": "string"}},
-                        "required": ["type", "text"],
-                    },
-                },
-            ]
-        },
-    },
-    "required": ["role", "content"],
-}
-_COMMON: Schema = {
-    "model": {
-        "type": "string",
-        "minLength": 1,
-        "description": "Model alias (default: the hook's).",
-    },
-    "max_tokens": {"type": "integer", "minimum": 1},
-    "metadata": {"type": "object", "description": "Echoed back untouched."},
-    "callback_url": {
-        "type": "string",
-        "format": "uri",
-        "description": "Answer later: 202 now, then a signed POST of the result to this URL.",
-    },
-}
-
 SCHEMAS: dict[str, Schema] = {
-    "WebhookCall": {
-        "oneOf": [
-            {
-                "type": "object",
-                "properties": {"input": {"type": "string", "minLength": 1}, **_COMMON},
-                "required": ["input"],
-            },
-            {
-                "type": "object",
-                "properties": {
-                    "messages": {"type": "array", "minItems": 1, "items": _MESSAGE},
-                    **_COMMON,
-                },
-                "required": ["messages"],
-            },
-        ],
-        "description": "Exactly one of `input` (text) or `messages`; the last message is the "
-        "user's.",
-    },
+    **component_schemas({"WebhookCall": WebhookCall}),
     "WebhookResult": {
         "type": "object",
         "properties": {

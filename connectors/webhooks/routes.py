@@ -11,13 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.webhooks.adapter import InvalidField, WebhookCall, parse_call
+from connectors.webhooks.adapter import WebhookCall, parse_call
 from connectors.webhooks.answer import Answerer
 from connectors.webhooks.config import WebhooksConfig
 from connectors.webhooks.dedupe import STILL_RUNNING, Dedupe, Stored
 from connectors.webhooks.render import error_response, sse_event
 from connectors.webhooks.verify import signature_headers, verify_request
-from hub.errors import HubError, NotFound
+from hub.errors import HubError, InvalidField, NotFound
 from hub.inbound_hooks import HookInfo, InboundHooks
 from hub.model import Caller
 from hub.request_body import read_body

@@ -1,10 +1,12 @@
-"""The Zapier REST API's part of /openapi.json."""
+"""The Zapier REST API's part of /openapi.json; the request bodies' schemas come from the models
+that validate them (bodies.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from connectors.zapier.events import TRIGGERS
+from connectors.zapier.bodies import EVENTS, ZapierAsk, ZapierSubscribe
+from hub.field_errors import component_schemas
 from hub.idempotency_keys import OPENAPI_PARAMETER
 
 Schema = dict[str, Any]
@@ -21,11 +23,12 @@ def _json(description: str, schema: Schema) -> Schema:
 
 _EVENT: Schema = {
     "type": "string",
-    "enum": [*TRIGGERS, *TRIGGERS.values()],
+    "enum": list(EVENTS),
     "description": "A Zapier trigger name, or the hub event type it stands for.",
 }
 
 SCHEMAS: dict[str, Schema] = {
+    **component_schemas({"ZapierAsk": ZapierAsk, "ZapierSubscribe": ZapierSubscribe}),
     "ZapierMe": {
         "type": "object",
         "properties": {
@@ -34,17 +37,6 @@ SCHEMAS: dict[str, Schema] = {
             "key_prefix": {"type": "string"},
         },
         "required": ["team", "key_name", "key_prefix"],
-    },
-    "ZapierAsk": {
-        "type": "object",
-        "properties": {
-            "prompt": {"type": "string", "minLength": 1},
-            "system": {"type": "string"},
-            "model": {"type": "string", "minLength": 1},
-            "max_tokens": {"type": "integer", "minimum": 1},
-            "metadata": {"description": "Echoed back untouched."},
-        },
-        "required": ["prompt"],
     },
     "ZapierAnswer": {
         "type": "object",
@@ -63,11 +55,6 @@ SCHEMAS: dict[str, Schema] = {
             "metadata": {},
         },
         "required": ["id", "output", "model", "usage", "cost_usd"],
-    },
-    "ZapierSubscribe": {
-        "type": "object",
-        "properties": {"event": _EVENT, "target_url": {"type": "string", "format": "uri"}},
-        "required": ["event", "target_url"],
     },
     "ZapierSubscribed": {
         "type": "object",

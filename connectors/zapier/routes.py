@@ -8,11 +8,13 @@ from typing import Any
 from aiohttp import web
 
 from connectors.zapier import samples
+from connectors.zapier.bodies import ZapierAsk, ZapierSubscribe
 from connectors.zapier.events import hub_event
 from hub.audit import Actor, acting_as
 from hub.config import MIB
-from hub.errors import AuthError, BadRequest, HubError, NotFound, UnknownModel
+from hub.errors import AuthError, HubError, InvalidField, NotFound, UnknownModel
 from hub.events.subscriptions import Subscriptions
+from hub.field_errors import validate_body
 from hub.idempotency_keys import (
     HEADER,
     REPLAYED_HEADER,
@@ -28,7 +30,7 @@ from hub.request_body import read_body
 from hub.results import result_summary
 from hub.service import Hub
 from hub.ssrf import TargetRefused
-from hub.untrusted import MAX_TOKENS, json_int, load_json
+from hub.untrusted import load_json
 from hub.web import client_ip
 
 SAMPLERS = {"completion.created": samples.completions, "budget.threshold": samples.budget_alerts}
@@ -79,22 +81,13 @@ class ZapierRoutes:
 
     async def ask(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
         body = await _body(request, limit=self._max_body)
-        prompt, system, model = body.get("prompt"), body.get("system"), body.get("model")
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise _field("prompt", "'prompt' is required: the question to ask.")
-        if system is not None and not isinstance(system, str):
-            raise _field("system", "'system' must be text.")
-        if model is not None and (not isinstance(model, str) or not model):
-            raise _field("model", "'model' must be a model alias.")
-        max_tokens = body.get("max_tokens")
-        if max_tokens is not None:
-            max_tokens = json_int(max_tokens, field="max_tokens", low=1, high=MAX_TOKENS)
+        ask = validate_body(ZapierAsk, body)
         claim = await self._claim(request, key, body)
         if isinstance(claim, Replay):
             headers = {**claim.answer.headers, REPLAYED_HEADER: "true"}
             return web.json_response(claim.answer.body, status=claim.answer.status, headers=headers)
         try:
-            answer = await self._ask(key, body, prompt=prompt, system=system, model=model)
+            answer = await self._ask(key, ask)
         except BaseException:
             if claim is not None:
                 await claim.abandon()  # it failed: a retry with the same key runs it again
@@ -113,48 +106,33 @@ class ZapierRoutes:
             "zapier", key.caller.team_id, check_key(value), fingerprint(request.path, body)
         )
 
-    async def _ask(
-        self,
-        key: AuthenticatedKey,
-        body: dict[str, Any],
-        *,
-        prompt: str,
-        system: str | None,
-        model: str | None,
-    ) -> dict[str, Any]:
-        max_tokens = body.get("max_tokens")
-        messages = (Message.text("system", system),) if system else ()
+    async def _ask(self, key: AuthenticatedKey, ask: ZapierAsk) -> dict[str, Any]:
+        messages = (Message.text("system", ask.system),) if ask.system else ()
         stream = self._hub.chat(
             ChatRequest(
                 caller=key.caller,
                 origin=Origin(connector="zapier", user=key.key.prefix),
-                messages=(*messages, Message.text("user", prompt)),
-                model=model or None,
-                options=ChatOptions(stream=True, max_tokens=max_tokens),
+                messages=(*messages, Message.text("user", ask.prompt)),
+                model=ask.model,
+                options=ChatOptions(stream=True, max_tokens=ask.max_tokens),
             )
         )
         async with stream:
             result = await stream.collect()
-        return result_summary(result, body.get("metadata"))
+        return result_summary(result, ask.metadata)
 
     async def subscribe(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
-        body = await _body(request, limit=self._max_body)
-        event, target = body.get("event"), body.get("target_url")
-        if not isinstance(event, str):
-            raise _field("event", "'event' is required, e.g. new_completion or budget_alert.")
-        if not isinstance(target, str):
-            raise _field("target_url", "'target_url' is required.")
-        try:
-            event_type = hub_event(event)
-        except BadRequest as exc:
-            raise _field("event", exc.user_message) from exc
+        wanted = validate_body(ZapierSubscribe, await _body(request, limit=self._max_body))
         try:
             created = await self._subscriptions.create(
-                team_id=key.caller.team_id, url=target, events=[event_type], source="zapier"
+                team_id=key.caller.team_id,
+                url=wanted.target_url,
+                events=[hub_event(wanted.event)],
+                source="zapier",
             )
         except TargetRefused as exc:
-            raise _field("target_url", exc.user_message) from exc
-        return web.json_response({"id": created.id, "event": event}, status=201)
+            raise InvalidField("target_url", exc.user_message) from exc
+        return web.json_response({"id": created.id, "event": wanted.event}, status=201)
 
     async def unsubscribe(self, request: web.Request, key: AuthenticatedKey) -> web.Response:
         hook_id = request.match_info["hook_id"]
@@ -177,21 +155,9 @@ class ZapierRoutes:
         return web.json_response(await samples.invoices(self._hub, key.caller))
 
 
-class _FieldError(BadRequest):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def _field(field: str, message: str) -> _FieldError:
-    return _FieldError(field, message)
-
-
-async def _body(request: web.Request, *, limit: int) -> dict[str, Any]:
-    body = load_json(await read_body(request, limit=limit))
-    if not isinstance(body, dict):
-        raise _field("body", "The body must be a JSON object.")
-    return body
+async def _body(request: web.Request, *, limit: int) -> Any:
+    """The parsed JSON, bounded (size, depth) before a model reads it."""
+    return load_json(await read_body(request, limit=limit))
 
 
 def error_response(error: HubError) -> web.Response:

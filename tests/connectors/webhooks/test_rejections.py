@@ -131,6 +131,34 @@ async def test_unknown_hook_is_404(rig: HookRig, fake_openai: FakeOpenAI) -> Non
         ({"input": "a", "model": "nope"}, "model"),
         ({"input": "a", "callback_url": "ftp://x"}, "callback_url"),
         ([1, 2], "body"),
+        # What the typed model refuses, each by its field (strict: "5" is not 5, true not 1).
+        ({"input": "   "}, "input"),
+        ({"input": None}, "input"),
+        ({"input": 5}, "input"),
+        ({"input": None, "messages": None}, "input"),
+        ({"messages": "hi"}, "messages"),
+        ({"messages": [{"content": "x"}]}, "messages[0].role"),
+        ({"messages": [{"role": "user"}]}, "messages[0].content"),
+        ({"messages": ["hi"]}, "messages[0]"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image", "text": "x"}]}]},
+            "messages[0].content[0].type",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": 1}]}]},
+            "messages[0].content[0].text",
+        ),
+        (
+            {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]},
+            "messages",
+        ),
+        ({"input": "a", "max_tokens": True}, "max_tokens"),
+        ({"input": "a", "max_tokens": 1.5}, "max_tokens"),
+        ({"input": "a", "max_tokens": 2**31}, "max_tokens"),
+        ({"input": "a", "model": ""}, "model"),
+        ({"input": "a", "model": 7}, "model"),
+        ({"input": "a", "metadata": [1]}, "metadata"),
+        ({"input": "a", "callback_url": 5}, "callback_url"),
     ],
 )
 async def test_bad_bodies_are_400_naming_the_field(
@@ -197,3 +225,65 @@ async def test_a_changed_secret_key_is_a_json_error_that_says_what_to_do(
         await assert_no_side_effect(rig, fake_openai)
     finally:
         await rig.running.close()
+
+
+MESSAGES: list[tuple[object, str, str]] = [
+    ({}, "input", "Send exactly one of 'input' (text) or 'messages' (array)."),
+    (
+        {"input": "a", "messages": [{"role": "user", "content": "b"}]},
+        "input",
+        "Send exactly one of 'input' (text) or 'messages' (array).",
+    ),
+    ({"input": " "}, "input", "'input' must not be blank."),
+    ({"input": None}, "input", "'input' must not be null."),
+    (
+        {"input": "a", "max_tokens": True},
+        "max_tokens",
+        "'max_tokens': input should be a valid integer.",
+    ),
+    (
+        {"input": "a", "max_tokens": "5"},
+        "max_tokens",
+        "'max_tokens': input should be a valid integer.",
+    ),
+    (
+        {"input": "a", "max_tokens": 0},
+        "max_tokens",
+        "'max_tokens': input should be greater than or equal to 1.",
+    ),
+    (
+        {"messages": [{"role": "user", "content": 5}]},
+        "messages[0].content",
+        "'messages[0].content' must be a string or an array of text parts.",
+    ),
+    (
+        {"messages": [{"role": "robot", "content": "x"}]},
+        "messages[0].role",
+        "'messages[0].role': input should be 'system', 'user' or 'assistant'.",
+    ),
+    ({"messages": [{"content": "x"}]}, "messages[0].role", "'messages[0].role' is required."),
+    (
+        {"messages": [{"role": "assistant", "content": "x"}]},
+        "messages",
+        "The last message must have the role 'user'.",
+    ),
+    ({"input": "a", "metadata": "x"}, "metadata", "'metadata' must be a JSON object."),
+    (
+        {"input": "a", "callback_url": "ftp://x"},
+        "callback_url",
+        "'callback_url' must be an http(s) URL.",
+    ),
+    ([1, 2], "body", "The body must be a JSON object."),
+]
+
+
+async def test_each_refusal_says_what_is_wrong_in_one_sentence(
+    rig: HookRig, fake_openai: FakeOpenAI
+) -> None:
+    for payload, field, message in MESSAGES:
+        response = await rig.post(payload)
+        assert (response.status_code, response.json()) == (
+            400,
+            {"error": {"message": message, "code": "invalid_request_error", "field": field}},
+        ), payload
+    await assert_no_side_effect(rig, fake_openai)

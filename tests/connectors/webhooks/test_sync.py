@@ -87,3 +87,39 @@ async def test_event_stream(sqlite_url: str, fake_openai: FakeOpenAI) -> None:
         assert len(await rig.usage_rows()) == 1
     finally:
         await rig.running.close()
+
+
+async def test_null_optional_fields_are_absent_and_unknown_fields_ignored(
+    sqlite_url: str, fake_openai: FakeOpenAI
+) -> None:
+    """Senders that write every field (null when unset) or add their own keep working."""
+    rig = await hook_rig(config_for(fake_openai.base_url), database_url=sqlite_url)
+    try:
+        response = await rig.post(
+            {
+                "messages": [
+                    {"role": "user", "content": "Hi", "name": "ignored"},
+                    {"role": "assistant", "content": []},
+                    {
+                        "role": "user",
+                        "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}],
+                    },
+                ],
+                "model": None,
+                "max_tokens": None,
+                "metadata": None,
+                "callback_url": None,
+                "source": "crm",
+            }
+        )
+        assert response.status_code == 200, response.text
+        assert (response.json()["model"], response.json()["metadata"]) == ("gpt", None)
+        assert fake_openai.last_json["messages"] == [
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": ""},
+            {"role": "user", "content": "ab"},
+        ]
+        [row] = await rig.usage_rows()
+        assert row.status == "ok"
+    finally:
+        await rig.running.close()

@@ -5,9 +5,8 @@ Cost suggestions count repeats by it (hub/suggestions.py)."""
 from __future__ import annotations
 
 import hashlib
-import json
 
-from hub.cache.key import canonical_request
+from hub.cache.key import canonical_json
 from hub.model import ChatRequest
 
 LENGTH = 32  # hex digits: 128 bits
@@ -18,7 +17,5 @@ def prompt_hash(request: ChatRequest, *, alias: str, cache_key: str | None = Non
     cache computed it already (its last part is the same SHA-256)."""
     if cache_key is not None:
         return cache_key.rsplit(":", 1)[-1][:LENGTH]
-    canonical = json.dumps(  # as cache_key writes it, so that both give the same digest
-        canonical_request(request, alias=alias), sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()[:LENGTH]
+    # As cache_key writes it, so that both give the same digest.
+    return hashlib.sha256(canonical_json(request, alias=alias)).hexdigest()[:LENGTH]

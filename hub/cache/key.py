@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
+import orjson
+
 from hub.model import ChatRequest
 
 # Fields of ChatRequest and its options that never change the answer.
@@ -45,13 +47,19 @@ def _plain(value: Any) -> Any:
     if kind in _AS_IS:
         return value
     # The exact types a request is made of first (each as the general rules below take it).
+    # Most fields are None, str or int: taken as they are without a call each.
+    as_is = _AS_IS
     if kind is dict:
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): v if type(v) in as_is else _plain(v) for k, v in value.items()}
     if kind is list or kind is tuple:
-        return [_plain(v) for v in value]
+        return [v if type(v) in as_is else _plain(v) for v in value]
     names = _FIELDS.get(kind)
     if names is not None:  # a dataclass seen before
-        return {"~": kind.__name__, **{name: _plain(getattr(value, name)) for name in names}}
+        form = {"~": kind.__name__}
+        for name in names:
+            v = getattr(value, name)
+            form[name] = v if type(v) in as_is else _plain(v)
+        return form
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             "~": kind.__name__,
@@ -60,14 +68,79 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"sha256": hashlib.sha256(value).hexdigest()}
     if isinstance(value, Enum):
-        return value.value
+        return _settled(value.value)
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)  # temperature 1 and 1.0 ask for the same thing
-    return value
+    return _settled(value)
+
+
+class _AsStdlibWrites:
+    """A value orjson would write differently from `json.dumps` (or write where it refuses):
+    orjson refuses this wrapper, so `canonical_json` falls back to the standard library,
+    which writes the value inside as it always did (`_unwrapped`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _settled(value: Any) -> Any:
+    """`value` as is when orjson writes it exactly as `json.dumps` does; else wrapped."""
+    kind = type(value)
+    if kind in _AS_IS or (kind is float and orjson.dumps(value) == repr(value).encode()):
+        return value  # (floats: 1e16 is "1e16" to orjson, "1e+16" to json; NaN is null)
+    return _AsStdlibWrites(value)
+
+
+def _unwrapped(value: Any) -> Any:
+    if isinstance(value, _AsStdlibWrites):
+        return value.value
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# orjson's own forms for these are not json.dumps's: they reach `_refused` and fall back.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def _refused(value: Any) -> Any:
+    raise TypeError
+
+
+def canonical_json(request: ChatRequest, *, alias: str) -> bytes:
+    """The canonical form's bytes exactly as the standard library writes them (the digests
+    stored across a month must not move): by orjson when its bytes are the same, 5x faster,
+    by `json.dumps` otherwise."""
+    form = canonical_request(request, alias=alias)
+    fast = orjson_written(form)
+    return fast if fast is not None else stdlib_written(form)
+
+
+def stdlib_written(form: dict[str, Any]) -> bytes:
+    """What the key has always hashed: `json.dumps`, sorted and compact."""
+    return json.dumps(form, sort_keys=True, separators=(",", ":"), default=_unwrapped).encode()
+
+
+def orjson_written(form: dict[str, Any]) -> bytes | None:
+    """`stdlib_written(form)` by orjson, or None where its bytes could differ. They are the
+    same for what both write alike (str, int within 64 bits, bool, None, floats whose repr
+    orjson shares, dicts with str keys, lists) when the output is ASCII without DEL:
+    json.dumps escapes whatever is not printable ASCII, orjson writes UTF-8 and a raw DEL
+    and escapes the rest alike (tests/hub/cache/test_canonical_json.py)."""
+    try:
+        fast = orjson.dumps(form, default=_refused, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError: a wrapped value, a big int, a deep tree...
+        return None
+    return fast if fast.isascii() and b"\x7f" not in fast else None
 
 
 def canonical_request(request: ChatRequest, *, alias: str) -> dict[str, Any]:
@@ -90,8 +163,5 @@ def canonical_request(request: ChatRequest, *, alias: str) -> dict[str, Any]:
 
 def cache_key(request: ChatRequest, *, alias: str, scope: str) -> str:
     """`scope` is "team:<id>" or "global"."""
-    canonical = json.dumps(
-        canonical_request(request, alias=alias), sort_keys=True, separators=(",", ":")
-    )
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    digest = hashlib.sha256(canonical_json(request, alias=alias)).hexdigest()
     return f"v{KEY_VERSION}:{scope}:{alias}:{digest}"

@@ -5,10 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.admin_api.fields import MAX_ID, MAX_PER_MINUTE, MAX_TOKENS, MAX_USD
+from pydantic import TypeAdapter
+
+from connectors.admin_api.fields import (
+    Id,
+    Moment,
+    PerMinute,
+    Platform,
+    Policy,
+    Role,
+    Scope,
+    Text,
+    Tokens,
+    Usd,
+    Window,
+)
 from hub.events.outbox import EVENT_TYPES
-from hub.members import PLATFORMS
-from hub.roles import ROLES
 
 Schema = dict[str, Any]
 
@@ -34,21 +46,24 @@ def listing(item: str) -> Schema:
     return obj({"data": {"type": "array", "items": ref(item)}}, required=("data",))
 
 
-ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-TEXT: Schema = {"type": "string", "minLength": 1, "maxLength": 200}
-TIME: Schema = {"type": "string", "format": "date-time"}
-USD: Schema = {"type": "number", "minimum": 0, "maximum": int(MAX_USD)}
-TOKENS: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_TOKENS}
-PER_MINUTE: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_PER_MINUTE}
-ROLE: Schema = {"type": "string", "enum": list(ROLES)}
-PLATFORM: Schema = {"type": "string", "enum": list(PLATFORMS)}
-SCOPE: Schema = {"type": "string", "enum": ["team", "member", "key"]}
-WINDOW: Schema = {"type": "string", "enum": ["day", "month"]}
-POLICY: Schema = {"type": "string", "enum": ["open", "members_only"]}
-CHANNEL = obj(
-    {"platform": PLATFORM, "channel": {"type": "string", "minLength": 1, "maxLength": 100}},
-    required=("platform", "channel"),
-)
+def _of(field_type: Any) -> Schema:
+    """The schema of a field type of fields.py: answers, path and query parameters are
+    described by the same definitions (and bounds) that check the bodies."""
+    return TypeAdapter(field_type).json_schema()
+
+
+ID = _of(Id)
+TEXT = _of(Text)
+TIME = _of(Moment)
+USD = _of(Usd)
+TOKENS = _of(Tokens)
+PER_MINUTE = _of(PerMinute)
+ROLE = _of(Role)
+PLATFORM = _of(Platform)
+SCOPE = _of(Scope)
+WINDOW = _of(Window)
+POLICY = _of(Policy)
+CHANNEL = ref("AdminNoticeChannel")  # the body's model (bodies.py): what is set is what is read
 TOTALS = obj(
     {
         "requests": {"type": "integer"},

@@ -1,11 +1,13 @@
 """Request bodies as pydantic models: one model validates a JSON body and generates its
 OpenAPI schema, so the description cannot drift from what is accepted.
 
-A refusal is the hub's `InvalidField` naming the field: object keys dotted
-(`notice_channel.platform`), list positions left out of `field` (`events`) but said in the
-message (`'events[2]' must be one of: ...`). Field types that want a message of their own raise
-`PydanticCustomError` whose type starts with `hub_` and whose message starts with a verb
-("must be ..."); `invalid_field` puts the field's name in front.
+The OpenAI API's, the admin API's, inbound webhooks' and Zapier's bodies all go through it.
+A refusal is the hub's `InvalidField` naming the field as the body spells it, object keys
+dotted and list positions included (`messages[0].content[1].type`, `events[2]`), with one
+sentence. A field type or validator that wants a sentence of its own raises `refuse(...)`
+(error type `hub_...`): its message starts with a verb ("must be ...") and follows the field's
+name, or, for a rule of the whole body that names one of its fields (`field=`), it is the
+whole sentence.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from hub.errors import InvalidField
 
 M = TypeVar("M", bound=BaseModel)
 Schema = dict[str, Any]
+_OURS = "hub_"  # the error types of our own refusals
 
 
 class BodyModel(BaseModel):
@@ -58,9 +61,11 @@ class Rule:
         return handler(schema) | dict(self.schema)
 
 
-def refuse(kind: str, message: str) -> PydanticCustomError:
-    """A refusal with our message; `message` follows the field's name ("must be ...")."""
-    return PydanticCustomError("hub_" + kind, message)
+def refuse(kind: str, message: str, *, field: str | None = None) -> PydanticCustomError:
+    """A refusal in our words, raised from a validator. Without `field`, `message` follows
+    the field's name ("must be ..."); with it, `message` is a whole sentence and `field`
+    (relative to where the validator ran, "" for there) is the field it names."""
+    return PydanticCustomError(_OURS + kind, message, {} if field is None else {"field": field})
 
 
 def integer(low: int, high: int) -> Rule:
@@ -143,34 +148,57 @@ def parse_json_object(raw: bytes, *, empty: bytes | None = b"{}") -> dict[str, A
     return data
 
 
-def validate_body(model: type[M], data: dict[str, Any]) -> M:
+def validate_body(model: type[M], body: Any, *, rephrase: bool = False) -> M:
+    """`body` (parsed JSON: `parse_json_object`, hub.untrusted.load_json) as `model`, or
+    InvalidField; `rephrase` as for `invalid_field`."""
+    if not isinstance(body, dict):
+        raise InvalidField("body", "The body must be a JSON object.")
     try:
-        return model.model_validate(data)
+        return model.model_validate(body)
     except ValidationError as exc:
-        raise invalid_field(exc, model) from None
+        raise invalid_field(exc, body, model, rephrase=rephrase) from None
 
 
-def invalid_field(exc: ValidationError, model: type[BaseModel]) -> InvalidField:
-    """The first problem of a validation error, as the field to name and one sentence."""
-    error = exc.errors(include_url=False)[0]
-    loc = error["loc"]
-    field = ".".join(str(part) for part in loc if isinstance(part, str)) or "body"
-    where = "".join(
-        f"[{part}]" if isinstance(part, int) else f".{part}" if i else str(part)
-        for i, part in enumerate(loc)
-    )
-    return InvalidField(field, _message(error, where, model))
+def invalid_field(
+    exc: ValidationError, body: Any, model: type[BaseModel], *, rephrase: bool = False
+) -> InvalidField:
+    """The problem, named as the body names fields: `messages[0].content[1].type`. Of the
+    errors of a union's members, the one that got furthest into the body says most.
 
-
-def _message(error: ErrorDetails, where: str, model: type[BaseModel]) -> str:
-    kind, msg, ctx = error["type"], str(error["msg"]), error.get("ctx") or {}
+    pydantic's own sentence is kept ("'n': input should be a valid integer."): the OpenAI
+    API's, webhooks' and Zapier's messages are that, and clients match on them. `rephrase`
+    (the admin API) says it in the hub's words instead: "must be ...", the known fields of
+    an unknown one, a Literal's options, "must be an object"."""
+    errors = exc.errors(include_url=False)
+    depth = [len(_path(e["loc"], body).replace("[", ".").split(".")) for e in errors]
+    error = errors[depth.index(max(depth))]
+    where = _path(error["loc"], body)
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind.startswith(_OURS):
+        if "field" not in ctx:
+            return InvalidField(where or "body", f"'{where or 'body'}' {error['msg']}.")
+        named = str(ctx["field"])
+        where = f"{where}.{named}" if where and named else where or named or "body"
+        return InvalidField(where, str(error["msg"]))
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = str(ctx.get("discriminator", "")).strip("'")
+        where = f"{where}.{tag}" if where else tag
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        return InvalidField(where, f"'{where}' must be one of {expected}.")
+    where = where or "body"
     if kind == "missing":
-        return f"'{where}' is required."
+        return InvalidField(where, f"'{where}' is required.")
+    if rephrase and (said := _rephrased(error, where, model)) is not None:
+        return InvalidField(where, said)
+    message = str(error["msg"])
+    return InvalidField(where, f"'{where}': {message[0].lower()}{message[1:]}.")
+
+
+def _rephrased(error: ErrorDetails, where: str, model: type[BaseModel]) -> str | None:
+    kind, msg, ctx = error["type"], str(error["msg"]), error.get("ctx") or {}
     if kind == "extra_forbidden":
         known = ", ".join(_fields_at(model, error["loc"][:-1]))
         return f"Unknown field '{where}'; known: {known}."
-    if kind.startswith("hub_"):
-        return f"'{where}' {msg}."
     if kind == "literal_error":
         options = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
         return f"'{where}' must be one of: {options}."
@@ -178,7 +206,21 @@ def _message(error: ErrorDetails, where: str, model: type[BaseModel]) -> str:
         return f"'{where}' must be an object."
     if msg.startswith("Input should be "):
         return f"'{where}' must be {msg.removeprefix('Input should be ')}."
-    return f"'{where}': {msg[0].lower()}{msg[1:]}."
+    return None
+
+
+def _path(loc: Any, body: Any) -> str:
+    """pydantic's location, keeping only the steps that exist in the body (it also names the
+    union member and tag it tried: `str`, `list[...]`, `user`)."""
+    out, node = "", body
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            out, node = f"{out}[{part}]", node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and part in node:
+            out, node = f"{out}.{part}" if out else part, node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and part == loc[-1]:
+            out = f"{out}.{part}" if out else part  # a missing field: name it
+    return out
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
@@ -205,20 +247,36 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def component_schemas(
-    models: Mapping[str, type[BaseModel]], *, ref_prefix: str
+    models: Mapping[str, type[BaseModel]], *, ref_prefix: str = "", null_defaults: bool = False
 ) -> dict[str, Schema]:
-    """OpenAPI components for the models, by component name; nested models become components
-    of their own named `ref_prefix` + the class name."""
+    """OpenAPI components of request bodies, by component name, from the models that
+    validate them; a nested model is a component of its own named `ref_prefix` + its class
+    name (the admin API's "Admin", so its names cannot meet another connector's).
+
+    An optional field's `"default": null` is left out: for webhooks, Zapier and the OpenAI
+    API null is the model's "absent", refused when sent. `null_defaults` keeps it (the admin
+    API, where a field that defaults to null also accepts null: "no budget"; a field that
+    refuses null there is `optional()`, whose schema has no default)."""
     template = "#/components/schemas/" + ref_prefix + "{model}"
     schemas: dict[str, Schema] = {}
     for name, model in models.items():
         generated = model.model_json_schema(ref_template=template)
         schemas |= {ref_prefix + n: part for n, part in generated.pop("$defs", {}).items()}
         schemas[name] = generated
-    for schema in schemas.values():
-        if "description" in schema:  # a docstring's line breaks are not the reader's
-            schema["description"] = " ".join(schema["description"].split())
-    return schemas
+    return {name: _tidied(schema, null_defaults) for name, schema in schemas.items()}
+
+
+def _tidied(schema: Schema, null_defaults: bool) -> Schema:
+    if "description" in schema:  # a docstring's line breaks are not the reader's
+        schema = {**schema, "description": " ".join(schema["description"].split())}
+    properties = schema.get("properties")
+    if null_defaults or not isinstance(properties, dict):
+        return schema
+    cleaned = {
+        key: {k: v for k, v in prop.items() if not (k == "default" and v is None)}
+        for key, prop in properties.items()
+    }
+    return {**schema, "properties": cleaned}
 
 
 def _no_constant(name: str) -> Any:

@@ -62,7 +62,7 @@ class Call:
         """The body, validated by the model the endpoint documents (an empty body is {})."""
         assert self.endpoint is not None and self.endpoint.body is model, "undocumented body"
         raw = await read_body(self.request, limit=self.max_body_bytes)
-        return validate_body(model, parse_json_object(raw))
+        return validate_body(model, parse_json_object(raw), rephrase=True)
 
     def query(self) -> Query:
         assert self.endpoint is not None

@@ -81,7 +81,7 @@ def fragment(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
     return {
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS | component_schemas(bodies, ref_prefix="Admin"),
+            "schemas": SCHEMAS | component_schemas(bodies, ref_prefix="Admin", null_defaults=True),
             "securitySchemes": {
                 "adminBearer": {
                     "type": "http",

@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.openai_api import schema
+from hub.body_models import invalid_field
 from hub.embeddings import EmbeddingRequest
 from hub.errors import InvalidField
-from hub.field_errors import invalid_field
 from hub.model import (
     AudioPart,
     Caller,
@@ -51,7 +51,7 @@ def parse_chat_request(body: Any, *, caller: Caller, request_id: str | None) -> 
     try:
         parsed = schema.ChatCompletionRequest.model_validate(body)
     except ValidationError as exc:
-        raise invalid_field(exc, body) from None
+        raise invalid_field(exc, body, schema.ChatCompletionRequest) from None
     messages = tuple(_message(m, i) for i, m in enumerate(parsed.messages))
     return ChatRequest(
         caller=caller,
@@ -85,7 +85,7 @@ def parse_embeddings_request(
     try:
         parsed = schema.EmbeddingsRequest.model_validate(body)
     except ValidationError as exc:
-        raise invalid_field(exc, body) from None
+        raise invalid_field(exc, body, schema.EmbeddingsRequest) from None
     return EmbeddingRequest(
         caller=caller,
         origin=Origin(

@@ -12,9 +12,9 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hub.body_models import invalid_field
 from hub.errors import InvalidField
 from hub.feedback import MAX_COMMENT_CHARS, Vote, Voter
-from hub.field_errors import invalid_field
 from hub.model import Caller
 
 MAX_FEEDBACK_BODY = 16 * 1024  # a vote and a comment of 2,000 characters fit many times
@@ -56,7 +56,7 @@ def parse_feedback(body: Any) -> FeedbackRequest:
     try:
         return FeedbackRequest.model_validate(body)
     except ValidationError as exc:
-        raise invalid_field(exc, body) from None
+        raise invalid_field(exc, body, FeedbackRequest) from None
 
 
 def voter_of(caller: Caller, parsed: FeedbackRequest) -> Voter:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from hub.field_errors import refuse, validate_body
+from hub.body_models import refuse, validate_body
 from hub.model import Caller, ChatOptions, ChatRequest, Message, Origin
 from hub.untrusted import MAX_TOKENS, load_json
 

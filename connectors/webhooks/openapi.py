@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.webhooks.adapter import WebhookCall
-from hub.field_errors import component_schemas
+from hub.body_models import component_schemas
 
 Schema = dict[str, Any]
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from connectors.zapier.events import TRIGGERS
-from hub.field_errors import refuse
+from hub.body_models import refuse
 from hub.untrusted import MAX_TOKENS
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.zapier.bodies import EVENTS, ZapierAsk, ZapierSubscribe
-from hub.field_errors import component_schemas
+from hub.body_models import component_schemas
 from hub.idempotency_keys import OPENAPI_PARAMETER
 
 Schema = dict[str, Any]

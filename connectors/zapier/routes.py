@@ -11,10 +11,10 @@ from connectors.zapier import samples
 from connectors.zapier.bodies import ZapierAsk, ZapierSubscribe
 from connectors.zapier.events import hub_event
 from hub.audit import Actor, acting_as
+from hub.body_models import validate_body
 from hub.config import MIB
 from hub.errors import AuthError, HubError, InvalidField, NotFound, UnknownModel
 from hub.events.subscriptions import Subscriptions
-from hub.field_errors import validate_body
 from hub.idempotency_keys import (
     HEADER,
     REPLAYED_HEADER,

@@ -126,7 +126,12 @@ async def test_refusals_name_the_field_and_conflicts_are_409(sqlite_url: str) ->
             ("PUT", "/rate-limits", {"scope": "team", "rpm": 0}, "rpm"),
             ("POST", "/members", {"name": "x", "colour": "red"}, "colour"),
             ("POST", "/keys", {"expires_at": "soon"}, "expires_at"),
-            ("POST", "/subscriptions", {"url": "https://x.example", "events": ["nope"]}, "events"),
+            (
+                "POST",
+                "/subscriptions",
+                {"url": "https://x.example", "events": ["nope"]},
+                "events[0]",
+            ),
             ("PATCH", "", {"member_policy": "closed"}, "member_policy"),
             ("PUT", "/provider-keys/nope", {"api_key": "sk-x"}, "provider"),
             ("PUT", "/bindings/teams/T1", None, "platform"),

@@ -19,6 +19,7 @@ from babel.numbers import NumberFormatError, parse_decimal
 from multidict import MultiDictProxy
 
 from connectors.dashboard.i18n import Numbers
+from hub.body_models import storable
 from hub.ledger.money import usd_to_micros
 
 MAX_PER_MINUTE = 2**31 - 1  # rate limits live in 32-bit columns
@@ -201,11 +202,6 @@ class Form:
 
 
 def _storable(value: str) -> bool:
-    """Text both databases accept: no NUL or other control character, no lone surrogate."""
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    """Text both databases accept (`hub.body_models.storable`) and a form field may hold: no
+    control character but tab and line breaks."""
+    return storable(value) and not any(ord(c) < 32 and c not in "\t\n\r" for c in value)

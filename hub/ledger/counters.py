@@ -47,19 +47,31 @@ class Move:
         )
 
 
-def _upsert(dialect_insert: Any, *, cost_limited: bool, token_limited: bool) -> Any:
-    """Insert the period's counter holding the request, or add the hold to the existing one
-    only where its limit still has room: one statement, RETURNING the id (none: no room)."""
-    upsert = dialect_insert(BudgetCounter).values(
+# A counter's key: one row per scope, window and period.
+_KEY = ["scope", "scope_id", "window", "period_start"]
+
+
+def _new_counter(
+    dialect_insert: Any, *, reserved: tuple[Any, Any] = (0, 0), spent: tuple[Any, Any] = (0, 0)
+) -> Any:
+    """The INSERT of the period's counter of the key in the parameters, with these (cost,
+    tokens) figures reserved and spent: what an upsert makes when there is none yet."""
+    return dialect_insert(BudgetCounter).values(
         scope=bindparam("scope"),
         scope_id=bindparam("scope_id"),
         window=bindparam("window"),
         period_start=bindparam("period_start"),
-        cost_reserved_micros=bindparam("cost"),
-        cost_spent_micros=0,
-        tokens_reserved=bindparam("tokens"),
-        tokens_spent=0,
+        cost_reserved_micros=reserved[0],
+        cost_spent_micros=spent[0],
+        tokens_reserved=reserved[1],
+        tokens_spent=spent[1],
     )
+
+
+def _upsert(dialect_insert: Any, *, cost_limited: bool, token_limited: bool) -> Any:
+    """Insert the period's counter holding the request, or add the hold to the existing one
+    only where its limit still has room: one statement, RETURNING the id (none: no room)."""
+    upsert = _new_counter(dialect_insert, reserved=(bindparam("cost"), bindparam("tokens")))
     room = []
     if cost_limited:
         room.append(
@@ -71,7 +83,7 @@ def _upsert(dialect_insert: Any, *, cost_limited: bool, token_limited: bool) -> 
             _C.tokens_spent + _C.tokens_reserved + bindparam("tokens") <= bindparam("token_limit")
         )
     return upsert.on_conflict_do_update(
-        index_elements=["scope", "scope_id", "window", "period_start"],
+        index_elements=_KEY,
         set_={
             "cost_reserved_micros": _C.cost_reserved_micros + bindparam("cost"),
             "tokens_reserved": _C.tokens_reserved + bindparam("tokens"),
@@ -91,18 +103,11 @@ _HOLDS = {
 def _spend_upsert(dialect_insert: Any) -> Any:
     """Add spend to the period's counter of a key, made if there is none: RETURNING its id
     and spent figures afterwards."""
-    upsert = dialect_insert(BudgetCounter).values(
-        scope=bindparam("scope"),
-        scope_id=bindparam("scope_id"),
-        window=bindparam("window"),
-        period_start=bindparam("period_start"),
-        cost_reserved_micros=0,
-        cost_spent_micros=bindparam("spend_cost"),
-        tokens_reserved=0,
-        tokens_spent=bindparam("spend_tokens"),
+    upsert = _new_counter(
+        dialect_insert, spent=(bindparam("spend_cost"), bindparam("spend_tokens"))
     )
     return upsert.on_conflict_do_update(
-        index_elements=["scope", "scope_id", "window", "period_start"],
+        index_elements=_KEY,
         set_={
             "cost_spent_micros": _C.cost_spent_micros + upsert.excluded.cost_spent_micros,
             "tokens_spent": _C.tokens_spent + upsert.excluded.tokens_spent,

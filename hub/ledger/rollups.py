@@ -60,7 +60,7 @@ SUM_COLUMNS = (
 )
 _ABSENT: dict[str, object] = {"member_id": 0, "key_id": 0, "team_id": 0}
 # Sums that are a usage record's column of the same name.
-RECORD_SUMS = (
+_RECORD_SUMS = (
     "prompt_tokens",
     "completion_tokens",
     "cached_tokens",
@@ -76,8 +76,7 @@ RECORD_SUMS = (
 # dimensions, bin), then its sums. The writer builds these directly (no dict per row) and
 # hands them to the driver in the statement's own parameter order (`add_rollups`).
 ROW_COLUMNS = (*ROLLUP_KEY, *SUM_COLUMNS)
-KEY_LENGTH = len(ROLLUP_KEY)
-ABSENTS = tuple(_ABSENT.get(name, "") for name in DIMENSION_COLUMNS)
+_ABSENTS = tuple(_ABSENT.get(name, "") for name in DIMENSION_COLUMNS)
 _DEPLOYMENT = DIMENSION_COLUMNS.index("deployment")
 
 
@@ -122,13 +121,14 @@ def _plan() -> tuple[tuple[tuple[tuple[str, str, int], ...], _Pick, int], ...]:
 
 _PLAN = _plan()
 _DIMENSIONS_OF = operator.itemgetter(*DIMENSION_COLUMNS)
-_SUMS_OF = operator.itemgetter(*RECORD_SUMS)
+_SUMS_OF = operator.itemgetter(*_RECORD_SUMS)
 Convert = Callable[[Any], Any] | None
 
 
 def rollup_rows(entry: UsageEntry, now: datetime) -> list[dict[str, object]]:
     """The rollup rows one usage record adds to: its quarter hour and day in every cube."""
-    return [dict(zip(ROW_COLUMNS, row, strict=True)) for row in rollup_values(entry, now)]
+    return [dict(zip(ROW_COLUMNS, key + amounts, strict=True))
+            for key, amounts in _one(entry.row_values(now), sign=1)]  # fmt: skip
 
 
 def reversal_rows(record: Mapping[str, Any]) -> list[dict[str, object]]:
@@ -136,11 +136,6 @@ def reversal_rows(record: Mapping[str, Any]) -> list[dict[str, object]]:
     (before it is rewritten)."""
     return [dict(zip(ROW_COLUMNS, key + amounts, strict=True))
             for key, amounts in _one(record, sign=-1)]  # fmt: skip
-
-
-def rollup_values(entry: UsageEntry, now: datetime) -> list[tuple[object, ...]]:
-    """`rollup_rows` as tuples in `ROW_COLUMNS` order."""
-    return batch_values([entry.row_values(now)])
 
 
 # What decides a record's rollup keys but its bins: its dimensions, the deployment tried
@@ -221,7 +216,7 @@ def _measured(
     dimensions: tuple[object, ...] = _DIMENSIONS_OF(record)
     if None in dimensions:
         dimensions = tuple(absent if value is None else value
-                           for value, absent in zip(dimensions, ABSENTS, strict=True))  # fmt: skip
+                           for value, absent in zip(dimensions, _ABSENTS, strict=True))  # fmt: skip
     sums: tuple[int | None, ...] = _SUMS_OF(record)
     ttft = record["ttft_ms"]
     amounts = (1, *[value or 0 for value in sums], ttft or 0, 0 if ttft is None else 1)
@@ -253,7 +248,7 @@ def _expand(
     per bin of each of `_BIN_SLOTS`."""
     dimensions, first, quarter = identity
     buckets = _buckets(quarter, convert)
-    source = (*dimensions, *ABSENTS, first)
+    source = (*dimensions, *_ABSENTS, first)
     rows: list[tuple[tuple[object, ...], _Amounts]] = []
     for prefixes, pick, slot in _PLAN:
         by_bin = slots[slot]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -33,7 +32,7 @@ from hub.ledger.writer import Tx
 from hub.model import Caller, Origin, Usage
 from hub.store.ledger_tables import BudgetCounter, Reservation, UsageRecord
 from hub.store.rollup_tables import UsageRollup
-from tests.support.hubs import RunningHub, start_hub
+from tests.support.hubs import RunningHub
 
 pytestmark = pytest.mark.timeout(240)
 MISSING_TEAM = 987_654_321
@@ -56,15 +55,6 @@ jobs = st.builds(
     replayed=st.booleans(),
     fails=st.booleans(),
 )
-
-
-@pytest.fixture
-async def running(database_url: str) -> AsyncIterator[RunningHub]:
-    hub = await start_hub({}, database_url=database_url)
-    try:
-        yield hub
-    finally:
-        await hub.close()
 
 
 counter = itertools.count()

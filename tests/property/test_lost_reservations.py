@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,7 @@ from hub.ledger.usage_entry import UsageEntry
 from hub.model import Caller, Origin, Usage
 from hub.service import Hub
 from hub.store.ledger_tables import BudgetCounter, Reservation, UsageRecord
-from tests.support.hubs import RunningHub, start_hub
+from tests.support.hubs import RunningHub
 
 pytestmark = pytest.mark.timeout(240)
 TEAMS = 3
@@ -53,15 +52,6 @@ jobs = st.builds(
     spent_percent=st.integers(0, 100),
     with_context=st.booleans(),
 )
-
-
-@pytest.fixture
-async def running(database_url: str) -> AsyncIterator[RunningHub]:
-    hub = await start_hub({}, database_url=database_url)
-    try:
-        yield hub
-    finally:
-        await hub.close()
 
 
 examples = itertools.count()

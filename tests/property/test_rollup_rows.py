@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -41,7 +41,7 @@ from hub.ledger.writer import Tx
 from hub.model import Caller, Origin, Usage
 from hub.store.ledger_tables import UsageRecord
 from hub.store.rollup_tables import DIMENSION_COLUMNS, ROLLUP_KEY, UsageRollup
-from tests.support.hubs import RunningHub, start_hub
+from tests.support.hubs import RunningHub
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -102,15 +102,6 @@ batches = st.lists(
 )
 
 counter = itertools.count()
-
-
-@pytest.fixture
-async def running(database_url: str) -> AsyncIterator[RunningHub]:
-    hub = await start_hub({}, database_url=database_url)
-    try:
-        yield hub
-    finally:
-        await hub.close()
 
 
 def entry(team: Caller, n: int, r: dict[str, Any]) -> UsageEntry:

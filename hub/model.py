@@ -179,6 +179,11 @@ class ChatParams:
         return self.n or 1
 
 
+# The parameters of a request that sent none, shared (frozen, its `extra` never mutated): the
+# cache key's canonical form of it is built once (hub/cache/key.py), not per request.
+NO_PARAMS = ChatParams()
+
+
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
     caller: Caller
@@ -191,7 +196,7 @@ class ChatRequest:
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice | None = None
     response_format: ResponseFormat | None = None
-    params: ChatParams = field(default_factory=ChatParams)
+    params: ChatParams = NO_PARAMS
     # The client's OpenAI body as received (OpenAI-compatible API only): an OpenAI-compatible
     # upstream gets exactly this, with only model, stream, stream_options and the token cap set.
     openai_body: Mapping[str, Any] | None = None

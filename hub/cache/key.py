@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from hub.model import ChatRequest
+from hub.model import NO_PARAMS, ChatRequest
 
 # Fields of ChatRequest and its options that never change the answer.
 NOT_IN_KEY = frozenset({"caller", "origin", "metadata", "model", "no_cache", "drop_unsupported"})
@@ -116,6 +116,9 @@ def _refused(value: Any) -> Any:
     raise TypeError
 
 
+_NO_PARAMS_FORM = _plain(NO_PARAMS)
+
+
 def canonical_json(request: ChatRequest, *, alias: str) -> bytes:
     """The canonical form's bytes exactly as the standard library writes them (the digests
     stored across a month must not move): by orjson when its bytes are the same, 5x faster,
@@ -145,19 +148,49 @@ def orjson_written(form: dict[str, Any]) -> bytes | None:
 
 def canonical_request(request: ChatRequest, *, alias: str) -> dict[str, Any]:
     form: dict[str, Any] = {"alias": alias}
-    for name in _field_names(type(request)):
-        if name in NOT_IN_KEY:
-            continue
+    as_is = _AS_IS
+    for name in _keyed_names(type(request)):
         value = getattr(request, name)
         if name == "options":
-            value = {
-                option: getattr(value, option)
-                for option in _field_names(type(value))
-                if option not in NOT_IN_KEY_OPTIONS
+            form[name] = _options_form(value)
+        elif name == "params" and value is NO_PARAMS:
+            # Most requests share it: its form once (orjson only reads it; `extra` is `{}`
+            # in both, so one shared empty dict is what a fresh form would hold).
+            form[name] = _NO_PARAMS_FORM
+        elif name == "openai_body" and value is not None:  # the client's body, as sent
+            form[name] = {
+                str(k): v if type(v) in as_is else _plain(v)
+                for k, v in value.items()
+                if k not in NOT_IN_KEY_OPTIONS
             }
-        if name == "openai_body" and value is not None:  # the client's body, as sent
-            value = {k: v for k, v in value.items() if k not in NOT_IN_KEY_OPTIONS}
-        form[name] = _plain(value)
+        else:
+            form[name] = value if type(value) in as_is else _plain(value)
+    return form
+
+
+_KEYED: dict[type, tuple[str, ...]] = {}
+
+
+def _keyed_names(cls: type) -> tuple[str, ...]:
+    """The fields of a request that shape the answer, in their declared order."""
+    names = _KEYED.get(cls)
+    if names is None:
+        names = _KEYED[cls] = tuple(n for n in _field_names(cls) if n not in NOT_IN_KEY)
+    return names
+
+
+def _options_form(options: Any) -> dict[str, Any]:
+    """The options as `_plain` writes a dict of them, minus those that do not shape the
+    answer; one pass (no dict of the options to copy again)."""
+    kind = type(options)
+    names = _KEYED.get(kind)
+    if names is None:
+        names = _KEYED[kind] = tuple(n for n in _field_names(kind) if n not in NOT_IN_KEY_OPTIONS)
+    as_is = _AS_IS
+    form: dict[str, Any] = {}
+    for name in names:
+        v = getattr(options, name)
+        form[name] = v if type(v) in as_is else _plain(v)
     return form
 
 

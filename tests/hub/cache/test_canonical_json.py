@@ -12,8 +12,25 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.cache.key import canonical_json, canonical_request, orjson_written, stdlib_written
-from hub.model import Caller, ChatOptions, ChatParams, ChatRequest, Message, Origin
+from hub.cache.key import (
+    cache_key,
+    canonical_json,
+    canonical_request,
+    orjson_written,
+    stdlib_written,
+)
+from hub.model import (
+    NO_PARAMS,
+    Caller,
+    ChatOptions,
+    ChatParams,
+    ChatRequest,
+    Message,
+    Origin,
+    ResponseFormat,
+    Tool,
+)
+from hub.prompt_hash import prompt_hash
 
 SEEDED = settings(max_examples=400, derandomize=True, database=None, deadline=None)
 
@@ -105,3 +122,43 @@ def test_an_ordinary_request_is_written_by_orjson() -> None:
         form = canonical_request(changed, alias="gpt")
         assert orjson_written(form) is None
         assert canonical_json(changed, alias="gpt") == stdlib_written(form)
+
+
+PLAIN_DIGEST = "81233db9da1f12d41a8ed558344ccb9deb5cadebf2cca4bb5a723e9aa1963061"
+RICH_DIGEST = "23b866f03711a268395809f1ef64ea8b4f44704e427a2ab48a4bb66c3f3f0829"
+
+
+def test_the_digests_stored_before_stay_the_same() -> None:
+    """Usage records keep these digests for months (hub/prompt_hash.py): written by the key's
+    code as of 7eadf67, they must not move when the canonical form is built another way
+    (the shared empty parameters, the options and the body in one pass each)."""
+    caller, origin = Caller(team_id=1, team_name="acme"), Origin("openai_api", "u1")
+    text = "Say hello in five words."
+    plain = ChatRequest(
+        caller=caller,
+        origin=origin,
+        messages=(Message.text("user", text),),
+        model="gpt",
+        options=ChatOptions(stream=False),
+        openai_body={
+            "model": "gpt",
+            "messages": [{"role": "user", "content": text}],
+            "stream": False,
+        },
+    )
+    rich = ChatRequest(
+        caller=caller,
+        origin=origin,
+        messages=(Message.text("system", "Be brief, café."), Message.text("user", "hi")),
+        options=ChatOptions(max_tokens=50, temperature=1.0, top_p=0.5, stop=("\n",)),
+        params=ChatParams(
+            seed=7, logit_bias={"42": 1.5}, modalities=("text",), extra={"x": [1, None]}
+        ),
+        tools=(Tool(name="f", description="d", parameters={"type": "object"}),),
+        response_format=ResponseFormat(type="json_object"),
+    )
+    assert plain.params is NO_PARAMS
+    fresh = dataclasses.replace(plain, params=ChatParams())  # an empty bag of its own
+    for request, digest in [(plain, PLAIN_DIGEST), (fresh, PLAIN_DIGEST), (rich, RICH_DIGEST)]:
+        assert cache_key(request, alias="gpt", scope="team:1") == f"v1:team:1:gpt:{digest}"
+        assert prompt_hash(request, alias="gpt") == digest[:32]

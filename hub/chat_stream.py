@@ -164,7 +164,7 @@ class ChatStream:
         self._cap, self._held_for = ask.cap, None
 
     async def _hold_budget(self, *, cost_micros: int, tokens: int) -> None:
-        reserving = asyncio.ensure_future(
+        reserving = asyncio.get_running_loop().create_task(
             self._hub.budget.reserve(
                 self.request.caller,
                 cost_micros=cost_micros,
@@ -337,7 +337,7 @@ class ChatStream:
         if self._exited:
             return
         self._exited = True
-        ending = asyncio.ensure_future(self._end(exc))
+        ending = asyncio.get_running_loop().create_task(self._end(exc))
         try:
             cancelled = await outlast(ending)
             ending.result()

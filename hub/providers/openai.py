@@ -60,6 +60,8 @@ class OpenAIProvider:
         self._transport = transport
         self._clock = clock or SystemClock()
         self._url = f"{settings.base_url}/chat/completions"
+        # The headers of a stream with the provider's own key, built once (most requests).
+        self._stream_headers = self._headers(settings.api_key, stream=True)
 
     def unsupported(self, deployment: DeploymentSettings, request: ChatRequest) -> list[str]:
         """Nothing: the upstream judges every parameter itself, and its 400 reaches the client."""
@@ -92,9 +94,12 @@ class OpenAIProvider:
         body = fastjson.dumps(request_body(deployment, request, max_tokens=max_tokens))
         done = False
         with errors.translated(progress):
-            async with self._transport.post(
-                self._url, body, self._headers(key, stream=True)
-            ) as response:
+            headers = (
+                self._stream_headers
+                if key == self._settings.api_key
+                else self._headers(key, stream=True)
+            )
+            async with self._transport.post(self._url, body, headers) as response:
                 await raise_for_status(response, errors, progress, self._clock.now())
                 parser = SseParser()
                 content = response.content

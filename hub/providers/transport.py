@@ -18,8 +18,9 @@ own `Authorization` header already ruled out netrc credentials for the upstream 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
@@ -98,35 +99,75 @@ class ProviderTransport:
             self._proxies[origin] = found
         return found
 
-    @asynccontextmanager
-    async def post(
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Posted:
+        """POST `body` (JSON) and hold the response open for reading, in `async with`; the
+        in-flight slot is held until the block ends."""
+        return Posted(self, url, body, headers)
+
+    def _busy(self) -> ProviderBusy:
+        wait = max(1.0, self._settings.in_flight_wait_s)
+        return ProviderBusy(
+            f"The model provider '{self._settings.name}' is at the hub's limit of "
+            f"{self.in_flight.limit} requests at once; try again shortly.",
+            detail=f"{self._settings.name}: {self.in_flight.limit} requests in flight",
+            retry_after=wait,
+        )
+
+    def _send(
         self, url: str, body: bytes, headers: Mapping[str, str]
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """POST `body` (JSON) and hold the response open for reading; the in-flight slot is
-        held until the block ends."""
-        if not await self.in_flight.acquire():
-            wait = max(1.0, self._settings.in_flight_wait_s)
-            raise ProviderBusy(
-                f"The model provider '{self._settings.name}' is at the hub's limit of "
-                f"{self.in_flight.limit} requests at once; try again shortly.",
-                detail=f"{self._settings.name}: {self.in_flight.limit} requests in flight",
-                retry_after=wait,
-            )
-        try:
-            sent = {"Content-Type": "application/json", **headers}
-            inject_trace_context(sent)
-            proxy, proxy_auth = self._proxy(url)
-            async with self._client().post(
-                url, data=body, headers=sent, proxy=proxy, proxy_auth=proxy_auth
-            ) as response:
-                yield response
-        finally:
-            self.in_flight.release()
+    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+        sent = {"Content-Type": "application/json", **headers}
+        inject_trace_context(sent)
+        proxy, proxy_auth = self._proxy(url)
+        return self._client().post(url, data=body, headers=sent, proxy=proxy, proxy_auth=proxy_auth)
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class Posted:
+    """One POST's `async with`: the in-flight slot, then aiohttp's request context. A class,
+    not an `asynccontextmanager`: that wraps the block in a generator and two more frames
+    on every request."""
+
+    __slots__ = ("_transport", "_url", "_body", "_headers", "_request")
+
+    def __init__(
+        self, transport: ProviderTransport, url: str, body: bytes, headers: Mapping[str, str]
+    ) -> None:
+        self._transport = transport
+        self._url = url
+        self._body = body
+        self._headers = headers
+        self._request: AbstractAsyncContextManager[aiohttp.ClientResponse] | None = None
+
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        transport = self._transport
+        if not await transport.in_flight.acquire():
+            raise transport._busy()
+        try:
+            request = transport._send(self._url, self._body, self._headers)
+            response = await request.__aenter__()
+        except BaseException:
+            transport.in_flight.release()
+            raise
+        self._request = request
+        return response
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        request, self._request = self._request, None
+        try:
+            if request is not None:
+                await request.__aexit__(exc_type, exc, tb)
+        finally:
+            self._transport.in_flight.release()
 
 
 class Transports:

@@ -12,11 +12,11 @@ sentence naming the provider by its config name; status codes and upstream text 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -40,8 +40,11 @@ MESSAGE_MAX_CHARS = 2000
 CALLER_STATUSES = frozenset({400, 409, 413, 415, 422})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SseEvent:
+    """Not frozen: a frozen dataclass sets each field through `object.__setattr__`, and one
+    is built per upstream event (nothing changes it once built)."""
+
     event: str
     data: str
 
@@ -69,8 +72,20 @@ class SseParser:
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         events: list[SseEvent] = []
+        data = self._data
         for line in text.split("\n")[:-1]:  # the last is the empty rest after the end
-            self._line(line, events)
+            # Inline for the two lines nearly every event is (`data: ...`, then a blank):
+            # a call per line was a tenth of the parsing.
+            if line[:6] == "data: ":
+                data.append(line[6:])
+            elif not line and data:
+                joined = data[0] if len(data) == 1 else "\n".join(data)
+                events.append(SseEvent(event=self._event or "message", data=joined))
+                self._event, self._data = "", []
+                data = self._data
+            else:
+                self._line(line, events)
+                data = self._data
         return events
 
     def close(self) -> list[SseEvent]:
@@ -145,7 +160,11 @@ class UpstreamErrors:
         self.provider = provider
         self._api_key = api_key
         self._base_url = base_url.rstrip("/")
-        self._host = (URL(base_url).host or "") if base_url else ""
+
+    @property
+    def _host(self) -> str:
+        # Parsed only when an error is described, not for every request.
+        return (URL(self._base_url).host or "") if self._base_url else ""
 
     def _masked(self, text: str) -> str:
         """Without the key, the provider's URL or its host name."""
@@ -237,23 +256,52 @@ class UpstreamErrors:
             detail=self._detail(f"{self.provider}: error in stream: {upstream_message(error)}"),
         )
 
-    @contextmanager
-    def translated(self, progress: StreamProgress) -> Iterator[None]:
-        """Turn the HTTP client's failures raised inside the block into `ProviderError`s."""
-        try:
-            yield
-        except TimeoutError as exc:  # aiohttp's connect and read timeouts are TimeoutErrors
-            raise ProviderUnavailable(
+    def translated(self, progress: StreamProgress) -> Translated:
+        """`with errors.translated(progress):` the HTTP client's failures raised inside the
+        block become `ProviderError`s."""
+        return Translated(self, progress)
+
+    def translate(self, exc: BaseException, progress: StreamProgress) -> ProviderError | None:
+        """The `ProviderError` an HTTP client failure is (None: not one of those)."""
+        if isinstance(exc, TimeoutError):  # aiohttp's connect and read timeouts are these
+            return ProviderUnavailable(
                 f"The model provider '{self.provider}' did not answer in time; try again shortly.",
                 detail=self._detail(f"{self.provider}: timed out: {exc!r}"),
-            ) from exc
-        except (aiohttp.ClientError, OSError) as exc:
+            )
+        if isinstance(exc, aiohttp.ClientError | OSError):
             if progress.streaming:
-                raise self.cut(f"connection lost: {exc!r}") from exc
-            raise ProviderUnavailable(
+                return self.cut(f"connection lost: {exc!r}")
+            return ProviderUnavailable(
                 f"The hub could not reach the model provider '{self.provider}'; try again shortly.",
                 detail=self._detail(f"{self.provider}: connection failed: {exc!r}"),
-            ) from exc
+            )
+        return None
+
+
+class Translated:
+    """`UpstreamErrors.translated`'s block: a class, not a `contextmanager` (that is a
+    generator and two more frames around every upstream request)."""
+
+    __slots__ = ("_errors", "_progress")
+
+    def __init__(self, errors: UpstreamErrors, progress: StreamProgress) -> None:
+        self._errors = errors
+        self._progress = progress
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            return
+        error = self._errors.translate(exc, self._progress)
+        if error is not None:
+            raise error from exc
 
 
 async def raise_for_status(

@@ -37,6 +37,7 @@ MAX_TOKENS = 2**31 - 1
 MAX_INT_DIGITS = 40  # a 128-bit integer has 39 digits; more is no id, count or amount
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _PRINTABLE = frozenset(range(0x20, 0x7F)) | {0x09}
+_COUNTED_UP_TO = 8192  # characters
 
 
 def header_value(headers: Mapping[str, str], name: str, *, max_len: int) -> str:
@@ -113,8 +114,12 @@ def _parse(text: str) -> Any:
 
 
 def _check_tree(data: Any, *, text: str, field: str, max_depth: int) -> None:
-    # Iterative, so a deep document cannot exhaust the stack here either.
-    if _depth(data) > max_depth:
+    # Iterative, so a deep document cannot exhaust the stack here either. Nothing nests
+    # deeper than the text has brackets (those in strings only add to the count): a short
+    # body, most chat requests, is counted in C instead of walked (str.count of a long text
+    # takes longer than the walk of its few containers).
+    short = len(text) <= _COUNTED_UP_TO
+    if (not short or text.count("{") + text.count("[") > max_depth) and _depth(data) > max_depth:
         raise InvalidField(field, f"The {field} is nested deeper than {max_depth} levels.")
     # Strictly decoded UTF-8 holds no surrogate and JSON strings hold no raw NUL, so only an
     # escape can smuggle one in; most documents have none and skip the second walk.

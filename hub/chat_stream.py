@@ -49,6 +49,7 @@ from hub.model import ChatChunk, ChatRequest, ChatResult, Usage
 from hub.ratelimit import AppliedLimit
 from hub.router import RouteState
 from hub.routing.auto import AutoChoice
+from hub.routing.capabilities import Needs
 from hub.uncancelled import outlast
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class ChatStream:
         self._checkpoints = Checkpoints(hub.budget, hub.clock, hub.track)
         self._seen_chars = 0
         self._auto: AutoChoice | None = None  # strategy = "auto" (#18)
+        self._needs: Needs | None = None  # what the request needs of a deployment (router)
 
     @property
     def deployment(self) -> str | None:
@@ -120,7 +122,8 @@ class ChatStream:
         self._auto = route_auto(self._hub, self._model, self.request, self.result)
         if self._auto is not None:
             self._model = self._auto.model
-        self._hub.router.check(self._model, self.request)  # images, tools, length (#18)
+        # Images, tools, length (#18); the needs go on to the router's plan.
+        self._needs = self._hub.router.check(self._model, self.request)
         try:
             with self._watch.step("admission"):
                 await self._admit()
@@ -164,14 +167,16 @@ class ChatStream:
         self._cap, self._held_for = ask.cap, None
 
     async def _hold_budget(self, *, cost_micros: int, tokens: int) -> None:
-        reserving = asyncio.get_running_loop().create_task(
-            self._hub.budget.reserve(
-                self.request.caller,
-                cost_micros=cost_micros,
-                tokens=tokens,
-                context=self._hold_context(),
-            )
+        budget, caller, context = self._hub.budget, self.request.caller, self._hold_context()
+        # The writer's own future when the caller's quotas are in memory (nearly always);
+        # else a task that reads them first. Either goes on if the caller is cancelled.
+        reserving = budget.reserve_queued(
+            caller, cost_micros=cost_micros, tokens=tokens, context=context
         )
+        if reserving is None:
+            reserving = asyncio.get_running_loop().create_task(
+                budget.reserve(caller, cost_micros=cost_micros, tokens=tokens, context=context)
+            )
         cancelled = await outlast(reserving)
         if cancelled and reserving.exception() is not None:
             raise asyncio.CancelledError  # refused while the caller was going away
@@ -244,6 +249,7 @@ class ChatStream:
             max_tokens=self._upstream_max_tokens,
             state=self._route,
             api_keys=self._api_keys,
+            needs=self._needs,
         )
 
     def _upstream_max_tokens(self, deployment: DeploymentSettings) -> int | None:

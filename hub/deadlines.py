@@ -60,26 +60,6 @@ class Bounds:
             return self._deadline
         return min(self._deadline, self._since + self._idle_s)
 
-    def waiting(self) -> tuple[asyncio.Task[object], int]:
-        """About to wait on the source, from the task that iterates now (a stream may be read
-        on from another task); what `expired` needs if the wait is cancelled."""
-        loop = self._loop
-        task = asyncio.current_task(loop)  # with the loop: a third of the cost
-        assert task is not None
-        self._task = task
-        self._since = now = loop.time()
-        if self._handle is None:
-            idle_s = self._idle_s
-            due = self._deadline if idle_s is None else min(self._deadline, now + idle_s)
-            self._handle = loop.call_at(due, self._ring)
-        # Else the handle stays: set for an earlier wait, it is due no later than this one
-        # (the idle bound is the stream's), rings early and is set again (_ring).
-        return task, task.cancelling()  # cancellation requests before this wait are not ours
-
-    def read(self) -> None:
-        """The wait ended (an item, the end, an error)."""
-        self._task = None
-
     def _ring(self) -> None:
         self._handle = None
         if self._task is None:
@@ -91,10 +71,9 @@ class Bounds:
         self.fired = "total" if due >= self._deadline else "idle"
         self._task.cancel()
 
-    def expired(self, waited: tuple[asyncio.Task[object], int]) -> ProviderTimeout | None:
+    def _timeout(self, task: asyncio.Task[object], cancelling: int) -> ProviderTimeout | None:
         """For a wait cancelled: the bound that passed, as the ProviderTimeout to raise; None
         when the cancellation was not ours (or another came too), to be raised on."""
-        task, cancelling = waited
         fired = self.fired
         if fired is None or task.uncancel() > cancelling:
             return None
@@ -105,16 +84,30 @@ class Bounds:
     async def next(self, source: AsyncIterator[T]) -> T:
         """`source`'s next item (StopAsyncIteration at its end), or the ProviderTimeout of the
         bound that passed while waiting for it."""
-        waited = self.waiting()
+        # About to wait, from the task that iterates now (a stream may be read on from
+        # another task). Inline, not helper calls: this runs for every chunk, twice.
+        loop = self._loop
+        task = asyncio.current_task(loop)  # with the loop: a third of the cost
+        assert task is not None
+        self._task = task
+        idle_s = self._idle_s
+        if idle_s is not None:
+            self._since = loop.time()
+        if self._handle is None:
+            due = self._deadline if idle_s is None else min(self._deadline, self._since + idle_s)
+            self._handle = loop.call_at(due, self._ring)
+        # Else the handle stays: set for an earlier wait, it is due no later than this one
+        # (the idle bound is the stream's), rings early and is set again (_ring).
+        cancelling = task.cancelling()  # cancellation requests before this wait are not ours
         try:
             return await anext(source)
         except asyncio.CancelledError:
-            timeout = self.expired(waited)
+            timeout = self._timeout(task, cancelling)
             if timeout is None:
                 raise  # not ours, or another cancellation came too: that one goes on
             raise timeout from None
         finally:
-            self.read()
+            self._task = None  # the wait ended (an item, the end, an error)
 
     def close(self) -> None:
         if self._handle is not None:

@@ -33,7 +33,7 @@ from hub.errors import (
 from hub.model import ChatChunk, ChatRequest, Usage
 from hub.observer import NULL_REQUEST, RequestWatch
 from hub.providers.base import Provider
-from hub.routing.capabilities import capable, needs_of
+from hub.routing.capabilities import Needs, capable, needs_of
 from hub.routing.circuits import CircuitPolicy, Circuits
 from hub.routing.errors import AllCircuitsOpen
 from hub.routing.health import Attempt, HealthBoard
@@ -105,14 +105,20 @@ class Router:
     def drops_params(self, model: ModelSettings) -> bool:
         return self._settings.drop_params if model.drop_params is None else model.drop_params
 
-    def check(self, model: ModelSettings, request: ChatRequest) -> list[DeploymentSettings]:
-        """The deployments that can take the request; a 400 naming what is missing if none."""
-        return capable(model, needs_of(request))
+    def check(self, model: ModelSettings, request: ChatRequest) -> Needs:
+        """What the request needs, once some deployment can take it; a 400 naming what is
+        missing if none (the needs go on to `stream`, not worked out again)."""
+        needs = needs_of(request)
+        capable(model, needs)
+        return needs
 
-    def plan(self, model: ModelSettings, request: ChatRequest) -> list[DeploymentSettings]:
+    def plan(
+        self, model: ModelSettings, request: ChatRequest, needs: Needs | None = None
+    ) -> list[DeploymentSettings]:
         """The deployments to try, in order: capable, admitted by their circuits, ordered by
         the alias's strategy. Every circuit open: a 503 that says which and until when."""
-        needs = needs_of(request)
+        if needs is None:
+            needs = needs_of(request)
         ordered = order(
             model,
             capable(model, needs),
@@ -154,9 +160,11 @@ class Router:
         max_tokens: int | None | Callable[[DeploymentSettings], int | None],
         state: RouteState,
         api_keys: Mapping[str, str] | None = None,
+        needs: Needs | None = None,
     ) -> AsyncIterator[ChatChunk]:
+        """`needs`: `check`'s, for this request (else worked out here)."""
         await self.circuits.start()
-        plan = self.plan(model, request)
+        plan = self.plan(model, request, needs)
         for index, deployment in enumerate(plan):
             provider = self._providers[deployment.provider]
             key = (api_keys or {}).get(deployment.provider)

@@ -17,7 +17,8 @@ import asyncio
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from typing import cast
+from functools import partial
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.clock import Clock
 from hub.events.outbox import EventSink
 from hub.ledger.holds import Hold, Settlement
-from hub.ledger.quotas import CallerQuotas
+from hub.ledger.quotas import CallerQuotas, QuotaLimit
 from hub.ledger.recovery import CostEstimate, HoldContext, claim_holds
 from hub.ledger.refusal import refusal
 from hub.ledger.reserving import RESERVE, Refused, ReserveItem
@@ -71,33 +72,52 @@ class Budget:
         tokens: int,
         context: HoldContext | None = None,
     ) -> Hold:
-        now = self._clock.now()
-        tracked = tracked_counters(caller, await self.quotas.of(caller))
-        item = ReserveItem(
+        item = self._reserve_item(
+            caller, cost_micros, tokens, context, await self.quotas.of(caller)
+        )
+        return _held(item, await self.writer.submit(RESERVE, item))
+
+    def reserve_queued(
+        self,
+        caller: Caller,
+        *,
+        cost_micros: int,
+        tokens: int,
+        context: HoldContext | None = None,
+    ) -> asyncio.Future[Hold] | None:
+        """`reserve` queued on the ledger writer at once, without a task of its own, when the
+        caller's quotas are in memory (None: they have to be read first; use `reserve`). The
+        future's result is the hold; a refusal is its exception."""
+        quotas = self.quotas.known(caller)
+        if quotas is None:
+            return None
+        item = self._reserve_item(caller, cost_micros, tokens, context, quotas)
+        outcome = self.writer.queue(RESERVE, item)
+        hold: asyncio.Future[Hold] = outcome.get_loop().create_future()
+        outcome.add_done_callback(partial(_hand_on, item, hold))
+        return hold
+
+    def _reserve_item(
+        self,
+        caller: Caller,
+        cost_micros: int,
+        tokens: int,
+        context: HoldContext | None,
+        quotas: tuple[QuotaLimit, ...],
+    ) -> ReserveItem:
+        tracked = tracked_counters(caller, quotas)
+        return ReserveItem(
             caller=caller,
             cost_micros=cost_micros,
             tokens=tokens,
             tracked=tuple(sorted(tracked.items())),  # one lock order for every transaction
-            now=now,
+            now=self._clock.now(),
             instance_id=self.instance_id,
             # Every hold's row carries a unique request id, the key a settle releases it by
             # with its id (hub/ledger/settling.py): a hold taken outside a request gets its own.
             request_id=context.request_id if context else f"hold-{secrets.token_hex(12)}",
             context=context.json() if context else None,
         )
-        outcome = await self.writer.submit(RESERVE, item)
-        if isinstance(outcome, Refused):
-            raise refusal(
-                caller=caller,
-                scope=outcome.scope,
-                window=outcome.window,
-                quota=outcome.quota,
-                counter=outcome.counter,
-                cost_micros=cost_micros,
-                tokens=tokens,
-                now=now,
-            )
-        return outcome
 
     async def settle(self, hold: Hold, entry: UsageEntry) -> Settlement:
         """Release the hold, book the actual cost and write the usage record, atomically."""
@@ -156,3 +176,36 @@ class Budget:
             tx.conn.execute(statement)
 
         await self.writer.run(work)
+
+
+def _held(item: ReserveItem, outcome: Hold | Refused) -> Hold:
+    """The hold taken, or the refusal (QuotaExceeded) raised."""
+    if isinstance(outcome, Refused):
+        raise refusal(
+            caller=item.caller,
+            scope=outcome.scope,
+            window=outcome.window,
+            quota=outcome.quota,
+            counter=outcome.counter,
+            cost_micros=item.cost_micros,
+            tokens=item.tokens,
+            now=item.now,
+        )
+    return outcome
+
+
+def _hand_on(item: ReserveItem, hold: asyncio.Future[Hold], outcome: asyncio.Future[Any]) -> None:
+    """The writer's outcome onto `reserve_queued`'s future (a done callback: no task)."""
+    if hold.done():
+        return
+    if outcome.cancelled():
+        hold.cancel()
+        return
+    error = outcome.exception()
+    if error is None:
+        try:
+            hold.set_result(_held(item, outcome.result()))
+            return
+        except Exception as refused:  # noqa: BLE001 - the refusal, handed on as it is
+            error = refused
+    hold.set_exception(error)

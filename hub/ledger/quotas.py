@@ -60,6 +60,15 @@ class CallerQuotas:
         key = (caller.team_id, caller.member_id, caller.key_id)
         return await self._cache.get("quotas", key, lambda: self._load(caller))
 
+    def known(self, caller: Caller) -> tuple[QuotaLimit, ...] | None:
+        """`of(caller)` when it is in memory and fresh, without awaiting (None: `of` reads)."""
+        if self._cache is None:
+            return None
+        found: tuple[QuotaLimit, ...] | None = self._cache.peek(
+            "quotas", (caller.team_id, caller.member_id, caller.key_id)
+        )
+        return found
+
     async def _load(self, caller: Caller) -> tuple[QuotaLimit, ...]:
         async with self._sessions() as session:
             return await load_quotas(session, caller)

@@ -114,25 +114,21 @@ async def test_a_timer_set_for_an_earlier_wait_rings_early_and_is_set_again(
 
     bounds = Bounds(total_s=300, idle_s=10, expired=_expired)
 
-    async def reader() -> ProviderTimeout | None:
-        bounds.waiting()
+    async def chunks() -> AsyncIterator[int]:
         await asyncio.sleep(4)  # the first chunk, after 4 s
-        bounds.read()
-        waited = bounds.waiting()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            return bounds.expired(waited)
-        finally:
-            bounds.read()
-        return None
+        yield 1
+        await asyncio.sleep(3600)
+        yield 2
 
-    timeout = await reader()
-    assert timeout is not None
-    assert str(timeout) == "stopped: no data for 10 s"
+    source = chunks()
+    assert await bounds.next(source) == 1
+    with pytest.raises(ProviderTimeout) as raised:
+        await bounds.next(source)
+    assert str(raised.value) == "stopped: no data for 10 s"
     assert bounds.fired == "idle"
     assert looptime == 14
     bounds.close()
+    await source.aclose()
 
 
 async def test_time_the_reader_spends_between_chunks_is_not_idle_time(

@@ -142,3 +142,25 @@ async def test_thresholds_are_recorded_once_per_month(
     with pytest.raises(QuotaExceeded):  # the worst case of a third one no longer fits
         async with running.hub.chat(request(running)) as stream:
             await stream.collect()
+
+
+async def test_a_reservation_queued_without_a_task_holds_or_refuses_as_reserve_does(
+    running: RunningHub,
+) -> None:
+    """`reserve_queued` is the writer's outcome as a future (once the caller's quotas are in
+    memory): the hold as its result, a refusal as its exception, nothing held for it."""
+    budget = running.hub.budget
+    caller = Caller(team_id=running.team.id, team_name=running.team.name)
+    assert budget.reserve_queued(caller, cost_micros=1, tokens=1) is None  # quotas not read
+    first = await budget.reserve(caller, cost_micros=60_000, tokens=10)  # reads them
+    queued = budget.reserve_queued(caller, cost_micros=30_000, tokens=5)
+    assert queued is not None
+    second = await queued
+    assert (second.cost_micros, second.tokens) == (30_000, 5)
+    assert await counters(running) == [(90_000, 0, 15, 0)]
+    refused = budget.reserve_queued(caller, cost_micros=20_000, tokens=1)  # past 100,000
+    assert refused is not None
+    with pytest.raises(QuotaExceeded):
+        await refused
+    assert await counters(running) == [(90_000, 0, 15, 0)]
+    assert first.id != second.id

@@ -103,18 +103,17 @@ class RequestObservation:
             log.warning("observing a finished request failed", exc_info=True)
 
     def _finished(self, result: ChatResult) -> None:
+        metrics = self._owner.metrics
         connector = self._request.origin.connector
-        status = result.status.value
-        self.metrics.of(self.metrics.duration, connector, result.alias, status).observe(
+        alias = result.alias
+        metrics.of(metrics.duration, connector, alias, result.status.value).observe(
             result.latency_ms / 1000
         )
         if result.ttft_ms is not None:
-            self.metrics.of(self.metrics.ttft, result.alias, result.deployment or "").observe(
-                result.ttft_ms / 1000
-            )
-        self.metrics.of(self.metrics.overhead, connector).observe(self._overhead)
+            metrics.of(metrics.ttft, alias, result.deployment or "").observe(result.ttft_ms / 1000)
+        metrics.of(metrics.overhead, connector).observe(self._overhead)
         if result.cache is not None:
-            self.metrics.of(self.metrics.cache, result.alias, result.cache).inc()
+            metrics.of(metrics.cache, alias, result.cache).inc()
         attempt, self._last_attempt = self._last_attempt, None
         if attempt is not None:
             # Let go of it: the attempt refers back to this request, a cycle that only the

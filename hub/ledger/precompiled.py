@@ -10,9 +10,11 @@ reserve and a settle run about ten statements, so that was the largest share of 
 writer's CPU. Here the SQL string, the order of its parameters and each parameter's type
 conversion (SQLAlchemy's own bind processors: dates and booleans on SQLite, JSON) are worked
 out once from the statement, so executing is building a tuple and calling the DBAPI cursor,
-inside the connection's transaction (the SQLite writer's pysqlite connection, or the asyncpg
-adapter inside `run_sync`). The statements stay SQLAlchemy Core built from the table
-definitions: a column added to a table and to the rows is written too.
+inside the connection's transaction (the SQLite writer's pysqlite connection; on PostgreSQL
+asyncpg's own connection inside `run_sync`, hub/ledger/pg_driver.py, when the statement lands
+in the same transaction, else the asyncpg adapter's cursor). The statements stay SQLAlchemy
+Core built from the table definitions: a column added to a table and to the rows is written
+too.
 
 Only for statements whose results need no conversion (ids and integers) and whose values
 need no Python-side column defaults beyond scalars; anything else goes through `execute`.
@@ -30,6 +32,8 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
+
+from hub.ledger import pg_driver
 
 Processor = Callable[[Any], Any] | None
 Conversions = tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, conversion)
@@ -205,6 +209,13 @@ class Precompiled:
 
 
 def _executemany(conn: Connection, sql: str, values: Sequence[Sequence[Any]]) -> None:
+    adapted = pg_driver.direct(conn)
+    if adapted is not None:  # PostgreSQL: on asyncpg's connection itself (hub/ledger/pg_driver.py)
+        try:
+            pg_driver.fetch_many(adapted, sql, values)
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise translated(conn, None, sql, values, error) from error
+        return
     cursor = _cursor(conn)
     try:
         cursor.executemany(sql, values)
@@ -216,6 +227,12 @@ def _executemany(conn: Connection, sql: str, values: Sequence[Sequence[Any]]) ->
 
 def execute_rows(conn: Connection, sql: str, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """Compiled SQL with its converted values on the driver's cursor; the rows it returns."""
+    adapted = pg_driver.direct(conn)
+    if adapted is not None:  # PostgreSQL: on asyncpg's connection itself (hub/ledger/pg_driver.py)
+        try:
+            return pg_driver.fetch(adapted, sql, values)
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise translated(conn, None, sql, values, error) from error
     cursor = _cursor(conn)
     try:
         cursor.execute(sql, values)

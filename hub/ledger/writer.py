@@ -31,14 +31,16 @@ on a thread of its own that waits for the lock (a task then, and the busy timeou
 around that batch only), so a batch costs at most one thread hop whatever its statements;
 readers use other connections, and the hub's background writers (health counts, the
 instance heartbeat) write in the writer's batches rather than taking the lock on another
-connection. PostgreSQL (and SQLite in memory) run the batch on a pooled connection of the
-hub's engine (`run_sync`): one checkout, BEGIN, the statements, COMMIT, and no reset round
-trip on return (the driver's rollback after a commit is a no-op). On PostgreSQL a batch of
+connection. SQLite in memory runs the batch on the engine's connection (`run_sync`).
+PostgreSQL runs it on a pooled connection in autocommit, checked out, written and returned
+inside one greenlet: BEGIN, the statements (the precompiled ones straight on asyncpg,
+hub/ledger/pg_driver.py), COMMIT, all on the driver (hub/ledger/pg_batch.py), and no reset
+round trip on return (the adapter has no transaction of its own). On PostgreSQL a batch of
 one job whose group is `Alone` (a reservation, a settlement: every job at concurrency 1) is
 first tried as that group's single statement in autocommit, which commits all of the job or,
 failing, nothing; the job is then written as above. With `synchronous_commit` off, a batch
 without a durable job sets it for its own transaction: inside the single statement
-(`SYNC_COMMIT`, no round trip more), or by SET LOCAL after BEGIN (one more per batch).
+(`SYNC_COMMIT`, no round trip more), or by SET LOCAL in BEGIN's own round trip.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event, pool
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
+from hub.ledger import pg_batch
 from hub.ledger.precompiled import translated
 
 log = logging.getLogger("hub.ledger")
@@ -268,7 +272,7 @@ class _OnEngine:
     that statement in autocommit: one round trip, its own commit, instead of three to five.
 
     `synchronous_commit` "off": the writer's transactions do not wait for the WAL flush,
-    each setting it for itself (a statement's `SYNC_COMMIT`; SET LOCAL after a batch's
+    each setting it for itself (a statement's `SYNC_COMMIT`; SET LOCAL with a batch's
     BEGIN), so the hub's other work on the same pooled connections keeps the server's."""
 
     def __init__(self, engine: AsyncEngine, *, synchronous_commit: str = "on") -> None:
@@ -291,31 +295,26 @@ class _OnEngine:
             level = None  # a delivery claim: a lost one would answer a retry twice
         if level is not None:
             self.asynchronous += 1
-        if (
-            self._autocommit is not None
-            and len(jobs) == 1
-            and hasattr(jobs[0].group, "write_alone")
-        ):
-            async with self._autocommit.connect() as conn:
-                if await conn.run_sync(_write_alone, jobs[0], level):
-                    return
+        if self._autocommit is not None:
+            # One greenlet for the checkout, the statements and the return (not three).
+            await greenlet_spawn(self._write_pg, jobs, level)
+            return
         async with self._engine.connect() as conn:
-            if level is None:
-                await conn.run_sync(write_batch, jobs)
-            else:
-                await conn.run_sync(write_batch, jobs, _begin_async_commit)
+            await conn.run_sync(write_batch, jobs)
+
+    def _write_pg(self, jobs: list[_Job[Any, Any]], level: str | None) -> None:
+        """PostgreSQL, inside the greenlet: one autocommit connection for the batch, its only
+        job first as one statement (`Alone`), else the batch in a transaction begun and
+        committed on the driver (hub/ledger/pg_batch.py)."""
+        assert self._autocommit is not None
+        with self._autocommit.sync_engine.connect() as conn:
+            if len(jobs) == 1 and hasattr(jobs[0].group, "write_alone"):
+                if _write_alone(conn, jobs[0], level):
+                    return
+            write_batch(conn, jobs, pg_batch.transaction(level))
 
     async def close(self) -> None:
         pass
-
-
-@contextmanager
-def _begin_async_commit(conn: Connection) -> Iterator[None]:
-    """A batch's transaction whose COMMIT does not wait for the WAL flush (one round trip
-    more per batch, not per request: the statement after BEGIN)."""
-    with conn.begin():
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
-        yield
 
 
 BUSY_WAIT_MS = 30_000  # how long a batch on the writer's thread waits for the write lock

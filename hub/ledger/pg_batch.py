@@ -1,0 +1,82 @@
+"""PostgreSQL: a ledger batch's transaction, BEGIN … COMMIT on asyncpg's connection itself.
+
+    write_batch(conn, jobs, transaction("off"))   # conn: an AUTOCOMMIT connection
+
+SQLAlchemy's transaction on asyncpg is asyncpg's `Transaction` begun by the cursor before
+the first statement (a round trip of its own), then SET LOCAL (another), then COMMIT through
+the adapter. Here the connection is in autocommit, so neither SQLAlchemy nor the adapter
+begins anything, and the batch's transaction is ours: BEGIN and the level for this
+transaction go in one simple-query round trip, the jobs' statements follow (precompiled ones
+straight on the driver, hub/ledger/pg_driver.py; any other through SQLAlchemy's cursor, inside
+the same server transaction), then COMMIT. As the SQLite writer's `_driver_transaction`.
+
+A failure rolls the server's transaction back; one that leaves the connection's state unknown
+(a ROLLBACK that fails, a cancellation mid-statement) invalidates the connection, so the pool
+never hands out a connection with a transaction still open. A lost connection comes out as
+SQLAlchemy's error with `connection_invalidated` (the writer fails the batch's jobs; the pool
+connects anew for the next batch: no pre-ping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from sqlalchemy import Connection
+
+from hub.ledger import pg_driver
+from hub.ledger.precompiled import translated
+
+
+def transaction(level: str | None) -> Callable[[Connection], AbstractContextManager[None]]:
+    """The batch's transaction at `synchronous_commit` `level` (None: the server's)."""
+    begin = "BEGIN" if level is None else f"BEGIN; SET LOCAL synchronous_commit TO {level}"
+
+    @contextmanager
+    def driven(conn: Connection) -> Iterator[None]:
+        adapted = pg_driver.direct(conn)
+        if adapted is None or not adapted.autocommit:
+            raise TypeError("a ledger batch's connection must be asyncpg's, in autocommit")
+        _run(conn, adapted, begin)
+        try:
+            yield
+        except Exception:
+            _abandon(conn, adapted)
+            raise
+        except BaseException:  # cancelled mid-statement: the protocol's state is unknown
+            conn.invalidate()
+            raise
+        try:
+            _run(conn, adapted, "COMMIT")
+        except Exception:
+            _abandon(conn, adapted)
+            raise
+        except BaseException:
+            conn.invalidate()
+            raise
+        if conn.in_transaction():  # SQLAlchemy's autobegun no-op transaction (autocommit)
+            conn.commit()
+
+    return driven
+
+
+def _run(conn: Connection, adapted: Any, sql: str) -> None:
+    try:
+        pg_driver.simple(adapted, sql)
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise translated(conn, None, sql, (), error) from error
+
+
+def _abandon(conn: Connection, adapted: Any) -> None:
+    """Roll the server's transaction back, if it is still open; if that fails, the
+    connection goes (invalidated), never back to the pool mid-transaction."""
+    if conn.invalidated or pg_driver.closed(adapted):
+        return
+    if conn.in_transaction():
+        conn.rollback()  # SQLAlchemy's bookkeeping only: the adapter has no transaction
+    try:
+        if pg_driver.in_transaction(adapted):
+            pg_driver.simple(adapted, "ROLLBACK")
+    except Exception as error:  # noqa: BLE001 - the original error is the one raised
+        conn.invalidate(error)

@@ -23,9 +23,14 @@ class CompletionAssembler:
 
     def add(self, chunk: Mapping[str, Any]) -> None:
         top = self._top
-        for key, value in chunk.items():
-            if (value is not None or key not in top) and key not in _CHUNK_ONLY:
-                top[key] = value
+        # A field's last value that is not null wins (null only while there is none); the
+        # chunk-only fields are dropped once, in `completion`, not looked up per field here.
+        if None in chunk.values():
+            for key, value in chunk.items():
+                if value is not None or key not in top:
+                    top[key] = value
+        else:
+            top.update(chunk)
         choices = chunk.get("choices")
         if choices:
             for position, raw in enumerate(choices):
@@ -36,7 +41,7 @@ class CompletionAssembler:
                 choice.add(raw)
 
     def completion(self) -> dict[str, Any]:
-        top = dict(self._top)
+        top = {k: v for k, v in self._top.items() if k not in _CHUNK_ONLY}
         if top.get("usage") is None:
             top.pop("usage", None)
         return {
@@ -66,9 +71,12 @@ class _Choice:
                 for position, call in enumerate(value or ()):
                     self._add_call(call, position)
                 continue
-            before = message.get(key)
-            if isinstance(value, str) and isinstance(before, str):
-                message[key] = before + value
+            if isinstance(value, str):
+                before = message.get(key)
+                if type(before) is _Pieces:
+                    before.append(value)
+                else:
+                    message[key] = _Pieces((value,))
             elif value is not None or key not in message:
                 message[key] = value
         logprobs = raw.get("logprobs")
@@ -108,7 +116,9 @@ class _Choice:
                 self.logprobs[key] = list(value) if isinstance(value, list) else value
 
     def json(self) -> dict[str, Any]:
-        message = {"role": "assistant", "content": None, **self.message}
+        message: dict[str, Any] = {"role": "assistant", "content": None}
+        for key, value in self.message.items():
+            message[key] = "".join(value) if type(value) is _Pieces else value
         if self.tool_calls:
             message["tool_calls"] = [
                 {"id": c.get("id"), "type": c.get("type", "function"), **_rest(c)}
@@ -123,6 +133,11 @@ class _Choice:
             "finish_reason": self.finish_reason,
             **self.extra,
         }
+
+
+class _Pieces(list[str]):
+    """A string field's deltas, joined once at the end: adding each to the text so far
+    copied it every time, quadratic in the length of the answer."""
 
 
 def _rest(call: Mapping[str, Any]) -> dict[str, Any]:

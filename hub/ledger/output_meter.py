@@ -26,7 +26,11 @@ def piece_tokens(piece: str) -> int:
 def chunk_tokens(chunk: ChatChunk) -> int:
     total = 0
     for choice in chunk.choices:
-        total += piece_tokens(choice.text) + piece_tokens(choice.refusal)
+        text = choice.text  # nearly every chunk's one piece, and short: counted inline
+        if text:
+            total += 1 if len(text) <= MAX_BYTES_PER_TOKEN // 4 else piece_tokens(text)
+        if choice.refusal:
+            total += piece_tokens(choice.refusal)
         for call in choice.tool_calls:
             total += piece_tokens(call.name or "") + piece_tokens(call.arguments)
     return total

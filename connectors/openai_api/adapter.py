@@ -60,19 +60,31 @@ def parse_chat_request(body: Any, *, caller: Caller, request_id: str | None) -> 
         ),
         messages=messages,
         model=parsed.model,
-        options=ChatOptions(
-            stream=parsed.stream,
-            max_tokens=parsed.max_completion_tokens or parsed.max_tokens,
-            temperature=parsed.temperature,
-            top_p=parsed.top_p,
-            stop=(parsed.stop,) if isinstance(parsed.stop, str) else tuple(parsed.stop or ()),
-        ),
+        options=_options(parsed),
         tools=tuple(_tool(t) for t in parsed.tools or ()),
         tool_choice=_tool_choice(parsed.tool_choice),
         response_format=_response_format(parsed.response_format),
         params=_params(parsed),
         openai_body=body,
     )
+
+
+def _options(parsed: schema.ChatCompletionRequest) -> ChatOptions:
+    max_tokens = parsed.max_completion_tokens or parsed.max_tokens
+    stop = parsed.stop
+    if max_tokens is None and parsed.temperature is None and parsed.top_p is None and stop is None:
+        # Most requests set none of them: one shared (frozen) ChatOptions per stream flag.
+        return _STREAMED if parsed.stream else _PLAIN
+    return ChatOptions(
+        stream=parsed.stream,
+        max_tokens=max_tokens,
+        temperature=parsed.temperature,
+        top_p=parsed.top_p,
+        stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
+    )
+
+
+_STREAMED, _PLAIN = ChatOptions(stream=True), ChatOptions(stream=False)
 
 
 def parse_embeddings_request(

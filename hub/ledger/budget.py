@@ -29,7 +29,8 @@ from hub.ledger.holds import Hold, Settlement
 from hub.ledger.quotas import CallerQuotas, QuotaLimit
 from hub.ledger.recovery import CostEstimate, HoldContext, claim_holds
 from hub.ledger.refusal import refusal
-from hub.ledger.reserving import RESERVE, Refused, ReserveItem
+from hub.ledger.reserve_items import Refused, ReserveItem
+from hub.ledger.reserving import RESERVE
 from hub.ledger.room import Room, room_left, tracked_counters
 from hub.ledger.settling import Settle, SettleItem
 from hub.ledger.usage_entry import UsageEntry

@@ -24,8 +24,7 @@ survived has its counters, and one that was lost took nothing that survived.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, text
@@ -35,16 +34,16 @@ from hub.ledger.holds import CounterKey, Hold
 from hub.ledger.periods import period_start
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
 from hub.ledger.quotas import QuotaLimit
+from hub.ledger.reserve_items import Refused, ReserveItem
+from hub.ledger.reserve_sqlite import reserve_batch
 from hub.ledger.thresholds import CounterLimit
 from hub.ledger.writer import NOT_ALONE, SYNC_COMMIT, Tx
-from hub.model import Caller
 from hub.store.base import UTCDateTime
 from hub.store.ledger_tables import Reservation
 
 _RESERVATIONS = cast(Table, Reservation.__table__)
 _INSERT = insert(_RESERVATIONS).returning(_RESERVATIONS.c.id, sort_by_parameter_order=True)
 _INSERT_ONE = Precompiled(insert(_RESERVATIONS).returning(_RESERVATIONS.c.id))
-Tracked = tuple[tuple[tuple[str, int, str], QuotaLimit | None], ...]
 # Every counter of one request's hold in one upsert (a counter only takes it where its limit,
 # looked up by key, has room), then its reservation row if every counter took it; returns
 # the counters that took it and the reservation's id (NULL: some counter had no room).
@@ -102,32 +101,12 @@ _RESERVE_PG_ALONE = Precompiled(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ReserveItem:
-    caller: Caller
-    cost_micros: int
-    tokens: int
-    tracked: Tracked  # every counter the request moves, sorted, with its quota if any
-    now: datetime
-    instance_id: str | None
-    request_id: str | None
-    context: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """The request did not fit this counter's limit (it holds nothing)."""
-
-    scope: str
-    window: str
-    quota: QuotaLimit
-    counter: CounterState | None
-
-
 class Reserve:
     """The writer's group for reservations (hub/ledger/writer.py)."""
 
     def write(self, tx: Tx, items: Sequence[ReserveItem]) -> list[Hold | Refused]:
+        if tx.dialect != "postgresql":
+            return reserve_batch(tx.conn, items)
         taken: list[tuple[int, ReserveItem, _Taken, tuple[CounterLimit, ...]]] = []
         outcomes: list[Hold | Refused | None] = []
         for index, item in enumerate(items):

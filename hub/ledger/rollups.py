@@ -6,7 +6,8 @@ to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py; its 
 hour, hour and six hours), its fail-over and its size class (the measure cubes), with one
 precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to twenty-four) rows (a batch of
 records: their sums added per identity and bin first, then each identity's keys built once,
-`batch_values`; rows bound in the driver's form). A rollup row is therefore exactly
+`batch_values`; rows bound in the driver's form; on SQLite the rows of one statement
+rather than an executemany, hub/ledger/multirow.py). A rollup row is therefore exactly
 the sum of its records: a rolled-back record was never added, and no job can count a record
 twice.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import BindParameter, Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,6 +35,7 @@ from hub.ledger.cubes import (
     size_bin,
 )
 from hub.ledger.latency_bins import bin_of
+from hub.ledger.multirow import MultiRow
 from hub.ledger.precompiled import Precompiled
 from hub.ledger.summary_plan import (
     floor_day,
@@ -278,6 +280,19 @@ _UPSERTS = {
 }
 
 
+def _upsert_rows(rows: list[dict[str, BindParameter[Any]]]) -> Any:
+    """The same upsert of many rows in one statement (SQLite, hub/ledger/multirow.py)."""
+    upsert = sqlite_insert(UsageRollup).values(rows)
+    table = UsageRollup.__table__.c
+    return upsert.on_conflict_do_update(
+        index_elements=list(ROLLUP_KEY),
+        set_={name: table[name] + upsert.excluded[name] for name in SUM_COLUMNS},
+    )
+
+
+_UPSERT_ROWS = MultiRow(_upsert_rows, ROW_COLUMNS)
+
+
 _KEY_OF = operator.itemgetter(*ROLLUP_KEY)
 
 
@@ -308,7 +323,15 @@ def add_rollups_of(conn: Connection, records: Sequence[Mapping[str, Any]]) -> No
     bucket is the statement's only parameter with a conversion (then bound as they are)."""
     if not records:
         return
-    upsert = _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    if conn.dialect.name != "postgresql":  # SQLite: the rows in one statement or a few
+        conversions = _UPSERT_ROWS.conversions(conn)
+        if conversions.keys() <= {"bucket"}:
+            rows = batch_values(records, conversions.get("bucket"))
+            _UPSERT_ROWS.execute(conn, rows, converted=True)
+        else:
+            _UPSERT_ROWS.execute(conn, batch_values(records))
+        return
+    upsert = _UPSERTS["postgresql"]
     conversions = upsert.conversions(conn, ROW_COLUMNS)
     if conversions.keys() <= {"bucket"}:
         rows = batch_values(records, conversions.get("bucket"))

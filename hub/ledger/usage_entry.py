@@ -8,6 +8,41 @@ from datetime import datetime
 from hub.ledger.money import micros_to_usd
 from hub.model import Caller, Origin, Usage
 
+# The usage record's columns that an entry gives (all of `usage_records` but its id), in the
+# order of `UsageEntry.row_tuple`.
+RECORD_COLUMNS = (
+    "request_id",
+    "team_id",
+    "key_id",
+    "member_id",
+    "connector",
+    "user",
+    "channel",
+    "workspace",
+    "alias",
+    "deployment",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "cost_micros",
+    "estimated",
+    "latency_ms",
+    "ttft_ms",
+    "status",
+    "error_code",
+    "created_at",
+    "saved_micros",
+    "counterfactual_micros",
+    "requested_alias",
+    "routed_by",
+    "experiment_id",
+    "variant",
+    "prompt_hash",
+    "first_deployment",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class UsageEntry:
@@ -44,39 +79,45 @@ class UsageEntry:
             return self.charged_tokens
         return self.usage.total_tokens
 
-    def row_values(self, now: datetime) -> dict[str, object]:
-        return dict(
-            request_id=self.request_id,
-            team_id=self.caller.team_id,
-            key_id=self.caller.key_id,
-            member_id=self.caller.member_id,
-            connector=self.origin.connector,
-            user=self.origin.user,
-            channel=self.origin.channel,
-            workspace=self.origin.workspace,
-            alias=self.alias,
-            deployment=self.deployment,
-            prompt_tokens=self.usage.prompt_tokens,
-            completion_tokens=self.usage.completion_tokens,
-            cached_tokens=self.usage.cached_tokens,
-            cache_write_tokens=self.usage.cache_write_tokens,
-            reasoning_tokens=self.usage.reasoning_tokens,
-            cost_micros=self.cost_micros,
-            estimated=self.estimated,
-            latency_ms=self.latency_ms,
-            ttft_ms=self.ttft_ms,
-            status=self.status,
-            error_code=self.error_code,
-            created_at=now,
-            saved_micros=self.saved_micros,
-            counterfactual_micros=self.counterfactual_micros,
-            requested_alias=self.requested_alias,
-            routed_by=self.routed_by,
-            experiment_id=self.experiment_id,
-            variant=self.variant,
-            prompt_hash=self.prompt_hash,
-            first_deployment=self.first_deployment,
+    def row_tuple(self, now: datetime) -> tuple[object, ...]:
+        """The record's values in `RECORD_COLUMNS` order (the SQLite writer binds these)."""
+        usage, caller, origin = self.usage, self.caller, self.origin
+        return (
+            self.request_id,
+            caller.team_id,
+            caller.key_id,
+            caller.member_id,
+            origin.connector,
+            origin.user,
+            origin.channel,
+            origin.workspace,
+            self.alias,
+            self.deployment,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.cached_tokens,
+            usage.cache_write_tokens,
+            usage.reasoning_tokens,
+            self.cost_micros,
+            self.estimated,
+            self.latency_ms,
+            self.ttft_ms,
+            self.status,
+            self.error_code,
+            now,
+            self.saved_micros,
+            self.counterfactual_micros,
+            self.requested_alias,
+            self.routed_by,
+            self.experiment_id,
+            self.variant,
+            self.prompt_hash,
+            self.first_deployment,
         )
+
+    def row_values(self, now: datetime) -> dict[str, object]:
+        """The record as the usage table's columns (`RECORD_COLUMNS`) and their values."""
+        return dict(zip(RECORD_COLUMNS, self.row_tuple(now), strict=True))
 
     def event_data(self) -> dict[str, object]:
         return {

@@ -11,6 +11,7 @@ of records in one INSERT … RETURNING, their rollup rows summed and upserted in
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
@@ -19,16 +20,25 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from hub.ledger.multirow import MultiRow
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
 from hub.ledger.rollups import add_rollups, add_rollups_of, merged_rows, reversal_rows, rollup_rows
-from hub.ledger.usage_entry import UsageEntry
+from hub.ledger.usage_entry import RECORD_COLUMNS, UsageEntry
 from hub.observer import note_usage
 from hub.store.ledger_tables import UsageRecord
 
 _RECORDS = cast(Table, UsageRecord.__table__)
-# Built from the table: a column added to it (and to `UsageEntry.row_values`) is written too.
+# Built from the table: a column added to it (and to `UsageEntry.row_tuple` and
+# `RECORD_COLUMNS`) is written too.
 _INSERT = insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True)
 _INSERT_ONE = Precompiled(insert(_RECORDS).returning(_RECORDS.c.id))
+# SQLite: the batch's records in one statement (or a few), returning (id, request_id): a
+# multi-row RETURNING promises no order, so ids are matched by the unique request id.
+_INSERT_ROWS = MultiRow(
+    lambda rows: insert(_RECORDS).values(rows).returning(_RECORDS.c.id, _RECORDS.c.request_id),
+    RECORD_COLUMNS,
+)
+_IN_ROW_ORDER = operator.itemgetter(*RECORD_COLUMNS)
 _READ = select(_RECORDS).where(_RECORDS.c.id == bindparam("usage_id"))
 
 
@@ -38,9 +48,21 @@ def write_usage(conn: Connection, entries: Sequence[tuple[UsageEntry, datetime]]
     if not entries:
         return []
     rows = [entry.row_values(now) for entry, now in entries]
-    ids = insert_returning_ids(conn, _INSERT, _INSERT_ONE, rows)
+    if conn.dialect.name == "postgresql":
+        ids = insert_returning_ids(conn, _INSERT, _INSERT_ONE, rows)
+    else:
+        ids = _inserted_sqlite(conn, rows)
     add_rollups_of(conn, rows)
     return ids
+
+
+def _inserted_sqlite(conn: Connection, rows: list[dict[str, object]]) -> list[int]:
+    """The records in one INSERT … RETURNING (SQLite); their ids in `rows`' order."""
+    returned = _INSERT_ROWS.execute(conn, [_IN_ROW_ORDER(row) for row in rows])
+    if len(returned) == 1:
+        return [int(returned[0][0])]
+    by_request = {request_id: int(usage_id) for usage_id, request_id in returned}
+    return [by_request[row["request_id"]] for row in rows]
 
 
 def rewrite_usage_in(

@@ -22,6 +22,7 @@ No user, channel, member or request id is ever a label.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -43,6 +44,7 @@ class HubMetrics:
         self.per_key = per_key
         self.registry = CollectorRegistry(auto_describe=True)
         self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+        self._adders: dict[tuple[int, tuple[str, ...]], Callable[[float], None]] = {}
         key = ("key",) if per_key else ()
         r = self.registry
         self.requests = Counter(
@@ -143,11 +145,25 @@ class HubMetrics:
             child = self._children[key] = metric.labels(*values)
         return child
 
+    def adder(self, metric: Counter, *values: str) -> Callable[[float], None]:
+        """What `metric.labels(*values).inc(n)` ends in, remembered: the child's value's
+        `inc` (in memory, or the multi-process file's), without the checks `Counter.inc`
+        makes on every call (that it is not a parent with labels, that n is not negative, an
+        exemplar): ours are children and every caller adds a positive amount. A child that
+        keeps no such value falls back to its own `inc`."""
+        key = (id(metric), values)
+        inc = self._adders.get(key)
+        if inc is None:
+            child = self.of(metric, *values)
+            inc = getattr(getattr(child, "_value", None), "inc", None) or child.inc
+            self._adders[key] = inc
+        return inc
+
     def usage(self, entry: UsageEntry) -> None:
         """One usage record committed: the request, its tokens and its spend."""
         base = (entry.origin.connector, entry.alias, entry.deployment or "", entry.caller.team_name)
         key = (str(entry.caller.key_id or ""),) if self.per_key else ()
-        self.of(self.requests, *base, entry.status, *key).inc()
+        self.adder(self.requests, *base, entry.status, *key)(1)
         usage = entry.usage
         counts = (
             usage.prompt_tokens,
@@ -157,13 +173,13 @@ class HubMetrics:
             usage.reasoning_tokens,
         )
         for kind, count in zip(TOKEN_TYPES, counts, strict=True):
-            if count:
-                self.of(self.tokens, *base, kind, *key).inc(count)
-        if entry.cost_micros:
-            self.of(self.spend, *base, *key).inc(_usd(entry.cost_micros))
-        if entry.saved_micros:
+            if count > 0:
+                self.adder(self.tokens, *base, kind, *key)(count)
+        if entry.cost_micros > 0:
+            self.adder(self.spend, *base, *key)(_usd(entry.cost_micros))
+        if entry.saved_micros > 0:
             saved = _usd(entry.saved_micros)
-            self.of(self.cache_saved, entry.alias, entry.caller.team_name).inc(saved)
+            self.adder(self.cache_saved, entry.alias, entry.caller.team_name)(saved)
 
 
 def _usd(micros: int) -> float:

@@ -244,7 +244,7 @@ class AttemptObservation:
         hub, metrics, label = self._hub, self._owner.metrics, self._deployment.label
         elapsed = hub.clock.monotonic() - self._started
         outcome = _outcome(error)
-        metrics.of(metrics.attempts, self._provider_name, label, outcome).inc()
+        metrics.adder(metrics.attempts, self._provider_name, label, outcome)(1)
         metrics.of(metrics.upstream, self._provider_name, label, outcome).observe(elapsed)
         if next_step == "retry":
             metrics.of(metrics.retries, label, outcome).inc()

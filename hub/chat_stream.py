@@ -38,7 +38,7 @@ from hub.cache.responses import CacheLookup, replay
 from hub.chat_ending import classify
 from hub.chat_settlement import settle_request, usage_entry
 from hub.config import DeploymentSettings
-from hub.errors import BadRequest, QuotaExceeded
+from hub.errors import BadRequest, ProviderError, QuotaExceeded
 from hub.ledger.budget import Hold
 from hub.ledger.checkpoints import Checkpoints
 from hub.ledger.estimate import estimate_prompt_tokens
@@ -47,7 +47,7 @@ from hub.ledger.sizing import AnswerSizing, Ask
 from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Usage
 from hub.ratelimit import AppliedLimit
-from hub.router import RouteState
+from hub.router import Answer, RouteState
 from hub.routing.auto import AutoChoice
 from hub.routing.capabilities import Needs
 from hub.uncancelled import outlast
@@ -239,19 +239,6 @@ class ChatStream:
         await self._hold_budget(cost_micros=charge.of(hit.cost_micros), tokens=self._charged_tokens)
         return True
 
-    def _upstream(self) -> AsyncIterator[ChatChunk]:
-        hit = self._cache.answer if self._cache is not None else None
-        if hit is not None:
-            return _replayed(hit.text, hit.usage, hit.finish_reason)
-        return self._hub.router.stream(
-            self._model,
-            self.request,
-            max_tokens=self._upstream_max_tokens,
-            state=self._route,
-            api_keys=self._api_keys,
-            needs=self._needs,
-        )
-
     def _upstream_max_tokens(self, deployment: DeploymentSettings) -> int | None:
         assert self._sizing is not None
         return self._sizing.upstream_max_tokens(deployment, self._cap)
@@ -274,28 +261,77 @@ class ChatStream:
         return self._route
 
     async def _run(self) -> AsyncIterator[ChatChunk]:
-        """One loop per chunk: read the router's stream within the request's deadline, guard
-        (AnswerGuard), account, pass on. No generator layers of its own in between: every
-        chunk crosses the provider's, the router's and this one."""
+        """One loop per chunk: read the answering attempt's stream (the router's `Answer`)
+        within its bounds and the request's deadline, guard (AnswerGuard), account, pass on.
+        No generator between the provider's and this one: the router picks the attempt, then
+        this loop reads it, and tells the attempt how the reading ended."""
         parts: list[str] = []
-        upstream = self._upstream()
         guard = self._guard
-        bounds = guard.bounds()
+        deadline = guard.bounds()  # the request's
         result = self.result
         checkpoints = self._checkpoints
+        hit = self._cache.answer if self._cache is not None else None
+        answer: Answer | None = None
+        upstream: AsyncIterator[ChatChunk] | None = None
+        ending: BaseException | None = None
+        seen_usage: Usage | None = None  # the upstream's, for the attempt's observation
+        seen_finish: str | None = None
         try:
+            if hit is not None:
+                held: list[ChatChunk] = []
+                upstream = _replayed(hit.text, hit.usage, hit.finish_reason)
+                bounds = deadline
+            else:
+                answer = await deadline.wait(
+                    self._hub.router.answer(
+                        self._model,
+                        self.request,
+                        max_tokens=self._upstream_max_tokens,
+                        state=self._route,
+                        api_keys=self._api_keys,
+                        needs=self._needs,
+                    )
+                )
+                held = answer.held[::-1]  # what the router read first, taken from the end
+                upstream, bounds = answer.upstream, answer.bounds
+                bounds.within(deadline)  # one timer and one wait per chunk for both
             while True:
-                try:
-                    chunk = await bounds.next(upstream)  # within the request's deadline
-                except StopAsyncIteration:
-                    break
+                if held:
+                    chunk = held.pop()
+                else:
+                    try:
+                        chunk = await bounds.next(upstream)
+                    except StopAsyncIteration:
+                        break
+                    except ProviderError as exc:
+                        if answer is None:
+                            raise
+                        if bounds.fired == "outer":  # the request's deadline, not the attempt's
+                            ending = asyncio.CancelledError()  # as the attempt sees it
+                            raise
+                        ending = exc
+                        raise await deadline.wait(answer.interrupted(exc)) from exc
+                    except BaseException as exc:  # the caller cancelled meanwhile, or a bug
+                        ending = exc
+                        raise
+                usage, finish = chunk.usage, chunk.finish_reason
+                if usage is not None:
+                    seen_usage = usage
+                if finish is not None:
+                    seen_finish = finish
                 if not guard.admits(chunk, self._completion_held()):  # past what was held:
-                    await _close(upstream)  # the hub ends the answer, and the upstream request
+                    # the hub ends the answer, and the upstream request
+                    if answer is not None:
+                        answer.abandoned()
+                        await answer.finish(GeneratorExit(), seen_usage, seen_finish)
+                    else:
+                        await _close(upstream)
                     chunk = guard.ending(self._held_usage())
-                if chunk.usage is not None:
-                    result.usage = chunk.usage
-                if chunk.finish_reason is not None:
-                    result.finish_reason = chunk.finish_reason
+                    usage, finish = chunk.usage, chunk.finish_reason
+                if usage is not None:
+                    result.usage = usage
+                if finish is not None:
+                    result.finish_reason = finish
                 for choice in chunk.choices:  # output that is not choice 0's text
                     other = len(choice.refusal)
                     if choice.tool_calls:
@@ -322,11 +358,23 @@ class ChatStream:
                     yield chunk
                 if guard.cut:
                     break
+            if answer is not None:  # it ended as it should (a no-op once the hub cut it)
+                await deadline.wait(answer.finish(None, seen_usage, seen_finish))
             self._finished = True
+        except BaseException as exc:  # the caller left (GeneratorExit), cancelled, an error
+            if ending is None:  # not the read's: to the attempt, the caller closed its stream
+                cancelled = isinstance(exc, GeneratorExit | asyncio.CancelledError)
+                ending = exc if cancelled else GeneratorExit()
+            if answer is not None:
+                answer.abandoned()  # a no-op once interrupted
+            raise
         finally:
             result.text = "".join(parts)
-            bounds.close()
-            await _close(upstream)  # the router's stream and the upstream request
+            deadline.close()
+            if answer is not None:
+                await answer.finish(ending, seen_usage, seen_finish)  # a no-op once finished
+            elif upstream is not None:
+                await _close(upstream)
 
     async def collect(self) -> ChatResult:
         """Drain the stream (for callers that want the whole answer at once)."""

@@ -6,16 +6,17 @@ in chunks the provider yields (comments and keep-alives yield none), on the even
 clock, around whatever transport the provider speaks over.
 
 One timer per stream, not one per chunk: an `asyncio.timeout` scope around every read
-schedules and cancels a timer handle per chunk (a few per cent of a request's CPU, twice
-over: the attempt's bounds and the request's). The timer here is set once and, when it
-fires early (a chunk came meanwhile, so the idle bound moved), set again for the new due
-time; it cancels the reading task only while that task is waiting on the source.
+schedules and cancels a timer handle per chunk (a few per cent of a request's CPU). The
+timer here is set once and, when it fires early (a chunk came meanwhile, so the idle bound
+moved), set again for the new due time; it cancels the reading task only while that task is
+waiting on the source. An attempt's bounds also keep the request's deadline once the attempt
+answers (`within`): one timer and one wait per chunk for both.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from hub.errors import ProviderTimeout
@@ -25,10 +26,10 @@ T = TypeVar("T")
 
 class Bounds:
     """A stream's deadlines and their one timer, for a loop that reads the stream itself (no
-    generator layer between it and its source: the hot path reads every chunk through three
-    of them, not eight). Each read is `await bounds.next(source)`, and `close()` once the
-    stream ends, however it ends. The timer cancels the reading task only while it waits on
-    the source."""
+    generator layer between it and its source: the hot path reads every chunk through two
+    of them). Each read is `await bounds.next(source)` (anything else the stream waits on,
+    `await bounds.wait(work)`), and `close()` once the stream ends, however it ends. The
+    timer cancels the reading task only while it waits."""
 
     __slots__ = (
         "_loop",
@@ -39,6 +40,8 @@ class Bounds:
         "_handle",
         "_task",
         "_since",
+        "_within",
+        "_until",
         "fired",
     )
 
@@ -53,12 +56,25 @@ class Bounds:
         self._handle: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[object] | None = None  # the reader, while it waits
         self._since = 0.0  # when it began to wait
-        self.fired: str | None = None  # "idle" or "total" once it cancelled the reader
+        self._within: Bounds | None = None  # an outer stream's bounds this one also keeps
+        self._until = self._deadline  # the earlier of its deadline and the outer one's
+        # "idle", "total" or "outer" (the outer bounds' deadline) once it cancelled the reader
+        self.fired: str | None = None
+
+    def within(self, outer: Bounds) -> None:
+        """Keep `outer`'s deadline too from now on (a request's, for the attempt that answers
+        it: one timer and one wait per chunk instead of two); when it is the one that passes,
+        `fired` is "outer" and the timeout is `outer`'s."""
+        self._within = outer
+        self._until = min(self._deadline, outer._deadline)
+        if self._handle is not None:  # set for the later deadline: the next wait sets it
+            self._handle.cancel()
+            self._handle = None
 
     def _due(self) -> float:
         if self._idle_s is None:
-            return self._deadline
-        return min(self._deadline, self._since + self._idle_s)
+            return self._until
+        return min(self._until, self._since + self._idle_s)
 
     def _ring(self) -> None:
         self._handle = None
@@ -68,7 +84,11 @@ class Bounds:
         if due > self._loop.time():
             self._handle = self._loop.call_at(due, self._ring)
             return
-        self.fired = "total" if due >= self._deadline else "idle"
+        outer = self._within
+        if outer is not None and due >= outer._deadline:
+            self.fired = "outer"
+        else:
+            self.fired = "total" if due >= self._deadline else "idle"
         self._task.cancel()
 
     def _timeout(self, task: asyncio.Task[object], cancelling: int) -> ProviderTimeout | None:
@@ -79,6 +99,11 @@ class Bounds:
             return None
         if fired == "idle":
             return self._expired(f"no data for {self._idle_s:g} s")
+        if fired == "outer" and self._within is not None:
+            return self._within._past_deadline()
+        return self._past_deadline()
+
+    def _past_deadline(self) -> ProviderTimeout:
         return self._expired(f"past the {self._total_s:g}-second deadline")
 
     async def next(self, source: AsyncIterator[T]) -> T:
@@ -94,7 +119,8 @@ class Bounds:
         if idle_s is not None:
             self._since = loop.time()
         if self._handle is None:
-            due = self._deadline if idle_s is None else min(self._deadline, self._since + idle_s)
+            until = self._until
+            due = until if idle_s is None else min(until, self._since + idle_s)
             self._handle = loop.call_at(due, self._ring)
         # Else the handle stays: set for an earlier wait, it is due no later than this one
         # (the idle bound is the stream's), rings early and is set again (_ring).
@@ -108,6 +134,31 @@ class Bounds:
             raise timeout from None
         finally:
             self._task = None  # the wait ended (an item, the end, an error)
+
+    async def wait(self, work: Awaitable[T]) -> T:
+        """`work`'s outcome, or the ProviderTimeout of the bound that passed meanwhile: what
+        `next` is for one read, for whatever else the stream waits on (once per stream)."""
+        loop = self._loop
+        task = asyncio.current_task(loop)
+        assert task is not None
+        self._task = task
+        idle_s = self._idle_s
+        if idle_s is not None:
+            self._since = loop.time()
+        if self._handle is None:
+            until = self._until
+            due = until if idle_s is None else min(until, self._since + idle_s)
+            self._handle = loop.call_at(due, self._ring)
+        cancelling = task.cancelling()
+        try:
+            return await work
+        except asyncio.CancelledError:
+            timeout = self._timeout(task, cancelling)
+            if timeout is None:
+                raise
+            raise timeout from None
+        finally:
+            self._task = None
 
     def close(self) -> None:
         if self._handle is not None:

@@ -31,7 +31,7 @@ from hub.errors import (
     UnsupportedParameter,
 )
 from hub.model import ChatChunk, ChatRequest, Usage
-from hub.observer import NULL_REQUEST, RequestWatch
+from hub.observer import NULL_REQUEST, AttemptWatch, RequestWatch
 from hub.providers.base import Provider
 from hub.routing.capabilities import Needs, capable, needs_of
 from hub.routing.circuits import CircuitPolicy, Circuits
@@ -152,7 +152,7 @@ class Router:
         ceiling = min(self._settings.backoff_max_s, self._settings.backoff_base_s * 2**attempt)
         return self._rng.uniform(ceiling / 2, ceiling)
 
-    async def stream(
+    async def answer(
         self,
         model: ModelSettings,
         request: ChatRequest,
@@ -161,8 +161,10 @@ class Router:
         state: RouteState,
         api_keys: Mapping[str, str] | None = None,
         needs: Needs | None = None,
-    ) -> AsyncIterator[ChatChunk]:
-        """`needs`: `check`'s, for this request (else worked out here)."""
+    ) -> Answer:
+        """The attempt that answers, once it sent something worth passing on (`Answer`):
+        deployments in order, each retried with backoff, until one does. `needs`: `check`'s,
+        for this request (else worked out here)."""
         await self.circuits.start()
         plan = self.plan(model, request, needs)
         for index, deployment in enumerate(plan):
@@ -227,41 +229,17 @@ class Router:
                     response_id=named[0] if named else None,
                     response_model=named[1] if named else None,
                 )
-                usage: Usage | None = None
-                finish: str | None = None
-                ending: BaseException | None = None
-                try:
-                    for chunk in held:
-                        usage, finish = chunk.usage or usage, chunk.finish_reason or finish
-                        yield chunk
-                    while True:  # the rest, read here within the attempt's bounds
-                        try:
-                            chunk = await bounds.next(upstream)
-                        except StopAsyncIteration:
-                            break
-                        usage, finish = chunk.usage or usage, chunk.finish_reason or finish
-                        yield chunk
-                except ProviderError as exc:
-                    state.errors.append(exc)
-                    ending = exc
-                    await self._failed(label, attempt, exc, own_key=key is not None)
-                    raise StreamInterrupted(
-                        "The answer was cut off because the model provider failed mid-stream; "
-                        "the text above is incomplete.",
-                        detail=exc.detail,
-                        attempts=state.attempts,
-                    ) from exc
-                except BaseException as exc:  # the caller left (GeneratorExit) or was cancelled
-                    ending = exc
-                    attempt.abandoned()
-                    self.circuits.release(label)
-                    raise
-                finally:
-                    await _close(upstream, bounds)
-                    watch.ended(error=ending, usage=usage, finish_reason=finish)
-                attempt.succeeded()
-                await self.circuits.succeeded(label)
-                return
+                return Answer(
+                    self,
+                    held=held,
+                    upstream=upstream,
+                    bounds=bounds,
+                    label=label,
+                    attempt=attempt,
+                    watch=watch,
+                    state=state,
+                    own_key=key is not None,
+                )
         if not state.attempts and state.refusals:
             raise state.refusals[0]  # no deployment could take the request as it was
         if not state.attempts:
@@ -306,6 +284,91 @@ class Router:
 
     def _wall(self) -> float:
         return self._clock.now().timestamp()
+
+
+class Answer:
+    """The attempt that answers: the chunks read before it was chosen (`held`), then the rest
+    of its stream, which the caller reads itself as `await bounds.next(upstream)` (the
+    attempt's deadline and idle timeout; ChatStream adds the request's with
+    `bounds.within`): no generator of the router's between the provider and the caller.
+
+    However the reading ends, the caller says how: `interrupted` (the provider failed
+    mid-stream: the StreamInterrupted to raise) or `abandoned` (the caller left, was
+    cancelled, or ended the answer itself), then `finish` (None: it ended as it should)."""
+
+    __slots__ = (
+        "held",
+        "upstream",
+        "bounds",
+        "_router",
+        "_label",
+        "_attempt",
+        "_watch",
+        "_state",
+        "_own_key",
+        "_open",
+        "_judged",
+    )
+
+    def __init__(
+        self,
+        router: Router,
+        *,
+        held: list[ChatChunk],
+        upstream: AsyncIterator[ChatChunk],
+        bounds: Bounds,
+        label: str,
+        attempt: Attempt,
+        watch: AttemptWatch,
+        state: RouteState,
+        own_key: bool,
+    ) -> None:
+        self.held = held
+        self.upstream = upstream
+        self.bounds = bounds
+        self._router = router
+        self._label = label
+        self._attempt = attempt
+        self._watch = watch
+        self._state = state
+        self._own_key = own_key
+        self._open = True
+        self._judged = False  # interrupted or abandoned: counted against the deployment or not
+
+    async def interrupted(self, error: ProviderError) -> StreamInterrupted:
+        """The provider failed mid-stream: counted, and the error the caller raises."""
+        self._judged = True
+        self._state.errors.append(error)
+        await self._router._failed(self._label, self._attempt, error, own_key=self._own_key)
+        return StreamInterrupted(
+            "The answer was cut off because the model provider failed mid-stream; "
+            "the text above is incomplete.",
+            detail=error.detail,
+            attempts=self._state.attempts,
+        )
+
+    def abandoned(self) -> None:
+        """The caller left, was cancelled or ended the answer: not the deployment's doing."""
+        if not self._judged:
+            self._judged = True
+            self._attempt.abandoned()
+            self._router.circuits.release(self._label)
+
+    async def finish(
+        self, ending: BaseException | None, usage: Usage | None, finish_reason: str | None
+    ) -> None:
+        """Close the upstream and end the attempt's observation; `ending` None: it succeeded."""
+        if not self._open:
+            return
+        self._open = False
+        try:
+            await _close(self.upstream, self.bounds)
+        finally:
+            self._watch.ended(error=ending, usage=usage, finish_reason=finish_reason)
+        if ending is None and not self._judged:
+            self._judged = True
+            self._attempt.succeeded()
+            await self._router.circuits.succeeded(self._label)
 
 
 async def _first_chunks(upstream: AsyncIterator[ChatChunk], bounds: Bounds) -> list[ChatChunk]:

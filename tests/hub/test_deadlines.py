@@ -180,3 +180,28 @@ async def test_a_stream_read_on_from_another_task_is_bounded_there(
     await bounded.aclose()
     assert closed == [True]
     assert looptime == 30
+
+
+async def test_bounds_within_another_keep_its_deadline_with_its_own_timeout(
+    looptime: LoopTimeProxy,
+) -> None:
+    """An attempt's bounds within the request's: one wait per chunk stops at the earlier
+    deadline, the request's (at 30 s, before the attempt's 60), with the request's timeout
+    and `fired` "outer"; the attempt's idle bound (20 s) still counts between chunks."""
+    request = Bounds(total_s=30, idle_s=None, expired=lambda why: ProviderTimeout(f"req: {why}"))
+    attempt = Bounds(total_s=60, idle_s=20, expired=_expired)
+    attempt.within(request)
+    closed: list[bool] = []
+    source = _ticks([10.0, 10.0, 3600.0], closed)
+    assert [await attempt.next(source), await attempt.next(source)] == [0, 1]
+    with pytest.raises(ProviderTimeout) as raised:
+        await attempt.next(source)
+    assert (str(raised.value), attempt.fired, looptime) == (
+        "req: past the 30-second deadline",
+        "outer",
+        30,
+    )
+    attempt.close()
+    request.close()
+    await source.aclose()
+    assert closed == [True]

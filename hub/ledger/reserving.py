@@ -9,7 +9,8 @@ admitted requests' reservation rows are then inserted in one statement.
 PostgreSQL: a request's whole hold is one statement, one round trip however many counters
 (`_RESERVE_PG`: every counter's upsert over arrays, and the reservation row inserted only
 if every counter had room); one that does not fit gives back what it took in the same
-transaction, as above.
+transaction, as above. Several requests of a batch are one statement together when every
+counter has room for the sum of their holds (hub/ledger/pg_reserve.py), else one each.
 
 A reservation commits at `[database] postgres_synchronous_commit` like the rest of the
 writer's work (off by default: its COMMIT does not wait for the WAL flush). A server crash
@@ -32,6 +33,7 @@ from sqlalchemy import Table, bindparam, insert, text
 from hub.ledger.counters import CounterState, Move, hold_on, move_counters, read_counter
 from hub.ledger.holds import CounterKey, Hold
 from hub.ledger.periods import period_start
+from hub.ledger.pg_reserve import hold_together_pg
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
 from hub.ledger.quotas import QuotaLimit
 from hub.ledger.reserve_items import Refused, ReserveItem
@@ -109,7 +111,11 @@ class Reserve:
             return reserve_batch(tx.conn, items)
         taken: list[tuple[int, ReserveItem, _Taken, tuple[CounterLimit, ...]]] = []
         outcomes: list[Hold | Refused | None] = []
+        together = _together_pg(tx, items) if tx.dialect == "postgresql" else {}
         for index, item in enumerate(items):
+            if index in together:
+                outcomes.append(together[index])
+                continue
             if tx.dialect == "postgresql" and _fits_empty(item):
                 outcomes.append(_hold_pg(tx, item))
                 continue
@@ -143,6 +149,22 @@ class Reserve:
 
 
 RESERVE = Reserve()
+
+
+def _together_pg(tx: Tx, items: Sequence[ReserveItem]) -> dict[int, Hold]:
+    """PostgreSQL: the holds of the batch's requests that fit an empty counter, all in one
+    statement when every counter has room for their sum (hub/ledger/pg_reserve.py), by
+    position; none (each is then reserved on its own) otherwise."""
+    fit = [index for index, item in enumerate(items) if item.tracked and _fits_empty(item)]
+    if len(fit) < 2:
+        return {}
+    held = hold_together_pg(tx, [items[index] for index in fit])
+    if held is None:
+        return {}
+    return {
+        index: _held(items[index], _keys(items[index]), hold_id, counters)
+        for index, (hold_id, counters) in zip(fit, held, strict=True)
+    }
 
 
 def _fits_empty(item: ReserveItem) -> bool:

@@ -32,7 +32,7 @@ from hub.ledger.precompiled import Precompiled
 from hub.ledger.writer import Tx
 
 if TYPE_CHECKING:
-    from hub.ledger.reserving import ReserveItem
+    from hub.ledger.reserve_items import ReserveItem
 
 _KEY_MATCH = (
     'w.scope = c.scope AND w.scope_id = c.scope_id AND w."window" = c."window" '

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hub.errors import QuotaExceeded
 from hub.ledger.pg_reserve import hold_together_pg
-from hub.ledger.reserving import ReserveItem
+from hub.ledger.reserve_items import ReserveItem
 from hub.ledger.room import tracked_counters
 from hub.ledger.writer import Tx
 from hub.model import Caller

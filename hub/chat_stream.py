@@ -47,7 +47,8 @@ from hub.ledger.sizing import AnswerSizing, Ask
 from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Usage
 from hub.ratelimit import AppliedLimit
-from hub.router import Answer, RouteState
+from hub.router import RouteState
+from hub.routing.answer import Answer
 from hub.routing.auto import AutoChoice
 from hub.routing.capabilities import Needs
 from hub.uncancelled import outlast

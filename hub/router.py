@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from hub.clock import Clock
@@ -30,9 +30,10 @@ from hub.errors import (
     UnknownModel,
     UnsupportedParameter,
 )
-from hub.model import ChatChunk, ChatRequest, Usage
-from hub.observer import NULL_REQUEST, AttemptWatch, RequestWatch
+from hub.model import ChatRequest
+from hub.observer import NULL_REQUEST, RequestWatch
 from hub.providers.base import Provider
+from hub.routing.answer import Answer, close_attempt, first_chunks
 from hub.routing.capabilities import Needs, capable, needs_of
 from hub.routing.circuits import CircuitPolicy, Circuits
 from hub.routing.errors import AllCircuitsOpen
@@ -197,9 +198,9 @@ class Router:
                 bounds = self._bounds(deployment)
                 try:
                     with watch.current():  # the upstream request carries this attempt's trace
-                        held = await _first_chunks(upstream, bounds)
+                        held = await first_chunks(upstream, bounds)
                 except ProviderError as exc:
-                    await _close(upstream, bounds)
+                    await close_attempt(upstream, bounds)
                     state.errors.append(exc)
                     await self._failed(label, attempt, exc, own_key=key is not None)
                     retry = exc.retryable and attempt_number < self._settings.max_retries
@@ -220,7 +221,7 @@ class Router:
                 except BaseException as exc:
                     attempt.abandoned()
                     self.circuits.release(label)
-                    await _close(upstream, bounds)
+                    await close_attempt(upstream, bounds)
                     watch.ended(error=exc)
                     raise
                 attempt.first_token()
@@ -230,7 +231,8 @@ class Router:
                     response_model=named[1] if named else None,
                 )
                 return Answer(
-                    self,
+                    failed=self._failed,
+                    circuits=self.circuits,
                     held=held,
                     upstream=upstream,
                     bounds=bounds,
@@ -284,111 +286,6 @@ class Router:
 
     def _wall(self) -> float:
         return self._clock.now().timestamp()
-
-
-class Answer:
-    """The attempt that answers: the chunks read before it was chosen (`held`), then the rest
-    of its stream, which the caller reads itself as `await bounds.next(upstream)` (the
-    attempt's deadline and idle timeout; ChatStream adds the request's with
-    `bounds.within`): no generator of the router's between the provider and the caller.
-
-    However the reading ends, the caller says how: `interrupted` (the provider failed
-    mid-stream: the StreamInterrupted to raise) or `abandoned` (the caller left, was
-    cancelled, or ended the answer itself), then `finish` (None: it ended as it should)."""
-
-    __slots__ = (
-        "held",
-        "upstream",
-        "bounds",
-        "_router",
-        "_label",
-        "_attempt",
-        "_watch",
-        "_state",
-        "_own_key",
-        "_open",
-        "_judged",
-    )
-
-    def __init__(
-        self,
-        router: Router,
-        *,
-        held: list[ChatChunk],
-        upstream: AsyncIterator[ChatChunk],
-        bounds: Bounds,
-        label: str,
-        attempt: Attempt,
-        watch: AttemptWatch,
-        state: RouteState,
-        own_key: bool,
-    ) -> None:
-        self.held = held
-        self.upstream = upstream
-        self.bounds = bounds
-        self._router = router
-        self._label = label
-        self._attempt = attempt
-        self._watch = watch
-        self._state = state
-        self._own_key = own_key
-        self._open = True
-        self._judged = False  # interrupted or abandoned: counted against the deployment or not
-
-    async def interrupted(self, error: ProviderError) -> StreamInterrupted:
-        """The provider failed mid-stream: counted, and the error the caller raises."""
-        self._judged = True
-        self._state.errors.append(error)
-        await self._router._failed(self._label, self._attempt, error, own_key=self._own_key)
-        return StreamInterrupted(
-            "The answer was cut off because the model provider failed mid-stream; "
-            "the text above is incomplete.",
-            detail=error.detail,
-            attempts=self._state.attempts,
-        )
-
-    def abandoned(self) -> None:
-        """The caller left, was cancelled or ended the answer: not the deployment's doing."""
-        if not self._judged:
-            self._judged = True
-            self._attempt.abandoned()
-            self._router.circuits.release(self._label)
-
-    async def finish(
-        self, ending: BaseException | None, usage: Usage | None, finish_reason: str | None
-    ) -> None:
-        """Close the upstream and end the attempt's observation; `ending` None: it succeeded."""
-        if not self._open:
-            return
-        self._open = False
-        try:
-            await _close(self.upstream, self.bounds)
-        finally:
-            self._watch.ended(error=ending, usage=usage, finish_reason=finish_reason)
-        if ending is None and not self._judged:
-            self._judged = True
-            self._attempt.succeeded()
-            await self._router.circuits.succeeded(self._label)
-
-
-async def _first_chunks(upstream: AsyncIterator[ChatChunk], bounds: Bounds) -> list[ChatChunk]:
-    """Read until something worth passing on (content, a tool call, usage or an end)."""
-    held: list[ChatChunk] = []
-    while True:
-        try:
-            chunk = await bounds.next(upstream)
-        except StopAsyncIteration:
-            return held
-        held.append(chunk)
-        if chunk.has_content:
-            return held
-
-
-async def _close(upstream: AsyncIterator[ChatChunk], bounds: Bounds) -> None:
-    bounds.close()
-    aclose = getattr(upstream, "aclose", None)
-    if aclose is not None:
-        await aclose()
 
 
 def _exhausted(model: ModelSettings, state: RouteState) -> ProviderError:

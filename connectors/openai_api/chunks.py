@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from hub import fastjson
 from hub.model import ChatChunk, ChoiceDelta, Usage
+
+
+class Assembler(Protocol):
+    """What a plain answer is assembled by (connectors/openai_api/assemble.py)."""
+
+    def add(self, chunk: Mapping[str, Any]) -> None: ...
+    def completion(self) -> dict[str, Any]: ...
 
 
 def usage_json(usage: Usage) -> dict[str, Any]:
@@ -35,6 +42,7 @@ class ChunkWriter:
         self._created = created
         self._include_usage = include_usage
         self._announced: set[int] = set()  # choices whose role went out
+        self._wired = False  # an upstream's chunk went into a plain answer as it came
 
     def objects(self, chunk: ChatChunk) -> list[dict[str, Any]]:
         """The chunk objects to send for one hub chunk (none, for a usage the client did not
@@ -53,6 +61,25 @@ class ChunkWriter:
         if chunk.usage is not None and self._include_usage:
             out.append(self._base(choices=[], usage=usage_json(chunk.usage)))
         return out
+
+    def assemble(self, chunk: ChatChunk, assembler: Assembler) -> None:
+        """Add one hub chunk to a plain answer: an upstream's chunk as it came, not copied to
+        set `id` and `model` as `objects` does (`completed` sets them once, at the end)."""
+        if chunk.wire is not None and self._include_usage:  # nothing of it is left out
+            assembler.add(chunk.wire)
+            self._wired = True
+            return
+        for obj in self.objects(chunk):
+            assembler.add(obj)
+
+    def completed(self, assembler: Assembler) -> dict[str, Any]:
+        """The plain answer `assemble` built: the upstream's `id` and `model` replaced by the
+        hub's request id and the alias, as `objects` would have replaced them per chunk."""
+        completion = assembler.completion()
+        if self._wired:
+            completion["id"] = self._id
+            completion["model"] = self._alias
+        return completion
 
     def _passed_on(self, wire: Mapping[str, Any]) -> list[dict[str, Any]]:
         obj = {**wire, "id": self._id, "model": self._alias}

@@ -211,17 +211,15 @@ class OpenAIRoutes:
                     return response
                 assembler = CompletionAssembler()
                 if first is not None:
-                    for obj in writer.objects(first):
-                        assembler.add(obj)
+                    writer.assemble(first, assembler)
                     async for chunk in events:
-                        for obj in writer.objects(chunk):
-                            assembler.add(obj)
+                        writer.assemble(chunk, assembler)
                 upstream_ms = (time.perf_counter() - upstream_started) * 1000
         except HubError as exc:
             if response is not None and response.prepared:
                 return response  # the error already went out as an SSE event
             return error_response(exc)
-        completion = assembler.completion()
+        completion = writer.completed(assembler)
         if "usage" not in completion:
             completion["usage"] = usage_json(stream.result.usage)  # what the ledger counted
         total_ms = (time.perf_counter() - arrived) * 1000

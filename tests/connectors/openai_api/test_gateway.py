@@ -207,6 +207,9 @@ async def test_plain_response_is_assembled_with_every_field(
         ],
         "usage": USAGE,
     }
+    # The hub's request id and the alias, not the upstream's, in the upstream's order.
+    assert body["id"].startswith("chatcmpl-") and body["id"] != "chatcmpl-up1"
+    assert list(body)[:5] == ["id", "object", "created", "model", "choices"]
 
 
 @pytest.mark.parametrize("stream", [False, True])

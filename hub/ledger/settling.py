@@ -5,8 +5,10 @@ For the usual settlement (its hold still there): one DELETE … RETURNING releas
 of the batch, one statement moves every counter they touch (SQLite: one small UPDATE per
 counter, in-process; PostgreSQL: the release and the move are one statement, the DELETE and
 an UPDATE over arrays summed per counter, so one round trip), one INSERT … RETURNING writes
-the usage records, one upsert adds them to the rollups. Thresholds are worked out per request
-from the counters' figures, in the batch's order, as if each had settled alone.
+the usage records, one upsert adds them to the rollups (PostgreSQL: both in the release's
+statement too, hub/ledger/pg_settle_batch.py, when it released every hold of the batch).
+Thresholds are worked out per request from the counters' figures, in the batch's order, as
+if each had settled alone.
 
 The unusual ones (the hold is gone: the lease sweeper recovered it and wrote an `interrupted`
 estimate, or a journal replays a settlement that already reached the database, or a
@@ -36,6 +38,7 @@ from sqlalchemy import Table, bindparam, insert, select, text
 from hub.events.outbox import EventSink
 from hub.ledger.counters import Move, move_counters, spend_by_key
 from hub.ledger.holds import Hold, Settlement
+from hub.ledger.pg_settle_batch import settle_batch_pg
 from hub.ledger.precompiled import Precompiled
 from hub.ledger.settle_pg import settle_alone
 from hub.ledger.thresholds import crossed_thresholds
@@ -143,8 +146,11 @@ class Settle:
 
     def _write_batch(self, tx: Tx, items: Sequence[SettleItem]) -> list[Settlement]:
         moved: dict[int, tuple[int, int]] | None = None
+        recorded: dict[str, int] | None = None  # PostgreSQL: the records written with it
         if tx.dialect == "postgresql":
-            released, moved = _release_and_move_pg(tx, items)
+            released, moved, recorded = settle_batch_pg(
+                tx, _RELEASE_AND_MOVE_PG.statement, items, _release_params(items)
+            )
         else:
             holds = [[item.hold.id, item.hold.request_id] for item in items]
             rows = _RELEASE_SQLITE.rows(tx.conn, {"holds": json.dumps(holds)})
@@ -163,7 +169,10 @@ class Settle:
                 c: (after[c][0] - moves[c].spend_cost, after[c][1] - moves[c].spend_tokens)
                 for c in moves
             }
-            usage_ids = write_usage(tx.conn, [(item.entry, item.now) for item in held])
+            if recorded is None:
+                usage_ids = write_usage(tx.conn, [(item.entry, item.now) for item in held])
+            else:
+                usage_ids = [recorded[item.entry.request_id] for item in held]
             for item, usage_id in zip(held, usage_ids, strict=True):
                 spent: dict[int, tuple[int, int]] = {}
                 for counter_id in item.hold.counter_ids:
@@ -265,16 +274,6 @@ def _release_params(items: Sequence[SettleItem]) -> dict[str, object]:
         "spend_cost": [move.spend_cost for _, _, move in pairs],
         "spend_tokens": [move.spend_tokens for _, _, move in pairs],
     }
-
-
-def _release_and_move_pg(
-    tx: Tx, items: Sequence[SettleItem]
-) -> tuple[set[int], dict[int, tuple[int, int]]]:
-    """The holds released, and each moved counter's spent (cost, tokens) afterwards."""
-    rows = _RELEASE_AND_MOVE_PG.rows(tx.conn, _release_params(items))
-    released = {int(row[1]) for row in rows if row[0] == 0}
-    moved = {int(row[1]): (int(row[2]), int(row[3])) for row in rows if row[0] == 1}
-    return released, moved
 
 
 def _move(item: SettleItem, booked: tuple[int, int], *, held: bool = True) -> Move:

@@ -1,0 +1,116 @@
+"""PostgreSQL: a batch's settlements in one statement (hub/ledger/pg_settle_batch.py): the
+holds released, the counters moved, the records and their rollups written when every hold
+was there; when one is gone, no record or rollup from the statement, and the batch still
+settles each request exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from hub.ledger.holds import Hold
+from hub.ledger.pg_settle_batch import settle_batch_pg
+from hub.ledger.settling import _RELEASE_AND_MOVE_PG, SettleItem, _release_params
+from hub.ledger.writer import Tx
+from hub.model import Caller
+from hub.store.ledger_tables import BudgetCounter, Reservation
+from tests.hub.ledger.test_alone_pg import entry, rollups
+from tests.support.hubs import RunningHub, start_hub
+from tests.support.records import usage_rows
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def running(postgres_url: str) -> AsyncIterator[RunningHub]:
+    hub = await start_hub({}, database_url=postgres_url, monthly_budget_micros=10**9)
+    try:
+        yield hub
+    finally:
+        await hub.close()
+
+
+async def reserved(running: RunningHub, count: int) -> tuple[Caller, list[Hold]]:
+    caller = Caller(team_id=running.team.id, team_name=running.team.name)
+    await running.hub.budget.quotas.of(caller)
+    holds = [
+        await running.hub.budget.reserve(caller, cost_micros=30_000, tokens=30)
+        for _ in range(count)
+    ]
+    return caller, holds
+
+
+async def ledger(running: RunningHub) -> tuple[int, int, int]:
+    """(holds, cost reserved, cost spent) on the team's counters."""
+    async with running.hub.sessions() as session:
+        holds = await session.scalar(select(func.count()).select_from(Reservation))
+        counter = (await session.execute(
+            select(BudgetCounter.cost_reserved_micros, BudgetCounter.cost_spent_micros)
+        )).one()  # fmt: skip
+    return int(holds or 0), int(counter[0]), int(counter[1])
+
+
+def items_of(running: RunningHub, caller: Caller, holds: list[Hold]) -> list[SettleItem]:
+    now = running.clock.now()
+    return [
+        SettleItem(hold, entry(caller, f"r{n}", 10_000 + n, (10, n)), now, frozenset())
+        for n, hold in enumerate(holds)
+    ]
+
+
+def batch(items: list[SettleItem]) -> Any:
+    def work(tx: Tx) -> Any:
+        return settle_batch_pg(tx, _RELEASE_AND_MOVE_PG.statement, items, _release_params(items))
+
+    return work
+
+
+async def test_every_hold_there_writes_records_and_rollups_in_the_statement(
+    running: RunningHub,
+) -> None:
+    caller, holds = await reserved(running, 3)
+    items = items_of(running, caller, holds)
+    released, moved, recorded = await running.hub.ledger_writer.run(batch(items))
+    assert released == {hold.id for hold in holds}
+    assert recorded is not None
+    records = {r.request_id: r for r in await usage_rows(running.hub)}
+    assert recorded == {request_id: r.id for request_id, r in records.items()}
+    assert [records[f"r{n}"].cost_micros for n in range(3)] == [10_000, 10_001, 10_002]
+    assert await ledger(running) == (0, 0, 30_003)
+    ((counter_id, spent),) = moved.items()
+    assert counter_id == holds[0].counter_ids[0] and spent == (30_003, 33)
+    # The rollups are the records' sums: one request per record in every cube's quarter.
+    sums = await rollups(running)
+    assert sums and all(values[0] == 3 for key, values in sums.items() if key[0] == "model")
+
+
+async def test_a_hold_gone_writes_no_record_in_the_statement(running: RunningHub) -> None:
+    caller, holds = await reserved(running, 3)
+    items = items_of(running, caller, holds)
+    await running.hub.budget.settle(holds[0], items[0].entry)  # its hold is gone now
+    released, _, recorded = await running.hub.ledger_writer.run(batch(items))
+    assert (released, recorded) == ({holds[1].id, holds[2].id}, None)
+    # Released and moved, but the records are the caller's to write (`Settle` does).
+    assert [r.request_id for r in await usage_rows(running.hub)] == ["r0"]
+    assert (await ledger(running))[:2] == (0, 0)
+
+
+async def test_a_batch_with_a_replayed_settlement_books_each_request_once(
+    running: RunningHub,
+) -> None:
+    caller, holds = await reserved(running, 3)
+    items = items_of(running, caller, holds)
+    await running.hub.budget.settle(holds[0], items[0].entry)
+    settled = await asyncio.gather(
+        *(running.hub.budget.settle(item.hold, item.entry) for item in items)
+    )
+    records = {r.request_id: r for r in await usage_rows(running.hub)}
+    assert sorted(records) == ["r0", "r1", "r2"]
+    assert [s.usage_id for s in settled] == [records[f"r{n}"].id for n in range(3)]
+    assert await ledger(running) == (0, 0, 30_003)
+    sums = await rollups(running)
+    assert all(values[0] == 3 for key, values in sums.items() if key[0] == "model")

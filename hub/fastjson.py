@@ -39,6 +39,13 @@ def loads(text: str) -> Any:
     """What `json.loads(text)` returns (and raises: a `ValueError`), faster."""
     if not orjson_reads_alike(text):
         return json.loads(text)
+    return loads_alike(text)
+
+
+def loads_alike(text: str) -> Any:
+    """`loads` for text that `orjson_reads_alike` passed already (checked with others: the
+    chunks of one network read are checked once, joined; a run of digits that only the
+    joining made falls back to checking each)."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:  # NaN, 1e999, "\\ud800": json.loads takes some of them

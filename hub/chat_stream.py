@@ -296,6 +296,8 @@ class ChatStream:
                 held = answer.held[::-1]  # what the router read first, taken from the end
                 upstream, bounds = answer.upstream, answer.bounds
                 bounds.within(deadline)  # one timer and one wait per chunk for both
+            # The completion tokens held for the deployment answering: fixed from here on.
+            limit = self._completion_held()
             while True:
                 if held:
                     chunk = held.pop()
@@ -320,7 +322,7 @@ class ChatStream:
                     seen_usage = usage
                 if finish is not None:
                     seen_finish = finish
-                if not guard.admits(chunk, self._completion_held()):  # past what was held:
+                if not guard.admits(chunk, limit):  # past what was held:
                     # the hub ends the answer, and the upstream request
                     if answer is not None:
                         answer.abandoned()
@@ -465,7 +467,8 @@ class ChatStream:
 
     def _completion_held(self) -> int | None:
         """The completion tokens held for the deployment answering (None: nothing held for
-        one, as on a cache hit). Asked for every chunk (AnswerGuard): kept per deployment."""
+        one, as on a cache hit). Asked when the attempt answers and at the end: kept per
+        deployment."""
         deployment = self._route.deployment
         if self._sizing is None or deployment is None:
             return None

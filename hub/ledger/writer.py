@@ -475,6 +475,13 @@ class LedgerWriter:
         return int(getattr(self._backend, "asynchronous", 0))
 
     @property
+    def inline(self) -> bool:
+        """SQLite (not `full`): a batch runs on the loop's thread, from a callback scheduled
+        when its first job queued, so a job queued now is usually committed by the time a
+        task that yields once resumes."""
+        return bool(getattr(self._backend, "_inline", False))
+
+    @property
     def waited(self) -> int:
         """SQLite: batches that found the write lock taken and waited for it on the thread."""
         return getattr(self._backend, "waited", 0)

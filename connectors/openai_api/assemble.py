@@ -99,8 +99,12 @@ class _Choice:
             if key == "function" and isinstance(value, Mapping):
                 function = merged["function"]
                 for fkey, fvalue in value.items():
-                    if isinstance(fvalue, str) and isinstance(function.get(fkey), str):
-                        function[fkey] += fvalue
+                    if isinstance(fvalue, str):  # joined once, at the end (as message fields)
+                        before = function.get(fkey)
+                        if type(before) is _Pieces:
+                            before.append(fvalue)
+                        else:
+                            function[fkey] = _Pieces((fvalue,))
                     elif fvalue is not None or fkey not in function:
                         function[fkey] = fvalue
             elif value is not None:
@@ -110,8 +114,9 @@ class _Choice:
         if self.logprobs is None:
             self.logprobs = {}
         for key, value in logprobs.items():
-            if isinstance(value, list) and isinstance(self.logprobs.get(key), list):
-                self.logprobs[key] = [*self.logprobs[key], *value]
+            before = self.logprobs.get(key)
+            if isinstance(value, list) and isinstance(before, list):
+                before.extend(value)  # a copy of the upstream's list, ours to extend
             elif value is not None or key not in self.logprobs:
                 self.logprobs[key] = list(value) if isinstance(value, list) else value
 
@@ -136,9 +141,13 @@ class _Choice:
 
 
 class _Pieces(list[str]):
-    """A string field's deltas, joined once at the end: adding each to the text so far
-    copied it every time, quadratic in the length of the answer."""
+    """A string field's deltas (content, a tool call's arguments), joined once at the end:
+    adding each to the text so far copied it every time, quadratic in the answer's length."""
 
 
 def _rest(call: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in call.items() if k not in ("id", "type")}
+    rest = {k: v for k, v in call.items() if k not in ("id", "type")}
+    function = rest.get("function")
+    if isinstance(function, dict):
+        rest["function"] = {k: "".join(v) if type(v) is _Pieces else v for k, v in function.items()}
+    return rest

@@ -136,7 +136,8 @@ class ChatStream:
     async def _admit(self) -> None:
         """Member, limits, the cache, and the budget hold."""
         admitted = await self._hub.admission.admit(self.request)
-        self.request = dataclasses.replace(self.request, caller=admitted.caller)
+        if admitted.caller is not self.request.caller:  # a member found (API keys: the same)
+            self.request = dataclasses.replace(self.request, caller=admitted.caller)
         self._limits = admitted.limits
         target = await downgrade(self._hub, self._model, self.request, self.result)
         if target is not None:

@@ -67,9 +67,12 @@ class Bounds:
         `fired` is "outer" and the timeout is `outer`'s."""
         self._within = outer
         self._until = min(self._deadline, outer._deadline)
-        if self._handle is not None:  # set for the later deadline: the next wait sets it
-            self._handle.cancel()
+        handle = self._handle
+        if handle is not None and handle.when() > self._until:  # the next wait sets it again
+            handle.cancel()
             self._handle = None
+        # Else it stays: due no later than the outer deadline, it rings early and is set
+        # again for what is due then (_ring).
 
     def _due(self) -> float:
         if self._idle_s is None:

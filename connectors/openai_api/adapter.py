@@ -115,15 +115,15 @@ def wants_usage_in_stream(body: Mapping[str, Any]) -> bool:
 
 
 def _message(raw: Any, index: int) -> Message:
-    where = f"messages[{index}]"
     content = raw.content
     parts: tuple[ContentPart, ...]
     if content is None:
         parts = ()
     elif isinstance(content, str):
         parts = (TextPart(content),)
-    else:
-        parts = tuple(_part(p, f"{where}.content[{i}]") for i, p in enumerate(content))
+    else:  # where each part is, for its refusal (text content has no parts to name)
+        where = f"messages[{index}].content"
+        parts = tuple(_part(p, f"{where}[{i}]") for i, p in enumerate(content))
     if isinstance(raw, schema.AssistantMessage):
         refusal = raw.refusal or next(
             (p.refusal for p in content or () if isinstance(p, schema.RefusalContent)), None

@@ -168,7 +168,9 @@ def canonical_request(request: ChatRequest, *, alias: str) -> dict[str, Any]:
     return form
 
 
+# The fields that enter the key, per request class and per options class.
 _KEYED: dict[type, tuple[str, ...]] = {}
+_KEYED_OPTIONS: dict[type, tuple[str, ...]] = {}
 
 
 def _keyed_names(cls: type) -> tuple[str, ...]:
@@ -183,9 +185,11 @@ def _options_form(options: Any) -> dict[str, Any]:
     """The options as `_plain` writes a dict of them, minus those that do not shape the
     answer; one pass (no dict of the options to copy again)."""
     kind = type(options)
-    names = _KEYED.get(kind)
+    names = _KEYED_OPTIONS.get(kind)
     if names is None:
-        names = _KEYED[kind] = tuple(n for n in _field_names(kind) if n not in NOT_IN_KEY_OPTIONS)
+        names = _KEYED_OPTIONS[kind] = tuple(
+            n for n in _field_names(kind) if n not in NOT_IN_KEY_OPTIONS
+        )
     as_is = _AS_IS
     form: dict[str, Any] = {}
     for name in names:

@@ -31,7 +31,7 @@ from hub.ledger.multirow import MultiRow
 from hub.ledger.periods import period_start
 from hub.ledger.precompiled import Precompiled
 from hub.ledger.quotas import QuotaLimit
-from hub.ledger.reserve_items import Refused, ReserveItem
+from hub.ledger.reserve_items import Refused, ReserveItem, Tracked
 from hub.ledger.thresholds import CounterLimit
 from hub.store.ledger_tables import BudgetCounter, Reservation
 
@@ -168,13 +168,32 @@ def reserve_batch(conn: Connection, items: Sequence[ReserveItem]) -> list[Hold |
     admitted = [d for d in decided if not isinstance(d, Refused)]
     hold_ids = _inserted(conn, [(item, [ids[key] for key in keys]) for item, keys in admitted])
     made = iter(zip(admitted, hold_ids, strict=True))
+    shapes: dict[tuple[tuple[CounterKey, ...], Tracked], _HoldShape] = {}
     outcomes: list[Hold | Refused] = []
     for d in decided:
         if isinstance(d, Refused):
             outcomes.append(d)
-        else:
-            (item, keys), hold_id = next(made)
-            outcomes.append(_made(item, hold_id, keys, ids))
+            continue
+        (item, keys), hold_id = next(made)
+        # Requests of one caller hold on the same counters under the same quotas: what
+        # their holds say of those is built once per batch (frozen, so shared).
+        known = (tuple(keys), item.tracked)
+        shape = shapes.get(known)
+        if shape is None:
+            shape = shapes[known] = _hold_shape(item.tracked, keys, ids)
+        limits, counter_ids, counter_keys = shape
+        outcomes.append(
+            Hold(
+                hold_id,
+                item.caller.team_id,
+                counter_ids,
+                item.cost_micros,
+                item.tokens,
+                limits,
+                request_id=item.request_id,
+                counter_keys=counter_keys,
+            )
+        )
     return outcomes
 
 
@@ -203,9 +222,12 @@ def _inserted(conn: Connection, holds: list[tuple[ReserveItem, list[int]]]) -> l
     return [by_request[item.request_id] for item, _ in holds]
 
 
-def _made(
-    item: ReserveItem, hold_id: int, keys: list[CounterKey], ids: dict[CounterKey, int]
-) -> Hold:
+_HoldShape = tuple[tuple[CounterLimit, ...], tuple[int, ...], tuple[CounterKey, ...]]
+
+
+def _hold_shape(tracked: Tracked, keys: list[CounterKey], ids: dict[CounterKey, int]) -> _HoldShape:
+    """A hold's limits (its counters with a quota, in `tracked` order) and its counters'
+    ids and keys, sorted by id."""
     limits = tuple(
         CounterLimit(
             counter_id=ids[key],
@@ -216,17 +238,8 @@ def _made(
             cost_limit_micros=quota.cost_limit_micros,
             token_limit=quota.token_limit,
         )
-        for key, (_, quota) in zip(keys, item.tracked, strict=True)
+        for key, (_, quota) in zip(keys, tracked, strict=True)
         if quota is not None
     )
     taken = sorted((ids[key], key) for key in keys)
-    return Hold(
-        hold_id,
-        item.caller.team_id,
-        tuple(c for c, _ in taken),
-        item.cost_micros,
-        item.tokens,
-        limits,
-        request_id=item.request_id,
-        counter_keys=tuple(key for _, key in taken),
-    )
+    return limits, tuple(c for c, _ in taken), tuple(key for _, key in taken)

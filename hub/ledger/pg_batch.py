@@ -19,11 +19,12 @@ connects anew for the next batch: no pre-ping).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from hub.ledger import pg_driver
 from hub.ledger.precompiled import translated
@@ -80,3 +81,46 @@ def _abandon(conn: Connection, adapted: Any) -> None:
             pg_driver.simple(adapted, "ROLLBACK")
     except Exception as error:  # noqa: BLE001 - the original error is the one raised
         conn.invalidate(error)
+
+
+class HeldConnection:
+    """The ledger writer's one connection on PostgreSQL, checked out of the engine's pool once
+    and kept across batches (the writer writes one batch at a time): a checkout and a return
+    per batch (the pool's events, its isolation level set and reset) cost about a quarter of
+    a batch of one's Python. Taken anew, from the pool, when it is gone: invalidated by a lost
+    connection (a batch failed on it), closed by the server while idle (seen before the batch
+    is sent, so no batch fails for it), the pool disposed (new connections read the
+    database's settings again), or older than the pool's `pool_recycle`. Used only inside the
+    writer's greenlet."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+        self._pool: object = None
+        self._since = 0.0
+
+    def connection(self) -> Connection:
+        conn = self._conn
+        if conn is not None and self._usable(conn):
+            return conn
+        self.close()
+        self._conn = conn = self._engine.connect()
+        self._pool, self._since = self._engine.pool, time.monotonic()
+        return conn
+
+    def _usable(self, conn: Connection) -> bool:
+        if conn.closed or conn.invalidated or self._engine.pool is not self._pool:
+            return False
+        recycle = getattr(self._pool, "_recycle", -1)
+        if 0 <= recycle < time.monotonic() - self._since:
+            return False
+        adapted = pg_driver.direct(conn)
+        if adapted is None or pg_driver.closed(adapted):
+            conn.invalidate()
+            return False
+        return True
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            conn.close()

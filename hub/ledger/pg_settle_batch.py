@@ -54,13 +54,36 @@ def _unnest(table: Table, columns: Sequence[str], prefix: str, dialect: Dialect)
     return f"SELECT * FROM unnest({casts}) AS {prefix}rows({names})"
 
 
+def rollups_upsert(dialect: Dialect, where: str = "") -> str:
+    """The rollups' upsert of rows given as one array per column of `ROW_COLUMNS`
+    (parameters `u_<column>`, typed by `ROLLUP_ARRAYS`), each key once; `where`: a condition
+    on the rows' SELECT."""
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in ROW_COLUMNS)
+    sums = ", ".join(f"{quote(n)} = r.{quote(n)} + EXCLUDED.{quote(n)}" for n in SUM_COLUMNS)
+    key = ", ".join(quote(name) for name in ROLLUP_KEY)
+    return (
+        f"INSERT INTO {_ROLLUPS.name} AS r ({names}) "
+        f"{_unnest(_ROLLUPS, ROW_COLUMNS, 'u_', dialect)}{where} "
+        f"ON CONFLICT ({key}) DO UPDATE SET {sums}"
+    )
+
+
+def rollup_arrays(rows: Sequence[Sequence[object]]) -> dict[str, object]:
+    """`rollups_upsert`'s parameters for rows in `ROW_COLUMNS` order."""
+    return {
+        f"u_{name}": list(values)
+        for name, values in zip(ROW_COLUMNS, zip(*rows, strict=True), strict=True)
+    }
+
+
+ROLLUP_ARRAYS = tuple(bindparam(f"u_{n}", type_=ARRAY(_ROLLUPS.c[n].type)) for n in ROW_COLUMNS)
+
+
 def _sql(release_sql: str, dialect: Dialect) -> Any:
     quote = dialect.identifier_preparer.quote
     all_released = "(SELECT count(*) FROM released) = :held_count"
     record_names = ", ".join(quote(name) for name in RECORD_COLUMNS)
-    rollup_names = ", ".join(quote(name) for name in ROW_COLUMNS)
-    sums = ", ".join(f"{quote(n)} = r.{quote(n)} + EXCLUDED.{quote(n)}" for n in SUM_COLUMNS)
-    key = ", ".join(quote(name) for name in ROLLUP_KEY)
     # The release's text (its `:name` parameters as written) ends with its own SELECT: keep
     # its CTEs only.
     ctes = release_sql[: release_sql.rindex(" SELECT 0, id")]
@@ -69,16 +92,14 @@ def _sql(release_sql: str, dialect: Dialect) -> Any:
         f"rec AS (INSERT INTO {_RECORDS.name} ({record_names}) "
         f"{_unnest(_RECORDS, RECORD_COLUMNS, 'r_', dialect)} WHERE {all_released} "
         "RETURNING id, request_id), "
-        f"roll AS (INSERT INTO {_ROLLUPS.name} AS r ({rollup_names}) "
-        f"{_unnest(_ROLLUPS, ROW_COLUMNS, 'u_', dialect)} WHERE {all_released} "
-        f"ON CONFLICT ({key}) DO UPDATE SET {sums}) "
+        f"roll AS ({rollups_upsert(dialect, f' WHERE {all_released}')}) "
         "SELECT 0, id, NULL, 0, 0 FROM released "
         "UNION ALL SELECT 1, id, NULL, cost_spent_micros, tokens_spent FROM moved "
         "UNION ALL SELECT 2, id, request_id, 0, 0 FROM rec"
     )
     return statement.bindparams(
         *(bindparam(f"r_{n}", type_=ARRAY(_RECORDS.c[n].type)) for n in RECORD_COLUMNS),
-        *(bindparam(f"u_{n}", type_=ARRAY(_ROLLUPS.c[n].type)) for n in ROW_COLUMNS),
+        *ROLLUP_ARRAYS,
     )
 
 
@@ -102,8 +123,7 @@ def settle_batch_pg(
     params["held_count"] = len(items)
     for name, values in zip(RECORD_COLUMNS, zip(*records, strict=True), strict=True):
         params[f"r_{name}"] = list(values)
-    for name, values in zip(ROW_COLUMNS, zip(*rollups, strict=True), strict=True):
-        params[f"u_{name}"] = list(values)
+    params.update(rollup_arrays(rollups))
     rows = execute_rows(tx.conn, compiled.sql, compiled.row(params))
     released = {int(row[1]) for row in rows if row[0] == 0}
     moved = {int(row[1]): (int(row[3]), int(row[4])) for row in rows if row[0] == 1}

@@ -3,8 +3,9 @@ hub/ledger/writer.py `Alone`): one round trip with its own commit instead of fiv
 the release and the counters' move, the record, its rollups, COMMIT).
 
 The statement is the release-and-move of hub/ledger/settling.py, the usage record's INSERT
-and its rollup rows' upsert (both compiled by SQLAlchemy from the tables, as `write_usage`
-writes them, their parameters renumbered after the release's), as data-modifying CTEs, and
+(compiled by SQLAlchemy from the table) and its rollup rows' upsert (one array per column,
+`pg_settle_batch.rollups_upsert`: one text for any number of rows, 25 parameters instead of
+25 per row), their parameters renumbered after the release's, as data-modifying CTEs, and
 a guard that divides by zero, so the server rolls the whole statement back and the writer
 settles the request in a transaction as usual, unless
 
@@ -27,22 +28,20 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection, Table, insert, text
 
 from hub.ledger.holds import Settlement
+from hub.ledger.pg_settle_batch import ROLLUP_ARRAYS, rollup_arrays, rollups_upsert
 from hub.ledger.precompiled import Compiled, execute_rows
-from hub.ledger.rollups import SUM_COLUMNS, merged_rows, rollup_rows
+from hub.ledger.rollups import batch_values
 from hub.ledger.thresholds import THRESHOLDS
 from hub.ledger.writer import SYNC_COMMIT
 from hub.store.ledger_tables import UsageRecord
-from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
 
 if TYPE_CHECKING:
     from hub.ledger.settling import SettleItem
 
 _RECORDS = cast(Table, UsageRecord.__table__)
-_ROLLUPS = cast(Table, UsageRollup.__table__)
 _NUMBER = re.compile(r"\$(\d+)")
 
 
@@ -73,7 +72,7 @@ _GUARD = (
 )
 
 
-_Shape = tuple[tuple[str, ...], tuple[str, ...], int]  # record columns, rollup columns, rows
+_Shape = tuple[str, ...]  # the record's columns
 
 
 class _Statement:
@@ -83,10 +82,9 @@ class _Statement:
 
     def __init__(self, conn: Connection, release: Any, shape: _Shape) -> None:
         dialect = conn.dialect
-        record_keys, rollup_keys, rollups = shape
         released = Compiled(release, dialect, ())
-        record = Compiled(insert(_RECORDS).returning(_RECORDS.c.id), dialect, record_keys)
-        upsert = Compiled(_rollup_upsert(rollup_keys, rollups), dialect, ())
+        record = Compiled(insert(_RECORDS).returning(_RECORDS.c.id), dialect, shape)
+        upsert = Compiled(text(rollups_upsert(dialect)).bindparams(*ROLLUP_ARRAYS), dialect, ())
         guard = Compiled(text(_GUARD), dialect, ())
         # The release's text ends with its own SELECT: keep its CTEs only.
         ctes = released.sql[: released.sql.rindex(" SELECT 0, id")]
@@ -102,20 +100,6 @@ class _Statement:
 
 def _renumbered(sql: str, offset: int) -> str:
     return _NUMBER.sub(lambda m: f"${int(m[1]) + offset}", sql)
-
-
-def _rollup_upsert(columns: tuple[str, ...], count: int) -> Any:
-    """The rollups' upsert for `count` rows in one VALUES list (rollups.py's executemany as
-    one statement): parameters `<column>__<n>`."""
-    rows = [
-        {name: bindparam(f"{name}__{n}", type_=_ROLLUPS.c[name].type) for name in columns}
-        for n in range(count)
-    ]
-    upsert = pg_insert(_ROLLUPS).values(rows)
-    return upsert.on_conflict_do_update(
-        index_elements=list(ROLLUP_KEY),
-        set_={name: _ROLLUPS.c[name] + upsert.excluded[name] for name in SUM_COLUMNS},
-    )
 
 
 _SHAPES: dict[_Shape, _Statement] = {}
@@ -136,15 +120,11 @@ def settle_alone(
     if any((lim.cost_limit_micros or 0) < 0 or (lim.token_limit or 0) < 0 for lim in limits):
         return None
     record = entry.row_values(item.now)
-    rollups = merged_rows(rollup_rows(entry, item.now))
-    shape = (tuple(record), tuple(rollups[0]), len(rollups))
+    shape = tuple(record)
     statement = _SHAPES.get(shape)
     if statement is None:
         statement = _SHAPES[shape] = _Statement(conn, release, shape)
-    flat: dict[str, object] = {}
-    for n, row in enumerate(rollups):
-        for name, value in row.items():
-            flat[f"{name}__{n}"] = value
+    flat = rollup_arrays(batch_values([record]))  # one record's rows: distinct keys
     guard = {
         "lim_ids": [lim.counter_id for lim in limits],
         "lim_cost": [lim.cost_limit_micros or 0 for lim in limits],

@@ -32,15 +32,16 @@ around that batch only), so a batch costs at most one thread hop whatever its st
 readers use other connections, and the hub's background writers (health counts, the
 instance heartbeat) write in the writer's batches rather than taking the lock on another
 connection. SQLite in memory runs the batch on the engine's connection (`run_sync`).
-PostgreSQL runs it on a pooled connection in autocommit, checked out, written and returned
-inside one greenlet: BEGIN, the statements (the precompiled ones straight on asyncpg,
-hub/ledger/pg_driver.py), COMMIT, all on the driver (hub/ledger/pg_batch.py), and no reset
-round trip on return (the adapter has no transaction of its own). On PostgreSQL a batch of
-one job whose group is `Alone` (a reservation, a settlement: every job at concurrency 1) is
-first tried as that group's single statement in autocommit, which commits all of the job or,
-failing, nothing; the job is then written as above. With `synchronous_commit` off, a batch
-without a durable job sets it for its own transaction: inside the single statement
-(`SYNC_COMMIT`, no round trip more), or by SET LOCAL in BEGIN's own round trip.
+PostgreSQL runs it inside one greenlet on the writer's own autocommit connection of the
+pool, held across batches and taken anew when it is gone (hub/ledger/pg_batch.py
+`HeldConnection`): BEGIN, the statements (the precompiled ones straight on asyncpg,
+hub/ledger/pg_driver.py), COMMIT, all on the driver (hub/ledger/pg_batch.py). On PostgreSQL
+a batch of one job whose group is `Alone` (a reservation, a settlement: every job at
+concurrency 1) is first tried as that group's single statement in autocommit, which commits
+all of the job or, failing, nothing; the job is then written as above. With
+`synchronous_commit` off, a batch without a durable job sets it for its own transaction:
+inside the single statement (`SYNC_COMMIT`, no round trip more), or by SET LOCAL in BEGIN's
+own round trip.
 """
 
 from __future__ import annotations
@@ -267,7 +268,8 @@ def _write_alone(conn: Connection, job: _Job[Any, Any], synchronous_commit: str 
 
 
 class _OnEngine:
-    """A pooled connection of the hub's async engine, per batch (PostgreSQL). A batch of one
+    """A connection of the hub's async engine's pool (PostgreSQL: the writer's own, held
+    across batches, hub/ledger/pg_batch.py `HeldConnection`). A batch of one
     job whose group can write it as one statement (`Alone`: a reservation, a settlement) is
     that statement in autocommit: one round trip, its own commit, instead of three to five.
 
@@ -285,6 +287,8 @@ class _OnEngine:
             if engine.dialect.name == "postgresql"
             else None
         )
+        if self._autocommit is not None:
+            self._held = pg_batch.HeldConnection(self._autocommit.sync_engine)
 
     def write_now(self, jobs: list[_Job[Any, Any]]) -> bool:
         return False  # network round trips: always awaited
@@ -303,18 +307,18 @@ class _OnEngine:
             await conn.run_sync(write_batch, jobs)
 
     def _write_pg(self, jobs: list[_Job[Any, Any]], level: str | None) -> None:
-        """PostgreSQL, inside the greenlet: one autocommit connection for the batch, its only
-        job first as one statement (`Alone`), else the batch in a transaction begun and
+        """PostgreSQL, inside the greenlet: the writer's autocommit connection, the batch's
+        only job first as one statement (`Alone`), else the batch in a transaction begun and
         committed on the driver (hub/ledger/pg_batch.py)."""
-        assert self._autocommit is not None
-        with self._autocommit.sync_engine.connect() as conn:
-            if len(jobs) == 1 and hasattr(jobs[0].group, "write_alone"):
-                if _write_alone(conn, jobs[0], level):
-                    return
-            write_batch(conn, jobs, pg_batch.transaction(level))
+        conn = self._held.connection()
+        if len(jobs) == 1 and hasattr(jobs[0].group, "write_alone"):
+            if _write_alone(conn, jobs[0], level):
+                return
+        write_batch(conn, jobs, pg_batch.transaction(level))
 
     async def close(self) -> None:
-        pass
+        if self._autocommit is not None:
+            await greenlet_spawn(self._held.close)
 
 
 BUSY_WAIT_MS = 30_000  # how long a batch on the writer's thread waits for the write lock

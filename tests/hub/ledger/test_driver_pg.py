@@ -116,3 +116,29 @@ async def test_a_failed_batch_leaves_no_transaction_open_on_its_connection(
         )
     assert (spent, idle_in_transaction) == (12_000, 0)
     assert await held(running) == (0, 0)
+
+
+def backend_pid(tx: Tx) -> int:
+    return int(tx.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+async def test_the_writers_connection_closed_while_idle_is_replaced_before_a_batch(
+    running: RunningHub, postgres_url: str
+) -> None:
+    """The writer keeps its connection across batches; one the server closed meanwhile (a
+    restart, an idle timeout) is replaced before the next batch is sent, so none fails."""
+    hub = running.hub
+    caller = Caller(team_id=running.team.id, team_name=running.team.name)
+    await hub.budget.quotas.of(caller)
+    first = await hub.ledger_writer.run(backend_pid)
+    assert await hub.ledger_writer.run(backend_pid) == first  # held across batches
+    killer = await asyncpg.connect(postgres_url.replace("+asyncpg", ""))
+    try:
+        assert await killer.fetchval("SELECT pg_terminate_backend($1, 5000)", first)
+    finally:
+        await killer.close()
+    hold = await hub.budget.reserve(caller, cost_micros=30_000, tokens=30)
+    await hub.budget.settle(hold, entry(caller, "r1", 12_000, (10, 2)))
+    assert await hub.ledger_writer.run(backend_pid) != first
+    assert [r.request_id for r in await usage_rows(hub)] == ["r1"]
+    assert await held(running) == (0, 0)

@@ -59,8 +59,9 @@ class _HeaderDeadline(RequestHandler):
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         # Set only when a read leaves a request's headers unfinished (usually they all come
-        # in the first: no timer made and cancelled per request).
-        if self._busy():
+        # in the first: no timer made and cancelled per request). `_busy()`, inline: twice
+        # a request.
+        if self._messages or self._request_in_progress:
             if self._header_timer is not None:
                 self._header_timer.cancel()
                 self._header_timer = None

@@ -149,8 +149,13 @@ class _Timed:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
+        span = self._span
+        if span is None:  # tracing off: `_add()`, inline
+            owner = self._owner
+            owner._overhead += owner._owner.clock.monotonic() - self._started
+            return None
         try:
-            return None if self._span is None else self._span.__exit__(kind, exc, tb)
+            return span.__exit__(kind, exc, tb)
         finally:
             self._add()
 

@@ -18,6 +18,7 @@ import asyncio
 import cProfile
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -92,6 +93,7 @@ async def main(rounds: int, batch: int, profile: bool) -> None:
         f"{(writer.jobs - jobs) / max(writer.batches - batches, 1):.1f} jobs"
     )
     await running.close()
+    shutil.rmtree(folder, ignore_errors=True)
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 

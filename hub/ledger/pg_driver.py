@@ -45,7 +45,7 @@ def direct(conn: Connection) -> Any:
 def fetch(adapted: Any, sql: str, values: Sequence[Any]) -> list[Any]:
     """The rows `sql` returns (asyncpg records: indexed like tuples)."""
     try:
-        rows: list[Any] = await_only(adapted._connection.fetch(sql, *values))
+        rows: list[Any] = await_only(adapted.driver_connection.fetch(sql, *values))
     except Exception as error:  # noqa: BLE001 - re-raised as the adapter's DB-API error
         adapted._handle_exception(error)  # raises
         raise
@@ -55,7 +55,7 @@ def fetch(adapted: Any, sql: str, values: Sequence[Any]) -> list[Any]:
 def fetch_many(adapted: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """`sql` once per row, pipelined (no rows returned)."""
     try:
-        await_only(adapted._connection.executemany(sql, rows))
+        await_only(adapted.driver_connection.executemany(sql, rows))
     except Exception as error:  # noqa: BLE001 - re-raised as the adapter's DB-API error
         adapted._handle_exception(error)  # raises
         raise
@@ -65,7 +65,7 @@ def simple(adapted: Any, sql: str) -> None:
     """`sql` by the simple query protocol: several statements, no parameters, one round
     trip (`BEGIN; SET LOCAL …`)."""
     try:
-        await_only(adapted._connection.execute(sql))
+        await_only(adapted.driver_connection.execute(sql))
     except Exception as error:  # noqa: BLE001 - re-raised as the adapter's DB-API error
         adapted._handle_exception(error)  # raises
         raise
@@ -73,8 +73,8 @@ def simple(adapted: Any, sql: str) -> None:
 
 def in_transaction(adapted: Any) -> bool:
     """Whether the server has a transaction open on this connection."""
-    return bool(adapted._connection.is_in_transaction())
+    return bool(adapted.driver_connection.is_in_transaction())
 
 
 def closed(adapted: Any) -> bool:
-    return bool(adapted._connection.is_closed())
+    return bool(adapted.driver_connection.is_closed())

@@ -8,7 +8,8 @@ the adapter. Here the connection is in autocommit, so neither SQLAlchemy nor the
 begins anything, and the batch's transaction is ours: BEGIN and the level for this
 transaction go in one simple-query round trip, the jobs' statements follow (precompiled ones
 straight on the driver, hub/ledger/pg_driver.py; any other through SQLAlchemy's cursor, inside
-the same server transaction), then COMMIT. As the SQLite writer's `_driver_transaction`.
+the same server transaction), then COMMIT. As the SQLite writer's `driver_transaction`
+(hub/ledger/sqlite_writer.py).
 
 A failure rolls the server's transaction back; one that leaves the connection's state unknown
 (a ROLLBACK that fails, a cancellation mid-statement) invalidates the connection, so the pool

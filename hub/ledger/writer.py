@@ -23,7 +23,8 @@ as `[database] sqlite_synchronous` makes it on SQLite, `postgres_synchronous_com
 PostgreSQL (off by default: the record survives a kill -9 of the hub, not a crash of the
 server or its OS; delivery claims always wait for the server's WAL flush, `durable`).
 
-Backends: SQLite (a file) gets a dedicated writer connection (WAL); its transactions are
+Backends (hub/ledger/sqlite_writer.py, engine_writer.py; the batch itself, writer_jobs.py):
+SQLite (a file) gets a dedicated writer connection (WAL); its transactions are
 BEGIN IMMEDIATE … COMMIT on the driver connection itself (`driver_transaction`), and a
 batch runs on the event loop's thread, flushed by a plain loop callback, when the write lock
 is free at once (`synchronous=NORMAL`: no fsync per commit; busy timeout 0, set once), else

@@ -2,7 +2,7 @@
 the request's deadline, report usage that cannot be true, or write more than was held.
 
     bounds = guard.bounds()                    # the request's deadline (hub/deadlines.py)
-    ...                                        # each read of the router's stream within it
+    ...                                        # each read of the answer's stream within it
     if not guard.admits(chunk, held):          # ChatStream._run, for every chunk
         chunk = guard.ending(held_usage)       # the upstream closed, this is the last
 
@@ -47,7 +47,7 @@ class AnswerGuard:
         )
 
     def bounds(self) -> Bounds:
-        """The request's deadline, for the loop that reads the router's stream."""
+        """The request's deadline, for the loop that reads the answering attempt's stream."""
         return Bounds(total_s=self._deadline_s, idle_s=None, expired=self._expired)
 
     def admits(self, chunk: ChatChunk, limit: int | None) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from hub.errors import ProviderTimeout
 
@@ -113,7 +113,7 @@ class Bounds:
         """`source`'s next item (StopAsyncIteration at its end), or the ProviderTimeout of the
         bound that passed while waiting for it."""
         # About to wait, from the task that iterates now (a stream may be read on from
-        # another task). Inline, not helper calls: this runs for every chunk, twice.
+        # another task). Inline, not helper calls: this runs for every chunk.
         loop = self._loop
         task = asyncio.current_task(loop)  # with the loop: a third of the cost
         assert task is not None
@@ -141,29 +141,24 @@ class Bounds:
     async def wait(self, work: Awaitable[T]) -> T:
         """`work`'s outcome, or the ProviderTimeout of the bound that passed meanwhile: what
         `next` is for one read, for whatever else the stream waits on (once per stream)."""
-        loop = self._loop
-        task = asyncio.current_task(loop)
-        assert task is not None
-        self._task = task
-        idle_s = self._idle_s
-        if idle_s is not None:
-            self._since = loop.time()
-        if self._handle is None:
-            until = self._until
-            due = until if idle_s is None else min(until, self._since + idle_s)
-            self._handle = loop.call_at(due, self._ring)
-        cancelling = task.cancelling()
-        try:
-            return await work
-        except asyncio.CancelledError:
-            timeout = self._timeout(task, cancelling)
-            if timeout is None:
-                raise
-            raise timeout from None
-        finally:
-            self._task = None
+        return await self.next(_Once(work))
 
     def close(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+
+
+class _Once(Generic[T]):
+    """`work` as a source of one item, so that `Bounds.wait` is `Bounds.next`'s wait."""
+
+    __slots__ = ("_work",)
+
+    def __init__(self, work: Awaitable[T]) -> None:
+        self._work = work
+
+    def __aiter__(self) -> _Once[T]:
+        return self
+
+    def __anext__(self) -> Awaitable[T]:
+        return self._work

@@ -108,7 +108,7 @@ class Router:
 
     def check(self, model: ModelSettings, request: ChatRequest) -> Needs:
         """What the request needs, once some deployment can take it; a 400 naming what is
-        missing if none (the needs go on to `stream`, not worked out again)."""
+        missing if none (the needs go on to `answer`, not worked out again)."""
         needs = needs_of(request)
         capable(model, needs)
         return needs
@@ -250,7 +250,8 @@ class Router:
 
     def _bounds(self, deployment: DeploymentSettings) -> Bounds:
         """The attempt within `[router] attempt_deadline_s`, and `idle_timeout_s` between
-        chunks (hub/deadlines.py); `stream` reads the provider's chunks within them itself."""
+        chunks (hub/deadlines.py); `answer` reads the first chunks within them, ChatStream._run
+        the rest (`Bounds.within`)."""
 
         def expired(why: str) -> ProviderTimeout:
             return ProviderTimeout(

@@ -187,25 +187,6 @@ def hold_on(
     return None if counter_id is None else int(counter_id)
 
 
-def add_hold(
-    conn: Connection, key: tuple[str, int, str, date], cost_micros: int, tokens: int
-) -> int:
-    """Add a hold to a counter whatever its limit (its row made if there is none); its id.
-    For holds already decided against the counter's figures under the write lock (SQLite,
-    hub/ledger/reserve_sqlite.py)."""
-    scope, scope_id, window, start = key
-    statement = _HOLDS[(_dialect(conn), False, False)]
-    params = {
-        "scope": scope,
-        "scope_id": scope_id,
-        "window": window,
-        "period_start": start,
-        "cost": cost_micros,
-        "tokens": tokens,
-    }
-    return int(statement.scalar(conn, params))
-
-
 def read_counter(conn: Connection, key: tuple[str, int, str, date]) -> CounterState | None:
     scope, scope_id, window, start = key
     row = conn.execute(

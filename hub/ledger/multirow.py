@@ -1,5 +1,5 @@
-"""Many rows in one statement on SQLite: `INSERT … VALUES (…), (…), …`, compiled by SQLAlchemy
-for a few fixed row counts and run on the driver's cursor.
+"""Many rows in one statement on SQLite: `INSERT … VALUES (…), (…), …`, from SQLAlchemy's
+compile of one row and of two, and run on the driver's cursor.
 
     RECORDS = MultiRow(lambda rows: insert(table).values(rows).returning(...), columns)
     returned = RECORDS.execute(conn, [tuple_in_columns_order, ...])
@@ -12,12 +12,13 @@ likewise for the batch's usage records and reservation rows, one statement each 
 one per row, which also saves the Python around each execute.
 
 The statement is SQLAlchemy Core built from the table (`build` gets one dict of bind
-parameters per row, in `columns` order), compiled once per row count in `SIZES` (a batch's
-rows go in a few statements of those sizes, largest first, so a handful of statements are
-compiled per process and stay in the driver's statement cache). Values are tuples in
+parameters per row, in `columns` order), compiled by SQLAlchemy for one row and for two;
+the SQL for a row count in `SIZES` is the one row's VALUES group repeated (`_Shape`; a
+batch's rows go in a few statements of those sizes, largest first, so a handful of SQL texts
+stay in the driver's statement cache). Values are tuples in
 `columns` order, converted by the columns' bind processors (each distinct value once) unless
 the caller gives them converted already. SQLite only: PostgreSQL's many-row statements are
-its own (arrays, hub/ledger/settle_pg.py and the like).
+its own (arrays, hub/ledger/pg_settle_batch.py and the like).
 
 Rows a statement returns (RETURNING) come in no promised order; callers match them by a
 returned key (a request id), never by position.

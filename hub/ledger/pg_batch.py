@@ -14,8 +14,8 @@ the same server transaction), then COMMIT. As the SQLite writer's `driver_transa
 A failure rolls the server's transaction back; one that leaves the connection's state unknown
 (a ROLLBACK that fails, a cancellation mid-statement) invalidates the connection, so the pool
 never hands out a connection with a transaction still open. A lost connection comes out as
-SQLAlchemy's error with `connection_invalidated` (the writer fails the batch's jobs; the pool
-connects anew for the next batch: no pre-ping).
+SQLAlchemy's error with `connection_invalidated` (the writer fails the batch's jobs;
+`HeldConnection` takes a new connection for the next batch: no pre-ping).
 """
 
 from __future__ import annotations

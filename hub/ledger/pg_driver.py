@@ -3,21 +3,21 @@
     adapted = direct(conn)          # None: go through SQLAlchemy's cursor as usual
     rows = fetch(adapted, sql, values)
 
-Inside the ledger writer's greenlet (`run_sync`, hub/ledger/writer.py), SQLAlchemy's asyncpg
-cursor wraps every statement in its own machinery: a mutex, its own prepared-statement cache,
-a cursor description, the rows copied into a deque, the status line parsed by a regular
-expression. For the writer's hot statements (hub/ledger/precompiled.py: SQL and converted
-values worked out once) none of that is needed, so they go to the asyncpg connection itself:
-`Connection.fetch` prepares each SQL text once per connection (asyncpg's statement cache, the
-same `$n` text SQLAlchemy compiled) and binds the values as they are; `executemany` is
-asyncpg's pipelined one. Errors come out as the adapter's DB-API errors (which
+Inside the ledger writer's greenlet (hub/ledger/engine_writer.py `OnEngine._write_pg`),
+SQLAlchemy's asyncpg cursor wraps every statement in its own machinery: a mutex, its own
+prepared-statement cache, a cursor description, the rows copied into a deque, the status line
+parsed by a regular expression. For the writer's hot statements (hub/ledger/precompiled.py: SQL
+and converted values worked out once) none of that is needed, so they go to the asyncpg
+connection itself: `Connection.fetch` prepares each SQL text once per connection (asyncpg's
+statement cache, the same `$n` text SQLAlchemy compiled) and binds the values as they are;
+`executemany` is asyncpg's pipelined one. Errors come out as the adapter's DB-API errors (which
 `precompiled.translated` turns into SQLAlchemy's, invalidating a lost connection), exactly as
 from the cursor.
 
-Only where the statement lands in the same transaction either way: the connection is in
-autocommit (the writer's, whose transactions are BEGIN … COMMIT on the driver itself,
-`hub/ledger/pg_batch.py`), or the adapter already began its transaction; else (a session
-whose first statement this is) the cursor begins it as usual.
+Only on a connection in autocommit (the writer's, whose transactions are BEGIN … COMMIT on
+the driver itself, `hub/ledger/pg_batch.py`), where the statement lands in the same server
+transaction either way; on any other (a session's, whose transaction the cursor begins) the
+cursor runs it as usual.
 """
 
 from __future__ import annotations
@@ -31,15 +31,13 @@ from sqlalchemy.util import await_only
 
 def direct(conn: Connection) -> Any:
     """The adapter of `conn`'s asyncpg connection when a statement may skip its cursor;
-    None otherwise (another driver, or a transaction the cursor has yet to begin)."""
+    None otherwise (another driver, or a connection whose transactions the cursor begins)."""
     if conn.dialect.driver != "asyncpg":
         return None
     adapted = conn.connection.dbapi_connection
     if adapted is None:
         return None
-    if adapted.autocommit or adapted._transaction is not None:  # see above
-        return adapted
-    return None
+    return adapted if adapted.autocommit else None  # see above
 
 
 def fetch(adapted: Any, sql: str, values: Sequence[Any]) -> list[Any]:

@@ -11,10 +11,10 @@ writer's CPU. Here the SQL string, the order of its parameters and each paramete
 conversion (SQLAlchemy's own bind processors: dates and booleans on SQLite, JSON) are worked
 out once from the statement, so executing is building a tuple and calling the DBAPI cursor,
 inside the connection's transaction (the SQLite writer's pysqlite connection; on PostgreSQL
-asyncpg's own connection inside `run_sync`, hub/ledger/pg_driver.py, when the statement lands
-in the same transaction, else the asyncpg adapter's cursor). The statements stay SQLAlchemy
-Core built from the table definitions: a column added to a table and to the rows is written
-too.
+asyncpg's own connection inside the writer's greenlet, hub/ledger/pg_driver.py, when the
+connection is the writer's autocommit one, else the asyncpg adapter's cursor). The statements
+stay SQLAlchemy Core built from the table definitions: a column added to a table and to the
+rows is written too.
 
 Only for statements whose results need no conversion (ids and integers) and whose values
 need no Python-side column defaults beyond scalars; anything else goes through `execute`.

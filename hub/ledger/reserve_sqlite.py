@@ -2,15 +2,15 @@
 one write per counter and one INSERT for every reservation row.
 
 A batch's transaction holds SQLite's one write lock from its BEGIN IMMEDIATE to its COMMIT
-(hub/ledger/writer.py), so no other connection or process changes a counter in between: the
-counters the batch's requests move are read once each, the requests are taken in the batch's
-order exactly as the per-request upserts (hub/ledger/counters.py `hold_on`) would take them
-one after the other (a request holds on every counter it tracks, in its sorted order, only
-while each limit has room; one that does not fit somewhere holds nothing, and its refusal
-reports the refusing counter as the requests before it left it), and each counter then gets
-the sum of its admitted holds in one upsert. At concurrency 16 a batch of eight requests of
-one team made eight upserts of the same counter; now one read and one upsert. The
-reservation rows go in one multi-row INSERT (hub/ledger/multirow.py).
+(hub/ledger/sqlite_writer.py `driver_transaction`), so no other connection or process changes a
+counter in between: the counters the batch's requests move are read once each, the requests are
+taken in the batch's order exactly as the per-request upserts (hub/ledger/counters.py
+`hold_on`) would take them one after the other (a request holds on every counter it tracks, in
+its sorted order, only while each limit has room; one that does not fit somewhere holds
+nothing, and its refusal reports the refusing counter as the requests before it left it), and
+each counter then gets the sum of its admitted holds in one upsert. At concurrency 16 a batch
+of eight requests of one team made eight upserts of the same counter; now one read and one
+upsert. The reservation rows go in one multi-row INSERT (hub/ledger/multirow.py).
 
 PostgreSQL keeps its own statements (hub/ledger/reserving.py): there, other processes'
 transactions write the same counters concurrently, and each upsert's condition is what
@@ -25,7 +25,7 @@ from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select
 
-from hub.ledger.counters import CounterState, add_hold
+from hub.ledger.counters import CounterState, hold_on
 from hub.ledger.holds import CounterKey, Hold
 from hub.ledger.multirow import MultiRow
 from hub.ledger.periods import period_start
@@ -164,7 +164,10 @@ def reserve_batch(conn: Connection, items: Sequence[ReserveItem]) -> list[Hold |
         if counter.id is not None and not (counter.add_cost or counter.add_tokens):
             ids[key] = counter.id  # holds of nothing on a counter that exists: no write
         else:
-            ids[key] = add_hold(conn, key, counter.add_cost, counter.add_tokens)
+            # Decided above under the write lock: added whatever the limit (no quota given).
+            counter_id = hold_on(conn, key, None, counter.add_cost, counter.add_tokens)
+            assert counter_id is not None  # without a limit the upsert always returns its id
+            ids[key] = counter_id
     admitted = [d for d in decided if not isinstance(d, Refused)]
     hold_ids = _inserted(conn, [(item, [ids[key] for key in keys]) for item, keys in admitted])
     made = iter(zip(admitted, hold_ids, strict=True))

@@ -97,10 +97,14 @@ async def test_a_batch_past_the_limit_admits_in_order_and_refuses_the_rest(
 ) -> None:
     caller = Caller(team_id=running.team.id, team_name=running.team.name)
     await running.hub.budget.quotas.of(caller)
+    writer = running.hub.ledger_writer
+    batches, jobs = writer.batches, writer.jobs
     outcomes = await asyncio.gather(
         *(running.hub.budget.reserve(caller, cost_micros=40_000, tokens=40) for _ in range(3)),
         return_exceptions=True,
     )
+    # One batch of the three: the path under test is the batch statement's, then one by one.
+    assert (writer.batches - batches, writer.jobs - jobs) == (1, 3)
     assert [type(o).__name__ for o in outcomes[:2]] == ["Hold", "Hold"]
     assert isinstance(outcomes[2], QuotaExceeded)
     counters, holds = await state(running)

@@ -24,7 +24,9 @@ def stripe_config(fake: FakeStripe, *, openai_url: str = "http://127.0.0.1:9/v1"
                 "webhook_secret": WEBHOOK_SECRET,
                 "meter_event_name": "llm_tokens",
                 "api_base": fake.base_url,
-                "timeout_s": 0.3,
+                # Past an ordinary answer on a loaded CI machine (0.3 s once was not), short of
+                # the fake's "timeout" hold (test_export: 3 s).
+                "timeout_s": 1.0,
             },
         }
     }

@@ -26,7 +26,7 @@ from tests.support.records import usage_rows
 async def test_every_record_is_accepted_exactly_once_and_reconciles_to_zero(
     sqlite_url: str,
 ) -> None:
-    async with FakeStripe(hold_s=1.0) as fake:
+    async with FakeStripe(hold_s=3.0) as fake:
         running = await start_hub(
             stripe_config(fake), database_url=sqlite_url, clock=FakeClock(MARCH_1)
         )

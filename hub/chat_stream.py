@@ -318,7 +318,15 @@ class ChatStream:
                     except BaseException as exc:  # the caller cancelled meanwhile, or a bug
                         ending = exc
                         raise
-                usage, finish = chunk.usage, chunk.finish_reason
+                usage = chunk.usage
+                choices = chunk.choices
+                # Choice 0's finish reason and text, as ChatChunk's properties give them,
+                # without their calls for the one choice nearly every chunk has.
+                if len(choices) == 1:
+                    only = choices[0]
+                    finish = only.finish_reason if only.index == 0 else None
+                else:
+                    finish = chunk.finish_reason
                 if usage is not None:
                     seen_usage = usage
                 if finish is not None:
@@ -331,22 +339,27 @@ class ChatStream:
                     else:
                         await _close(upstream)
                     chunk = guard.ending(self._held_usage())
-                    usage, finish = chunk.usage, chunk.finish_reason
+                    usage, finish, choices = chunk.usage, chunk.finish_reason, chunk.choices
                 if usage is not None:
                     result.usage = usage
                 if finish is not None:
                     result.finish_reason = finish
-                for choice in chunk.choices:  # output that is not choice 0's text
-                    other = len(choice.refusal)
-                    if choice.tool_calls:
-                        other += sum(
-                            len(c.arguments) + len(c.name or "") for c in choice.tool_calls
-                        )
-                    if choice.index:
-                        other += len(choice.text)
-                    if other:
-                        result.other_output_chars += other
-                text = chunk.text
+                for choice in choices:  # output that is not choice 0's text
+                    if choice.refusal or choice.tool_calls or choice.index:
+                        other = len(choice.refusal)
+                        if choice.tool_calls:
+                            other += sum(
+                                len(c.arguments) + len(c.name or "") for c in choice.tool_calls
+                            )
+                        if choice.index:
+                            other += len(choice.text)
+                        if other:
+                            result.other_output_chars += other
+                if len(choices) == 1:
+                    only = choices[0]
+                    text = only.text if only.index == 0 else ""
+                else:
+                    text = chunk.text
                 if result.ttft_ms is None and (text or result.has_output):
                     result.ttft_ms = self._elapsed_ms()
                 if text:

@@ -27,7 +27,6 @@ that is gone moves nothing by id, its spend goes to the counters of its keys
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,8 +37,9 @@ from sqlalchemy import Table, bindparam, insert, select, text
 from hub.events.outbox import EventSink
 from hub.ledger.counters import Move, move_counters, spend_by_key
 from hub.ledger.holds import Hold, Settlement
+from hub.ledger.multirow import SIZES
 from hub.ledger.pg_settle_batch import settle_batch_pg
-from hub.ledger.precompiled import Precompiled
+from hub.ledger.precompiled import Precompiled, execute_rows
 from hub.ledger.settle_pg import settle_alone
 from hub.ledger.thresholds import crossed_thresholds
 from hub.ledger.usage_entry import UsageEntry
@@ -51,18 +51,19 @@ from hub.store.ledger_tables import Reservation, UsageRecord
 _HOLD_TABLE = cast(Table, Reservation.__table__)
 _HOLDS = _HOLD_TABLE.c
 _RECORDS = cast(Table, UsageRecord.__table__).c
-# Every hold of a batch in one statement, with one parameter however many there are (an
-# expanding IN would compile anew for each count): JSON on SQLite, arrays on PostgreSQL. A
-# row is released only if both its id and its request id are the hold's: an id alone may
-# have been handed out again to another request (a PostgreSQL crash lost the reservation's
-# asynchronous commit; SQLite reuses the largest rowid once it is deleted).
-_RELEASE_SQLITE = Precompiled(
-    text(
-        f"DELETE FROM {_HOLD_TABLE.name} WHERE (id, request_id) IN "
-        "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-        "FROM json_each(:holds)) RETURNING id"
-    )
-)
+# SQLite: every hold of a batch in one statement (or a few, cut into `SIZES`, so a handful
+# of SQL texts stay in the driver's statement cache), each by its id and its request id: a
+# row is released only if both are the hold's, since an id alone may have been handed out
+# again to another request (SQLite reuses the largest rowid once it is deleted; on
+# PostgreSQL a crash may lose the reservation's asynchronous commit). Each term is a rowid
+# lookup (`MULTI-INDEX OR`): 7.5 µs for one hold where the former `(id, request_id) IN
+# (SELECT … FROM json_each(:holds))` took 50 µs (its JSON parsed and a subquery run).
+_RELEASE_SQL = {
+    size: f"DELETE FROM {_HOLD_TABLE.name} WHERE "
+    + " OR ".join(["id = ? AND request_id = ?"] * size)
+    + " RETURNING id"
+    for size in SIZES
+}
 # PostgreSQL: the batch's holds released and the counters of those released moved, in one
 # statement (one round trip instead of two): each (hold, counter) pair's move, summed per
 # counter over the holds the DELETE took. A released row is this hold's own (its id and
@@ -152,9 +153,7 @@ class Settle:
                 tx, _RELEASE_AND_MOVE_PG.statement, items, _release_params(items)
             )
         else:
-            holds = [[item.hold.id, item.hold.request_id] for item in items]
-            rows = _RELEASE_SQLITE.rows(tx.conn, {"holds": json.dumps(holds)})
-            released = {int(row[0]) for row in rows}
+            released = _release_sqlite(tx, items)
         held = [item for item in items if item.hold.id in released]
         settled: dict[int, Settlement] = {}
         events: list[dict[str, object]] = []
@@ -256,6 +255,21 @@ class Settle:
     def _noted(self, tx: Tx, entry: UsageEntry) -> None:
         on_usage = self._on_usage
         tx.after_commit(lambda: on_usage(entry))
+
+
+def _release_sqlite(tx: Tx, items: Sequence[SettleItem]) -> set[int]:
+    """SQLite: release the batch's holds (`_RELEASE_SQL`); the ids of those released."""
+    released: set[int] = set()
+    start = 0
+    for size in SIZES:
+        while len(items) - start >= size:
+            values: list[object] = []
+            for item in items[start : start + size]:
+                values += (item.hold.id, item.hold.request_id)
+            rows = execute_rows(tx.conn, _RELEASE_SQL[size], tuple(values))
+            released.update(int(row[0]) for row in rows)
+            start += size
+    return released
 
 
 def _release_params(items: Sequence[SettleItem]) -> dict[str, object]:

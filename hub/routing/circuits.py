@@ -176,6 +176,8 @@ class Circuits:
     def admits(self, label: str) -> bool:
         """May this deployment be offered traffic now (closed, or a probe is free)?"""
         circuit = self._get(label)
+        if not circuit.until:
+            return True  # closed, whatever the time (nearly always: no clock read)
         now = self._now()
         state = circuit.state(now)
         return state == "closed" or (state == "half_open" and now >= circuit.probe_until)
@@ -190,6 +192,8 @@ class Circuits:
     async def acquire(self, label: str) -> bool:
         """Claim the right to send one request: always when closed; the probe when half-open."""
         circuit = self._get(label)
+        if not circuit.until:
+            return True  # closed, whatever the time
         now = self._now()
         state = circuit.state(now)
         if state == "closed":
@@ -250,15 +254,17 @@ class Circuits:
 
     async def succeeded(self, label: str) -> None:
         circuit = self._get(label)
-        now = self._now()
-        state = circuit.state(now)
-        if state == "open":
-            return  # began before the circuit opened; only the probe may close it
-        if state == "half_open":
-            self.apply_closed(label, now)
-            if self._link is not None:
-                await self._shared("close", self._link.closed(label, now=now))
-        elif circuit.failures:
+        if circuit.until:  # closed needs no clock read (nearly every request)
+            now = self._now()
+            state = circuit.state(now)
+            if state == "open":
+                return  # began before the circuit opened; only the probe may close it
+            if state == "half_open":
+                self.apply_closed(label, now)
+                if self._link is not None:
+                    await self._shared("close", self._link.closed(label, now=now))
+                return
+        if circuit.failures:
             circuit.failures = 0
             if self._link is not None:
                 await self._shared("reset", self._link.reset_failures(label))

@@ -9,7 +9,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from opentelemetry import trace
+
+from hub.observability.span_context import current_span_context
 
 if TYPE_CHECKING:
     from hub.chat_stream import ChatStream
@@ -42,7 +43,7 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             line["request_id"] = request_id
-        span = trace.get_current_span().get_span_context()
+        span = current_span_context()
         if span.is_valid:  # the hub's trace, or the caller's traceparent when tracing is off
             line["trace_id"] = format(span.trace_id, "032x")
             line["span_id"] = format(span.span_id, "016x")

@@ -22,6 +22,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from hub.config.observability import OtelSettings
+from hub.observability.span_context import current_span_context
 
 if TYPE_CHECKING:
     import httpx
@@ -173,14 +174,14 @@ async def inject_trace_headers(request: httpx.Request) -> None:
 
 def inject_trace_context(headers: dict[str, str]) -> None:
     """Outgoing provider calls (aiohttp) carry the current trace context, when there is one."""
-    if trace.get_current_span().get_span_context().is_valid:
+    if current_span_context().is_valid:
         from opentelemetry import propagate
 
         propagate.inject(headers)
 
 
 def current_trace_ids() -> tuple[str, str] | None:
-    ctx = trace.get_current_span().get_span_context()
+    ctx = current_span_context()
     if not ctx.is_valid:
         return None
     return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")

@@ -18,6 +18,8 @@ own `Authorization` header already ruled out netrc credentials for the upstream 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import deque
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
@@ -34,31 +36,49 @@ _URLS_KEPT = 64
 
 
 class InFlight:
-    """At most `limit` holders at once; `acquire` waits at most `wait_s` for a turn."""
+    """At most `limit` holders at once; `acquire` waits at most `wait_s` for a turn.
+
+    A count and a queue of waiters rather than an `asyncio.Semaphore`: a free slot is taken
+    without a call (the semaphore's `locked()` and `acquire()` walked its waiters twice per
+    request), and a slot given up goes straight to the longest waiter, so a newcomer never
+    takes it from one already waiting."""
 
     def __init__(self, limit: int, wait_s: float) -> None:
         self.limit = limit
         self._wait_s = wait_s
-        self._free = asyncio.Semaphore(limit)
-        self.held = 0
+        self.held = 0  # slots taken, a waiter handed one included
+        self._waiters: deque[asyncio.Future[None]] = deque()
 
     async def acquire(self) -> bool:
-        if self._free.locked():
-            if self._wait_s <= 0:
+        if self.held < self.limit and not self._waiters:
+            self.held += 1
+            return True
+        if self._wait_s <= 0:
+            return False
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(self._wait_s):
+                await waiter
+        except BaseException as exc:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a slot as the wait ended: the next one's
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            if isinstance(exc, TimeoutError):
                 return False
-            try:
-                async with asyncio.timeout(self._wait_s):
-                    await self._free.acquire()
-            except TimeoutError:
-                return False
-        else:
-            await self._free.acquire()
-        self.held += 1
+            raise
         return True
 
     def release(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():  # (a cancelled wait leaves it done)
+                waiter.set_result(None)  # the slot goes to it as it is: still held
+                return
         self.held -= 1
-        self._free.release()
 
 
 class ProviderTransport:

@@ -108,16 +108,22 @@ _FIRST = 2 * len(DIMENSION_COLUMNS)  # where the pick finds the first deployment
 _Pick = Callable[[tuple[object, ...]], tuple[object, ...]]
 
 
-def _plan() -> tuple[tuple[tuple[tuple[str, str, int], ...], _Pick, int], ...]:
+_Prefixes = tuple[tuple[str, str, int], ...]  # (cube, grain, its slot in `_GRAIN_SLOTS`)
+# Per cube: its prefixes, its pick, its slot in `_BIN_SLOTS`, and the pick's positions in
+# (dimensions, absent values, first deployment) (hub/ledger/rollups_sqlite.py reads those).
+_Step = tuple[_Prefixes, _Pick, int, tuple[int, ...]]
+
+
+def _plan() -> tuple[_Step, ...]:
     width = len(DIMENSION_COLUMNS)
-    plan = []
+    plan: list[_Step] = []
     for cube, grains, kept, measure in _SHAPES:
         positions = [i if i in kept else width + i for i in range(width)]
         if cube == "failover":
             positions[_DEPLOYMENT] = _FIRST  # the deployment tried first (`_values`)
         pick = cast(_Pick, operator.itemgetter(*positions))
         prefixes = tuple((cube, grain, _GRAIN_SLOTS.index(grain)) for grain in grains)
-        plan.append((prefixes, pick, _BIN_SLOTS.index(measure)))
+        plan.append((prefixes, pick, _BIN_SLOTS.index(measure), tuple(positions)))
     return tuple(plan)
 
 
@@ -162,20 +168,7 @@ def batch_values(
     record built and then summed by key."""
     if len(records) == 1:  # one record's rows have distinct keys: nothing to merge
         return [key + amounts for key, amounts in _one(records[0], sign=1, convert=convert_bucket)]
-    groups: dict[_Identity, list[dict[int, list[_Amounts]]]] = {}
-    for record in records:
-        identity, bins, amounts = _measured(record, sign=1)
-        slots = groups.get(identity)
-        if slots is None:
-            slots = groups[identity] = [{} for _ in _BIN_SLOTS]
-        for by_bin, bin_ in zip(slots, bins, strict=True):
-            if bin_ is not None:
-                by_bin.setdefault(bin_, []).append(amounts)
-    expanded = [
-        _expand(identity, [{bin_: _summed(parts) for bin_, parts in by_bin.items()}
-                           for by_bin in slots], convert_bucket)
-        for identity, slots in groups.items()
-    ]  # fmt: skip
+    expanded = [_expand(identity, slots, convert_bucket) for identity, slots in grouped(records)]
     if len(expanded) == 1:  # one identity's keys are distinct (cube, bin)
         return [key + amounts for key, amounts in expanded[0]]
     merged: dict[tuple[object, ...], _Amounts] = {}
@@ -185,6 +178,26 @@ def batch_values(
             into = merged.get(key)
             merged[key] = amounts if into is None else tuple(map(add, into, amounts))
     return [key + amounts for key, amounts in merged.items()]
+
+
+def grouped(
+    records: Sequence[Mapping[str, Any]],
+) -> list[tuple[_Identity, list[dict[int, _Amounts]]]]:
+    """The records' identities, each with its sums per bin of each of `_BIN_SLOTS` (records
+    of one identity and bin added up)."""
+    groups: dict[_Identity, list[dict[int, list[_Amounts]]]] = {}
+    for record in records:
+        identity, bins, amounts = _measured(record, sign=1)
+        slots = groups.get(identity)
+        if slots is None:
+            slots = groups[identity] = [{} for _ in _BIN_SLOTS]
+        for by_bin, bin_ in zip(slots, bins, strict=True):
+            if bin_ is not None:
+                by_bin.setdefault(bin_, []).append(amounts)
+    return [
+        (identity, [{bin_: _summed(parts) for bin_, parts in by_bin.items()} for by_bin in slots])
+        for identity, slots in groups.items()
+    ]
 
 
 def _summed(parts: list[_Amounts]) -> _Amounts:
@@ -252,7 +265,7 @@ def _expand(
     buckets = _buckets(quarter, convert)
     source = (*dimensions, *_ABSENTS, first)
     rows: list[tuple[tuple[object, ...], _Amounts]] = []
-    for prefixes, pick, slot in _PLAN:
+    for prefixes, pick, slot, _ in _PLAN:
         by_bin = slots[slot]
         if not by_bin:
             continue

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from hub.ledger.multirow import MultiRow
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
 from hub.ledger.rollups import add_rollups, add_rollups_of, merged_rows, reversal_rows, rollup_rows
+from hub.ledger.rollups_sqlite import add_rollups_sqlite
 from hub.ledger.usage_entry import RECORD_COLUMNS, UsageEntry
 from hub.observer import note_usage
 from hub.store.ledger_tables import UsageRecord
@@ -50,9 +51,10 @@ def write_usage(conn: Connection, entries: Sequence[tuple[UsageEntry, datetime]]
     rows = [entry.row_values(now) for entry, now in entries]
     if conn.dialect.name == "postgresql":
         ids = insert_returning_ids(conn, _INSERT, _INSERT_ONE, rows)
+        add_rollups_of(conn, rows)
     else:
         ids = _inserted_sqlite(conn, rows)
-    add_rollups_of(conn, rows)
+        add_rollups_sqlite(conn, rows)
     return ids
 
 

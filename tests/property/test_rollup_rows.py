@@ -93,10 +93,25 @@ records = st.fixed_dictionaries(
         "ttft": st.one_of(st.none(), st.sampled_from(EDGE_MS)),
     }
 )
+# What a copy of a record may measure differently, keeping its identity (dimensions, first
+# deployment, quarter hour): its bins, so one identity's records fall into several bins of a
+# slot (the SQLite writer's statements per slot, hub/ledger/rollups_sqlite.py).
+measures = st.fixed_dictionaries(
+    {
+        "latency": st.sampled_from(EDGE_MS),
+        "ttft": st.one_of(st.none(), st.sampled_from(EDGE_MS)),
+        "prompt": st.sampled_from(EDGE_TOKENS),
+        "completion": st.sampled_from(EDGE_TOKENS),
+    }
+)
 # Batches: some of one record, some of several sharing an identity (the same record drawn
-# again: only the request id differs), some of mixed ones.
+# again: only the request id differs, or also what it measured), some of mixed ones.
 batches = st.lists(
-    st.tuples(st.lists(records, min_size=1, max_size=6), st.integers(1, 4)),
+    st.tuples(
+        st.lists(records, min_size=1, max_size=6),
+        st.integers(1, 6),
+        st.lists(measures, max_size=5),
+    ),
     min_size=1,
     max_size=6,
 )
@@ -177,14 +192,19 @@ def expected_rollups(stored: list[UsageRecord]) -> dict[tuple[Any, ...], tuple[i
 )
 @given(drawn=batches)
 async def test_every_rollup_row_is_the_sum_of_its_records(
-    running: RunningHub, drawn: list[tuple[list[dict[str, Any]], int]]
+    running: RunningHub, drawn: list[tuple[list[dict[str, Any]], int, list[dict[str, Any]]]]
 ) -> None:
     hub = running.hub
     team = await hub.teams.create(f"rr-{next(counter)}")
     caller = Caller(team_id=team.id, team_name=team.name)
     numbers = itertools.count()
-    for kinds, copies in drawn:
-        batch = [(entry(caller, next(numbers), r), r["when"]) for r in kinds for _ in range(copies)]
+    for kinds, copies, varied in drawn:
+        batch = [
+            (entry(caller, next(numbers), {**r, **(varied[c - 1] if 0 < c <= len(varied) else {})}),
+             r["when"])
+            for r in kinds
+            for c in range(copies)
+        ]  # fmt: skip
 
         def write(tx: Tx, batch: list[tuple[UsageEntry, datetime]] = batch) -> list[int]:
             return write_usage(tx.conn, batch)
@@ -197,7 +217,7 @@ async def test_every_rollup_row_is_the_sum_of_its_records(
         rollups = list(
             await session.scalars(select(UsageRollup).where(UsageRollup.team_id == team.id))
         )
-    assert len(stored) == sum(len(kinds) * copies for kinds, copies in drawn)
+    assert len(stored) == sum(len(kinds) * copies for kinds, copies, _ in drawn)
     got = {
         tuple(getattr(r, name) for name in ROLLUP_KEY): tuple(getattr(r, n) for n in SUM_COLUMNS)
         for r in rollups

@@ -12,8 +12,11 @@ def usd_to_micros(usd: float | str | Decimal) -> int:
 
 
 def micros_to_usd(micros: int) -> float:
-    """Exact to the micro-dollar: a float with at most six decimals, for JSON."""
-    return float(Decimal(micros) / MICROS_PER_USD)
+    """Exact to the micro-dollar: a float with at most six decimals, for JSON. The float
+    nearest the exact quotient, as `float(Decimal(micros) / MICROS_PER_USD)` is, without a
+    Decimal (int / int is correctly rounded in CPython; the metrics add one per usage
+    record; tests/hub/observability/test_metrics_usd.py)."""
+    return micros / MICROS_PER_USD
 
 
 def format_usd(micros: int) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
+from hub.ledger.money import micros_to_usd
 from hub.ledger.usage_entry import UsageEntry
 
 REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
@@ -176,14 +177,7 @@ class HubMetrics:
             if count > 0:
                 self.adder(self.tokens, *base, kind, *key)(count)
         if entry.cost_micros > 0:
-            self.adder(self.spend, *base, *key)(_usd(entry.cost_micros))
+            self.adder(self.spend, *base, *key)(micros_to_usd(entry.cost_micros))
         if entry.saved_micros > 0:
-            saved = _usd(entry.saved_micros)
+            saved = micros_to_usd(entry.saved_micros)
             self.adder(self.cache_saved, entry.alias, entry.caller.team_name)(saved)
-
-
-def _usd(micros: int) -> float:
-    """`micros_to_usd(micros)` without a Decimal: both are the float nearest the exact
-    quotient (int / int is correctly rounded in CPython), so the same float
-    (tests/hub/observability/test_metrics_usd.py)."""
-    return micros / 1_000_000

@@ -243,14 +243,15 @@ async def start_hub_process(
     if tree is None:
         key, toml = await prepare_hub_database(database_url, upstream)
     else:  # the baseline's schema and set-up, by the baseline's code
-        done = subprocess.run(
-            [sys.executable, __file__, "prepare", database_url, upstream],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        key, toml = json.loads(done.stdout.strip().splitlines()[-1])
+        # Awaited, not run: the loop may be serving the database's way (pg_round_trips' proxy).
+        done = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "prepare", database_url, upstream,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await done.communicate()
+        if done.returncode:
+            raise RuntimeError(f"preparing the baseline's database failed:\n{err.decode()}")
+        key, toml = json.loads(out.decode().strip().splitlines()[-1])
     config = workdir / "hub.toml"
     config.write_text(toml.replace("[database]\n", "[database]\n" + database_toml, 1))
     port = free_port()

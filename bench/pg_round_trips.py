@@ -8,7 +8,17 @@ SQL) and the queries sent. After warm-up requests, `--requests` sequential chat 
 (plain, then streamed) each print the round trips per request and what they were, so a new
 wait on the chat path shows up as a count, whatever the machine's load.
 
+It also reads the server's side for ReadyForQuery, and times each round trip from the
+client's Sync (or simple Query) passing the proxy to the server's ReadyForQuery passing it
+back: the statement's server and wire time, p50/p90 per statement beside its count. That
+figure hardly moves with the load of the hub's process (it is the server's work, on the
+same machine's other core at worst). Last, where a request's time went, p50 of each part:
+from the request sent to its first statement's Sync (the hub's Python before the ledger),
+in the statements (server + wire), between and after them (the rest of the hub, the
+upstream call, the response).
+
     .venv/bin/python bench/pg_round_trips.py [--requests 100] [--config-extra 'key = "v"']
+        [--baseline /work/wt/base] [--explain]
 
 Needs HUB_TEST_POSTGRES_URL (or the default postgresql://postgres@127.0.0.1:5432/test).
 """
@@ -20,7 +30,8 @@ import asyncio
 import struct
 import sys
 import tempfile
-from collections import Counter
+import time
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -37,29 +48,69 @@ _GSS_REQUEST = 80877104
 
 
 class Wire:
-    """What the hub's connections sent: round trips and the statements behind them."""
+    """What the hub's connections sent: round trips, the statements behind them, and each
+    round trip's time from the client's Sync (or Query) to the server's ReadyForQuery."""
 
     def __init__(self) -> None:
         self.round_trips = 0
         self.statements: Counter[str] = Counter()
-        self._prepared: dict[bytes, str] = {}
+        self.times: dict[str, list[float]] = {}
+        # (sent, ready, statement) of every round trip, in the bench's clock, in order.
+        self.trips: list[tuple[float, float, str]] = []
+        self.plans: dict[str, str] = {}  # `--explain`: the last plan auto_explain sent
 
-    def snapshot(self) -> tuple[int, Counter[str]]:
-        return self.round_trips, Counter(self.statements)
+    def snapshot(self) -> tuple[int, Counter[str], int]:
+        return self.round_trips, Counter(self.statements), len(self.trips)
+
+
+class Link:
+    """One client connection's protocol state: its prepared statements, the statement the
+    next Sync completes, and the round trips waiting for their ReadyForQuery (in order)."""
+
+    def __init__(self, wire: Wire) -> None:
+        self.wire = wire
+        self._prepared: dict[bytes, str] = {}
+        self._bound = ""  # the statement bound since the last Sync ("" : a prepare only)
+        self._parsed = ""
+        self.waiting: deque[tuple[float, str]] = deque()
+        self.untyped_replies = 0  # SSLRequest / GSSENCRequest: one byte back, untyped
 
     def seen(self, kind: bytes, body: bytes) -> None:
+        wire = self.wire
         if kind == b"S":
-            self.round_trips += 1
+            wire.round_trips += 1
+            label = self._bound or "prepare " + _short(self._parsed)
+            self.waiting.append((time.perf_counter(), label))
+            self._bound = self._parsed = ""
         elif kind == b"Q":
-            self.round_trips += 1
-            self.statements["Q " + _short(body.rstrip(b"\0").decode(errors="replace"))] += 1
+            wire.round_trips += 1
+            label = "Q " + _short(body.rstrip(b"\0").decode(errors="replace"))
+            wire.statements[label] += 1
+            self.waiting.append((time.perf_counter(), label))
         elif kind == b"P":
             name, _, rest = body.partition(b"\0")
-            self._prepared[name] = rest.partition(b"\0")[0].decode(errors="replace")
+            self._parsed = rest.partition(b"\0")[0].decode(errors="replace")
+            self._prepared[name] = self._parsed
         elif kind == b"B":
             _portal, _, rest = body.partition(b"\0")
             name = rest.partition(b"\0")[0]
-            self.statements["B " + _short(self._prepared.get(name, "?"))] += 1
+            self._bound = "B " + _short(self._prepared.get(name, "?"))
+            wire.statements[self._bound] += 1
+
+    def notice(self, body: bytes) -> None:
+        """A NoticeResponse: with `--explain`, auto_explain's plan of the statement running."""
+        fields = {part[:1]: part[1:] for part in body.split(b"\0") if part}
+        message = fields.get(b"M", b"").decode(errors="replace")
+        if message.startswith("duration:") and self.waiting:
+            self.wire.plans[self.waiting[0][1]] = message
+
+    def ready(self) -> None:
+        now = time.perf_counter()
+        if not self.waiting:  # the startup's ReadyForQuery
+            return
+        sent, label = self.waiting.popleft()
+        self.wire.times.setdefault(label, []).append(now - sent)
+        self.wire.trips.append((sent, now, label))
 
 
 def _short(sql: str) -> str:
@@ -68,7 +119,7 @@ def _short(sql: str) -> str:
 
 
 async def _client_side(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, wire: Wire
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, link: Link
 ) -> None:
     """Forward the client's bytes, parsing its messages on the way."""
     try:
@@ -76,14 +127,16 @@ async def _client_side(
             head = await reader.readexactly(8)
             length, code = struct.unpack("!ii", head)
             rest = await reader.readexactly(length - 8)
+            untyped = code in (_SSL_REQUEST, _GSS_REQUEST)
+            link.untyped_replies += untyped
             writer.write(head + rest)
-            if code not in (_SSL_REQUEST, _GSS_REQUEST):
+            if not untyped:
                 break
         while True:
             head = await reader.readexactly(5)
             (length,) = struct.unpack("!i", head[1:])
             body = await reader.readexactly(length - 4)
-            wire.seen(head[:1], body)
+            link.seen(head[:1], body)
             writer.write(head + body)
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
@@ -91,12 +144,28 @@ async def _client_side(
         writer.close()
 
 
-async def _server_side(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _server_side(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, link: Link
+) -> None:
+    """Forward the server's bytes, noting each ReadyForQuery as it passes."""
     try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except ConnectionError:
+        while True:
+            kind = await reader.readexactly(1)
+            if link.untyped_replies:  # 'N' to an SSL / GSS request (counted before it went)
+                link.untyped_replies -= 1
+                writer.write(kind)
+                continue
+            head = kind + await reader.readexactly(4)
+            (length,) = struct.unpack("!i", head[1:])
+            body = await reader.readexactly(length - 4)
+            if head[:1] == b"N":
+                link.notice(body)
+                continue  # the hub's driver would log it
+            writer.write(head + body)
+            if head[:1] == b"Z":
+                link.ready()
+                await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
         pass
     finally:
         writer.close()
@@ -105,65 +174,180 @@ async def _server_side(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
 async def counting_proxy(host: str, port: int, wire: Wire) -> tuple[asyncio.Server, int]:
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(host, port)
-        await asyncio.gather(_client_side(reader, up_writer, wire), _server_side(up_reader, writer))
+        link = Link(wire)
+        await asyncio.gather(
+            _client_side(reader, up_writer, link), _server_side(up_reader, writer, link)
+        )
 
     listen = free_port()
     server = await asyncio.start_server(accept, "127.0.0.1", listen)
     return server, listen
 
 
-async def main(args: argparse.Namespace) -> None:
-    from tests.support.services import create_postgres_database, drop_postgres_database
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
-    url, name = await create_postgres_database()
+
+def _ms(values: list[float]) -> str:
+    return f"{_p(values, 0.5):6.3f} {_p(values, 0.9):6.3f}"
+
+
+class Hub:
+    """One `hub serve` behind its own counting proxy, and its requests' start and end times."""
+
+    def __init__(self, name: str, wire: Wire, process: Any, server: asyncio.Server) -> None:
+        self.name, self.wire, self.process, self.server = name, wire, process, server
+        self.calls: list[tuple[float, float]] = []
+
+    def report(self, label: str, requests: int, since: tuple[int, Counter[str], int]) -> None:
+        trips, statements, first_trip = since
+        wire = self.wire
+        print(
+            f"{label} [{self.name}]: {(wire.round_trips - trips) / requests:.2f} round trips a "
+            "request; per statement: count a request, Sync -> ReadyForQuery p50 p90 (ms)"
+        )
+        timed: dict[str, list[float]] = {}
+        for sent, ready, sql in wire.trips[first_trip:]:
+            timed.setdefault(sql, []).append(ready - sent)
+        for n, (sql, count) in enumerate((wire.statements - statements).most_common(), start=1):
+            print(f"  #{n:<2} {count / requests:6.2f}  {_ms(timed.pop(sql, []))}  {sql}")
+        for sql, times in timed.items():  # a prepare: no statement bound
+            print(f"      {len(times) / requests:6.2f}  {_ms(times)}  {sql}")
+        # Where each request's time went: before its first statement, in each, between.
+        # Only the statements of every request (not the background's, which come and go).
+        counts = wire.statements - statements
+        each = {sql for sql, count in counts.items() if count >= 0.9 * requests}
+        names = {sql: f"#{n}" for n, (sql, _) in enumerate(counts.most_common(), start=1)}
+        parts: dict[str, list[float]] = {}
+        trips_of = [t for t in wire.trips[first_trip:] if t[2] in each]
+        for start, end in self.calls[-requests:]:
+            at = start
+            for sent, ready, sql in (t for t in trips_of if start <= t[0] and t[1] <= end):
+                parts.setdefault(f"before {names[sql]}", []).append(sent - at)
+                parts.setdefault(f"in {names[sql]}", []).append(ready - sent)
+                at = ready
+            parts.setdefault("after the last", []).append(end - at)
+            parts.setdefault("whole request", []).append(end - start)
+        print("  a request's time (the statements of every request, #n as above), p50 p90 (ms):")
+        for part, values in parts.items():
+            print(f"    {_ms(values)}  {part}")
+        for sql in sorted(each, key=names.__getitem__):
+            if sql in wire.plans:
+                print(f"  plan of {names[sql]} (auto_explain):\n{wire.plans[sql]}")
+
+
+async def _explaining(url: str, database: str) -> None:
+    """Every statement on `database`'s new connections sends its plan, analysed with its
+    buffers, to the client as a notice (which the proxy takes)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        for setting, value in (
+            ("session_preload_libraries", "auto_explain"),
+            ("auto_explain.log_min_duration", "0"),
+            ("auto_explain.log_analyze", "on"),
+            ("auto_explain.log_buffers", "on"),
+            ("auto_explain.log_level", "notice"),
+        ):
+            await conn.execute(f"ALTER DATABASE \"{database}\" SET {setting} = '{value}'")
+    finally:
+        await conn.close()
+
+
+async def _start(
+    name: str,
+    host: str,
+    port: int,
+    upstream: Any,
+    workdir: Path,
+    extra: str,
+    tree: Path | None,
+    explain: bool,
+) -> tuple[Hub, str]:
+    from tests.support.services import create_postgres_database
+
+    url, database = await create_postgres_database()
+    if explain:
+        await _explaining(url, database)
     parts = urlsplit(url)
     wire = Wire()
-    server, port = await counting_proxy(parts.hostname or "127.0.0.1", parts.port or 5432, wire)
+    server, listen = await counting_proxy(parts.hostname or host, parts.port or port, wire)
     netloc = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
-    proxied = urlunsplit(parts._replace(netloc=f"{netloc}:{port}"))
+    proxied = urlunsplit(parts._replace(netloc=f"{netloc}:{listen}"))
+    workdir.mkdir(exist_ok=True)
+    process = await start_hub_process(
+        proxied, upstream.base_url, workdir, name=name, tree=tree, database_toml=extra
+    )
+    return Hub(name, wire, process, server), database
+
+
+async def main(args: argparse.Namespace) -> None:
+    from tests.support.services import drop_postgres_database
+
     upstream = await start_helper("upstream")
-    hub: Any = None
+    hubs: list[Hub] = []
+    databases: list[str] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             extra = "".join(f"{line}\n" for line in args.config_extra)
-            hub = await start_hub_process(
-                proxied, upstream.base_url, Path(tmp), database_toml=extra
-            )
-            headers = {"Authorization": f"Bearer {hub.key}"}
+            trees: list[tuple[str, Path | None]] = [("this", None)]
+            if args.baseline:
+                trees.insert(0, ("baseline", Path(args.baseline)))
+            for name, tree in trees:
+                hub, database = await _start(
+                    name, "127.0.0.1", 5432, upstream, Path(tmp) / name, extra, tree, args.explain
+                )
+                hubs.append(hub)
+                databases.append(database)
             async with aiohttp.ClientSession() as session:
 
-                async def call(stream: bool) -> None:
+                async def call(hub: Hub, stream: bool) -> None:
+                    headers = {"Authorization": f"Bearer {hub.process.key}"}
+                    start = time.perf_counter()
                     async with session.post(
-                        hub.base_url + "/chat/completions",
+                        hub.process.base_url + "/chat/completions",
                         json={**BODY, "stream": stream},
                         headers=headers,
                     ) as response:
                         assert response.status == 200, await response.text()
                         await response.read()
+                    hub.calls.append((start, time.perf_counter()))
 
                 for stream in (False, True):
                     for _ in range(20):
-                        await call(stream)
+                        for hub in hubs:
+                            await call(hub, stream)
                     # Let background work of the warm-up (key use, health) pass its tick.
                     await asyncio.sleep(1)
-                    trips, statements = wire.snapshot()
-                    for _ in range(args.requests):
-                        await call(stream)
-                    after, seen = wire.snapshot()
+                    since = [hub.wire.snapshot() for hub in hubs]
+                    for _ in range(args.requests):  # interleaved: drift hits both alike
+                        for hub in hubs:
+                            await call(hub, stream)
                     label = "streamed" if stream else "plain"
-                    print(f"{label}: {(after - trips) / args.requests:.2f} round trips a request")
-                    for sql, count in (seen - statements).most_common():
-                        print(f"  {count / args.requests:6.2f}  {sql}")
+                    for hub, before in zip(hubs, since, strict=True):
+                        hub.report(label, args.requests, before)
     finally:
-        if hub is not None:
-            hub.stop()
+        for hub in hubs:
+            hub.process.stop()
+            hub.server.close()
         upstream.stop()
-        server.close()
-        await drop_postgres_database(name)
+        for database in databases:
+            await drop_postgres_database(database)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--config-extra", action="append", default=[], help="a line for [database]")
+    parser.add_argument(
+        "--baseline", help="another checkout: its hub measured too, requests interleaved"
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print each per-request statement's last plan (auto_explain, ANALYZE, BUFFERS); "
+        "the timings then include the analysis",
+    )
     asyncio.run(main(parser.parse_args()))

@@ -5,28 +5,30 @@
 Settling a batch in its transaction was the release and the counters' move (one statement,
 hub/ledger/settling.py), the usage records' INSERT … RETURNING (SQLAlchemy's many-row
 INSERT) and the rollups' upsert (an executemany): three round trips, and the INSERT's
-SQLAlchemy execution the heaviest Python of the three. Here the records and the rollup rows
-(`rollups.batch_values`: summed per key, so no row is updated twice) go as one array per
-column (`unnest`), so the statement is the same text whatever the batch's size and is
-prepared once per connection, and both are data-modifying CTEs after the release's, written
+SQLAlchemy execution the heaviest Python of the three. Here the records go as one array per
+column and the rollup rows (`rollups.batch_values`: summed per key, so no row is updated
+twice) as one array of the rollup row's composite type (`ROW_TYPE`, migration 0021), both
+`unnest`ed, so the statement is the same text whatever the batch's size and is prepared
+once per connection, and both are data-modifying CTEs after the release's, written
 only if the release took every hold of the batch (`WHERE (SELECT count(*) FROM released) =
 n`). Otherwise (a hold recovered or settled already) the statement released what it could
 and moved those holds' counters, wrote no record and no rollup, and `recorded` is None: the
 caller writes the released ones' records as before and settles the others one by one.
 
 The statement's parts are built from the tables (the columns `RECORD_COLUMNS` and
-`ROW_COLUMNS` name, each array cast to its column's type as SQLAlchemy compiles it, and
-bound through that type's own conversion), so a column added to a table and to the rows is
-written here too. Records come back with their request ids (unique), never matched by
-position.
+`ROW_COLUMNS` name, each record array cast to its column's type as SQLAlchemy compiles it,
+and bound through that type's own conversion), so a column added to the records' table is
+written here too; one added to the rollups needs `ROW_TYPE` altered with it (a test
+compares the type with `ROW_COLUMNS` and the table). Records come back with their request
+ids (unique), never matched by position.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import BindParameter, Table, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -54,30 +56,40 @@ def _unnest(table: Table, columns: Sequence[str], prefix: str, dialect: Dialect)
     return f"SELECT * FROM unnest({casts}) AS {prefix}rows({names})"
 
 
+# The rollup row's composite type (migration 0021: `ROW_COLUMNS`, in order, typed as the
+# table's columns). asyncpg checks each element of an array parameter against abstract base
+# classes, a Python call each: one array per column was some six hundred such calls for a
+# record's twenty-four rows; one array of rows is four a row, the rows bound as the tuples
+# `batch_values` builds.
+ROW_TYPE = "usage_rollup_row"
+
+
 def rollups_upsert(dialect: Dialect, where: str = "") -> str:
-    """The rollups' upsert of rows given as one array per column of `ROW_COLUMNS`
-    (parameters `u_<column>`, typed by `ROLLUP_ARRAYS`), each key once; `where`: a condition
-    on the rows' SELECT."""
+    """The rollups' upsert of rows given as one array of `ROW_TYPE` (parameter `u_rows`,
+    `ROLLUP_ROWS`), each key once; `where`: a condition on the rows' SELECT."""
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in ROW_COLUMNS)
     sums = ", ".join(f"{quote(n)} = r.{quote(n)} + EXCLUDED.{quote(n)}" for n in SUM_COLUMNS)
     key = ", ".join(quote(name) for name in ROLLUP_KEY)
     return (
         f"INSERT INTO {_ROLLUPS.name} AS r ({names}) "
-        f"{_unnest(_ROLLUPS, ROW_COLUMNS, 'u_', dialect)}{where} "
+        f"SELECT {names} FROM unnest(CAST(:u_rows AS {ROW_TYPE}[])) AS u_rows{where} "
         f"ON CONFLICT ({key}) DO UPDATE SET {sums}"
     )
 
 
-def rollup_arrays(rows: Sequence[Sequence[object]]) -> dict[str, object]:
-    """`rollups_upsert`'s parameters for rows in `ROW_COLUMNS` order."""
-    return {
-        f"u_{name}": list(values)
-        for name, values in zip(ROW_COLUMNS, zip(*rows, strict=True), strict=True)
-    }
+def rollup_rows(records: Sequence[Mapping[str, Any]], dialect: Dialect) -> dict[str, object]:
+    """`rollups_upsert`'s parameter: the records' rollup rows (`batch_values`), in the
+    driver's form (the bucket converted by its column's type, once per distinct bucket)."""
+    convert = _BUCKET_BINDS.get(dialect.name)
+    if convert is None:
+        convert = _BUCKET_BINDS[dialect.name] = _ROLLUPS.c.bucket.type.bind_processor(dialect)
+    return {"u_rows": batch_values(records, convert)}
 
 
-ROLLUP_ARRAYS = tuple(bindparam(f"u_{n}", type_=ARRAY(_ROLLUPS.c[n].type)) for n in ROW_COLUMNS)
+_BUCKET_BINDS: dict[str, Any] = {}
+# Bound as it is (no type: the rows are already in the driver's form).
+ROLLUP_ROWS: BindParameter[Any] = bindparam("u_rows")
 
 
 def _sql(release_sql: str, dialect: Dialect) -> Any:
@@ -99,7 +111,7 @@ def _sql(release_sql: str, dialect: Dialect) -> Any:
     )
     return statement.bindparams(
         *(bindparam(f"r_{n}", type_=ARRAY(_RECORDS.c[n].type)) for n in RECORD_COLUMNS),
-        *ROLLUP_ARRAYS,
+        ROLLUP_ROWS,
     )
 
 
@@ -118,12 +130,13 @@ def settle_batch_pg(
         assert isinstance(release, TextClause)
         compiled = _COMPILED[dialect.name] = Compiled(_sql(release.text, dialect), dialect, ())
     records = [item.entry.row_tuple(item.now) for item in items]
-    rollups = batch_values([dict(zip(RECORD_COLUMNS, r, strict=True)) for r in records])
     params: dict[str, object] = dict(release_params)
     params["held_count"] = len(items)
     for name, values in zip(RECORD_COLUMNS, zip(*records, strict=True), strict=True):
         params[f"r_{name}"] = list(values)
-    params.update(rollup_arrays(rollups))
+    params.update(
+        rollup_rows([dict(zip(RECORD_COLUMNS, r, strict=True)) for r in records], dialect)
+    )
     rows = execute_rows(tx.conn, compiled.sql, compiled.row(params))
     released = {int(row[1]) for row in rows if row[0] == 0}
     moved = {int(row[1]): (int(row[3]), int(row[4])) for row in rows if row[0] == 1}

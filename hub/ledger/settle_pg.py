@@ -3,9 +3,9 @@ hub/ledger/writer.py `Alone`): one round trip with its own commit instead of fiv
 the release and the counters' move, the record, its rollups, COMMIT).
 
 The statement is the release-and-move of hub/ledger/settling.py, the usage record's INSERT
-(compiled by SQLAlchemy from the table) and its rollup rows' upsert (one array per column,
-`pg_settle_batch.rollups_upsert`: one text for any number of rows, 25 parameters instead of
-25 per row), their parameters renumbered after the release's, as data-modifying CTEs, and
+(compiled by SQLAlchemy from the table) and its rollup rows' upsert (one array of rows,
+`pg_settle_batch.rollups_upsert`: one text and one parameter for any number of rows), their
+parameters renumbered after the release's, as data-modifying CTEs, and
 a guard that divides by zero, so the server rolls the whole statement back and the writer
 settles the request in a transaction as usual, unless
 
@@ -31,9 +31,8 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Connection, Table, insert, text
 
 from hub.ledger.holds import Settlement
-from hub.ledger.pg_settle_batch import ROLLUP_ARRAYS, rollup_arrays, rollups_upsert
+from hub.ledger.pg_settle_batch import ROLLUP_ROWS, rollup_rows, rollups_upsert
 from hub.ledger.precompiled import Compiled, execute_rows
-from hub.ledger.rollups import batch_values
 from hub.ledger.thresholds import THRESHOLDS
 from hub.ledger.writer import SYNC_COMMIT
 from hub.store.ledger_tables import UsageRecord
@@ -84,7 +83,7 @@ class _Statement:
         dialect = conn.dialect
         released = Compiled(release, dialect, ())
         record = Compiled(insert(_RECORDS).returning(_RECORDS.c.id), dialect, shape)
-        upsert = Compiled(text(rollups_upsert(dialect)).bindparams(*ROLLUP_ARRAYS), dialect, ())
+        upsert = Compiled(text(rollups_upsert(dialect)).bindparams(ROLLUP_ROWS), dialect, ())
         guard = Compiled(text(_GUARD), dialect, ())
         # The release's text ends with its own SELECT: keep its CTEs only.
         ctes = released.sql[: released.sql.rindex(" SELECT 0, id")]
@@ -124,7 +123,7 @@ def settle_alone(
     statement = _SHAPES.get(shape)
     if statement is None:
         statement = _SHAPES[shape] = _Statement(conn, release, shape)
-    flat = rollup_arrays(batch_values([record]))  # one record's rows: distinct keys
+    rolled = rollup_rows([record], conn.dialect)  # one record's rows: distinct keys
     guard = {
         "lim_ids": [lim.counter_id for lim in limits],
         "lim_cost": [lim.cost_limit_micros or 0 for lim in limits],
@@ -134,6 +133,6 @@ def settle_alone(
         "synchronous_commit": synchronous_commit,
     }
     released, rec, upsert, check = statement.parts
-    values = released.row(release_params) + rec.row(record) + upsert.row(flat) + check.row(guard)
+    values = released.row(release_params) + rec.row(record) + upsert.row(rolled) + check.row(guard)
     rows = execute_rows(conn, statement.sql, values)
     return Settlement(int(rows[0][1]), [])

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from hub.ledger.holds import Hold
-from hub.ledger.pg_settle_batch import settle_batch_pg
+from hub.ledger.pg_settle_batch import ROW_TYPE, settle_batch_pg
+from hub.ledger.rollups import ROW_COLUMNS, SUM_COLUMNS, merged_rows, rollup_rows
 from hub.ledger.settling import _RELEASE_AND_MOVE_PG, SettleItem, _release_params
 from hub.ledger.writer import Tx
-from hub.model import Caller
+from hub.model import Caller, Origin
 from hub.store.ledger_tables import BudgetCounter, Reservation
+from hub.store.rollup_tables import ROLLUP_KEY
 from tests.hub.ledger.test_alone_pg import entry, rollups
 from tests.support.hubs import RunningHub, start_hub
 from tests.support.records import usage_rows
@@ -114,3 +117,46 @@ async def test_a_batch_with_a_replayed_settlement_books_each_request_once(
     assert await ledger(running) == (0, 0, 30_003)
     sums = await rollups(running)
     assert all(values[0] == 3 for key, values in sums.items() if key[0] == "model")
+
+
+async def test_the_batch_writes_each_rollup_row_as_the_sum_of_its_records(
+    running: RunningHub,
+) -> None:
+    # Records of different identities (user, first token, fail-over) share some keys (the
+    # cubes that drop the user) and not others; every row is exactly its records' sums.
+    caller, holds = await reserved(running, 4)
+    now = running.clock.now()
+    entries = [entry(caller, f"r{n}", 10_000 + n, (10 + n, n)) for n in range(4)]
+    entries[1] = replace(entries[1], origin=Origin(connector="test", user="u2", channel="c1"))
+    entries[2] = replace(entries[2], ttft_ms=None, latency_ms=900)
+    entries[3] = replace(entries[3], first_deployment="up/other")
+    items = [SettleItem(h, e, now, frozenset()) for h, e in zip(holds, entries, strict=True)]
+    *_, recorded = await running.hub.ledger_writer.run(batch(items))
+    assert recorded is not None and len(recorded) == 4
+    stored = {r.request_id: r for r in await usage_rows(running.hub)}
+    expected = {
+        tuple(row[k] for k in ROLLUP_KEY): tuple(row[s] for s in SUM_COLUMNS)
+        for row in merged_rows(
+            row for e in entries for row in rollup_rows(e, stored[e.request_id].created_at)
+        )
+    }
+    assert len(expected) > 24  # the identities' keys differ somewhere
+    assert await rollups(running) == expected
+
+
+async def test_the_rollup_row_type_is_the_rows_columns_with_the_tables_types(
+    running: RunningHub,
+) -> None:
+    # The statement binds rollup rows as ROW_COLUMNS-ordered tuples of this type (0021).
+    def of(relation: str) -> Any:
+        return text(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute AS a "
+            "JOIN pg_class AS c ON c.oid = a.attrelid WHERE c.relname = :relation "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+        ).bindparams(relation=relation)
+
+    async with running.hub.sessions() as session:
+        attributes = [(r[0], r[1]) for r in await session.execute(of(ROW_TYPE))]
+        table = {r[0]: r[1] for r in await session.execute(of("usage_rollups"))}
+    assert [name for name, _ in attributes] == list(ROW_COLUMNS)
+    assert all(kind == table[name] for name, kind in attributes)

@@ -319,7 +319,12 @@ class ChatChunk:
     @property
     def has_content(self) -> bool:
         """Worth passing on: anything beyond a bare role announcement."""
-        return self.usage is not None or any(c.has_content for c in self.choices)
+        if self.usage is not None:
+            return True
+        choices = self.choices
+        if len(choices) == 1:  # no generator for the one choice nearly every chunk has
+            return choices[0].has_content
+        return any(c.has_content for c in choices)
 
 
 class Status(StrEnum):

@@ -16,10 +16,20 @@ from functools import partial
 from typing import Any
 
 
-async def outlast(work: asyncio.Future[Any]) -> bool:
+async def outlast(work: asyncio.Future[Any], ready: asyncio.Future[None] | None = None) -> bool:
     """Wait until `work` is done whatever happens to the caller; True if the caller was
-    cancelled while waiting (the caller must re-raise `asyncio.CancelledError`)."""
+    cancelled while waiting (the caller must re-raise `asyncio.CancelledError`).
+
+    `ready`: a future the work itself completes as its last step (`ready_once`), so the
+    caller goes on in the loop's next step. The work's own done callbacks are scheduled only
+    after the task finished, and the waiter they wake schedules the caller in turn: a step
+    later. A cancellation meanwhile cancels `ready` (never `work`); the wait goes on below."""
     cancelled = False
+    if ready is not None and not work.done():
+        try:
+            await ready
+        except asyncio.CancelledError:
+            cancelled = True
     while not work.done():
         waiter = work.get_loop().create_future()
         wake = partial(_wake, waiter)
@@ -35,3 +45,9 @@ async def outlast(work: asyncio.Future[Any]) -> bool:
 def _wake(waiter: asyncio.Future[None], _work: asyncio.Future[Any]) -> None:
     if not waiter.done():
         waiter.set_result(None)
+
+
+def ready_once(ready: asyncio.Future[None]) -> None:
+    """The work's end, for `outlast(work, ready)`: a `ready` cancelled with its caller stays so."""
+    if not ready.done():
+        ready.set_result(None)

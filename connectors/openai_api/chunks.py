@@ -12,6 +12,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import orjson
+
 from hub import fastjson
 from hub.model import ChatChunk, ChoiceDelta, Usage
 
@@ -129,4 +131,8 @@ def _choice_json(choice: ChoiceDelta) -> dict[str, Any]:
 
 
 def sse(body: Any) -> bytes:
-    return b"data: " + fastjson.dumps(body) + b"\n\n"
+    # orjson first here, as fastjson.dumps does (a call fewer for every chunk written).
+    try:
+        return b"data: " + orjson.dumps(body) + b"\n\n"
+    except TypeError:  # orjson.JSONEncodeError: what fastjson.dumps writes another way
+        return b"data: " + fastjson.dumps(body) + b"\n\n"

@@ -205,3 +205,49 @@ async def test_bounds_within_another_keep_its_deadline_with_its_own_timeout(
     request.close()
     await source.aclose()
     assert closed == [True]
+
+
+async def test_within_after_a_wait_drops_a_timer_due_past_the_outer_deadline(
+    looptime: LoopTimeProxy,
+) -> None:
+    """The attempt read its first chunk (its timer set for the idle bound, due at 50 s),
+    then is bound within a request due at 30 s: that timer would ring only at 50, so it is
+    dropped and the next wait sets one for 30, where the request's deadline ends it."""
+    request = Bounds(total_s=30, idle_s=None, expired=lambda why: ProviderTimeout(f"req: {why}"))
+    attempt = Bounds(total_s=60, idle_s=50, expired=_expired)
+    closed: list[bool] = []
+    source = _ticks([10.0, 3600.0], closed)
+    assert await attempt.next(source) == 0
+    attempt.within(request)
+    with pytest.raises(ProviderTimeout) as raised:
+        await attempt.next(source)
+    assert (str(raised.value), attempt.fired, looptime) == (
+        "req: past the 30-second deadline",
+        "outer",
+        30,
+    )
+    attempt.close()
+    request.close()
+    await source.aclose()
+    assert closed == [True]
+
+
+async def test_within_after_a_wait_keeps_a_timer_due_before_the_outer_deadline(
+    looptime: LoopTimeProxy,
+) -> None:
+    """The attempt's timer, set at its first wait for the idle bound (due at 20 s), is due
+    before the request's deadline (100 s): it stays, rings early at 20 (the first chunk came
+    at 5) and is set again for 25, when the reader has waited 20 s since it: idle."""
+    request = Bounds(total_s=100, idle_s=None, expired=lambda why: ProviderTimeout(f"req: {why}"))
+    attempt = Bounds(total_s=300, idle_s=20, expired=_expired)
+    closed: list[bool] = []
+    source = _ticks([5.0, 3600.0], closed)
+    assert await attempt.next(source) == 0
+    attempt.within(request)
+    with pytest.raises(ProviderTimeout) as raised:
+        await attempt.next(source)
+    assert (str(raised.value), attempt.fired, looptime) == ("stopped: no data for 20 s", "idle", 25)
+    attempt.close()
+    request.close()
+    await source.aclose()
+    assert closed == [True]

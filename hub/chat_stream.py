@@ -38,7 +38,7 @@ from hub.cache.responses import CacheLookup, replay
 from hub.chat_ending import classify
 from hub.chat_settlement import settle_request, usage_entry
 from hub.config import DeploymentSettings
-from hub.errors import BadRequest, ProviderError, QuotaExceeded
+from hub.errors import BadRequest, ProviderError, ProviderTimeout, QuotaExceeded
 from hub.ledger.budget import Hold
 from hub.ledger.checkpoints import Checkpoints
 from hub.ledger.estimate import estimate_prompt_tokens
@@ -377,7 +377,17 @@ class ChatStream:
                 if guard.cut:
                     break
             if answer is not None:  # it ended as it should (a no-op once the hub cut it)
-                await deadline.wait(answer.finish(None, seen_usage, seen_finish))
+                try:
+                    await deadline.wait(answer.finish(None, seen_usage, seen_finish))
+                except ProviderTimeout:
+                    # The answer is whole (its last chunk is out): the attempt's end, its
+                    # upstream closed and its circuit told (Redis, when shared), ran past the
+                    # request's deadline and was stopped there. Not a partial answer.
+                    log.warning(
+                        "request %s: the answer was whole; ending its attempt passed the "
+                        "request deadline",
+                        result.request_id,
+                    )
             self._finished = True
         except BaseException as exc:  # the caller left (GeneratorExit), cancelled, an error
             if ending is None:  # not the read's: to the attempt, the caller closed its stream

@@ -1,6 +1,6 @@
-"""A TCP proxy on 127.0.0.1 in front of a real server (PostgreSQL), that a test stops to make
-the server unreachable (every connection dropped, new ones refused) and starts again on the
-same port."""
+"""A TCP proxy on 127.0.0.1 in front of a real server (PostgreSQL, Redis), that a test stops to
+make the server unreachable (every connection dropped, new ones refused) and starts again on
+the same port, or holds to make it slow (what is sent waits, connections stay open)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def hold(self) -> None:
+        """From now on nothing sent either way is passed on until `flow()`."""
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        self._flowing.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -40,16 +49,19 @@ class TcpProxy:
             return
         self._writers |= {writer, up_writer}
         for task in (
-            asyncio.create_task(_pipe(reader, up_writer)),
-            asyncio.create_task(_pipe(up_reader, writer)),
+            asyncio.create_task(_pipe(reader, up_writer, self._flowing)),
+            asyncio.create_task(_pipe(up_reader, writer, self._flowing)),
         ):
             self._pipes.add(task)
             task.add_done_callback(self._pipes.discard)
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event
+) -> None:
     try:
         while data := await reader.read(65536):
+            await flowing.wait()
             writer.write(data)
             await writer.drain()
     except (ConnectionError, asyncio.CancelledError):

@@ -155,6 +155,22 @@ _MOVE_MANY_PG = Precompiled(
 )
 
 
+def has_room(
+    quota: QuotaLimit | None, cost: int, tokens: int, used: tuple[int, int] = (0, 0)
+) -> bool:
+    """Whether a hold of `cost` and `tokens` stays within each of the quota's limits on a
+    counter that has `used` (spent + reserved: cost, tokens) already; a new counter has
+    used nothing. The one statement of the limit check: `hold_on`'s upsert makes it in SQL
+    (its WHERE), and the SQLite batch (hub/ledger/reserve_sqlite.py) and PostgreSQL's
+    one-statement holds (hub/ledger/reserving.py `_fits_empty`) ask it here."""
+    if quota is None:
+        return True
+    cost_limit, token_limit = quota.cost_limit_micros, quota.token_limit
+    return (cost_limit is None or used[0] + cost <= cost_limit) and (
+        token_limit is None or used[1] + tokens <= token_limit
+    )
+
+
 def hold_on(
     conn: Connection,
     key: tuple[str, int, str, date],
@@ -163,12 +179,10 @@ def hold_on(
     tokens: int,
 ) -> int | None:
     """Add the hold to one counter if its limit has room; the counter id, or None if not."""
+    if not has_room(quota, cost_micros, tokens):
+        return None  # a new counter starts empty: not even that would fit
     cost_limit = quota.cost_limit_micros if quota else None
     token_limit = quota.token_limit if quota else None
-    if (cost_limit is not None and cost_micros > cost_limit) or (
-        token_limit is not None and tokens > token_limit
-    ):
-        return None  # a new counter starts empty: not even that would fit
     scope, scope_id, window, start = key
     statement = _HOLDS[(_dialect(conn), cost_limit is not None, token_limit is not None)]
     params: dict[str, object] = {

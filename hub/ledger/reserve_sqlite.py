@@ -25,7 +25,7 @@ from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select
 
-from hub.ledger.counters import CounterState, hold_on
+from hub.ledger.counters import CounterState, has_room, hold_on
 from hub.ledger.holds import CounterKey, Hold
 from hub.ledger.multirow import MultiRow
 from hub.ledger.periods import period_start
@@ -87,19 +87,11 @@ class _Counter:
     def fits(self, quota: QuotaLimit, cost: int, tokens: int) -> bool:
         """Whether `hold_on`'s upsert would take the hold here now (hub/ledger/counters.py):
         a new counter starts empty; an existing one takes it only while spent + reserved +
-        the hold stays within each limit."""
-        cost_limit, token_limit = quota.cost_limit_micros, quota.token_limit
-        if (cost_limit is not None and cost > cost_limit) or (
-            token_limit is not None and tokens > token_limit
-        ):
+        the hold stays within each limit (and only a hold that fits an empty one)."""
+        if not has_room(quota, cost, tokens):
             return False
-        if not self.exists:
-            return True
-        return (
-            cost_limit is None or self.cost_spent + self.cost_reserved + cost <= cost_limit
-        ) and (
-            token_limit is None or self.tokens_spent + self.tokens_reserved + tokens <= token_limit
-        )
+        used = (self.cost_spent + self.cost_reserved, self.tokens_spent + self.tokens_reserved)
+        return not self.exists or has_room(quota, cost, tokens, used)
 
     def hold(self, cost: int, tokens: int) -> None:
         self.exists = self.held = True

@@ -30,7 +30,14 @@ from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, text
 
-from hub.ledger.counters import CounterState, Move, hold_on, move_counters, read_counter
+from hub.ledger.counters import (
+    CounterState,
+    Move,
+    has_room,
+    hold_on,
+    move_counters,
+    read_counter,
+)
 from hub.ledger.holds import CounterKey, Hold
 from hub.ledger.periods import period_start
 from hub.ledger.pg_reserve import hold_together_pg
@@ -173,15 +180,7 @@ def _together_pg(tx: Tx, items: Sequence[ReserveItem]) -> dict[int, Hold]:
 def _fits_empty(item: ReserveItem) -> bool:
     """Whether the hold fits every limit on an empty counter (else `_hold` refuses it in
     order, without asking the database)."""
-    for _, quota in item.tracked:
-        if quota is None:
-            continue
-        cost_limit, token_limit = quota.cost_limit_micros, quota.token_limit
-        if (cost_limit is not None and item.cost_micros > cost_limit) or (
-            token_limit is not None and item.tokens > token_limit
-        ):
-            return False
-    return True
+    return all(has_room(quota, item.cost_micros, item.tokens) for _, quota in item.tracked)
 
 
 Key = tuple[str, int, str, date, QuotaLimit | None]

@@ -119,13 +119,17 @@ _SPENDS = {
     "postgresql": Precompiled(_spend_upsert(pg_insert)),
     "sqlite": Precompiled(_spend_upsert(sqlite_insert)),
 }
-_READ = select(
-    _C.cost_spent_micros, _C.cost_reserved_micros, _C.tokens_spent, _C.tokens_reserved
-).where(
-    _C.scope == bindparam("scope"),
-    _C.scope_id == bindparam("scope_id"),
-    _C.window == bindparam("window"),
-    _C.period_start == bindparam("period_start"),
+# One counter by its key: its id and figures (the SQLite batch reads each counter it moves
+# with it, hub/ledger/reserve_sqlite.py; a refusal reports the figures).
+_READ = Precompiled(
+    select(
+        _C.id, _C.cost_spent_micros, _C.cost_reserved_micros, _C.tokens_spent, _C.tokens_reserved
+    ).where(
+        _C.scope == bindparam("scope"),
+        _C.scope_id == bindparam("scope_id"),
+        _C.window == bindparam("window"),
+        _C.period_start == bindparam("period_start"),
+    )
 )
 _MOVE = Precompiled(
     update(BudgetCounter)
@@ -202,11 +206,22 @@ def hold_on(
 
 
 def read_counter(conn: Connection, key: tuple[str, int, str, date]) -> CounterState | None:
+    found = read_counter_row(conn, key)
+    return None if found is None else found[1]
+
+
+def read_counter_row(
+    conn: Connection, key: tuple[str, int, str, date]
+) -> tuple[int, CounterState] | None:
+    """The counter of `key`: its id and figures (None: no row)."""
     scope, scope_id, window, start = key
-    row = conn.execute(
-        _READ, {"scope": scope, "scope_id": scope_id, "window": window, "period_start": start}
-    ).one_or_none()
-    return None if row is None else CounterState(*(int(v) for v in row))
+    rows = _READ.rows(
+        conn, {"scope": scope, "scope_id": scope_id, "window": window, "period_start": start}
+    )
+    if not rows:
+        return None
+    counter_id, *figures = rows[0]
+    return int(counter_id), CounterState(*(int(v) for v in figures))
 
 
 def move_counters(conn: Connection, moves: Mapping[int, Move]) -> dict[int, tuple[int, int]]:

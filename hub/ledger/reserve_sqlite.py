@@ -23,20 +23,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import Connection, Table, insert
 
-from hub.ledger.counters import CounterState, has_room, hold_on
+from hub.ledger.counters import CounterState, has_room, hold_on, read_counter_row
 from hub.ledger.holds import CounterKey, Hold
 from hub.ledger.multirow import MultiRow
 from hub.ledger.periods import period_start
-from hub.ledger.precompiled import Precompiled
 from hub.ledger.quotas import QuotaLimit
 from hub.ledger.reserve_items import Refused, ReserveItem, Tracked
 from hub.ledger.thresholds import CounterLimit
-from hub.store.ledger_tables import BudgetCounter, Reservation
+from hub.store.ledger_tables import Reservation
 
 _RESERVATIONS = cast(Table, Reservation.__table__)
-_COUNTERS = cast(Table, BudgetCounter.__table__).c
 _ROW_COLUMNS = (
     "team_id",
     "counter_ids",
@@ -53,20 +51,6 @@ _INSERT_ROWS = MultiRow(
         insert(_RESERVATIONS).values(rows).returning(_RESERVATIONS.c.id, _RESERVATIONS.c.request_id)
     ),
     _ROW_COLUMNS,
-)
-_READ = Precompiled(
-    select(
-        _COUNTERS.id,
-        _COUNTERS.cost_spent_micros,
-        _COUNTERS.cost_reserved_micros,
-        _COUNTERS.tokens_spent,
-        _COUNTERS.tokens_reserved,
-    ).where(
-        _COUNTERS.scope == bindparam("scope"),
-        _COUNTERS.scope_id == bindparam("scope_id"),
-        _COUNTERS.window == bindparam("window"),
-        _COUNTERS.period_start == bindparam("period_start"),
-    )
 )
 
 
@@ -110,20 +94,17 @@ class _Counter:
 
 
 def _read(conn: Connection, key: CounterKey) -> _Counter:
-    scope, scope_id, window, start = key
-    rows = _READ.rows(
-        conn, {"scope": scope, "scope_id": scope_id, "window": window, "period_start": start}
-    )
-    if not rows:
+    found = read_counter_row(conn, key)
+    if found is None:
         return _Counter(exists=False)
-    counter_id, cost_spent, cost_reserved, tokens_spent, tokens_reserved = rows[0]
+    counter_id, state = found
     return _Counter(
         True,
-        int(counter_id),
-        int(cost_spent),
-        int(cost_reserved),
-        int(tokens_spent),
-        int(tokens_reserved),
+        counter_id,
+        state.cost_spent_micros,
+        state.cost_reserved_micros,
+        state.tokens_spent,
+        state.tokens_reserved,
     )
 
 

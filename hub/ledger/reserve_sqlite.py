@@ -30,8 +30,15 @@ from hub.ledger.holds import CounterKey, Hold
 from hub.ledger.multirow import MultiRow
 from hub.ledger.periods import period_start
 from hub.ledger.quotas import QuotaLimit
-from hub.ledger.reserve_items import Refused, ReserveItem, Tracked
-from hub.ledger.thresholds import CounterLimit
+from hub.ledger.reserve_items import (
+    HoldShape,
+    Refused,
+    ReserveItem,
+    Tracked,
+    counter_limit,
+    hold_shape,
+    made,
+)
 from hub.store.ledger_tables import Reservation
 
 _RESERVATIONS = cast(Table, Reservation.__table__)
@@ -143,33 +150,21 @@ def reserve_batch(conn: Connection, items: Sequence[ReserveItem]) -> list[Hold |
             ids[key] = counter_id
     admitted = [d for d in decided if not isinstance(d, Refused)]
     hold_ids = _inserted(conn, [(item, [ids[key] for key in keys]) for item, keys in admitted])
-    made = iter(zip(admitted, hold_ids, strict=True))
-    shapes: dict[tuple[tuple[CounterKey, ...], Tracked], _HoldShape] = {}
+    inserted = iter(zip(admitted, hold_ids, strict=True))
+    shapes: dict[tuple[tuple[CounterKey, ...], Tracked], HoldShape] = {}
     outcomes: list[Hold | Refused] = []
     for d in decided:
         if isinstance(d, Refused):
             outcomes.append(d)
             continue
-        (item, keys), hold_id = next(made)
+        (item, keys), hold_id = next(inserted)
         # Requests of one caller hold on the same counters under the same quotas: what
         # their holds say of those is built once per batch (frozen, so shared).
         known = (tuple(keys), item.tracked)
         shape = shapes.get(known)
         if shape is None:
             shape = shapes[known] = _hold_shape(item.tracked, keys, ids)
-        limits, counter_ids, counter_keys = shape
-        outcomes.append(
-            Hold(
-                hold_id,
-                item.caller.team_id,
-                counter_ids,
-                item.cost_micros,
-                item.tokens,
-                limits,
-                request_id=item.request_id,
-                counter_keys=counter_keys,
-            )
-        )
+        outcomes.append(made(item, hold_id, shape))
     return outcomes
 
 
@@ -198,24 +193,12 @@ def _inserted(conn: Connection, holds: list[tuple[ReserveItem, list[int]]]) -> l
     return [by_request[item.request_id] for item, _ in holds]
 
 
-_HoldShape = tuple[tuple[CounterLimit, ...], tuple[int, ...], tuple[CounterKey, ...]]
-
-
-def _hold_shape(tracked: Tracked, keys: list[CounterKey], ids: dict[CounterKey, int]) -> _HoldShape:
+def _hold_shape(tracked: Tracked, keys: list[CounterKey], ids: dict[CounterKey, int]) -> HoldShape:
     """A hold's limits (its counters with a quota, in `tracked` order) and its counters'
     ids and keys, sorted by id."""
-    limits = tuple(
-        CounterLimit(
-            counter_id=ids[key],
-            scope=key[0],
-            scope_id=key[1],
-            window=key[2],
-            period_start=key[3],
-            cost_limit_micros=quota.cost_limit_micros,
-            token_limit=quota.token_limit,
-        )
+    limits = (
+        counter_limit(ids[key], key, quota)
         for key, (_, quota) in zip(keys, tracked, strict=True)
         if quota is not None
     )
-    taken = sorted((ids[key], key) for key in keys)
-    return limits, tuple(c for c, _ in taken), tuple(key for _, key in taken)
+    return hold_shape(limits, ((ids[key], key) for key in keys))

@@ -43,7 +43,7 @@ from hub.ledger.periods import period_start
 from hub.ledger.pg_reserve import hold_together_pg
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
 from hub.ledger.quotas import QuotaLimit
-from hub.ledger.reserve_items import Refused, ReserveItem
+from hub.ledger.reserve_items import Refused, ReserveItem, counter_limit, hold_shape, made
 from hub.ledger.reserve_sqlite import reserve_batch
 from hub.ledger.thresholds import CounterLimit
 from hub.ledger.writer import NOT_ALONE, SYNC_COMMIT, Tx
@@ -188,16 +188,7 @@ _Taken = list[tuple[int, CounterKey]]  # the counters a hold took (id, key), sor
 
 
 def _made(item: ReserveItem, hold_id: int, taken: _Taken, limits: tuple[CounterLimit, ...]) -> Hold:
-    return Hold(
-        hold_id,
-        item.caller.team_id,
-        tuple(c for c, _ in taken),
-        item.cost_micros,
-        item.tokens,
-        limits,
-        request_id=item.request_id,
-        counter_keys=tuple(key for _, key in taken),
-    )
+    return made(item, hold_id, hold_shape(limits, taken))
 
 
 def _keys(item: ReserveItem) -> list[Key]:
@@ -275,22 +266,14 @@ def _held(
     item: ReserveItem, keys: list[Key], hold_id: int, taken: dict[tuple[str, int, str], int]
 ) -> Hold:
     limits = tuple(
-        CounterLimit(
-            counter_id=taken[(scope, scope_id, window)],
-            scope=scope,
-            scope_id=scope_id,
-            window=window,
-            period_start=start,
-            cost_limit_micros=quota.cost_limit_micros,
-            token_limit=quota.token_limit,
-        )
+        counter_limit(taken[(scope, scope_id, window)], (scope, scope_id, window, start), quota)
         for scope, scope_id, window, start, quota in keys
         if quota is not None
     )
-    ids = sorted(
+    ids = [
         (taken[(scope, scope_id, window)], (scope, scope_id, window, start))
         for scope, scope_id, window, start, _ in keys
-    )
+    ]
     return _made(item, hold_id, ids, limits)
 
 
@@ -316,15 +299,5 @@ def _hold(tx: Tx, item: ReserveItem) -> tuple[_Taken, tuple[CounterLimit, ...]] 
         counter_ids.append(counter_id)
         counter_keys.append(key)
         if quota is not None:
-            limits.append(
-                CounterLimit(
-                    counter_id=counter_id,
-                    scope=scope,
-                    scope_id=scope_id,
-                    window=window,
-                    period_start=start,
-                    cost_limit_micros=quota.cost_limit_micros,
-                    token_limit=quota.token_limit,
-                )
-            )
+            limits.append(counter_limit(counter_id, key, quota))
     return sorted(zip(counter_ids, counter_keys, strict=True)), tuple(limits)

@@ -164,3 +164,40 @@ async def test_a_reservation_queued_without_a_task_holds_or_refuses_as_reserve_d
         await refused
     assert await counters(running) == [(90_000, 0, 15, 0)]
     assert first.id != second.id
+
+
+async def test_concurrent_reservations_and_settlements_are_one_transaction_each(
+    running: RunningHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch's jobs written together, not one by one after a failure: a batch that fails
+    is written again job by job and still commits each, so only the writer's log tells."""
+    budget, writer = running.hub.budget, running.hub.ledger_writer
+    caller = Caller(team_id=running.team.id, team_name=running.team.name)
+    caplog.set_level("INFO", logger="hub.ledger")
+    batches = writer.batches
+    holds = await asyncio.gather(
+        *(budget.reserve(caller, cost_micros=1_000, tokens=10) for _ in range(3))
+    )
+    await asyncio.gather(
+        *(
+            budget.settle(
+                hold,
+                UsageEntry(
+                    request_id=f"together-{n}",
+                    caller=caller,
+                    origin=Origin(connector="test", user="u1"),
+                    alias="gpt",
+                    deployment="up/m",
+                    usage=Usage(prompt_tokens=1, completion_tokens=n),
+                    cost_micros=500,
+                    latency_ms=n,
+                    ttft_ms=None,
+                    status="ok",
+                ),
+            )
+            for n, hold in enumerate(holds)
+        )
+    )
+    assert writer.batches - batches == 2
+    assert not [r for r in caplog.records if "alone" in r.getMessage()]
+    assert await counters(running) == [(0, 1_500, 0, 6)]

@@ -34,7 +34,7 @@ from sqlalchemy import BindParameter, Connection, bindparam
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from hub.ledger.precompiled import translated
+from hub.ledger.precompiled import Conversions, bind_processor, convert, translated
 
 # Row counts a statement is compiled for; a batch of n rows is cut greedily into these
 # (61 rows: 48 + 12 + 1). At most 64 rows x 31 columns of parameters, far below SQLite's
@@ -81,10 +81,8 @@ class _Shape:
             raise TypeError("each row's parameters must come together, the given ones first")
         order = tuple(columns.index(name) for name in given)
         self.order = None if order == tuple(range(len(columns))) else order
-        processors = [
-            one.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in positions
-        ]
-        self.conversions: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+        processors = [bind_processor(one.binds[name].type, dialect) for name in positions]
+        self.conversions: Conversions = tuple(
             (columns.index(given[i]), process)
             for i, process in enumerate(processors[: len(given)])
             if process is not None
@@ -203,13 +201,6 @@ class MultiRow:
         out: list[tuple[Any, ...]] = []
         for row in rows:
             values = list(row)
-            for index, process in conversions:
-                value = values[index]
-                try:
-                    values[index] = memo[index, value]
-                except KeyError:
-                    values[index] = memo[index, value] = process(value)
-                except TypeError:  # unhashable (a JSON list): converted each time
-                    values[index] = process(value)
+            convert(values, conversions, memo)
             out.append(tuple(values))
         return out

@@ -39,6 +39,28 @@ Processor = Callable[[Any], Any] | None
 Conversions = tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, conversion)
 
 
+def bind_processor(type_: Any, dialect: Dialect) -> Processor:
+    """What a bind parameter of this type is converted by for the driver (None: nothing)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+def convert(values: list[Any], conversions: Conversions, memo: dict[Any, Any] | None) -> None:
+    """Convert `values` (a row, in a statement's parameter order) where `conversions` say, in
+    place. `memo`: conversions already made (by position and value) for the other rows of a
+    statement or an executemany, which repeat them (a rollup row's bucket, a batch's day)."""
+    for index, process in conversions:
+        value = values[index]
+        if memo is None:
+            values[index] = process(value)
+            continue
+        try:
+            values[index] = memo[index, value]
+        except KeyError:
+            values[index] = memo[index, value] = process(value)
+        except TypeError:  # unhashable (a JSON list): converted each time
+            values[index] = process(value)
+
+
 class Compiled:
     """A statement compiled for a dialect: its SQL, parameter names in order, conversions."""
 
@@ -53,8 +75,7 @@ class Compiled:
             raise TypeError(f"{dialect.name} is not a positional paramstyle")
         self.names: tuple[str, ...] = tuple(positions)
         self.processors: tuple[Processor, ...] = tuple(
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in self.names
+            bind_processor(compiled.binds[name].type, dialect) for name in self.names
         )
         # Values the statement carries itself (a literal in `values()`, a column's scalar
         # default for a column the rows leave out), for names the parameters do not give.
@@ -94,17 +115,7 @@ class Compiled:
         if not self._converted:
             return values  # type: ignore[no-any-return]
         converted = list(values)
-        for index, process in self._converted:
-            value = converted[index]
-            if memo is None:
-                converted[index] = process(value)
-                continue
-            try:
-                converted[index] = memo[index, value]
-            except KeyError:
-                converted[index] = memo[index, value] = process(value)
-            except TypeError:  # unhashable (a JSON list): converted each time
-                converted[index] = process(value)
+        convert(converted, self._converted, memo)
         return tuple(converted)
 
     def ordering(self, columns: tuple[str, ...]) -> tuple[tuple[int, ...] | None, Conversions]:
@@ -190,12 +201,7 @@ class Precompiled:
             values = []
             for row in rows:
                 ordered = list(row) if order is None else [row[i] for i in order]
-                for index, process in converted_:
-                    value = ordered[index]
-                    try:
-                        ordered[index] = memo[index, value]
-                    except KeyError:
-                        ordered[index] = memo[index, value] = process(value)
+                convert(ordered, converted_, memo)
                 values.append(ordered)
         _executemany(conn, compiled.sql, values)
 

@@ -44,7 +44,7 @@ from hub.ledger.summary_plan import (
     floor_quarter,
     floor_six_hours,
 )
-from hub.ledger.usage_entry import UsageEntry
+from hub.ledger.usage_entry import RECORD_COLUMNS, UsageEntry
 from hub.store.rollup_tables import DIMENSION_COLUMNS, ROLLUP_KEY, UsageRollup
 
 SUM_COLUMNS = (
@@ -128,8 +128,25 @@ def _plan() -> tuple[_Step, ...]:
 
 
 _PLAN = _plan()
-_DIMENSIONS_OF = operator.itemgetter(*DIMENSION_COLUMNS)
-_SUMS_OF = operator.itemgetter(*_RECORD_SUMS)
+# What the rollups read of a usage record, in one C call: by column name from a mapping
+# (`UsageEntry.row_values`, a stored row), or by position from `UsageEntry.row_tuple`'s
+# tuple (`RECORD_COLUMNS` order: the SQLite writer's records, no dict per record).
+_FIELDS = (
+    *DIMENSION_COLUMNS,
+    *_RECORD_SUMS,
+    "ttft_ms",
+    "deployment",
+    "first_deployment",
+    "latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "created_at",
+)
+Fields = Callable[[Any], tuple[Any, ...]]
+BY_NAME: Fields = operator.itemgetter(*_FIELDS)
+BY_POSITION: Fields = operator.itemgetter(*(RECORD_COLUMNS.index(name) for name in _FIELDS))
+_WIDTH = len(DIMENSION_COLUMNS)
+_SUMS_END = _WIDTH + len(_RECORD_SUMS)
 Convert = Callable[[Any], Any] | None
 
 
@@ -181,13 +198,13 @@ def batch_values(
 
 
 def grouped(
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[Any], fields: Fields = BY_NAME
 ) -> list[tuple[_Identity, list[dict[int, _Amounts]]]]:
     """The records' identities, each with its sums per bin of each of `_BIN_SLOTS` (records
     of one identity and bin added up)."""
     groups: dict[_Identity, list[dict[int, list[_Amounts]]]] = {}
     for record in records:
-        identity, bins, amounts = _measured(record, sign=1)
+        identity, bins, amounts = _measured(record, sign=1, fields=fields)
         slots = groups.get(identity)
         if slots is None:
             slots = groups[identity] = [{} for _ in _BIN_SLOTS]
@@ -224,29 +241,31 @@ def _buckets(quarter: datetime, convert: Convert) -> tuple[object, ...]:
 
 
 def _measured(
-    record: Mapping[str, Any], *, sign: int
+    record: Any, *, sign: int, fields: Fields = BY_NAME
 ) -> tuple[_Identity, tuple[int | None, ...], _Amounts]:
     """A usage record's identity, its bin in each of `_BIN_SLOTS` (None: no such measure:
-    no first token, no deployment) and the sums each of its rows adds (`SUM_COLUMNS`)."""
-    dimensions: tuple[object, ...] = _DIMENSIONS_OF(record)
+    no first token, no deployment) and the sums each of its rows adds (`SUM_COLUMNS`).
+    `fields`: how the record is read (`BY_NAME`, `BY_POSITION`)."""
+    values = fields(record)
+    dimensions: tuple[object, ...] = values[:_WIDTH]
     if None in dimensions:
         dimensions = tuple(absent if value is None else value
                            for value, absent in zip(dimensions, _ABSENTS, strict=True))  # fmt: skip
-    sums: tuple[int | None, ...] = _SUMS_OF(record)
-    ttft = record["ttft_ms"]
-    amounts = (1, *[value or 0 for value in sums], ttft or 0, 0 if ttft is None else 1)
+    ttft, deployment, first, latency, prompt, completion, created_at = values[_SUMS_END:]
+    amounts = (
+        1, *[value or 0 for value in values[_WIDTH:_SUMS_END]], ttft or 0, 0 if ttft is None else 1
+    )  # fmt: skip
     if sign != 1:
         amounts = tuple(sign * value for value in amounts)
-    deployment = record["deployment"]
-    first = record.get("first_deployment") or deployment
+    first = first or deployment
     bins = (
         0,
-        bin_of(record["latency_ms"] or 0),
+        bin_of(latency or 0),
         None if ttft is None else bin_of(ttft),
         None if not first else int(first != deployment),
-        size_bin(record["prompt_tokens"] or 0, record["completion_tokens"] or 0),
+        size_bin(prompt or 0, completion or 0),
     )
-    return (dimensions, first, floor_quarter(record["created_at"])), bins, amounts
+    return (dimensions, first, floor_quarter(created_at)), bins, amounts
 
 
 def _one(

@@ -26,7 +26,7 @@ upsert (`_UPSERT_ROWS`), so a column added to the table and to the rows is writt
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -39,12 +39,14 @@ from hub.ledger.rollups import (
     _GRAIN_SLOTS,
     _PLAN,
     _UPSERT_ROWS,
+    BY_POSITION,
     SUM_COLUMNS,
     _buckets,
     _measured,
     add_rollups_of,
     grouped,
 )
+from hub.ledger.usage_entry import RECORD_COLUMNS
 from hub.store.rollup_tables import DIMENSION_COLUMNS
 
 _WIDTH = len(DIMENSION_COLUMNS)
@@ -99,18 +101,18 @@ def _sql(conn: Connection, segments: tuple[_Segment, ...]) -> str:
     return sql
 
 
-def add_rollups_sqlite(conn: Connection, records: Sequence[Mapping[str, Any]]) -> None:
-    """Add usage records (`UsageEntry.row_values`) to their rollup rows, inside the
+def add_rollups_sqlite(conn: Connection, records: Sequence[tuple[Any, ...]]) -> None:
+    """Add usage records (`UsageEntry.row_tuple`'s tuples) to their rollup rows, inside the
     connection's transaction (SQLite)."""
     if not records:
         return
     conversions = _UPSERT_ROWS.conversions(conn)
     if not conversions.keys() <= {"bucket"}:  # values the driver's form is not: the rows
-        add_rollups_of(conn, records)
+        add_rollups_of(conn, [dict(zip(RECORD_COLUMNS, r, strict=True)) for r in records])
         return
     convert = conversions.get("bucket")
     if len(records) == 1:
-        identity, bins, amounts = _measured(records[0], sign=1)
+        identity, bins, amounts = _measured(records[0], sign=1, fields=BY_POSITION)
         dimensions, first, quarter = identity
         # Every slot's rows add the same sums: bound once, after the head, then the bins.
         sums_param = _HEAD_PARAMS + 1
@@ -127,7 +129,7 @@ def add_rollups_sqlite(conn: Connection, records: Sequence[Mapping[str, Any]]) -
         )
         execute_rows(conn, _sql(conn, segments), values)
         return
-    for (dimensions, first, quarter), slots in grouped(records):
+    for (dimensions, first, quarter), slots in grouped(records, BY_POSITION):
         head = (*dimensions, first, *_buckets(quarter, convert))
         # The slots of one bin together (every slot, when the records share their bins);
         # a slot of several bins alone, in chunks of `SIZES` bins.

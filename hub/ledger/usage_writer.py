@@ -11,7 +11,6 @@ of records in one INSERT … RETURNING, their rollup rows summed and upserted in
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
@@ -39,7 +38,7 @@ _INSERT_ROWS = MultiRow(
     lambda rows: insert(_RECORDS).values(rows).returning(_RECORDS.c.id, _RECORDS.c.request_id),
     RECORD_COLUMNS,
 )
-_IN_ROW_ORDER = operator.itemgetter(*RECORD_COLUMNS)
+_REQUEST_ID = RECORD_COLUMNS.index("request_id")
 _READ = select(_RECORDS).where(_RECORDS.c.id == bindparam("usage_id"))
 
 
@@ -48,23 +47,26 @@ def write_usage(conn: Connection, entries: Sequence[tuple[UsageEntry, datetime]]
     the connection's transaction; their ids, in order."""
     if not entries:
         return []
-    rows = [entry.row_values(now) for entry, now in entries]
     if conn.dialect.name == "postgresql":
+        rows = [entry.row_values(now) for entry, now in entries]
         ids = insert_returning_ids(conn, _INSERT, _INSERT_ONE, rows)
         add_rollups_of(conn, rows)
-    else:
-        ids = _inserted_sqlite(conn, rows)
-        add_rollups_sqlite(conn, rows)
+        return ids
+    # SQLite: the records as tuples in `RECORD_COLUMNS` order, for the INSERT and the rollups
+    # alike (no dict per record).
+    records = [entry.row_tuple(now) for entry, now in entries]
+    ids = _inserted_sqlite(conn, records)
+    add_rollups_sqlite(conn, records)
     return ids
 
 
-def _inserted_sqlite(conn: Connection, rows: list[dict[str, object]]) -> list[int]:
-    """The records in one INSERT … RETURNING (SQLite); their ids in `rows`' order."""
-    returned = _INSERT_ROWS.execute(conn, [_IN_ROW_ORDER(row) for row in rows])
+def _inserted_sqlite(conn: Connection, records: list[tuple[object, ...]]) -> list[int]:
+    """The records in one INSERT … RETURNING (SQLite); their ids in `records`' order."""
+    returned = _INSERT_ROWS.execute(conn, records)
     if len(returned) == 1:
         return [int(returned[0][0])]
     by_request = {request_id: int(usage_id) for usage_id, request_id in returned}
-    return [by_request[row["request_id"]] for row in rows]
+    return [by_request[record[_REQUEST_ID]] for record in records]
 
 
 def rewrite_usage_in(

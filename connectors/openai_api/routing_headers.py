@@ -20,8 +20,9 @@ DOWNGRADED_HEADER = "X-UniLLM-Downgraded"
 
 def routing_headers(stream: ChatStream) -> dict[str, str]:
     headers: dict[str, str] = {}
-    if stream.deployment:
-        headers[DEPLOYMENT_HEADER] = stream.deployment
+    deployment = stream.deployment  # worked out once (a property over the route and cache)
+    if deployment:
+        headers[DEPLOYMENT_HEADER] = deployment
     if stream.result.cache:
         headers[CACHE_HEADER] = stream.result.cache
     if stream.result.routed_by == "downgrade":

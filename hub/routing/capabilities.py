@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hub.config import DeploymentSettings, ModelSettings
-from hub.model import ChatRequest, TextPart
+from hub.model import ChatRequest, ImagePart, TextPart
 from hub.routing.errors import NoCapableDeployment
 
 # A typical (not worst-case) count: the point is to skip deployments that are surely too small.
@@ -42,23 +42,23 @@ class Needs:
         return ", ".join(wanted)
 
 
-def typical_input_tokens(request: ChatRequest) -> int:
-    chars = sum(
-        len(part.text)
-        for message in request.messages
-        for part in message.content
-        if isinstance(part, TextPart)
-    )
-    return chars // CHARS_PER_TOKEN + PER_MESSAGE_TOKENS * len(request.messages)
-
-
 def needs_of(request: ChatRequest) -> Needs:
+    # One pass over the parts for both the images and a typical token count of the text
+    # (CHARS_PER_TOKEN, PER_MESSAGE_TOKENS), without a generator per message.
+    images = False
+    chars = 0
+    for message in request.messages:
+        for part in message.content:
+            if isinstance(part, TextPart):
+                chars += len(part.text)
+            elif isinstance(part, ImagePart):
+                images = True
     fmt = request.response_format
     return Needs(
-        images=any(m.has_images for m in request.messages),
+        images=images,
         tools=bool(request.tools),
         json_schema=fmt is not None and fmt.type == "json_schema",
-        input_tokens=typical_input_tokens(request),
+        input_tokens=chars // CHARS_PER_TOKEN + PER_MESSAGE_TOKENS * len(request.messages),
     )
 
 

@@ -140,10 +140,14 @@ def _choices(choices: Any) -> list[ChoiceDelta]:
         logprobs = choice.get("logprobs")
         if logprobs is not None and type(logprobs) is not dict:
             raise _Mismatch
-        calls = delta.get("tool_calls")
-        # The string fields checked inline (a call each was a fifth of reading a chunk).
-        text, role = delta.get("content"), delta.get("role")
-        refusal, finish = delta.get("refusal"), choice.get("finish_reason")
+        # The string fields checked inline (a call each was a fifth of reading a chunk). A
+        # delta of content alone (nearly every chunk of an answer) is read without lookups.
+        if len(delta) == 1 and "content" in delta:
+            text, role, refusal, calls = delta["content"], None, None, None
+        else:
+            calls = delta.get("tool_calls")
+            text, role, refusal = delta.get("content"), delta.get("role"), delta.get("refusal")
+        finish = choice.get("finish_reason")
         for value in (text, role, refusal, finish):
             if value is not None and type(value) is not str:
                 raise _Mismatch

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection
+from sqlalchemy import Column, Connection, Date
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement, Executable
@@ -34,14 +35,56 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 
 from hub.ledger import pg_driver
+from hub.store.base import UTCDateTime
 
 Processor = Callable[[Any], Any] | None
 Conversions = tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, conversion)
 
 
+_SQLITE_DATE = "%(year)04d-%(month)02d-%(day)02d"
+_SQLITE_DATETIME = _SQLITE_DATE + " %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+
+
 def bind_processor(type_: Any, dialect: Dialect) -> Processor:
-    """What a bind parameter of this type is converted by for the driver (None: nothing)."""
-    return type_.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+    """What a bind parameter of this type is converted by for the driver (None: nothing).
+
+    SQLAlchemy's own, except on SQLite for a UTC datetime (`UTCDateTime`) and a date in their
+    default storage formats: those are text SQLAlchemy builds with a `%` format over a dict
+    of the value's fields (after the decorator's `astimezone`): 2.0 µs a UTC datetime, 0.8 µs
+    a date. A UTC datetime's `isoformat` (its offset cut off) is the same text in 1.2 µs, a
+    date's the same as its `isoformat`, remembered (0.1 µs; a few dates a day). Any
+    other value (another zone, a naive one, None, a datetime given as a date) takes
+    SQLAlchemy's way (tests/hub/ledger/test_driver_values.py)."""
+    impl = type_.dialect_impl(dialect)
+    process: Processor = impl.bind_processor(dialect)
+    if dialect.name != "sqlite" or process is None:
+        return process
+    slow = process
+    if isinstance(impl, UTCDateTime):
+        stored = dialect.type_descriptor(impl.impl_instance)
+        if getattr(stored, "_storage_format", None) == _SQLITE_DATETIME:
+
+            def utc_text(value: Any) -> Any:
+                if type(value) is datetime and value.tzinfo is UTC:
+                    return value.isoformat(" ", "microseconds")[:26]
+                return slow(value)
+
+            return utc_text
+    elif isinstance(impl, Date) and getattr(impl, "_storage_format", None) == _SQLITE_DATE:
+        known: dict[date, str] = {}  # a counter's period start: the same few dates all day
+
+        def date_text(value: Any) -> Any:
+            if type(value) is not date:
+                return slow(value)
+            text = known.get(value)
+            if text is None:
+                if len(known) >= 1024:
+                    known.clear()
+                text = known[value] = value.isoformat()
+            return text
+
+        return date_text
+    return process
 
 
 def convert(values: list[Any], conversions: Conversions, memo: dict[Any, Any] | None) -> None:

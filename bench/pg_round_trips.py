@@ -18,7 +18,7 @@ in the statements (server + wire), between and after them (the rest of the hub, 
 upstream call, the response).
 
     .venv/bin/python bench/pg_round_trips.py [--requests 100] [--config-extra 'key = "v"']
-        [--baseline /work/wt/base] [--explain]
+        [--baseline /work/wt/base] [--explain] [--set NAME=VALUE] [--py-spy DIR]
 
 Needs HUB_TEST_POSTGRES_URL (or the default postgresql://postgres@127.0.0.1:5432/test).
 """
@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -171,6 +174,48 @@ async def _server_side(
         writer.close()
 
 
+async def upstream_proxy(
+    base_url: str, seen: list[tuple[float, float]]
+) -> tuple[asyncio.Server, str]:
+    """A TCP pass-through to the fake upstream that notes, per HTTP exchange, when the hub's
+    request reached it and when the last byte of the answer passed back (`seen`): a
+    request's upstream part, so the rest of the time between statements is the hub's."""
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(host, port)
+        answered = [True]  # the last exchange has had answer bytes: the hub's next is new
+
+        async def ask() -> None:
+            try:
+                while data := await reader.read(65536):
+                    if answered[0]:
+                        now = time.perf_counter()
+                        seen.append((now, now))
+                        answered[0] = False
+                    up_writer.write(data)
+            finally:
+                up_writer.close()
+
+        async def answer() -> None:
+            try:
+                while data := await up_reader.read(65536):
+                    writer.write(data)
+                    seen[-1] = (seen[-1][0], time.perf_counter())
+                    answered[0] = True
+            except ConnectionError:
+                pass
+            finally:
+                writer.close()
+
+        await asyncio.gather(ask(), answer(), return_exceptions=True)
+
+    listen = free_port()
+    server = await asyncio.start_server(accept, "127.0.0.1", listen)
+    return server, urlunsplit(parts._replace(netloc=f"127.0.0.1:{listen}"))
+
+
 async def counting_proxy(host: str, port: int, wire: Wire) -> tuple[asyncio.Server, int]:
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection(host, port)
@@ -196,8 +241,12 @@ def _ms(values: list[float]) -> str:
 class Hub:
     """One `hub serve` behind its own counting proxy, and its requests' start and end times."""
 
-    def __init__(self, name: str, wire: Wire, process: Any, server: asyncio.Server) -> None:
-        self.name, self.wire, self.process, self.server = name, wire, process, server
+    def __init__(
+        self, name: str, wire: Wire, process: Any, servers: list[asyncio.Server],
+        upstream: list[tuple[float, float]],
+    ) -> None:  # fmt: skip
+        self.name, self.wire, self.process, self.servers = name, wire, process, servers
+        self.upstream = upstream  # (asked, answered) per upstream exchange
         self.calls: list[tuple[float, float]] = []
 
     def report(self, label: str, requests: int, since: tuple[int, Counter[str], int]) -> None:
@@ -221,15 +270,21 @@ class Hub:
         names = {sql: f"#{n}" for n, (sql, _) in enumerate(counts.most_common(), start=1)}
         parts: dict[str, list[float]] = {}
         trips_of = [t for t in wire.trips[first_trip:] if t[2] in each]
+        exchanges = [(asked, answered, "the upstream") for asked, answered in self.upstream]
         for start, end in self.calls[-requests:]:
             at = start
-            for sent, ready, sql in (t for t in trips_of if start <= t[0] and t[1] <= end):
-                parts.setdefault(f"before {names[sql]}", []).append(sent - at)
-                parts.setdefault(f"in {names[sql]}", []).append(ready - sent)
+            mine = [t for t in trips_of + exchanges if start <= t[0] and t[1] <= end]
+            for sent, ready, sql in sorted(mine):
+                name = names.get(sql, sql)
+                parts.setdefault(f"before {name}", []).append(sent - at)
+                parts.setdefault(f"in {name}", []).append(ready - sent)
                 at = ready
             parts.setdefault("after the last", []).append(end - at)
             parts.setdefault("whole request", []).append(end - start)
-        print("  a request's time (the statements of every request, #n as above), p50 p90 (ms):")
+        print(
+            "  a request's time (the statements of every request, #n as above, and the "
+            "upstream's answer, its last byte), p50 p90 (ms):"
+        )
         for part, values in parts.items():
             print(f"    {_ms(values)}  {part}")
         for sql in sorted(each, key=names.__getitem__):
@@ -237,20 +292,24 @@ class Hub:
                 print(f"  plan of {names[sql]} (auto_explain):\n{wire.plans[sql]}")
 
 
-async def _explaining(url: str, database: str) -> None:
-    """Every statement on `database`'s new connections sends its plan, analysed with its
-    buffers, to the client as a notice (which the proxy takes)."""
+_EXPLAIN = (
+    ("session_preload_libraries", "auto_explain"),
+    ("auto_explain.log_min_duration", "0"),
+    ("auto_explain.log_analyze", "on"),
+    ("auto_explain.log_buffers", "on"),
+    ("auto_explain.log_level", "notice"),
+)
+
+
+async def _configure(url: str, database: str, settings: list[tuple[str, str]]) -> None:
+    """Server settings for `database`'s new connections (`--explain`: every statement sends
+    its plan, analysed with its buffers, to the client as a notice, which the proxy takes;
+    `--set`)."""
     import asyncpg
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        for setting, value in (
-            ("session_preload_libraries", "auto_explain"),
-            ("auto_explain.log_min_duration", "0"),
-            ("auto_explain.log_analyze", "on"),
-            ("auto_explain.log_buffers", "on"),
-            ("auto_explain.log_level", "notice"),
-        ):
+        for setting, value in settings:
             await conn.execute(f"ALTER DATABASE \"{database}\" SET {setting} = '{value}'")
     finally:
         await conn.close()
@@ -264,23 +323,41 @@ async def _start(
     workdir: Path,
     extra: str,
     tree: Path | None,
-    explain: bool,
+    settings: list[tuple[str, str]],
 ) -> tuple[Hub, str]:
     from tests.support.services import create_postgres_database
 
     url, database = await create_postgres_database()
-    if explain:
-        await _explaining(url, database)
+    if settings:
+        await _configure(url, database, settings)
     parts = urlsplit(url)
     wire = Wire()
     server, listen = await counting_proxy(parts.hostname or host, parts.port or port, wire)
     netloc = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
     proxied = urlunsplit(parts._replace(netloc=f"{netloc}:{listen}"))
     workdir.mkdir(exist_ok=True)
+    exchanges: list[tuple[float, float]] = []
+    ahead, upstream_url = await upstream_proxy(upstream.base_url, exchanges)
     process = await start_hub_process(
-        proxied, upstream.base_url, workdir, name=name, tree=tree, database_toml=extra
+        proxied, upstream_url, workdir, name=name, tree=tree, database_toml=extra
     )
-    return Hub(name, wire, process, server), database
+    return Hub(name, wire, process, [server, ahead], exchanges), database
+
+
+def _spy(where: str | None, hub: Hub, case: str) -> subprocess.Popen[bytes] | None:
+    """py-spy on this checkout's hub during the measured requests (`--py-spy DIR`): the
+    samples holding the GIL (its CPU at concurrency 1, which is its added latency less the
+    waits), collapsed stacks per case."""
+    if where is None:
+        return None
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen(
+        [spy, "record", "-p", str(hub.process.popen.pid), "-f", "raw", "--gil", "-r", "1000"]
+        + (["--native"] if os.environ.get("PY_SPY_NATIVE") else [])
+        + ["-o", str(Path(where) / f"{case}.txt")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -296,9 +373,11 @@ async def main(args: argparse.Namespace) -> None:
             if args.baseline:
                 trees.insert(0, ("baseline", Path(args.baseline)))
             for name, tree in trees:
+                settings = [tuple(pair.split("=", 1)) for pair in args.set]
                 hub, database = await _start(
-                    name, "127.0.0.1", 5432, upstream, Path(tmp) / name, extra, tree, args.explain
-                )
+                    name, "127.0.0.1", 5432, upstream, Path(tmp) / name, extra, tree,
+                    [*(_EXPLAIN if args.explain else ()), *settings],  # type: ignore[list-item]
+                )  # fmt: skip
                 hubs.append(hub)
                 databases.append(database)
             async with aiohttp.ClientSession() as session:
@@ -322,16 +401,21 @@ async def main(args: argparse.Namespace) -> None:
                     # Let background work of the warm-up (key use, health) pass its tick.
                     await asyncio.sleep(1)
                     since = [hub.wire.snapshot() for hub in hubs]
+                    spy = _spy(args.py_spy, hubs[-1], "streamed" if stream else "plain")
                     for _ in range(args.requests):  # interleaved: drift hits both alike
                         for hub in hubs:
                             await call(hub, stream)
+                    if spy is not None:
+                        spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled
+                        await asyncio.to_thread(spy.wait)
                     label = "streamed" if stream else "plain"
                     for hub, before in zip(hubs, since, strict=True):
                         hub.report(label, args.requests, before)
     finally:
         for hub in hubs:
             hub.process.stop()
-            hub.server.close()
+            for server in hub.servers:
+                server.close()
         upstream.stop()
         for database in databases:
             await drop_postgres_database(database)
@@ -344,6 +428,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--baseline", help="another checkout: its hub measured too, requests interleaved"
     )
+    parser.add_argument(
+        "--set", action="append", default=[], help="NAME=VALUE: a server setting for the hubs' "
+        "databases (e.g. plan_cache_mode=force_generic_plan)",
+    )  # fmt: skip
+    parser.add_argument("--py-spy", help="a folder for py-spy's stacks of this checkout's hub")
     parser.add_argument(
         "--explain",
         action="store_true",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -31,6 +32,7 @@ from hub.ledger import pg_driver
 from hub.ledger.precompiled import translated
 
 
+@cache  # one per level, not a closure per batch
 def transaction(level: str | None) -> Callable[[Connection], AbstractContextManager[None]]:
     """The batch's transaction at `synchronous_commit` `level` (None: the server's)."""
     begin = "BEGIN" if level is None else f"BEGIN; SET LOCAL synchronous_commit TO {level}"

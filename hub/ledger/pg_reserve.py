@@ -107,9 +107,12 @@ def hold_together_pg(
         return None  # the reservations are matched by request id
     wanted: dict[_Key, list[int | None]] = {}  # key: cost limit, token limit, cost, tokens
     pairs: list[tuple[int, _Key]] = []
+    keys_of: list[list[_Key]] = []  # each item's counters' keys, its period start worked out once
     for k, item in enumerate(items, start=1):
+        keys_of.append(mine := [])
         for (scope, scope_id, window), quota in item.tracked:
             key = (scope, scope_id, window, period_start(window, item.now))
+            mine.append(key)
             cost_limit = quota.cost_limit_micros if quota else None
             token_limit = quota.token_limit if quota else None
             known = wanted.get(key)
@@ -156,11 +159,7 @@ def hold_together_pg(
                 },
             )  # fmt: skip
         return None
-    outcomes = []
-    for item in items:
-        taken = {
-            (scope, scope_id, window): held[scope, scope_id, window, period_start(window, item.now)]
-            for (scope, scope_id, window), _ in item.tracked
-        }
-        outcomes.append((made[item.request_id], taken))
-    return outcomes
+    return [
+        (made[item.request_id], {key[:3]: held[key] for key in mine})
+        for item, mine in zip(items, keys_of, strict=True)
+    ]

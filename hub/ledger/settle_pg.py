@@ -34,6 +34,7 @@ from hub.ledger.holds import Settlement
 from hub.ledger.pg_settle_batch import ROLLUP_ROWS, rollup_rows, rollups_upsert
 from hub.ledger.precompiled import Compiled, execute_rows
 from hub.ledger.thresholds import THRESHOLDS
+from hub.ledger.usage_entry import RECORD_COLUMNS
 from hub.ledger.writer import SYNC_COMMIT
 from hub.store.ledger_tables import UsageRecord
 
@@ -71,18 +72,16 @@ _GUARD = (
 )
 
 
-_Shape = tuple[str, ...]  # the record's columns
-
-
 class _Statement:
-    """The composed statement for one shape (the record's columns, its rollup row count)."""
+    """The composed statement (the record's columns: `RECORD_COLUMNS`, as `row_values` gives
+    them)."""
 
     __slots__ = ("parts", "sql")
 
-    def __init__(self, conn: Connection, release: Any, shape: _Shape) -> None:
+    def __init__(self, conn: Connection, release: Any) -> None:
         dialect = conn.dialect
         released = Compiled(release, dialect, ())
-        record = Compiled(insert(_RECORDS).returning(_RECORDS.c.id), dialect, shape)
+        record = Compiled(insert(_RECORDS).returning(_RECORDS.c.id), dialect, RECORD_COLUMNS)
         upsert = Compiled(text(rollups_upsert(dialect)).bindparams(ROLLUP_ROWS), dialect, ())
         guard = Compiled(text(_GUARD), dialect, ())
         # The release's text ends with its own SELECT: keep its CTEs only.
@@ -101,7 +100,7 @@ def _renumbered(sql: str, offset: int) -> str:
     return _NUMBER.sub(lambda m: f"${int(m[1]) + offset}", sql)
 
 
-_SHAPES: dict[_Shape, _Statement] = {}
+_STATEMENTS: dict[str, _Statement] = {}  # by dialect name
 
 
 def settle_alone(
@@ -119,10 +118,9 @@ def settle_alone(
     if any((lim.cost_limit_micros or 0) < 0 or (lim.token_limit or 0) < 0 for lim in limits):
         return None
     record = entry.row_values(item.now)
-    shape = tuple(record)
-    statement = _SHAPES.get(shape)
+    statement = _STATEMENTS.get(conn.dialect.name)
     if statement is None:
-        statement = _SHAPES[shape] = _Statement(conn, release, shape)
+        statement = _STATEMENTS[conn.dialect.name] = _Statement(conn, release)
     rolled = rollup_rows([record], conn.dialect)  # one record's rows: distinct keys
     guard = {
         "lim_ids": [lim.counter_id for lim in limits],

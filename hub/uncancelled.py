@@ -23,7 +23,10 @@ async def outlast(work: asyncio.Future[Any], ready: asyncio.Future[None] | None 
     `ready`: a future the work itself completes as its last step (`ready_once`), so the
     caller goes on in the loop's next step. The work's own done callbacks are scheduled only
     after the task finished, and the waiter they wake schedules the caller in turn: a step
-    later. A cancellation meanwhile cancels `ready` (never `work`); the wait goes on below."""
+    later. A cancellation meanwhile cancels `ready` (never `work`); the wait goes on below.
+    Only for a task of the caller's own that nothing else cancels: one cancelled before its
+    first step never runs the `finally` that completes `ready` (the loop's shutdown, which
+    does that, cancels the caller too, and the wait goes on below)."""
     cancelled = False
     if ready is not None and not work.done():
         try:

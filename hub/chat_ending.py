@@ -21,7 +21,7 @@ from hub.billing.price_book import PriceBook
 from hub.cache.store import CachedAnswer
 from hub.config import DeploymentSettings
 from hub.errors import Cancelled, HubError, InvalidUsage, ProviderError, StreamInterrupted
-from hub.model import ChatResult, Status, Usage
+from hub.model import NO_USAGE, ChatResult, Status, Usage
 from hub.routing.settings import CacheCharge
 
 
@@ -63,7 +63,10 @@ def classify(
         result.status = Status.CANCELLED  # left early, pressed Stop, or task cancelled
     else:
         result.status, result.error = Status.ERROR, exc
-    if result.usage == Usage() and (result.has_output or result.status == Status.CANCELLED):
+    usage = result.usage
+    if (usage is NO_USAGE or usage == NO_USAGE) and (
+        result.has_output or result.status == Status.CANCELLED
+    ):
         # The provider never reported usage (cut short): count what was seen, within what
         # was held (the provider stopped at the limit it was sent).
         seen = len(result.text) + result.other_output_chars

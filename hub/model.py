@@ -223,6 +223,11 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
 
+# No usage (yet): shared, as frozen values can be, by every result that starts from it (a
+# frozen dataclass sets each field through object.__setattr__: six calls per one built).
+NO_USAGE = Usage()
+
+
 @dataclass(slots=True)  # not frozen: see ChatChunk
 class ToolCallDelta:
     """A piece of a streamed tool call: `index` says which call, the rest arrives in parts."""
@@ -343,7 +348,7 @@ class ChatResult:
     request_id: str
     alias: str
     text: str = ""
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = NO_USAGE
     cost_micros: int = 0
     status: Status = Status.OK
     deployment: str | None = None

@@ -9,6 +9,10 @@ settlements (one batch each, as concurrent requests make them), timed by process
 
 Prints microseconds of CPU per request (reserve + settle) and the batches written; the
 same load on every run, so two checkouts compare on a busy machine (CPU time, not wall).
+CPU time still scatters by ±20% with the machine's load; `--counts` prints figures the load
+does not move, per request: the writer connection's SQL statements and SQLite VM steps
+(its progress handler, every 100 instructions) and the Python calls of the ledger's code
+(cProfile's call counts: the timing of that run is not the figure).
 `--postgres`: a fresh database on HUB_TEST_POSTGRES_URL's server instead; the CPU is then the
 hub's side only (the server's work is the wall time's remainder).
 """
@@ -73,7 +77,9 @@ async def _hot_updates(hub: object) -> None:
             )
 
 
-async def main(rounds: int, batch: int, profile: bool, postgres: bool) -> None:
+async def main(
+    rounds: int, batch: int, profile: bool, postgres: bool = False, counts: bool = False
+) -> None:
     from tests.support.services import create_postgres_database, drop_postgres_database
 
     folder = tempfile.mkdtemp(prefix="hub-ledger-bench-")
@@ -105,7 +111,12 @@ async def main(rounds: int, batch: int, profile: bool, postgres: bool) -> None:
     for _ in range(max(rounds // 10, 5)):  # warm-up: compiled statements, caches
         await one_round()
     batches, jobs = writer.batches, writer.jobs
-    profiler = cProfile.Profile() if profile else None
+    statements, steps = [0], [0]
+    if counts and database is None:
+        raw = writer._backend._connection().connection.dbapi_connection  # type: ignore[attr-defined]
+        raw.set_trace_callback(lambda _sql: statements.__setitem__(0, statements[0] + 1))
+        raw.set_progress_handler(lambda: steps.__setitem__(0, steps[0] + 100) or 0, 100)
+    profiler = cProfile.Profile() if profile or counts else None
     if profiler:
         profiler.enable()
     cpu, wall = time.process_time(), time.perf_counter()
@@ -120,13 +131,22 @@ async def main(rounds: int, batch: int, profile: bool, postgres: bool) -> None:
         f"{1e6 * wall / requests:.1f} µs wall; {writer.batches - batches} batches of "
         f"{(writer.jobs - jobs) / max(writer.batches - batches, 1):.1f} jobs"
     )
+    if counts and profiler:
+        stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        ledger = sum(v[1] for k, v in stats.items() if "hub/ledger/" in k[0])
+        every = sum(v[1] for v in stats.values())
+        print(
+            f"per request: {statements[0] / requests:.2f} SQL statements, "
+            f"{steps[0] / requests:,.0f} SQLite VM steps, {ledger / requests:.1f} Python calls "
+            f"in hub/ledger/ ({every / requests:.1f} in all)"
+        )
     if database is not None:
         await _hot_updates(running.hub)
     await running.close()
     shutil.rmtree(folder, ignore_errors=True)
     if database is not None:
         await drop_postgres_database(database)
-    if profiler:
+    if profiler and profile:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
@@ -136,5 +156,6 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--counts", action="store_true", help="load-independent figures (SQLite)")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.batch, args.profile, args.postgres))
+    asyncio.run(main(args.rounds, args.batch, args.profile, args.postgres, args.counts))

@@ -6,8 +6,8 @@ to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py; its 
 hour, hour and six hours), its fail-over and its size class (the measure cubes), with one
 precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to twenty-four) rows (a batch of
 records: their sums added per identity and bin first, then each identity's keys built once,
-`batch_values`; rows bound in the driver's form; on SQLite the rows of one statement
-rather than an executemany, hub/ledger/multirow.py). A rollup row is therefore exactly
+`batch_values`; rows bound in the driver's form; on SQLite, hub/ledger/rollups_sqlite.py:
+the rows of one statement, each value bound once by number). A rollup row is therefore exactly
 the sum of its records: a rolled-back record was never added, and no job can count a record
 twice.
 """

@@ -382,7 +382,11 @@ class ChatStream:
                 except ProviderTimeout:
                     # The answer is whole (its last chunk is out): the attempt's end, its
                     # upstream closed and its circuit told (Redis, when shared), ran past the
-                    # request's deadline and was stopped there. Not a partial answer.
+                    # request's deadline and was stopped there. Not a partial answer. If the
+                    # stop came before the attempt was judged (while its upstream closed),
+                    # end it as abandoned, so its in-flight count and a half-open probe it
+                    # holds are let go (a no-op once judged).
+                    answer.abandoned()
                     log.warning(
                         "request %s: the answer was whole; ending its attempt passed the "
                         "request deadline",

@@ -18,9 +18,13 @@ caller writes the released ones' records as before and settles the others one by
 The statement's parts are built from the tables (the columns `RECORD_COLUMNS` and
 `ROW_COLUMNS` name, each record array cast to its column's type as SQLAlchemy compiles it,
 and bound through that type's own conversion), so a column added to the records' table is
-written here too; one added to the rollups needs `ROW_TYPE` altered with it (a test
-compares the type with `ROW_COLUMNS` and the table). Records come back with their request
-ids (unique), never matched by position.
+written here too. The rollup rows are bound by position into `ROW_TYPE`'s attributes, so a
+column added to the rollups, or a length changed, needs a migration that drops and creates
+the type again in `ROW_COLUMNS`' order (`ALTER TYPE … ADD ATTRIBUTE` appends at the end,
+after `bin`; a test compares the type's attributes, order and types with `ROW_COLUMNS` and
+the table). Texts longer than their columns never reach it: `UsageEntry.row_tuple` cuts
+them (a composite's attribute refuses an over-long value where an explicit cast cut it).
+Records come back with their request ids (unique), never matched by position.
 """
 
 from __future__ import annotations

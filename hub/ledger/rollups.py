@@ -176,7 +176,8 @@ def batch_values(
 ) -> list[tuple[object, ...]]:
     """The rollup rows of usage records (`UsageEntry.row_values`, or stored rows), as tuples
     in `ROW_COLUMNS` order, rows with the same key summed into one (PostgreSQL refuses to
-    update a row twice in one statement; SQLite does fewer upserts). `convert_bucket`: the
+    update a row twice in one statement; SQLite's fallback `add_rollups_of` does fewer
+    upserts; its batch path is `rollups_sqlite.py`). `convert_bucket`: the
     upsert's bind processor for `bucket`, applied here once per distinct bucket, so the rows
     are already in the driver's form.
 

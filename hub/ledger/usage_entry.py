@@ -7,6 +7,7 @@ from datetime import datetime
 
 from hub.ledger.money import micros_to_usd
 from hub.model import Caller, Origin, Usage
+from hub.store.ledger_tables import UsageRecord
 
 # The usage record's columns that an entry gives (all of `usage_records` but its id), in the
 # order of `UsageEntry.row_tuple`.
@@ -42,6 +43,36 @@ RECORD_COLUMNS = (
     "prompt_hash",
     "first_deployment",
 )
+
+
+# (position in `RECORD_COLUMNS`, length) of each text column with a length but the request
+# id (the hub's own, and unique: never cut), from the usage table itself.
+_TEXT_LENGTHS = tuple(
+    (position, length)
+    for position, name in enumerate(RECORD_COLUMNS)
+    if name != "request_id"
+    and isinstance(length := getattr(UsageRecord.__table__.c[name].type, "length", None), int)
+)
+
+_LENGTHS = dict(_TEXT_LENGTHS)
+
+
+def cut_to_columns(row: tuple[object, ...]) -> tuple[object, ...]:
+    """`row` with each text longer than its column cut to the column's length.
+
+    A deployment, alias, user or channel can come from outside (a client's model name through
+    a pass-through deployment, a platform's ids) at any length. PostgreSQL refuses a value
+    past a `VARCHAR(n)` in an INSERT (and in the composite rollup row), which failed the
+    settlement and left its hold without a record; SQLite keeps any length. Cut here, the
+    record and its rollup rows hold the same text on every path and backend."""
+    for position, length in _TEXT_LENGTHS:
+        value = row[position]
+        if type(value) is str and len(value) > length:
+            return tuple(
+                value[: _LENGTHS[at]] if at in _LENGTHS and type(value) is str else value
+                for at, value in enumerate(row)
+            )
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +111,10 @@ class UsageEntry:
         return self.usage.total_tokens
 
     def row_tuple(self, now: datetime) -> tuple[object, ...]:
-        """The record's values in `RECORD_COLUMNS` order (the SQLite writer binds these)."""
+        """The record's values in `RECORD_COLUMNS` order (the SQLite writer binds these),
+        texts cut to their columns' lengths (`cut_to_columns`)."""
         usage, caller, origin = self.usage, self.caller, self.origin
-        return (
+        return cut_to_columns((
             self.request_id,
             caller.team_id,
             caller.key_id,
@@ -113,7 +145,7 @@ class UsageEntry:
             self.variant,
             self.prompt_hash,
             self.first_deployment,
-        )
+        ))  # fmt: skip
 
     def row_values(self, now: datetime) -> dict[str, object]:
         """The record as the usage table's columns (`RECORD_COLUMNS`) and their values."""

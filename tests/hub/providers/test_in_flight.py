@@ -89,3 +89,30 @@ async def test_a_waiter_cancelled_while_waiting_leaves_the_queue() -> None:
     slots.release()
     assert slots.held == 0
     assert await slots.acquire()
+
+
+async def test_a_slot_handed_over_as_the_wait_times_out_is_not_lost(
+    looptime: LoopTimeProxy,
+) -> None:
+    """The release and the first waiter's timeout fall on the same instant of the loop's
+    clock: whichever runs first, the slot ends with someone (the waiter, or the next one in
+    line), never with no one, and the count comes back to zero."""
+    slots = InFlight(1, 4.0)
+    assert await slots.acquire()
+    first = asyncio.create_task(slots.acquire())
+    await asyncio.sleep(1)
+    second = asyncio.create_task(slots.acquire())  # gives up at 5 unless handed the slot
+    await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    loop.call_at(loop.time() + 3, slots.release)  # at 4: the first waiter's timeout
+    got_first = await first
+    assert looptime == 4
+    if got_first:
+        assert slots.held == 1
+        slots.release()
+    assert await second  # the slot the first did not keep went to it, at 4
+    assert looptime == 4
+    assert slots.held == 1
+    slots.release()
+    assert slots.held == 0
+    assert await slots.acquire()  # and the limiter still lends it

@@ -319,15 +319,7 @@ class ChatStream:
                     except BaseException as exc:  # the caller cancelled meanwhile, or a bug
                         ending = exc
                         raise
-                usage = chunk.usage
-                choices = chunk.choices
-                # Choice 0's finish reason and text, as ChatChunk's properties give them,
-                # without their calls for the one choice nearly every chunk has.
-                if len(choices) == 1:
-                    only = choices[0]
-                    finish = only.finish_reason if only.index == 0 else None
-                else:
-                    finish = chunk.finish_reason
+                usage, finish, choices = chunk.usage, chunk.finish_reason, chunk.choices
                 if usage is not None:
                     seen_usage = usage
                 if finish is not None:
@@ -356,11 +348,7 @@ class ChatStream:
                             other += len(choice.text)
                         if other:
                             result.other_output_chars += other
-                if len(choices) == 1:
-                    only = choices[0]
-                    text = only.text if only.index == 0 else ""
-                else:
-                    text = chunk.text
+                text = chunk.text
                 if result.ttft_ms is None and (text or result.has_output):
                     result.ttft_ms = self._elapsed_ms()
                 if text:

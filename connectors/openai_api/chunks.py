@@ -12,8 +12,6 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-import orjson
-
 from hub import fastjson
 from hub.model import ChatChunk, ChoiceDelta, Usage
 
@@ -131,8 +129,4 @@ def _choice_json(choice: ChoiceDelta) -> dict[str, Any]:
 
 
 def sse(body: Any) -> bytes:
-    # orjson first here, as fastjson.dumps does (a call fewer for every chunk written).
-    try:
-        return b"data: " + orjson.dumps(body) + b"\n\n"
-    except TypeError:  # orjson.JSONEncodeError: what fastjson.dumps writes another way
-        return b"data: " + fastjson.dumps(body) + b"\n\n"
+    return b"data: " + fastjson.dumps(body) + b"\n\n"

@@ -26,7 +26,7 @@ returned key (a request id), never by position.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from typing import Any
 
@@ -40,6 +40,18 @@ from hub.ledger.precompiled import Conversions, bind_processor, convert, transla
 # (61 rows: 48 + 12 + 1). At most 64 rows x 31 columns of parameters, far below SQLite's
 # limit of 32766 variables.
 SIZES = (64, 48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1)
+
+
+def in_sizes(count: int) -> Iterator[tuple[int, int]]:
+    """(start, size) of each piece when `count` items are cut into `SIZES`, largest first:
+    the statements a batch of that many rows, holds or bins goes in."""
+    start = 0
+    for size in SIZES:
+        while count - start >= size:
+            yield start, size
+            start += size
+
+
 Build = Callable[[list[dict[str, BindParameter[Any]]]], Executable]
 
 
@@ -171,22 +183,18 @@ class MultiRow:
         shape = self._shape(conn)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         returned: list[tuple[Any, ...]] = []
-        start, left = 0, len(rows)
         try:
-            for size in SIZES:
-                while left >= size:
-                    sql = self._sql.get(size)
-                    if sql is None:
-                        sql = self._sql[size] = shape.sql(size)
-                    values = shape.values(rows[start : start + size])
-                    try:
-                        cursor.execute(sql, values)
-                        if cursor.description:
-                            returned += cursor.fetchall()
-                    except conn.dialect.loaded_dbapi.Error as error:
-                        raise translated(conn, cursor, sql, values, error) from error
-                    start += size
-                    left -= size
+            for start, size in in_sizes(len(rows)):
+                sql = self._sql.get(size)
+                if sql is None:
+                    sql = self._sql[size] = shape.sql(size)
+                values = shape.values(rows[start : start + size])
+                try:
+                    cursor.execute(sql, values)
+                    if cursor.description:
+                        returned += cursor.fetchall()
+                except conn.dialect.loaded_dbapi.Error as error:
+                    raise translated(conn, cursor, sql, values, error) from error
         finally:
             cursor.close()
         return returned

@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from hub.ledger.multirow import SIZES
+from hub.ledger.multirow import in_sizes
 from hub.ledger.precompiled import execute_rows
 from hub.ledger.rollups import (
     _ABSENTS,
@@ -141,12 +141,9 @@ def add_rollups_sqlite(conn: Connection, records: Sequence[tuple[Any, ...]]) -> 
             if len(by_bin) < 2:
                 continue
             items = list(by_bin.items())
-            start = 0
-            for size in SIZES:
-                while len(items) - start >= size:
-                    segments, flat = _segments([(slot, dict(items[start : start + size]))])
-                    execute_rows(conn, _sql(conn, segments), (*head, *flat))
-                    start += size
+            for start, size in in_sizes(len(items)):
+                segments, flat = _segments([(slot, dict(items[start : start + size]))])
+                execute_rows(conn, _sql(conn, segments), (*head, *flat))
 
 
 def _segments(

@@ -37,7 +37,7 @@ from sqlalchemy import Table, bindparam, insert, select, text
 from hub.events.outbox import EventSink
 from hub.ledger.counters import Move, move_counters, spend_by_key
 from hub.ledger.holds import Hold, Settlement
-from hub.ledger.multirow import SIZES
+from hub.ledger.multirow import SIZES, in_sizes
 from hub.ledger.pg_settle_batch import settle_batch_pg
 from hub.ledger.precompiled import Precompiled, execute_rows
 from hub.ledger.settle_pg import settle_alone
@@ -260,15 +260,12 @@ class Settle:
 def _release_sqlite(tx: Tx, items: Sequence[SettleItem]) -> set[int]:
     """SQLite: release the batch's holds (`_RELEASE_SQL`); the ids of those released."""
     released: set[int] = set()
-    start = 0
-    for size in SIZES:
-        while len(items) - start >= size:
-            values: list[object] = []
-            for item in items[start : start + size]:
-                values += (item.hold.id, item.hold.request_id)
-            rows = execute_rows(tx.conn, _RELEASE_SQL[size], tuple(values))
-            released.update(int(row[0]) for row in rows)
-            start += size
+    for start, size in in_sizes(len(items)):
+        values: list[object] = []
+        for item in items[start : start + size]:
+            values += (item.hold.id, item.hold.request_id)
+        rows = execute_rows(tx.conn, _RELEASE_SQL[size], tuple(values))
+        released.update(int(row[0]) for row in rows)
     return released
 
 

@@ -16,8 +16,8 @@ requests go straight to the upstream, through the proxy and through the hub:
 Plain and streamed, SQLite and (with `--postgres`) PostgreSQL.
 
     .venv/bin/python bench/overhead.py [--requests 200] [--seconds 8] [--concurrency 16]
-        [--postgres] [--sqlite-only] [--json results.json] [--baseline DIR] [--sqlite-full]
-        [--postgres-sync-on]
+        [--postgres | --postgres-only] [--json results.json] [--baseline DIR] [--sqlite-full]
+        [--postgres-sync-on] [--py-spy DIR]
 
 `--baseline DIR` adds a second hub: the same `hub serve`, run from another checkout of the
 repository (e.g. `git worktree add --detach /tmp/base <commit>`) with this venv, on its own

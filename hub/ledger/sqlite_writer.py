@@ -67,6 +67,9 @@ def busy(error: BaseException | None) -> bool:
 
 BUSY_WAIT_MS = 30_000  # how long a batch on the writer's thread waits for the write lock
 CHECKPOINT_EVERY = 50  # inline batches between two WAL checkpoints (on a thread)
+CATCH_UP_PASSES = 4  # checkpoint passes at most, while batches keep writing during them
+WAL_LIMIT_FRAMES = 4096  # ~16 MB of WAL: past it, one checkpoint that holds the writers off
+RESTART_WAIT_MS = 100  # how long that one waits for the writer and the readers
 
 
 class SqliteFile:
@@ -100,6 +103,11 @@ class SqliteFile:
         self._checkpointing: Future[None] | None = None
         self._since_checkpoint = 0
         self.checkpoints = 0
+        # Batches begun and ended (either thread): a checkpoint pass during which none was
+        # written left the whole WAL in the database, so the next batch starts it over.
+        self._begun = 0
+        self._ended = 0
+        self.restarts = 0  # checkpoints that had to hold the writers off (WAL_LIMIT_FRAMES)
 
     def write_now(self, jobs: list[Job[Any, Any]]) -> bool:
         """The batch on the event loop's own thread if the write lock is free this instant
@@ -113,7 +121,11 @@ class SqliteFile:
         are sequential, so the connection is never used by both threads at once."""
         if not self._inline:
             return False
-        write_batch(self._connection(), jobs, driver_transaction)
+        self._begun += 1
+        try:
+            write_batch(self._connection(), jobs, driver_transaction)
+        finally:
+            self._ended += 1
         if all(busy(job.error) for job in jobs):
             self.waited += 1
             return False  # BEGIN IMMEDIATE found the lock taken: nothing of it was written
@@ -127,11 +139,30 @@ class SqliteFile:
 
     def _checkpoint(self) -> None:
         """Copy what the WAL holds into the database, without waiting for anyone (on the
-        checkpoint thread; what readers still need waits for the next one)."""
+        checkpoint thread; what readers still need waits for the next one).
+
+        SQLite starts the WAL over (writes it from its first frame again) only when a batch
+        begins with all of it copied; one that began during the pass appends to it instead,
+        and under steady traffic every pass overlaps a batch: the WAL grew by every commit,
+        without end (bench/ledger_batches.py: 22 MB after 620 batches, ~9 frames each). So
+        the pass is repeated while batches were written during it (each copies only those);
+        should they never leave it a pass alone (sustained load) and the WAL pass
+        `WAL_LIMIT_FRAMES`, one last pass holds the writers off (RESTART: the batch that
+        meets it waits on the writer's thread, once per ~16 MB of WAL)."""
         try:
             uri = self._database.startswith("file:")
             with contextlib.closing(sqlite3.connect(self._database, timeout=0, uri=uri)) as conn:
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                for _ in range(CATCH_UP_PASSES):
+                    ended = self._ended
+                    idle = self._begun == ended  # no batch under way as the pass starts
+                    _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames != copied or (idle and self._begun == ended):
+                        break  # a reader needs older frames (the next time), or all copied
+                    if frames > WAL_LIMIT_FRAMES:
+                        conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
+                        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                        self.restarts += not busy
+                        break
             self.checkpoints += 1
         except sqlite3.Error:
             log.info("a WAL checkpoint failed; the next one tries again", exc_info=True)
@@ -153,9 +184,11 @@ class SqliteFile:
         raw = conn.connection.dbapi_connection
         assert raw is not None
         raw.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
+        self._begun += 1
         try:
             write_batch(conn, jobs, driver_transaction)
         finally:
+            self._ended += 1
             raw.execute("PRAGMA busy_timeout=0")
 
     async def close(self) -> None:

@@ -51,7 +51,7 @@ from hub.router import RouteState
 from hub.routing.answer import Answer
 from hub.routing.auto import AutoChoice
 from hub.routing.capabilities import Needs
-from hub.uncancelled import outlast, ready_once
+from hub.uncancelled import outlast
 
 if TYPE_CHECKING:
     from hub.service import Hub
@@ -412,10 +412,9 @@ class ChatStream:
             return
         self._exited = True
         loop = asyncio.get_running_loop()
-        ready = loop.create_future()  # the end says so itself: this task goes on a step sooner
-        ending = loop.create_task(self._end(exc, ready))
+        ending = loop.create_task(self._end(exc))
         try:
-            cancelled = await outlast(ending, ready)
+            cancelled = await outlast(ending)
             ending.result()
         finally:
             # The log line and the request's metrics are not part of the answer: they run on
@@ -434,25 +433,21 @@ class ChatStream:
         finally:
             self._watch.finished(self.result)
 
-    async def _end(self, exc: BaseException | None, ready: asyncio.Future[None]) -> None:
-        """Close the upstream, classify, settle: run to the end even if cancelled; `ready`
-        set as the last step (hub/uncancelled.py's `outlast`)."""
-        try:
-            if self._iterator is not None and not self._finished:
-                closer = getattr(self._iterator, "aclose", None)
-                if closer is not None:
-                    try:
-                        await closer()
-                    except Exception:  # noqa: BLE001 - closing upstream must not mask `exc`
-                        log.debug("closing the upstream stream failed", exc_info=True)
-            self._classify(exc)
-            if self._hold is not None:
-                with self._watch.step("settlement"):
-                    await self._settle()
-            if self._cache is not None:
-                await self._hub.caching.remember(self._cache, self.result)
-        finally:
-            ready_once(ready)
+    async def _end(self, exc: BaseException | None) -> None:
+        """Close the upstream, classify, settle: run to the end even if cancelled."""
+        if self._iterator is not None and not self._finished:
+            closer = getattr(self._iterator, "aclose", None)
+            if closer is not None:
+                try:
+                    await closer()
+                except Exception:  # noqa: BLE001 - closing upstream must not mask `exc`
+                    log.debug("closing the upstream stream failed", exc_info=True)
+        self._classify(exc)
+        if self._hold is not None:
+            with self._watch.step("settlement"):
+                await self._settle()
+        if self._cache is not None:
+            await self._hub.caching.remember(self._cache, self.result)
 
     def _classify(self, exc: BaseException | None) -> None:
         deployment = self._route.deployment

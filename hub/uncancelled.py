@@ -5,52 +5,67 @@ stops waiting at once, so whatever should follow (a log line, re-raising in orde
 a hold on) is skipped. `outlast` waits for the work to end, then reports whether a
 cancellation arrived meanwhile, so the caller can finish its bookkeeping and re-raise it.
 
-It waits on a bare future woken by the work's done callback: `asyncio.wait` builds sets,
-a waiter and a callback per future on every call, twice per chat request (hold, settle).
+The caller's task waits on the work itself, through a view that refuses to be cancelled
+(`_Outlasted`): a cancellation then only marks the task, which asyncio raises in it once the
+work is done. No future in between: a waiter woken by the work's done callback cost a
+future, a callback and a loop iteration per wait (twice per chat request: hold, settle),
+and `asyncio.wait` builds sets, a waiter and a callback per future on every call.
 """
 
 from __future__ import annotations
 
 import asyncio
-from functools import partial
+from collections.abc import Callable, Generator
+from contextvars import Context
 from typing import Any
 
 
-async def outlast(work: asyncio.Future[Any], ready: asyncio.Future[None] | None = None) -> bool:
+async def outlast(work: asyncio.Future[Any]) -> bool:
     """Wait until `work` is done whatever happens to the caller; True if the caller was
-    cancelled while waiting (the caller must re-raise `asyncio.CancelledError`).
-
-    `ready`: a future the work itself completes as its last step (`ready_once`), so the
-    caller goes on in the loop's next step. The work's own done callbacks are scheduled only
-    after the task finished, and the waiter they wake schedules the caller in turn: a step
-    later. A cancellation meanwhile cancels `ready` (never `work`); the wait goes on below.
-    Only for a task of the caller's own that nothing else cancels: one cancelled before its
-    first step never runs the `finally` that completes `ready` (the loop's shutdown, which
-    does that, cancels the caller too, and the wait goes on below)."""
+    cancelled while waiting (the caller must re-raise `asyncio.CancelledError`). The caller
+    goes on in the loop's step after the work's end, as `await work` would; the work's
+    outcome (its result, or the error it failed with) is left for the caller to read."""
+    task = asyncio.current_task()
+    assert task is not None
+    before = task.cancelling()
     cancelled = False
-    if ready is not None and not work.done():
+    while not work.done():  # one pass: the task resumes only once the work is done
         try:
-            await ready
+            await _Outlasted(work)
         except asyncio.CancelledError:
-            cancelled = True
-    while not work.done():
-        waiter = work.get_loop().create_future()
-        wake = partial(_wake, waiter)
-        work.add_done_callback(wake)
-        try:
-            await waiter  # a cancellation cancels the waiter, never `work`
-        except asyncio.CancelledError:
-            cancelled = True
-            work.remove_done_callback(wake)
+            # Ours, or the work's own (it was cancelled): the task's count of cancellation
+            # requests tells them apart.
+            if not work.cancelled() or task.cancelling() > before:
+                cancelled = True
+        except BaseException:  # noqa: BLE001, S110 - the work's failure, for the caller to read
+            pass
     return cancelled
 
 
-def _wake(waiter: asyncio.Future[None], _work: asyncio.Future[Any]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+class _Outlasted:
+    """`work` as the awaiting task sees it (asyncio's future protocol: the blocking flag,
+    the loop, done callbacks, cancel), except that cancelling the task does not cancel the
+    work: `cancel` declines, so the task keeps waiting and has the cancellation raised once
+    the work's done callback wakes it."""
 
+    __slots__ = ("_work", "_asyncio_future_blocking")
 
-def ready_once(ready: asyncio.Future[None]) -> None:
-    """The work's end, for `outlast(work, ready)`: a `ready` cancelled with its caller stays so."""
-    if not ready.done():
-        ready.set_result(None)
+    def __init__(self, work: asyncio.Future[Any]) -> None:
+        self._work = work
+        self._asyncio_future_blocking = False
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._work.get_loop()
+
+    def add_done_callback(
+        self, fn: Callable[[asyncio.Future[Any]], object], *, context: Context | None = None
+    ) -> None:
+        self._work.add_done_callback(fn, context=context)
+
+    def cancel(self, msg: Any = None) -> bool:
+        return False  # the task is cancelled when it resumes; the work goes on
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if not self._work.done():
+            self._asyncio_future_blocking = True
+            yield self

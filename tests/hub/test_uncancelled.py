@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hub.uncancelled import outlast, ready_once
+from hub.uncancelled import outlast
 
 
 async def test_the_work_ends_and_no_cancellation_is_reported() -> None:
@@ -56,15 +56,12 @@ async def test_a_cancellation_after_the_work_woke_the_caller_is_still_reported()
     assert await waiting is True
 
 
-async def _steps_until_woken(told: bool) -> int:
-    """Loop steps another task took while the caller outlasted a work of one step."""
+async def _steps_until_woken(*, outlasting: bool) -> int:
+    """Loop steps another task took while the caller waited for a work of one step."""
     steps: list[None] = []
-    ready = asyncio.get_running_loop().create_future() if told else None
 
     async def settle() -> str:
         await asyncio.sleep(0)
-        if ready is not None:
-            ready_once(ready)
         return "settled"
 
     async def counting() -> None:
@@ -74,32 +71,33 @@ async def _steps_until_woken(told: bool) -> int:
 
     counter = asyncio.ensure_future(counting())
     work = asyncio.ensure_future(settle())
-    assert await outlast(work, ready) is False
+    if outlasting:
+        assert await outlast(work) is False
+    else:
+        await work
     counter.cancel()
     assert work.result() == "settled"
     return len(steps)
 
 
-async def test_a_work_that_says_it_is_ready_wakes_the_caller_a_step_sooner() -> None:
-    assert await _steps_until_woken(told=True) == await _steps_until_woken(told=False) - 1
+async def test_the_caller_goes_on_in_the_step_after_the_work_as_awaiting_it_would() -> None:
+    # No waiter between the work and the caller: no loop iteration more than `await work`.
+    assert await _steps_until_woken(outlasting=True) == await _steps_until_woken(outlasting=False)
 
 
-async def test_a_caller_cancelled_while_waiting_on_ready_still_outlasts_the_work() -> None:
-    release = asyncio.Event()
-    ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    async def money() -> str:
-        await release.wait()
-        ready_once(ready)  # cancelled with the caller: left so
-        return "settled"
-
-    work = asyncio.ensure_future(money())
-    waiting = asyncio.ensure_future(outlast(work, ready))
+async def test_a_work_cancelled_on_its_own_is_not_the_callers_cancellation() -> None:
+    work = asyncio.ensure_future(asyncio.sleep(3600))
+    waiting = asyncio.ensure_future(outlast(work))
     await asyncio.sleep(0)
+    work.cancel()
+    assert await waiting is False
+    assert work.cancelled()
+
+
+async def test_a_caller_cancelled_as_its_work_is_cancelled_says_so() -> None:
+    work = asyncio.ensure_future(asyncio.sleep(3600))
+    waiting = asyncio.ensure_future(outlast(work))
+    await asyncio.sleep(0)
+    work.cancel()
     waiting.cancel()
-    await asyncio.sleep(0)
-    assert not waiting.done()
-    assert ready.cancelled()
-    release.set()
     assert await waiting is True
-    assert work.result() == "settled"

@@ -34,11 +34,32 @@ class JsonFormatter(logging.Formatter):
         return stamp[1]
 
     def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "fields", None)
+        return self.line(
+            created=record.created,
+            level=record.levelname.lower(),
+            logger=record.name,
+            msg=record.getMessage(),
+            fields=fields if isinstance(fields, dict) else None,
+            exc=self.formatException(record.exc_info) if record.exc_info else None,
+        )
+
+    def line(
+        self,
+        *,
+        created: float,
+        level: str,
+        logger: str,
+        msg: str,
+        fields: dict[str, Any] | None,
+        exc: str | None = None,
+    ) -> str:
+        """One record's JSON line, from its parts (`format`'s, and `log_chat`'s own)."""
         line: dict[str, Any] = {
-            "ts": self._timestamp(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
+            "ts": self._timestamp(created),
+            "level": level,
+            "logger": logger,
+            "msg": msg,
         }
         request_id = request_id_var.get()
         if request_id:
@@ -47,15 +68,56 @@ class JsonFormatter(logging.Formatter):
         if span.is_valid:  # the hub's trace, or the caller's traceparent when tracing is off
             line["trace_id"] = format(span.trace_id, "032x")
             line["span_id"] = format(span.span_id, "016x")
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
+        if fields:
             line.update(fields)
-        if record.exc_info:
-            line["exc"] = self.formatException(record.exc_info)
+        if exc:
+            line["exc"] = exc
         try:  # orjson: the one serialisation of the line, several times faster
             return orjson.dumps(line, default=str).decode()
         except TypeError:  # what orjson refuses (integers past 64 bits, lone surrogates)
             return json.dumps(line, default=str)
+
+
+class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """The hub's handler (`configure_logging`): JSON lines on stderr. `log_chat` writes the
+    chat line through `write` when this handler alone would write it (`sole_writer`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.json = JsonFormatter()
+        self.setFormatter(self.json)
+
+    def write(self, text: str) -> None:
+        """A formatted line, as `emit` writes one: under the handler's lock, then flushed."""
+        self.acquire()
+        try:
+            self.stream.write(text + self.terminator)
+            self.flush()
+        except RecursionError:  # as logging's own handlers do
+            raise
+        except Exception:  # noqa: BLE001 - logging's own policy: report it, never raise
+            self.handleError(logging.makeLogRecord({"msg": text}))
+        finally:
+            self.release()
+
+
+def sole_writer(logger: logging.Logger, level: int) -> JsonLines | None:
+    """The hub's handler when it is the one handler that would write `logger`'s record at
+    `level`, with no filter on the way (as `Logger.handle` and `callHandlers` would go);
+    None otherwise: not enabled, filtered, another handler (a test's capture), or none."""
+    if not logger.isEnabledFor(level) or logger.disabled or logger.filters:
+        return None
+    found: JsonLines | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if found is not None or type(handler) is not JsonLines or handler.filters:
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    if found is None or level < found.level or found.formatter is not found.json:
+        return None
+    return found
 
 
 def configure_logging(level: str) -> None:
@@ -66,8 +128,7 @@ def configure_logging(level: str) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
+    handler = JsonLines()
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -109,4 +170,18 @@ def log_chat(stream: ChatStream, logger: logging.Logger) -> None:
     if stream.log_content:
         fields["prompt"] = [m.plain_text for m in request.messages]
         fields["output"] = result.text
-    logger.info("chat %s", result.status.value, extra={"fields": fields})
+    # The line itself when the hub's handler alone writes it (`hub serve`): without the
+    # LogRecord and the handler chain logging builds and walks for it, ~half its cost.
+    handler = sole_writer(logger, logging.INFO)
+    if handler is None:
+        logger.info("chat %s", result.status.value, extra={"fields": fields})
+        return
+    handler.write(
+        handler.json.line(
+            created=time.time(),
+            level="info",
+            logger=logger.name,
+            msg=f"chat {result.status.value}",
+            fields=fields,
+        )
+    )

@@ -79,7 +79,12 @@ async def _hot_updates(hub: object) -> None:
 
 
 async def main(
-    rounds: int, batch: int, profile: bool, postgres: bool = False, counts: bool = False
+    rounds: int,
+    batch: int,
+    profile: bool,
+    postgres: bool = False,
+    counts: bool = False,
+    profile_out: str = "",
 ) -> None:
     from tests.support.services import create_postgres_database, drop_postgres_database
 
@@ -117,7 +122,7 @@ async def main(
         raw = writer._backend._connection().connection.dbapi_connection  # type: ignore[attr-defined]
         raw.set_trace_callback(lambda _sql: statements.__setitem__(0, statements[0] + 1))
         raw.set_progress_handler(lambda: steps.__setitem__(0, steps[0] + 100) or 0, 100)
-    profiler = cProfile.Profile() if profile or counts else None
+    profiler = cProfile.Profile() if profile or counts or profile_out else None
     if profiler:
         profiler.enable()
     cpu, wall = time.process_time(), time.perf_counter()
@@ -147,6 +152,8 @@ async def main(
     shutil.rmtree(folder, ignore_errors=True)
     if database is not None:
         await drop_postgres_database(database)
+    if profiler and profile_out:
+        profiler.dump_stats(profile_out)
     if profiler and profile:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
@@ -158,5 +165,8 @@ if __name__ == "__main__":
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--counts", action="store_true", help="load-independent figures (SQLite)")
+    parser.add_argument("--profile-out", default="", help="write the cProfile stats to this file")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.batch, args.profile, args.postgres, args.counts))
+    asyncio.run(
+        main(args.rounds, args.batch, args.profile, args.postgres, args.counts, args.profile_out)
+    )

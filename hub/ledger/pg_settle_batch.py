@@ -6,10 +6,10 @@ Settling a batch in its transaction was the release and the counters' move (one 
 hub/ledger/settling.py), the usage records' INSERT … RETURNING (SQLAlchemy's many-row
 INSERT) and the rollups' upsert (an executemany): three round trips, and the INSERT's
 SQLAlchemy execution the heaviest Python of the three. Here the records go as one array per
-column and the rollup rows (`rollups.batch_values`: summed per key, so no row is updated
-twice) as one array of the rollup row's composite type (`ROW_TYPE`, migration 0021), both
-`unnest`ed, so the statement is the same text whatever the batch's size and is prepared
-once per connection, and both are data-modifying CTEs after the release's, written
+column and their rollup facts as one array of `pg_rollups.FACT_TYPE` (migration 0022: the
+server expands each record into its rollup rows and sums them per key, so no row is updated
+twice), both `unnest`ed, so the statement is the same text whatever the batch's size and is
+prepared once per connection, and both are data-modifying CTEs after the release's, written
 only if the release took every hold of the batch (`WHERE (SELECT count(*) FROM released) =
 n`). Otherwise (a hold recovered or settled already) the statement released what it could
 and moved those holds' counters, wrote no record and no rollup, and `recorded` is None: the
@@ -18,37 +18,36 @@ caller writes the released ones' records as before and settles the others one by
 The statement's parts are built from the tables (the columns `RECORD_COLUMNS` and
 `ROW_COLUMNS` name, each record array cast to its column's type as SQLAlchemy compiles it,
 and bound through that type's own conversion), so a column added to the records' table is
-written here too. The rollup rows are bound by position into `ROW_TYPE`'s attributes, so a
+written here too. The facts are bound by position into `FACT_TYPE`'s attributes, so a
 column added to the rollups, or a length changed, needs a migration that drops and creates
-the type again in `ROW_COLUMNS`' order (`ALTER TYPE … ADD ATTRIBUTE` appends at the end,
-after `bin`; a test compares the type's attributes, order and types with `ROW_COLUMNS` and
-the table). Texts longer than their columns never reach it: `UsageEntry.row_tuple` cuts
-them (a composite's attribute refuses an over-long value where an explicit cast cut it).
+the type again in `FACT_COLUMNS`' order (a test compares the type's attributes, order and
+types with `FACT_COLUMNS` and the table). Texts longer than their columns never reach it:
+`UsageEntry.row_tuple` cuts them (a composite's attribute refuses an over-long value where
+an explicit cast cut it).
 Records come back with their request ids (unique), never matched by position.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import BindParameter, Table, TextClause, bindparam, text
+from sqlalchemy import Table, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
+from hub.ledger.pg_rollups import FACTS, facts, upsert_sql
 from hub.ledger.precompiled import Compiled, execute_rows
-from hub.ledger.rollups import ROW_COLUMNS, SUM_COLUMNS, batch_values
+from hub.ledger.rollups import BY_POSITION
 from hub.ledger.usage_entry import RECORD_COLUMNS
 from hub.ledger.writer import Tx
 from hub.store.ledger_tables import UsageRecord
-from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
 
 if TYPE_CHECKING:
     from hub.ledger.settling import SettleItem
 
 _RECORDS = cast(Table, UsageRecord.__table__)
-_ROLLUPS = cast(Table, UsageRollup.__table__)
 
 
 def _unnest(table: Table, columns: Sequence[str], prefix: str, dialect: Dialect) -> str:
@@ -58,42 +57,6 @@ def _unnest(table: Table, columns: Sequence[str], prefix: str, dialect: Dialect)
     )
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     return f"SELECT * FROM unnest({casts}) AS {prefix}rows({names})"
-
-
-# The rollup row's composite type (migration 0021: `ROW_COLUMNS`, in order, typed as the
-# table's columns). asyncpg checks each element of an array parameter against abstract base
-# classes, a Python call each: one array per column was some six hundred such calls for a
-# record's twenty-four rows; one array of rows is four a row, the rows bound as the tuples
-# `batch_values` builds.
-ROW_TYPE = "usage_rollup_row"
-
-
-def rollups_upsert(dialect: Dialect, where: str = "") -> str:
-    """The rollups' upsert of rows given as one array of `ROW_TYPE` (parameter `u_rows`,
-    `ROLLUP_ROWS`), each key once; `where`: a condition on the rows' SELECT."""
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in ROW_COLUMNS)
-    sums = ", ".join(f"{quote(n)} = r.{quote(n)} + EXCLUDED.{quote(n)}" for n in SUM_COLUMNS)
-    key = ", ".join(quote(name) for name in ROLLUP_KEY)
-    return (
-        f"INSERT INTO {_ROLLUPS.name} AS r ({names}) "
-        f"SELECT {names} FROM unnest(CAST(:u_rows AS {ROW_TYPE}[])) AS u_rows{where} "
-        f"ON CONFLICT ({key}) DO UPDATE SET {sums}"
-    )
-
-
-def rollup_rows(records: Sequence[Mapping[str, Any]], dialect: Dialect) -> dict[str, object]:
-    """`rollups_upsert`'s parameter: the records' rollup rows (`batch_values`), in the
-    driver's form (the bucket converted by its column's type, once per distinct bucket)."""
-    convert = _BUCKET_BINDS.get(dialect.name)
-    if convert is None:
-        convert = _BUCKET_BINDS[dialect.name] = _ROLLUPS.c.bucket.type.bind_processor(dialect)
-    return {"u_rows": batch_values(records, convert)}
-
-
-_BUCKET_BINDS: dict[str, Any] = {}
-# Bound as it is (no type: the rows are already in the driver's form).
-ROLLUP_ROWS: BindParameter[Any] = bindparam("u_rows")
 
 
 def _sql(release_sql: str, dialect: Dialect) -> Any:
@@ -108,14 +71,14 @@ def _sql(release_sql: str, dialect: Dialect) -> Any:
         f"rec AS (INSERT INTO {_RECORDS.name} ({record_names}) "
         f"{_unnest(_RECORDS, RECORD_COLUMNS, 'r_', dialect)} WHERE {all_released} "
         "RETURNING id, request_id), "
-        f"roll AS ({rollups_upsert(dialect, f' WHERE {all_released}')}) "
+        f"roll AS ({upsert_sql(dialect, grouped=True, where=all_released)}) "
         "SELECT 0, id, NULL, 0, 0 FROM released "
         "UNION ALL SELECT 1, id, NULL, cost_spent_micros, tokens_spent FROM moved "
         "UNION ALL SELECT 2, id, request_id, 0, 0 FROM rec"
     )
     return statement.bindparams(
         *(bindparam(f"r_{n}", type_=ARRAY(_RECORDS.c[n].type)) for n in RECORD_COLUMNS),
-        ROLLUP_ROWS,
+        FACTS,
     )
 
 
@@ -138,9 +101,7 @@ def settle_batch_pg(
     params["held_count"] = len(items)
     for name, values in zip(RECORD_COLUMNS, zip(*records, strict=True), strict=True):
         params[f"r_{name}"] = list(values)
-    params.update(
-        rollup_rows([dict(zip(RECORD_COLUMNS, r, strict=True)) for r in records], dialect)
-    )
+    params["u_facts"] = facts(records, dialect, BY_POSITION)
     rows = execute_rows(tx.conn, compiled.sql, compiled.row(params))
     released = {int(row[1]) for row in rows if row[0] == 0}
     moved = {int(row[1]): (int(row[3]), int(row[4])) for row in rows if row[0] == 1}

@@ -107,7 +107,7 @@ def convert(values: list[Any], conversions: Conversions, memo: dict[Any, Any] | 
 class Compiled:
     """A statement compiled for a dialect: its SQL, parameter names in order, conversions."""
 
-    __slots__ = ("_converted", "_getter", "_orderings", "fill", "names", "processors", "sql")
+    __slots__ = ("_converted", "_getter", "fill", "names", "processors", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) or None)
@@ -142,7 +142,6 @@ class Compiled:
         self._converted: Conversions = tuple(
             (index, process) for index, process in enumerate(self.processors) if process
         )
-        self._orderings: dict[tuple[str, ...], tuple[tuple[int, ...] | None, Conversions]] = {}
 
     def row(self, params: Mapping[str, Any], memo: dict[Any, Any] | None = None) -> tuple[Any, ...]:
         """The parameters' values in the statement's order, converted. `memo`: conversions
@@ -160,17 +159,6 @@ class Compiled:
         converted = list(values)
         convert(converted, self._converted, memo)
         return tuple(converted)
-
-    def ordering(self, columns: tuple[str, ...]) -> tuple[tuple[int, ...] | None, Conversions]:
-        """For values given in `columns`' order: where each parameter is among them (None:
-        the same order) and the parameters with a conversion. Every parameter must be one
-        of `columns` (no fill)."""
-        known = self._orderings.get(columns)
-        if known is None:
-            order = tuple(columns.index(name) for name in self.names)
-            known = (None if order == tuple(range(len(columns))) else order, self._converted)
-            self._orderings[columns] = known
-        return known
 
     def _row_filled(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         fill = self.fill
@@ -211,42 +199,6 @@ class Precompiled:
         """Execute once; the first column of the first row returned (None: no row)."""
         rows = self.rows(conn, params)
         return rows[0][0] if rows else None
-
-    def conversions(self, conn: Connection, columns: tuple[str, ...]) -> dict[str, Any]:
-        """The parameters a conversion applies to, by name (for rows given in `columns`'
-        order), and each one's: what a caller converts itself for `many_ordered(converted=True)`."""
-        compiled = self._for(conn, columns)
-        return {compiled.names[index]: process for index, process in compiled.ordering(columns)[1]}
-
-    def many_ordered(
-        self,
-        conn: Connection,
-        columns: tuple[str, ...],
-        rows: Sequence[Sequence[Any]],
-        *,
-        converted: bool = False,
-    ) -> None:
-        """`many` for rows given as tuples of `columns`' values (no dict per row): each put
-        in the statement's parameter order (when it differs) and converted where a column
-        needs it, each distinct value converted once. `converted`: the rows' values are in
-        the driver's form already (`conversions`), so none is converted here."""
-        if not rows:
-            return
-        compiled = self._for(conn, columns)
-        order, converted_ = compiled.ordering(columns)
-        if converted:
-            converted_ = ()
-        values: list[Sequence[Any]]
-        if order is None and not converted_:
-            values = list(rows)
-        else:
-            memo: dict[Any, Any] = {}
-            values = []
-            for row in rows:
-                ordered = list(row) if order is None else [row[i] for i in order]
-                convert(ordered, converted_, memo)
-                values.append(ordered)
-        _executemany(conn, compiled.sql, values)
 
     def many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         """Execute for each set of parameters (an executemany: no rows returned)."""

@@ -352,22 +352,15 @@ def add_rollups(conn: Connection, rows: list[dict[str, object]]) -> None:
 
 def add_rollups_of(conn: Connection, records: Sequence[Mapping[str, Any]]) -> None:
     """Add usage records (`UsageEntry.row_values`) to their rollup rows, inside the
-    connection's transaction: `batch_values`' rows, built in the driver's form when the
-    bucket is the statement's only parameter with a conversion (then bound as they are)."""
+    connection's transaction (SQLite: the rows in one statement or a few; PostgreSQL's is
+    hub/ledger/pg_rollups.py `add_rollups_pg`): `batch_values`' rows, built in the driver's
+    form when the bucket is the statement's only parameter with a conversion (then bound as
+    they are)."""
     if not records:
         return
-    if conn.dialect.name != "postgresql":  # SQLite: the rows in one statement or a few
-        conversions = _UPSERT_ROWS.conversions(conn)
-        if conversions.keys() <= {"bucket"}:
-            rows = batch_values(records, conversions.get("bucket"))
-            _UPSERT_ROWS.execute(conn, rows, converted=True)
-        else:
-            _UPSERT_ROWS.execute(conn, batch_values(records))
-        return
-    upsert = _UPSERTS["postgresql"]
-    conversions = upsert.conversions(conn, ROW_COLUMNS)
+    conversions = _UPSERT_ROWS.conversions(conn)
     if conversions.keys() <= {"bucket"}:
         rows = batch_values(records, conversions.get("bucket"))
-        upsert.many_ordered(conn, ROW_COLUMNS, rows, converted=True)
+        _UPSERT_ROWS.execute(conn, rows, converted=True)
     else:
-        upsert.many_ordered(conn, ROW_COLUMNS, batch_values(records))
+        _UPSERT_ROWS.execute(conn, batch_values(records))

@@ -3,8 +3,8 @@ hub/ledger/writer.py `Alone`): one round trip with its own commit instead of fiv
 the release and the counters' move, the record, its rollups, COMMIT).
 
 The statement is the release-and-move of hub/ledger/settling.py, the usage record's INSERT
-(compiled by SQLAlchemy from the table) and its rollup rows' upsert (one array of rows,
-`pg_settle_batch.rollups_upsert`: one text and one parameter for any number of rows), their
+(compiled by SQLAlchemy from the table) and its rollup rows' upsert (the record's facts,
+expanded into its rows by the server: hub/ledger/pg_rollups.py), their
 parameters renumbered after the release's, as data-modifying CTEs, and
 a guard that divides by zero, so the server rolls the whole statement back and the writer
 settles the request in a transaction as usual, unless
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Connection, Table, insert, text
 
 from hub.ledger.holds import Settlement
-from hub.ledger.pg_settle_batch import ROLLUP_ROWS, rollup_rows, rollups_upsert
+from hub.ledger.pg_rollups import FACTS, facts, upsert_sql
 from hub.ledger.precompiled import Compiled, execute_rows
 from hub.ledger.thresholds import THRESHOLDS
 from hub.ledger.usage_entry import RECORD_COLUMNS
@@ -82,7 +82,8 @@ class _Statement:
         dialect = conn.dialect
         released = Compiled(release, dialect, ())
         record = Compiled(insert(_RECORDS).returning(_RECORDS.c.id), dialect, RECORD_COLUMNS)
-        upsert = Compiled(text(rollups_upsert(dialect)).bindparams(ROLLUP_ROWS), dialect, ())
+        # One record's rows have distinct keys: nothing to sum per key.
+        upsert = Compiled(text(upsert_sql(dialect, grouped=False)).bindparams(FACTS), dialect, ())
         guard = Compiled(text(_GUARD), dialect, ())
         # The release's text ends with its own SELECT: keep its CTEs only.
         ctes = released.sql[: released.sql.rindex(" SELECT 0, id")]
@@ -121,7 +122,6 @@ def settle_alone(
     statement = _STATEMENTS.get(conn.dialect.name)
     if statement is None:
         statement = _STATEMENTS[conn.dialect.name] = _Statement(conn, release)
-    rolled = rollup_rows([record], conn.dialect)  # one record's rows: distinct keys
     guard = {
         "lim_ids": [lim.counter_id for lim in limits],
         "lim_cost": [lim.cost_limit_micros or 0 for lim in limits],
@@ -130,7 +130,12 @@ def settle_alone(
         "added_tokens": entry.tokens_charged,
         "synchronous_commit": synchronous_commit,
     }
-    released, rec, upsert, check = statement.parts
-    values = released.row(release_params) + rec.row(record) + upsert.row(rolled) + check.row(guard)
+    released, rec, _, check = statement.parts  # the upsert's one parameter: the facts
+    values = (
+        released.row(release_params)
+        + rec.row(record)
+        + (facts([record], conn.dialect),)
+        + check.row(guard)
+    )
     rows = execute_rows(conn, statement.sql, values)
     return Settlement(int(rows[0][1]), [])

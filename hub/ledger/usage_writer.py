@@ -5,7 +5,8 @@ whatever must move with a usage record (rollups) moves in the same transaction, 
 count every record exactly once (hub/observer.py: after the transaction commits).
 
 `write_usage` is the synchronous core the ledger writer runs (hub/ledger/writer.py): any number
-of records in one INSERT … RETURNING, their rollup rows summed and upserted in one statement.
+of records in one INSERT … RETURNING, their rollup rows summed and upserted in one statement
+(on PostgreSQL expanded from each record's facts by the server, hub/ledger/pg_rollups.py).
 `record_usage` and `rewrite_usage` are the same inside an ORM session's transaction.
 """
 
@@ -20,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from hub.ledger.multirow import MultiRow
+from hub.ledger.pg_rollups import add_rollups_pg
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
-from hub.ledger.rollups import add_rollups, add_rollups_of, merged_rows, reversal_rows, rollup_rows
+from hub.ledger.rollups import add_rollups, merged_rows, reversal_rows, rollup_rows
 from hub.ledger.rollups_sqlite import add_rollups_sqlite
 from hub.ledger.usage_entry import RECORD_COLUMNS, UsageEntry
 from hub.observer import note_usage
@@ -50,7 +52,7 @@ def write_usage(conn: Connection, entries: Sequence[tuple[UsageEntry, datetime]]
     if conn.dialect.name == "postgresql":
         rows = [entry.row_values(now) for entry, now in entries]
         ids = insert_returning_ids(conn, _INSERT, _INSERT_ONE, rows)
-        add_rollups_of(conn, rows)
+        add_rollups_pg(conn, rows)
         return ids
     # SQLite: the records as tuples in `RECORD_COLUMNS` order, for the INSERT and the rollups
     # alike (no dict per record).

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from hub.ledger.holds import Hold
-from hub.ledger.pg_settle_batch import ROW_TYPE, settle_batch_pg
-from hub.ledger.rollups import ROW_COLUMNS, SUM_COLUMNS, merged_rows, rollup_rows
+from hub.ledger.pg_rollups import FACT_COLUMNS, FACT_TYPE, FACT_TYPES
+from hub.ledger.pg_settle_batch import settle_batch_pg
+from hub.ledger.rollups import SUM_COLUMNS, merged_rows, rollup_rows
 from hub.ledger.settling import _RELEASE_AND_MOVE_PG, SettleItem, _release_params
 from hub.ledger.writer import Tx
 from hub.model import Caller, Origin
@@ -144,10 +145,11 @@ async def test_the_batch_writes_each_rollup_row_as_the_sum_of_its_records(
     assert await rollups(running) == expected
 
 
-async def test_the_rollup_row_type_is_the_rows_columns_with_the_tables_types(
+async def test_the_rollup_fact_type_is_the_facts_columns_with_the_tables_types(
     running: RunningHub,
 ) -> None:
-    # The statement binds rollup rows as ROW_COLUMNS-ordered tuples of this type (0021).
+    # The statements bind each record's facts as FACT_COLUMNS-ordered tuples of this type
+    # (0022), each typed as the rollup column it lands in; 0021's row type is gone.
     def of(relation: str) -> Any:
         return text(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute AS a "
@@ -156,7 +158,9 @@ async def test_the_rollup_row_type_is_the_rows_columns_with_the_tables_types(
         ).bindparams(relation=relation)
 
     async with running.hub.sessions() as session:
-        attributes = [(r[0], r[1]) for r in await session.execute(of(ROW_TYPE))]
+        attributes = [(r[0], r[1]) for r in await session.execute(of(FACT_TYPE))]
         table = {r[0]: r[1] for r in await session.execute(of("usage_rollups"))}
-    assert [name for name, _ in attributes] == list(ROW_COLUMNS)
-    assert all(kind == table[name] for name, kind in attributes)
+        old = list(await session.execute(of("usage_rollup_row")))
+    assert [name for name, _ in attributes] == list(FACT_COLUMNS)
+    assert [kind for _, kind in attributes] == [table[FACT_TYPES[n]] for n in FACT_COLUMNS]
+    assert old == []

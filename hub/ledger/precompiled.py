@@ -153,7 +153,12 @@ class Compiled:
         try:
             values = getter(params)
         except KeyError:
-            return self._row_filled(params)
+            # The statement's own values under the parameters (a counter's spent figures,
+            # a hold's completion tokens): two C calls rather than a loop over every name.
+            try:
+                values = getter({**self.fill, **params})
+            except KeyError:
+                return self._row_filled(params)
         if not self._converted:
             return values  # type: ignore[no-any-return]
         converted = list(values)

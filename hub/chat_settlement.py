@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from hub.cache.responses import CacheLookup
 from hub.ledger.budget import Hold
 from hub.ledger.usage_entry import UsageEntry
 from hub.model import ChatRequest, ChatResult, Status
-from hub.prompt_hash import prompt_hash
 from hub.ratelimit import AppliedLimit
 
 if TYPE_CHECKING:
@@ -27,12 +25,12 @@ def usage_entry(
     request: ChatRequest,
     result: ChatResult,
     *,
-    alias: str,
-    cache: CacheLookup | None,
     first_deployment: str | None,
     charged_tokens: int | None,
+    prompt_hash: str,
 ) -> UsageEntry:
-    """The request's one usage record, from its result (classified: status, usage, cost)."""
+    """The request's one usage record, from its result (classified: status, usage, cost);
+    `prompt_hash`: the request's (hub/prompt_hash.py), worked out by the stream meanwhile."""
     error = result.error
     return UsageEntry(
         request_id=result.request_id,
@@ -55,7 +53,7 @@ def usage_entry(
         experiment_id=result.experiment_id,
         variant=result.variant,
         charged_tokens=charged_tokens if result.status == Status.CACHED else None,
-        prompt_hash=prompt_hash(request, alias=alias, cache_key=cache.key if cache else None),
+        prompt_hash=prompt_hash,
         first_deployment=first_deployment,
     )
 

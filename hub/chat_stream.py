@@ -46,6 +46,7 @@ from hub.ledger.recovery import HoldContext
 from hub.ledger.sizing import AnswerSizing, Ask
 from hub.logs import log_chat
 from hub.model import ChatChunk, ChatRequest, ChatResult, Usage
+from hub.prompt_hash import prompt_hash
 from hub.ratelimit import AppliedLimit
 from hub.router import RouteState
 from hub.routing.answer import Answer
@@ -96,6 +97,7 @@ class ChatStream:
         self._seen_chars = 0
         self._auto: AutoChoice | None = None  # strategy = "auto" (#18)
         self._needs: Needs | None = None  # what the request needs of a deployment (router)
+        self._prompt_hash: str | None = None  # the usage record's (`prompt_hash`)
 
     @property
     def deployment(self) -> str | None:
@@ -285,6 +287,11 @@ class ChatStream:
                 upstream = _replayed(hit.text, hit.usage, hit.finish_reason)
                 bounds = deadline
             else:
+                # The usage record's request hash is worked out while the upstream answers:
+                # two loop steps on, after the step in which aiohttp's task writes the
+                # request this step sends (any wait for a connection is idle time too).
+                loop = asyncio.get_running_loop()
+                loop.call_soon(loop.call_soon, self._hash_prompt)
                 answer = await deadline.wait(
                     self._hub.router.answer(
                         self._model,
@@ -396,6 +403,22 @@ class ChatStream:
             elif upstream is not None:
                 await _close(upstream)
 
+    def _hash_prompt(self) -> None:
+        if self._prompt_hash is None and not self._exited:
+            self._prompt_hash = self._request_hash()
+
+    def _request_hash(self) -> str:
+        cache = self._cache
+        key = cache.key if cache is not None else None
+        return prompt_hash(self.request, alias=self._model.alias, cache_key=key)
+
+    @property
+    def prompt_hash(self) -> str | None:
+        """The request's hash for its usage record (hub/prompt_hash.py), for the alias that
+        answers: known while the upstream answers (None before, and on a cache hit until
+        the record is written)."""
+        return self._prompt_hash
+
     async def collect(self) -> ChatResult:
         """Drain the stream (for callers that want the whole answer at once)."""
         async for _ in self:
@@ -476,10 +499,9 @@ class ChatStream:
         entry = usage_entry(
             self.request,
             self.result,
-            alias=self._model.alias,
-            cache=self._cache,
             first_deployment=self._route.first,
             charged_tokens=self._charged_tokens,
+            prompt_hash=self._prompt_hash or self._request_hash(),
         )
         await settle_request(self._hub, hold, entry, self.result, self._limits)
 

@@ -9,10 +9,11 @@ of ~600 values and a check per row against abstract base classes, and the server
 decoding of them all. Here each record is bound once, as its facts (`FACT_COLUMNS`, the
 composite type `FACT_TYPE`, migration 0022): its dimensions (absent ones as 0 / ""), the
 deployment tried first, its buckets at every grain, its bin in each measure and its sums,
-worked out in Python as `rollups._measured` does for the rows; the statement cross-joins them
-with the cubes' shapes (`SHAPES`: cube, grain, which bucket and bin, generated from
-hub/ledger/cubes.py through rollups.py's `_SHAPES`), keeps each cube's dimensions, drops the
-rows whose measure the record lacks (no first token, no deployment), and upserts. Records of a
+worked out in Python as `rollups._measured` does for the rows; the statement joins each to
+the cubes' shapes (a `LATERAL (VALUES …)` of the facts' columns and constants: each cube's
+grains, kept dimensions and bin, generated from hub/ledger/cubes.py through rollups.py's
+`_SHAPES`), drops the rows whose measure the record lacks (no first token, no deployment),
+and upserts. Records of a
 batch may share keys, and ON CONFLICT cannot update a row twice in one statement, so a batch's
 rows are summed per key first (`grouped`); one record's rows have distinct keys.
 
@@ -78,50 +79,37 @@ def facts(
 _BUCKET_BINDS: dict[str, Any] = {}
 
 
-def _shapes_values() -> str:
-    rows = [
-        f"('{cube}', '{grain}', {_GRAIN_SLOTS.index(grain)}, {_BIN_SLOTS.index(measure)})"
-        for cube, grains, _, measure in _SHAPES
-        for grain in grains
-    ]
-    return f"(VALUES {', '.join(rows)}) AS s(cube, grain, g, b)"
-
-
-def _dimension(position: int, name: str, quote: Any) -> str:
-    """The rollup row's `name`: the record's where the cube keeps it, else absent; the
-    fail-over cube's deployment is the one tried first."""
-    kept = [cube for cube, _, positions, _ in _SHAPES if position in positions]
-    value = f"f.{quote(name)}"
-    if name == "deployment":
-        kept = [cube for cube in kept if cube != "failover"]
-        value = f"CASE WHEN s.cube = 'failover' THEN f.first_deployment ELSE {value} END"
-        kept.append("failover")
-    if len(kept) == len(_SHAPES):
-        return value
-    cubes = ", ".join(f"'{cube}'" for cube in kept)
-    absent = _ABSENT.get(name, "''")
-    return f"CASE WHEN s.cube IN ({cubes}) THEN {value} ELSE {absent} END"
+def _rows(quote: Any) -> str:
+    """Each shape's row of a record's facts `f`, as `LATERAL (VALUES …)`: the cube, grain,
+    bucket, the dimensions it keeps (the others absent; the fail-over cube's deployment the
+    one tried first) and its bin, each a constant or a column of `f`, so the server builds
+    the twenty-four rows without a test per row."""
+    rows = []
+    for cube, grains, kept, measure in _SHAPES:
+        dimensions = [
+            f"f.{quote(name)}" if i in kept else _ABSENT.get(name, "''")
+            for i, name in enumerate(DIMENSION_COLUMNS)
+        ]
+        if cube == "failover":
+            dimensions[DIMENSION_COLUMNS.index("deployment")] = "f.first_deployment"
+        bin_ = f"f.bin_{measure}" if measure else "0"
+        for grain in grains:
+            bucket = f"f.bucket_{grain}"
+            rows.append(f"('{cube}', '{grain}', {bucket}, {', '.join(dimensions)}, {bin_})")
+    names = ", ".join(quote(name) for name in ROLLUP_KEY)
+    return f"LATERAL (VALUES {', '.join(rows)}) AS k({names})"
 
 
 def expansion_sql(dialect: Dialect, *, grouped: bool, where: str = "") -> str:
     """The rollup rows (`ROW_COLUMNS` order) of the facts in parameter `u_facts`; `grouped`:
     summed per key (records that may share keys); `where`: a further condition."""
     quote = dialect.identifier_preparer.quote
-    bucket = " ".join(f"WHEN {i} THEN f.{name}" for i, name in enumerate(_BUCKETS))
-    bins = " ".join(f"WHEN {i + 1} THEN f.{name}" for i, name in enumerate(_BINS))
-    bin_ = f"CASE s.b WHEN 0 THEN 0 {bins} END"
-    keys = [
-        "s.cube",
-        "s.grain",
-        f"CASE s.g {bucket} END",
-        *(_dimension(i, name, quote) for i, name in enumerate(DIMENSION_COLUMNS)),
-        bin_,
-    ]
+    keys = [f"k.{quote(name)}" for name in ROLLUP_KEY]
     sums = [f"sum(f.{quote(n)})" if grouped else f"f.{quote(n)}" for n in SUM_COLUMNS]
-    condition = f"{bin_} IS NOT NULL" + (f" AND {where}" if where else "")
+    condition = "k.bin IS NOT NULL" + (f" AND {where}" if where else "")
     sql = (
         f"SELECT {', '.join(keys + sums)} "
-        f"FROM unnest(CAST(:u_facts AS {FACT_TYPE}[])) AS f CROSS JOIN {_shapes_values()} "
+        f"FROM unnest(CAST(:u_facts AS {FACT_TYPE}[])) AS f CROSS JOIN {_rows(quote)} "
         f"WHERE {condition}"
     )
     if grouped:

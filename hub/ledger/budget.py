@@ -17,8 +17,7 @@ import asyncio
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import ColumnElement, Table, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -93,10 +92,7 @@ class Budget:
         if quotas is None:
             return None
         item = self._reserve_item(caller, cost_micros, tokens, context, quotas)
-        outcome = self.writer.queue(RESERVE, item)
-        hold: asyncio.Future[Hold] = outcome.get_loop().create_future()
-        outcome.add_done_callback(partial(_hand_on, item, hold))
-        return hold
+        return self.writer.queue(RESERVE, item, _held)
 
     def _reserve_item(
         self,
@@ -193,20 +189,3 @@ def _held(item: ReserveItem, outcome: Hold | Refused) -> Hold:
             now=item.now,
         )
     return outcome
-
-
-def _hand_on(item: ReserveItem, hold: asyncio.Future[Hold], outcome: asyncio.Future[Any]) -> None:
-    """The writer's outcome onto `reserve_queued`'s future (a done callback: no task)."""
-    if hold.done():
-        return
-    if outcome.cancelled():
-        hold.cancel()
-        return
-    error = outcome.exception()
-    if error is None:
-        try:
-            hold.set_result(_held(item, outcome.result()))
-            return
-        except Exception as refused:  # noqa: BLE001 - the refusal, handed on as it is
-            error = refused
-    hold.set_exception(error)

@@ -50,7 +50,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, overload
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -129,10 +129,21 @@ class LedgerWriter:
         # per call for the same outcome.
         return await self.queue(group, item)
 
-    def queue(self, group: Group[I, R], item: I) -> asyncio.Future[R]:
-        """`submit` without awaiting: the job is queued; its future is done once committed."""
+    @overload
+    def queue(self, group: Group[I, R], item: I) -> asyncio.Future[R]: ...
+    @overload
+    def queue(
+        self, group: Group[I, R], item: I, then: Callable[[I, R], T]
+    ) -> asyncio.Future[T]: ...
+
+    def queue(
+        self, group: Group[I, R], item: I, then: Callable[[I, R], Any] | None = None
+    ) -> asyncio.Future[Any]:
+        """`submit` without awaiting: the job is queued; its future is done once committed.
+        `then(item, outcome)`: the future's result instead of the outcome (what it raises,
+        its exception), worked out as the batch's results are handed out."""
         loop = asyncio.get_running_loop()
-        job: Job[I, R] = Job(group, item, loop.create_future())
+        job: Job[I, R] = Job(group, item, loop.create_future(), then=then)
         self._queue.append(job)
         if not self._flushing:
             # On the next loop iteration (whatever else is queued by then joins), as a plain
@@ -202,8 +213,15 @@ class LedgerWriter:
                 continue
             if job.error is not None:
                 job.future.set_exception(job.error)
-            else:
+            elif job.then is None:
                 job.future.set_result(job.outcome)
+            else:
+                try:
+                    result = job.then(job.item, cast(Any, job.outcome))
+                except Exception as error:  # noqa: BLE001 - handed on as the job's outcome
+                    job.future.set_exception(error)
+                else:
+                    job.future.set_result(result)
 
     async def close(self) -> None:
         """Write what is queued, then release the connection."""

@@ -85,11 +85,15 @@ DURABLE_EACH = Each(durable=True)
 class Job(Generic[I, R]):
     group: Group[I, R]
     item: I
-    future: asyncio.Future[R]
+    # The outcome, or what `then` makes of it (`LedgerWriter.queue`): the caller's own value.
+    future: asyncio.Future[Any]
     outcome: R | None = None
     error: BaseException | None = None
     hooks: list[Callable[[], None]] = field(default_factory=list)
     alone: bool = False  # written as one statement in autocommit (`Alone`)
+    # The outcome turned into the future's result once committed (raising: its exception),
+    # in place of a second future and a done callback per job.
+    then: Callable[[I, R], Any] | None = None
 
 
 def write_batch(

@@ -166,6 +166,25 @@ async def test_a_reservation_queued_without_a_task_holds_or_refuses_as_reserve_d
     assert first.id != second.id
 
 
+async def test_a_queued_reservation_is_done_with_its_batch_not_a_loop_step_later(
+    running: RunningHub,
+) -> None:
+    """The writer hands the hold (or the refusal) out with the batch's results: the future
+    `reserve_queued` returns is done when the batch that wrote it is, with no second future
+    woken by a done callback a loop iteration later (on the SQLite file the batch runs
+    inline, in the iteration after the queueing)."""
+    budget = running.hub.budget
+    caller = Caller(team_id=running.team.id, team_name=running.team.name)
+    await budget.reserve(caller, cost_micros=60_000, tokens=10)  # reads the quotas
+    queued = budget.reserve_queued(caller, cost_micros=30_000, tokens=5)
+    refused = budget.reserve_queued(caller, cost_micros=20_000, tokens=1)  # past 100,000
+    assert queued is not None and refused is not None
+    await asyncio.sleep(0)  # one iteration: the writer's flush, then this task
+    assert queued.done() and refused.done()
+    assert queued.result().cost_micros == 30_000
+    assert isinstance(refused.exception(), QuotaExceeded)
+
+
 async def test_concurrent_reservations_and_settlements_are_one_transaction_each(
     running: RunningHub, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -14,23 +14,13 @@ from hub.prompt_hash import prompt_hash
 from hub.store.ledger_tables import UsageRecord
 from tests.fakes.llm_script import reply, stall
 from tests.fakes.openai_server import FakeOpenAI
-from tests.support.hubs import RunningHub, model_config, openai_provider_config, start_hub
+from tests.support.hubs import RunningHub, one_model_hub
 
 
 @pytest.fixture
 async def running(fake_openai: FakeOpenAI, sqlite_url: str) -> AsyncIterator[RunningHub]:
-    hub = await start_hub(
-        {
-            "providers": {"up": openai_provider_config(fake_openai.base_url)},
-            "models": {"gpt": model_config(("up", "m", 1.0, 1.0))},
-        },
-        database_url=sqlite_url,
-        monthly_budget_micros=100_000,
-    )
-    try:
+    async with one_model_hub(fake_openai.base_url, sqlite_url) as hub:
         yield hub
-    finally:
-        await hub.close()
 
 
 def _request(running: RunningHub, text: str) -> ChatRequest:

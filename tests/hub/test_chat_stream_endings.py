@@ -14,25 +14,15 @@ from hub.errors import QuotaExceeded
 from hub.model import Caller, ChatOptions, ChatRequest, Message, Origin
 from hub.store.ledger_tables import Reservation
 from tests.fakes.openai_server import FakeOpenAI, reply
-from tests.support.hubs import RunningHub, model_config, openai_provider_config, start_hub
+from tests.support.hubs import RunningHub, one_model_hub
 from tests.support.logs import LogCapture
 from tests.support.records import usage_rows
 
 
 @pytest.fixture
 async def running(fake_openai: FakeOpenAI, sqlite_url: str) -> AsyncIterator[RunningHub]:
-    hub = await start_hub(
-        {
-            "providers": {"up": openai_provider_config(fake_openai.base_url)},
-            "models": {"gpt": model_config(("up", "m", 1000.0, 1000.0))},
-        },
-        database_url=sqlite_url,
-        monthly_budget_micros=100_000,
-    )
-    try:
+    async with one_model_hub(fake_openai.base_url, sqlite_url, usd_per_mtok=1000.0) as hub:
         yield hub
-    finally:
-        await hub.close()
 
 
 def request(running: RunningHub, max_tokens: int = 20, text: str = "hi") -> ChatRequest:

@@ -15,24 +15,14 @@ import pytest
 from hub.logs import JsonLines, configure_logging, request_id_var, sole_writer
 from hub.model import Caller, ChatRequest, Message, Origin
 from tests.fakes.openai_server import FakeOpenAI, reply
-from tests.support.hubs import RunningHub, model_config, openai_provider_config, start_hub
+from tests.support.hubs import RunningHub, one_model_hub
 from tests.support.logs import capture_logs
 
 
 @pytest.fixture
 async def running(fake_openai: FakeOpenAI, sqlite_url: str) -> AsyncIterator[RunningHub]:
-    hub = await start_hub(
-        {
-            "providers": {"up": openai_provider_config(fake_openai.base_url)},
-            "models": {"gpt": model_config(("up", "m", 1.0, 1.0))},
-        },
-        database_url=sqlite_url,
-        monthly_budget_micros=100_000,
-    )
-    try:
+    async with one_model_hub(fake_openai.base_url, sqlite_url) as hub:
         yield hub
-    finally:
-        await hub.close()
 
 
 @pytest.fixture

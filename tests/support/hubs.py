@@ -7,7 +7,8 @@ import atexit
 import shutil
 import socket
 import tempfile
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,27 @@ def model_config(
             for p, m, i, o in deployments
         ],
     }
+
+
+@asynccontextmanager
+async def one_model_hub(
+    upstream_url: str,
+    database_url: str,
+    *,
+    usd_per_mtok: float = 1.0,
+    monthly_budget_micros: int = 100_000,
+) -> AsyncIterator[RunningHub]:
+    """A hub with one OpenAI-compatible provider `up` at `upstream_url` and one alias `gpt`
+    on its model `m` (`usd_per_mtok` each way), a team with `monthly_budget_micros`."""
+    hub = await start_hub(
+        {
+            "providers": {"up": openai_provider_config(upstream_url)},
+            "models": {"gpt": model_config(("up", "m", usd_per_mtok, usd_per_mtok))},
+        },
+        database_url=database_url,
+        monthly_budget_micros=monthly_budget_micros,
+    )
+    try:
+        yield hub
+    finally:
+        await hub.close()

@@ -103,19 +103,23 @@ class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
 
 def sole_writer(logger: logging.Logger, level: int) -> JsonLines | None:
     """The hub's handler when it is the one handler that would write `logger`'s record at
-    `level`, with no filter on the way (as `Logger.handle` and `callHandlers` would go);
-    None otherwise: not enabled, filtered, another handler (a test's capture), or none."""
+    `level`, with no filter on the way (as `Logger.handle` and `callHandlers` would go: a
+    handler whose level is above the record's does not see it, as the error reporter's at
+    ERROR in `hub serve`); None otherwise: not enabled, filtered, another handler (a test's
+    capture), or none."""
     if not logger.isEnabledFor(level) or logger.disabled or logger.filters:
         return None
     found: JsonLines | None = None
     current: logging.Logger | None = logger
     while current is not None:
         for handler in current.handlers:
+            if level < handler.level:
+                continue  # it would not be called for this record
             if found is not None or type(handler) is not JsonLines or handler.filters:
                 return None
             found = handler
         current = current.parent if current.propagate else None
-    if found is None or level < found.level or found.formatter is not found.json:
+    if found is None or found.formatter is not found.json:
         return None
     return found
 

@@ -44,11 +44,12 @@ def hub_logging() -> Iterator[io.StringIO]:
 
 @contextmanager
 def alone() -> Iterator[JsonLines]:
-    """The hub's handler as the root's only one (pytest adds its own for each test phase)."""
+    """The root's handlers without pytest's (it adds its own for each test phase): the hub's
+    JSON lines, and the error reporter's of any hub started since `configure_logging`."""
     root = logging.getLogger()
     handlers = root.handlers[:]
     (hub_handler,) = [h for h in handlers if isinstance(h, JsonLines)]
-    root.handlers[:] = [hub_handler]
+    root.handlers[:] = [h for h in handlers if not type(h).__module__.startswith("_pytest")]
     try:
         yield hub_handler
     finally:
@@ -99,6 +100,26 @@ async def test_the_chat_line_is_written_without_a_log_record_by_the_hubs_handler
     assert chats[0]["msg"] == "chat ok"
     assert chats[0]["chat_id"] == stream.result.request_id
     assert chats[0]["completion_tokens"] == 3
+    assert [r for r in records if r.name == "hub.chat"] == []
+
+
+async def test_the_direct_line_is_written_beside_the_error_reporter_as_in_hub_serve(
+    fake_openai: FakeOpenAI,
+    sqlite_url: str,
+    hub_logging: io.StringIO,
+    records: list[logging.LogRecord],
+) -> None:
+    """`hub serve` configures logging, then starts the hub, whose error reporter adds its
+    handler (ERROR) to the root: that handler never sees an INFO line, so the chat line is
+    still written without a LogRecord."""
+    fake_openai.script(reply("a b c", prompt_tokens=10, completion_tokens=3))
+    async with one_model_hub(fake_openai.base_url, sqlite_url) as running:
+        with alone():
+            assert len(logging.getLogger().handlers) == 2  # JSON lines, errors (ERROR)
+            async with running.hub.chat(_request(running)) as stream:
+                assert "".join([chunk.text async for chunk in stream]) == "a b c"
+            await asyncio.sleep(0)  # the log line runs on the loop's next iteration
+    assert f'"chat_id":"{stream.result.request_id}"' in hub_logging.getvalue()
     assert [r for r in records if r.name == "hub.chat"] == []
 
 

@@ -5,7 +5,7 @@ A migrated hub on a SQLite file (one team with a monthly budget, one key, as
 settlements (one batch each, as concurrent requests make them), timed by process CPU:
 
     .venv/bin/python bench/ledger_batches.py [--rounds 400] [--batch 8] [--counts] [--profile]
-        [--postgres]
+        [--profile-out FILE] [--postgres]
     PYTHONPATH=/other/checkout .venv/bin/python /other/checkout/bench/ledger_batches.py
 
 Prints microseconds of CPU per request (reserve + settle) and the batches written; the

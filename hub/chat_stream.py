@@ -415,8 +415,9 @@ class ChatStream:
     @property
     def prompt_hash(self) -> str | None:
         """The request's hash for its usage record (hub/prompt_hash.py), for the alias that
-        answers: known while the upstream answers (None before, and on a cache hit until
-        the record is written)."""
+        answers: known while the upstream answers (None before it is asked, and for good
+        when it never is, as on a cache hit: the settlement then works it out for the
+        record alone)."""
         return self._prompt_hash
 
     async def collect(self) -> ChatResult:

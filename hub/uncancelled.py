@@ -24,7 +24,9 @@ async def outlast(work: asyncio.Future[Any]) -> bool:
     """Wait until `work` is done whatever happens to the caller; True if the caller was
     cancelled while waiting (the caller must re-raise `asyncio.CancelledError`). The caller
     goes on in the loop's step after the work's end, as `await work` would; the work's
-    outcome (its result, or the error it failed with) is left for the caller to read."""
+    outcome (its result, or the error it failed with) is left for the caller to read, and
+    must be: waiting marks a failed work's error as retrieved (asyncio's wake-up reads it),
+    so a caller that dropped it would hear no "exception was never retrieved"."""
     task = asyncio.current_task()
     assert task is not None
     before = task.cancelling()

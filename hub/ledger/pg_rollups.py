@@ -9,10 +9,10 @@ of ~600 values and a check per row against abstract base classes, and the server
 decoding of them all. Here each record is bound once, as its facts (`FACT_COLUMNS`, the
 composite type `FACT_TYPE`, migration 0022): its dimensions (absent ones as 0 / ""), the
 deployment tried first, its buckets at every grain, its bin in each measure and its sums,
-worked out in Python as `rollups._measured` does for the rows; the statement joins each to
+worked out in Python as `rollups.measured` does for the rows; the statement joins each to
 the cubes' shapes (a `LATERAL (VALUES …)` of the facts' columns and constants: each cube's
 grains, kept dimensions and bin, generated from hub/ledger/cubes.py through rollups.py's
-`_SHAPES`), drops the rows whose measure the record lacks (no first token, no deployment),
+`SHAPES`), drops the rows whose measure the record lacks (no first token, no deployment),
 and upserts. Records of a
 batch may share keys, and ON CONFLICT cannot update a row twice in one statement, so a batch's
 rows are summed per key first (`grouped`); one record's rows have distinct keys.
@@ -32,22 +32,22 @@ from sqlalchemy.engine import Dialect
 
 from hub.ledger.precompiled import Compiled, execute_rows
 from hub.ledger.rollups import (
-    _BIN_SLOTS,
-    _GRAIN_SLOTS,
-    _SHAPES,
+    BIN_SLOTS,
     BY_NAME,
+    GRAIN_SLOTS,
     ROW_COLUMNS,
+    SHAPES,
     SUM_COLUMNS,
     Fields,
-    _buckets,
-    _measured,
+    buckets_of,
+    measured,
 )
 from hub.store.rollup_tables import DIMENSION_COLUMNS, ROLLUP_KEY, UsageRollup
 
 _ROLLUPS = cast(Table, UsageRollup.__table__)
 FACT_TYPE = "usage_rollup_fact"
-_BUCKETS = tuple(f"bucket_{grain}" for grain in _GRAIN_SLOTS)  # bucket_15m … bucket_day
-_BINS = tuple(f"bin_{slot}" for slot in _BIN_SLOTS[1:])  # slot 0 (no measure) is always 0
+_BUCKETS = tuple(f"bucket_{grain}" for grain in GRAIN_SLOTS)  # bucket_15m … bucket_day
+_BINS = tuple(f"bin_{slot}" for slot in BIN_SLOTS[1:])  # slot 0 (no measure) is always 0
 FACT_COLUMNS = (*DIMENSION_COLUMNS, "first_deployment", *_BUCKETS, *_BINS, *SUM_COLUMNS)
 # Of each fact, the SQL type (the rollup table's column it lands in; NULL bins: no such row).
 FACT_TYPES = {
@@ -71,8 +71,8 @@ def facts(
         convert = _BUCKET_BINDS[dialect.name] = _ROLLUPS.c.bucket.type.bind_processor(dialect)
     out = []
     for record in records:
-        (dimensions, first, quarter), bins, amounts = _measured(record, sign=1, fields=fields)
-        out.append((*dimensions, first, *_buckets(quarter, convert), *bins[1:], *amounts))
+        (dimensions, first, quarter), bins, amounts = measured(record, sign=1, fields=fields)
+        out.append((*dimensions, first, *buckets_of(quarter, convert), *bins[1:], *amounts))
     return out
 
 
@@ -85,7 +85,7 @@ def _rows(quote: Any) -> str:
     one tried first) and its bin, each a constant or a column of `f`, so the server builds
     the twenty-four rows without a test per row."""
     rows = []
-    for cube, grains, kept, measure in _SHAPES:
+    for cube, grains, kept, measure in SHAPES:
         dimensions = [
             f"f.{quote(name)}" if i in kept else _ABSENT.get(name, "''")
             for i, name in enumerate(DIMENSION_COLUMNS)
@@ -113,7 +113,10 @@ def expansion_sql(dialect: Dialect, *, grouped: bool, where: str = "") -> str:
         f"WHERE {condition}"
     )
     if grouped:
-        sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(ROLLUP_KEY)))
+        # Sorted by key: batches of two hub processes that share rollup rows lock them in one
+        # order (as the counters' moves do), so they wait for each other, never deadlock.
+        positions = ", ".join(str(i + 1) for i in range(len(ROLLUP_KEY)))
+        sql += f" GROUP BY {positions} ORDER BY {positions}"
     return sql
 
 

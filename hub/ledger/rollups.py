@@ -3,11 +3,12 @@
 `write_usage` (the one writer of usage records) calls `add_rollups`, which adds the record
 to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py; its UTC hour in
 `where`), and in its latency and time-to-first-token bins (also per deployment, UTC half
-hour, hour and six hours), its fail-over and its size class (the measure cubes), with one
-precompiled `INSERT … ON CONFLICT DO UPDATE` executed for the (up to twenty-four) rows (a batch of
-records: their sums added per identity and bin first, then each identity's keys built once,
-`batch_values`; rows bound in the driver's form; on SQLite, hub/ledger/rollups_sqlite.py:
-the rows of one statement, each value bound once by number). A rollup row is therefore exactly
+hour, hour and six hours), its fail-over and its size class (the measure cubes), by
+`INSERT … ON CONFLICT DO UPDATE` in the record's transaction. Which rows a record adds is
+worked out here (`SHAPES`, `measured`, `buckets_of`, `batch_values`: a batch's sums added per
+identity and bin first); on SQLite hub/ledger/rollups_sqlite.py binds them in one statement
+or a few, each value once by number, and on PostgreSQL hub/ledger/pg_rollups.py binds each
+record's facts once and lets the server expand them into the rows. A rollup row is therefore exactly
 the sum of its records: a rolled-back record was never added, and no job can count a record
 twice.
 """
@@ -97,19 +98,19 @@ def _shapes() -> tuple[tuple[str, tuple[str, ...], tuple[int, ...], str], ...]:
     )
 
 
-_SHAPES = _shapes()
+SHAPES = _shapes()
 
 # The same shapes as the writer walks them, worked out once: each cube's kept dimensions as
 # one C-level pick from (the record's dimensions, the absent values, the first deployment),
-# its bin as a position in `_bins`' tuple, and per grain its position in `_buckets`'.
-_BIN_SLOTS = ("", "latency", "ttft", "failover", "size")
-_GRAIN_SLOTS = (QUARTER_GRAIN, HALF_GRAIN, HOUR_GRAIN, SIX_HOUR_GRAIN, "day")
+# its bin as a position in `_bins`' tuple, and per grain its position in `buckets_of`'.
+BIN_SLOTS = ("", "latency", "ttft", "failover", "size")
+GRAIN_SLOTS = (QUARTER_GRAIN, HALF_GRAIN, HOUR_GRAIN, SIX_HOUR_GRAIN, "day")
 _FIRST = 2 * len(DIMENSION_COLUMNS)  # where the pick finds the first deployment
 _Pick = Callable[[tuple[object, ...]], tuple[object, ...]]
 
 
-_Prefixes = tuple[tuple[str, str, int], ...]  # (cube, grain, its slot in `_GRAIN_SLOTS`)
-# Per cube: its prefixes, its pick, its slot in `_BIN_SLOTS`, and the pick's positions in
+_Prefixes = tuple[tuple[str, str, int], ...]  # (cube, grain, its slot in `GRAIN_SLOTS`)
+# Per cube: its prefixes, its pick, its slot in `BIN_SLOTS`, and the pick's positions in
 # (dimensions, absent values, first deployment) (hub/ledger/rollups_sqlite.py reads those).
 _Step = tuple[_Prefixes, _Pick, int, tuple[int, ...]]
 
@@ -117,13 +118,13 @@ _Step = tuple[_Prefixes, _Pick, int, tuple[int, ...]]
 def _plan() -> tuple[_Step, ...]:
     width = len(DIMENSION_COLUMNS)
     plan: list[_Step] = []
-    for cube, grains, kept, measure in _SHAPES:
+    for cube, grains, kept, measure in SHAPES:
         positions = [i if i in kept else width + i for i in range(width)]
         if cube == "failover":
             positions[_DEPLOYMENT] = _FIRST  # the deployment tried first (`_values`)
         pick = cast(_Pick, operator.itemgetter(*positions))
-        prefixes = tuple((cube, grain, _GRAIN_SLOTS.index(grain)) for grain in grains)
-        plan.append((prefixes, pick, _BIN_SLOTS.index(measure), tuple(positions)))
+        prefixes = tuple((cube, grain, GRAIN_SLOTS.index(grain)) for grain in grains)
+        plan.append((prefixes, pick, BIN_SLOTS.index(measure), tuple(positions)))
     return tuple(plan)
 
 
@@ -201,14 +202,14 @@ def batch_values(
 def grouped(
     records: Sequence[Any], fields: Fields = BY_NAME
 ) -> list[tuple[_Identity, list[dict[int, _Amounts]]]]:
-    """The records' identities, each with its sums per bin of each of `_BIN_SLOTS` (records
+    """The records' identities, each with its sums per bin of each of `BIN_SLOTS` (records
     of one identity and bin added up)."""
     groups: dict[_Identity, list[dict[int, list[_Amounts]]]] = {}
     for record in records:
-        identity, bins, amounts = _measured(record, sign=1, fields=fields)
+        identity, bins, amounts = measured(record, sign=1, fields=fields)
         slots = groups.get(identity)
         if slots is None:
-            slots = groups[identity] = [{} for _ in _BIN_SLOTS]
+            slots = groups[identity] = [{} for _ in BIN_SLOTS]
         for by_bin, bin_ in zip(slots, bins, strict=True):
             if bin_ is not None:
                 by_bin.setdefault(bin_, []).append(amounts)
@@ -225,8 +226,8 @@ def _summed(parts: list[_Amounts]) -> _Amounts:
 _BUCKETS: dict[tuple[datetime, Convert], tuple[object, ...]] = {}
 
 
-def _buckets(quarter: datetime, convert: Convert) -> tuple[object, ...]:
-    """A quarter hour's buckets in `_GRAIN_SLOTS` order (converted). Every grain is whole UTC
+def buckets_of(quarter: datetime, convert: Convert) -> tuple[object, ...]:
+    """A quarter hour's buckets in `GRAIN_SLOTS` order (converted). Every grain is whole UTC
     quarter hours, so a moment's floor at each is that of its quarter: worked out once per
     quarter (and conversion)."""
     known = _BUCKETS.get((quarter, convert))
@@ -241,10 +242,10 @@ def _buckets(quarter: datetime, convert: Convert) -> tuple[object, ...]:
     return known
 
 
-def _measured(
+def measured(
     record: Any, *, sign: int, fields: Fields = BY_NAME
 ) -> tuple[_Identity, tuple[int | None, ...], _Amounts]:
-    """A usage record's identity, its bin in each of `_BIN_SLOTS` (None: no such measure:
+    """A usage record's identity, its bin in each of `BIN_SLOTS` (None: no such measure:
     no first token, no deployment) and the sums each of its rows adds (`SUM_COLUMNS`).
     `fields`: how the record is read (`BY_NAME`, `BY_POSITION`)."""
     values = fields(record)
@@ -272,7 +273,7 @@ def _measured(
 def _one(
     record: Mapping[str, Any], *, sign: int, convert: Convert = None
 ) -> list[tuple[tuple[object, ...], _Amounts]]:
-    identity, bins, amounts = _measured(record, sign=sign)
+    identity, bins, amounts = measured(record, sign=sign)
     return _expand(identity, [{} if b is None else {b: amounts} for b in bins], convert)
 
 
@@ -280,9 +281,9 @@ def _expand(
     identity: _Identity, slots: Sequence[Mapping[int, _Amounts]], convert: Convert
 ) -> list[tuple[tuple[object, ...], _Amounts]]:
     """An identity's rollup rows: each key (`ROLLUP_KEY` order) with its sums, from the sums
-    per bin of each of `_BIN_SLOTS`."""
+    per bin of each of `BIN_SLOTS`."""
     dimensions, first, quarter = identity
-    buckets = _buckets(quarter, convert)
+    buckets = buckets_of(quarter, convert)
     source = (*dimensions, *_ABSENTS, first)
     rows: list[tuple[tuple[object, ...], _Amounts]] = []
     for prefixes, pick, slot, _ in _PLAN:

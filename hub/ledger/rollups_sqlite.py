@@ -36,25 +36,25 @@ from hub.ledger.precompiled import execute_rows
 from hub.ledger.rollups import (
     _ABSENTS,
     _FIRST,
-    _GRAIN_SLOTS,
     _PLAN,
     _UPSERT_ROWS,
     BY_POSITION,
+    GRAIN_SLOTS,
     SUM_COLUMNS,
-    _buckets,
-    _measured,
     add_rollups_of,
+    buckets_of,
     grouped,
+    measured,
 )
 from hub.ledger.usage_entry import RECORD_COLUMNS
 from hub.store.rollup_tables import DIMENSION_COLUMNS
 
 _WIDTH = len(DIMENSION_COLUMNS)
 # The parameters every statement starts with: the identity's dimensions, its first
-# deployment, its buckets (`_GRAIN_SLOTS` order); then each segment's bins and sums.
+# deployment, its buckets (`GRAIN_SLOTS` order); then each segment's bins and sums.
 _FIRST_PARAM = _WIDTH + 1
 _BUCKET_PARAM = _WIDTH + 2
-_HEAD_PARAMS = _WIDTH + 1 + len(_GRAIN_SLOTS)
+_HEAD_PARAMS = _WIDTH + 1 + len(GRAIN_SLOTS)
 _SUMS = len(SUM_COLUMNS)
 # A segment: a bin slot's rows for one bin, the parameter numbers of its bin and of its
 # first sum (the sums follow in `SUM_COLUMNS` order).
@@ -112,7 +112,7 @@ def add_rollups_sqlite(conn: Connection, records: Sequence[tuple[Any, ...]]) -> 
         return
     convert = conversions.get("bucket")
     if len(records) == 1:
-        identity, bins, amounts = _measured(records[0], sign=1, fields=BY_POSITION)
+        identity, bins, amounts = measured(records[0], sign=1, fields=BY_POSITION)
         dimensions, first, quarter = identity
         # Every slot's rows add the same sums: bound once, after the head, then the bins.
         sums_param = _HEAD_PARAMS + 1
@@ -123,14 +123,14 @@ def add_rollups_sqlite(conn: Connection, records: Sequence[tuple[Any, ...]]) -> 
         values = (
             *dimensions,
             first,
-            *_buckets(quarter, convert),
+            *buckets_of(quarter, convert),
             *amounts,
             *[bin_ for _, bin_ in present],
         )
         execute_rows(conn, _sql(conn, segments), values)
         return
     for (dimensions, first, quarter), slots in grouped(records, BY_POSITION):
-        head = (*dimensions, first, *_buckets(quarter, convert))
+        head = (*dimensions, first, *buckets_of(quarter, convert))
         # The slots of one bin together (every slot, when the records share their bins);
         # a slot of several bins alone, in chunks of `SIZES` bins.
         single = [(slot, by_bin) for slot, by_bin in enumerate(slots) if len(by_bin) == 1]

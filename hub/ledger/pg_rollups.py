@@ -32,6 +32,7 @@ from sqlalchemy.engine import Dialect
 
 from hub.ledger.precompiled import Compiled, execute_rows
 from hub.ledger.rollups import (
+    ABSENTS,
     BIN_SLOTS,
     BY_NAME,
     GRAIN_SLOTS,
@@ -41,6 +42,7 @@ from hub.ledger.rollups import (
     Fields,
     buckets_of,
     measured,
+    sql_literal,
 )
 from hub.store.rollup_tables import DIMENSION_COLUMNS, ROLLUP_KEY, UsageRollup
 
@@ -57,7 +59,6 @@ FACT_TYPES = {
     **{name: "bin" for name in _BINS},
     **{name: name for name in SUM_COLUMNS},
 }
-_ABSENT = {"member_id": "0", "key_id": "0", "team_id": "0"}
 
 
 def facts(
@@ -87,7 +88,7 @@ def _rows(quote: Any) -> str:
     rows = []
     for cube, grains, kept, measure in SHAPES:
         dimensions = [
-            f"f.{quote(name)}" if i in kept else _ABSENT.get(name, "''")
+            f"f.{quote(name)}" if i in kept else sql_literal(ABSENTS[i])
             for i, name in enumerate(DIMENSION_COLUMNS)
         ]
         if cube == "failover":

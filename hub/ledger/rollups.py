@@ -79,7 +79,18 @@ _RECORD_SUMS = (
 # dimensions, bin), then its sums. The writer builds these directly (no dict per row) and
 # hands them to the driver in the statement's own parameter order (`add_rollups`).
 ROW_COLUMNS = (*ROLLUP_KEY, *SUM_COLUMNS)
-_ABSENTS = tuple(_ABSENT.get(name, "") for name in DIMENSION_COLUMNS)
+ABSENTS = tuple(_ABSENT.get(name, "") for name in DIMENSION_COLUMNS)
+
+
+def sql_literal(value: object) -> str:
+    """An int or a text as an SQL literal (the absent dimensions, the cube and grain names
+    the rollup statements write in)."""
+    if isinstance(value, int):
+        return str(value)
+    assert isinstance(value, str)
+    return "'" + value.replace("'", "''") + "'"
+
+
 _DEPLOYMENT = DIMENSION_COLUMNS.index("deployment")
 
 
@@ -252,7 +263,7 @@ def measured(
     dimensions: tuple[object, ...] = values[:_WIDTH]
     if None in dimensions:
         dimensions = tuple(absent if value is None else value
-                           for value, absent in zip(dimensions, _ABSENTS, strict=True))  # fmt: skip
+                           for value, absent in zip(dimensions, ABSENTS, strict=True))  # fmt: skip
     ttft, deployment, first, latency, prompt, completion, created_at = values[_SUMS_END:]
     amounts = (
         1, *[value or 0 for value in values[_WIDTH:_SUMS_END]], ttft or 0, 0 if ttft is None else 1
@@ -284,7 +295,7 @@ def _expand(
     per bin of each of `BIN_SLOTS`."""
     dimensions, first, quarter = identity
     buckets = buckets_of(quarter, convert)
-    source = (*dimensions, *_ABSENTS, first)
+    source = (*dimensions, *ABSENTS, first)
     rows: list[tuple[tuple[object, ...], _Amounts]] = []
     for prefixes, pick, slot, _ in _PLAN:
         by_bin = slots[slot]

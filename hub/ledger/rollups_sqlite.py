@@ -34,10 +34,10 @@ from sqlalchemy import Connection
 from hub.ledger.multirow import in_sizes
 from hub.ledger.precompiled import execute_rows
 from hub.ledger.rollups import (
-    _ABSENTS,
     _FIRST,
     _PLAN,
     _UPSERT_ROWS,
+    ABSENTS,
     BY_POSITION,
     GRAIN_SLOTS,
     SUM_COLUMNS,
@@ -45,6 +45,7 @@ from hub.ledger.rollups import (
     buckets_of,
     grouped,
     measured,
+    sql_literal,
 )
 from hub.ledger.usage_entry import RECORD_COLUMNS
 from hub.store.rollup_tables import DIMENSION_COLUMNS
@@ -62,13 +63,6 @@ _Segment = tuple[int, int, int]
 _SQL: dict[tuple[_Segment, ...], str] = {}
 
 
-def _literal(value: object) -> str:
-    if isinstance(value, int):
-        return str(value)
-    assert isinstance(value, str)
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _sql(conn: Connection, segments: tuple[_Segment, ...]) -> str:
     """The upsert of these segments' rows, built once per shape."""
     known = _SQL.get(segments)
@@ -82,8 +76,8 @@ def _sql(conn: Connection, segments: tuple[_Segment, ...]) -> str:
                 continue
             for cube, grain, at in prefixes:
                 value: dict[str, str] = {
-                    "cube": _literal(cube),
-                    "grain": _literal(grain),
+                    "cube": sql_literal(cube),
+                    "grain": sql_literal(grain),
                     "bucket": f"?{_BUCKET_PARAM + at}",
                     "bin": f"?{bin_param}",
                 }
@@ -93,7 +87,7 @@ def _sql(conn: Connection, segments: tuple[_Segment, ...]) -> str:
                     elif position == _FIRST:
                         value[name] = f"?{_FIRST_PARAM}"
                     else:
-                        value[name] = _literal(_ABSENTS[position - _WIDTH])
+                        value[name] = sql_literal(ABSENTS[position - _WIDTH])
                 for k, name in enumerate(SUM_COLUMNS):
                     value[name] = f"?{sums_param + k}"
                 groups.append("(" + ", ".join(value[name] for name in order) + ")")

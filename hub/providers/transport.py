@@ -12,7 +12,10 @@ aiohttp's client, not httpx, on the request path: it costs a fraction of the CPU
 The proxy (HTTPS_PROXY, NO_PROXY and friends, as httpx honoured them) is looked up once per
 upstream origin, not per request: aiohttp's `trust_env` reads the environment and ~/.netrc
 on a worker thread for every request, two thread hand-offs on the hot path. (A provider's
-own `Authorization` header already ruled out netrc credentials for the upstream host.)
+own `Authorization` header already ruled out netrc credentials for the upstream host.) The
+proxy's credentials go as the Proxy-Authorization header aiohttp would write from them: on
+the request itself for a plain-HTTP upstream, on the tunnel's CONNECT for an HTTPS one
+(aiohttp's `proxy_auth` argument warned on every request and goes in aiohttp 4).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 
 import aiohttp
+from aiohttp import hdrs
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
@@ -87,7 +91,7 @@ class ProviderTransport:
         self.in_flight = InFlight(settings.in_flight_limit, settings.in_flight_wait_s)
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
-        self._by_url: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
+        self._by_url: dict[str, _Target] = {}
         # Per operation, as httpx's single timeout was: connecting (including waiting for a
         # pooled connection) and each read; a long stream that keeps talking is fine.
         self._timeout = aiohttp.ClientTimeout(
@@ -109,13 +113,10 @@ class ProviderTransport:
             )
         return self._session
 
-    def _proxy(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-        """The environment's proxy for `url`'s origin (None: go direct), looked up once per
-        origin; kept by the URL as given too, so a provider's one URL is not parsed again
+    def _target(self, url: str) -> _Target:
+        """`url` parsed, with the environment's proxy for its origin (looked up once per
+        origin); kept by the URL as given too, so a provider's one URL is not parsed again
         for every request (yarl's parse was 0.4% of a request's CPU)."""
-        found = self._by_url.get(url)
-        if found is not None:
-            return found
         parsed = URL(url)
         origin = f"{parsed.scheme}://{parsed.host}:{parsed.port}"
         found = self._proxies.get(origin)
@@ -125,9 +126,11 @@ class ProviderTransport:
             except LookupError:  # none set, or NO_PROXY names the host
                 found = (None, None)
             self._proxies[origin] = found
+        proxy, auth = found
+        target = _Target(parsed, proxy, None if auth is None else auth.encode())
         if len(self._by_url) < _URLS_KEPT:  # a provider posts to a few paths, not many
-            self._by_url[url] = found
-        return found
+            self._by_url[url] = target
+        return target
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Posted:
         """POST `body` (JSON) and hold the response open for reading, in `async with`; the
@@ -146,15 +149,36 @@ class ProviderTransport:
     def _send(
         self, url: str, body: bytes, headers: Mapping[str, str]
     ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+        target = self._by_url.get(url) or self._target(url)
         sent = {"Content-Type": "application/json", **headers}
         inject_trace_context(sent)
-        proxy, proxy_auth = self._proxy(url)
-        return self._client().post(url, data=body, headers=sent, proxy=proxy, proxy_auth=proxy_auth)
+        if target.proxy is None:
+            return self._client().post(target.url, data=body, headers=sent)
+        tunnel = None
+        if target.proxy_authorization is not None:
+            if target.url.scheme == "https":  # a fresh dict: aiohttp adds the Host to it
+                tunnel = {hdrs.PROXY_AUTHORIZATION: target.proxy_authorization}
+            else:  # the request goes to the proxy itself
+                sent[hdrs.PROXY_AUTHORIZATION] = target.proxy_authorization
+        return self._client().post(
+            target.url, data=body, headers=sent, proxy=target.proxy, proxy_headers=tunnel
+        )
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class _Target:
+    """One URL a provider posts to: parsed, and the proxy its origin goes through."""
+
+    __slots__ = ("url", "proxy", "proxy_authorization")
+
+    def __init__(self, url: URL, proxy: URL | None, proxy_authorization: str | None) -> None:
+        self.url = url
+        self.proxy = proxy
+        self.proxy_authorization = proxy_authorization
 
 
 class Posted:

@@ -62,6 +62,8 @@ class OnEngine:
         if self._autocommit is not None:
             self._held = pg_batch.HeldConnection(self._autocommit.sync_engine)
 
+    waits = True  # network round trips (or the engine's thread): `write_now` never writes
+
     def write_now(self, jobs: list[Job[Any, Any]]) -> bool:
         return False  # network round trips: always awaited
 

@@ -79,6 +79,7 @@ class SqliteFile:
     def __init__(self, engine: AsyncEngine, *, synchronous: str) -> None:
         # `full` fsyncs on every commit: that stays off the event loop, on the thread.
         self._inline = synchronous != "full"
+        self.waits = not self._inline  # `full`: every batch on the thread (hub/ledger/writer.py)
         # Inline, BEGIN IMMEDIATE must not wait: the busy timeout is 0, set once, and the
         # thread sets it to BUSY_WAIT_MS only around a batch that waits (the rare case).
         busy_ms = 0 if self._inline else BUSY_WAIT_MS

@@ -32,11 +32,14 @@ on a thread of its own that waits for the lock (a task then, and the busy timeou
 around that batch only), so a batch costs at most one thread hop whatever its statements;
 readers use other connections, and the hub's background writers (health counts, the
 instance heartbeat) write in the writer's batches rather than taking the lock on another
-connection. SQLite in memory runs the batch on the engine's connection (`run_sync`).
-PostgreSQL runs it inside one greenlet on the writer's own autocommit connection of the
-pool, held across batches and taken anew when it is gone (hub/ledger/pg_batch.py
-`HeldConnection`): BEGIN, the statements (the precompiled ones straight on asyncpg,
-hub/ledger/pg_driver.py), COMMIT, all on the driver (hub/ledger/pg_batch.py). On PostgreSQL
+connection. PostgreSQL (and SQLite `full`, on its thread; SQLite in memory, on the engine's
+connection, `run_sync`) awaits every batch: the writer's task, begun as the first job queues
+(its first step is the next loop iteration, so the iteration's jobs still share a batch),
+writes the queue's batches one after another. PostgreSQL runs a batch inside one greenlet on
+the writer's own autocommit connection of the pool, held across batches and taken anew when
+it is gone (hub/ledger/pg_batch.py `HeldConnection`): BEGIN, the statements (the precompiled
+ones straight on asyncpg, hub/ledger/pg_driver.py), COMMIT, all on the driver
+(hub/ledger/pg_batch.py). On PostgreSQL
 a batch of one job whose group is `Alone` (a reservation, a settlement: every job at
 concurrency 1) is first tried as that group's single statement in autocommit, which commits
 all of the job or, failing, nothing; the job is then written as above. With
@@ -146,10 +149,16 @@ class LedgerWriter:
         job: Job[I, R] = Job(group, item, loop.create_future(), then=then)
         self._queue.append(job)
         if not self._flushing:
-            # On the next loop iteration (whatever else is queued by then joins), as a plain
-            # callback: no task per batch unless it has to wait.
+            # On the next loop iteration (whatever else is queued by then joins): as a plain
+            # callback, no task per batch, where a batch may be written at once (SQLite);
+            # where every batch waits (PostgreSQL, SQLite `full`), as the task that writes it,
+            # begun now: its first step is that same next iteration, where a callback that
+            # then created the task cost one more iteration before the first statement went.
             self._flushing = True
-            loop.call_soon(self._flush_now)
+            if self._backend.waits:
+                self._flusher = loop.create_task(self._flush_queued(), name="hub-ledger")
+            else:
+                loop.call_soon(self._flush_now)
         return job.future
 
     async def run(self, work: Callable[[Tx], T], *, durable: bool = False) -> T:
@@ -177,6 +186,22 @@ class LedgerWriter:
                 return
             self._done(jobs)
         self._flushing = False
+
+    async def _flush_queued(self) -> None:
+        """A backend whose batches all wait: the queue's batches one after another, in this
+        one task, until it is empty (jobs queued while a batch is written go into the next)."""
+        while self._queue:
+            jobs, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                await self._backend.write(jobs)
+            except BaseException as exc:  # the backend itself failed: no job was written
+                self._failed(jobs, exc)
+                if not isinstance(exc, Exception):
+                    self._flusher, self._flushing = None, False
+                    raise
+                continue
+            self._done(jobs)
+        self._flusher, self._flushing = None, False
 
     async def _flush_waiting(self, jobs: list[Job[Any, Any]]) -> None:
         try:

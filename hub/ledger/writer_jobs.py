@@ -151,6 +151,10 @@ def write_all(tx: Tx, jobs: Sequence[Job[Any, Any]]) -> None:
 
 
 class Backend(Protocol):
+    # Every batch is awaited (`write_now` always declines): the writer's task is begun
+    # when the first job queues, not from a callback a loop iteration later.
+    waits: bool
+
     def write_now(self, jobs: list[Job[Any, Any]]) -> bool: ...
     async def write(self, jobs: list[Job[Any, Any]]) -> None: ...
     async def close(self) -> None: ...

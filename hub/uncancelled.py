@@ -10,6 +10,8 @@ The caller's task waits on the work itself, through a view that refuses to be ca
 work is done. No future in between: a waiter woken by the work's done callback cost a
 future, a callback and a loop iteration per wait (twice per chat request: hold, settle),
 and `asyncio.wait` builds sets, a waiter and a callback per future on every call.
+`within` is the bounded wait the same way (the settlement's `settle_wait_s`): the work goes
+on past the timeout and past the caller's cancellation, which is raised in the caller.
 """
 
 from __future__ import annotations
@@ -66,6 +68,81 @@ class _Outlasted:
 
     def cancel(self, msg: Any = None) -> bool:
         return False  # the task is cancelled when it resumes; the work goes on
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if not self._work.done():
+            self._asyncio_future_blocking = True
+            yield self
+
+
+async def within(work: asyncio.Future[Any], seconds: float) -> None:
+    """Wait until `work` is done or `seconds` have passed, whichever comes first; the work goes
+    on either way (a timeout or the caller's cancellation never cancels it), and a
+    cancellation of the caller is raised here. The work's outcome is left for the caller to
+    read (its failure is not raised here). The caller goes on in the loop's step after the
+    work's end, as `await work` would: `asyncio.wait((work,), timeout=seconds)` woke it a step
+    later (the work's done callback set a waiter, whose own callback then woke the task)."""
+    if work.done():
+        return
+    task = asyncio.current_task()
+    assert task is not None
+    before = task.cancelling()
+    view = _Bounded(work)
+    timer = work.get_loop().call_later(seconds, view.detach)
+    try:
+        await view
+    except asyncio.CancelledError:
+        # The caller's (raised), or the work's own (left for the caller to read): the task's
+        # count of cancellation requests tells them apart, as in `outlast`.
+        if not work.cancelled() or task.cancelling() > before:
+            raise
+    except BaseException:  # noqa: BLE001, S110 - the work's failure, for the caller to read
+        pass
+    finally:
+        timer.cancel()
+
+
+class _Bounded:
+    """`work` as the awaiting task sees it, until detached: the task's wake-up is the work's
+    own done callback; a timeout (`detach`) or the task's cancellation (`cancel`) takes it
+    off the work and wakes the task with a future of their own (done, or cancelled), so
+    the work never learns of either."""
+
+    __slots__ = ("_asyncio_future_blocking", "_wake", "_work", "detached")
+
+    def __init__(self, work: asyncio.Future[Any]) -> None:
+        self._work = work
+        self._asyncio_future_blocking = False
+        self._wake: tuple[Callable[[Any], object], Context | None] | None = None
+        self.detached = False
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._work.get_loop()
+
+    def add_done_callback(
+        self, fn: Callable[[Any], object], *, context: Context | None = None
+    ) -> None:
+        self._wake = (fn, context)
+        self._work.add_done_callback(fn, context=context)
+
+    def cancel(self, msg: Any = None) -> bool:
+        return self.detach(cancelled=True, msg=msg)
+
+    def detach(self, *, cancelled: bool = False, msg: Any = None) -> bool:
+        wake = self._wake
+        if wake is None or self._work.done() or self.detached:
+            return False  # the work's end already woke (or wakes) the task
+        fn, context = wake
+        self._work.remove_done_callback(fn)
+        self.detached = True
+        loop = self._work.get_loop()
+        woken: asyncio.Future[None] = loop.create_future()
+        if cancelled:
+            woken.cancel(msg)
+        else:
+            woken.set_result(None)
+        loop.call_soon(fn, woken, context=context)
+        return True
 
     def __await__(self) -> Generator[Any, None, None]:
         if not self._work.done():

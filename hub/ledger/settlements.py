@@ -24,6 +24,7 @@ from pathlib import Path
 from hub.ledger.budget import Budget, Hold, Settlement
 from hub.ledger.journal import Journal, Pending, remove
 from hub.ledger.usage_entry import UsageEntry
+from hub.uncancelled import within
 
 log = logging.getLogger("hub.ledger")
 BACKOFF_BASE_S = 0.1
@@ -65,8 +66,7 @@ class Settlements:
                     # task resumes, without a bounded wait's timer, waiter and callbacks
                     # (12 µs a request).
                     await asyncio.sleep(0)
-                if not attempt.done():
-                    await asyncio.wait((attempt,), timeout=self._wait_s)
+                await within(attempt, self._wait_s)
             except asyncio.CancelledError:
                 # The caller went away: the attempt goes on, and so do its retries.
                 retrying = asyncio.ensure_future(self._retried(attempt, hold, entry))

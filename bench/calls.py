@@ -26,7 +26,8 @@ from pathlib import Path
 
 ROOT = Path(os.environ.get("BENCH_ROOT") or Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+# This checkout's fake upstream (its --chunks and --shape), also when BENCH_ROOT is another.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 BODY = {
     "model": "gpt",
@@ -54,7 +55,9 @@ async def main(args: argparse.Namespace) -> None:
     from hub.model import Caller
     from tests.support.hubs import model_config, openai_provider_config, start_hub
 
-    upstream = await overhead.start_helper("upstream")
+    upstream = await overhead.start_helper(
+        "upstream", *overhead.upstream_args(args.chunks, args.shape)
+    )
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = {
@@ -100,7 +103,10 @@ async def main(args: argparse.Namespace) -> None:
         by_package["/".join(where.split("/")[:2])] += calls
         by_function[f"{where}:{line} {name}"] += calls
     total = stats.total_calls  # type: ignore[attr-defined]
-    print(f"# {ROOT}: {total / n:.0f} Python calls per streamed request ({n} requests)")
+    print(
+        f"# {ROOT}: {total / n:.0f} Python calls per streamed request ({n} requests, "
+        f"{args.chunks} chunks an answer, shape {args.shape})"
+    )
     print(f"# CPU under cProfile: {spent / n * 1000:.2f} ms a request (inflated; compare calls)")
     print("## by package")
     for name, calls in by_package.most_common(args.top):
@@ -114,4 +120,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--chunks", type=int, default=8, help="the upstream answer's chunks")
+    parser.add_argument("--shape", default="whole", help="whole, flush or gap:MS (overhead.py)")
     asyncio.run(main(parser.parse_args()))

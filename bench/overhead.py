@@ -71,12 +71,27 @@ def _chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) 
 
 
 USAGE = {"prompt_tokens": 12, "completion_tokens": 6, "total_tokens": 18}
-SSE = (
-    _chunk({"role": "assistant", "content": ""})
-    + b"".join(_chunk({"content": w}) for w in WORDS)
-    + _chunk({}, usage=USAGE)
-    + b"data: [DONE]\n\n"
-)
+DEFAULT_CHUNKS = 2 + len(WORDS)  # the role, a chunk a word, the usage
+
+
+def sse_chunks(chunks: int = DEFAULT_CHUNKS) -> list[bytes]:
+    """The streamed answer as its events: the role, `chunks - 2` words (the default answer's
+    six, over and over for a long one: a real answer is about a chunk a token), the usage,
+    [DONE]."""
+    words = [WORDS[i % len(WORDS)] for i in range(max(0, chunks - 2))]
+    usage = USAGE
+    if chunks != DEFAULT_CHUNKS:
+        usage = {"prompt_tokens": 12, "completion_tokens": len(words)}
+        usage["total_tokens"] = 12 + len(words)
+    return [
+        _chunk({"role": "assistant", "content": ""}),
+        *(_chunk({"content": w}) for w in words),
+        _chunk({}, usage=usage),
+        b"data: [DONE]\n\n",
+    ]
+
+
+SSE = b"".join(sse_chunks())
 PLAIN = json.dumps(
     {
         "id": "chatcmpl-bench",
@@ -95,16 +110,62 @@ PLAIN = json.dumps(
 ).encode()
 
 
-async def _upstream_chat(request: web.Request) -> web.StreamResponse:
-    body = await request.json()
-    if body.get("stream"):
-        return web.Response(body=SSE, content_type="text/event-stream")
-    return web.Response(body=PLAIN, content_type="application/json")
+def _upstream_chat(chunks: int, shape: str) -> Any:
+    """The fake's handler. `shape`: "whole" (the default) sends the answer in one write, so
+    the hub reads it in one or a few network reads; "flush" writes each chunk on its own;
+    "gap:MS" also waits MS milliseconds after each, so that the hub reads one chunk per
+    network read, as from a real provider generating tokens (latencies then measure the
+    gaps too: use it for CPU per request and call counts)."""
+    events = sse_chunks(chunks)
+    whole = b"".join(events)
+    gap = float(shape.split(":", 1)[1]) / 1000 if shape.startswith("gap:") else None
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        if not body.get("stream"):
+            return web.Response(body=PLAIN, content_type="application/json")
+        if shape == "whole":
+            return web.Response(body=whole, content_type="text/event-stream")
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for event in events[:-1]:
+            await response.write(event)
+            if gap is not None:
+                await asyncio.sleep(gap)
+        # [DONE] with the body's end, as a provider's last write: a [DONE] that came alone
+        # would leave the hub's connection with a body unfinished, so not reused.
+        await response.write_eof(events[-1])
+        return response
+
+    return handle
 
 
-def serve_upstream(port: int) -> None:
+def upstream_args(chunks: int = DEFAULT_CHUNKS, shape: str = "whole") -> list[str]:
+    """`start_helper("upstream", *upstream_args(...))`: an answer of `chunks` chunks."""
+    if shape not in ("whole", "flush") and not shape.startswith("gap:"):
+        raise ValueError(f"unknown answer shape {shape!r}: whole, flush or gap:MS")
+    return [str(chunks), shape]
+
+
+def add_upstream_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--chunks",
+        type=int,
+        default=DEFAULT_CHUNKS,
+        help=f"the fake upstream's streamed answer in this many chunks (default "
+        f"{DEFAULT_CHUNKS}: role, six words, usage; a real answer is about a chunk a token)",
+    )
+    parser.add_argument(
+        "--shape",
+        default="whole",
+        help='how the chunks go out: "whole" (one write), "flush" (a write each) or "gap:MS" '
+        "(a write each, MS ms apart: one chunk per network read, as a real provider's)",
+    )
+
+
+def serve_upstream(port: int, chunks: int = DEFAULT_CHUNKS, shape: str = "whole") -> None:
     app = web.Application()
-    app.router.add_post("/v1/chat/completions", _upstream_chat)
+    app.router.add_post("/v1/chat/completions", _upstream_chat(chunks, shape))
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
@@ -512,7 +573,7 @@ async def count_usage_records(database_url: str) -> int:
 
 
 async def main(args: argparse.Namespace) -> None:
-    upstream = await start_helper("upstream")
+    upstream = await start_helper("upstream", *upstream_args(args.chunks, args.shape))
     proxy = await start_helper("proxy", upstream.base_url)
     proxy.name = "proxy"
     results: dict[str, Any] = {}
@@ -573,7 +634,9 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "upstream":
-        serve_upstream(int(sys.argv[2]))
+        given = sys.argv[3:5]  # upstream_args: the answer's chunks and shape
+        chunks = int(given[0]) if given else DEFAULT_CHUNKS
+        serve_upstream(int(sys.argv[2]), chunks, given[1] if len(given) > 1 else "whole")
     elif len(sys.argv) > 3 and sys.argv[1] == "proxy":
         serve_proxy(int(sys.argv[2]), sys.argv[3])
     elif len(sys.argv) > 3 and sys.argv[1] == "prepare":  # for --baseline, in its checkout
@@ -588,6 +651,7 @@ if __name__ == "__main__":
         parser.add_argument("--json", help="write the figures to this file too")
         parser.add_argument("--py-spy", help="a folder for py-spy flame graphs of the hub")
         parser.add_argument("--baseline", help="another checkout: its hub measured alongside")
+        add_upstream_options(parser)
         parser.add_argument(
             "--sqlite-full",
             action="store_true",

@@ -29,7 +29,8 @@ import aiohttp
 
 ROOT = Path(os.environ.get("BENCH_ROOT") or Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+# This checkout's fake upstream (its --chunks and --shape), also when BENCH_ROOT is another.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # (stage, file suffix, function name): cumulative time of these frames; a frame is counted
 # once however deep it recurses. Later stages are inside earlier ones (subtracted below).
@@ -74,7 +75,9 @@ async def main(args: argparse.Namespace) -> None:
     from hub.clock import SystemClock
     from tests.support.hubs import model_config, openai_provider_config, start_hub
 
-    upstream = await overhead.start_helper("upstream")
+    upstream = await overhead.start_helper(
+        "upstream", *overhead.upstream_args(args.chunks, args.shape)
+    )
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = {
@@ -120,6 +123,8 @@ async def main(args: argparse.Namespace) -> None:
                 await running.close()
     finally:
         upstream.stop()
+    kind = "streamed" if args.stream else "plain"
+    print(f"# {ROOT}: {kind}, {args.chunks} chunks an answer, shape {args.shape}")
     report(pstats.Stats(profile), args.requests, spent)
     if args.top:
         stats = pstats.Stats(profile)
@@ -150,4 +155,6 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--top", type=int, default=0, help="also the N costliest functions")
+    parser.add_argument("--chunks", type=int, default=8, help="the upstream answer's chunks")
+    parser.add_argument("--shape", default="whole", help="whole, flush or gap:MS (overhead.py)")
     asyncio.run(main(parser.parse_args()))

@@ -326,7 +326,11 @@ class ChatStream:
                     except BaseException as exc:  # the caller cancelled meanwhile, or a bug
                         ending = exc
                         raise
-                usage, finish, choices = chunk.usage, chunk.finish_reason, chunk.choices
+                usage, choices = chunk.usage, chunk.choices
+                if len(choices) == 1 and not choices[0].index:  # nearly every chunk: no calls
+                    text, finish = choices[0].text, choices[0].finish_reason
+                else:
+                    text, finish = chunk.text, chunk.finish_reason
                 if usage is not None:
                     seen_usage = usage
                 if finish is not None:
@@ -340,6 +344,7 @@ class ChatStream:
                         await _close(upstream)
                     chunk = guard.ending(self._held_usage())
                     usage, finish, choices = chunk.usage, chunk.finish_reason, chunk.choices
+                    text = chunk.text
                 if usage is not None:
                     result.usage = usage
                 if finish is not None:
@@ -355,7 +360,6 @@ class ChatStream:
                             other += len(choice.text)
                         if other:
                             result.other_output_chars += other
-                text = chunk.text
                 if result.ttft_ms is None and (text or result.has_output):
                     result.ttft_ms = self._elapsed_ms()
                 if text:

@@ -35,6 +35,12 @@ def orjson_reads_alike(text: str) -> bool:
     return _NINETEEN_DIGITS not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZERO)
 
 
+def bytes_read_alike(data: bytes) -> bool:
+    """`orjson_reads_alike` for the UTF-8 bytes a text is decoded from (the digits are the
+    same bytes), without encoding it again."""
+    return _NINETEEN_DIGITS not in data.translate(_DIGITS_AS_ZERO)
+
+
 def loads(text: str) -> Any:
     """What `json.loads(text)` returns (and raises: a `ValueError`), faster."""
     if not orjson_reads_alike(text):

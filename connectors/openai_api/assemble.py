@@ -31,13 +31,15 @@ class CompletionAssembler:
                     top[key] = value
         else:
             top.update(chunk)
-        choices = chunk.get("choices")
+        choices = chunk["choices"] if "choices" in chunk else None
         if choices:
+            known = self._choices
             for position, raw in enumerate(choices):
-                index = raw.get("index", position)
-                choice = self._choices.get(index)
-                if choice is None:  # not built per chunk only to be dropped by setdefault
-                    choice = self._choices[index] = _Choice(index)
+                index = raw["index"] if "index" in raw else position
+                # Not built per chunk only to be dropped by setdefault; no `get` call.
+                choice = known[index] if index in known else None
+                if choice is None:
+                    choice = known[index] = _Choice(index)
                 choice.add(raw)
 
     def completion(self) -> dict[str, Any]:
@@ -73,8 +75,8 @@ class _Choice:
                     if key == "tool_calls":
                         for position, call in enumerate(value or ()):
                             self._add_call(call, position)
-                    elif isinstance(value, str):
-                        before = message.get(key)
+                    elif type(value) is str or isinstance(value, str):
+                        before = message[key] if key in message else None
                         if type(before) is _Pieces:
                             before.append(value)
                         else:

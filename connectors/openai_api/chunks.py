@@ -42,7 +42,9 @@ class ChunkWriter:
         self._created = created
         self._include_usage = include_usage
         self._announced: set[int] = set()  # choices whose role went out
-        self._wired = False  # an upstream's chunk went into a plain answer as it came
+        # An upstream's chunk went into a plain answer as it came: the next one may too, added
+        # by the caller (`assembler.add(chunk.wire)`, when it has one) without `assemble`.
+        self.wired = False
 
     def objects(self, chunk: ChatChunk) -> list[dict[str, Any]]:
         """The chunk objects to send for one hub chunk (none, for a usage the client did not
@@ -62,12 +64,20 @@ class ChunkWriter:
             out.append(self._base(choices=[], usage=usage_json(chunk.usage)))
         return out
 
+    def events(self, chunk: ChatChunk) -> bytes:
+        """`objects(chunk)` as the SSE events to write: an upstream's chunk in one step (the
+        per-chunk path of a streamed answer)."""
+        wire = chunk.wire
+        if wire is None or not self._include_usage:
+            return b"".join([sse(obj) for obj in self.objects(chunk)])
+        return b"data: " + fastjson.dumps({**wire, "id": self._id, "model": self._alias}) + b"\n\n"
+
     def assemble(self, chunk: ChatChunk, assembler: Assembler) -> None:
         """Add one hub chunk to a plain answer: an upstream's chunk as it came, not copied to
         set `id` and `model` as `objects` does (`completed` sets them once, at the end)."""
         if chunk.wire is not None and self._include_usage:  # nothing of it is left out
             assembler.add(chunk.wire)
-            self._wired = True
+            self.wired = True
             return
         for obj in self.objects(chunk):
             assembler.add(obj)
@@ -76,7 +86,7 @@ class ChunkWriter:
         """The plain answer `assemble` built: the upstream's `id` and `model` replaced by the
         hub's request id and the alias, as `objects` would have replaced them per chunk."""
         completion = assembler.completion()
-        if self._wired:
+        if self.wired:
             completion["id"] = self._id
             completion["model"] = self._alias
         return completion

@@ -212,8 +212,13 @@ class OpenAIRoutes:
                 assembler = CompletionAssembler()
                 if first is not None:
                     writer.assemble(first, assembler)
+                    add = assembler.add
                     async for chunk in events:
-                        writer.assemble(chunk, assembler)
+                        wire = chunk.wire
+                        if wire is not None and writer.wired:  # as `assemble` adds it
+                            add(wire)
+                        else:
+                            writer.assemble(chunk, assembler)
                 upstream_ms = (time.perf_counter() - upstream_started) * 1000
         except HubError as exc:
             if response is not None and response.prepared:
@@ -243,13 +248,20 @@ async def _stream(
     chunk = first
     try:
         while chunk is not None:
-            for obj in writer.objects(chunk):
-                pending.append(sse(obj))
-                if recorder is not None:
-                    recorder.objects.append(obj)
-            if not chunk.more:  # chunks that arrived together: one write (the headers
-                await response.write(b"".join(pending))  # go with the first, or alone)
-                pending.clear()
+            if recorder is None:
+                data = writer.events(chunk)
+            else:
+                objects = writer.objects(chunk)
+                recorder.objects.extend(objects)
+                data = b"".join([sse(obj) for obj in objects])
+            if chunk.more:  # chunks that arrived together: one write (the headers go
+                pending.append(data)  # with the first, or alone)
+            else:
+                if pending:
+                    pending.append(data)
+                    data = b"".join(pending)
+                    pending.clear()
+                await response.write(data)
             chunk = await anext(events, None)
         # The rest and [DONE] in one write (the whole answer with its headers, when the
         # upstream's answer came in one read). The end of the chunked body goes out once

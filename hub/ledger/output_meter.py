@@ -28,12 +28,20 @@ def chunk_tokens(chunk: ChatChunk) -> int:
     for choice in chunk.choices:
         text = choice.text  # nearly every chunk's one piece, and short: counted inline
         if text:
-            total += 1 if len(text) <= MAX_BYTES_PER_TOKEN // 4 else piece_tokens(text)
+            total += 1 if _one_token(text) else piece_tokens(text)
         if choice.refusal:
             total += piece_tokens(choice.refusal)
         for call in choice.tool_calls:
             total += piece_tokens(call.name or "") + piece_tokens(call.arguments)
     return total
+
+
+def _one_token(text: str) -> bool:
+    """Whether non-empty `text` counts one token, as `piece_tokens` counts it: at most 16
+    bytes of UTF-8 (ASCII is a byte a character), told without encoding it."""
+    return len(text) <= MAX_BYTES_PER_TOKEN // 4 or (
+        len(text) <= MAX_BYTES_PER_TOKEN and text.isascii()
+    )
 
 
 class OutputMeter:
@@ -42,5 +50,19 @@ class OutputMeter:
 
     def would_exceed(self, chunk: ChatChunk, limit: int) -> bool:
         """Count `chunk`; True when the output, with it, is past `limit`."""
+        choices = chunk.choices
+        if len(choices) == 1:  # nearly every chunk: text alone, counted here (no calls)
+            choice = choices[0]
+            if not choice.refusal and not choice.tool_calls:
+                text = choice.text
+                if text:
+                    n = len(text)
+                    if n <= MAX_BYTES_PER_TOKEN // 4 or (
+                        n <= MAX_BYTES_PER_TOKEN and text.isascii()
+                    ):
+                        self.tokens += 1
+                    else:
+                        self.tokens += piece_tokens(text)
+                return self.tokens > limit
         self.tokens += chunk_tokens(chunk)
         return self.tokens > limit

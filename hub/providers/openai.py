@@ -103,12 +103,18 @@ class OpenAIProvider:
                 await raise_for_status(response, errors, progress, self._clock.now())
                 parser = SseParser()
                 content = response.content
+                loads, loads_alike = fastjson.loads, fastjson.loads_alike
                 while not done:
                     # One network read at a time (no generator between it and this loop);
                     # what the end of the body completes comes last.
                     received = await content.readany()  # b"": the end
-                    events = parser.feed(received) if received else parser.close()
-                    if not events:
+                    if received:
+                        data = parser.data(received)
+                        # The read's chunks checked at once for what orjson reads otherwise.
+                        alike = parser.alike
+                    else:
+                        data, alike = [event.data for event in parser.close()], False
+                    if not data:
                         if not received:
                             break
                         continue
@@ -116,20 +122,25 @@ class OpenAIProvider:
                     # failure in it too): all but the last say so (`more`), and the client
                     # gets them in one write; the last too when the read also brought the
                     # end, so the client gets the answer and its [DONE] in one write.
-                    data = [event.data for event in events]
                     for position, item in enumerate(data):
                         if "[DONE]" in item and item.strip() == "[DONE]":
                             done = True
                             del data[position:]
                             break
                     last = len(data) - 1
-                    # One check of the read's chunks for what orjson reads differently.
-                    alike = last > 0 and fastjson.orjson_reads_alike("".join(data))
+                    # Each chunk read here, not in a helper: this loop runs for every chunk.
                     for position, item in enumerate(data):
-                        more = position < last or done
-                        yield _chunk(
-                            item, errors, read_chunk, MalformedChunk, more=more, alike=alike
-                        )
+                        try:
+                            payload = loads_alike(item) if alike else loads(item)
+                        except ValueError:
+                            raise errors.malformed("unreadable stream data") from None
+                        if type(payload) is dict and "error" in payload and payload["error"]:
+                            raise errors.in_stream(payload)
+                        try:
+                            chunk = read_chunk(payload, more=position < last or done)
+                        except MalformedChunk as exc:
+                            raise errors.malformed(str(exc)) from None
+                        yield chunk
                     if not received:
                         break
         if not done:
@@ -158,27 +169,3 @@ class OpenAIProvider:
         if not isinstance(payload, dict):
             raise errors.malformed("a response that is not a JSON object")
         return payload, headers
-
-
-def _chunk(
-    data: str,
-    errors: UpstreamErrors,
-    read: Any,
-    malformed: type[Exception],
-    *,
-    more: bool,
-    alike: bool = False,
-) -> ChatChunk:
-    """`alike`: `data` passed fastjson.orjson_reads_alike already (with its read's others)."""
-    try:
-        # What json.loads reads, faster.
-        payload = fastjson.loads_alike(data) if alike else fastjson.loads(data)
-    except ValueError:
-        raise errors.malformed("unreadable stream data") from None
-    if isinstance(payload, dict) and payload.get("error"):
-        raise errors.in_stream(payload)
-    try:
-        chunk: ChatChunk = read(payload, more=more)
-    except malformed as exc:
-        raise errors.malformed(str(exc)) from None
-    return chunk

@@ -91,11 +91,9 @@ def read_chunk(payload: Any, *, more: bool = False) -> ChatChunk:
     if not isinstance(payload, dict):
         raise MalformedChunk("a chunk that is not a JSON object")
     try:
-        choices = payload.get("choices")
-        usage = payload.get("usage")
         return ChatChunk(
-            choices=() if choices is None else tuple(_choices(choices)),
-            usage=None if usage is None else _usage(usage),
+            choices=_choices(payload["choices"]) if "choices" in payload else (),
+            usage=_usage(payload["usage"]) if "usage" in payload else None,
             wire=payload,
             more=more,
         )
@@ -123,21 +121,26 @@ def _object(value: Any) -> dict[str, Any]:
     raise _Mismatch
 
 
-def _choices(choices: Any) -> list[ChoiceDelta]:
+def _choices(choices: Any) -> tuple[ChoiceDelta, ...]:
+    if choices is None:
+        return ()
     if type(choices) is not list:
         raise _Mismatch
-    read: list[ChoiceDelta] = []
+    # Gathered in a tuple as they are read: an append and a tuple() a chunk fewer than a
+    # list (a chunk has one choice, or n of them: n is small).
+    read: tuple[ChoiceDelta, ...] = ()
     for choice in choices:
         # The object checks inline too, as `_object` makes them (two calls a chunk fewer).
         if type(choice) is not dict:
             raise _Mismatch
-        index = choice.get("index", 0)
+        # `in` and a subscript rather than `get`: no call for a field the chunk has or not.
+        index = choice["index"] if "index" in choice else 0
         if type(index) is not int:
             raise _Mismatch
-        delta = choice.get("delta", _EMPTY)
+        delta = choice["delta"] if "delta" in choice else _EMPTY
         if type(delta) is not dict:
             raise _Mismatch
-        logprobs = choice.get("logprobs")
+        logprobs = choice["logprobs"] if "logprobs" in choice else None
         if logprobs is not None and type(logprobs) is not dict:
             raise _Mismatch
         # The string fields checked inline (a call each was a fifth of reading a chunk). A
@@ -147,11 +150,11 @@ def _choices(choices: Any) -> list[ChoiceDelta]:
         else:
             calls = delta.get("tool_calls")
             text, role, refusal = delta.get("content"), delta.get("role"), delta.get("refusal")
-        finish = choice.get("finish_reason")
+        finish = choice["finish_reason"] if "finish_reason" in choice else None
         for value in (text, role, refusal, finish):
             if value is not None and type(value) is not str:
                 raise _Mismatch
-        read.append(
+        read += (
             ChoiceDelta(
                 index=index,
                 text=text or "",
@@ -160,7 +163,7 @@ def _choices(choices: Any) -> list[ChoiceDelta]:
                 tool_calls=() if calls is None else _tool_calls(calls),
                 logprobs=logprobs,
                 finish_reason=finish,
-            )
+            ),
         )
     return read
 
@@ -189,7 +192,9 @@ def _tool_calls(calls: Any) -> tuple[ToolCallDelta, ...]:
     return tuple(read)
 
 
-def _usage(value: Any) -> Usage:
+def _usage(value: Any) -> Usage | None:
+    if value is None:
+        return None
     usage = _object(value)
     prompt = usage.get("prompt_tokens_details")
     completion = usage.get("completion_tokens_details")

@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from hub import fastjson
 from hub.errors import (
     ProviderAuthError,
     ProviderBadRequest,
@@ -57,23 +58,15 @@ class SseParser:
         self._pending = b""
         self._event = ""
         self._data: list[str] = []
+        # Whether orjson reads what the last `feed` or `data` completed as json.loads does.
+        self.alike = True
 
     def feed(self, received: bytes) -> list[SseEvent]:
         """The events completed by `received`, in order."""
-        buffer = self._pending + received if self._pending else received
-        # Up to the last line ending, less a CR at the very end (its LF may be in the next
-        # read): decoded once, then split on the spec's three line endings. UTF-8 never has
-        # CR or LF inside a character, so this reads as decoding line by line would.
-        end = max(buffer.rfind(b"\n"), buffer.rfind(b"\r", 0, len(buffer) - 1)) + 1
-        self._pending = buffer[end:]
-        if not end:
-            return []
-        text = buffer[:end].decode("utf-8", "replace")
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
         events: list[SseEvent] = []
+        lines = self._lines(received)
         data = self._data
-        for line in text.split("\n")[:-1]:  # the last is the empty rest after the end
+        for line in lines:
             # Inline for the two lines nearly every event is (`data: ...`, then a blank):
             # a call per line was a tenth of the parsing.
             if line[:6] == "data: ":
@@ -87,6 +80,50 @@ class SseParser:
                 self._line(line, events)
                 data = self._data
         return events
+
+    def data(self, received: bytes) -> list[str]:
+        """`feed`'s events' data alone (for a protocol whose events have no names that
+        matter: OpenAI's), without an event object each; `alike` says whether orjson reads
+        them all as `json.loads` does (fastjson.orjson_reads_alike, checked on the bytes)."""
+        out: list[str] = []
+        lines = self._lines(received)
+        data = self._data
+        for line in lines:
+            if line[:6] == "data: ":
+                data.append(line[6:])
+            elif not line and data:
+                out.append(data[0] if len(data) == 1 else "\n".join(data))
+                self._event, self._data = "", []
+                data = self._data
+            else:
+                events: list[SseEvent] = []
+                self._line(line, events)
+                out.extend(event.data for event in events)
+                data = self._data
+        return out
+
+    def _lines(self, received: bytes) -> list[str]:
+        """The whole lines `received` completes (with what was pending), decoded; sets
+        `alike` for them."""
+        buffer = self._pending + received if self._pending else received
+        # Up to the last line ending, less a CR at the very end (its LF may be in the next
+        # read): decoded once, then split on the spec's three line endings. UTF-8 never has
+        # CR or LF inside a character, so this reads as decoding line by line would.
+        end = max(buffer.rfind(b"\n"), buffer.rfind(b"\r", 0, len(buffer) - 1)) + 1
+        self._pending = buffer[end:]
+        # An event whose first lines came before (and were checked then) keeps their verdict.
+        carried = self.alike or not self._data
+        if not end:
+            self.alike = carried
+            return []
+        whole = buffer[:end]
+        # A run of 19 digits lies within one line (a line ending breaks it), and every line
+        # is checked whole here, once: digits are the same bytes before decoding and after.
+        self.alike = carried and fastjson.bytes_read_alike(whole)
+        text = whole.decode("utf-8", "replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text.split("\n")[:-1]  # the last is the empty rest after the end
 
     def close(self) -> list[SseEvent]:
         """What is left when the stream ends (a last event without its blank line)."""

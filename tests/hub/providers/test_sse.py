@@ -4,6 +4,7 @@ every event one read completes handed on together."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hub import fastjson
 from hub.config import DeploymentSettings, ProviderSettings
 from hub.model import Caller, ChatRequest, Message, Origin
 from hub.providers.openai import OpenAIProvider
@@ -117,3 +119,86 @@ def test_bytes_that_are_not_utf8_are_replaced_within_their_line() -> None:
     expected = [SseEvent("message", "a\ufffd\n\ufffdé"), SseEvent("message", "€")]
     assert parse(broken) == expected
     assert parse(*(broken[i : i + 1] for i in range(len(broken)))) == expected
+
+
+def test_data_gives_the_events_data_however_the_bytes_are_split() -> None:
+    for size in (1, 3, 7, len(STREAM)):
+        parser = SseParser()
+        reads = [STREAM[i : i + size] for i in range(0, len(STREAM), size)]
+        data = [d for read in reads for d in parser.data(read)]
+        assert data + [e.data for e in parser.close()] == [e.data for e in EVENTS]
+
+
+BIG = b"12345678901234567890123"  # past 64 bits: orjson would read it as a float
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.integers(min_value=0, max_value=200), max_size=8), st.booleans())
+def test_a_read_that_completes_an_event_with_19_digits_is_not_alike(
+    cuts: list[int], multiline: bool
+) -> None:
+    """`alike` (orjson may read the read's events) is False for every read that completes
+    an event holding a run of 19 digits, also when the digits' line came in an earlier read
+    (an event of several data lines) or was split between reads."""
+    big = b'data: {"x":\ndata: ' + BIG + b"}\n\n" if multiline else b'data: {"x":' + BIG + b"}\n\n"
+    stream = b'data: {"a":1}\n\n' + big + b'data: {"b":2}\n\n'
+    points = sorted({c for c in cuts if c < len(stream)})
+    reads = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+    parser = SseParser()
+    for read in reads:
+        data = parser.data(read)
+        if any(BIG.decode() in item for item in data):
+            assert not parser.alike
+        elif data:
+            assert all(json.loads(item) == fastjson.loads_alike(item) for item in data)
+
+
+@pytest.fixture
+async def big_number_upstream() -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """An event of two data lines, the second a number past 64 bits, whose blank line comes
+    in a later write than its lines."""
+    release = asyncio.Event()
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(chunk("a") + b'data: {"choices":[],"x":\ndata: ' + BIG + b"}\n")
+        await release.wait()
+        await response.write(b"\n" + chunk("b") + b"data: [DONE]\n\n")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", answer)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield f"http://127.0.0.1:{server.port}/v1", release
+    finally:
+        await server.close()
+
+
+async def test_a_number_past_64_bits_reaches_the_client_exact_across_reads(
+    big_number_upstream: tuple[str, asyncio.Event],
+) -> None:
+    base_url, release = big_number_upstream
+    settings = ProviderSettings(name="oa", type="openai", base_url=base_url)
+    transport = ProviderTransport(settings)
+    request = ChatRequest(
+        caller=Caller(team_id=1, team_name="acme"),
+        origin=Origin(connector="test"),
+        messages=(Message.text("user", "hi"),),
+    )
+    deployment = DeploymentSettings(
+        provider="oa", model="m", input_micros_per_mtok=0, output_micros_per_mtok=0
+    )
+    stream = OpenAIProvider(settings, transport).stream(deployment, request, max_tokens=None)
+    try:
+        first = await anext(stream)
+        release.set()
+        rest = [c async for c in stream]
+    finally:
+        await transport.close()
+    assert first.text == "a"
+    assert rest[0].wire is not None and rest[0].wire["x"] == int(BIG)
+    assert type(rest[0].wire["x"]) is int
+    assert [c.text for c in rest] == ["", "b"]

@@ -7,10 +7,11 @@ away (hub/ledger/settlements.py); the record is durable before the caller gets i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from hub.ledger.budget import Hold
+from hub.ledger.budget import Hold, Settlement
 from hub.ledger.usage_entry import UsageEntry
 from hub.model import ChatRequest, ChatResult, Status
 from hub.ratelimit import AppliedLimit
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from hub.service import Hub
 
 log = logging.getLogger("hub.chat")
+# A settlement queued (`Settlements.queue`): the hold, the record, the ledger's first attempt.
+Settling = tuple[Hold, UsageEntry, asyncio.Future[Settlement]]
 
 
 def usage_entry(
@@ -59,9 +62,15 @@ def usage_entry(
 
 
 async def settle_request(
-    hub: Hub, hold: Hold, entry: UsageEntry, result: ChatResult, limits: list[AppliedLimit]
+    hub: Hub,
+    hold: Hold,
+    entry: UsageEntry,
+    attempt: asyncio.Future[Settlement],
+    result: ChatResult,
+    limits: list[AppliedLimit],
 ) -> None:
-    """Release the hold and book `entry`; note the record's id on `result`."""
+    """Release the hold and book `entry` (`attempt`: its settlement as queued,
+    `hub.settlements.queue`); note the record's id on `result`."""
     if entry.cost_micros > hold.cost_micros or entry.tokens_charged > hold.tokens:
         # The provider counted more than the upper bound held: book its count as it is;
         # the counters then refuse the team once past a limit, until the period resets.
@@ -74,7 +83,7 @@ async def settle_request(
             hold.tokens,
         )
     # Retried, and journaled if the database is away: never an error for the caller.
-    settlement = await hub.settlements.settle(hold, entry)
+    settlement = await hub.settlements.settle(hold, entry, attempt)
     if settlement is not None:
         result.usage_id = settlement.usage_id
         hub.notices.budget_crossed(entry.caller.team_id, settlement.thresholds)

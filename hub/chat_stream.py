@@ -36,7 +36,7 @@ from hub.alias_swaps import downgrade, join_experiment, route_auto
 from hub.answer_guard import AnswerGuard
 from hub.cache.responses import CacheLookup, replay
 from hub.chat_ending import classify
-from hub.chat_settlement import settle_request, usage_entry
+from hub.chat_settlement import Settling, settle_request, usage_entry
 from hub.config import DeploymentSettings
 from hub.errors import BadRequest, ProviderError, ProviderTimeout, QuotaExceeded
 from hub.ledger.budget import Hold
@@ -440,8 +440,14 @@ class ChatStream:
             return
         self._exited = True
         loop = asyncio.get_running_loop()
-        ending = loop.create_task(self._end(exc))
         try:
+            # With nothing of the upstream's left to close (an answer read to its end, nearly
+            # always), classified and its settlement queued here, in this step: the ledger
+            # writer takes it in the loop's next step, where `_end`'s task, begun with it,
+            # would only have queued it then. Nothing here awaits: no cancellation between.
+            classified = self._iterator is None or self._finished
+            settling = self._classified_settlement(exc) if classified else None
+            ending = loop.create_task(self._end(exc, classified, settling))
             cancelled = await outlast(ending)
             ending.result()
         finally:
@@ -461,19 +467,27 @@ class ChatStream:
         finally:
             self._watch.finished(self.result)
 
-    async def _end(self, exc: BaseException | None) -> None:
-        """Close the upstream, classify, settle: run to the end even if cancelled."""
-        if self._iterator is not None and not self._finished:
-            closer = getattr(self._iterator, "aclose", None)
-            if closer is not None:
-                try:
-                    await closer()
-                except Exception:  # noqa: BLE001 - closing upstream must not mask `exc`
-                    log.debug("closing the upstream stream failed", exc_info=True)
+    def _classified_settlement(self, exc: BaseException | None) -> Settling | None:
         self._classify(exc)
-        if self._hold is not None:
+        return self._settlement_queued() if self._hold is not None else None
+
+    async def _end(
+        self, exc: BaseException | None, classified: bool, settling: Settling | None
+    ) -> None:
+        """Close the upstream, classify, settle: run to the end even if cancelled (`classified`:
+        the first two done, and the settlement queued as `settling`, by the caller)."""
+        if not classified:
+            if self._iterator is not None and not self._finished:
+                closer = getattr(self._iterator, "aclose", None)
+                if closer is not None:
+                    try:
+                        await closer()
+                    except Exception:  # noqa: BLE001 - closing upstream must not mask `exc`
+                        log.debug("closing the upstream stream failed", exc_info=True)
+            settling = self._classified_settlement(exc)
+        if settling is not None:
             with self._watch.step("settlement"):
-                await self._settle()
+                await settle_request(self._hub, *settling, self.result, self._limits)
         if self._cache is not None:
             await self._hub.caching.remember(self._cache, self.result)
 
@@ -497,8 +511,9 @@ class ChatStream:
             cache_charge=self._hub.settings.cache.charge,
         )
 
-    async def _settle(self) -> None:
-        """The usage record, written before the caller hears the end (hub/chat_settlement)."""
+    def _settlement_queued(self) -> Settling:
+        """The usage record (hub/chat_settlement), its settlement queued on the ledger writer:
+        written before the caller hears the end (`_end` waits for it)."""
         assert self._hold is not None
         hold, self._hold = self._hold, None
         entry = usage_entry(
@@ -508,7 +523,7 @@ class ChatStream:
             charged_tokens=self._charged_tokens,
             prompt_hash=self._prompt_hash or self._request_hash(),
         )
-        await settle_request(self._hub, hold, entry, self.result, self._limits)
+        return hold, entry, self._hub.settlements.queue(hold, entry)
 
     def _completion_held(self) -> int | None:
         """The completion tokens held for the deployment answering (None: nothing held for

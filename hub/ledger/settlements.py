@@ -50,14 +50,23 @@ class Settlements:
         while self._late:
             await asyncio.wait(list(self._late.values()))
 
-    async def settle(self, hold: Hold, entry: UsageEntry) -> Settlement | None:
-        """Settle now if the database lets us: else (an attempt failed, or none succeeded
-        within `settle_wait_s`) journal it and keep trying in the background (None)."""
-        # The first attempt is the ledger writer's own future (no task of its own) when the
-        # team's wanted events are in memory, as nearly always; else a task that reads them.
+    def queue(self, hold: Hold, entry: UsageEntry) -> asyncio.Future[Settlement]:
+        """The first attempt, begun now (`settle` waits for it): the ledger writer's own
+        future (no task of its own) when the team's wanted events are in memory, as nearly
+        always; else a task that reads them."""
         attempt = self._budget.settle_queued(hold, entry)
         if attempt is None:
             attempt = asyncio.ensure_future(self._budget.settle(hold, entry))
+        return attempt
+
+    async def settle(
+        self, hold: Hold, entry: UsageEntry, attempt: asyncio.Future[Settlement] | None = None
+    ) -> Settlement | None:
+        """Settle now if the database lets us: else (an attempt failed, or none succeeded
+        within `settle_wait_s`) journal it and keep trying in the background (None).
+        `attempt`: the first, as `queue` began it (by default, begun here)."""
+        if attempt is None:
+            attempt = self.queue(hold, entry)
         if not attempt.done():
             try:
                 if self._budget.writer.inline:

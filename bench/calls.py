@@ -7,7 +7,7 @@ SQLite ledger; not the hub's HTTP server) against `bench/overhead.py`'s fake ups
 calls with cProfile over sequential streamed requests, and prints them per request, by
 package and by function. Run it in each tree to compare:
 
-    .venv/bin/python bench/calls.py [--requests 200] [--top 40]
+    .venv/bin/python bench/calls.py [--requests 200] [--top 40] [--chunks N] [--shape S] [--cpu]
     PYTHONPATH=/path/to/other/checkout .venv/bin/python /path/to/other/checkout/bench/calls.py
 """
 
@@ -83,6 +83,16 @@ async def main(args: argparse.Namespace) -> None:
             try:
                 for _ in range(50):  # warm-up: connections, caches
                     await one()
+                if args.cpu:  # no profiler: this process's CPU (the hub's side, in-process)
+                    began = time.process_time()
+                    for _ in range(args.requests):
+                        await one()
+                    spent = time.process_time() - began
+                    print(
+                        f"# {ROOT}: {spent / args.requests * 1e6:.0f} µs of process CPU per "
+                        f"streamed request, {args.chunks} chunks an answer, shape {args.shape}"
+                    )
+                    return
                 began = time.process_time()
                 profile = cProfile.Profile()
                 profile.enable()
@@ -120,6 +130,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--cpu", action="store_true", help="no profiler: CPU per request")
     parser.add_argument("--chunks", type=int, default=8, help="the upstream answer's chunks")
     parser.add_argument("--shape", default="whole", help="whole, flush or gap:MS (overhead.py)")
     asyncio.run(main(parser.parse_args()))

@@ -151,9 +151,15 @@ def _choices(choices: Any) -> tuple[ChoiceDelta, ...]:
             calls = delta.get("tool_calls")
             text, role, refusal = delta.get("content"), delta.get("role"), delta.get("refusal")
         finish = choice["finish_reason"] if "finish_reason" in choice else None
-        for value in (text, role, refusal, finish):
-            if value is not None and type(value) is not str:
-                raise _Mismatch
+        # Each checked in place (a loop over a tuple of the four cost a tenth of the read).
+        if text is not None and type(text) is not str:
+            raise _Mismatch
+        if finish is not None and type(finish) is not str:
+            raise _Mismatch
+        if role is not None and type(role) is not str:
+            raise _Mismatch
+        if refusal is not None and type(refusal) is not str:
+            raise _Mismatch
         read += (
             ChoiceDelta(
                 index=index,

@@ -121,12 +121,22 @@ def test_bytes_that_are_not_utf8_are_replaced_within_their_line() -> None:
     assert parse(*(broken[i : i + 1] for i in range(len(broken)))) == expected
 
 
-def test_data_gives_the_events_data_however_the_bytes_are_split() -> None:
-    for size in (1, 3, 7, len(STREAM)):
-        parser = SseParser()
-        reads = [STREAM[i : i + size] for i in range(0, len(STREAM), size)]
-        data = [d for read in reads for d in parser.data(read)]
-        assert data + [e.data for e in parser.close()] == [e.data for e in EVENTS]
+# Events of one `data: ` line each (most reads: read without a step per line), then the
+# shapes that are not (read line by line), and blank lines to spare.
+PLAIN = b'data: {"a":1}\n\ndata: \n\ndata: [DONE]\n\n'
+MIXED = PLAIN + b"\n\n" + STREAM[:-25] + b"\n\n" + PLAIN
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.sampled_from([STREAM, PLAIN, MIXED]), st.lists(st.integers(0, len(MIXED)), max_size=10))
+def test_data_gives_the_events_data_however_the_bytes_are_split(
+    stream: bytes, cuts: list[int]
+) -> None:
+    points = sorted({c for c in cuts if c < len(stream)})
+    reads = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+    parser = SseParser()
+    data = [d for read in reads for d in parser.data(read)]
+    assert data + [e.data for e in parser.close()] == [e.data for e in parse(stream)]
 
 
 BIG = b"12345678901234567890123"  # past 64 bits: orjson would read it as a float

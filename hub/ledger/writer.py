@@ -156,7 +156,7 @@ class LedgerWriter:
             # then created the task cost one more iteration before the first statement went.
             self._flushing = True
             if self._backend.waits:
-                self._flusher = loop.create_task(self._flush_queued(), name="hub-ledger")
+                self._flusher = self._flush_queued_task()
             else:
                 loop.call_soon(self._flush_now)
         return job.future
@@ -186,6 +186,9 @@ class LedgerWriter:
                 return
             self._done(jobs)
         self._flushing = False
+
+    def _flush_queued_task(self) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(self._flush_queued(), name="hub-ledger")
 
     async def _flush_queued(self) -> None:
         """A backend whose batches all wait: the queue's batches one after another, in this
@@ -252,8 +255,13 @@ class LedgerWriter:
         """Write what is queued, then release the connection."""
         self.closed = True
         while self._flushing:
-            if self._flusher is not None:
-                await asyncio.gather(self._flusher, return_exceptions=True)
+            flusher = self._flusher
+            if flusher is not None:
+                await asyncio.gather(flusher, return_exceptions=True)
+                if self._flusher is flusher:
+                    # Cancelled before its first step (the loop shutting down): nothing of
+                    # the queue written, and no one else will; write it from here.
+                    self._flusher = self._flush_queued_task()
             else:
                 await asyncio.sleep(0)  # the scheduled flush runs on the next iteration
         await self._backend.close()

@@ -62,3 +62,22 @@ async def test_a_job_is_written_and_done_in_the_loop_step_after_it_queued(
         assert future.done() and future.result() == "one"
     finally:
         counter.cancel()
+
+
+@pytest.mark.postgres
+async def test_a_writer_task_cancelled_before_it_ran_still_writes_the_queue_on_close(
+    postgres_url: str,
+) -> None:
+    """At shutdown the loop may cancel the writer's task (begun as the job queued) before its
+    first step: closing the writer then writes the queue itself instead of waiting forever."""
+    running = await start_hub({}, database_url=postgres_url)
+    try:
+        writer = running.hub.ledger_writer
+        group = Noted([])
+        future = writer.queue(group, "late")
+        (flusher,) = [t for t in asyncio.all_tasks() if t.get_name() == "hub-ledger"]
+        flusher.cancel()
+        await asyncio.wait_for(writer.close(), 30)  # a bound on a hang, not a timing
+        assert future.result() == "late"
+    finally:
+        await running.close()

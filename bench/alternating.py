@@ -9,7 +9,7 @@ the median and spread of each one's CPU per request and req/s, and the hub's rat
 proxy in the same rounds:
 
     .venv/bin/python bench/alternating.py --baseline /path/to/other/checkout [--rounds 6]
-        [--seconds 3] [--stream]
+        [--seconds 3] [--stream] [--chunks N] [--shape whole|flush|gap:MS]
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 async def main(args: argparse.Namespace) -> None:
     import overhead
 
-    upstream = await overhead.start_helper("upstream")
+    upstream = await overhead.start_helper(
+        "upstream", *overhead.upstream_args(args.chunks, args.shape)
+    )
     proxy = await overhead.start_helper("proxy", upstream.base_url)
     proxy.name = "proxy"
     hubs: list[overhead.Process] = []
@@ -104,4 +106,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--stream", action="store_true")
+    parser.add_argument("--chunks", type=int, default=8, help="the upstream answer's chunks")
+    parser.add_argument("--shape", default="whole", help="whole, flush or gap:MS (overhead.py)")
     asyncio.run(main(parser.parse_args()))

@@ -32,6 +32,7 @@ from hub.feedback import Feedback
 from hub.idempotency import Deliveries
 from hub.idempotency_keys import IdempotencyKeys
 from hub.ledger.budget import Budget
+from hub.ledger.fold import RollupFolder
 from hub.ledger.instances import Instances
 from hub.ledger.keys import Keys
 from hub.ledger.quotas import CallerQuotas
@@ -39,6 +40,7 @@ from hub.ledger.recovery import price_estimate
 from hub.ledger.reports import UsageReports
 from hub.ledger.settlements import Settlements
 from hub.ledger.teams import Teams
+from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.writer import LedgerWriter
 from hub.members import Members
 from hub.model import ChatRequest
@@ -119,7 +121,17 @@ class Hub:
         # way of the chat path's writes; each session one read-only snapshot.
         self.read_engine = create_read_engine(engine)
         self.read_sessions = session_factory(self.read_engine)
-        self.usage = UsageReports(self.read_sessions, clock)
+        # Reservations and settlements of concurrent requests share transactions (group
+        # commit); SQLite: its own writer connection and thread (hub/ledger/writer.py).
+        self.ledger_writer = LedgerWriter(
+            engine,
+            synchronous=settings.database.sqlite_synchronous,
+            synchronous_commit=settings.database.postgres_synchronous_commit,
+        )
+        # Settlements stage their rollup facts; folded in the writer's batches, and before
+        # every report reads the rollups (hub/ledger/fold.py).
+        self.folder = RollupFolder(self.ledger_writer, engine)
+        self.usage = UsageReports(self.read_sessions, clock, fold=self.folder.fold)
         self.downgrades = Downgrades(self.sessions, clock)  # budget-aware routing (#18)
         # Read before Slack's and Discord's acks: from memory (hub/settings_cache).
         self.bindings = Bindings(self.sessions, clock, self.settings_cache)
@@ -150,13 +162,6 @@ class Hub:
         self.suggestions = Suggestions(  # cost advice, kept per team by a scheduled job
             self.usage, self.prices, settings, clock, SuggestionStore(self.sessions)
         )
-        # Reservations and settlements of concurrent requests share transactions (group
-        # commit); SQLite: its own writer connection and thread (hub/ledger/writer.py).
-        self.ledger_writer = LedgerWriter(
-            engine,
-            synchronous=settings.database.sqlite_synchronous,
-            synchronous_commit=settings.database.postgres_synchronous_commit,
-        )
         # Background writes share the writer's batches (SQLite: no second writer connection
         # taking the lock chat's batches then wait for).
         self.observability.ledger = self.ledger_writer
@@ -168,7 +173,7 @@ class Hub:
             clock,
             self.events,
             writer=self.ledger_writer,
-            on_usage=self.observer.usage_recorded,
+            on_usage=self._usage_recorded,
             estimate=price_estimate(settings.models, self.prices),
             quotas=CallerQuotas(self.sessions, self.settings_cache),
         )
@@ -201,6 +206,7 @@ class Hub:
             events=self.events,
             find_platform=lambda: payment_platform(self),
         )
+        self.billing.invoices.fold_rollups = self.usage.folded
         self.admission = Admission(self.members, self.rate_limits, self.billing.accounts)
         self.trusted_proxies = parse_proxies(settings.server.trusted_proxies)
         # Provider calls go over aiohttp, a pool and an in-flight limit per provider
@@ -266,6 +272,11 @@ class Hub:
             http=http,
         )
 
+    def _usage_recorded(self, entry: UsageEntry) -> None:
+        """A settled record committed: metrics, and its staged rollup facts maybe folded."""
+        self.observer.usage_recorded(entry)
+        self.folder.staged()
+
     def track(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run hub bookkeeping in the background; `close()` waits for it."""
         task = asyncio.ensure_future(work)
@@ -278,6 +289,12 @@ class Hub:
         await self.circuits.start()
         await self.keys.start()
         await self.settings_cache.start()
+        # Facts staged before a stop or a kill: in the rollups now rather than at the first
+        # report (which folds them anyway: a database not ready yet is `readiness`' to say).
+        try:
+            await self.folder.fold()
+        except Exception:  # noqa: BLE001
+            log.warning("the staged rollup facts were not folded at start-up", exc_info=True)
 
     async def drain_background(self) -> None:
         """Until the bookkeeping `track` started (and whatever that starts) has finished."""
@@ -289,6 +306,7 @@ class Hub:
         await self.settlements.close()
         # Journaled holds stay for the settlements' replay; anything else left is recovered.
         await self.instances.leave(recover=self.settlements.pending == 0)
+        await self.folder.close()
         await self.ledger_writer.close()
         await self.notices.drain()
         await self.keys.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -115,6 +115,8 @@ class Invoices:
         currency: str,
     ) -> None:
         self._sessions = sessions
+        # Staged rollup facts folded before counting from the rollups (hub/ledger/fold.py).
+        self.fold_rollups: Callable[[], Awaitable[object]] | None = None
         self._clock = clock
         self._prices = prices
         self._plans = plans
@@ -137,6 +139,8 @@ class Invoices:
         )
         spans = await self._plans.spans(team_id, first=first, last=last)
         book = await self._prices.ready()
+        if from_rollups and self.fold_rollups is not None:
+            await self.fold_rollups()
         count = rollup_priced_counts if from_rollups else priced_counts
         counts = await count(
             self._sessions, book, team_id=team_id, spans=spans, since=start, until=end

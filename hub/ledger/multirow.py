@@ -156,17 +156,6 @@ class MultiRow:
             shape = self._shape_of = _Shape(self._build, conn, self.columns)
         return shape
 
-    def around(self, conn: Connection) -> tuple[str, str, tuple[str, ...]]:
-        """The SQL before and after the rows' `VALUES` groups, and the columns of a group in
-        the statement's order: for a caller that writes the groups itself (numbered
-        parameters, hub/ledger/rollups_sqlite.py). Only for a statement whose rows give every
-        column it names (no default filled in) and whose SQL around them has no parameter."""
-        shape = self._shape(conn)
-        if shape.fill or "?" in shape.head or "?" in shape.tail:
-            raise TypeError("the SQL around the rows has parameters of its own")
-        order = range(len(self.columns)) if shape.order is None else shape.order
-        return shape.head, shape.tail, tuple(self.columns[i] for i in order)
-
     def conversions(self, conn: Connection) -> dict[str, Callable[[Any], Any]]:
         """The columns a bind processor converts, and each one's (for `converted=True`)."""
         return {self.columns[i]: process for i, process in self._shape(conn).conversions}

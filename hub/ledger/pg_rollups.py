@@ -1,7 +1,11 @@
-"""PostgreSQL: a settlement's rollup rows expanded by the server, from each record's facts.
+"""A usage record's rollup facts, and (PostgreSQL) their rows expanded by the server.
 
-    sql = upsert_sql(dialect, grouped=True)      # parameter `u_facts`
+    sql = stage_sql(dialect)                     # the settlement: parameter `u_facts`
     params = {"u_facts": facts(records, dialect)}
+    upsert_sql(dialect, grouped=True, source="g")   # the fold (hub/ledger/fold.py)
+
+The settlements stage each record's facts (`stage_sql`, both backends bind `facts`' tuples)
+and the fold expands staged facts into their rows (`upsert_sql` over its own source).
 
 A usage record adds to twenty-four rollup rows (hub/ledger/rollups.py). Built in Python and
 bound as twenty-four composite rows, they cost the hub the rows' tuples, the driver's encoding
@@ -13,9 +17,8 @@ worked out in Python as `rollups.measured` does for the rows; the statement join
 the cubes' shapes (a `LATERAL (VALUES …)` of the facts' columns and constants: each cube's
 grains, kept dimensions and bin, generated from hub/ledger/cubes.py through rollups.py's
 `SHAPES`), drops the rows whose measure the record lacks (no first token, no deployment),
-and upserts. Records of a
-batch may share keys, and ON CONFLICT cannot update a row twice in one statement, so a batch's
-rows are summed per key first (`grouped`); one record's rows have distinct keys.
+and upserts. Records of a fold may share keys, and ON CONFLICT cannot update a row twice in
+one statement, so a fold's rows are summed per key first (`grouped`).
 
 The facts are bound by position into `FACT_TYPE`'s attributes: a column added to the facts
 needs a migration that creates the type again in `FACT_COLUMNS`' order (a test compares the
@@ -30,7 +33,7 @@ from typing import Any, cast
 from sqlalchemy import BindParameter, Connection, Table, bindparam, text
 from sqlalchemy.engine import Dialect
 
-from hub.ledger.precompiled import Compiled, execute_rows
+from hub.ledger.precompiled import Compiled, bind_processor, execute_rows
 from hub.ledger.rollups import (
     ABSENTS,
     BIN_SLOTS,
@@ -69,7 +72,13 @@ def facts(
     is read (rollups.py `BY_NAME`, `BY_POSITION`)."""
     convert = _BUCKET_BINDS.get(dialect.name)
     if convert is None:
-        convert = _BUCKET_BINDS[dialect.name] = _ROLLUPS.c.bucket.type.bind_processor(dialect)
+        type_ = _ROLLUPS.c.bucket.type
+        # SQLite: the text the column stores (the decorator's own processor gives a datetime).
+        convert = _BUCKET_BINDS[dialect.name] = (
+            bind_processor(type_, dialect)
+            if dialect.name == "sqlite"
+            else type_.bind_processor(dialect)
+        )
     out = []
     for record in records:
         (dimensions, first, quarter), bins, amounts = measured(record, sign=1, fields=fields)
@@ -101,16 +110,22 @@ def _rows(quote: Any) -> str:
     return f"LATERAL (VALUES {', '.join(rows)}) AS k({names})"
 
 
-def expansion_sql(dialect: Dialect, *, grouped: bool, where: str = "") -> str:
-    """The rollup rows (`ROW_COLUMNS` order) of the facts in parameter `u_facts`; `grouped`:
-    summed per key (records that may share keys); `where`: a further condition."""
+_UNNEST = f"unnest(CAST(:u_facts AS {FACT_TYPE}[]))"
+
+
+def expansion_sql(
+    dialect: Dialect, *, grouped: bool, where: str = "", source: str = _UNNEST
+) -> str:
+    """The rollup rows (`ROW_COLUMNS` order) of the facts in parameter `u_facts` (or of the
+    `source` rows with `FACT_COLUMNS`: staged facts, hub/ledger/fold.py); `grouped`: summed
+    per key (records that may share keys); `where`: a further condition."""
     quote = dialect.identifier_preparer.quote
     keys = [f"k.{quote(name)}" for name in ROLLUP_KEY]
     sums = [f"sum(f.{quote(n)})" if grouped else f"f.{quote(n)}" for n in SUM_COLUMNS]
     condition = "k.bin IS NOT NULL" + (f" AND {where}" if where else "")
     sql = (
         f"SELECT {', '.join(keys + sums)} "
-        f"FROM unnest(CAST(:u_facts AS {FACT_TYPE}[])) AS f CROSS JOIN {_rows(quote)} "
+        f"FROM {source} AS f CROSS JOIN {_rows(quote)} "
         f"WHERE {condition}"
     )
     if grouped:
@@ -121,7 +136,7 @@ def expansion_sql(dialect: Dialect, *, grouped: bool, where: str = "") -> str:
     return sql
 
 
-def upsert_sql(dialect: Dialect, *, grouped: bool, where: str = "") -> str:
+def upsert_sql(dialect: Dialect, *, grouped: bool, where: str = "", source: str = _UNNEST) -> str:
     """`expansion_sql`'s rows added to the rollups (`INSERT … ON CONFLICT DO UPDATE`)."""
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in ROW_COLUMNS)
@@ -129,24 +144,35 @@ def upsert_sql(dialect: Dialect, *, grouped: bool, where: str = "") -> str:
     key = ", ".join(quote(name) for name in ROLLUP_KEY)
     return (
         f"INSERT INTO {_ROLLUPS.name} AS r ({names}) "
-        f"{expansion_sql(dialect, grouped=grouped, where=where)} "
+        f"{expansion_sql(dialect, grouped=grouped, where=where, source=source)} "
         f"ON CONFLICT ({key}) DO UPDATE SET {sums}"
     )
 
 
+def stage_sql(dialect: Dialect, *, where: str = "") -> str:
+    """The facts in parameter `u_facts` staged for a fold (`usage_rollup_staged`, hub/ledger/
+    fold.py): one row per record, in the settlement's transaction; `where`: a condition."""
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in FACT_COLUMNS)
+    return f"INSERT INTO {STAGED} ({names}) SELECT * FROM {_UNNEST} AS f" + (
+        f" WHERE {where}" if where else ""
+    )
+
+
+STAGED = "usage_rollup_staged"
 # Bound as it is (no type: the facts are already in the driver's form).
 FACTS: BindParameter[Any] = bindparam("u_facts")
 _UPSERTS: dict[str, Compiled] = {}
 
 
-def add_rollups_pg(conn: Connection, records: Sequence[Any], fields: Fields = BY_NAME) -> None:
-    """Add usage records (`UsageEntry.row_values`, or by `fields`) to their rollup rows in one
-    statement, inside the connection's transaction."""
+def stage_rollups_pg(conn: Connection, records: Sequence[Any], fields: Fields = BY_NAME) -> None:
+    """Stage usage records' facts (`UsageEntry.row_values`, or by `fields`) for the fold, in
+    one statement, inside the connection's transaction."""
     if not records:
         return
     dialect = conn.dialect
     compiled = _UPSERTS.get(dialect.name)
     if compiled is None:
-        statement = text(upsert_sql(dialect, grouped=True)).bindparams(FACTS)
+        statement = text(stage_sql(dialect)).bindparams(FACTS)
         compiled = _UPSERTS[dialect.name] = Compiled(statement, dialect, ())
     execute_rows(conn, compiled.sql, compiled.row({"u_facts": facts(records, dialect, fields)}))

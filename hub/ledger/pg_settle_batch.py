@@ -6,14 +6,15 @@ Settling a batch in its transaction was the release and the counters' move (one 
 hub/ledger/settling.py), the usage records' INSERT … RETURNING (SQLAlchemy's many-row
 INSERT) and the rollups' upsert (an executemany): three round trips, and the INSERT's
 SQLAlchemy execution the heaviest Python of the three. Here the records go as one array per
-column and their rollup facts as one array of `pg_rollups.FACT_TYPE` (migration 0022: the
-server expands each record into its rollup rows and sums them per key, so no row is updated
-twice), both `unnest`ed, so the statement is the same text whatever the batch's size and is
-prepared once per connection, and both are data-modifying CTEs after the release's, written
-only if the release took every hold of the batch (`WHERE (SELECT count(*) FROM released) =
-n`). Otherwise (a hold recovered or settled already) the statement released what it could
-and moved those holds' counters, wrote no record and no rollup, and `recorded` is None: the
-caller writes the released ones' records as before and settles the others one by one.
+column and their rollup facts as one array of `pg_rollups.FACT_TYPE` (migration 0022),
+staged as they are in `usage_rollup_staged` (migration 0024: a fold expands them into the
+rollups later, hub/ledger/fold.py), both `unnest`ed, so the statement is the same text
+whatever the batch's size and is prepared once per connection, and both are data-modifying
+CTEs after the release's, written only if the release took every hold of the batch (`WHERE
+(SELECT count(*) FROM released) = n`). Otherwise (a hold recovered or settled already) the
+statement released what it could and moved those holds' counters, wrote no record and staged
+no fact, and `recorded` is None: the caller writes the released ones' records as before and
+settles the others one by one.
 
 The statement's parts are built from the tables (the columns `RECORD_COLUMNS` and
 `ROW_COLUMNS` name, each record array cast to its column's type as SQLAlchemy compiles it,
@@ -37,7 +38,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
-from hub.ledger.pg_rollups import FACTS, facts, upsert_sql
+from hub.ledger.pg_rollups import FACTS, facts, stage_sql
 from hub.ledger.precompiled import Compiled, execute_rows
 from hub.ledger.rollups import BY_POSITION
 from hub.ledger.usage_entry import RECORD_COLUMNS
@@ -71,7 +72,7 @@ def _sql(release_sql: str, dialect: Dialect) -> Any:
         f"rec AS (INSERT INTO {_RECORDS.name} ({record_names}) "
         f"{_unnest(_RECORDS, RECORD_COLUMNS, 'r_', dialect)} WHERE {all_released} "
         "RETURNING id, request_id), "
-        f"roll AS ({upsert_sql(dialect, grouped=True, where=all_released)}) "
+        f"roll AS ({stage_sql(dialect, where=all_released)}) "
         "SELECT 0, id, NULL, 0, 0 FROM released "
         "UNION ALL SELECT 1, id, NULL, cost_spent_micros, tokens_spent FROM moved "
         "UNION ALL SELECT 2, id, request_id, 0, 0 FROM rec"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Literal
@@ -28,6 +28,7 @@ from hub.ledger.usage_entry import UsageEntry
 from hub.ledger.usage_totals import UsageTotals
 from hub.model import Caller
 from hub.store.ledger_tables import BudgetCounter, Quota, UsageRecord
+from hub.store.rollup_tables import UsageRollupStaged
 
 __all__ = ["GroupBy", "MonthStatus", "STATUSES", "UsageReports", "UsageTotals"]
 
@@ -123,10 +124,33 @@ async def serial_plans(session: AsyncSession) -> None:
         await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
+_ANY_STAGED = select(UsageRollupStaged.id).limit(1)
+
+
 class UsageReports:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        fold: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        # Staged rollup facts folded in before each read of the rollups (hub/ledger/fold.py).
+        self._fold = fold
+
+    async def folded(self) -> None:
+        """Every record committed so far in the rollups: the staged facts folded, through the
+        writer. Only when there are any (looked up on a reader's connection of its own, so
+        its snapshot is not the report's): a report waits for the writer only then (SQLite: a
+        write lock held elsewhere holds up no report of folded usage)."""
+        if self._fold is None:
+            return
+        async with self._sessions() as session:
+            staged = await session.scalar(_ANY_STAGED)
+        if staged is not None:
+            await self._fold()
 
     def month_start(self) -> datetime:
         start = period_start("month", self._clock.now())
@@ -143,6 +167,8 @@ class UsageReports:
     ) -> UsageSummary:
         """Totals of [since, until), filtered and grouped, read from the hourly rollups
         (hub/ledger/summary.py); `day` and `hour` groups are local to `zone`."""
+        await self.folded()
+
         async with self._sessions() as session:
             await serial_plans(session)
             return await summarize(
@@ -161,6 +187,8 @@ class UsageReports:
     ) -> dict[tuple[GroupValue, ...], Histogram]:
         """Latency or time-to-first-token histograms of [since, until) per group, merged from
         the rollups' bins: `.percentile(0.95)` of one is the p95 (hub/ledger/latency_bins.py)."""
+        await self.folded()
+
         async with self._sessions() as session:
             await serial_plans(session)
             return await read_histograms(
@@ -170,11 +198,15 @@ class UsageReports:
 
     async def sizes(self, *, team_id: int, since: datetime, until: datetime) -> list[SizedUsage]:
         """The team's usage by place, model and size class over whole UTC days."""
+        await self.folded()
+
         async with self._sessions() as session:
             return await read_sizes(session, team_id=team_id, since=since, until=until)
 
     async def repeats(self, *, team_id: int, since: datetime, until: datetime) -> list[Repeats]:
         """Per model, the team's requests identical to an earlier one in [since, until)."""
+        await self.folded()
+
         async with self._sessions() as session:
             return await read_repeats(session, team_id=team_id, since=since, until=until)
 

@@ -1,16 +1,16 @@
-"""Keeping the usage rollups: one upsert statement per usage record, in its transaction.
+"""Which rollup rows a usage record adds to, and the upsert of rows worked out in Python.
 
-`write_usage` (the one writer of usage records) calls `add_rollups`, which adds the record
-to its UTC quarter hour and its UTC day in every cube (hub/ledger/cubes.py; its UTC hour in
-`where`), and in its latency and time-to-first-token bins (also per deployment, UTC half
-hour, hour and six hours), its fail-over and its size class (the measure cubes), by
-`INSERT … ON CONFLICT DO UPDATE` in the record's transaction. Which rows a record adds is
-worked out here (`SHAPES`, `measured`, `buckets_of`, `batch_values`: a batch's sums added per
-identity and bin first); on SQLite hub/ledger/rollups_sqlite.py binds them in one statement
-or a few, each value once by number, and on PostgreSQL hub/ledger/pg_rollups.py binds each
-record's facts once and lets the server expand them into the rows. A rollup row is therefore exactly
-the sum of its records: a rolled-back record was never added, and no job can count a record
-twice.
+A usage record adds to its UTC quarter hour and its UTC day in every cube (hub/ledger/
+cubes.py; its UTC hour in `where`), and to its latency and time-to-first-token bins (also per
+deployment, UTC half hour, hour and six hours), its fail-over and its size class (the measure
+cubes). Which rows, with which sums, is worked out here (`SHAPES`, `measured`, `buckets_of`;
+`batch_values`: a batch's rows summed per key in Python). The settlements do not upsert them:
+they stage each record's facts (hub/ledger/pg_rollups.py `facts`, its composite type on
+PostgreSQL) in the record's transaction, and a fold expands staged facts into these rows on the
+server and upserts them per key, deleting the facts in the same transaction (hub/ledger/
+fold.py). A rollup row is therefore exactly the sum of its folded records: a rolled-back record
+was never staged, and a fact leaves staging in the transaction that adds it. `add_rollups`
+upserts rows built here (a rewritten record's difference, `reversal_rows` + `rollup_rows`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Connection
+from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,7 +36,6 @@ from hub.ledger.cubes import (
     size_bin,
 )
 from hub.ledger.latency_bins import bin_of
-from hub.ledger.multirow import MultiRow
 from hub.ledger.precompiled import Precompiled
 from hub.ledger.summary_plan import (
     floor_day,
@@ -122,7 +121,7 @@ _Pick = Callable[[tuple[object, ...]], tuple[object, ...]]
 
 _Prefixes = tuple[tuple[str, str, int], ...]  # (cube, grain, its slot in `GRAIN_SLOTS`)
 # Per cube: its prefixes, its pick, its slot in `BIN_SLOTS`, and the pick's positions in
-# (dimensions, absent values, first deployment) (hub/ledger/rollups_sqlite.py reads those).
+# (dimensions, absent values, first deployment).
 _Step = tuple[_Prefixes, _Pick, int, tuple[int, ...]]
 
 
@@ -188,8 +187,8 @@ def batch_values(
 ) -> list[tuple[object, ...]]:
     """The rollup rows of usage records (`UsageEntry.row_values`, or stored rows), as tuples
     in `ROW_COLUMNS` order, rows with the same key summed into one (PostgreSQL refuses to
-    update a row twice in one statement; SQLite's fallback `add_rollups_of` does fewer
-    upserts; its batch path is `rollups_sqlite.py`). `convert_bucket`: the
+    update a row twice in one statement; the Python reading of what the fold's SQL does,
+    tests/hub/ledger/test_pg_rollups.py). `convert_bucket`: the
     upsert's bind processor for `bucket`, applied here once per distinct bucket, so the rows
     are already in the driver's form.
 
@@ -325,19 +324,6 @@ _UPSERTS = {
 }
 
 
-def _upsert_rows(rows: list[dict[str, BindParameter[Any]]]) -> Any:
-    """The same upsert of many rows in one statement (SQLite, hub/ledger/multirow.py)."""
-    upsert = sqlite_insert(UsageRollup).values(rows)
-    table = UsageRollup.__table__.c
-    return upsert.on_conflict_do_update(
-        index_elements=list(ROLLUP_KEY),
-        set_={name: table[name] + upsert.excluded[name] for name in SUM_COLUMNS},
-    )
-
-
-_UPSERT_ROWS = MultiRow(_upsert_rows, ROW_COLUMNS)
-
-
 _KEY_OF = operator.itemgetter(*ROLLUP_KEY)
 
 
@@ -360,19 +346,3 @@ def add_rollups(conn: Connection, rows: list[dict[str, object]]) -> None:
     """Add rollup rows (`rollup_rows`, `reversal_rows`), inside the connection's transaction."""
     if rows:
         _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"].many(conn, rows)
-
-
-def add_rollups_of(conn: Connection, records: Sequence[Mapping[str, Any]]) -> None:
-    """Add usage records (`UsageEntry.row_values`) to their rollup rows, inside the
-    connection's transaction (SQLite: the rows in one statement or a few; PostgreSQL's is
-    hub/ledger/pg_rollups.py `add_rollups_pg`): `batch_values`' rows, built in the driver's
-    form when the bucket is the statement's only parameter with a conversion (then bound as
-    they are)."""
-    if not records:
-        return
-    conversions = _UPSERT_ROWS.conversions(conn)
-    if conversions.keys() <= {"bucket"}:
-        rows = batch_values(records, conversions.get("bucket"))
-        _UPSERT_ROWS.execute(conn, rows, converted=True)
-    else:
-        _UPSERT_ROWS.execute(conn, batch_values(records))

@@ -1,11 +1,11 @@
 """PostgreSQL: a batch's only settlement as one statement in autocommit (`Settle.write_alone`,
 hub/ledger/writer.py `Alone`): one round trip with its own commit instead of five (BEGIN,
-the release and the counters' move, the record, its rollups, COMMIT).
+the release and the counters' move, the record, its rollup facts, COMMIT).
 
 The statement is the release-and-move of hub/ledger/settling.py, the usage record's INSERT
-(compiled by SQLAlchemy from the table) and its rollup rows' upsert (the record's facts,
-expanded into its rows by the server: hub/ledger/pg_rollups.py), their
-parameters renumbered after the release's, as data-modifying CTEs, and
+(compiled by SQLAlchemy from the table) and its rollup facts' staging (one row for the fold,
+hub/ledger/fold.py), their parameters renumbered after the release's, as data-modifying
+CTEs, and
 a guard that divides by zero, so the server rolls the whole statement back and the writer
 settles the request in a transaction as usual, unless
 
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Connection, Table, insert, text
 
 from hub.ledger.holds import Settlement
-from hub.ledger.pg_rollups import FACTS, facts, upsert_sql
+from hub.ledger.pg_rollups import FACTS, facts, stage_sql
 from hub.ledger.precompiled import Compiled, execute_rows
 from hub.ledger.thresholds import THRESHOLDS
 from hub.ledger.usage_entry import RECORD_COLUMNS
@@ -82,8 +82,8 @@ class _Statement:
         dialect = conn.dialect
         released = Compiled(release, dialect, ())
         record = Compiled(insert(_RECORDS).returning(_RECORDS.c.id), dialect, RECORD_COLUMNS)
-        # One record's rows have distinct keys: nothing to sum per key.
-        upsert = Compiled(text(upsert_sql(dialect, grouped=False)).bindparams(FACTS), dialect, ())
+        # The record's facts staged for the fold (hub/ledger/fold.py), not its rollup rows.
+        upsert = Compiled(text(stage_sql(dialect)).bindparams(FACTS), dialect, ())
         guard = Compiled(text(_GUARD), dialect, ())
         # The release's text ends with its own SELECT: keep its CTEs only.
         ctes = released.sql[: released.sql.rindex(" SELECT 0, id")]

@@ -5,8 +5,9 @@ For the usual settlement (its hold still there): one DELETE … RETURNING releas
 of the batch, one statement moves every counter they touch (SQLite: one small UPDATE per
 counter, in-process; PostgreSQL: the release and the move are one statement, the DELETE and
 an UPDATE over arrays summed per counter, so one round trip), one INSERT … RETURNING writes
-the usage records, one upsert adds them to the rollups (PostgreSQL: both in the release's
-statement too, hub/ledger/pg_settle_batch.py, when it released every hold of the batch).
+the usage records, one more stages their rollup facts for the fold (hub/ledger/fold.py;
+PostgreSQL: both in the release's statement too, hub/ledger/pg_settle_batch.py, when it
+released every hold of the batch).
 Thresholds are worked out per request from the counters' figures, in the batch's order, as
 if each had settled alone.
 

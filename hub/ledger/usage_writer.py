@@ -1,12 +1,13 @@
 """The one place a usage record is written (or, once, rewritten).
 
 Settle, the lease sweeper's `interrupted` records, embeddings and cache hits all come here, so
-whatever must move with a usage record (rollups) moves in the same transaction, and metrics
-count every record exactly once (hub/observer.py: after the transaction commits).
+whatever must move with a usage record (its staged rollup facts) moves in the same
+transaction, and metrics count every record exactly once (hub/observer.py: after the
+transaction commits).
 
 `write_usage` is the synchronous core the ledger writer runs (hub/ledger/writer.py): any number
-of records in one INSERT … RETURNING, their rollup rows summed and upserted in one statement
-(on PostgreSQL expanded from each record's facts by the server, hub/ledger/pg_rollups.py).
+of records in one INSERT … RETURNING, and each record's rollup facts staged for the fold in
+one more (hub/ledger/fold.py: the rollups' upsert is no longer in the settle's transaction).
 `record_usage` and `rewrite_usage` are the same inside an ORM session's transaction.
 """
 
@@ -21,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from hub.ledger.multirow import MultiRow
-from hub.ledger.pg_rollups import add_rollups_pg
+from hub.ledger.pg_rollups import FACT_COLUMNS, facts, stage_rollups_pg
 from hub.ledger.precompiled import Precompiled, insert_returning_ids
-from hub.ledger.rollups import add_rollups, merged_rows, reversal_rows, rollup_rows
-from hub.ledger.rollups_sqlite import add_rollups_sqlite
+from hub.ledger.rollups import BY_POSITION, add_rollups, merged_rows, reversal_rows, rollup_rows
 from hub.ledger.usage_entry import RECORD_COLUMNS, UsageEntry
 from hub.observer import note_usage
 from hub.store.ledger_tables import UsageRecord
+from hub.store.rollup_tables import UsageRollupStaged
 
 _RECORDS = cast(Table, UsageRecord.__table__)
 # Built from the table: a column added to it (and to `UsageEntry.row_tuple` and
@@ -41,24 +42,29 @@ _INSERT_ROWS = MultiRow(
     RECORD_COLUMNS,
 )
 _REQUEST_ID = RECORD_COLUMNS.index("request_id")
+# SQLite: the records' rollup facts staged for the fold (hub/ledger/fold.py), in the driver's
+# form already (`facts` converts the buckets as the table's type does).
+_STAGE_ROWS = MultiRow(
+    lambda rows: insert(cast(Table, UsageRollupStaged.__table__)).values(rows), FACT_COLUMNS
+)
 _READ = select(_RECORDS).where(_RECORDS.c.id == bindparam("usage_id"))
 
 
 def write_usage(conn: Connection, entries: Sequence[tuple[UsageEntry, datetime]]) -> list[int]:
-    """Insert the records (each with its creation time) and add them to the rollups, inside
+    """Insert the records (each with its creation time) and stage their rollup facts, inside
     the connection's transaction; their ids, in order."""
     if not entries:
         return []
     if conn.dialect.name == "postgresql":
         rows = [entry.row_values(now) for entry, now in entries]
         ids = insert_returning_ids(conn, _INSERT, _INSERT_ONE, rows)
-        add_rollups_pg(conn, rows)
+        stage_rollups_pg(conn, rows)
         return ids
     # SQLite: the records as tuples in `RECORD_COLUMNS` order, for the INSERT and the rollups
     # alike (no dict per record).
     records = [entry.row_tuple(now) for entry, now in entries]
     ids = _inserted_sqlite(conn, records)
-    add_rollups_sqlite(conn, records)
+    _STAGE_ROWS.execute(conn, facts(records, conn.dialect, BY_POSITION), converted=True)
     return ids
 
 

@@ -68,3 +68,48 @@ class UsageRollup(Base):
     latency_ms: Mapped[int] = mapped_column(BigId)  # sum; mean = latency_ms / requests
     ttft_ms: Mapped[int] = mapped_column(BigId)  # sum over the requests that had one
     ttft_requests: Mapped[int] = mapped_column(BigId)
+
+
+class UsageRollupStaged(Base):
+    """A settled usage record's rollup facts, not yet in `usage_rollups` (hub/ledger/fold.py):
+    the settlement stages one row here, in the record's own transaction, instead of upserting
+    its twenty-four rollup rows; a fold moves staged facts into the rollups, deleting them in
+    the same transaction, before any report reads them. The columns are hub/ledger/
+    pg_rollups.py's `FACT_COLUMNS` (PostgreSQL's composite `usage_rollup_fact`), in order:
+    the dimensions (absent ones 0 / ""), the deployment tried first, the bucket at each
+    grain, the bin in each measure (NULL: no such measure) and the sums."""
+
+    __tablename__ = "usage_rollup_staged"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(BigId)
+    key_id: Mapped[int] = mapped_column(BigId)
+    user: Mapped[str] = mapped_column(String(100))
+    connector: Mapped[str] = mapped_column(String(30))
+    workspace: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(100))
+    alias: Mapped[str] = mapped_column(String(100))
+    deployment: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    first_deployment: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    bucket_15m: Mapped[datetime] = mapped_column(UTCDateTime)
+    bucket_30m: Mapped[datetime] = mapped_column(UTCDateTime)
+    bucket_1h: Mapped[datetime] = mapped_column(UTCDateTime)
+    bucket_6h: Mapped[datetime] = mapped_column(UTCDateTime)
+    bucket_day: Mapped[datetime] = mapped_column(UTCDateTime)
+    bin_latency: Mapped[int | None] = mapped_column(Integer)
+    bin_ttft: Mapped[int | None] = mapped_column(Integer)
+    bin_failover: Mapped[int | None] = mapped_column(Integer)
+    bin_size: Mapped[int | None] = mapped_column(Integer)
+    requests: Mapped[int] = mapped_column(BigId)
+    prompt_tokens: Mapped[int] = mapped_column(BigId)
+    completion_tokens: Mapped[int] = mapped_column(BigId)
+    cached_tokens: Mapped[int] = mapped_column(BigId)
+    cache_write_tokens: Mapped[int] = mapped_column(BigId)
+    reasoning_tokens: Mapped[int] = mapped_column(BigId)
+    cost_micros: Mapped[int] = mapped_column(BigId)
+    saved_micros: Mapped[int] = mapped_column(BigId)
+    latency_ms: Mapped[int] = mapped_column(BigId)
+    ttft_ms: Mapped[int] = mapped_column(BigId)
+    ttft_requests: Mapped[int] = mapped_column(BigId)

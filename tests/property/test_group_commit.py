@@ -162,6 +162,7 @@ async def test_a_batch_books_every_request_once_and_a_failure_alone(
         sum(r.cost_micros for r in records),
         sum(r.prompt_tokens + r.completion_tokens for r in records),
     )
+    await hub.folder.fold()  # the staged facts in the table read below
     async with hub.sessions() as session:
         counters = list(
             await session.scalars(

@@ -26,8 +26,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from hub.ledger.cubes import CUBES, GRAINS, HOUR_GRAIN, HOURLY_CUBES, MEASURE_CUBES, size_bin
+from hub.ledger.fold import RollupFolder, fold_staged
 from hub.ledger.latency_bins import LOWER, bin_of
 from hub.ledger.rollups import SUM_COLUMNS
+from hub.ledger.summary import UsageFilter
 from hub.ledger.summary_plan import (
     floor_day,
     floor_half_hour,
@@ -95,7 +97,7 @@ records = st.fixed_dictionaries(
 )
 # What a copy of a record may measure differently, keeping its identity (dimensions, first
 # deployment, quarter hour): its bins, so one identity's records fall into several bins of a
-# slot (the SQLite writer's statements per slot, hub/ledger/rollups_sqlite.py).
+# slot (rows summed per key and bin by the fold).
 measures = st.fixed_dictionaries(
     {
         "latency": st.sampled_from(EDGE_MS),
@@ -183,6 +185,22 @@ def expected_rollups(stored: list[UsageRecord]) -> dict[tuple[Any, ...], tuple[i
     return {key: tuple(row) for key, row in table.items()}
 
 
+# What happens after each batch: nothing, a fold, a fold that dies before its COMMIT (a kill
+# -9 of the hub mid-fold: its transaction rolled back, the facts still staged), a restart (the
+# folder's in-memory state lost, the staged facts kept: the new one folds at start-up), or a
+# report read with no fold asked for.
+ACTIONS = ("none", "fold", "killed fold", "restart", "report")
+
+
+class Killed(Exception):
+    pass
+
+
+def killed_fold(tx: Tx) -> None:
+    fold_staged(tx.conn)
+    raise Killed  # before COMMIT: the fold's transaction is rolled back
+
+
 @settings(
     max_examples=12,
     deadline=None,
@@ -190,15 +208,21 @@ def expected_rollups(stored: list[UsageRecord]) -> dict[tuple[Any, ...], tuple[i
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(drawn=batches)
+@given(drawn=batches, actions=st.lists(st.sampled_from(ACTIONS), min_size=6, max_size=6))
 async def test_every_rollup_row_is_the_sum_of_its_records(
-    running: RunningHub, drawn: list[tuple[list[dict[str, Any]], int, list[dict[str, Any]]]]
+    running: RunningHub,
+    drawn: list[tuple[list[dict[str, Any]], int, list[dict[str, Any]]]],
+    actions: list[str],
 ) -> None:
+    """Settled records' facts are staged and folded later: whatever the interleaving of
+    writes, folds, folds killed before their COMMIT and restarts, the rollups after a fold
+    are exactly the records' rows, and a report read at any point (no fold asked for) is
+    exactly the records' sums."""
     hub = running.hub
     team = await hub.teams.create(f"rr-{next(counter)}")
     caller = Caller(team_id=team.id, team_name=team.name)
     numbers = itertools.count()
-    for kinds, copies, varied in drawn:
+    for step, (kinds, copies, varied) in enumerate(drawn):
         batch = [
             (entry(caller, next(numbers), {**r, **(varied[c - 1] if 0 < c <= len(varied) else {})}),
              r["when"])
@@ -210,6 +234,22 @@ async def test_every_rollup_row_is_the_sum_of_its_records(
             return write_usage(tx.conn, batch)
 
         assert len(await hub.budget.writer.run(write)) == len(batch)
+        action = actions[step % len(actions)]
+        if action == "fold":
+            await hub.folder.fold()
+            assert await table(hub, team.id) == expected_rollups(await stored_records(hub, team.id))
+        elif action == "killed fold":
+            before = await table(hub, team.id)
+            with pytest.raises(Killed):
+                await hub.budget.writer.run(killed_fold)
+            assert await table(hub, team.id) == before
+        elif action == "restart":
+            await hub.folder.close()
+            await RollupFolder(hub.ledger_writer, hub.engine).fold()  # a new process's `Hub.start`
+        elif action == "report":
+            assert await report(hub, team.id) == totals(await stored_records(hub, team.id))
+    # The report folded what was still staged: the table read below is whole.
+    assert await report(hub, team.id) == totals(await stored_records(hub, team.id))
     async with hub.sessions() as session:
         stored = list(
             await session.scalars(select(UsageRecord).where(UsageRecord.team_id == team.id))
@@ -224,3 +264,38 @@ async def test_every_rollup_row_is_the_sum_of_its_records(
     }
     assert len(got) == len(rollups)  # one row per key
     assert got == expected_rollups(stored)
+
+
+async def stored_records(hub: Any, team_id: int) -> list[UsageRecord]:
+    async with hub.sessions() as session:
+        return list(
+            await session.scalars(select(UsageRecord).where(UsageRecord.team_id == team_id))
+        )
+
+
+async def table(hub: Any, team_id: int) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    async with hub.sessions() as session:
+        rows = await session.scalars(select(UsageRollup).where(UsageRollup.team_id == team_id))
+        return {
+            tuple(getattr(r, name) for name in ROLLUP_KEY): tuple(
+                getattr(r, n) for n in SUM_COLUMNS
+            )
+            for r in rows
+        }
+
+
+async def report(hub: Any, team_id: int) -> tuple[int, int, int, int]:
+    """The team's all-time totals as `hub usage` and the dashboard read them."""
+    total = (
+        await hub.usage.summary(since=None, until=None, where=UsageFilter(team_id=team_id))
+    ).total
+    return (total.requests, total.prompt_tokens, total.completion_tokens, total.cost_micros)
+
+
+def totals(stored: list[UsageRecord]) -> tuple[int, int, int, int]:
+    return (
+        len(stored),
+        sum(r.prompt_tokens for r in stored),
+        sum(r.completion_tokens for r in stored),
+        sum(r.cost_micros for r in stored),
+    )

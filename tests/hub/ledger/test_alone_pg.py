@@ -67,6 +67,7 @@ async def counters(running: RunningHub) -> list[tuple[str, int, int, int, int]]:
 
 
 async def rollups(running: RunningHub) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    await running.hub.folder.fold()  # the staged facts, in the table read here
     async with running.hub.sessions() as session:
         rows = await session.scalars(select(UsageRollup))
         return {

@@ -72,6 +72,7 @@ async def test_texts_past_their_columns_are_cut_and_the_request_settles(
         assert record.alias == LONG_ALIAS[:100]
         assert record.channel == LONG_CHANNEL[:100]
         assert (record.user, record.cost_micros, record.status) == ("u1", 7_000, "ok")
+    await running.hub.folder.fold()  # the staged facts in the table read below
     async with running.hub.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Reservation)) == 0
         # Every rollup row that names a deployment names the cut one, and the model rows

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, create_engine, insert
 
-from hub.ledger import reserve_sqlite, rollups, usage_writer
+from hub.ledger import reserve_sqlite, usage_writer
 from hub.ledger.multirow import MultiRow, _compiled
 
 _TABLE = Table(
@@ -36,8 +36,8 @@ def conn() -> Iterator[Connection]:
 
 @pytest.mark.parametrize(
     "multirow",
-    [rollups._UPSERT_ROWS, usage_writer._INSERT_ROWS, reserve_sqlite._INSERT_ROWS, _THINGS],
-    ids=["rollups", "records", "reservations", "things"],
+    [usage_writer._STAGE_ROWS, usage_writer._INSERT_ROWS, reserve_sqlite._INSERT_ROWS, _THINGS],
+    ids=["rollup facts", "records", "reservations", "things"],
 )
 @pytest.mark.parametrize("size", [1, 2, 3, 17, 64])
 def test_n_rows_are_what_sqlalchemy_compiles_for_n(

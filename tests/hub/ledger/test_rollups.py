@@ -33,7 +33,7 @@ from hub.ledger.usage_totals import UsageTotals
 from hub.ledger.usage_writer import record_usage, rewrite_usage
 from hub.model import Caller, Origin, Usage
 from hub.store.ledger_tables import UsageRecord
-from hub.store.rollup_tables import UsageRollup
+from hub.store.rollup_tables import UsageRollup, UsageRollupStaged
 from tests.support.hubs import RunningHub, start_hub
 
 ANCHORS = (  # month ends, DST changes in the US, EU, Australia (Lord Howe: 30 minutes)
@@ -242,6 +242,7 @@ async def replace_usage(
 ) -> None:
     async with running.hub.sessions.begin() as session:
         await session.execute(delete(UsageRollup))
+        await session.execute(delete(UsageRollupStaged))
         await session.execute(delete(UsageRecord))
         for n, record in enumerate(drawn):
             await record_usage(session, entry(n, record, team_ids), now=record["when"])
@@ -407,6 +408,7 @@ async def test_the_migration_backfills_the_rollups_from_existing_records(
         )
         drawn.append(drawn[-1] | {"when": anchor + timedelta(minutes=59)})
     await replace_usage(hub_, drawn, team_ids)
+    await hub_.hub.folder.fold()  # the staged facts in the table read below
     columns = [c for c in UsageRollup.__table__.c if c.name != "id"]
 
     async def rollups() -> list[tuple[Any, ...]]:
@@ -459,6 +461,7 @@ async def test_the_quarter_hour_migration_goes_down_to_hours_and_up_again(
         for status in ("ok", "error")
     ]
     await replace_usage(hub_, drawn, team_ids)  # fmt: skip
+    await hub_.hub.folder.fold()  # the staged facts in the table read below
     columns = [c for c in UsageRollup.__table__.c if c.name != "id"]
 
     async def rollups() -> list[tuple[Any, ...]]:

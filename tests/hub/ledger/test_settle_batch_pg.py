@@ -161,6 +161,9 @@ async def test_the_rollup_fact_type_is_the_facts_columns_with_the_tables_types(
         attributes = [(r[0], r[1]) for r in await session.execute(of(FACT_TYPE))]
         table = {r[0]: r[1] for r in await session.execute(of("usage_rollups"))}
         old = list(await session.execute(of("usage_rollup_row")))
+        staged = [(r[0], r[1]) for r in await session.execute(of("usage_rollup_staged"))]
     assert [name for name, _ in attributes] == list(FACT_COLUMNS)
+    # The settlements stage the facts by position (`INSERT … SELECT * FROM unnest(…)`).
+    assert staged[0][0] == "id" and staged[1:] == attributes
     assert [kind for _, kind in attributes] == [table[FACT_TYPES[n]] for n in FACT_COLUMNS]
     assert old == []

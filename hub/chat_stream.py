@@ -30,7 +30,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.alias_swaps import downgrade, join_experiment, route_auto
 from hub.answer_guard import AnswerGuard
@@ -52,7 +52,7 @@ from hub.router import RouteState
 from hub.routing.answer import Answer
 from hub.routing.auto import AutoChoice
 from hub.routing.capabilities import Needs
-from hub.uncancelled import outlast
+from hub.uncancelled import outlast, outlast_until
 
 if TYPE_CHECKING:
     from hub.service import Hub
@@ -448,7 +448,10 @@ class ChatStream:
             classified = self._iterator is None or self._finished
             settling = self._classified_settlement(exc) if classified else None
             ending = loop.create_task(self._end(exc, classified, settling))
-            cancelled = await outlast(ending)
+            cancelled = False
+            if settling is not None:
+                cancelled = await self._settled_with_the_end(settling[2])
+            cancelled = await outlast(ending) or cancelled
             ending.result()
         finally:
             # The log line and the request's metrics are not part of the answer: they run on
@@ -459,6 +462,21 @@ class ChatStream:
             asyncio.get_running_loop().call_soon(self._observed)
         if cancelled and not isinstance(exc, asyncio.CancelledError):
             raise asyncio.CancelledError
+
+    async def _settled_with_the_end(self, attempt: asyncio.Future[Any]) -> bool:
+        """Until the settlement's attempt is done (or `settle_wait_s` passed), woken by it
+        right after the end's task is, which waits on it too: that task usually ends in the
+        same step (what follows the settlement does not wait), and the caller goes on
+        there, not a step later from the task's done callback; else it waits for the task
+        (`outlast`). One step first, so that the end's task has begun waiting and is woken
+        first. True if the caller was cancelled meanwhile (as `outlast`)."""
+        cancelled = False
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            cancelled = True
+        wait_s = self._hub.settings.ledger.settle_wait_s
+        return await outlast_until(attempt, wait_s) or cancelled
 
     def _observed(self) -> None:
         """The one log line and the request's metrics and trace, once it has ended."""

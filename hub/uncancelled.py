@@ -11,7 +11,8 @@ work is done. No future in between: a waiter woken by the work's done callback c
 future, a callback and a loop iteration per wait (twice per chat request: hold, settle),
 and `asyncio.wait` builds sets, a waiter and a callback per future on every call.
 `within` is the bounded wait the same way (the settlement's `settle_wait_s`): the work goes
-on past the timeout and past the caller's cancellation, which is raised in the caller.
+on past the timeout and past the caller's cancellation, which is raised in the caller;
+`outlast_until` is `outlast` bounded so.
 """
 
 from __future__ import annotations
@@ -102,16 +103,43 @@ async def within(work: asyncio.Future[Any], seconds: float) -> None:
         timer.cancel()
 
 
+async def outlast_until(work: asyncio.Future[Any], seconds: float) -> bool:
+    """`outlast`, for at most `seconds`: wait until `work` is done or the time is up, whatever
+    happens to the caller; True if the caller was cancelled meanwhile (the caller must
+    re-raise `asyncio.CancelledError`). The work goes on either way; its outcome is left for
+    the caller to read."""
+    task = asyncio.current_task()
+    assert task is not None
+    before = task.cancelling()
+    cancelled = False
+    view = _Bounded(work, declining=True)
+    timer = work.get_loop().call_later(seconds, view.detach)
+    try:
+        while not work.done() and not view.detached:
+            try:
+                await view
+            except asyncio.CancelledError:
+                if not work.cancelled() or task.cancelling() > before:
+                    cancelled = True
+            except BaseException:  # noqa: BLE001, S110 - the work's failure, for the caller
+                pass
+    finally:
+        timer.cancel()
+    return cancelled
+
+
 class _Bounded:
     """`work` as the awaiting task sees it, until detached: the task's wake-up is the work's
     own done callback; a timeout (`detach`) or the task's cancellation (`cancel`) takes it
     off the work and wakes the task with a future of their own (done, or cancelled), so
-    the work never learns of either."""
+    the work never learns of either. `declining`: a cancellation only marks the task, as
+    `_Outlasted`'s, and the task is woken by the work or the timeout alone."""
 
-    __slots__ = ("_asyncio_future_blocking", "_wake", "_work", "detached")
+    __slots__ = ("_asyncio_future_blocking", "_declining", "_wake", "_work", "detached")
 
-    def __init__(self, work: asyncio.Future[Any]) -> None:
+    def __init__(self, work: asyncio.Future[Any], *, declining: bool = False) -> None:
         self._work = work
+        self._declining = declining
         self._asyncio_future_blocking = False
         self._wake: tuple[Callable[[Any], object], Context | None] | None = None
         self.detached = False
@@ -126,6 +154,8 @@ class _Bounded:
         self._work.add_done_callback(fn, context=context)
 
     def cancel(self, msg: Any = None) -> bool:
+        if self._declining:
+            return False  # the task is cancelled when it resumes; the wait goes on
         return self.detach(cancelled=True, msg=msg)
 
     def detach(self, *, cancelled: bool = False, msg: Any = None) -> bool:

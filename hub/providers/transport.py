@@ -16,6 +16,12 @@ own `Authorization` header already ruled out netrc credentials for the upstream 
 proxy's credentials go as the Proxy-Authorization header aiohttp would write from them: on
 the request itself for a plain-HTTP upstream, on the tunnel's CONNECT for an HTTPS one
 (aiohttp's `proxy_auth` argument warned on every request and goes in aiohttp 4).
+
+A response whose answer ended (`[DONE]`, `message_stop`) before its body did is left to
+finish its body off the caller's path (`_Draining`): a provider often writes its last event
+and the chunked body's end in separate writes, and aiohttp closes a connection released
+before the body's end instead of pooling it, so every such request paid a new TCP (and TLS)
+connection on the next one.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ from hub.errors import ProviderBusy
 from hub.observability.tracing import inject_trace_context
 
 _URLS_KEPT = 64
+# How long an answered response's connection may wait for its body's end before it is closed
+# rather than pooled: the end follows the last event at once from a sound server.
+_DRAIN_S = 1.0
 
 
 class InFlight:
@@ -92,6 +101,7 @@ class ProviderTransport:
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
         self._by_url: dict[str, _Target] = {}
+        self._draining: set[_Draining] = set()
         # Per operation, as httpx's single timeout was: connecting (including waiting for a
         # pooled connection) and each read; a long stream that keeps talking is fine.
         self._timeout = aiohttp.ClientTimeout(
@@ -164,10 +174,45 @@ class ProviderTransport:
             target.url, data=body, headers=sent, proxy=target.proxy, proxy_headers=tunnel
         )
 
+    def _drain(self, response: aiohttp.ClientResponse) -> None:
+        """`response`'s answer is whole but its body's end has not come: left to aiohttp,
+        which pools the connection at the body's end, for at most `_DRAIN_S`."""
+        draining = _Draining(self._draining, response)
+        self._draining.add(draining)
+        draining.timer = asyncio.get_running_loop().call_later(
+            min(_DRAIN_S, self._settings.timeout_s), draining.close
+        )
+        response.content.on_eof(draining.ended)  # after aiohttp's own, which pools it
+
     async def close(self) -> None:
+        for draining in list(self._draining):
+            draining.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class _Draining:
+    """One answered response waiting for its body's end: pooled by aiohttp when it comes
+    (this only forgets it), closed if the timer fires first or the transport closes."""
+
+    __slots__ = ("_held", "_response", "timer")
+
+    def __init__(self, held: set[_Draining], response: aiohttp.ClientResponse) -> None:
+        self._held = held
+        self._response = response
+        self.timer: asyncio.TimerHandle | None = None
+
+    def ended(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self._held.discard(self)
+
+    def close(self) -> None:
+        """The end did not come in time (or the body failed, which drops the end's
+        callback): the connection is closed, not pooled (a no-op once aiohttp pooled it)."""
+        self.ended()
+        self._response.close()
 
 
 class _Target:
@@ -186,7 +231,7 @@ class Posted:
     not an `asynccontextmanager`: that wraps the block in a generator and two more frames
     on every request."""
 
-    __slots__ = ("_transport", "_url", "_body", "_headers", "_request")
+    __slots__ = ("_transport", "_url", "_body", "_headers", "_request", "_response")
 
     def __init__(
         self, transport: ProviderTransport, url: str, body: bytes, headers: Mapping[str, str]
@@ -196,6 +241,7 @@ class Posted:
         self._body = body
         self._headers = headers
         self._request: AbstractAsyncContextManager[aiohttp.ClientResponse] | None = None
+        self._response: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> aiohttp.ClientResponse:
         transport = self._transport
@@ -207,7 +253,7 @@ class Posted:
         except BaseException:
             transport.in_flight.release()
             raise
-        self._request = request
+        self._request, self._response = request, response
         return response
 
     async def __aexit__(
@@ -217,10 +263,22 @@ class Posted:
         tb: TracebackType | None,
     ) -> None:
         request, self._request = self._request, None
+        response, self._response = self._response, None
         try:
-            if request is not None:
+            if request is None or response is None:
+                pass
+            elif exc_type is None and not response.closed and not response.content.is_eof():
+                # The block ended without an error (the answer is whole) before the body's
+                # end: the connection finishes the body off the caller's path, to be pooled.
+                # Anything else (a failure, the caller gone, cancelled) closes it at once.
+                self._transport._drain(response)
+            else:
                 await request.__aexit__(exc_type, exc, tb)
         finally:
+            # The slot is given up now, draining or not: the answer is whole, the provider's
+            # work for it done; holding it for the body's end would turn a sequential caller
+            # away at a limit with no wait. The connection itself still counts against
+            # `max_connections` until it is pooled or closed.
             self._transport.in_flight.release()
 
 

@@ -41,6 +41,7 @@ from yarl import URL
 from hub.config import ProviderSettings
 from hub.errors import ProviderBusy
 from hub.observability.tracing import inject_trace_context
+from hub.providers.read_timeout import connector
 
 _URLS_KEPT = 64
 # How long an answered response's connection may wait for its body's end before it is closed
@@ -111,9 +112,8 @@ class ProviderTransport:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=self._settings.max_connections, limit_per_host=0, ttl_dns_cache=60
-                ),
+                # aiohttp's protocol, its per-read timer set lazily (hub/providers/read_timeout.py)
+                connector=connector(self._settings.max_connections),
                 timeout=self._timeout,
                 raise_for_status=False,
                 # No cookies kept: one session serves every team, so a cookie an upstream

@@ -108,6 +108,8 @@ async def outlast_until(work: asyncio.Future[Any], seconds: float) -> bool:
     happens to the caller; True if the caller was cancelled meanwhile (the caller must
     re-raise `asyncio.CancelledError`). The work goes on either way; its outcome is left for
     the caller to read."""
+    if work.done():  # nearly always on SQLite, whose batch commits inline: no timer
+        return False
     task = asyncio.current_task()
     assert task is not None
     before = task.cancelling()

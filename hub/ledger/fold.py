@@ -170,15 +170,20 @@ class RollupFolder:
         self._count = 0  # staged since the last fold began (this process's records)
         self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
+        # Closed: no fold begun in the background any more (the writer's close still commits
+        # queued settlements, whose hooks report them staged).
+        self._closed = False
 
     def staged(self) -> None:
         """A record's facts were staged and committed (on the event loop's thread)."""
         self._count += 1
+        if self._closed:
+            return
         if self._task is None and (self._timer is None or self._count >= self._every):
             self._arm()
 
     def _arm(self) -> None:
-        if self._task is not None:  # armed again when it ends
+        if self._task is not None or self._closed:  # armed again when it ends (if open)
             return
         if self._count >= self._every:
             self._start()
@@ -214,6 +219,7 @@ class RollupFolder:
     async def close(self) -> None:
         """Stop folding in the background (what is staged stays staged: the next start folds
         it); wait for a fold under way."""
+        self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -95,6 +95,9 @@ class LedgerWriter:
         self._queue: list[Job[Any, Any]] = []
         self._flushing = False  # a flush is scheduled or running: new jobs only queue
         self._flusher: asyncio.Task[None] | None = None  # a batch waiting (lock, network)
+        # The batch handed to a `_flush_waiting` task, until that task has written or failed
+        # it: put back at the queue's head if the task is cancelled before its first step.
+        self._in_hand: list[Job[Any, Any]] = []
         self.batches = 0  # transactions written (bench/ and tests read it)
         self.jobs = 0
         self.alone = 0  # of the batches, jobs written alone in autocommit (PostgreSQL)
@@ -149,17 +152,32 @@ class LedgerWriter:
         job: Job[I, R] = Job(group, item, loop.create_future(), then=then)
         self._queue.append(job)
         if not self._flushing:
-            # On the next loop iteration (whatever else is queued by then joins): as a plain
-            # callback, no task per batch, where a batch may be written at once (SQLite);
-            # where every batch waits (PostgreSQL, SQLite `full`), as the task that writes it,
-            # begun now: its first step is that same next iteration, where a callback that
-            # then created the task cost one more iteration before the first statement went.
-            self._flushing = True
-            if self._backend.waits:
-                self._flusher = self._flush_queued_task()
-            else:
-                loop.call_soon(self._flush_now)
+            self._schedule(loop)
+        elif self._flusher is not None and self._flusher.done():
+            self._reclaim()
+            self._schedule(loop)
         return job.future
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        # On the next loop iteration (whatever else is queued by then joins): as a plain
+        # callback, no task per batch, where a batch may be written at once (SQLite);
+        # where every batch waits (PostgreSQL, SQLite `full`), as the task that writes it,
+        # begun now: its first step is that same next iteration, where a callback that
+        # then created the task cost one more iteration before the first statement went.
+        self._flushing = True
+        if self._backend.waits:
+            self._flusher = self._flush_queued_task()
+        else:
+            loop.call_soon(self._flush_now)
+
+    def _reclaim(self) -> None:
+        """The writer's task ended without ending the flush: cancelled (the loop shutting
+        down, a test's teardown) before its first step, or while it wrote. A batch it held
+        unwritten goes back to the queue's head (a batch it was writing has failed, its
+        callers told); the next `queue` or `close` writes the queue."""
+        held, self._in_hand = self._in_hand, []
+        self._queue[:0] = held
+        self._flusher, self._flushing = None, False
 
     async def run(self, work: Callable[[Tx], T], *, durable: bool = False) -> T:
         """One-off work in the next batch; its return value once committed. `durable`: the
@@ -182,6 +200,7 @@ class LedgerWriter:
                 continue
             if not written:
                 loop = asyncio.get_running_loop()
+                self._in_hand = jobs
                 self._flusher = loop.create_task(self._flush_waiting(jobs), name="hub-ledger")
                 return
             self._done(jobs)
@@ -210,11 +229,13 @@ class LedgerWriter:
         try:
             await self._backend.write(jobs)
         except BaseException as exc:  # the backend itself failed: no job was written
+            self._in_hand = []
             self._failed(jobs, exc)
             if not isinstance(exc, Exception):
-                self._flushing = False
+                self._flusher, self._flushing = None, False
                 raise
         else:
+            self._in_hand = []
             self._done(jobs)
         self._flusher = None
         self._flush_now()  # what queued meanwhile: at once again if the lock is free
@@ -254,14 +275,16 @@ class LedgerWriter:
     async def close(self) -> None:
         """Write what is queued, then release the connection."""
         self.closed = True
-        while self._flushing:
+        while self._flushing or self._queue:
             flusher = self._flusher
-            if flusher is not None:
-                await asyncio.gather(flusher, return_exceptions=True)
-                if self._flusher is flusher:
-                    # Cancelled before its first step (the loop shutting down): nothing of
-                    # the queue written, and no one else will; write it from here.
-                    self._flusher = self._flush_queued_task()
-            else:
+            if not self._flushing:
+                # Jobs queued with no flush to write them (its task was cancelled while it
+                # wrote): written from here.
+                self._schedule(asyncio.get_running_loop())
+            elif flusher is None:
                 await asyncio.sleep(0)  # the scheduled flush runs on the next iteration
+            elif flusher.done():
+                self._reclaim()  # cancelled before it ended the flush: see `_reclaim`
+            else:
+                await asyncio.gather(flusher, return_exceptions=True)
         await self._backend.close()

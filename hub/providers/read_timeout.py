@@ -11,7 +11,8 @@ still drop the timer as aiohttp does (`_drop_timeout`, unchanged).
 
 It overrides two private methods of aiohttp's `ResponseHandler` (`_reschedule_timeout`, and
 the timer's callback calls `_on_read_timeout`); tests/hub/providers/test_read_timeout.py
-holds the bounds on the aiohttp installed.
+holds the bounds on the aiohttp installed. An aiohttp whose protocol lacks what this relies
+on gets its own protocol (`fits`), per-read timer and all: slower, never unbounded.
 """
 
 from __future__ import annotations
@@ -49,9 +50,24 @@ class LazyReadTimeout(ResponseHandler):
             self._on_read_timeout()
 
 
+_RELIED_ON = ("_reschedule_timeout", "_on_read_timeout", "_drop_timeout")
+_SET_BY_INIT = ("_read_timeout", "_read_timeout_handle", "_loop")
+
+
+def fits(protocol: type[ResponseHandler], made: ResponseHandler) -> bool:
+    """Whether `protocol` (and `made`, one of its instances) has the private methods and
+    fields `LazyReadTimeout` overrides and reads, under the names it uses."""
+    return all(callable(getattr(protocol, name, None)) for name in _RELIED_ON) and all(
+        hasattr(made, name) for name in _SET_BY_INIT
+    )
+
+
 def connector(limit: int) -> aiohttp.TCPConnector:
-    """A pool of `limit` connections whose protocol is `LazyReadTimeout`."""
+    """A pool of `limit` connections whose protocol is `LazyReadTimeout` (aiohttp's own where
+    the installed aiohttp does not `fit`)."""
     made = aiohttp.TCPConnector(limit=limit, limit_per_host=0, ttl_dns_cache=60)
+    if not fits(ResponseHandler, ResponseHandler(loop=made._loop)):
+        return made
     factory: Callable[[], ResponseHandler] = functools.partial(LazyReadTimeout, loop=made._loop)
     made._factory = factory  # type: ignore[assignment]  # a partial of the subclass
     return made

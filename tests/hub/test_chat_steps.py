@@ -1,7 +1,8 @@
 """The loop steps of a chat request's end (#14): with the answer read to its end, the
 settlement is queued in the caller's own step as it leaves the stream, so on the SQLite file
 (whose batch is written inline, from a callback) the record is committed and the caller goes
-on two loop steps later, not three (the end's task queued it a step later)."""
+on one loop step later (the end's task queued it a step later, and the caller went on a
+step after that task's end)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ async def running(fake_openai: FakeOpenAI, sqlite_url: str) -> AsyncIterator[Run
         yield hub
 
 
-async def test_an_answered_request_is_settled_two_loop_steps_after_the_caller_leaves(
+async def test_an_answered_request_is_settled_one_loop_step_after_the_caller_leaves(
     running: RunningHub, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script(reply("a b c", prompt_tokens=10, completion_tokens=3))

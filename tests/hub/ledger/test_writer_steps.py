@@ -5,11 +5,14 @@ writer's task, begun when the job queued), and its future is done in that same s
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.ledger.writer import Tx
+from hub.ledger.writer import LedgerWriter, Tx
 from tests.support.hubs import RunningHub, start_hub
 
 
@@ -81,3 +84,53 @@ async def test_a_writer_task_cancelled_before_it_ran_still_writes_the_queue_on_c
         assert future.result() == "late"
     finally:
         await running.close()
+
+
+async def test_a_writer_task_cancelled_before_it_ran_leaves_the_writer_writing() -> None:
+    """Cancelled before its first step while the hub goes on (a test's teardown, an embedder
+    cancelling its tasks): the next job still gets written, and the cancelled task's too,
+    where the writer went on thinking a flush was under way and every later job waited
+    forever (`Hub.close` hung in `instances.leave`, whose recovery is a writer job)."""
+    engine = create_async_engine("sqlite+aiosqlite://")  # every batch awaited, as PostgreSQL
+    writer = LedgerWriter(engine)
+    try:
+        group = Noted([])
+        first = writer.queue(group, "first")
+        (flusher,) = [t for t in asyncio.all_tasks() if t.get_name() == "hub-ledger"]
+        flusher.cancel()
+        await asyncio.gather(flusher, return_exceptions=True)
+        assert flusher.cancelled()
+        after = await asyncio.wait_for(writer.submit(group, "after"), 30)  # a bound on a hang
+        assert after == "after"
+        assert first.result() == "first"
+    finally:
+        await writer.close()
+        await engine.dispose()
+
+
+async def test_a_batch_waiting_for_the_lock_is_written_on_close_when_its_task_was_cancelled(
+    tmp_path: Path,
+) -> None:
+    """SQLite file: a batch that found the write lock taken went to a task of its own; that
+    task cancelled before its first step (the loop shutting down) left its batch unwritten
+    and its callers waiting, while `close` wrote only what queued after it."""
+    path = tmp_path / "ledger.db"
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    writer = LedgerWriter(engine)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        group = Noted([])
+        assert await writer.submit(group, "warm") == "warm"  # the writer's connection made
+        other.execute("BEGIN IMMEDIATE")  # the write lock, held by another connection
+        waiting = writer.queue(group, "waiting")
+        await asyncio.sleep(0)  # the flush ran, found the lock taken, and began its task
+        (flusher,) = [t for t in asyncio.all_tasks() if t.get_name() == "hub-ledger"]
+        flusher.cancel()
+        other.execute("ROLLBACK")
+        later = writer.queue(group, "later")
+        await asyncio.wait_for(writer.close(), 30)  # a bound on a hang, not a timing
+        assert waiting.result() == "waiting"
+        assert later.result() == "later"
+    finally:
+        other.close()
+        await engine.dispose()

@@ -147,3 +147,24 @@ async def test_a_body_gone_silent_times_out_after_timeout_s(
     assert type(info.value) is ProviderUnavailable
     assert info.value.detail == TIMED_OUT
     assert float(looptime) - start == pytest.approx(TIMEOUT_S, abs=0.01)
+
+
+async def test_the_lazy_timer_is_used_only_where_aiohttp_has_what_it_overrides() -> None:
+    """The installed aiohttp fits (the bounds above are the lazy timer's); a protocol without
+    the private names the lazy timer relies on does not, so the pool keeps aiohttp's own."""
+    from aiohttp.client_proto import ResponseHandler
+
+    from hub.providers.read_timeout import LazyReadTimeout, connector, fits
+
+    loop = asyncio.get_running_loop()
+    assert fits(ResponseHandler, ResponseHandler(loop=loop))
+
+    class Renamed(ResponseHandler):
+        _on_read_timeout = None  # type: ignore[assignment]  # as if aiohttp renamed it
+
+    assert not fits(Renamed, Renamed(loop=loop))
+    made = connector(4)
+    try:
+        assert isinstance(made._factory(), LazyReadTimeout)
+    finally:
+        await made.close()

@@ -36,9 +36,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.ledger.pg_rollups import FACT_COLUMNS, STAGED, upsert_sql
-from hub.ledger.rollups import ABSENTS, ROW_COLUMNS, SHAPES, SUM_COLUMNS, sql_literal
-from hub.store.rollup_tables import DIMENSION_COLUMNS, ROLLUP_KEY, UsageRollup
+from hub.ledger.pg_rollups import FACT_COLUMNS, STAGED, fact_keys, upsert_sql
+from hub.ledger.rollups import ROW_COLUMNS, SUM_COLUMNS
+from hub.store.rollup_tables import ROLLUP_KEY, UsageRollup
 
 if TYPE_CHECKING:
     from hub.ledger.writer import LedgerWriter
@@ -87,21 +87,8 @@ def _sqlite_sql(dialect: Dialect) -> str:
     a fact, most of them sorting 24 rows a fact for the GROUP BY."""
     quote = dialect.identifier_preparer.quote
     grouped = _identities(quote, f"(SELECT * FROM {STAGED} WHERE id <= :upto)")
-    arms = []
-    for cube, grains, kept, measure in SHAPES:
-        dimensions = [
-            f"f.{quote(name)}" if i in kept else sql_literal(ABSENTS[i])
-            for i, name in enumerate(DIMENSION_COLUMNS)
-        ]
-        if cube == "failover":
-            dimensions[DIMENSION_COLUMNS.index("deployment")] = "f.first_deployment"
-        bin_ = f"f.bin_{measure}" if measure else "0"
-        sums = ", ".join(f"f.{quote(name)}" for name in SUM_COLUMNS)
-        for grain in grains:
-            arms.append(
-                f"SELECT {sql_literal(cube)}, {sql_literal(grain)}, f.bucket_{grain}, "
-                f"{', '.join(dimensions)}, {bin_}, {sums} FROM g AS f"
-            )
+    sums = ", ".join(f"f.{quote(name)}" for name in SUM_COLUMNS)
+    arms = [f"SELECT {key}, {sums} FROM g AS f" for key in fact_keys(quote)]
     names = ", ".join(quote(name) for name in ROW_COLUMNS)
     keys = ", ".join(f"k.{quote(name)}" for name in ROLLUP_KEY)
     summed = ", ".join(f"sum(k.{quote(name)})" for name in SUM_COLUMNS)

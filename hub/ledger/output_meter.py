@@ -51,18 +51,12 @@ class OutputMeter:
     def would_exceed(self, chunk: ChatChunk, limit: int) -> bool:
         """Count `chunk`; True when the output, with it, is past `limit`."""
         choices = chunk.choices
-        if len(choices) == 1:  # nearly every chunk: text alone, counted here (no calls)
+        if len(choices) == 1:  # nearly every chunk: text alone, counted here (no loop)
             choice = choices[0]
             if not choice.refusal and not choice.tool_calls:
                 text = choice.text
                 if text:
-                    n = len(text)
-                    if n <= MAX_BYTES_PER_TOKEN // 4 or (
-                        n <= MAX_BYTES_PER_TOKEN and text.isascii()
-                    ):
-                        self.tokens += 1
-                    else:
-                        self.tokens += piece_tokens(text)
+                    self.tokens += 1 if _one_token(text) else piece_tokens(text)
                 return self.tokens > limit
         self.tokens += chunk_tokens(chunk)
         return self.tokens > limit

@@ -89,12 +89,13 @@ def facts(
 _BUCKET_BINDS: dict[str, Any] = {}
 
 
-def _rows(quote: Any) -> str:
-    """Each shape's row of a record's facts `f`, as `LATERAL (VALUES …)`: the cube, grain,
-    bucket, the dimensions it keeps (the others absent; the fail-over cube's deployment the
-    one tried first) and its bin, each a constant or a column of `f`, so the server builds
-    the twenty-four rows without a test per row."""
-    rows = []
+def fact_keys(quote: Any) -> list[str]:
+    """Each shape and grain's rollup key of a record's facts `f` (a row of `FACT_COLUMNS`),
+    as SQL: the cube, grain, bucket, the dimensions it keeps (the others absent; the
+    fail-over cube's deployment the one tried first) and its bin, each a constant or a
+    column of `f`, so the server builds the twenty-four rows without a test per row. Both
+    expansions use it: the settlement's (`_rows`) and the fold's (hub/ledger/fold.py)."""
+    keys = []
     for cube, grains, kept, measure in SHAPES:
         dimensions = [
             f"f.{quote(name)}" if i in kept else sql_literal(ABSENTS[i])
@@ -104,10 +105,18 @@ def _rows(quote: Any) -> str:
             dimensions[DIMENSION_COLUMNS.index("deployment")] = "f.first_deployment"
         bin_ = f"f.bin_{measure}" if measure else "0"
         for grain in grains:
-            bucket = f"f.bucket_{grain}"
-            rows.append(f"('{cube}', '{grain}', {bucket}, {', '.join(dimensions)}, {bin_})")
+            keys.append(
+                f"{sql_literal(cube)}, {sql_literal(grain)}, f.bucket_{grain}, "
+                f"{', '.join(dimensions)}, {bin_}"
+            )
+    return keys
+
+
+def _rows(quote: Any) -> str:
+    """Each shape's row of a record's facts `f`, as `LATERAL (VALUES …)` (`fact_keys`)."""
     names = ", ".join(quote(name) for name in ROLLUP_KEY)
-    return f"LATERAL (VALUES {', '.join(rows)}) AS k({names})"
+    values = ", ".join(f"({key})" for key in fact_keys(quote))
+    return f"LATERAL (VALUES {values}) AS k({names})"
 
 
 _UNNEST = f"unnest(CAST(:u_facts AS {FACT_TYPE}[]))"

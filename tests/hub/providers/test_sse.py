@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from hub import fastjson
 from hub.config import DeploymentSettings, ProviderSettings
-from hub.model import Caller, ChatRequest, Message, Origin
+from hub.model import Caller, ChatChunk, ChatRequest, Message, Origin
 from hub.providers.openai import OpenAIProvider
 from hub.providers.transport import ProviderTransport
 from hub.providers.upstream import SseEvent, SseParser
@@ -65,17 +66,18 @@ def chunk(text: str) -> bytes:
     return b'data: {"choices":[{"index":0,"delta":{"content":"' + text.encode() + b'"}}]}\n\n'
 
 
-@pytest.fixture
-async def upstream() -> AsyncIterator[tuple[str, asyncio.Event]]:
-    """Three chunks in one write, a pause the test ends, then the rest in another write."""
+@asynccontextmanager
+async def paused_upstream(before: bytes, after: bytes) -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """A fake OpenAI-compatible upstream that streams `before` in one write, waits for the
+    test's event, then writes `after`: its base URL and the event."""
     release = asyncio.Event()
 
     async def answer(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        await response.write(chunk("a") + chunk("b") + chunk("c"))
+        await response.write(before)
         await release.wait()
-        await response.write(chunk("d") + b"data: [DONE]\n\n")
+        await response.write(after)
         return response
 
     app = web.Application()
@@ -88,10 +90,9 @@ async def upstream() -> AsyncIterator[tuple[str, asyncio.Event]]:
         await server.close()
 
 
-async def test_chunks_that_arrive_together_say_that_more_follow(
-    upstream: tuple[str, asyncio.Event],
-) -> None:
-    base_url, release = upstream
+def provider_stream(base_url: str) -> tuple[AsyncIterator[ChatChunk], ProviderTransport]:
+    """A one-message chat request's stream from an OpenAI provider at `base_url`, and the
+    transport to close."""
     settings = ProviderSettings(name="oa", type="openai", base_url=base_url)
     transport = ProviderTransport(settings)
     request = ChatRequest(
@@ -102,7 +103,25 @@ async def test_chunks_that_arrive_together_say_that_more_follow(
     deployment = DeploymentSettings(
         provider="oa", model="m", input_micros_per_mtok=0, output_micros_per_mtok=0
     )
-    stream = OpenAIProvider(settings, transport).stream(deployment, request, max_tokens=None)
+    return OpenAIProvider(settings, transport).stream(
+        deployment, request, max_tokens=None
+    ), transport
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """Three chunks in one write, a pause the test ends, then the rest in another write."""
+    async with paused_upstream(
+        chunk("a") + chunk("b") + chunk("c"), chunk("d") + b"data: [DONE]\n\n"
+    ) as served:
+        yield served
+
+
+async def test_chunks_that_arrive_together_say_that_more_follow(
+    upstream: tuple[str, asyncio.Event],
+) -> None:
+    base_url, release = upstream
+    stream, transport = provider_stream(base_url)
     try:
         first = [await anext(stream) for _ in range(3)]
         release.set()
@@ -167,41 +186,18 @@ def test_a_read_that_completes_an_event_with_19_digits_is_not_alike(
 async def big_number_upstream() -> AsyncIterator[tuple[str, asyncio.Event]]:
     """An event of two data lines, the second a number past 64 bits, whose blank line comes
     in a later write than its lines."""
-    release = asyncio.Event()
-
-    async def answer(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        await response.write(chunk("a") + b'data: {"choices":[],"x":\ndata: ' + BIG + b"}\n")
-        await release.wait()
-        await response.write(b"\n" + chunk("b") + b"data: [DONE]\n\n")
-        return response
-
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", answer)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield f"http://127.0.0.1:{server.port}/v1", release
-    finally:
-        await server.close()
+    async with paused_upstream(
+        chunk("a") + b'data: {"choices":[],"x":\ndata: ' + BIG + b"}\n",
+        b"\n" + chunk("b") + b"data: [DONE]\n\n",
+    ) as served:
+        yield served
 
 
 async def test_a_number_past_64_bits_reaches_the_client_exact_across_reads(
     big_number_upstream: tuple[str, asyncio.Event],
 ) -> None:
     base_url, release = big_number_upstream
-    settings = ProviderSettings(name="oa", type="openai", base_url=base_url)
-    transport = ProviderTransport(settings)
-    request = ChatRequest(
-        caller=Caller(team_id=1, team_name="acme"),
-        origin=Origin(connector="test"),
-        messages=(Message.text("user", "hi"),),
-    )
-    deployment = DeploymentSettings(
-        provider="oa", model="m", input_micros_per_mtok=0, output_micros_per_mtok=0
-    )
-    stream = OpenAIProvider(settings, transport).stream(deployment, request, max_tokens=None)
+    stream, transport = provider_stream(base_url)
     try:
         first = await anext(stream)
         release.set()
